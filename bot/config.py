@@ -1,0 +1,116 @@
+"""Settings, read once from the environment and checked before anything starts."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_BASE_URL = "https://webexapis.com/v1/"
+DEFAULT_DATABASE_FILE = "servicedesk.db"
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    webex_access_token: str | None = None
+    webex_base_url: str = DEFAULT_BASE_URL
+    webex_webhook_secret: str | None = None
+    public_url: str | None = None
+    database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
+    bot_host: str = "127.0.0.1"
+    bot_port: int = 8080
+    bot_admins: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "INFO"
+    # Worker threads inside one process; more processes come from `run_bot.py worker`.
+    inbox_threads: int = 2
+    outbox_threads: int = 2
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no Webex token is configured: the bot talks to the local sandbox."""
+        return not self.webex_access_token
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed (used by the sandbox wiring and tests)."""
+        return replace(self, **changes)
+
+
+def _url(name: str, value: str, *, trailing_slash: bool = False) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+    if trailing_slash and not value.endswith("/"):
+        raise ConfigError(f"{name} must end with '/' (for example {DEFAULT_BASE_URL}), got {value!r}")
+    return value
+
+
+def _int(name: str, value: str, *, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def _emails(name: str, value: str) -> frozenset[str]:
+    emails = [part.strip().lower() for part in value.split(",") if part.strip()]
+    for email in emails:
+        if not _EMAIL.match(email):
+            raise ConfigError(f"{name} must be comma-separated email addresses, {email!r} is not one")
+    return frozenset(emails)
+
+
+def _database_url(name: str, value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{name} is not a database URL: {value!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{name} must be a sqlite:// or postgresql:// URL, got {url.get_backend_name()!r}")
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = None) -> Settings:
+    """Read and validate the configuration; raises ConfigError naming the bad variable."""
+    env = dict(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    token = get("WEBEX_ACCESS_TOKEN")
+    base_url = _url("WEBEX_BASE_URL", get("WEBEX_BASE_URL") or DEFAULT_BASE_URL, trailing_slash=True)
+    public_url = get("PUBLIC_URL")
+    if public_url:
+        _url("PUBLIC_URL", public_url)
+    database_url = get("DATABASE_URL") or f"sqlite:///{(cwd or Path.cwd()) / DEFAULT_DATABASE_FILE}"
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    return Settings(
+        webex_access_token=token,
+        webex_base_url=base_url,
+        webex_webhook_secret=get("WEBEX_WEBHOOK_SECRET"),
+        public_url=public_url.rstrip("/") if public_url else None,
+        database_url=_database_url("DATABASE_URL", database_url),
+        bot_host=get("BOT_HOST") or "127.0.0.1",
+        bot_port=_int("BOT_PORT", get("BOT_PORT") or "8080", low=0, high=65535),
+        bot_admins=_emails("BOT_ADMINS", get("BOT_ADMINS") or ""),
+        log_level=level,
+        inbox_threads=_int("BOT_INBOX_THREADS", get("BOT_INBOX_THREADS") or "2", low=1, high=64),
+        outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
+    )

@@ -1,0 +1,91 @@
+"""The Context a handler gets: who acts, where, the transaction, the clock and how to reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import i18n, outbox
+from bot.clock import Clock
+from bot.events import CardSubmitEvent, MessageEvent
+from storage.models import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting, with the roles they hold right now."""
+
+    person_id: str
+    email: str
+    display_name: str = ""
+    roles: frozenset[str] = frozenset()
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        """True when the actor holds at least one of `roles`."""
+        return bool(self.roles & roles)
+
+
+@dataclass(frozen=True)
+class Space:
+    """The Webex space an event came from."""
+
+    room_id: str
+    room_type: str  # "group" | "direct"
+
+
+@dataclass
+class Context:
+    """Handed to every command and card-action handler."""
+
+    session: Session
+    clock: Clock
+    actor: Actor
+    space: Space
+    event: MessageEvent | CardSubmitEvent
+    runtime: Any
+    lang: str = i18n.DEFAULT_LANGUAGE
+    sent: list[OutboxMessage] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        """The current instant (UTC)."""
+        return self.clock.now()
+
+    def t(self, key: str, **values: object) -> str:
+        """A text from the catalogues in this context's language."""
+        return i18n.t(key, self.lang, **values)
+
+    def reply(self, markdown: str, *, card: dict[str, Any] | None = None) -> OutboxMessage:
+        """Answer where the event happened: in its thread if it had one, under the card for buttons."""
+        parent = self.event.parent_id if isinstance(self.event, MessageEvent) else self.event.thread_root
+        return self.send(room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent)
+
+    def send(
+        self,
+        *,
+        markdown: str,
+        room_id: str | None = None,
+        to_person_email: str | None = None,
+        card: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+        parent_outbox_id: int | None = None,
+        purpose: str | None = None,
+    ) -> OutboxMessage:
+        """Queue a message to any space or person; it goes out after this transaction commits."""
+        attachments = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None
+        row = outbox.enqueue(
+            self.session,
+            now=self.now(),
+            room_id=room_id,
+            to_person_email=to_person_email,
+            markdown=markdown,
+            text=None,
+            parent_id=parent_id,
+            parent_outbox_id=parent_outbox_id,
+            attachments=attachments,
+            purpose=purpose,
+        )
+        self.sent.append(row)
+        return row

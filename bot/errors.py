@@ -1,0 +1,55 @@
+"""Typed errors a handler raises for the person in front of it; one place turns them into replies."""
+
+from __future__ import annotations
+
+from bot import i18n
+
+
+class UserError(Exception):
+    """Something the person did wrong or may not do; nothing was changed."""
+
+    key = "error.apology"
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(self.key, values)
+        self.values = values
+
+    def render(self, lang: str) -> str:
+        """The reply in `lang`."""
+        return i18n.t(self.key, lang, **self.values)
+
+
+class UsageError(UserError):
+    """Malformed command: the reply states the problem and the usage line."""
+
+    key = "error.usage"
+
+    def __init__(self, problem: str, *, usage: str) -> None:
+        super().__init__(problem=problem, usage=usage)
+
+
+class UnknownCommand(UserError):
+    """No command matches what was typed."""
+
+    key = "error.unknown_command"
+
+
+class EmptyCommand(UserError):
+    """Only the mention, nothing else."""
+
+    key = "error.empty_command"
+
+
+class UnknownAction(UserError):
+    """A card button whose action id the bot does not (or no longer) know."""
+
+    key = "error.unknown_action"
+
+
+class Forbidden(UserError):
+    """The person lacks the role the command needs; the reply names it."""
+
+    key = "error.forbidden"
+
+    def __init__(self, *, role: str, command: str) -> None:
+        super().__init__(role=role, command=command)

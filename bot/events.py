@@ -1,0 +1,138 @@
+"""MessageEvent / CardSubmitEvent: what a stored webhook event means, fetched from Webex."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from bot.webex import BotIdentity, WebexClient
+
+_SPACES = re.compile(r"\s+")
+_BLOCK_TAGS = {"p", "br", "div", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3"}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The person behind an event."""
+
+    person_id: str
+    email: str
+    display_name: str = ""
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A message that reached the bot, with the bot's own mention removed."""
+
+    message_id: str
+    room_id: str
+    room_type: str
+    sender: Sender
+    text: str
+    parent_id: str | None
+    created: str
+
+    @property
+    def thread_root(self) -> str:
+        """The message a reply should hang under: the thread's root."""
+        return self.parent_id or self.message_id
+
+
+@dataclass(frozen=True)
+class CardSubmitEvent:
+    """A button pressed on one of the bot's cards."""
+
+    action_id: str
+    message_id: str
+    room_id: str
+    room_type: str
+    sender: Sender
+    inputs: dict[str, Any] = field(default_factory=dict)
+    parent_id: str | None = None
+
+    @property
+    def action(self) -> str:
+        """The button's action id (its `data.action`)."""
+        return str(self.inputs.get("action", ""))
+
+    @property
+    def thread_root(self) -> str:
+        """Replies to a button press go to the card's thread."""
+        return self.parent_id or self.message_id
+
+
+class _MentionStripper(HTMLParser):
+    """Collect the text of Webex message HTML, leaving out mentions of one person."""
+
+    def __init__(self, skip_uuid: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skip_uuid = skip_uuid
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "spark-mention":
+            attributes = dict(attrs)
+            if self._skipping or (
+                attributes.get("data-object-type") == "person" and attributes.get("data-object-id") == self.skip_uuid
+            ):
+                self._skipping += 1
+                return
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "spark-mention" and self._skipping:
+            self._skipping -= 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def strip_bot_mention(message: dict[str, Any], bot: BotIdentity) -> str:
+    """The message's text without the bot's mention, found by id in `html` (not by name)."""
+    markup = message.get("html")
+    if markup:
+        parser = _MentionStripper(bot.uuid)
+        parser.feed(markup)
+        parser.close()
+        raw = "".join(parser.parts)
+    else:
+        raw = html.unescape(message.get("text") or "")
+    lines = [_SPACES.sub(" ", line).strip() for line in raw.strip().splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def message_event(message: dict[str, Any], bot: BotIdentity) -> MessageEvent:
+    """Build a MessageEvent from a fetched message."""
+    return MessageEvent(
+        message_id=message["id"],
+        room_id=message["roomId"],
+        room_type=message.get("roomType", "group"),
+        sender=Sender(person_id=message["personId"], email=(message.get("personEmail") or "").lower()),
+        text=strip_bot_mention(message, bot),
+        parent_id=message.get("parentId"),
+        created=message.get("created", ""),
+    )
+
+
+def card_event(action: dict[str, Any], webex: WebexClient, *, room_type: str = "group") -> CardSubmitEvent:
+    """Build a CardSubmitEvent from a fetched attachment action (and the card's message)."""
+    person = webex.get_person(action["personId"])
+    card_message = webex.get_message(action["messageId"])
+    emails = person.get("emails") or [""]
+    return CardSubmitEvent(
+        action_id=action["id"],
+        message_id=action["messageId"],
+        room_id=action.get("roomId") or card_message["roomId"],
+        room_type=card_message.get("roomType", room_type),
+        sender=Sender(person_id=action["personId"], email=emails[0].lower(), display_name=person.get("displayName", "")),
+        inputs=dict(action.get("inputs") or {}),
+        parent_id=card_message.get("parentId"),
+    )

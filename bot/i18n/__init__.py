@@ -1,0 +1,51 @@
+"""Every text the bot sends comes from here: gettext catalogues (English, Dutch) read with Babel.
+
+Message ids are stable keys ("ping.reply"); the catalogue of each language holds the text
+with `{name}` placeholders filled by `t()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "nl")
+DEFAULT_LANGUAGE = "en"
+LOCALES = Path(__file__).parent / "locales"
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> Catalog:
+    """The parsed catalogue of one language."""
+    with open(LOCALES / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+@lru_cache(maxsize=None)
+def _texts(lang: str) -> dict[str, str]:
+    return {m.id: m.string for m in catalog(lang) if m.id and m.string}
+
+
+def t(key: str, lang: str | None = None, **values: object) -> str:
+    """The text for `key` in `lang` (falling back to English), with placeholders filled."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    template = _texts(lang).get(key) or _texts(DEFAULT_LANGUAGE).get(key)
+    if template is None:
+        raise KeyError(f"no message {key!r} in the catalogues")
+    return template.format(**values) if values else template
+
+
+def keys(lang: str) -> set[str]:
+    """Every message id with a translation in `lang`."""
+    return set(_texts(lang))
+
+
+def template(key: str, lang: str) -> str:
+    """The raw text of `key` in `lang`, placeholders unfilled."""
+    return _texts(lang)[key]

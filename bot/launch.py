@@ -1,0 +1,157 @@
+"""Starting the bot: against Webex, as workers only, or wired to the local sandbox."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import Runtime, build_runtime, create_app
+from bot.config import Settings
+from bot.serving import RunningServer, make_server
+from bot.webex import WebexClient
+from bot.workers import Workers
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_NAME = "servicedesk"
+WEBHOOK_PATH = "/webhooks/webex"
+SUBSCRIPTIONS = (("messages", "created"), ("attachmentActions", "created"))
+SANDBOX_DATABASE = "sandbox.db"
+_BOT_PATHS = ("/webhooks/", "/healthz", "/metrics")
+
+
+def register_webhooks(webex: WebexClient, *, public_url: str, secret: str | None) -> list[dict]:
+    """Make sure exactly our two webhooks point at `public_url`; idempotent."""
+    target = public_url.rstrip("/") + WEBHOOK_PATH
+    existing = [w for w in webex.list_webhooks() if w.get("name", "").startswith(WEBHOOK_NAME)]
+    kept: list[dict] = []
+    for resource, event in SUBSCRIPTIONS:
+        matches = [w for w in existing if (w.get("resource"), w.get("event")) == (resource, event)]
+        current = next((w for w in matches if w.get("targetUrl") == target and w.get("status") == "active" and secret is None), None)
+        # A secret can't be read back from Webex, so with a secret we re-create to be sure it matches.
+        for stale in matches:
+            if stale is not current:
+                webex.delete_webhook(stale["id"])
+        if current is None:
+            current = webex.create_webhook(name=f"{WEBHOOK_NAME} {resource}", target_url=target, resource=resource, event=event, secret=secret)
+        kept.append(current)
+    return kept
+
+
+class _Dispatch:
+    """One port for the sandbox: the bot's paths go to the bot, everything else to the sandbox API."""
+
+    def __init__(self, sandbox_app) -> None:
+        self.sandbox_app = sandbox_app
+        self.bot_app = None
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if self.bot_app is not None and path.startswith(_BOT_PATHS):
+            return self.bot_app(environ, start_response)
+        return self.sandbox_app(environ, start_response)
+
+
+@dataclass
+class Stack:
+    """A running bot: its runtime, HTTP server and workers (and the sandbox state, if any)."""
+
+    runtime: Runtime
+    server: RunningServer | None
+    workers: Workers | None
+    sandbox_state: object | None = None
+
+    def stop(self) -> None:
+        """Stop workers and the server."""
+        if self.workers is not None:
+            self.workers.stop()
+        if self.server is not None:
+            self.server.stop()
+        close = getattr(self.sandbox_state, "close", None)
+        if close is not None:
+            close()
+        self.runtime.db.dispose()
+
+
+def _serve(app, settings: Settings) -> RunningServer:
+    server = make_server(app, host=settings.bot_host, port=settings.bot_port)
+    port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.run, name="http", daemon=True)
+    return RunningServer(server=server, thread=thread, host=settings.bot_host, port=port)
+
+
+def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
+    """The webhook server (and in-process workers) against real Webex."""
+    runtime = build_runtime(settings)
+    upgrade(runtime.db.engine)
+    server = _serve(create_app(runtime), settings)
+    server.thread.start()
+    workers = Workers(runtime) if with_workers else None
+    if workers:
+        workers.start()
+    log.info("webhook endpoint listening on %s%s", server.url, WEBHOOK_PATH)
+    return Stack(runtime=runtime, server=server, workers=workers)
+
+
+def start_worker(settings: Settings) -> Stack:
+    """Workers only (scale-out); the schema must be current already (`db upgrade`)."""
+    runtime = build_runtime(settings)
+    workers = Workers(runtime)
+    workers.start()
+    log.info("workers started: %d inbox, %d outbox, 1 timer", settings.inbox_threads, settings.outbox_threads)
+    return Stack(runtime=runtime, server=None, workers=workers)
+
+
+def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path) -> Settings:
+    """Settings for sandbox mode: its own database file unless DATABASE_URL was given."""
+    if explicit_database:
+        return settings
+    path = cwd / SANDBOX_DATABASE
+    for suffix in ("", "-wal", "-shm"):
+        # The sandbox's Webex lives in memory, so its rooms are new at every start: start the
+        # bot's own sandbox database afresh with it.
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return settings.with_(database_url=f"sqlite:///{path}")
+
+
+def start_sandbox(settings: Settings, *, with_workers: bool = True) -> Stack:
+    """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded."""
+    from bot.sandbox.api import create_sandbox_app
+    from bot.sandbox.demo import BOT_TOKEN, build_demo_state
+
+    state = build_demo_state(bot_token=BOT_TOKEN)
+    dispatch = _Dispatch(create_sandbox_app(state))
+    server = _serve(dispatch, settings)
+    base = server.url
+    secret = settings.webex_webhook_secret or secrets.token_hex(16)
+    settings = settings.with_(
+        webex_access_token=BOT_TOKEN,
+        webex_base_url=f"{base}/v1/",
+        webex_webhook_secret=secret,
+        public_url=base,
+    )
+    runtime = build_runtime(settings)
+    upgrade(runtime.db.engine)
+    dispatch.bot_app = create_app(runtime)
+    server.thread.start()
+    register_webhooks(runtime.webex, public_url=base, secret=secret)
+    workers = Workers(runtime) if with_workers else None
+    if workers:
+        workers.start()
+    log.info("sandbox Webex API on %s/v1/, bot webhook on %s%s", base, base, WEBHOOK_PATH)
+    return Stack(runtime=runtime, server=server, workers=workers, sandbox_state=state)
+
+
+def run_until_signalled(stack: Stack) -> None:
+    """Block until SIGINT/SIGTERM, then stop cleanly."""
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    done.wait()
+    log.info("stopping")
+    stack.stop()

@@ -1,0 +1,174 @@
+"""Command and card-action registry, matching and dispatch.
+
+Text commands match on whole words, longest registered name first, case-insensitive,
+with or without a leading slash: "/space bind acme" finds "space bind" before "space".
+Card buttons carry an action id in their data; each id has exactly one handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.context import Context
+from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand, UsageError
+from bot.text import escape_markdown
+
+log = logging.getLogger(__name__)
+
+EVERYONE: frozenset[str] = frozenset()
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Args:
+    """What followed the command name."""
+
+    text: str
+    usage: str
+
+    @property
+    def words(self) -> list[str]:
+        """The arguments split like a shell would (quotes group words)."""
+        try:
+            return shlex.split(self.text)
+        except ValueError:
+            return self.text.split()
+
+    def rest_required(self, what: str) -> str:
+        """The whole remaining text; refused with the usage line when empty."""
+        if not self.text.strip():
+            raise UsageError(f"Missing {what}.", usage=self.usage)
+        return self.text.strip()
+
+    def none(self) -> None:
+        """Refuse any arguments."""
+        if self.text.strip():
+            raise UsageError("This command takes no arguments.", usage=self.usage)
+
+
+Handler = Callable[[Context, Args], None]
+CardHandler = Callable[[Context, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A registered text command."""
+
+    name: str
+    handler: Handler
+    roles: frozenset[str]
+    usage: str
+    summary_key: str
+    hidden: bool = False
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The command name as words."""
+        return tuple(self.name.split())
+
+
+@dataclass
+class Router:
+    """The registry of text commands and card actions."""
+
+    commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
+    actions: dict[str, tuple[CardHandler, frozenset[str]]] = field(default_factory=dict)
+
+    def command(
+        self,
+        name: str,
+        *,
+        roles: frozenset[str] = EVERYONE,
+        usage: str | None = None,
+        summary: str | None = None,
+        hidden: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator registering a text command; a name registered twice fails at import."""
+        words = tuple(name.lower().split())
+        if not words:
+            raise ValueError("empty command name")
+
+        def register(fn: Handler) -> Handler:
+            if words in self.commands:
+                raise RuntimeError(f"command {name!r} registered twice")
+            self.commands[words] = Command(
+                name=" ".join(words),
+                handler=fn,
+                roles=frozenset(roles),
+                usage=usage or f"/{' '.join(words)}",
+                summary_key=summary or f"cmd.{'.'.join(words)}",
+                hidden=hidden,
+            )
+            return fn
+
+        return register
+
+    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE) -> Callable[[CardHandler], CardHandler]:
+        """Decorator registering the handler of a card button's action id."""
+        key = str(action)
+
+        def register(fn: CardHandler) -> CardHandler:
+            if key in self.actions:
+                raise RuntimeError(f"card action {key!r} registered twice")
+            self.actions[key] = (fn, frozenset(roles))
+            return fn
+
+        return register
+
+    def match(self, text: str) -> tuple[Command, str] | None:
+        """The command `text` starts with (longest name wins) and the text after it."""
+        body = text.strip()
+        if body.startswith("/"):
+            body = body[1:]
+        spans = list(_WORD.finditer(body))
+        lowered = [m.group().lower() for m in spans]
+        for length in range(min(len(spans), max((len(k) for k in self.commands), default=0)), 0, -1):
+            command = self.commands.get(tuple(lowered[:length]))
+            if command is not None:
+                return command, body[spans[length - 1].end():].strip()
+        return None
+
+    def visible_to(self, roles: frozenset[str]) -> list[Command]:
+        """Commands a person holding `roles` may use, in name order."""
+        return sorted(
+            (c for c in self.commands.values() if not c.hidden and (not c.roles or c.roles & roles)),
+            key=lambda c: c.name,
+        )
+
+    def dispatch_text(self, ctx: Context, text: str) -> None:
+        """Run the command `text` names, after the role check."""
+        if not text.strip():
+            raise EmptyCommand()
+        found = self.match(text)
+        if found is None:
+            first = text.strip().split()[0]
+            raise UnknownCommand(command=escape_markdown(first[:40]))
+        command, rest = found
+        _authorise(ctx, command.roles, command.name)
+        log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
+        command.handler(ctx, Args(text=rest, usage=command.usage))
+
+    def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> None:
+        """Run the handler of the pressed button, after the role check."""
+        action = str(inputs.get("action", ""))
+        entry = self.actions.get(action)
+        if entry is None:
+            raise UnknownAction()
+        handler, roles = entry
+        _authorise(ctx, roles, action)
+        log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
+        handler(ctx, inputs)
+
+
+def _authorise(ctx: Context, roles: frozenset[str], name: str) -> None:
+    if roles and not ctx.actor.has_any(roles):
+        raise Forbidden(role=" or ".join(sorted(roles)), command=name)
+
+
+router = Router()

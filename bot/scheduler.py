@@ -1,0 +1,156 @@
+"""Durable timers: rows in `timers`, claimed when due and handled once.
+
+A timer is claimed and handled in one transaction, together with whatever its handler
+changes (rows, further timers, outbox messages): a crash before the commit leaves the timer
+pending and it runs again; after the commit it is done. Either way it has effect once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock, to_utc
+from storage.db import Database, is_postgres
+from storage.models import Timer
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class TimerContext:
+    """What a timer handler gets: the transaction, the clock and the runtime's settings."""
+
+    session: Session
+    clock: Clock
+    now: datetime
+    runtime: Any
+
+
+TimerHandler = Callable[[TimerContext, Timer], None]
+
+
+class TimerRegistry:
+    """Handlers by timer kind; registering a kind twice is a start-up error."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, TimerHandler] = {}
+
+    def handler(self, kind: str) -> Callable[[TimerHandler], TimerHandler]:
+        """Decorator: `@timers.handler("sla.warning")`."""
+
+        def register(fn: TimerHandler) -> TimerHandler:
+            if kind in self._handlers:
+                raise RuntimeError(f"timer kind {kind!r} registered twice")
+            self._handlers[kind] = fn
+            return fn
+
+        return register
+
+    def get(self, kind: str) -> TimerHandler | None:
+        """The handler for `kind`, if any."""
+        return self._handlers.get(kind)
+
+
+timers = TimerRegistry()
+
+
+def schedule(
+    session: Session,
+    *,
+    kind: str,
+    ref: str,
+    due_at: datetime,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> Timer:
+    """Create a timer; with `key`, an existing timer of that key is returned instead."""
+    if key is not None:
+        existing = session.scalars(select(Timer).where(Timer.key == key)).first()
+        if existing is not None:
+            return existing
+    timer = Timer(
+        kind=kind,
+        ref=ref,
+        key=key,
+        due_at=to_utc(due_at),
+        payload=payload or {},
+        status="pending",
+        attempts=0,
+        created_at=now,
+    )
+    session.add(timer)
+    session.flush()
+    return timer
+
+
+def cancel(session: Session, *, kind: str, ref: str) -> int:
+    """Cancel the pending timers of a kind for a reference; returns how many."""
+    result = session.execute(
+        update(Timer).where(Timer.kind == kind, Timer.ref == ref, Timer.status == "pending").values(status="cancelled")
+    )
+    return result.rowcount or 0
+
+
+class Scheduler:
+    """Runs due timers; `run_due(now)` is what tests call after moving the clock."""
+
+    def __init__(self, db: Database, clock: Clock, *, worker_id: str, registry: TimerRegistry = timers, runtime: Any = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.worker_id = worker_id
+        self.registry = registry
+        self.runtime = runtime
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Claim and handle at most one due timer; returns 1 when one was handled."""
+        now = now or self.clock.now()
+        with self.db.scope() as session:
+            stmt = (
+                select(Timer)
+                .where(Timer.status == "pending", Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id)
+                .limit(1)
+            )
+            if is_postgres(session):
+                stmt = stmt.with_for_update(skip_locked=True)
+            timer = session.scalars(stmt).first()
+            if timer is None:
+                return 0
+            timer.attempts += 1
+            handler = self.registry.get(timer.kind)
+            if handler is None:
+                timer.status = "failed"
+                timer.error = f"no handler for timer kind {timer.kind!r}"
+                log.error("timer %s: %s", timer.id, timer.error)
+                return 1
+            try:
+                with session.begin_nested():
+                    handler(TimerContext(session=session, clock=self.clock, now=now, runtime=self.runtime), timer)
+            except Exception as exc:  # a failing handler must not stop the other timers
+                log.exception("timer %s (%s %s) failed", timer.id, timer.kind, timer.ref)
+                timer.error = f"{type(exc).__name__}: {exc}"
+                if timer.attempts >= MAX_ATTEMPTS:
+                    timer.status = "failed"
+                else:
+                    timer.due_at = now + timedelta(seconds=30 * 2 ** (timer.attempts - 1))
+                return 1
+            timer.status = "done"
+            timer.fired_at = now
+            return 1
+
+    def run_due(self, now: datetime | None = None, *, limit: int = 100_000) -> int:
+        """Handle every timer due at `now` (default: the clock), including ones handlers add."""
+        handled = 0
+        while handled < limit and self.run_once(now):
+            handled += 1
+        return handled

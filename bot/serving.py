@@ -1,0 +1,46 @@
+"""Serve a WSGI app with waitress, in the foreground or on a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningServer:
+    """A waitress server running on a daemon thread; `port` is the bound port."""
+
+    server: object
+    thread: threading.Thread
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server, without a trailing slash."""
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Close the listening socket and wait for the serving thread to end."""
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+def make_server(app, *, host: str, port: int, threads: int = 8):
+    """Create (but do not start) a waitress server; port 0 picks a free port."""
+    return create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True)
+
+
+def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
+    """Start `app` on a daemon thread and return once the socket is bound."""
+    server = make_server(app, host=host, port=port, threads=threads)
+    bound_port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.run, name=f"http-{bound_port}", daemon=True)
+    thread.start()
+    log.debug("serving %s on %s:%s", getattr(app, "name", app), host, bound_port)
+    return RunningServer(server=server, thread=thread, host=host, port=bound_port)

@@ -1,0 +1,174 @@
+"""The Webex seam: the only module that imports webexpythonsdk.
+
+Everything above it sees plain dicts and three kinds of failure: RateLimited (retry after
+the time Webex gave), Transient (5xx, timeouts, connection errors: back off and retry) and
+Permanent (other 4xx: retrying will not help).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from webexpythonsdk import ApiError, RateLimitError, WebexAPI
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_RESOURCES = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
+# Short single-request timeout: the outbox retries, so a hung request only costs a retry.
+REQUEST_TIMEOUT_S = 20
+
+
+class WebexFailure(Exception):
+    """A Webex call did not succeed."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(WebexFailure):
+    """429: try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+
+
+class Transient(WebexFailure):
+    """5xx, timeout or connection error: worth retrying with backoff."""
+
+
+class Permanent(WebexFailure):
+    """A 4xx other than 429: the request itself is wrong or no longer possible."""
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is on Webex."""
+
+    person_id: str
+    uuid: str
+    display_name: str
+    emails: tuple[str, ...]
+
+
+def person_uuid(person_id: str) -> str:
+    """The UUID inside a Webex person id (base64 of ciscospark://us/PEOPLE/<uuid>)."""
+    padded = person_id + "=" * (-len(person_id) % 4)
+    try:
+        decoded = base64.b64decode(padded, altchars=b"-_" if "-" in person_id or "_" in person_id else None).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return person_id
+    return decoded.rsplit("/", 1)[-1]
+
+
+def _translate(exc: Exception, what: str) -> WebexFailure:
+    if isinstance(exc, RateLimitError):
+        return RateLimited(f"{what}: rate limited", retry_after=float(exc.retry_after))
+    if isinstance(exc, ApiError):
+        status = exc.status_code
+        reason = f"{what}: {status} {exc.message or exc.status}"
+        if status is not None and status >= 500:
+            return Transient(reason, status=status)
+        return Permanent(reason, status=status)
+    if isinstance(exc, requests.RequestException):
+        return Transient(f"{what}: {type(exc).__name__}: {exc}")
+    raise exc
+
+
+class WebexClient:
+    """Thin wrapper over WebexAPI returning JSON dicts and raising WebexFailure kinds."""
+
+    def __init__(self, *, access_token: str, base_url: str) -> None:
+        self.api = WebexAPI(
+            access_token=access_token,
+            base_url=base_url,
+            wait_on_rate_limit=False,
+            single_request_timeout=REQUEST_TIMEOUT_S,
+        )
+        self._identity: BotIdentity | None = None
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ApiError, requests.RequestException) as exc:
+            raise _translate(exc, what) from exc
+
+    def identity(self) -> BotIdentity:
+        """The bot's own person (fetched once: it never changes while running)."""
+        if self._identity is None:
+            me = self._call("people/me", self.api.people.me)._json_data
+            self._identity = BotIdentity(
+                person_id=me["id"],
+                uuid=person_uuid(me["id"]),
+                display_name=me.get("displayName", ""),
+                emails=tuple(e.lower() for e in me.get("emails", [])),
+            )
+        return self._identity
+
+    def get_message(self, message_id: str) -> dict[str, Any]:
+        """GET /messages/{id}."""
+        return self._call("get message", self.api.messages.get, message_id)._json_data
+
+    def get_attachment_action(self, action_id: str) -> dict[str, Any]:
+        """GET /attachment/actions/{id}."""
+        return self._call("get attachment action", self.api.attachment_actions.get, action_id)._json_data
+
+    def get_person(self, person_id: str) -> dict[str, Any]:
+        """GET /people/{id}."""
+        return self._call("get person", self.api.people.get, person_id)._json_data
+
+    def create_message(
+        self,
+        *,
+        room_id: str | None = None,
+        to_person_email: str | None = None,
+        text: str | None = None,
+        markdown: str | None = None,
+        parent_id: str | None = None,
+        attachments: list[dict] | None = None,
+    ) -> dict[str, Any]:
+        """POST /messages; returns the created message."""
+        kwargs: dict[str, Any] = {"text": text, "markdown": markdown, "parentId": parent_id, "attachments": attachments}
+        if room_id:
+            kwargs["roomId"] = room_id
+        else:
+            kwargs["toPersonEmail"] = to_person_email
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        return self._call("create message", self.api.messages.create, **kwargs)._json_data
+
+    def update_message(self, message_id: str, *, room_id: str, text: str | None, markdown: str | None) -> dict[str, Any]:
+        """PUT /messages/{id} (only messages without cards or files, at most 10 times)."""
+        kwargs = {k: v for k, v in {"text": text, "markdown": markdown}.items() if v is not None}
+        return self._call("update message", self.api.messages.update, messageId=message_id, roomId=room_id, **kwargs)._json_data
+
+    def delete_message(self, message_id: str) -> None:
+        """DELETE /messages/{id}."""
+        self._call("delete message", self.api.messages.delete, message_id)
+
+    def list_recent_messages(self, room_id: str, *, max_items: int = 50) -> list[dict[str, Any]]:
+        """The newest messages of a room (newest first)."""
+        items = self._call("list messages", lambda: list(self.api.messages.list(roomId=room_id, max=max_items)))
+        return [m._json_data for m in items[:max_items]]
+
+    # Webhook management for `run_bot.py webhooks ...`
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        """All webhooks owned by the bot."""
+        return [w._json_data for w in self._call("list webhooks", lambda: list(self.api.webhooks.list()))]
+
+    def create_webhook(self, *, name: str, target_url: str, resource: str, event: str, secret: str | None) -> dict[str, Any]:
+        """POST /webhooks."""
+        kwargs = {"name": name, "targetUrl": target_url, "resource": resource, "event": event}
+        if secret:
+            kwargs["secret"] = secret
+        return self._call("create webhook", self.api.webhooks.create, **kwargs)._json_data
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """DELETE /webhooks/{id}."""
+        self._call("delete webhook", self.api.webhooks.delete, webhook_id)

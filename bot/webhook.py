@@ -1,0 +1,57 @@
+"""The webhook endpoint: verify the signature on the raw body, store the event, answer at once."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import text
+
+from bot import inbox
+from bot.security import signature_ok
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("webhook", __name__)
+MAX_BODY = 64 * 1024
+
+
+@blueprint.post("/webhooks/webex")
+def receive():
+    """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored or duplicate."""
+    runtime = current_app.extensions["servicedesk"]
+    body = request.get_data(cache=False)
+    secret = runtime.settings.webex_webhook_secret
+    if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):
+        log.warning("webhook rejected: %s signature from %s", "missing" if not request.headers.get("X-Spark-Signature") else "wrong", request.remote_addr)
+        runtime.metrics.count("webhooks_rejected")
+        return jsonify(error="invalid signature"), 401
+    if len(body) > MAX_BODY:
+        return jsonify(error="body too large"), 413
+    try:
+        payload = json.loads(body)
+        inbox.event_key(payload)
+    except (ValueError, inbox.BadEvent) as exc:
+        log.warning("webhook rejected: not a Webex event (%s)", exc)
+        runtime.metrics.count("webhooks_malformed")
+        return jsonify(error="not a webhook event"), 400
+    with runtime.db.scope() as session:
+        stored = inbox.accept(session, payload, now=runtime.clock.now())
+    runtime.metrics.count("webhooks_accepted" if stored else "webhooks_duplicate")
+    if stored:
+        runtime.wake_inbox()
+    return jsonify(accepted=True, duplicate=not stored), 200
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """Liveness and database reachability."""
+    runtime = current_app.extensions["servicedesk"]
+    try:
+        with runtime.db.scope() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # report, don't crash the probe
+        log.warning("health check: database unreachable: %s", exc)
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", version=runtime.version), 200

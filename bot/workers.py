@@ -1,0 +1,77 @@
+"""Worker threads: inbox processors, outbox senders and the timer scheduler, in one process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from bot.inbox import InboxWorker
+from bot.outbox import OutboxSender
+from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+# Other processes' rows are found by polling; rows of this process wake the workers at once.
+POLL_SECONDS = 0.5
+SCHEDULER_POLL_SECONDS = 1.0
+
+
+def worker_name(kind: str, n: int) -> str:
+    """A worker id unique across hosts and processes."""
+    return f"{socket.gethostname()}:{os.getpid()}:{kind}{n}"
+
+
+class Workers:
+    """Starts and stops the worker threads of one process."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime = runtime
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start inbox, outbox and scheduler threads as configured."""
+        settings = self.runtime.settings
+        for n in range(settings.inbox_threads):
+            worker = InboxWorker(self.runtime, worker_id=worker_name("inbox", n))
+            self._spawn(f"inbox-{n}", worker.run_once, self.runtime.inbox_event, POLL_SECONDS)
+        for n in range(settings.outbox_threads):
+            sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n))
+            self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_event, POLL_SECONDS)
+        scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
+
+        def timers_then_wake() -> int:
+            handled = scheduler.run_once()
+            if handled:
+                self.runtime.wake_outbox()
+            return handled
+
+        self._spawn("timers", timers_then_wake, threading.Event(), SCHEDULER_POLL_SECONDS)
+
+    def _spawn(self, name: str, step: Callable[[], int], wake: threading.Event, poll: float) -> None:
+        def loop() -> None:
+            while not self.stopping.is_set():
+                # Clear before looking, so a wake-up that arrives during the step is kept.
+                wake.clear()
+                try:
+                    busy = step()
+                except Exception:  # keep the worker alive: the row stays claimed and its lease expires
+                    log.exception("worker %s: step failed", name)
+                    busy = 0
+                if not busy:
+                    wake.wait(poll)
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every thread to stop after its current row and wait for them."""
+        self.stopping.set()
+        self.runtime.inbox_event.set()
+        self.runtime.outbox_event.set()
+        for thread in self.threads:
+            thread.join(timeout)

@@ -1,0 +1,3 @@
+"""Command families; importing this package registers every handler with the router."""
+
+from commands import help  # noqa: F401

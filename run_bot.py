@@ -1,0 +1,129 @@
+"""Command line of the service desk bot: serve | worker | sandbox | webhooks | db.
+
+With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="run_bot.py", description="Service desk bot for Webex.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("serve", help="webhook server plus in-process workers (needs WEBEX_ACCESS_TOKEN)",
+                   description="Run the webhook endpoint and workers against Webex.")
+    sub.add_parser("worker", help="workers only, for scale-out next to `serve`",
+                   description="Process inbox, outbox and timers without an HTTP server.")
+    sub.add_parser("sandbox", help="the bot wired to a local Webex imitation (no account needed)",
+                   description="Start the local sandbox Webex API and the bot on one port, with demo people and spaces.")
+    hooks = sub.add_parser("webhooks", help="register, list or delete the bot's Webex webhooks",
+                           description="Manage the webhooks that deliver messages and card submits to PUBLIC_URL.")
+    hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
+    hooks_sub.add_parser("register", help="create messages/created and attachmentActions/created at PUBLIC_URL",
+                         description="Create (or replace) the bot's webhooks pointing at PUBLIC_URL/webhooks/webex.")
+    hooks_sub.add_parser("list", help="list the bot's webhooks", description="List the bot's webhooks.")
+    delete = hooks_sub.add_parser("delete", help="delete a webhook by id, or all with --all",
+                                  description="Delete the bot's webhooks.")
+    delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
+    delete.add_argument("--all", action="store_true", help="delete every webhook the bot owns")
+    db = sub.add_parser("db", help="database schema", description="Database schema management.")
+    db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations up to the latest", description="Apply Alembic migrations.")
+    return parser
+
+
+def _webex(settings: Settings):
+    from bot.webex import WebexClient
+
+    if not settings.webex_access_token:
+        raise ConfigError("WEBEX_ACCESS_TOKEN is required for this command")
+    return WebexClient(access_token=settings.webex_access_token, base_url=settings.webex_base_url)
+
+
+def _webhooks(settings: Settings, args) -> int:
+    from bot.launch import register_webhooks
+
+    webex = _webex(settings)
+    if args.action == "register":
+        if not settings.public_url:
+            raise ConfigError("PUBLIC_URL is required to register webhooks (the address Webex can reach)")
+        for hook in register_webhooks(webex, public_url=settings.public_url, secret=settings.webex_webhook_secret):
+            _out(f"{hook['id']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
+        return 0
+    if args.action == "list":
+        for hook in webex.list_webhooks():
+            _out(f"{hook['id']}  {hook.get('name', '')}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
+        return 0
+    if not args.webhook_id and not args.all:
+        _out("webhooks delete: give a webhook id or --all")
+        return 2
+    ids = [h["id"] for h in webex.list_webhooks()] if args.all else [args.webhook_id]
+    for webhook_id in ids:
+        webex.delete_webhook(webhook_id)
+        _out(f"deleted {webhook_id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, validate configuration, run the chosen command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command = args.command or ("serve" if settings.webex_access_token else "sandbox")
+    try:
+        return _run(command, settings, args)
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+
+
+def _run(command: str, settings: Settings, args) -> int:
+    from bot import launch
+
+    if command == "webhooks":
+        return _webhooks(settings, args)
+    if command == "db":
+        from storage.db import Database
+        from storage.migrate import upgrade
+
+        database = Database(settings.database_url)
+        upgrade(database.engine)
+        _out(f"database at the latest schema: {database.engine.url.render_as_string(hide_password=True)}")
+        return 0
+    if command in ("serve", "worker"):
+        _webex(settings)  # refuses early, naming the variable, when the token is missing
+    if command == "serve":
+        stack = launch.start_serve(settings)
+    elif command == "worker":
+        stack = launch.start_worker(settings)
+    else:
+        import os
+
+        stack = launch.start_sandbox(
+            launch.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=Path.cwd())
+        )
+        url = stack.server.url
+        _out(f"sandbox ready: Webex API {url}/v1/  bot webhook {url}/webhooks/webex  health {url}/healthz")
+    if stack.server is not None and command == "serve":
+        _out(f"listening on {stack.server.url}/webhooks/webex")
+    launch.run_until_signalled(stack)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Shared fixtures: the database on SQLite and PostgreSQL, a settable clock, the sandbox and the bot.
+
+Every test that takes `db` runs twice: on a fresh SQLite file, and on the PostgreSQL server
+named by TEST_DATABASE_URL (skipped, with the reason, when it is not set or not reachable).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.clock import SettableClock
+from storage.db import Database, normalise_url
+from storage.migrate import upgrade
+from storage.models import Base
+
+PG_SCHEMA = "servicedesk_test"
+START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Amsterdam
+
+
+def _postgres_url() -> tuple[str | None, str]:
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        return None, "TEST_DATABASE_URL is not set (set it to a PostgreSQL URL to run these)"
+    url = make_url(normalise_url(raw))
+    if url.get_backend_name() != "postgresql":
+        return None, f"TEST_DATABASE_URL is not a PostgreSQL URL: {url.get_backend_name()}"
+    try:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        engine.dispose()
+    except Exception as exc:  # report why, skip rather than fail
+        return None, f"PostgreSQL at TEST_DATABASE_URL is not reachable: {type(exc).__name__}"
+    scoped = url.update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"})
+    return scoped.render_as_string(hide_password=False), ""
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A migrated PostgreSQL schema for this test session, or a skip with the reason."""
+    url, reason = _postgres_url()
+    if url is None:
+        pytest.skip(reason)
+    database = Database(url)
+    upgrade(database.engine)
+    database.dispose()
+    return url
+
+
+def _truncate(database: Database) -> None:
+    names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """The URL of an empty, migrated database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bot.db'}"
+        database = Database(url)
+        upgrade(database.engine)
+        database.dispose()
+        return url
+    url = request.getfixturevalue("postgres_url")
+    database = Database(url)
+    _truncate(database)
+    database.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url):
+    """A Database on an empty, migrated schema."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock():
+    """A clock that moves only when the test moves it."""
+    return SettableClock(START)

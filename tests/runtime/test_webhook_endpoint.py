@@ -1,0 +1,111 @@
+"""The endpoint: signature on the raw body, storing once, answering without calling Webex."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Runtime, create_app
+from bot.config import Settings
+from bot.webex import WebexClient
+from storage.models import InboxEvent
+
+SECRET = "webhook-secret"
+
+
+@pytest.fixture
+def client(db, clock):
+    # Webex is unreachable on purpose: the endpoint must never call it.
+    webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
+    runtime = Runtime(settings=Settings(webex_webhook_secret=SECRET), db=db, webex=webex, clock=clock)
+    app = create_app(runtime)
+    return app.test_client(), runtime
+
+
+def _body(data_id="MSG1", resource="messages"):
+    return json.dumps({"id": "WH", "resource": resource, "event": "created",
+                       "data": {"id": data_id, "roomId": "R", "personId": "P", "personEmail": "p@example.com"}}).encode()
+
+
+def _sig(body, secret=SECRET):
+    return hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+
+
+def _stored(db):
+    with db.scope() as s:
+        return s.scalar(select(func.count()).select_from(InboxEvent))
+
+
+def test_valid_signature_is_stored(client, db):
+    c, runtime = client
+    body = _body()
+    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    assert resp.status_code == 200
+    assert resp.json == {"accepted": True, "duplicate": False}
+    assert _stored(db) == 1
+    assert runtime.inbox_event.is_set()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Spark-Signature": ""}, {"X-Spark-Signature": "0" * 40}, {"X-Spark-Signature": _sig(_body(), "other-secret")}],
+    ids=["missing", "empty", "wrong", "other-secret"],
+)
+def test_bad_signature_is_rejected_and_nothing_stored(client, db, headers):
+    c, runtime = client
+    resp = c.post("/webhooks/webex", data=_body(), headers=headers)
+    assert resp.status_code == 401
+    assert _stored(db) == 0
+    assert runtime.metrics.counts["webhooks_rejected"] == 1
+
+
+def test_body_tampered_after_signing(client, db):
+    c, _ = client
+    body = _body()
+    signature = _sig(body)
+    tampered = body.replace(b'"MSG1"', b'"MSG2"')
+    assert c.post("/webhooks/webex", data=tampered, headers={"X-Spark-Signature": signature}).status_code == 401
+    # Re-serialising the same JSON differently also breaks the signature: it is on the raw bytes.
+    reformatted = json.dumps(json.loads(body), indent=2).encode()
+    assert c.post("/webhooks/webex", data=reformatted, headers={"X-Spark-Signature": signature}).status_code == 401
+    assert _stored(db) == 0
+
+
+def test_duplicate_delivery_is_accepted_once(client, db):
+    c, _ = client
+    body = _body()
+    first = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)})
+    second = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)})
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json == {"accepted": True, "duplicate": True}
+    assert _stored(db) == 1
+
+
+def test_same_id_different_resource_are_two_events(client, db):
+    c, _ = client
+    for resource in ("messages", "attachmentActions"):
+        body = _body(resource=resource)
+        assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 200
+    assert _stored(db) == 2
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"resource": "messages"}', b'{"resource":"messages","event":"created","data":{}}'])
+def test_malformed_signed_body_is_refused(client, db, body):
+    c, _ = client
+    assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 400
+    assert _stored(db) == 0
+
+
+def test_without_a_secret_signatures_are_not_required(db, clock):
+    webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
+    app = create_app(Runtime(settings=Settings(), db=db, webex=webex, clock=clock))
+    assert app.test_client().post("/webhooks/webex", data=_body()).status_code == 200
+
+
+def test_healthz(client):
+    c, _ = client
+    resp = c.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json["status"] == "ok"
