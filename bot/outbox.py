@@ -197,7 +197,8 @@ class OutboxSender:
                     log.warning("outbox %s: found already delivered as %s, not sending again", row.id, found.get("id"))
                     self._finish(row, found)
                     return
-            self._mark_attempt(row)
+            if not self._mark_attempt(row):
+                return
             result = self._send(row)
         except RateLimited as exc:
             self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
@@ -275,13 +276,16 @@ class OutboxSender:
             return None
         return current
 
-    def _mark_attempt(self, row: OutboxMessage) -> None:
+    def _mark_attempt(self, row: OutboxMessage) -> bool:
+        """Record that the request is about to go out; False when the lease was lost meanwhile."""
         now = self.clock.now()
         with self.db.scope() as session:
             current = self._owned(session, row)
-            if current is not None:
-                current.attempt_started_at = now
+            if current is None:
+                return False
+            current.attempt_started_at = now
         row.attempt_started_at = now
+        return True
 
     def _finish(self, row: OutboxMessage, result: dict[str, Any]) -> None:
         now = self.clock.now()

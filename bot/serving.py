@@ -26,9 +26,24 @@ class RunningServer:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        """Close the listening socket and wait for the serving thread to end."""
-        self.server.close()
-        self.thread.join(timeout=5)
+        """Close the listening socket, end the serving loop and its task threads."""
+        stop_server(self.server, self.thread)
+
+
+def stop_server(server, thread: threading.Thread | None) -> None:
+    """Stop a waitress server started with `run()` on `thread`.
+
+    waitress's loop runs while its socket map has channels, and open keep-alive connections
+    are channels too: close them all from inside the loop, which then ends by itself.
+    """
+    def close_all() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_all)
+    if thread is not None:
+        thread.join(timeout=10)
+    server.task_dispatcher.shutdown(timeout=5)
 
 
 def make_server(app, *, host: str, port: int, threads: int = 8):
