@@ -1,0 +1,69 @@
+"""Demo people and spaces of the sandbox: two customer organisations, the staff and the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.sandbox.state import SandboxState
+
+BOT_TOKEN = "sandbox-bot-token"
+BOT_EMAIL = "servicedesk@webex.bot"
+BOT_NAME = "IoT Service Desk"
+
+ACME_ORG = "Acme Logistics"
+POLDER_ORG = "Polder Energy"
+DESK_ORG = "IoT Service Desk"
+
+ANNA_EMAIL = "anna@acme-logistics.example"
+BRAM_EMAIL = "bram@polder-energy.example"
+SANNE_EMAIL = "sanne@iot-desk.example"
+ERIK_EMAIL = "erik@iot-desk.example"
+FATIMA_EMAIL = "fatima@iot-desk.example"
+ADA_EMAIL = "ada@iot-desk.example"
+
+CUSTOMER_EMAILS = (ANNA_EMAIL, BRAM_EMAIL)
+STAFF_EMAILS = (SANNE_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, ADA_EMAIL)
+
+ACME_ROOM = "Acme Logistics — IoT support"
+POLDER_ROOM = "Polder Energy — IoT support"
+STAFF_ROOM = "IoT Service Desk — staff"
+
+# (email, display name, organisation)
+PEOPLE = (
+    (ANNA_EMAIL, "Anna de Vries", ACME_ORG),
+    (BRAM_EMAIL, "Bram Jansen", POLDER_ORG),
+    (SANNE_EMAIL, "Sanne Bakker", DESK_ORG),
+    (ERIK_EMAIL, "Erik Visser", DESK_ORG),
+    (FATIMA_EMAIL, "Fatima El Amrani", DESK_ORG),
+    (ADA_EMAIL, "Ada Admin", DESK_ORG),
+)
+ROOMS = (
+    (ACME_ROOM, (ANNA_EMAIL,)),
+    (POLDER_ROOM, (BRAM_EMAIL,)),
+    (STAFF_ROOM, STAFF_EMAILS),
+)
+
+
+def token_for(email: str) -> str:
+    """A demo person's API token: sandbox-token-<local part>."""
+    return f"sandbox-token-{email.split('@')[0]}"
+
+
+ANNA_TOKEN = token_for(ANNA_EMAIL)
+BRAM_TOKEN = token_for(BRAM_EMAIL)
+SANNE_TOKEN = token_for(SANNE_EMAIL)
+ERIK_TOKEN = token_for(ERIK_EMAIL)
+FATIMA_TOKEN = token_for(FATIMA_EMAIL)
+ADA_TOKEN = token_for(ADA_EMAIL)
+
+
+def build_demo_state(*, bot_token: str = BOT_TOKEN, now: Callable[[], datetime] | None = None) -> SandboxState:
+    """A sandbox with the bot, the demo people and their spaces (the bot a member of each)."""
+    state = SandboxState(now=now)
+    state.add_person(BOT_EMAIL, BOT_NAME, bot=True, token=bot_token, org=DESK_ORG)
+    for email, name, org in PEOPLE:
+        state.add_person(email, name, token=token_for(email), org=org)
+    for title, members in ROOMS:
+        state.add_room(title, [*members, BOT_EMAIL], creator_email=members[0])
+    return state

@@ -1,0 +1,386 @@
+"""The sandbox's Webex, in memory: people, rooms, memberships, messages, card actions, webhooks.
+
+Rules follow Webex where the bot depends on them: 7,439-byte messages, one card per message
+with a text fallback, threads one level deep, at most 10 edits and none of card messages,
+bots in group rooms only hear messages that mention them (and their own).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from bot.sandbox.delivery import Delivery
+from bot.sandbox.ids import new_id
+from bot.sandbox.render import render
+
+MAX_MESSAGE_BYTES = 7439
+MAX_EDITS = 10
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+
+
+class ApiProblem(Exception):
+    """A request Webex would refuse; becomes a Webex-shaped error response."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Faults:
+    """Canned failures for the next matching API requests (tests of retry logic)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[dict[str, Any]] = []
+
+    def add(self, method: str, path: str, status: int, *, headers: dict | None = None, body: dict | None = None, times: int = 1) -> None:
+        """The next `times` requests of `method` whose path starts with `path` get `status`."""
+        with self._lock:
+            for _ in range(times):
+                self._queue.append({"method": method.upper(), "path": path, "status": status, "headers": headers or {}, "body": body})
+
+    def take(self, method: str, path: str) -> dict[str, Any] | None:
+        """The first queued fault matching this request, removed from the queue."""
+        with self._lock:
+            for i, fault in enumerate(self._queue):
+                if fault["method"] == method.upper() and path.startswith(fault["path"]):
+                    return self._queue.pop(i)
+        return None
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+class SandboxState:
+    """All sandbox data behind one lock; a Condition wakes long-polls and test waits."""
+
+    def __init__(self, *, now: Callable[[], datetime] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self.org_id = new_id("ORGANIZATION")
+        self.orgs: dict[str, str] = {}
+        self.people: dict[str, dict] = {}
+        self.tokens: dict[str, str] = {}
+        self.rooms: dict[str, dict] = {}
+        self.memberships: dict[str, dict] = {}
+        self.messages: dict[str, dict] = {}
+        self.edits: dict[str, int] = {}
+        self.actions: dict[str, dict] = {}
+        self.webhooks: dict[str, dict] = {}
+        self.events: list[dict] = []
+        self.seq = 0
+        self.pollers = 0
+        self.deliveries: list[dict] = []
+        self.requests: deque[dict] = deque(maxlen=10_000)
+        self.faults = Faults()
+        self.delivery = Delivery(self)
+
+    def now(self) -> datetime:
+        """The sandbox clock (real UTC time unless a `now` callable was given)."""
+        return self._now()
+
+    def stamp(self) -> str:
+        """Now, as Webex writes timestamps."""
+        return _stamp(self._now())
+
+    def close(self) -> None:
+        """Stop the delivery thread."""
+        self.delivery.close()
+
+    # People and rooms
+
+    def org(self, name: str) -> str:
+        """The id of a named organisation, created on first use."""
+        with self.lock:
+            return self.orgs.setdefault(name, new_id("ORGANIZATION"))
+
+    def add_person(self, email: str, display_name: str, *, bot: bool = False, token: str | None = None,
+                   org: str | None = None) -> dict:
+        """Create a person (or bot) with an optional API token, in the named org (default: the sandbox's own)."""
+        first, _, last = display_name.partition(" ")
+        person = {
+            "id": new_id("PEOPLE"), "emails": [email.lower()], "displayName": display_name, "nickName": first,
+            "firstName": first, "lastName": last, "orgId": self.org(org) if org else self.org_id, "type": "bot" if bot else "person",
+            "created": self.stamp(),
+        }
+        with self.lock:
+            if self.person_by_email(email) is not None:
+                raise ApiProblem(409, f"A person with email {email} exists already")
+            self.people[person["id"]] = person
+            if token:
+                self.tokens[token] = person["id"]
+        return person
+
+    def person_by_email(self, email: str) -> dict | None:
+        """A person by email, case-insensitive."""
+        email = email.lower()
+        with self.lock:
+            return next((p for p in self.people.values() if email in p["emails"]), None)
+
+    def person_by_token(self, token: str) -> dict | None:
+        """The person a token belongs to."""
+        with self.lock:
+            person_id = self.tokens.get(token)
+            return self.people.get(person_id) if person_id else None
+
+    def _person(self, email: str) -> dict:
+        person = self.person_by_email(email)
+        if person is None:
+            raise ApiProblem(404, f"No person with email {email}")
+        return person
+
+    def add_room(self, title: str, members: list[str], *, creator_email: str, room_type: str = "group") -> dict:
+        """Create a room with members (by email); each membership is announced to webhooks."""
+        creator = self._person(creator_email)
+        room = {"id": new_id("ROOM"), "title": title, "type": room_type, "isLocked": False,
+                "lastActivity": self.stamp(), "created": self.stamp(), "creatorId": creator["id"]}
+        with self.lock:
+            self.rooms[room["id"]] = room
+            for email in dict.fromkeys([creator_email, *members]):
+                self.add_member(room["id"], email, actor_email=creator_email)
+        return room
+
+    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None) -> dict:
+        """Add a person to a room (idempotent); `actor_email` is who added them."""
+        person = self._person(email)
+        actor = self._person(actor_email) if actor_email else person
+        with self.lock:
+            if room_id not in self.rooms:
+                raise ApiProblem(404, "The requested resource could not be found.")
+            existing = next((m for m in self.memberships.values() if m["roomId"] == room_id and m["personId"] == person["id"]), None)
+            if existing:
+                return existing
+            membership = {"id": new_id("MEMBERSHIP"), "roomId": room_id, "personId": person["id"],
+                          "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
+                          "personOrgId": person["orgId"], "isModerator": False, "isMonitor": False, "created": self.stamp()}
+            self.memberships[membership["id"]] = membership
+            self.delivery.membership_created(membership, actor_id=actor["id"])
+            return membership
+
+    def members(self, room_id: str) -> list[str]:
+        """Person ids of a room's members."""
+        with self.lock:
+            return [m["personId"] for m in self.memberships.values() if m["roomId"] == room_id]
+
+    def is_member(self, room_id: str, person_id: str) -> bool:
+        """Whether a person belongs to a room."""
+        return person_id in self.members(room_id)
+
+    def room_by_title(self, title: str) -> dict:
+        """A room by its exact title."""
+        with self.lock:
+            room = next((r for r in self.rooms.values() if r["title"] == title), None)
+        if room is None:
+            raise KeyError(title)
+        return room
+
+    def direct_room(self, email_a: str, email_b: str) -> dict:
+        """The 1:1 room of two people, created when missing."""
+        a, b = self._person(email_a), self._person(email_b)
+        with self.lock:
+            for room in self.rooms.values():
+                if room["type"] == "direct" and set(self.members(room["id"])) == {a["id"], b["id"]}:
+                    return room
+            return self.add_room(b["displayName"], [email_b], creator_email=email_a, room_type="direct")
+
+    # Messages
+
+    def post_message(
+        self,
+        as_email: str,
+        *,
+        room_id: str | None = None,
+        to_person_email: str | None = None,
+        to_person_id: str | None = None,
+        text: str | None = None,
+        markdown: str | None = None,
+        parent_id: str | None = None,
+        attachments: list[dict] | None = None,
+    ) -> dict:
+        """Create a message as a person, with Webex's checks, and deliver webhooks."""
+        author = self._person(as_email)
+        if to_person_id and not to_person_email:
+            target = self.people.get(to_person_id)
+            if target is None:
+                raise ApiProblem(404, "Unknown toPersonId")
+            to_person_email = target["emails"][0]
+        recipient: dict | None = None
+        with self.lock:
+            if room_id is None:
+                if not to_person_email:
+                    raise ApiProblem(400, "roomId, toPersonId or toPersonEmail is required")
+                recipient = self._person(to_person_email)
+                if recipient["id"] == author["id"]:
+                    raise ApiProblem(400, "Cannot send a direct message to yourself")
+                room_id = self.direct_room(as_email, to_person_email)["id"]
+            room = self.rooms.get(room_id)
+            if room is None or not self.is_member(room_id, author["id"]):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            self._check_body(text, markdown)
+            if attachments:
+                if len(attachments) > 1:
+                    raise ApiProblem(400, "Only one attachment is allowed per message")
+                if attachments[0].get("contentType") != CARD_TYPE:
+                    raise ApiProblem(400, f"Attachments must have contentType {CARD_TYPE}")
+            if parent_id:
+                parent = self.messages.get(parent_id)
+                if parent is None or parent["roomId"] != room_id:
+                    raise ApiProblem(400, "parentId must be a message in the same room")
+                if parent.get("parentId"):
+                    raise ApiProblem(400, "Threads can only be one level deep: parentId must be a root message")
+            message = {"id": new_id("MESSAGE"), "roomId": room_id, "roomType": room["type"],
+                       "personId": author["id"], "personEmail": author["emails"][0], "created": self.stamp()}
+            if parent_id:
+                message["parentId"] = parent_id
+            if recipient is not None:
+                message.update(toPersonId=recipient["id"], toPersonEmail=recipient["emails"][0])
+            if markdown is not None:
+                plain, markup, mentioned = render(markdown, self._lookup)
+                message.update(markdown=markdown, text=text if text is not None else plain, html=markup)
+                if mentioned:
+                    message["mentionedPeople"] = mentioned
+            else:
+                message["text"] = text
+            if attachments:
+                message["attachments"] = attachments
+            self.messages[message["id"]] = message
+            room["lastActivity"] = message["created"]
+            self._event("created", message)
+            self.delivery.message_created(message)
+            return dict(message)
+
+    def _check_body(self, text: str | None, markdown: str | None) -> None:
+        if not (text or markdown):
+            # Webex accepts file-only messages, but the sandbox has no files and a card needs a fallback.
+            raise ApiProblem(400, "text or markdown is required")
+        for value in (text, markdown):
+            if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
+                raise ApiProblem(400, f"Message exceeds the maximum of {MAX_MESSAGE_BYTES} bytes")
+
+    def _lookup(self, kind: str, value: str) -> dict | None:
+        if kind == "personEmail":
+            return self.person_by_email(value)
+        return self.people.get(value)
+
+    def visible_message(self, person_id: str, message_id: str) -> dict:
+        """A message the person may see, or 404."""
+        with self.lock:
+            message = self.messages.get(message_id)
+            if message is None or not self.is_member(message["roomId"], person_id):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            return dict(message)
+
+    def update_message(self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None) -> dict:
+        """Edit a message: author only, no cards, at most 10 times."""
+        author = self._person(as_email)
+        with self.lock:
+            message = self.messages.get(message_id)
+            if message is None or not self.is_member(message["roomId"], author["id"]):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            if message["personId"] != author["id"]:
+                raise ApiProblem(403, "Only the author can edit a message")
+            if room_id is None or room_id != message["roomId"]:
+                raise ApiProblem(400, "roomId of the message is required")
+            if message.get("attachments"):
+                raise ApiProblem(400, "Messages with attachments cannot be edited")
+            if self.edits.get(message_id, 0) >= MAX_EDITS:
+                raise ApiProblem(400, f"A message can be edited at most {MAX_EDITS} times")
+            self._check_body(text, markdown)
+            self.edits[message_id] = self.edits.get(message_id, 0) + 1
+            for key in ("text", "markdown", "html", "mentionedPeople"):
+                message.pop(key, None)
+            if markdown is not None:
+                plain, markup, mentioned = render(markdown, self._lookup)
+                message.update(markdown=markdown, text=text if text is not None else plain, html=markup)
+                if mentioned:
+                    message["mentionedPeople"] = mentioned
+            else:
+                message["text"] = text
+            message["updated"] = self.stamp()
+            self._event("updated", message)
+            return dict(message)
+
+    def delete_message(self, as_email: str, message_id: str) -> None:
+        """Delete a message (its author only)."""
+        author = self._person(as_email)
+        with self.lock:
+            message = self.messages.get(message_id)
+            if message is None or not self.is_member(message["roomId"], author["id"]):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            if message["personId"] != author["id"]:
+                raise ApiProblem(403, "Only the author can delete a message")
+            del self.messages[message_id]
+            self._event("deleted", message)
+
+    def messages_in(self, room_id: str) -> list[dict]:
+        """A room's messages, oldest first."""
+        with self.lock:
+            return [dict(m) for m in self.messages.values() if m["roomId"] == room_id]
+
+    # Card submits
+
+    def submit_card(self, as_email: str, message_id: str, inputs: dict[str, Any]) -> dict:
+        """Press a card's button: an attachment action, delivered to the card author's webhooks."""
+        person = self._person(as_email)
+        with self.lock:
+            message = self.messages.get(message_id)
+            if message is None or not self.is_member(message["roomId"], person["id"]):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            if not message.get("attachments"):
+                raise ApiProblem(400, "The message has no card")
+            action = {"id": new_id("ATTACHMENT_ACTION"), "type": "submit", "messageId": message_id, "inputs": dict(inputs),
+                      "personId": person["id"], "roomId": message["roomId"], "created": self.stamp()}
+            self.actions[action["id"]] = action
+            self.delivery.action_created(action, card_author=message["personId"])
+            return dict(action)
+
+    def visible_action(self, person_id: str, action_id: str) -> dict:
+        """An attachment action its submitter or the card's author may read."""
+        with self.lock:
+            action = self.actions.get(action_id)
+            if action is None:
+                raise ApiProblem(404, "The requested resource could not be found.")
+            card = self.messages.get(action["messageId"])
+            if person_id != action["personId"] and (card is None or card["personId"] != person_id):
+                raise ApiProblem(404, "The requested resource could not be found.")
+            return dict(action)
+
+    # Change feed
+
+    def _event(self, kind: str, message: dict) -> None:
+        self.seq += 1
+        self.events.append({"seq": self.seq, "kind": kind, "message": dict(message)})
+        self.changed.notify_all()
+
+    def events_since(self, seq: int, room_id: str | None = None) -> list[dict]:
+        """Message events newer than `seq`, optionally of one room."""
+        with self.lock:
+            return [e for e in self.events if e["seq"] > seq and (room_id is None or e["message"]["roomId"] == room_id)]
+
+    def wait_events(self, since: int, room_id: str | None = None, timeout: float = 25.0) -> tuple[list[dict], int]:
+        """Events newer than `since` (waiting up to `timeout` for one) and the cursor to poll from next."""
+        with self.changed:
+            if timeout > 0 and not self.events_since(since, room_id):
+                self.pollers += 1
+                self.changed.notify_all()
+                try:
+                    self.changed.wait_for(lambda: bool(self.events_since(since, room_id)), timeout=timeout)
+                finally:
+                    self.pollers -= 1
+            return self.events_since(since, room_id), self.seq
+
+    def wait_pollers(self, n: int, timeout: float = 10.0) -> bool:
+        """Block until at least `n` callers are waiting in wait_events (lets tests post after a poll began)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.pollers >= n, timeout=timeout)
+
+    def wait_deliveries(self, n: int, timeout: float = 10.0) -> bool:
+        """Block until at least `n` webhook deliveries were attempted."""
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.deliveries) >= n, timeout=timeout)
