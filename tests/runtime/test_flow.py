@@ -1,0 +1,158 @@
+"""A message's whole path: sandbox Webex → signed webhook → inbox → router → outbox → Webex."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from bot.router import Router
+from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, STAFF_ROOM
+from bot.security import sign
+from storage.models import InboxEvent
+from tests.support import SECRET, Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
+    yield h
+    h.close()
+
+
+def _texts(messages):
+    return [m.get("markdown") or m.get("text") for m in messages]
+
+
+def test_ping_in_a_group_space(harness):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    [reply] = harness.bot_messages(ACME_ROOM)
+    assert reply["markdown"].startswith(f"pong — service desk bot {harness.runtime.version}, it is 10:00 CET, Mon 23 Nov 2026")
+    assert reply.get("parentId") is None
+
+
+def test_slash_is_optional_and_case_ignored(harness):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "PING")
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+
+
+def test_reply_in_the_thread_it_was_asked_in(harness):
+    root = harness.say(ANNA_EMAIL, ACME_ROOM, "hello there", mention=False)
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping", parent_id=root["id"])
+    harness.run()
+    [reply] = harness.bot_messages(ACME_ROOM)
+    assert reply["parentId"] == root["id"]
+
+
+def test_bot_does_not_answer_itself(harness, db):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    # Webex delivers the bot's own reply to it as well; that event is stored and dropped.
+    harness.state.wait_deliveries(2, timeout=10)
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+    with db.scope() as s:
+        statuses = sorted(e.status for e in s.scalars(select(InboxEvent)))
+    assert statuses == ["done", "ignored"]
+
+
+def test_duplicate_delivery_gives_one_reply(harness, db):
+    message = harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    payload = {
+        "id": "redelivery", "name": "servicedesk messages", "resource": "messages", "event": "created",
+        "data": {"id": message["id"], "roomId": message["roomId"], "personId": message["personId"],
+                 "personEmail": message["personEmail"], "roomType": "group"},
+    }
+    body = json.dumps(payload).encode()
+    for _ in range(2):
+        resp = requests.post(f"{harness.bot.url}/webhooks/webex", data=body, headers={"X-Spark-Signature": sign(body, SECRET)}, timeout=10)
+        assert resp.status_code == 200
+        assert resp.json()["duplicate"] is True
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+
+
+def test_unknown_command_gets_a_hint(harness):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/frobnicate now")
+    harness.run()
+    assert _texts(harness.bot_messages(ACME_ROOM)) == [
+        "I don't know the command **/frobnicate**. Type `/help` to see what you can do here."
+    ]
+
+
+def test_only_a_mention_gets_a_greeting(harness):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "")
+    harness.run()
+    assert _texts(harness.bot_messages(ACME_ROOM)) == ["Hello! Type `/help` to see what you can do here."]
+
+
+def test_help_lists_commands(harness):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/help")
+    harness.run()
+    [reply] = _texts(harness.bot_messages(ACME_ROOM))
+    assert "- `/help` — list the commands you can use in this space" in reply
+    assert "- `/ping` — check that the bot is running" in reply
+    assert reply.endswith("In group spaces mention me first, for example `@IoT Service Desk /help`.")
+
+
+def test_failing_handler_apologises_and_the_worker_goes_on(harness, db):
+    router = Router()
+    state = {"calls": 0}
+
+    @router.command("boom")
+    def boom(ctx, args):
+        state["calls"] += 1
+        ctx.reply("this must not be sent: the handler failed after queueing it")
+        raise RuntimeError("bug in handler")
+
+    @router.command("ping")
+    def ping(ctx, args):
+        ctx.reply("still alive")
+
+    harness.runtime.router = router
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/boom")
+    harness.say(ADA_EMAIL, STAFF_ROOM, "/ping")
+    harness.run()
+    assert _texts(harness.bot_messages(ACME_ROOM)) == [
+        "Sorry, something went wrong while handling that. It has been recorded; please try again in a moment."
+    ]
+    assert _texts(harness.bot_messages(STAFF_ROOM)) == ["still alive"]
+    with db.scope() as s:
+        failed = s.scalars(select(InboxEvent).where(InboxEvent.status == "failed")).one()
+        assert failed.error == "RuntimeError: bug in handler"
+
+
+def test_event_whose_message_was_deleted_is_dropped(harness, db):
+    message = harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.state.delete_message(ANNA_EMAIL, message["id"])
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM) == []
+    with db.scope() as s:
+        assert [e.status for e in s.scalars(select(InboxEvent))] == ["ignored"]
+
+
+def test_webex_failing_on_fetch_retries_later(harness, db, clock):
+    harness.state.faults.add("GET", "/v1/messages/", 503, times=1)
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM) == []
+    clock.advance(timedelta(seconds=1))
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+
+
+def test_event_stored_before_a_crash_is_processed_after_restart(harness, db, clock):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    # A worker claims the event and dies before handling it.
+    assert harness.inbox.claim() is not None
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM) == []
+    # After the lease runs out, a worker of the restarted process takes it over.
+    clock.advance(timedelta(seconds=61))
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1

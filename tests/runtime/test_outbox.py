@@ -1,0 +1,180 @@
+"""The outbox against the sandbox: Retry-After, backoff, per-space order, crash safety."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import outbox
+from bot.outbox import OutboxSender
+from bot.sandbox.demo import ACME_ROOM, POLDER_ROOM
+from storage.models import OutboxMessage
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock)
+    yield h
+    h.close()
+
+
+def _queue(harness, room_title, *texts, **kw):
+    room_id = harness.room(room_title)["id"]
+    with harness.runtime.db.scope() as s:
+        return [outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown=t, **kw).id for t in texts]
+
+
+def _sent(harness, room_title):
+    return [m["markdown"] for m in harness.bot_messages(room_title)]
+
+
+def _row(harness, row_id):
+    with harness.runtime.db.scope() as s:
+        return s.get(OutboxMessage, row_id)
+
+
+def test_429_waits_for_retry_after_then_delivers_once(harness, clock):
+    t0 = clock.now()
+    harness.state.faults.add("POST", "/v1/messages", 429, headers={"Retry-After": "2"})
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    assert harness.sender.drain() == 1
+    assert _sent(harness, ACME_ROOM) == []
+    row = _row(harness, row_id)
+    assert (row.status, row.next_attempt_at) == ("pending", t0 + timedelta(seconds=2))
+    clock.advance(timedelta(seconds=1.999))
+    assert harness.sender.drain() == 0
+    clock.advance(timedelta(milliseconds=1))
+    assert harness.sender.drain() == 1
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+    row = _row(harness, row_id)
+    assert row.status == "sent" and row.sent_at >= t0 + timedelta(seconds=2)
+    assert row.webex_message_id == harness.bot_messages(ACME_ROOM)[0]["id"]
+    assert harness.sender.drain() == 0
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+
+
+def test_500_twice_then_success_delivers_once_with_backoff(harness, clock):
+    t0 = clock.now()
+    harness.state.faults.add("POST", "/v1/messages", 500, times=2)
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    harness.sender.drain()
+    assert _row(harness, row_id).next_attempt_at == t0 + timedelta(seconds=1)
+    clock.advance(timedelta(seconds=1))
+    harness.sender.drain()
+    assert _row(harness, row_id).next_attempt_at == t0 + timedelta(seconds=3)
+    clock.advance(timedelta(seconds=2))
+    harness.sender.drain()
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+    assert _row(harness, row_id).attempts == 3
+
+
+def test_backoff_is_capped():
+    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert outbox.backoff(30) == outbox.MAX_BACKOFF == timedelta(minutes=5)
+
+
+def test_other_4xx_fails_with_the_reason_and_does_not_block_the_space(harness, clock):
+    harness.state.faults.add("POST", "/v1/messages", 400, body={"message": "bad markdown"})
+    first, second = _queue(harness, ACME_ROOM, "rejected", "fine")
+    harness.sender.drain()
+    assert _sent(harness, ACME_ROOM) == ["fine"]
+    row = _row(harness, first)
+    assert row.status == "failed"
+    assert "400" in row.last_error
+
+
+def test_order_per_space_is_kept_while_other_spaces_go_on(harness, clock):
+    harness.state.faults.add("POST", "/v1/messages", 429, headers={"Retry-After": "5"})
+    _queue(harness, ACME_ROOM, "a1", "a2", "a3")
+    _queue(harness, POLDER_ROOM, "p1")
+    harness.sender.drain()
+    assert _sent(harness, ACME_ROOM) == []
+    assert _sent(harness, POLDER_ROOM) == ["p1"]
+    clock.advance(timedelta(seconds=5))
+    harness.sender.drain()
+    assert _sent(harness, ACME_ROOM) == ["a1", "a2", "a3"]
+
+
+def test_thread_reply_waits_for_its_root_and_uses_its_id(harness, clock):
+    room_id = harness.room(ACME_ROOM)["id"]
+    harness.state.faults.add("POST", "/v1/messages", 503)
+    with harness.runtime.db.scope() as s:
+        root = outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="INC-1001 registered")
+        outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="countdown", parent_outbox_id=root.id)
+    harness.sender.drain()
+    assert _sent(harness, ACME_ROOM) == []
+    clock.advance(timedelta(seconds=1))
+    harness.sender.drain()
+    root_msg, reply = harness.bot_messages(ACME_ROOM)
+    assert (root_msg["markdown"], reply["markdown"], reply["parentId"]) == ("INC-1001 registered", "countdown", root_msg["id"])
+
+
+def test_edit_and_delete_go_through_the_outbox(harness, clock):
+    room_id = harness.room(ACME_ROOM)["id"]
+    with harness.runtime.db.scope() as s:
+        original = outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="v1")
+        outbox.enqueue_update(s, now=clock.now(), target=original, markdown="v2")
+    harness.sender.drain()
+    [message] = harness.bot_messages(ACME_ROOM)
+    assert message["markdown"] == "v2"
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue_delete(s, now=clock.now(), target=s.get(OutboxMessage, original.id))
+    harness.sender.drain()
+    assert harness.bot_messages(ACME_ROOM) == []
+
+
+def test_card_messages_cannot_be_queued_for_edit(harness, clock):
+    room_id = harness.room(ACME_ROOM)["id"]
+    card = {"type": "AdaptiveCard", "version": "1.3", "body": []}
+    with harness.runtime.db.scope() as s:
+        row = outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="card", attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
+        with pytest.raises(ValueError, match="cannot be edited"):
+            outbox.enqueue_update(s, now=clock.now(), target=row, markdown="x")
+
+
+def test_direct_message_by_email(harness, clock):
+    from bot.sandbox.demo import ERIK_EMAIL
+
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=clock.now(), to_person_email=ERIK_EMAIL, markdown="page")
+    harness.sender.drain()
+    room = harness.state.direct_room(ERIK_EMAIL, harness.runtime.webex.identity().emails[0])
+    assert [m["markdown"] for m in harness.state.messages_in(room["id"])] == ["page"]
+
+
+def test_claimed_but_never_attempted_is_sent_once_after_a_crash(harness, clock):
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    assert harness.sender.claim().id == row_id  # the worker dies right after claiming
+    assert harness.sender.drain() == 0
+    clock.advance(timedelta(seconds=61))
+    other = OutboxSender(harness.runtime.db, harness.runtime.webex, clock, worker_id="restarted")
+    assert other.drain() == 1
+    assert other.drain() == 0
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+
+
+def test_sent_but_not_recorded_is_not_sent_again(harness, clock):
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    row = harness.sender.claim()
+    harness.sender._mark_attempt(row)
+    harness.sender._send(row)  # Webex got it; the process dies before recording "sent"
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+    clock.advance(timedelta(seconds=61))
+    other = OutboxSender(harness.runtime.db, harness.runtime.webex, clock, worker_id="restarted")
+    assert other.drain() == 1
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+    recorded = _row(harness, row_id)
+    assert (recorded.status, recorded.webex_message_id) == ("sent", harness.bot_messages(ACME_ROOM)[0]["id"])
+
+
+def test_a_lost_lease_does_not_record_twice(harness, clock, db):
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    slow = harness.sender.claim()
+    clock.advance(timedelta(seconds=61))
+    fast = OutboxSender(db, harness.runtime.webex, clock, worker_id="fast")
+    assert fast.drain() == 1
+    harness.sender.deliver(slow)  # the slow worker wakes up: its lease is gone
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+    with db.scope() as s:
+        assert s.scalars(select(OutboxMessage.status)).all() == ["sent"]

@@ -1,0 +1,88 @@
+"""The bot wired to the sandbox over real HTTP, driven step by step (no worker threads, no sleeps).
+
+The sandbox delivers signed webhooks to the bot's endpoint exactly as Webex does; the test
+then runs the inbox, outbox and timers itself, so every step is deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.app import Runtime, create_app, load_commands
+from bot.config import Settings
+from bot.inbox import InboxWorker
+from bot.launch import register_webhooks
+from bot.outbox import OutboxSender
+from bot.sandbox.api import create_sandbox_app
+from bot.sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
+from bot.scheduler import Scheduler
+from bot.serving import serve_in_thread
+from bot.webex import WebexClient
+
+SECRET = "test-webhook-secret"
+DELIVERY_TIMEOUT_S = 10
+
+
+class Harness:
+    """A sandbox Webex, the bot's webhook endpoint, and hand-cranked workers on one database."""
+
+    def __init__(self, db, clock, *, admins: frozenset[str] = frozenset()) -> None:
+        load_commands()
+        self.clock = clock
+        self.state = build_demo_state(bot_token=BOT_TOKEN, now=clock.now)
+        self.sandbox = serve_in_thread(create_sandbox_app(self.state))
+        self.settings = Settings(
+            webex_access_token=BOT_TOKEN,
+            webex_base_url=f"{self.sandbox.url}/v1/",
+            webex_webhook_secret=SECRET,
+            database_url=db.url,
+            bot_admins=admins,
+        )
+        self.runtime = Runtime(
+            settings=self.settings,
+            db=db,
+            webex=WebexClient(access_token=BOT_TOKEN, base_url=self.settings.webex_base_url),
+            clock=clock,
+        )
+        self.bot = serve_in_thread(create_app(self.runtime))
+        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET)
+        self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
+        self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox")
+        self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
+
+    def room(self, title: str) -> dict[str, Any]:
+        """A demo room by title."""
+        return self.state.room_by_title(title)
+
+    def say(self, email: str, room_title: str, text: str, *, mention: bool = True, parent_id: str | None = None) -> dict[str, Any]:
+        """Post as a person (mentioning the bot) and, when the bot will hear it, wait for the webhook."""
+        markdown = f"<@personEmail:{BOT_EMAIL}> {text}" if mention else text
+        before = len(self.state.deliveries)
+        room = self.room(room_title)
+        message = self.state.post_message(email, room_id=room["id"], markdown=markdown, parent_id=parent_id)
+        if mention or room["type"] == "direct":
+            assert self.state.wait_deliveries(before + 1, timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+        return message
+
+    def run(self) -> None:
+        """Process every stored event, then send every due message."""
+        self.inbox.drain()
+        self.sender.drain()
+
+    def bot_messages(self, room_title: str) -> list[dict[str, Any]]:
+        """What the bot has posted in a room, oldest first."""
+        me = self.runtime.webex.identity().person_id
+        return [m for m in self.state.messages_in(self.room(room_title)["id"]) if m["personId"] == me]
+
+    def at(self, instant: datetime) -> None:
+        """Move the clock."""
+        self.clock.set(instant)
+
+    def close(self) -> None:
+        """Stop the servers."""
+        self.bot.stop()
+        self.sandbox.stop()
+        close = getattr(self.state, "close", None)
+        if close is not None:
+            close()
