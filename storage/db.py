@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -64,10 +65,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and every transaction here takes the write lock
+        # (BEGIN IMMEDIATE). Threads of one process queue on this lock instead: SQLite's own
+        # busy handler waits by sleeping up to 100 ms at a time, which a lock hand-over does not.
+        # Other processes on the same file still meet at SQLite's lock and busy_timeout.
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def scope(self) -> Iterator[Session]:
         """A transaction: commit when the block ends normally, roll back when it raises."""
+        if self._writer is not None:
+            self._writer.acquire()
         session = self._sessions()
         try:
             yield session
@@ -77,6 +85,8 @@ class Database:
             raise
         finally:
             session.close()
+            if self._writer is not None:
+                self._writer.release()
 
     def dispose(self) -> None:
         """Close pooled connections."""
