@@ -4,9 +4,9 @@ Order: only the oldest unfinished row of a space (its head) can be claimed, so a
 waiting for a retry holds back the later ones of that space and no others.
 Failure handling: 429 → retry after Retry-After; 5xx, timeouts, connection errors →
 exponential backoff capped at MAX_BACKOFF; other 4xx → failed with the reason.
-Crash safety: a row is claimed with a lease; a row whose lease expired while "sending" is
-claimed again. If the request may already have reached Webex (attempt_started_at set), the
-sender first looks for the message in the space and adopts it instead of sending twice.
+Crash safety: a row is claimed with a lease and its attempt time; a row whose lease expired
+while "sending" is claimed again. As that earlier request may have reached Webex, the sender
+first looks for the message in the space and adopts it instead of sending twice.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock
@@ -28,6 +28,8 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+# Rows of one space a sender sends back to back before it looks at the other spaces again.
+STREAK = 20
 MAX_BACKOFF = timedelta(minutes=5)
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
@@ -159,46 +161,75 @@ class OutboxSender:
             stmt = select(OutboxMessage).where(due, OutboxMessage.id == head_id).order_by(OutboxMessage.id).limit(1)
             if is_postgres(session):
                 stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-            row = session.scalars(stmt).first()
-            if row is None:
-                return None
-            in_doubt = row.status == "sending" and row.attempt_started_at is not None
-            row.status = "sending"
-            row.claimed_by = self.worker_id
-            row.lease_until = now + LEASE
-            row.attempts += 1
-            if not in_doubt:
-                row.attempt_started_at = None
-            session.flush()
-            session.expunge(row)
-            return row
+            return self._take(session, session.scalars(stmt).first(), now)
+
+    def _take(self, session: Session, row: OutboxMessage | None, now: datetime) -> OutboxMessage | None:
+        """Lease `row` to this worker and note that its request is about to go out."""
+        if row is None:
+            return None
+        row.status = "sending"
+        row.claimed_by = self.worker_id
+        row.lease_until = now + LEASE
+        row.attempts += 1
+        if row.attempt_started_at is None:
+            row.attempt_started_at = now
+        # else: an earlier attempt may have reached Webex; keep its time so deliver() looks for it.
+        session.flush()
+        session.expunge(row)
+        return row
+
+    def _next_in_space(self, session: Session, order_key: str, now: datetime) -> OutboxMessage | None:
+        """The following row of the same space, claimed, when it is due (a busy space keeps its sender)."""
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.order_key == order_key, OutboxMessage.status.in_(UNFINISHED))
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if is_postgres(session):
+            stmt = stmt.with_for_update(skip_locked=True)
+        row = session.scalars(stmt).first()
+        if row is None or row.status != "pending" or row.next_attempt_at > now:
+            return None
+        return self._take(session, row, now)
 
     def run_once(self) -> int:
-        """Send at most one row; returns how many rows were finished or rescheduled."""
+        """Send the oldest due head row, then up to STREAK following rows of its space; returns how many."""
         row = self.claim()
-        if row is None:
-            return 0
-        self.deliver(row)
-        return 1
+        done = 0
+        while row is not None:
+            done += 1
+            row = self.deliver(row, keep_going=done < STREAK)
+        return done
 
     def drain(self, limit: int = 10_000) -> int:
         """Send everything that is due now (tests and the sandbox use this)."""
         done = 0
-        while done < limit and self.run_once():
-            done += 1
+        while done < limit:
+            sent = self.run_once()
+            if not sent:
+                break
+            done += sent
         return done
 
-    def deliver(self, row: OutboxMessage) -> None:
-        """Send one claimed row and record the outcome."""
+    @staticmethod
+    def _in_doubt(row: OutboxMessage) -> bool:
+        # A fresh claim stamps attempt_started_at and lease_until from the same instant; an
+        # older attempt time means an earlier attempt may have reached Webex.
+        return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - LEASE
+
+    def deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
+        """Send one claimed row and record the outcome; with keep_going, claim its space's next row."""
         try:
-            if row.attempt_started_at is not None and row.action == "create":
+            if self._in_doubt(row) and row.action == "create":
                 found = self._find_sent(row)
                 if found is not None:
                     log.warning("outbox %s: found already delivered as %s, not sending again", row.id, found.get("id"))
-                    self._finish(row, found)
-                    return
-            if not self._mark_attempt(row):
-                return
+                    return self._finish(row, found, keep_going=keep_going)
+            if self.clock.now() >= row.lease_until:
+                # Stalled past the lease: another sender may own the row by now.
+                log.warning("outbox %s: lease expired before sending; leaving it to the next claim", row.id)
+                return None
             result = self._send(row)
         except RateLimited as exc:
             self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
@@ -209,7 +240,8 @@ class OutboxSender:
         except Permanent as exc:
             self._fail(row, str(exc))
         else:
-            self._finish(row, result)
+            return self._finish(row, result, keep_going=keep_going)
+        return None
 
     def _send(self, row: OutboxMessage) -> dict[str, Any]:
         if row.action == "create":
@@ -276,29 +308,20 @@ class OutboxSender:
             return None
         return current
 
-    def _mark_attempt(self, row: OutboxMessage) -> bool:
-        """Record that the request is about to go out; False when the lease was lost meanwhile."""
+    def _finish(self, row: OutboxMessage, result: dict[str, Any], *, keep_going: bool = False) -> OutboxMessage | None:
         now = self.clock.now()
         with self.db.scope() as session:
             current = self._owned(session, row)
             if current is None:
-                return False
-            current.attempt_started_at = now
-        row.attempt_started_at = now
-        return True
-
-    def _finish(self, row: OutboxMessage, result: dict[str, Any]) -> None:
-        now = self.clock.now()
-        with self.db.scope() as session:
-            current = self._owned(session, row)
-            if current is None:
-                return
+                return None
             current.status = "sent"
             current.sent_at = now
             current.lease_until = None
             if row.action == "create":
                 current.webex_message_id = result.get("id")
                 current.room_id = current.room_id or result.get("roomId")
+            session.flush()
+            return self._next_in_space(session, row.order_key, now) if keep_going else None
 
     def _retry(self, row: OutboxMessage, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()
@@ -333,13 +356,3 @@ class _NotReady(Exception):
 def pending_count(session: Session) -> int:
     """Rows not yet sent or failed."""
     return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNFINISHED))) or 0
-
-
-def release_claims(session: Session, *, worker_id: str) -> int:
-    """Give back rows a stopping worker still holds but never attempted (clean shutdown)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.claimed_by == worker_id, OutboxMessage.status == "sending", OutboxMessage.attempt_started_at.is_(None))
-        .values(status="pending", claimed_by=None, lease_until=None)
-    )
-    return result.rowcount or 0
