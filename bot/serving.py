@@ -34,16 +34,25 @@ def stop_server(server, thread: threading.Thread | None) -> None:
     """Stop a waitress server started with `run()` on `thread`.
 
     waitress's loop runs while its socket map has channels, and open keep-alive connections
-    are channels too: close them all from inside the loop, which then ends by itself.
+    are channels too. So: stop accepting, let running requests finish (their answers are
+    flushed by the loop, woken through the trigger), then close every channel, the trigger
+    last, from inside the loop, which then ends by itself.
     """
+    def stop_accepting() -> None:
+        server.del_channel()
+        server.socket.close()
+
     def close_all() -> None:
         for channel in list(server._map.values()):
-            channel.close()
+            if channel is not server.trigger:
+                channel.close()
+        server.trigger.close()
 
+    server.trigger.pull_trigger(stop_accepting)
+    server.task_dispatcher.shutdown(timeout=5)
     server.trigger.pull_trigger(close_all)
     if thread is not None:
         thread.join(timeout=10)
-    server.task_dispatcher.shutdown(timeout=5)
 
 
 def make_server(app, *, host: str, port: int, threads: int = 8):
