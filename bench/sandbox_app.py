@@ -1,0 +1,31 @@
+"""The sandbox Webex API alone, with its demo people and spaces, for bench/webhook.py.
+
+It runs in its own process, as Webex would be elsewhere, so the process measured (the bot
+or the floor) does only its own work.
+
+    python bench/sandbox_app.py    # prints "sandbox ready: Webex API http://127.0.0.1:PORT/v1/"
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.sandbox.api import create_sandbox_app  # noqa: E402
+from bot.sandbox.demo import BOT_TOKEN, build_demo_state  # noqa: E402
+from bot.serving import make_server  # noqa: E402
+
+
+def main() -> None:
+    """Serve the demo sandbox on a free loopback port until killed."""
+    server = make_server(create_sandbox_app(build_demo_state(bot_token=BOT_TOKEN)), host="127.0.0.1", port=0, threads=16)
+    port = server.socket.getsockname()[1]
+    sys.stdout.write(f"sandbox ready: Webex API http://127.0.0.1:{port}/v1/\n")
+    sys.stdout.flush()
+    server.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Webhook benchmark: acknowledge and end-to-end latency of `/ping`, the bot against a bare floor.
+
+Each target runs as its own process (`run_bot.py serve`, or bench/floor_app.py) against a
+sandbox Webex in a third process on loopback, started afresh per target. The bench creates
+one thread per ping, spread over S group spaces (replies within a space are sent strictly in
+order, one at a time, so a single space is limited by Webex's answer time, not by the bot),
+then sends N signed `messages/created` webhooks to the target itself, open-loop at a fixed
+rate, and records:
+  - acknowledge latency: webhook POST sent → HTTP answer received;
+  - end to end: webhook POST sent → the reply exists at the sandbox (seen on its event feed).
+The floor (bench/floor_app.py) GETs the message and POSTs the reply inside the request.
+
+    python bench/webhook.py [--n 2000] [--rate 200] [--spaces 20] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, token_for  # noqa: E402
+from bot.security import sign  # noqa: E402
+
+SECRET = "bench-secret"
+READY_TIMEOUT_S = 60
+
+
+def _start(cmd: list[str], *, cwd: str, env: dict[str, str], ready: str) -> tuple[subprocess.Popen, str]:
+    """Start a process and wait for its line starting with `ready`; returns it and the URL on that line."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line.startswith(ready):
+            url = line[len(ready):].split()[0]
+            return proc, url.removesuffix("/v1/").removesuffix("/webhooks/webex")
+    proc.kill()
+    raise RuntimeError(f"{cmd} did not become ready")
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class ReplyWatcher:
+    """Follows the sandbox's event feed and notes when each thread gets its reply."""
+
+    def __init__(self, base: str, bot_id: str) -> None:
+        self.base, self.bot_id = base, bot_id
+        self.seen: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.since = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        # Start after the set-up messages so only replies are seen.
+        self.since = requests.get(f"{self.base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()["seq"]
+        self.thread.start()
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while not self.stop.is_set():
+            body = session.get(f"{self.base}/_sandbox/events",
+                               params={"since": self.since, "timeout": 1}, timeout=10).json()
+            now = time.perf_counter()
+            for event in body["events"]:
+                message = event["message"]
+                if event["kind"] == "created" and message["personId"] == self.bot_id and message.get("parentId"):
+                    self.seen.setdefault(message["parentId"], now)
+            self.since = body["seq"]
+
+    def wait_for(self, n: int, timeout: float) -> None:
+        deadline = time.perf_counter() + timeout
+        while len(self.seen) < n and time.perf_counter() < deadline:
+            self.stop.wait(0.05)
+        self.stop.set()
+
+
+def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: int, concurrency: int) -> dict:
+    """Drive one target (bot or floor) at `target`, with the sandbox at `base`; return its figures."""
+    bot = requests.get(f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).json()
+    anna = {"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}
+    room_ids = []
+    for k in range(spaces):
+        room = requests.post(f"{base}/v1/rooms", json={"title": f"Bench {k}"}, headers=anna, timeout=10).json()
+        requests.post(f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=10)
+        room_ids.append(room["id"])
+
+    pings = []
+    for i in range(n):
+        room_id = room_ids[i % spaces]
+        root = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "markdown": f"thread {i}"}, timeout=10).json()
+        ping = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "parentId": root["id"],
+                                                          "markdown": f"<@personEmail:{BOT_EMAIL}> /ping"}, timeout=10).json()
+        pings.append(ping)
+
+    watcher = ReplyWatcher(base, bot["id"])
+    watcher.start()
+    local = threading.local()
+    sent_at: dict[str, float] = {}
+    acks: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+
+    def fire(ping: dict, i: int) -> None:
+        nonlocal failures
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        body = json.dumps({"id": "bench", "name": "bench", "resource": "messages", "event": "created",
+                           "data": {"id": ping["id"], "roomId": ping["roomId"], "roomType": "group",
+                                    "personId": ping["personId"], "personEmail": ping["personEmail"]}}).encode()
+        headers = {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+        start = time.perf_counter()
+        sent_at[ping["parentId"]] = start
+        resp = local.session.post(f"{target}/webhooks/webex", data=body, headers=headers, timeout=30)
+        took = time.perf_counter() - start
+        with lock:
+            if resp.status_code == 200:
+                acks.append(took)
+            else:
+                failures += 1
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for i, ping in enumerate(pings):
+            if rate > 0:
+                delay = began + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)  # open-loop pacing of the load generator
+            pool.submit(fire, ping, i)
+    sending = time.perf_counter() - began
+    watcher.wait_for(n, timeout=120)
+    watcher.thread.join(timeout=10)
+    e2e = [watcher.seen[k] - sent_at[k] for k in sent_at if k in watcher.seen]
+    return {
+        "label": label, "n": n, "rate": rate, "acked": len(acks), "failed": failures, "replied": len(e2e),
+        "acks_per_s": len(acks) / sending,
+        "ack_p50_ms": _percentile(acks, 50) * 1000, "ack_p99_ms": _percentile(acks, 99) * 1000,
+        "e2e_p50_ms": _percentile(e2e, 50) * 1000, "e2e_p99_ms": _percentile(e2e, 99) * 1000,
+    }
+
+
+def main() -> None:
+    """Run the bot and the floor, print both and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000, help="webhooks per run")
+    parser.add_argument("--rate", type=float, default=200.0, help="webhooks per second (0: as fast as possible)")
+    parser.add_argument("--spaces", type=int, default=20, help="group spaces the pings are spread over")
+    parser.add_argument("--concurrency", type=int, default=16, help="load generator threads")
+    parser.add_argument("--database-url", default=None, help="bot database, empty (default: a new SQLite file)")
+    args = parser.parse_args()
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_PORT": "0", "LOG_LEVEL": "WARNING"}
+        env.pop("WEBEX_ACCESS_TOKEN", None)
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        else:
+            env.pop("DATABASE_URL", None)
+        env["PYTHONPATH"] = str(ROOT)
+        targets = (
+            ("bot", [sys.executable, str(ROOT / "run_bot.py"), "serve"], "listening on "),
+            ("floor", [sys.executable, str(ROOT / "bench" / "floor_app.py"), "--secret", SECRET], "listening on "),
+        )
+        for label, cmd, ready in targets:
+            sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py")], cwd=tmp, env=env,
+                                   ready="sandbox ready: Webex API ")
+            run_env = {**env, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{base}/v1/"}
+            if label == "floor":
+                cmd = [*cmd, "--webex-base", f"{base}/v1/"]
+            proc, target = _start(cmd, cwd=tmp, env=run_env, ready=ready)
+            try:
+                results.append(run_one(label, base, target, n=args.n, rate=args.rate, spaces=args.spaces, concurrency=args.concurrency))
+            finally:
+                for p in (proc, sandbox):
+                    p.terminate()
+                    p.wait(timeout=30)
+
+    db = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    print(f"# bench/webhook.py  {when}  {platform.node()}  {platform.machine()}  {os.cpu_count()} cores  "
+          f"Python {platform.python_version()}  {db}  n={args.n} rate={args.rate:g}/s spaces={args.spaces}")
+    print(f"{'target':<6} {'acked':>6} {'failed':>6} {'replied':>7} {'ack/s':>7} {'ack p50':>8} {'ack p99':>8} {'e2e p50':>8} {'e2e p99':>8}")
+    for r in results:
+        print(f"{r['label']:<6} {r['acked']:>6} {r['failed']:>6} {r['replied']:>7} {r['acks_per_s']:>7.0f} "
+              f"{r['ack_p50_ms']:>6.1f}ms {r['ack_p99_ms']:>6.1f}ms {r['e2e_p50_ms']:>6.1f}ms {r['e2e_p99_ms']:>6.1f}ms")
+    bot, floor = results
+    print(f"ratio bot/floor: e2e p50 {bot['e2e_p50_ms'] / floor['e2e_p50_ms']:.2f}x, e2e p99 {bot['e2e_p99_ms'] / floor['e2e_p99_ms']:.2f}x, "
+          f"ack p99 {bot['ack_p99_ms'] / floor['ack_p99_ms']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
