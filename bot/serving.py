@@ -39,8 +39,9 @@ def stop_server(server, thread: threading.Thread | None) -> None:
     last, from inside the loop, which then ends by itself.
     """
     def stop_accepting() -> None:
-        server.del_channel()
-        server.socket.close()
+        if server.socket is not None:
+            server.del_channel()
+            server.socket.close()
 
     def close_all() -> None:
         for channel in list(server._map.values()):
@@ -48,11 +49,19 @@ def stop_server(server, thread: threading.Thread | None) -> None:
                 channel.close()
         server.trigger.close()
 
-    server.trigger.pull_trigger(stop_accepting)
+    _in_loop(server, stop_accepting)
     server.task_dispatcher.shutdown(timeout=5)
-    server.trigger.pull_trigger(close_all)
+    _in_loop(server, close_all)
     if thread is not None:
         thread.join(timeout=10)
+
+
+def _in_loop(server, thunk) -> None:
+    """Run `thunk` on the serving loop; if the loop has already closed its trigger, run it here."""
+    try:
+        server.trigger.pull_trigger(thunk)
+    except OSError:
+        thunk()
 
 
 def make_server(app, *, host: str, port: int, threads: int = 8):
