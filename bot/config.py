@@ -36,6 +36,8 @@ class Settings:
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
+    # Calendars and SLA profiles; None: the shipped bot/service_levels.toml.
+    service_levels_file: str | None = None
 
     @property
     def sandbox(self) -> bool:
@@ -113,4 +115,17 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         log_level=level,
         inbox_threads=_int("BOT_INBOX_THREADS", get("BOT_INBOX_THREADS") or "2", low=1, high=64),
         outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
+        service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
     )
+
+
+def _service_levels(name: str, value: str | None) -> str | None:
+    """Check a calendars-and-profiles file fully at start-up, so a typo cannot wait for a ticket."""
+    from bot.calendar import CalendarConfigError
+    from bot.sla import validate
+
+    try:
+        validate(value)
+    except CalendarConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return value

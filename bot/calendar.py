@@ -1,0 +1,491 @@
+"""Business time: weekly local windows, closed dates, and arithmetic on aware datetimes.
+
+A calendar's windows are built per local date (so 23- and 25-hour days need no special case)
+and turned into UTC instants; arithmetic then runs on integer microseconds since the epoch.
+For each local year the calendar keeps its windows in order with the running total of
+business time at each window's end, so adding a budget or measuring between two instants
+is two binary searches instead of a walk over days.
+
+Conventions (SPEC §5):
+- windows are half-open: 08:00 is business time, 18:00 is not;
+- a budget that runs out exactly at closing time ends at closing time;
+- "N business days" starts at the next business instant and ends at the same local time on
+  the N-th business day after; when that is the opening time, at the previous close instead;
+- "end of day" is the closing time of the N-th business day after the event's local date;
+- pauses (UTC intervals) are subtracted from business time wherever given.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from threading import Lock
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_package
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
+DAY = timedelta(days=1)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_FILE = Path(__file__).with_name("service_levels.toml")
+# Searching for the next business day gives up after this many days (a calendar without any
+# window would otherwise loop for ever).
+MAX_SEARCH_DAYS = 3660
+
+Pause = tuple[datetime, datetime]
+
+
+class NaiveDatetimeError(ValueError):
+    """A datetime without a time zone was given where an instant is needed."""
+
+
+class CalendarConfigError(ValueError):
+    """The calendar configuration is not valid."""
+
+
+def _us(t: datetime) -> int:
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise NaiveDatetimeError(f"{t.isoformat()} has no time zone; give an aware datetime")
+    return (t - EPOCH) // ONE_US
+
+
+def _parse_clock(text: str) -> int:
+    """'08:00' → minutes after local midnight; '24:00' allowed."""
+    try:
+        hours, minutes = text.strip().split(":")
+        value = int(hours) * 60 + int(minutes)
+    except ValueError:
+        raise CalendarConfigError(f"{text!r} is not a HH:MM time") from None
+    if not (0 <= int(minutes) < 60 and 0 <= value <= 24 * 60):
+        raise CalendarConfigError(f"{text!r} is not a time between 00:00 and 24:00")
+    return value
+
+
+def _parse_windows(text: str) -> tuple[tuple[int, int], ...]:
+    """'08:00-12:00, 13:00-18:00' → ((480, 720), (780, 1080)); ordered, not overlapping."""
+    windows = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            start_text, end_text = part.split("-")
+        except ValueError:
+            raise CalendarConfigError(f"{part.strip()!r} is not a HH:MM-HH:MM window") from None
+        start, end = _parse_clock(start_text), _parse_clock(end_text)
+        if end <= start:
+            raise CalendarConfigError(f"window {part.strip()!r} ends before it starts")
+        windows.append((start, end))
+    windows.sort()
+    for (_, end), (start, _) in zip(windows, windows[1:]):
+        if start < end:
+            raise CalendarConfigError(f"windows {text!r} overlap")
+    return tuple(windows)
+
+
+@dataclass
+class _Year:
+    """One local year of windows as UTC microseconds, with business time up to each window's end."""
+
+    starts: list[int]
+    ends: list[int]
+    cum_ends: list[int]  # business time from the year's first window start to each window's end
+
+    @property
+    def total(self) -> int:
+        return self.cum_ends[-1] if self.cum_ends else 0
+
+    def before(self, us: int) -> int:
+        """Business time in this year up to instant `us`."""
+        i = bisect_right(self.starts, us) - 1
+        if i < 0:
+            return 0
+        done = self.cum_ends[i - 1] if i > 0 else 0
+        return done + min(us, self.ends[i]) - self.starts[i]
+
+
+@dataclass(eq=False)
+class Calendar:
+    """Weekly local windows in a time zone, minus closed dates."""
+
+    name: str
+    zone: ZoneInfo
+    weekly: tuple[tuple[tuple[int, int], ...], ...]  # per weekday (Monday first), minutes after midnight
+    closed_holidays: frozenset[str] = frozenset()
+    holiday_country: str | None = None
+    closed_extra: frozenset[date] = frozenset()
+    _years: dict[int, _Year] = field(default_factory=dict, repr=False)
+    _closed: dict[int, frozenset[date]] = field(default_factory=dict, repr=False)
+    _lock: Lock = field(default_factory=Lock, repr=False)
+
+    # -- closed dates and windows -------------------------------------------------------
+
+    def closed_dates(self, year: int) -> list[date]:
+        """The dates of `year` closed for holidays (weekends without windows are not listed)."""
+        return sorted(self._closed_in(year))
+
+    def _closed_in(self, year: int) -> frozenset[date]:
+        closed = self._closed.get(year)
+        if closed is None:
+            found = {d for d in self.closed_extra if d.year == year}
+            if self.holiday_country:
+                for day, name in _country_holidays(self.holiday_country, year).items():
+                    if any(part.strip() in self.closed_holidays for part in name.split(";")):
+                        found.add(day)
+            closed = self._closed[year] = frozenset(found)
+        return closed
+
+    def is_business_day(self, day: date) -> bool:
+        """True when `day` has a window and is not closed."""
+        return bool(self.weekly[day.weekday()]) and day not in self._closed_in(day.year)
+
+    def _local_windows(self, day: date) -> list[tuple[int, int]]:
+        """The windows of one local date as UTC microseconds."""
+        if not self.is_business_day(day):
+            return []
+        midnight = datetime.combine(day, time(0))
+        result = []
+        for start, end in self.weekly[day.weekday()]:
+            result.append((self._local_us(midnight, start), self._local_us(midnight, end)))
+        return result
+
+    def _local_us(self, midnight: datetime, minutes: int) -> int:
+        # Build the wall-clock time of that date in the zone, then convert: a window edge in a
+        # skipped hour (none of the shipped calendars has one) takes zoneinfo's fold=0 reading.
+        wall = midnight + timedelta(minutes=minutes)
+        return _us(wall.replace(tzinfo=self.zone))
+
+    def _year(self, year: int) -> _Year:
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        with self._lock:
+            cached = self._years.get(year)
+            if cached is None:
+                starts, ends, cum = [], [], []
+                total = 0
+                day = date(year, 1, 1)
+                while day.year == year:
+                    for start, end in self._local_windows(day):
+                        total += end - start
+                        starts.append(start)
+                        ends.append(end)
+                        cum.append(total)
+                    day += DAY
+                cached = self._years[year] = _Year(starts, ends, cum)
+        return cached
+
+    def _year_of(self, us: int) -> int:
+        return (EPOCH + timedelta(microseconds=us)).astimezone(self.zone).year
+
+    def _out(self, us: int) -> datetime:
+        return (EPOCH + timedelta(microseconds=us)).astimezone(self.zone)
+
+    # -- without pauses -------------------------------------------------------------
+
+    def _between(self, a: int, b: int) -> int:
+        ya, yb = self._year_of(a), self._year_of(b)
+        if ya == yb:
+            year = self._year(ya)
+            return year.before(b) - year.before(a)
+        total = self._year(ya).total - self._year(ya).before(a)
+        for y in range(ya + 1, yb):
+            total += self._year(y).total
+        return total + self._year(yb).before(b)
+
+    def _add(self, start: int, amount: int) -> int:
+        if amount == 0:
+            return start
+        y = self._year_of(start)
+        year = self._year(y)
+        target = year.before(start) + amount
+        for _ in range(MAX_SEARCH_DAYS):
+            if target <= year.total:
+                # The first window whose running total reaches the target: a budget that ends
+                # exactly at a window's end ends there (closing time), not at the next opening.
+                i = bisect_left(year.cum_ends, target)
+                return year.ends[i] - (year.cum_ends[i] - target)
+            target -= year.total
+            y += 1
+            year = self._year(y)
+        raise CalendarConfigError(f"calendar {self.name} has no business time to add {amount} µs to")
+
+    def _next_start(self, us: int) -> int:
+        """`us` if it is business time, else the next window start."""
+        y = self._year_of(us)
+        for _ in range(MAX_SEARCH_DAYS // 365 + 2):
+            year = self._year(y)
+            i = bisect_right(year.starts, us) - 1
+            if i >= 0 and us < year.ends[i]:
+                return us
+            if i + 1 < len(year.starts):
+                return year.starts[i + 1]
+            y += 1
+        raise CalendarConfigError(f"calendar {self.name} has no business time after {self._out(us).isoformat()}")
+
+    # -- public ------------------------------------------------------------------------
+
+    def is_business_time(self, t: datetime) -> bool:
+        """True when `t` lies inside a window (windows include their start, not their end)."""
+        us = _us(t)
+        return self._next_start(us) == us
+
+    def next_business_instant(self, t: datetime) -> datetime:
+        """`t` itself if it is business time, else the next opening."""
+        return self._out(self._next_start(_us(t)))
+
+    def business_time_between(self, a: datetime, b: datetime, pauses: Sequence[Pause] = ()) -> timedelta:
+        """Business time from `a` to `b`, minus the business time inside `pauses`."""
+        ua, ub = _us(a), _us(b)
+        if ub < ua:
+            raise ValueError(f"end {b.isoformat()} is before start {a.isoformat()}")
+        total = self._between(ua, ub)
+        for ps, pe in _merged(pauses):
+            lo, hi = max(ps, ua), min(pe, ub)
+            if lo < hi:
+                total -= self._between(lo, hi)
+        return timedelta(microseconds=total)
+
+    def add_business_time(self, start: datetime, duration: timedelta, pauses: Sequence[Pause] = ()) -> datetime:
+        """The instant at which `duration` of business time after `start` is used up.
+
+        A start outside the windows counts from the next opening; business time inside
+        `pauses` is not counted. A zero duration gives `start` itself.
+        """
+        cursor = _us(start)
+        remaining = duration // ONE_US
+        if remaining < 0:
+            raise ValueError(f"duration {duration} is negative")
+        if remaining == 0:
+            return start.astimezone(self.zone)
+        for ps, pe in _merged(pauses):
+            if pe <= cursor:
+                continue
+            due = self._add(cursor, remaining)
+            if ps >= due:
+                break
+            if ps > cursor:
+                remaining -= self._between(cursor, ps)
+            cursor = max(cursor, pe)
+        return self._out(self._add(cursor, remaining))
+
+    def add_business_days(self, start: datetime, n: int, *, end_of_day: bool = False) -> datetime:
+        """`n` business days after `start` (SPEC §5).
+
+        Without `end_of_day`: from the next business instant, the same local time on the n-th
+        business day after; at opening time that is the previous business day's close.
+        With `end_of_day`: the close of the n-th business day after `start`'s local date.
+        """
+        if n < 0:
+            raise ValueError(f"{n} business days is negative")
+        _us(start)
+        if end_of_day:
+            day = start.astimezone(self.zone).date()
+            day = self._nth_business_day(day, n) if n else self._business_day_on_or_after(day)
+            return self._close_of(day)
+        begin = self.next_business_instant(start)
+        local = begin.astimezone(self.zone)
+        if n == 0:
+            return local
+        day = self._nth_business_day(local.date(), n)
+        opening_us = self._local_windows(day)[0][0]
+        due_us = _us(datetime.combine(day, local.time()).replace(tzinfo=self.zone))
+        if due_us <= opening_us:
+            return self._close_of(self._previous_business_day(day))
+        return self._out(min(due_us, self._local_windows(day)[-1][1]))
+
+    # -- day helpers -----------------------------------------------------------------------
+
+    def _nth_business_day(self, day: date, n: int) -> date:
+        for _ in range(MAX_SEARCH_DAYS):
+            day += DAY
+            if self.is_business_day(day):
+                n -= 1
+                if n == 0:
+                    return day
+        raise CalendarConfigError(f"calendar {self.name} has too few business days")
+
+    def _business_day_on_or_after(self, day: date) -> date:
+        return day if self.is_business_day(day) else self._nth_business_day(day, 1)
+
+    def _previous_business_day(self, day: date) -> date:
+        for _ in range(MAX_SEARCH_DAYS):
+            day -= DAY
+            if self.is_business_day(day):
+                return day
+        raise CalendarConfigError(f"calendar {self.name} has too few business days")
+
+    def _close_of(self, day: date) -> datetime:
+        return self._out(self._local_windows(day)[-1][1])
+
+
+class NonexistentTimeError(ValueError):
+    """A local time inside the hour the clocks skip in spring."""
+
+
+class AmbiguousTimeError(ValueError):
+    """A local time inside the hour the clocks repeat in autumn."""
+
+    def __init__(self, message: str, *, earlier: datetime, later: datetime) -> None:
+        super().__init__(message)
+        self.earlier, self.later = earlier, later
+
+
+def localize(wall: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time in `zone` as an aware instant (aware input is returned as it is).
+
+    NonexistentTimeError for the hour skipped in spring, AmbiguousTimeError for the hour
+    repeated in autumn: guessing either would put a deadline an hour off.
+    """
+    if wall.tzinfo is not None:
+        return wall
+    early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        raise NonexistentTimeError(f"{wall.isoformat(timespec='minutes')} does not exist in {zone.key} (the clocks skip that hour)")
+    if early.utcoffset() != late.utcoffset():
+        raise AmbiguousTimeError(
+            f"{wall.isoformat(timespec='minutes')} happens twice in {zone.key}; give the offset, e.g. "
+            f"{early.isoformat(timespec='minutes')} or {late.isoformat(timespec='minutes')}",
+            earlier=early, later=late,
+        )
+    return early
+
+
+def parse_local(text: str, zone: ZoneInfo, *, today: date) -> datetime:
+    """A date and time as people type it ('2026-01-09 17:00', '9-1-2026 17:00', '17:00'),
+    local to `zone` unless it carries an offset; ValueError when it is not one."""
+    from dateutil import parser as date_parser
+
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise ValueError("no date or time given")
+    try:
+        value = datetime.fromisoformat(cleaned.replace(" ", "T", 1))
+    except ValueError:
+        try:
+            # Dutch order for anything not ISO: 9-1-2026 is 9 January.
+            value = date_parser.parse(cleaned, dayfirst=True, default=datetime.combine(today, time(0)))
+        except (ValueError, OverflowError):
+            raise ValueError(f"{cleaned!r} is not a date and time") from None
+    return localize(value, zone)
+
+
+def _merged(pauses: Iterable[Pause]) -> list[tuple[int, int]]:
+    """Pauses as sorted, non-overlapping microsecond intervals."""
+    spans = sorted((_us(s), _us(e)) for s, e in pauses)
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if e <= s:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+@lru_cache(maxsize=None)
+def _country_holidays(country: str, year: int) -> dict[date, str]:
+    return dict(holidays_package.country_holidays(country, years=year, language="en_US"))
+
+
+@lru_cache(maxsize=None)
+def _known_holiday_names(country: str) -> frozenset[str]:
+    names: set[str] = set()
+    for year in range(2000, 2051):
+        for name in _country_holidays(country, year).values():
+            names.update(part.strip() for part in name.split(";"))
+    return frozenset(names)
+
+
+def calendar_from_config(name: str, spec: dict) -> Calendar:
+    """Build one calendar from its configuration table; CalendarConfigError when it is wrong."""
+    try:
+        zone = ZoneInfo(spec.get("zone", "Europe/Amsterdam"))
+    except Exception:
+        raise CalendarConfigError(f"calendar {name}: unknown time zone {spec.get('zone')!r}") from None
+    hours = spec.get("hours", {})
+    unknown = set(hours) - set(WEEKDAYS)
+    if unknown:
+        raise CalendarConfigError(f"calendar {name}: unknown weekday(s) {sorted(unknown)} (use mon..sun)")
+    weekly = tuple(_parse_windows(hours.get(day, "")) for day in WEEKDAYS)
+    country = spec.get("holidays")
+    names = frozenset(spec.get("closed_holidays", []))
+    if names and not country:
+        raise CalendarConfigError(f"calendar {name}: closed_holidays needs holidays = \"<country>\"")
+    if country:
+        try:
+            known = _known_holiday_names(country)
+        except NotImplementedError:
+            raise CalendarConfigError(f"calendar {name}: the holidays package has no country {country!r}") from None
+        missing = names - known
+        if missing:
+            # A renamed holiday in a new package version must not silently reopen a closed day.
+            raise CalendarConfigError(f"calendar {name}: {country} has no holiday named {sorted(missing)}")
+    try:
+        extra = frozenset(date.fromisoformat(d) for d in spec.get("closed_dates", []))
+    except (TypeError, ValueError):
+        raise CalendarConfigError(f"calendar {name}: closed_dates must be YYYY-MM-DD dates") from None
+    return Calendar(name=name, zone=zone, weekly=weekly, closed_holidays=names, holiday_country=country, closed_extra=extra)
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """The service-levels configuration (calendars and profiles) as a dict."""
+    source = Path(path) if path else DEFAULT_FILE
+    try:
+        with open(source, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise CalendarConfigError(f"cannot read {source}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarConfigError(f"{source} is not valid TOML: {exc}") from None
+
+
+def load_calendars(config: dict) -> dict[str, Calendar]:
+    """Every calendar of a configuration."""
+    tables = config.get("calendars")
+    if not isinstance(tables, dict) or not tables:
+        raise CalendarConfigError("the configuration has no [calendars]")
+    return {name: calendar_from_config(name, spec) for name, spec in tables.items()}
+
+
+_active: dict[str, Calendar] | None = None
+_active_path: Path | None = None
+_active_lock = Lock()
+
+
+def configure(path: str | Path | None = None) -> dict[str, Calendar]:
+    """Load the calendars from `path` (the shipped file when None) and make them current."""
+    global _active, _active_path
+    calendars = load_calendars(load_config(path))
+    with _active_lock:
+        _active = calendars
+        _active_path = Path(path) if path else None
+    return calendars
+
+
+def current_path() -> Path | None:
+    """The configuration file in use (None: the shipped one)."""
+    return _active_path
+
+
+def calendars() -> dict[str, Calendar]:
+    """The current calendars (the shipped ones unless `configure` chose others)."""
+    if _active is None:
+        configure(None)
+    assert _active is not None
+    return _active
+
+
+def get_calendar(name: str) -> Calendar:
+    """A calendar by name; KeyError naming the known ones when there is none."""
+    known = calendars()
+    if name not in known:
+        raise KeyError(f"unknown calendar {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
