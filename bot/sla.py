@@ -1,0 +1,350 @@
+"""Service levels: budgets, per-profile target tables, and the state of each clock of a ticket.
+
+Profiles come from the same configuration as the calendars (`bot/service_levels.toml` or
+SERVICE_LEVELS_FILE): for each record kind (incidents per priority) an ordered list of targets,
+each a budget on a calendar. `deadlines()` turns a ticket's history into one `TargetStatus`
+per target: due instant, budget, used, left, fraction, paused, and met / breached.
+
+Priority changes recompute from the Incident Start Time with the current priority (SPEC §4),
+so the history carries the current priority only. A roaming partner's involvement turns the
+recovery target into best effort: it is still computed and shown, never counted as breached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot import calendar as calendars_module
+from bot.calendar import Calendar, CalendarConfigError, NaiveDatetimeError, get_calendar
+
+KINDS = ("incident", "rfc", "rfi", "complaint")
+PRIORITIES = ("P1", "P2", "P3")
+UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
+_BUDGET = re.compile(r"^\s*(\d+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
+# The target whose clock a roaming partner turns into best effort.
+RECOVERY = "resolution"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An amount of time to a deadline: office hours/minutes, business days, or elapsed time."""
+
+    amount: int
+    unit: str  # one of UNITS
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    @property
+    def elapsed(self) -> bool:
+        """True for wall-clock budgets (h, m), which are added in UTC."""
+        return self.unit in ("h", "m")
+
+    @property
+    def business_days(self) -> bool:
+        """True for budgets counted in business days."""
+        return self.unit in ("bd", "bd-eod")
+
+    def as_timedelta(self) -> timedelta:
+        """The duration of an hour/minute budget (business or elapsed)."""
+        if self.unit in ("bh", "h"):
+            return timedelta(hours=self.amount)
+        if self.unit in ("bm", "m"):
+            return timedelta(minutes=self.amount)
+        raise ValueError(f"{self} is counted in business days, not hours")
+
+
+def parse_budget(text: str) -> Budget:
+    """'16bh', '30bm', '5bd', '3bd-eod', '8h', '90m' → Budget; ValueError saying what is wrong."""
+    if text.strip().startswith("-"):
+        raise ValueError(f"duration {text.strip()!r} is negative")
+    match = _BUDGET.match(text)
+    if not match:
+        raise ValueError(f"duration {text.strip()!r} is not understood; use e.g. 16bh, 30bm, 5bd, 8h or 90m")
+    return Budget(int(match.group(1)), match.group(2).lower())
+
+
+def _elapsed_add(start: datetime, duration: timedelta, pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
+    """`start + duration` in UTC, with the time inside pauses not counted."""
+    cursor, remaining = start, duration
+    for ps, pe in sorted(pauses):
+        if pe <= cursor:
+            continue
+        if ps >= cursor + remaining:
+            break
+        if ps > cursor:
+            remaining -= ps - cursor
+        cursor = max(cursor, pe)
+    return cursor + remaining
+
+
+def _elapsed_between(a: datetime, b: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> timedelta:
+    total = b - a
+    for ps, pe in _merge(pauses):
+        lo, hi = max(ps, a), min(pe, b)
+        if lo < hi:
+            total -= hi - lo
+    return total
+
+
+def _merge(pauses: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in sorted(pauses):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        elif e > s:
+            merged.append((s, e))
+    return merged
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One target of a profile: its name, budget, calendar and how its clock behaves."""
+
+    name: str
+    budget: Budget | None
+    calendar: str | None
+    starts: str = "opened"  # or "closed"
+    pauses: bool = True
+    deadline: bool = True
+
+    def due(self, start: datetime, pauses: Sequence[tuple[datetime, datetime]] = ()) -> tuple[datetime, timedelta]:
+        """(due instant, budget as business or elapsed time) for a clock started at `start`."""
+        assert self.budget is not None and self.calendar is not None
+        budget = self.budget
+        counted = list(pauses) if self.pauses else []
+        if budget.elapsed:
+            amount = budget.as_timedelta()
+            return _elapsed_add(start, amount, counted).astimezone(get_calendar(self.calendar).zone), amount
+        cal = get_calendar(self.calendar)
+        if budget.business_days:
+            plain = cal.add_business_days(start, budget.amount, end_of_day=budget.unit == "bd-eod")
+            # The same budget as business time, so pauses move the deadline by what they took.
+            amount = cal.business_time_between(start, plain) if plain > start else timedelta(0)
+        else:
+            amount = budget.as_timedelta()
+        return cal.add_business_time(start, amount, counted), amount
+
+    def used(self, start: datetime, until: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> timedelta:
+        """Budget consumed between `start` and `until`."""
+        if until <= start:
+            return timedelta(0)
+        counted = list(pauses) if self.pauses else []
+        if self.budget is not None and self.budget.elapsed:
+            return _elapsed_between(start, until, counted)
+        return get_calendar(self.calendar).business_time_between(start, until, counted)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named set of target tables, one per record kind (and priority for incidents)."""
+
+    name: str
+    description: str
+    tables: dict[tuple[str, str | None], tuple[TargetSpec, ...]]
+
+    def targets(self, kind: str, priority: str | None = None) -> tuple[TargetSpec, ...]:
+        """The targets of a record kind; KeyError with the reason when the profile has none."""
+        if kind not in KINDS:
+            raise KeyError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
+        if kind == "incident":
+            if priority not in PRIORITIES:
+                raise KeyError(f"an incident needs a priority P1, P2 or P3, got {priority!r}")
+            key = (kind, priority)
+        else:
+            key = (kind, None)
+        if key not in self.tables:
+            raise KeyError(f"profile {self.name} has no targets for {kind}{' ' + priority if priority else ''}")
+        return self.tables[key]
+
+
+def _target_from_config(profile: str, where: str, spec: dict, known_calendars: set[str]) -> TargetSpec:
+    name = spec.get("target")
+    if not isinstance(name, str) or not name:
+        raise CalendarConfigError(f"profile {profile} {where}: every target needs a name (target = \"...\")")
+    deadline = bool(spec.get("deadline", True))
+    budget = calendar = None
+    if deadline:
+        try:
+            budget = parse_budget(str(spec.get("budget", "")))
+        except ValueError as exc:
+            raise CalendarConfigError(f"profile {profile} {where} {name}: {exc}") from None
+        calendar = spec.get("calendar")
+        if calendar not in known_calendars:
+            raise CalendarConfigError(f"profile {profile} {where} {name}: unknown calendar {calendar!r}")
+    starts = spec.get("starts", "opened")
+    if starts not in ("opened", "closed"):
+        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be \"opened\" or \"closed\"")
+    return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline)
+
+
+def load_profiles(config: dict, known_calendars: set[str]) -> dict[str, Profile]:
+    """Every profile of a configuration, checked against the known calendars."""
+    tables = config.get("profiles")
+    if not isinstance(tables, dict) or not tables:
+        raise CalendarConfigError("the configuration has no [profiles]")
+    profiles = {}
+    for name, spec in tables.items():
+        parsed: dict[tuple[str, str | None], tuple[TargetSpec, ...]] = {}
+        for kind in KINDS:
+            value = spec.get(kind)
+            if value is None:
+                continue
+            if kind == "incident":
+                unknown = set(value) - set(PRIORITIES)
+                if unknown:
+                    raise CalendarConfigError(f"profile {name}: unknown priorities {sorted(unknown)}")
+                for priority, targets in value.items():
+                    parsed[(kind, priority)] = tuple(_target_from_config(name, f"incident {priority}", t, known_calendars) for t in targets)
+            else:
+                parsed[(kind, None)] = tuple(_target_from_config(name, kind, t, known_calendars) for t in value)
+        unknown_kinds = set(spec) - set(KINDS) - {"description"}
+        if unknown_kinds:
+            raise CalendarConfigError(f"profile {name}: unknown record kinds {sorted(unknown_kinds)}")
+        profiles[name] = Profile(name=name, description=str(spec.get("description", "")), tables=parsed)
+    return profiles
+
+
+_profiles: dict[str, Profile] | None = None
+DEFAULT_PROFILE = "iot"
+
+
+def validate(path: str | Path | None = None) -> tuple[dict[str, Calendar], dict[str, Profile]]:
+    """Load and check calendars and profiles from `path` without making them current."""
+    config = calendars_module.load_config(path)
+    cals = calendars_module.load_calendars(config)
+    return cals, load_profiles(config, set(cals))
+
+
+def configure(path: str | Path | None = None) -> dict[str, Profile]:
+    """Load calendars and profiles from `path` (the shipped file when None) and make them current."""
+    global _profiles
+    _, loaded = validate(path)
+    calendars_module.configure(path)
+    _profiles = loaded
+    return loaded
+
+
+def profiles() -> dict[str, Profile]:
+    """The current profiles."""
+    if _profiles is None:
+        configure(calendars_module.current_path())
+    assert _profiles is not None
+    return _profiles
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """A profile by name (the default `iot` when None); KeyError naming the known ones."""
+    known = profiles()
+    name = name or DEFAULT_PROFILE
+    if name not in known:
+        raise KeyError(f"unknown profile {name!r}; known: {', '.join(sorted(known))}")
+    return known[name]
+
+
+# -- a ticket's clocks -------------------------------------------------------------------------
+
+
+@dataclass
+class TicketHistory:
+    """What the clocks need to know of a ticket; times are aware instants.
+
+    `pauses` are the spans spent awaiting the customer (end None while still waiting).
+    `met` holds when other targets were delivered (e.g. "rfo", "rca").
+    """
+
+    kind: str
+    opened_at: datetime
+    priority: str | None = None
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    roaming: bool = False
+    met: dict[str, datetime] = field(default_factory=dict)
+
+    def met_at(self, target: str) -> datetime | None:
+        """When `target` was met, if it was."""
+        if target == "first_response":
+            return self.first_response_at
+        if target == RECOVERY:
+            return self.resolved_at
+        return self.met.get(target)
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """One clock of a ticket at a moment.
+
+    state: "running", "paused", "met", "breached" (due passed, not met in time), "late" (a
+    best-effort target past due: shown, not a breach), "no_deadline", "not_started" (its clock
+    starts at a later event, e.g. the RFO at closure).
+    """
+
+    target: str
+    calendar: str | None
+    budget: Budget | None
+    due: datetime | None
+    total: timedelta | None
+    used: timedelta
+    left: timedelta | None
+    fraction: float | None
+    paused: bool
+    best_effort: bool
+    state: str
+    met_at: datetime | None = None
+
+
+def _check_aware(*instants: datetime | None) -> None:
+    for t in instants:
+        if t is not None and (t.tzinfo is None or t.utcoffset() is None):
+            raise NaiveDatetimeError(f"{t.isoformat()} has no time zone")
+
+
+def deadlines(history: TicketHistory, profile: Profile | str | None, now: datetime) -> list[TargetStatus]:
+    """Every target of the ticket's kind and priority under `profile`, as seen at `now`."""
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at)
+    specs = profile.targets(history.kind, history.priority)
+    pauses = [(s, e if e is not None else now) for s, e in history.pauses]
+    _check_aware(*(t for span in pauses for t in span))
+    paused_now = any(e is None and s <= now for s, e in history.pauses)
+    result = []
+    for spec in specs:
+        met_at = history.met_at(spec.name)
+        best_effort = spec.name == RECOVERY and history.roaming
+        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        if not spec.deadline:
+            result.append(TargetStatus(spec.name, None, None, None, None, timedelta(0), None, None, False, best_effort,
+                                       "met" if met_at else "no_deadline", met_at))
+            continue
+        if start is None:
+            result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
+                                       best_effort, "not_started", met_at))
+            continue
+        # An open pause counts up to now, so the due instant shown is where it stands now.
+        due, total = spec.due(start, pauses)
+        until = min(now, met_at) if met_at else now
+        used = spec.used(start, until, pauses)
+        left = max(total - used, timedelta(0))
+        fraction = used / total if total else 1.0
+        paused = paused_now and spec.pauses and met_at is None
+        if met_at is not None:
+            state = "met" if met_at < due else ("late" if best_effort else "breached")
+        elif now >= due:
+            state = "late" if best_effort else "breached"
+        else:
+            state = "paused" if paused else "running"
+        result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due, total, used, left, fraction, paused,
+                                   best_effort, state, met_at))
+    return result
+
+
+def calendar_for(spec: TargetSpec) -> Calendar | None:
+    """The calendar object of a target, if it has one."""
+    return get_calendar(spec.calendar) if spec.calendar else None
