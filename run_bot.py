@@ -1,4 +1,4 @@
-"""Command line of the service desk bot: serve | worker | sandbox | webhooks | db.
+"""Command line of the service desk bot: serve | worker | sandbox | webhooks | sla | db.
 
 With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise.
 """
@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
                                   description="Delete the bot's webhooks.")
     delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
     delete.add_argument("--all", action="store_true", help="delete every webhook the bot owns")
+    from bot.sla_cli import add_parser as add_sla_parser
+
+    add_sla_parser(sub)
     db = sub.add_parser("db", help="database schema", description="Database schema management.")
     db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the latest", description="Apply Alembic migrations.")
@@ -77,14 +80,21 @@ def _webhooks(settings: Settings, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, validate configuration, run the chosen command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sla"]:
+        from bot.sla_cli import join_dashed_values
+
+        argv = join_dashed_values(argv)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = args.command or ("serve" if settings.webex_access_token else "sandbox")
+    # Script-facing commands log only problems, so their output is what they print.
+    level = "WARNING" if command == "sla" and settings.log_level in ("DEBUG", "INFO") else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return _run(command, settings, args)
     except ConfigError as exc:
@@ -97,6 +107,10 @@ def _run(command: str, settings: Settings, args) -> int:
 
     if command == "webhooks":
         return _webhooks(settings, args)
+    if command == "sla":
+        from bot.sla_cli import run as run_sla
+
+        return run_sla(args, settings)
     if command == "db":
         from storage.db import Database
         from storage.migrate import upgrade

@@ -1,0 +1,174 @@
+"""`run_bot.py sla add | between | targets`: the calendar and SLA engine for scripts.
+
+Output is stable (one ISO 8601 instant with offset per line, or `HH:MM`, or JSON) and bad
+input exits with status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timedelta
+
+from bot import sla
+from bot.calendar import CalendarConfigError, get_calendar, localize
+
+AMSTERDAM_KEY = "Europe/Amsterdam"
+
+
+class CliInputError(ValueError):
+    """Input the sla command cannot use; the message is the one line shown."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad arguments in one line and exits with 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+_VALUE_OPTIONS = ("--start", "--end", "--duration", "--closed")
+
+
+def join_dashed_values(argv: list[str]) -> list[str]:
+    """Keep `--duration -3bh` as an option with a (negative) value, so the refusal says so,
+    instead of argparse reading `-3bh` as an unknown option."""
+    joined: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and not argv[i + 1].startswith("--"):
+            joined.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
+
+
+def add_parser(sub) -> None:
+    """Register `sla` and its actions on the run_bot.py subparsers."""
+    parser = sub.add_parser("sla", help="business time and SLA deadlines (scripts and checks)",
+                            description="Compute deadlines with the business calendars and SLA profiles.")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=OneLineParser)
+    add = actions.add_parser("add", help="the deadline a budget gives from a start",
+                             description="Print the instant at which DURATION after START is used up.")
+    add.add_argument("--calendar", default="iot-office", help="calendar name (default iot-office)")
+    add.add_argument("--start", required=True, help="ISO 8601; local Europe/Amsterdam time unless it has an offset")
+    add.add_argument("--duration", required=True, help="16bh office hours, 30bm office minutes, 5bd business days, 8h / 90m elapsed")
+    add.add_argument("--end-of-day", action="store_true", help="with bd: the closing time of the N-th business day")
+    between = actions.add_parser("between", help="business time between two instants",
+                                 description="Print the business time from START to END as HH:MM.")
+    between.add_argument("--calendar", default="iot-office", help="calendar name (default iot-office)")
+    between.add_argument("--start", required=True, help="ISO 8601; local unless it has an offset")
+    between.add_argument("--end", required=True, help="ISO 8601; local unless it has an offset")
+    targets = actions.add_parser("targets", help="every target's due time for a record opened at START",
+                                 description="Print each SLA target of a record kind and priority with its due time.")
+    targets.add_argument("--profile", default=sla.DEFAULT_PROFILE, help="SLA profile (default iot)")
+    targets.add_argument("--kind", default="incident", help="incident, rfc, rfi or complaint")
+    targets.add_argument("--priority", help="P1, P2 or P3 (incidents)")
+    targets.add_argument("--start", required=True, help="when the record was opened; local unless it has an offset")
+    targets.add_argument("--closed", help="when it was closed (targets that count from closure, such as the RFO)")
+    targets.add_argument("--json", action="store_true", help="print JSON instead of lines")
+
+
+def parse_instant(text: str, zone_key: str = AMSTERDAM_KEY) -> datetime:
+    """An ISO 8601 date-time; local time in the calendar's zone unless it carries an offset."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliInputError(f"{text!r} is not an ISO 8601 date and time such as 2026-01-09T17:00") from None
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            value = localize(value, ZoneInfo(zone_key))
+        except ValueError as exc:
+            raise CliInputError(str(exc)) from None
+    return value
+
+
+def format_hours(duration: timedelta) -> str:
+    """A duration as HH:MM (hours may exceed 24)."""
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _calendar(name: str):
+    try:
+        return get_calendar(name)
+    except KeyError as exc:
+        raise CliInputError(exc.args[0]) from None
+
+
+def _add(args) -> list[str]:
+    cal = _calendar(args.calendar)
+    start = parse_instant(args.start, cal.zone.key)
+    try:
+        budget = sla.parse_budget(args.duration)
+    except ValueError as exc:
+        raise CliInputError(str(exc)) from None
+    if args.end_of_day and budget.unit != "bd":
+        raise CliInputError("--end-of-day goes with a duration in business days, such as 3bd")
+    if budget.unit == "bd-eod" or args.end_of_day:
+        due = cal.add_business_days(start, budget.amount, end_of_day=True)
+    elif budget.unit == "bd":
+        due = cal.add_business_days(start, budget.amount)
+    elif budget.elapsed:
+        due = (start + budget.as_timedelta()).astimezone(cal.zone)
+    else:
+        due = cal.add_business_time(start, budget.as_timedelta())
+    return [due.isoformat()]
+
+
+def _between(args) -> list[str]:
+    cal = _calendar(args.calendar)
+    start, end = parse_instant(args.start, cal.zone.key), parse_instant(args.end, cal.zone.key)
+    if end < start:
+        raise CliInputError(f"--end {args.end} is before --start {args.start}")
+    return [format_hours(cal.business_time_between(start, end))]
+
+
+def _targets(args) -> list[str]:
+    try:
+        profile = sla.get_profile(args.profile)
+        kind = args.kind.lower()
+        priority = args.priority.upper() if args.priority else None
+        specs = profile.targets(kind, priority if kind == "incident" else None)
+    except KeyError as exc:
+        raise CliInputError(exc.args[0]) from None
+    start = parse_instant(args.start)
+    closed = parse_instant(args.closed) if args.closed else None
+    if closed is not None and closed < start:
+        raise CliInputError("--closed is before --start")
+    history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start, closed_at=closed)
+    rows = sla.deadlines(history, profile, now=start)
+    if args.json:
+        return [json.dumps([
+            {"target": r.target, "due": r.due.isoformat() if r.due else None, "budget": str(r.budget) if r.budget else None,
+             "calendar": r.calendar, "starts": spec.starts, "deadline": spec.deadline}
+            for r, spec in zip(rows, specs)
+        ])]
+    lines = []
+    for r, spec in zip(rows, specs):
+        if not spec.deadline:
+            lines.append(f"{r.target} none")
+        elif r.due is None:
+            lines.append(f"{r.target} from-closure")
+        else:
+            lines.append(f"{r.target} {r.due.isoformat()}")
+    return lines
+
+
+def run(args, settings) -> int:
+    """Carry out `run_bot.py sla ACTION`; 0 on success, 2 on bad input."""
+    try:
+        sla.configure(settings.service_levels_file)
+        lines = {"add": _add, "between": _between, "targets": _targets}[args.action](args)
+    except (CliInputError, CalendarConfigError) as exc:
+        sys.stderr.write(f"run_bot.py sla {args.action}: {exc}\n")
+        return 2
+    for line in lines:
+        sys.stdout.write(line + "\n")
+    return 0
