@@ -53,3 +53,11 @@ class Forbidden(UserError):
 
     def __init__(self, *, role: str, command: str) -> None:
         super().__init__(role=role, command=command)
+
+
+class Refused(UserError):
+    """A refusal with its own message: `Refused("sla.no_ticket", number="INC-1")`."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        super().__init__(**values)

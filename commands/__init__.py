@@ -1,3 +1,4 @@
 """Command families; importing this package registers every handler with the router."""
 
 from commands import help  # noqa: F401
+from commands import sla  # noqa: F401

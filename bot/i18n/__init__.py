@@ -10,6 +10,10 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -39,6 +43,17 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
     if template is None:
         raise KeyError(f"no message {key!r} in the catalogues")
     return template.format(**values) if values else template
+
+
+def count(key: str, n: int, lang: str | None = None, **values: object) -> str:
+    """`key.one` for n == 1, else `key.other`, with `{n}` filled."""
+    return t(f"{key}.{'one' if n == 1 else 'other'}", lang, n=n, **values)
+
+
+def when(instant: datetime, lang: str | None, zone: ZoneInfo) -> str:
+    """A local date and time in the language's style: 'Mon 12 Jan 2026 09:00' / 'ma 12 jan 2026 09:00'."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return format_datetime(instant, "EEE d MMM y HH:mm", tzinfo=zone, locale=lang)
 
 
 def keys(lang: str) -> set[str]:

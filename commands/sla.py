@@ -1,0 +1,96 @@
+"""/sla: what the SLA clocks say — for a ticket, or for a record opened at a given moment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import i18n
+from bot.calendar import AmbiguousTimeError, NonexistentTimeError, parse_local
+from bot.clock import AMSTERDAM
+from bot.context import Context
+from bot.errors import Refused
+from bot.router import Args, router
+from bot.sla import TargetStatus, TicketHistory, deadlines, get_profile
+
+USAGE = "/sla P2 2026-01-09 17:00 | /sla INC-1001"
+TICKET_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP|PRB)-\d+$", re.IGNORECASE)
+# What a person may type for the record kind; incidents by their priority.
+KIND_WORDS = {
+    "p1": ("incident", "P1"), "p2": ("incident", "P2"), "p3": ("incident", "P3"),
+    "rfc": ("rfc", None), "rfi": ("rfi", None), "complaint": ("complaint", None), "klacht": ("complaint", None),
+}
+
+
+@router.command("sla", usage=USAGE, summary="cmd.sla")
+def sla_command(ctx: Context, args: Args) -> None:
+    """Show the SLA targets: for a record opened at a moment (default now), or for a ticket."""
+    words = args.words
+    if not words:
+        raise Refused("sla.usage", usage=USAGE)
+    if TICKET_NUMBER.match(words[0]):
+        # Tickets come with the ticket commands; until then there is none to look up.
+        raise Refused("sla.no_ticket", number=words[0].upper())
+    kind, priority = _kind(words[0])
+    opened = _when(ctx, " ".join(words[1:])) if len(words) > 1 else ctx.now()
+    ctx.reply(render_what_if(ctx.lang, what_if(kind, priority, opened)))
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The targets a record of this kind would have if it were opened at `opened`."""
+
+    kind: str
+    priority: str | None
+    opened: datetime
+    targets: list[TargetStatus]
+
+
+def what_if(kind: str, priority: str | None, opened: datetime, *, profile: str | None = None) -> WhatIf:
+    """Deadlines of a record opened at `opened` (targets counted from closure stay open)."""
+    history = TicketHistory(kind=kind, priority=priority, opened_at=opened)
+    return WhatIf(kind, priority, opened, deadlines(history, get_profile(profile), now=opened))
+
+
+def render_what_if(lang: str, result: WhatIf) -> str:
+    """The reply: one line per target with its local due time and budget."""
+    record = result.priority if result.kind == "incident" else i18n.t(f"sla.kind.{result.kind}", lang)
+    lines = [i18n.t("sla.what_if.title", lang, record=record, opened=i18n.when(result.opened, lang, AMSTERDAM))]
+    for target in result.targets:
+        name = i18n.t(f"sla.target.{target.target}", lang)
+        if target.state == "no_deadline":
+            lines.append(i18n.t("sla.line.no_deadline", lang, target=name))
+        elif target.due is None:
+            lines.append(i18n.t("sla.line.after_closure", lang, target=name, budget=_budget(lang, target)))
+        else:
+            lines.append(i18n.t("sla.line.due", lang, target=name, due=i18n.when(target.due, lang, AMSTERDAM),
+                                budget=_budget(lang, target)))
+    return "\n".join(lines)
+
+
+def _budget(lang: str, target: TargetStatus) -> str:
+    budget = target.budget
+    if budget is None:
+        return ""
+    return i18n.count(f"sla.budget.{budget.unit}", budget.amount, lang)
+
+
+def _kind(word: str) -> tuple[str, str | None]:
+    found = KIND_WORDS.get(word.lower())
+    if found is None:
+        raise Refused("sla.unknown_kind", given=word, usage=USAGE)
+    return found
+
+
+def _when(ctx: Context, text: str) -> datetime:
+    today = ctx.now().astimezone(AMSTERDAM).date()
+    try:
+        return parse_local(text, AMSTERDAM, today=today)
+    except NonexistentTimeError:
+        raise Refused("sla.time_skipped", time=text) from None
+    except AmbiguousTimeError as exc:
+        raise Refused("sla.time_twice", time=text, earlier=exc.earlier.isoformat(timespec="minutes"),
+                      later=exc.later.isoformat(timespec="minutes")) from None
+    except ValueError:
+        raise Refused("sla.bad_time", time=text, usage=USAGE) from None

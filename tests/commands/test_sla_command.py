@@ -1,0 +1,99 @@
+"""/sla in chat: the deadlines a record would have, in local time, and clear refusals."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import AMSTERDAM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from commands.sla import render_what_if, what_if
+from storage.models import OutboxMessage
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock)
+    yield h
+    h.close()
+
+
+def _ask(harness, text: str) -> str:
+    harness.say(ANNA_EMAIL, ACME_ROOM, text)
+    harness.run()
+    return harness.bot_messages(ACME_ROOM)[-1]["markdown"]
+
+
+def test_p2_opened_friday_evening(harness):
+    reply = _ask(harness, "/sla P2 2026-01-09 17:00")
+    assert reply.splitlines() == [
+        "**SLA for a P2 opened Fri 9 Jan 2026 17:00** (Amsterdam time)",
+        "- First response: **Mon 12 Jan 2026 09:00** (2 office hours)",
+        "- Resolution: **Tue 13 Jan 2026 13:00** (16 office hours)",
+    ]
+
+
+def test_p1_runs_around_the_clock_and_lists_the_follow_up(harness):
+    reply = _ask(harness, "sla p1 9-1-2026 17:00")
+    assert reply.splitlines() == [
+        "**SLA for a P1 opened Fri 9 Jan 2026 17:00** (Amsterdam time)",
+        "- First response: **Fri 9 Jan 2026 17:15** (15 minutes, around the clock)",
+        "- Resolution: **Sat 10 Jan 2026 01:00** (8 hours, around the clock)",
+        "- Reason For Outage: end of business day 3 after closure",
+        "- Root Cause Analysis (target): end of business day 10 after closure",
+        "- Root Cause Analysis (deadline): end of business day 20 after closure",
+    ]
+
+
+def test_without_a_time_it_means_now(harness, clock):
+    # The test clock stands at Monday 23 November 2026 10:00 Amsterdam time.
+    reply = _ask(harness, "/sla RFC")
+    assert reply.splitlines()[0] == "**SLA for a request for change opened Mon 23 Nov 2026 10:00** (Amsterdam time)"
+    assert reply.splitlines()[2] == "- Resolution: **Mon 30 Nov 2026 10:00** (5 business days)"
+
+
+def test_a_time_alone_is_today(harness):
+    reply = _ask(harness, "/sla P3 17:30")
+    assert reply.splitlines()[1] == "- First response: **Tue 24 Nov 2026 09:30** (2 office hours)"
+
+
+def test_complaint_has_no_resolution_deadline(harness):
+    reply = _ask(harness, "/sla complaint 2026-01-09 17:00")
+    assert reply.splitlines()[1:] == [
+        "- First response: **Mon 12 Jan 2026 17:00** (1 business day)",
+        "- Resolution: in joint consultation, no deadline",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/sla", "Tell me what to compute, for example `/sla P2 2026-01-09 17:00`."),
+        ("/sla P9 2026-01-09 17:00", "**P9** is not something with an SLA: use P1, P2, P3, RFC, RFI or complaint."),
+        ("/sla P2 someday", "I can't read **someday** as a date and time; write it like 2026-01-09 17:00."),
+        ("/sla P2 2026-03-29 02:30", "**2026-03-29 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night."),
+        ("/sla P2 2026-10-25 02:30", "**2026-10-25 02:30** happens twice in Amsterdam that night; add the offset: "
+                                     "2026-10-25T02:30+02:00 (summer time) or 2026-10-25T02:30+01:00 (winter time)."),
+        ("/sla INC-1001", "There is no ticket **INC-1001**."),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_else_is_sent(harness, db, text, expected):
+    reply = _ask(harness, text)
+    assert reply.splitlines()[0] == expected
+    with db.scope() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_an_offset_settles_the_repeated_hour(harness):
+    reply = _ask(harness, "/sla P1 2026-10-25 02:30+01:00")
+    assert reply.splitlines()[2] == "- Resolution: **Sun 25 Oct 2026 10:30** (8 hours, around the clock)"
+
+
+def test_dutch_rendering():
+    result = what_if("incident", "P2", datetime(2026, 1, 9, 17, tzinfo=AMSTERDAM))
+    assert render_what_if("nl", result).splitlines() == [
+        "**SLA voor een P2 gemeld op vr 9 jan 2026 17:00** (Nederlandse tijd)",
+        "- Eerste reactie: **ma 12 jan 2026 09:00** (2 kantooruren)",
+        "- Oplossing: **di 13 jan 2026 13:00** (16 kantooruren)",
+    ]
