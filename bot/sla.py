@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot import calendar as calendars_module
 from bot.calendar import Calendar, CalendarConfigError, NaiveDatetimeError, get_calendar
 
+UTC = timezone.utc
 KINDS = ("incident", "rfc", "rfi", "complaint")
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
@@ -68,10 +69,16 @@ def parse_budget(text: str) -> Budget:
     return Budget(int(match.group(1)), match.group(2).lower())
 
 
+def _utc(t: datetime) -> datetime:
+    # Arithmetic and comparisons between datetimes that share a zone are done on the wall
+    # clock (Python ignores the offset then), which is an hour off across a DST change.
+    return t.astimezone(UTC)
+
+
 def _elapsed_add(start: datetime, duration: timedelta, pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
     """`start + duration` in UTC, with the time inside pauses not counted."""
-    cursor, remaining = start, duration
-    for ps, pe in sorted(pauses):
+    cursor, remaining = _utc(start), duration
+    for ps, pe in _merge(pauses):
         if pe <= cursor:
             continue
         if ps >= cursor + remaining:
@@ -83,6 +90,7 @@ def _elapsed_add(start: datetime, duration: timedelta, pauses: Sequence[tuple[da
 
 
 def _elapsed_between(a: datetime, b: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> timedelta:
+    a, b = _utc(a), _utc(b)
     total = b - a
     for ps, pe in _merge(pauses):
         lo, hi = max(ps, a), min(pe, b)
@@ -93,7 +101,7 @@ def _elapsed_between(a: datetime, b: datetime, pauses: Sequence[tuple[datetime, 
 
 def _merge(pauses: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     merged: list[tuple[datetime, datetime]] = []
-    for s, e in sorted(pauses):
+    for s, e in sorted((_utc(s), _utc(e)) for s, e in pauses):
         if merged and s <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         elif e > s:
@@ -124,14 +132,14 @@ class TargetSpec:
         if budget.business_days:
             plain = cal.add_business_days(start, budget.amount, end_of_day=budget.unit == "bd-eod")
             # The same budget as business time, so pauses move the deadline by what they took.
-            amount = cal.business_time_between(start, plain) if plain > start else timedelta(0)
+            amount = cal.business_time_between(start, plain) if _utc(plain) > _utc(start) else timedelta(0)
         else:
             amount = budget.as_timedelta()
         return cal.add_business_time(start, amount, counted), amount
 
     def used(self, start: datetime, until: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> timedelta:
         """Budget consumed between `start` and `until`."""
-        if until <= start:
+        if _utc(until) <= _utc(start):
             return timedelta(0)
         counted = list(pauses) if self.pauses else []
         if self.budget is not None and self.budget.elapsed:
@@ -311,14 +319,18 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
         profile = get_profile(profile)
     _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at)
     specs = profile.targets(history.kind, history.priority)
-    pauses = [(s, e if e is not None else now) for s, e in history.pauses]
-    _check_aware(*(t for span in pauses for t in span))
-    paused_now = any(e is None and s <= now for s, e in history.pauses)
+    _check_aware(*(t for span in history.pauses for t in span))
+    _check_aware(*history.met.values())
+    now = _utc(now)
+    pauses = [(_utc(s), _utc(e) if e is not None else now) for s, e in history.pauses]
+    paused_now = any(e is None and _utc(s) <= now for s, e in history.pauses)
     result = []
     for spec in specs:
         met_at = history.met_at(spec.name)
+        met_at = _utc(met_at) if met_at is not None else None
         best_effort = spec.name == RECOVERY and history.roaming
         start = history.closed_at if spec.starts == "closed" else history.opened_at
+        start = _utc(start) if start is not None else None
         if not spec.deadline:
             result.append(TargetStatus(spec.name, None, None, None, None, timedelta(0), None, None, False, best_effort,
                                        "met" if met_at else "no_deadline", met_at))
@@ -329,6 +341,8 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             continue
         # An open pause counts up to now, so the due instant shown is where it stands now.
         due, total = spec.due(start, pauses)
+        zone = due.tzinfo
+        due = _utc(due)
         until = min(now, met_at) if met_at else now
         used = spec.used(start, until, pauses)
         left = max(total - used, timedelta(0))
@@ -340,8 +354,8 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             state = "late" if best_effort else "breached"
         else:
             state = "paused" if paused else "running"
-        result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due, total, used, left, fraction, paused,
-                                   best_effort, state, met_at))
+        result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
+                                   paused, best_effort, state, met_at))
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from bot import sla
 from bot.calendar import CalendarConfigError, get_calendar, localize
@@ -116,7 +116,8 @@ def _add(args) -> list[str]:
     elif budget.unit == "bd":
         due = cal.add_business_days(start, budget.amount)
     elif budget.elapsed:
-        due = (start + budget.as_timedelta()).astimezone(cal.zone)
+        # In UTC: on the zone's wall clock a DST night would make 8 h seven or nine.
+        due = (start.astimezone(timezone.utc) + budget.as_timedelta()).astimezone(cal.zone)
     else:
         due = cal.add_business_time(start, budget.as_timedelta())
     return [due.isoformat()]
@@ -125,7 +126,7 @@ def _add(args) -> list[str]:
 def _between(args) -> list[str]:
     cal = _calendar(args.calendar)
     start, end = parse_instant(args.start, cal.zone.key), parse_instant(args.end, cal.zone.key)
-    if end < start:
+    if end.astimezone(timezone.utc) < start.astimezone(timezone.utc):
         raise CliInputError(f"--end {args.end} is before --start {args.start}")
     return [format_hours(cal.business_time_between(start, end))]
 
@@ -140,7 +141,7 @@ def _targets(args) -> list[str]:
         raise CliInputError(exc.args[0]) from None
     start = parse_instant(args.start)
     closed = parse_instant(args.closed) if args.closed else None
-    if closed is not None and closed < start:
+    if closed is not None and closed.astimezone(timezone.utc) < start.astimezone(timezone.utc):
         raise CliInputError("--closed is before --start")
     history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start, closed_at=closed)
     rows = sla.deadlines(history, profile, now=start)
