@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
 
-from bot import sla
+from bot import desk, sla
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.router import Router, router as default_router
@@ -75,6 +75,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: Webe
     """Create the runtime for `settings`; no network I/O happens here."""
     load_commands()
     sla.configure(settings.service_levels_file)
+    desk.configure(settings.desk_file)
     token = settings.webex_access_token
     if webex is None:
         if not token:

@@ -38,6 +38,8 @@ class Settings:
     outbox_threads: int = 2
     # Calendars and SLA profiles; None: the shipped bot/service_levels.toml.
     service_levels_file: str | None = None
+    # Contacts, escalation matrix and services; None: the shipped bot/desk.toml.
+    desk_file: str | None = None
 
     @property
     def sandbox(self) -> bool:
@@ -116,7 +118,18 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         inbox_threads=_int("BOT_INBOX_THREADS", get("BOT_INBOX_THREADS") or "2", low=1, high=64),
         outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
+        desk_file=_desk("DESK_FILE", get("DESK_FILE")),
     )
+
+
+def _desk(name: str, value: str | None) -> str | None:
+    from bot.desk import DeskConfigError, load
+
+    try:
+        load(value)
+    except DeskConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return value
 
 
 def _service_levels(name: str, value: str | None) -> str | None:

@@ -1,15 +1,24 @@
-"""/help and /ping: what the asking person may do here, and whether the bot is alive."""
+"""/help, /contact and /ping: what the asking person may do, how to reach the desk, and liveness."""
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
+
+from bot import desk
+from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
+from bot.errors import Refused, UnknownCommand
 from bot.router import Args, router
+from bot.text import escape_markdown
 
 
-@router.command("help", usage="/help", summary="cmd.help")
+@router.command("help", usage="/help [command]", summary="cmd.help")
 def help_command(ctx: Context, args: Args) -> None:
-    """List the commands the asking person may use, generated from the registry."""
+    """List the commands the asking person may use here (from the registry), or explain one."""
+    if args.text.strip():
+        ctx.reply(_one_command(ctx, args.text))
+        return
     lines = [ctx.t("help.title")]
     for command in router.visible_to(ctx.actor.roles):
         lines.append(ctx.t("help.line", usage=command.usage, summary=ctx.t(command.summary_key)))
@@ -17,6 +26,67 @@ def help_command(ctx: Context, args: Args) -> None:
         lines.append("")
         lines.append(ctx.t("help.footer", bot=ctx.runtime.webex.identity().display_name or "Bot"))
     ctx.reply("\n".join(lines))
+
+
+def _one_command(ctx: Context, text: str) -> str:
+    found = router.match(text)
+    if found is None:
+        raise UnknownCommand(command=escape_markdown(text.strip().split()[0][:40]))
+    command, _ = found
+    if command.roles and not ctx.actor.has_any(command.roles):
+        raise Refused("help.needs_role", command=command.name, role=" or ".join(sorted(command.roles)))
+    return ctx.t("help.one", usage=command.usage, summary=ctx.t(command.summary_key))
+
+
+@router.command("contact", usage="/contact", summary="cmd.contact")
+def contact(ctx: Context, args: Args) -> None:
+    """The desk's phone, e-mail, portal, office hours, out-of-hours rule and escalation matrix."""
+    args.none()
+    ctx.reply(render_contact(desk.current(), ctx.lang))
+
+
+def render_contact(info: desk.Desk, lang: str) -> str:
+    """The /contact answer in `lang`."""
+    from bot import i18n
+
+    lines = [
+        f"**{info.name}**",
+        i18n.t("contact.phone", lang, phone=desk.tel_link(info.phone)),
+        i18n.t("contact.email", lang, email=info.email),
+        i18n.t("contact.portal", lang, portal=info.portal),
+        i18n.t("contact.hours", lang, hours=office_hours(get_calendar(info.office_hours), lang)),
+        i18n.t("contact.out_of_hours", lang, phone=desk.tel_link(info.phone)),
+        "",
+        i18n.t("contact.escalation.title", lang),
+    ]
+    for level in info.escalation:
+        key = "contact.escalation.level_pin" if level.pin else "contact.escalation.level"
+        lines.append(i18n.t(key, lang, level=level.level, role=level.role, name=level.name,
+                            phone=desk.tel_link(level.phone), pin=level.pin or ""))
+    return "\n".join(lines)
+
+
+def office_hours(calendar: Calendar, lang: str) -> str:
+    """A calendar's weekly windows in words: 'Mon–Fri 08:00–18:00'; days with equal hours grouped."""
+    names = get_day_names("abbreviated", locale=lang)
+    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for day, windows in enumerate(calendar.weekly):
+        if groups and groups[-1][2] == windows and groups[-1][1] == day - 1:
+            groups[-1] = (groups[-1][0], day, windows)
+        else:
+            groups.append((day, day, windows))
+    parts = []
+    for first, last, windows in groups:
+        if not windows:
+            continue
+        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        hours = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in windows)
+        parts.append(f"{days} {hours}")
+    return "; ".join(parts)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @router.command("ping", usage="/ping", summary="cmd.ping")

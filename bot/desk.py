@@ -1,0 +1,107 @@
+"""The service desk's own facts: contacts, escalation matrix, service catalogue (from DESK_FILE)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+DEFAULT_FILE = Path(__file__).with_name("desk.toml")
+_PHONE = re.compile(r"^\+[0-9 ]{6,20}$")
+
+
+class DeskConfigError(ValueError):
+    """The desk configuration is not valid."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """One row of the escalation matrix."""
+
+    level: int
+    role: str
+    name: str
+    phone: str
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service customers can report about."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Desk:
+    """Everything /contact shows and the intake forms offer."""
+
+    name: str
+    phone: str
+    email: str
+    portal: str
+    office_hours: str
+    escalation: tuple[Level, ...]
+    services: tuple[Service, ...]
+
+    def service(self, code: str) -> Service | None:
+        """The service with this code, case-insensitively."""
+        return next((s for s in self.services if s.code.lower() == code.lower()), None)
+
+
+def tel_link(phone: str) -> str:
+    """A markdown link that dials `phone` from a phone: [+31 88 1200 043](tel:+31881200043)."""
+    return f"[{phone}](tel:{phone.replace(' ', '')})"
+
+
+def load(path: str | Path | None = None) -> Desk:
+    """Read and check a desk file (the shipped one when None)."""
+    source = Path(path) if path else DEFAULT_FILE
+    try:
+        with open(source, "rb") as fh:
+            raw = tomllib.load(fh)
+    except OSError as exc:
+        raise DeskConfigError(f"cannot read {source}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DeskConfigError(f"{source} is not valid TOML: {exc}") from None
+    contact = raw.get("contact", {})
+    for key in ("name", "phone", "email", "portal", "office_hours"):
+        if not isinstance(contact.get(key), str) or not contact[key].strip():
+            raise DeskConfigError(f"[contact] needs {key}")
+    phones = [contact["phone"]] + [str(row.get("phone", "")) for row in raw.get("escalation", [])]
+    for phone in phones:
+        if not _PHONE.match(phone):
+            raise DeskConfigError(f"phone {phone!r} must be international, like +31 88 1200 043")
+    try:
+        levels = tuple(sorted((Level(level=int(r["level"]), role=str(r["role"]), name=str(r["name"]), phone=str(r["phone"]),
+                                     pin=str(r["pin"]) if r.get("pin") else None) for r in raw.get("escalation", [])),
+                              key=lambda lv: lv.level))
+        services = tuple(Service(code=str(s["code"]), name=str(s["name"])) for s in raw.get("services", []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DeskConfigError(f"escalation rows need level, role, name, phone; services need code, name ({exc})") from None
+    if not levels:
+        raise DeskConfigError("the escalation matrix is empty")
+    if not services:
+        raise DeskConfigError("the service catalogue is empty")
+    return Desk(name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
+                office_hours=contact["office_hours"], escalation=levels, services=services)
+
+
+_current: Desk | None = None
+
+
+def configure(path: str | Path | None = None) -> Desk:
+    """Load the desk file and make it current."""
+    global _current
+    _current = load(path)
+    return _current
+
+
+def current() -> Desk:
+    """The desk in use."""
+    return _current or configure(None)
+
+
