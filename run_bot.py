@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     hooks = sub.add_parser("webhooks", help="register, list or delete the bot's Webex webhooks",
                            description="Manage the webhooks that deliver messages and card submits to PUBLIC_URL.")
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
-    hooks_sub.add_parser("register", help="create messages/created and attachmentActions/created at PUBLIC_URL",
+    hooks_sub.add_parser("register", help="create messages/created, attachmentActions/created and memberships/created at PUBLIC_URL",
                          description="Create (or replace) the bot's webhooks pointing at PUBLIC_URL/webhooks/webex.")
     hooks_sub.add_parser("list", help="list the bot's webhooks", description="List the bot's webhooks.")
     delete = hooks_sub.add_parser("delete", help="delete a webhook by id, or all with --all",

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
 from bot.clock import Clock
-from bot.events import CardSubmitEvent, MessageEvent
+from bot.events import CardSubmitEvent, JoinEvent, MessageEvent
+from bot.security import CUSTOMER, roles_of
+from storage import directory
 from storage.models import OutboxMessage
 
 
@@ -30,10 +32,14 @@ class Actor:
 
 @dataclass(frozen=True)
 class Space:
-    """The Webex space an event came from."""
+    """The Webex space an event came from, and what it is to the desk."""
 
     room_id: str
     room_type: str  # "group" | "direct"
+    kind: str = "unbound"  # customer | staff | unbound | direct
+    org_id: int | None = None
+    org_name: str | None = None
+    sla_profile: str | None = None
 
 
 @dataclass
@@ -44,7 +50,7 @@ class Context:
     clock: Clock
     actor: Actor
     space: Space
-    event: MessageEvent | CardSubmitEvent
+    event: MessageEvent | CardSubmitEvent | JoinEvent
     runtime: Any
     lang: str = i18n.DEFAULT_LANGUAGE
     sent: list[OutboxMessage] = field(default_factory=list)
@@ -89,3 +95,42 @@ class Context:
         )
         self.sent.append(row)
         return row
+
+
+def build_context(session: Session, event: MessageEvent | CardSubmitEvent | JoinEvent, runtime: Any) -> Context:
+    """Who acts where, with which roles and in which language, read from the directory now.
+
+    Roles are read at every event, so a revocation counts from the next command. Members of a
+    space bound to an organisation are its customers there; the language is the space's (or
+    its organisation's) in group spaces and the person's in 1:1 spaces.
+    """
+    now = runtime.clock.now()
+    sender = event.sender
+    record = directory.space(session, room_id=event.room_id)
+    org = directory.org_by_id(session, org_id=record.org_id) if record is not None and record.org_id else None
+    if event.room_type == "direct":
+        kind = "direct"
+    else:
+        kind = record.kind if record is not None else "unbound"
+    roles = set(roles_of(sender.email, admins=runtime.settings.bot_admins, session=session))
+    if kind == "customer" and org is not None:
+        roles.add(CUSTOMER)
+    person = None
+    if not isinstance(event, JoinEvent) and sender.email:
+        person = directory.touch_person(session, email=sender.email, person_id=sender.person_id,
+                                        display_name=sender.display_name, now=now)
+    if kind == "direct":
+        lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
+    else:
+        lang = (record.language if record is not None and record.language else None) or (org.language if org else None) \
+            or i18n.DEFAULT_LANGUAGE
+    return Context(
+        session=session,
+        clock=runtime.clock,
+        actor=Actor(person_id=sender.person_id, email=sender.email, display_name=sender.display_name, roles=frozenset(roles)),
+        space=Space(room_id=event.room_id, room_type=event.room_type, kind=kind, org_id=org.id if org else None,
+                    org_name=org.name if org else None, sla_profile=org.sla_profile if org else None),
+        event=event,
+        runtime=runtime,
+        lang=lang,
+    )

@@ -61,3 +61,23 @@ class Refused(UserError):
     def __init__(self, key: str, **values: object) -> None:
         self.key = key
         super().__init__(**values)
+
+
+class NotBound(UserError):
+    """A command that needs a bound space, asked in a space no admin has bound yet."""
+
+    key = "error.not_bound"
+
+
+class WrongSpace(UserError):
+    """A command used in a kind of space it does not work in."""
+
+    key = "error.wrong_space"
+
+    def __init__(self, *, command: str, where: list[str]) -> None:
+        super().__init__(command=command, where=where)
+
+    def render(self, lang: str) -> str:
+        """The reply in `lang`, naming the kinds of space it works in."""
+        places = ", ".join(i18n.t(f"space.kind.{kind}", lang) for kind in self.values["where"])
+        return i18n.t(self.key, lang, command=self.values["command"], where=places)

@@ -1,4 +1,4 @@
-"""MessageEvent / CardSubmitEvent: what a stored webhook event means, fetched from Webex."""
+"""MessageEvent / CardSubmitEvent / JoinEvent: what a stored webhook event means, fetched from Webex."""
 
 from __future__ import annotations
 
@@ -62,6 +62,34 @@ class CardSubmitEvent:
     def thread_root(self) -> str:
         """Replies to a button press go to the card's thread."""
         return self.parent_id or self.message_id
+
+
+@dataclass(frozen=True)
+class JoinEvent:
+    """The bot was added to a space (a memberships/created event for the bot itself)."""
+
+    membership_id: str
+    room_id: str
+    room_type: str
+    sender: Sender  # the bot: Webex does not say who added it
+    parent_id: str | None = None
+
+    @property
+    def thread_root(self) -> None:
+        """Introductions start no thread."""
+        return None
+
+
+def join_event(data: dict[str, Any], bot: BotIdentity) -> JoinEvent | None:
+    """A JoinEvent when a memberships/created payload is about the bot itself, else None."""
+    if data.get("personId") != bot.person_id or not data.get("roomId"):
+        return None
+    return JoinEvent(
+        membership_id=str(data.get("id", "")),
+        room_id=data["roomId"],
+        room_type=data.get("roomType", "group"),
+        sender=Sender(person_id=bot.person_id, email=(bot.emails[0] if bot.emails else ""), display_name=bot.display_name),
+    )
 
 
 class _MentionStripper(HTMLParser):

@@ -18,11 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import i18n
-from bot.context import Actor, Context, Space
+from bot.context import Context, build_context
 from bot.errors import UserError
-from bot.events import CardSubmitEvent, MessageEvent, card_event, message_event
+from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, join_event, message_event
 from bot.outbox import backoff
-from bot.security import roles_of
+from bot.security import rate_check
 from bot.webex import Permanent, RateLimited, Transient
 from storage.db import is_postgres
 from storage.models import InboxEvent
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
-HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created")}
+HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
 
 
 class BadEvent(ValueError):
@@ -132,11 +132,18 @@ class InboxWorker:
         webex = self.runtime.webex
         try:
             bot = webex.identity()
-            if row.resource == "messages":
+            if row.resource == "memberships":
+                joined = join_event(data, bot)
+                if joined is None:
+                    # Someone else joined a space the bot is in: nothing to say.
+                    self._close(row, status="ignored", error=None)
+                    return
+                event: MessageEvent | CardSubmitEvent | JoinEvent = joined
+            elif row.resource == "messages":
                 if data.get("personId") == bot.person_id:
                     self._close(row, status="ignored", error=None)
                     return
-                event: MessageEvent | CardSubmitEvent = message_event(webex.get_message(data["id"]), bot)
+                event = message_event(webex.get_message(data["id"]), bot)
             else:
                 event = card_event(webex.get_attachment_action(data["id"]), webex)
         except RateLimited as exc:
@@ -152,21 +159,24 @@ class InboxWorker:
             return
         self._handle(row, event)
 
-    def _handle(self, row: InboxEvent, event: MessageEvent | CardSubmitEvent) -> None:
+    def _handle(self, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
         runtime = self.runtime
         with runtime.db.scope() as session:
             current = session.get(InboxEvent, row.id, with_for_update=is_postgres(session))
             if current is None or current.status != "claimed" or current.claimed_by != self.worker_id:
                 log.warning("inbox %s: lease lost, another worker has it", row.id)
                 return
-            ctx = self._context(session, event)
+            ctx = build_context(session, event, runtime)
             status, error = "done", None
             try:
                 with session.begin_nested():
-                    if isinstance(event, MessageEvent):
-                        runtime.router.dispatch_text(ctx, event.text)
-                    else:
-                        runtime.router.dispatch_card(ctx, event.inputs)
+                    if isinstance(event, JoinEvent):
+                        runtime.router.dispatch_join(ctx)
+                    elif self._within_rate(ctx):
+                        if isinstance(event, MessageEvent):
+                            runtime.router.dispatch_text(ctx, event.text)
+                        else:
+                            runtime.router.dispatch_card(ctx, event.inputs)
             except UserError as exc:
                 ctx.reply(exc.render(ctx.lang))
             except Exception as exc:  # one bad handler must not stop the worker
@@ -179,22 +189,12 @@ class InboxWorker:
             current.lease_until = None
         runtime.wake_outbox()
 
-    def _context(self, session: Session, event: MessageEvent | CardSubmitEvent) -> Context:
-        settings = self.runtime.settings
-        actor = Actor(
-            person_id=event.sender.person_id,
-            email=event.sender.email,
-            display_name=event.sender.display_name,
-            roles=roles_of(event.sender.email, admins=settings.bot_admins),
-        )
-        return Context(
-            session=session,
-            clock=self.clock,
-            actor=actor,
-            space=Space(room_id=event.room_id, room_type=event.room_type),
-            event=event,
-            runtime=self.runtime,
-        )
+    def _within_rate(self, ctx: Context) -> bool:
+        """Count the command against its sender's limit; over it, one polite warning, then silence."""
+        verdict = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now())
+        if verdict == "warn":
+            ctx.reply(ctx.t("rate.slow_down"))
+        return verdict == "ok"
 
     def _retry(self, row: InboxEvent, delay: timedelta, error: str) -> None:
         if row.attempts >= MAX_FETCH_ATTEMPTS:

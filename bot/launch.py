@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "servicedesk"
 WEBHOOK_PATH = "/webhooks/webex"
-SUBSCRIPTIONS = (("messages", "created"), ("attachmentActions", "created"))
+SUBSCRIPTIONS = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
 SANDBOX_DATABASE = "sandbox.db"
 _BOT_PATHS = ("/webhooks/", "/healthz", "/metrics")
 
@@ -122,7 +122,7 @@ def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path) 
 def start_sandbox(settings: Settings, *, with_workers: bool = True) -> Stack:
     """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded."""
     from bot.sandbox.api import create_sandbox_app
-    from bot.sandbox.demo import BOT_TOKEN, build_demo_state
+    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, seed_directory
 
     state = build_demo_state(bot_token=BOT_TOKEN)
     dispatch = _Dispatch(create_sandbox_app(state))
@@ -137,6 +137,8 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True) -> Stack:
     )
     runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
+    with runtime.db.scope() as session:
+        seed_directory(session, state, now=runtime.clock.now())
     dispatch.bot_app = create_app(runtime)
     server.thread.start()
     register_webhooks(runtime.webex, public_url=base, secret=secret)

@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.context import Context
-from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand, UsageError
+from bot.errors import EmptyCommand, Forbidden, NotBound, UnknownAction, UnknownCommand, UsageError, WrongSpace
+from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class Command:
     usage: str
     summary_key: str
     hidden: bool = False
+    spaces: frozenset[str] = ANYWHERE
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -78,18 +80,24 @@ class Router:
     """The registry of text commands and card actions."""
 
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
-    actions: dict[str, tuple[CardHandler, frozenset[str]]] = field(default_factory=dict)
+    actions: dict[str, tuple[CardHandler, frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    join_handler: Callable[[Context], None] | None = None
 
     def command(
         self,
         name: str,
         *,
         roles: frozenset[str] = EVERYONE,
+        spaces: frozenset[str] = ANYWHERE,
         usage: str | None = None,
         summary: str | None = None,
         hidden: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Decorator registering a text command; a name registered twice fails at import."""
+        """Decorator registering a text command; a name registered twice fails at import.
+
+        `roles`: who may use it (any of them; empty = everyone). `spaces`: the kinds of space
+        it works in (customer, staff, unbound, direct).
+        """
         words = tuple(name.lower().split())
         if not words:
             raise ValueError("empty command name")
@@ -104,22 +112,36 @@ class Router:
                 usage=usage or f"/{' '.join(words)}",
                 summary_key=summary or f"cmd.{'.'.join(words)}",
                 hidden=hidden,
+                spaces=frozenset(spaces),
             )
             return fn
 
         return register
 
-    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE) -> Callable[[CardHandler], CardHandler]:
+    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE,
+                    spaces: frozenset[str] = ANYWHERE) -> Callable[[CardHandler], CardHandler]:
         """Decorator registering the handler of a card button's action id."""
         key = str(action)
 
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
-            self.actions[key] = (fn, frozenset(roles))
+            self.actions[key] = (fn, frozenset(roles), frozenset(spaces))
             return fn
 
         return register
+
+    def on_join(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        """Decorator registering what happens when the bot is added to a space (one handler)."""
+        if self.join_handler is not None:
+            raise RuntimeError("a join handler is registered twice")
+        self.join_handler = fn
+        return fn
+
+    def dispatch_join(self, ctx: Context) -> None:
+        """Run the join handler, if any."""
+        if self.join_handler is not None:
+            self.join_handler(ctx)
 
     def match(self, text: str) -> tuple[Command, str] | None:
         """The command `text` starts with (longest name wins) and the text after it."""
@@ -134,10 +156,11 @@ class Router:
                 return command, body[spans[length - 1].end():].strip()
         return None
 
-    def visible_to(self, roles: frozenset[str]) -> list[Command]:
-        """Commands a person holding `roles` may use, in name order."""
+    def visible_to(self, roles: frozenset[str], space_kind: str | None = None) -> list[Command]:
+        """Commands a person holding `roles` may use (in a space of `space_kind`), in name order."""
         return sorted(
-            (c for c in self.commands.values() if not c.hidden and (not c.roles or c.roles & roles)),
+            (c for c in self.commands.values()
+             if not c.hidden and (not c.roles or c.roles & roles) and (space_kind is None or space_kind in c.spaces)),
             key=lambda c: c.name,
         )
 
@@ -150,7 +173,7 @@ class Router:
             first = text.strip().split()[0]
             raise UnknownCommand(command=escape_markdown(first[:40]))
         command, rest = found
-        _authorise(ctx, command.roles, command.name)
+        _authorise(ctx, command.roles, command.spaces, command.name)
         log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
         command.handler(ctx, Args(text=rest, usage=command.usage))
 
@@ -160,15 +183,23 @@ class Router:
         entry = self.actions.get(action)
         if entry is None:
             raise UnknownAction()
-        handler, roles = entry
-        _authorise(ctx, roles, action)
+        handler, roles, spaces = entry
+        _authorise(ctx, roles, spaces, action)
         log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
         handler(ctx, inputs)
 
 
-def _authorise(ctx: Context, roles: frozenset[str], name: str) -> None:
+def _authorise(ctx: Context, roles: frozenset[str], spaces: frozenset[str], name: str) -> None:
+    """The one place that decides who may do what where; refusals name what is missing."""
+    kind = ctx.space.kind
+    if kind not in spaces:
+        if kind == IN_UNBOUND:
+            raise NotBound()
+        raise WrongSpace(command=name, where=sorted(spaces))
     if roles and not ctx.actor.has_any(roles):
-        raise Forbidden(role=" or ".join(sorted(roles)), command=name)
+        if roles == {CUSTOMER}:
+            raise WrongSpace(command=name, where=[IN_CUSTOMER])
+        raise Forbidden(role=" or ".join(sorted(roles - {CUSTOMER}) or roles), command=name)
 
 
 router = Router()

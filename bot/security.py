@@ -1,15 +1,36 @@
-"""Who may talk to the bot and with which rights: webhook signatures and roles."""
+"""Who may talk to the bot and with which rights: webhook signatures, roles, the rate limit."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from storage import directory
+from storage.db import is_postgres
+from storage.models import CommandRate
 
 ADMIN = "admin"
 AGENT = "agent"
 ENGINEER = "engineer"
 PROBLEM_MANAGER = "problem-manager"
+# Not granted: every member of a space bound to an organisation is one of its customers there.
+CUSTOMER = "customer"
 STAFF_ROLES = frozenset({AGENT, ENGINEER, PROBLEM_MANAGER, ADMIN})
+GRANTABLE = (AGENT, ENGINEER, PROBLEM_MANAGER, ADMIN)
+
+# Where a command may be used: the kinds of space.
+IN_CUSTOMER = "customer"
+IN_STAFF = "staff"
+IN_UNBOUND = "unbound"
+IN_DIRECT = "direct"
+ANYWHERE = frozenset({IN_CUSTOMER, IN_STAFF, IN_UNBOUND, IN_DIRECT})
+GROUP_SPACES = frozenset({IN_CUSTOMER, IN_STAFF, IN_UNBOUND})
+
+RATE_LIMIT = 20
+RATE_WINDOW = timedelta(minutes=1)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -24,6 +45,34 @@ def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(sign(body, secret), header.strip().lower())
 
 
-def roles_of(email: str, *, admins: frozenset[str]) -> frozenset[str]:
-    """The roles a person holds: admins come from BOT_ADMINS."""
-    return frozenset({ADMIN}) if email.lower() in admins else frozenset()
+def roles_of(email: str, *, admins: frozenset[str], session: Session | None = None) -> frozenset[str]:
+    """The staff roles a person holds now: admin from BOT_ADMINS, the rest from grants.
+
+    Read at every command, so a revocation counts from the next one.
+    """
+    roles = set(directory.active_roles(session, email=email)) if session is not None else set()
+    if email.lower() in admins:
+        roles.add(ADMIN)
+    return frozenset(roles)
+
+
+def rate_check(session: Session, *, email: str, now: datetime) -> str:
+    """Count a command against the person's limit: "ok", "warn" (the first one over), or "drop"."""
+    email = email.lower()
+    row = session.get(CommandRate, email, with_for_update=is_postgres(session))
+    stamp = now.timestamp()
+    if row is None:
+        row = CommandRate(email=email, recent=[], warned_at=None)
+        session.add(row)
+    recent = [t for t in row.recent if t > stamp - RATE_WINDOW.total_seconds()]
+    if len(recent) >= RATE_LIMIT:
+        row.recent = recent
+        # One warning per stretch of flooding; refused commands do not count, so the person
+        # is back as soon as the oldest of their last 20 is a minute old.
+        if row.warned_at is not None:
+            return "drop"
+        row.warned_at = now
+        return "warn"
+    row.recent = [*recent, stamp]
+    row.warned_at = None
+    return "ok"
