@@ -20,7 +20,7 @@ def help_command(ctx: Context, args: Args) -> None:
         ctx.reply(_one_command(ctx, args.text))
         return
     lines = [ctx.t("help.title")]
-    for command in router.visible_to(ctx.actor.roles):
+    for command in router.visible_to(ctx.actor.roles, ctx.space.kind):
         lines.append(ctx.t("help.line", usage=command.usage, summary=ctx.t(command.summary_key)))
     if ctx.space.room_type == "group":
         lines.append("")
