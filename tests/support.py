@@ -51,6 +51,13 @@ class Harness:
         self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox")
         self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
 
+    def seed_directory(self) -> None:
+        """Bind the demo spaces and grant the demo staff roles, as `run_bot.py sandbox` does."""
+        from bot.sandbox.demo import seed_directory
+
+        with self.runtime.db.scope() as session:
+            seed_directory(session, self.state, now=self.clock.now())
+
     def room(self, title: str) -> dict[str, Any]:
         """A demo room by title."""
         return self.state.room_by_title(title)
@@ -58,12 +65,41 @@ class Harness:
     def say(self, email: str, room_title: str, text: str, *, mention: bool = True, parent_id: str | None = None) -> dict[str, Any]:
         """Post as a person (mentioning the bot) and, when the bot will hear it, wait for the webhook."""
         markdown = f"<@personEmail:{BOT_EMAIL}> {text}" if mention else text
-        before = len(self.state.deliveries)
         room = self.room(room_title)
         message = self.state.post_message(email, room_id=room["id"], markdown=markdown, parent_id=parent_id)
         if mention or room["type"] == "direct":
-            assert self.state.wait_deliveries(before + 1, timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+            assert self.state.wait_delivered(message["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
         return message
+
+    def say_direct(self, email: str, text: str) -> dict[str, Any]:
+        """Write to the bot in the person's 1:1 space and wait for the webhook."""
+        message = self.state.post_message(email, to_person_email=BOT_EMAIL, markdown=text)
+        assert self.state.wait_delivered(message["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+        return message
+
+    def direct_messages(self, email: str) -> list[dict[str, Any]]:
+        """What the bot has posted in its 1:1 space with `email`."""
+        room = self.state.direct_room(email, BOT_EMAIL)
+        me = self.runtime.webex.identity().person_id
+        return [m for m in self.state.messages_in(room["id"]) if m["personId"] == me]
+
+    def press(self, email: str, card_message: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+        """Press a button on one of the bot's cards as `email` and wait for the webhook."""
+        action = self.state.submit_card(email, card_message["id"], inputs)
+        assert self.state.wait_delivered(action["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+        return action
+
+    def add_bot_to_new_room(self, title: str, creator_email: str) -> dict[str, Any]:
+        """Someone creates a space and adds the bot: Webex tells the bot with memberships/created."""
+        room = self.state.add_room(title, [creator_email], creator_email=creator_email)
+        membership = self.state.add_member(room["id"], BOT_EMAIL, actor_email=creator_email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+        return room
+
+    def add_member(self, title: str, email: str) -> None:
+        """Add a person to a space the bot is in, and wait until the bot has heard of it."""
+        membership = self.state.add_member(self.room(title)["id"], email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
 
     def run(self) -> None:
         """Process every stored event, then send every due message."""

@@ -31,7 +31,7 @@ EVENTS = ("created", "updated", "deleted", "all")
 HOOK_PAYLOAD_FIELDS = ("id", "name", "targetUrl", "resource", "event", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
 MESSAGE_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "created")
 ACTION_DATA_FIELDS = ("id", "type", "messageId", "personId", "roomId", "created")
-MEMBERSHIP_DATA_FIELDS = ("id", "roomId", "personId", "personEmail", "personDisplayName", "isModerator", "isMonitor", "created")
+MEMBERSHIP_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName", "isModerator", "isMonitor", "created")
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -67,3 +67,29 @@ def build_demo_state(*, bot_token: str = BOT_TOKEN, now: Callable[[], datetime] 
     for title, members in ROOMS:
         state.add_room(title, [*members, BOT_EMAIL], creator_email=members[0])
     return state
+
+
+# What the desk's directory holds in the demo: the customer spaces bound to their
+# organisations, the staff space marked, and each staff member's role.
+DEMO_BINDINGS = ((ACME_ROOM, ACME_ORG), (POLDER_ROOM, POLDER_ORG))
+DEMO_GRANTS = ((SANNE_EMAIL, "agent"), (ERIK_EMAIL, "engineer"), (FATIMA_EMAIL, "problem-manager"), (ADA_EMAIL, "admin"))
+
+
+def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
+    """Bind the demo spaces and grant the demo roles, as an admin would have (idempotent)."""
+    from storage import directory
+
+    actor = "sandbox-setup"
+    for title, org_name in DEMO_BINDINGS:
+        room = state.room_by_title(title)
+        org = directory.find_org(session, name=org_name) or directory.create_org(
+            session, name=org_name, actor=actor, room_id=None, now=now)
+        record = directory.space(session, room_id=room["id"])
+        if record is None or record.kind != "customer":
+            directory.set_space_kind(session, room_id=room["id"], room_type="group", kind="customer", org=org, actor=actor, now=now)
+    staff = state.room_by_title(STAFF_ROOM)
+    record = directory.space(session, room_id=staff["id"])
+    if record is None or record.kind != "staff":
+        directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
+    for email, role in DEMO_GRANTS:
+        directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)

@@ -156,7 +156,7 @@ class SandboxState:
             existing = next((m for m in self.memberships.values() if m["roomId"] == room_id and m["personId"] == person["id"]), None)
             if existing:
                 return existing
-            membership = {"id": new_id("MEMBERSHIP"), "roomId": room_id, "personId": person["id"],
+            membership = {"id": new_id("MEMBERSHIP"), "roomId": room_id, "roomType": self.rooms[room_id]["type"], "personId": person["id"],
                           "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
                           "personOrgId": person["orgId"], "isModerator": False, "isMonitor": False, "created": self.stamp()}
             self.memberships[membership["id"]] = membership
@@ -379,6 +379,11 @@ class SandboxState:
         """Block until at least `n` callers are waiting in wait_events (lets tests post after a poll began)."""
         with self.changed:
             return self.changed.wait_for(lambda: self.pollers >= n, timeout=timeout)
+
+    def wait_delivered(self, data_id: str, timeout: float = 10.0) -> bool:
+        """Block until the webhook event about `data_id` (a message, action or membership) was delivered."""
+        with self.changed:
+            return self.changed.wait_for(lambda: any(d["data_id"] == data_id for d in self.deliveries), timeout=timeout)
 
     def wait_deliveries(self, n: int, timeout: float = 10.0) -> bool:
         """Block until at least `n` webhook deliveries were attempted."""

@@ -93,7 +93,7 @@ def test_help_lists_commands(harness):
     harness.say(ANNA_EMAIL, ACME_ROOM, "/help")
     harness.run()
     [reply] = _texts(harness.bot_messages(ACME_ROOM))
-    assert "- `/help` — list the commands you can use in this space" in reply
+    assert "- `/help [command]` — list the commands you can use in this space" in reply
     assert "- `/ping` — check that the bot is running" in reply
     assert reply.endswith("In group spaces mention me first, for example `@IoT Service Desk /help`.")
 

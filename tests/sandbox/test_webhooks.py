@@ -98,7 +98,7 @@ def test_membership_created_reaches_the_added_bot(bot_api, api_for, state, recei
     membership = sanne.memberships.create(roomId=room.id, personEmail=BOT_EMAIL)
     [body] = _bodies(receiver, 1)
     assert body["actorId"] == state.person_by_email(SANNE_EMAIL)["id"]
-    assert body["data"] == {"id": membership.id, "roomId": room.id, "personId": membership.personId, "personEmail": BOT_EMAIL,
+    assert body["data"] == {"id": membership.id, "roomId": room.id, "roomType": "group", "personId": membership.personId, "personEmail": BOT_EMAIL,
                             "personDisplayName": "IoT Service Desk", "isModerator": False, "isMonitor": False,
                             "created": membership._json_data["created"]}
 
