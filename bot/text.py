@@ -6,9 +6,11 @@ import re
 
 # Characters Webex's markdown gives meaning to; escaped so typed text stays literal.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+# Control characters other than tab and newline: invisible, and some clients act on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def escape_markdown(value: str) -> str:
-    """Make user text inert in a markdown message: no formatting, links, HTML or mentions."""
-    value = value.replace("&", "&amp;").replace("<", "&lt;")
+    """Make user text inert in a markdown message: no formatting, links, HTML, mentions or control characters."""
+    value = _CONTROL.sub("", value).replace("&", "&amp;").replace("<", "&lt;")
     return _MARKDOWN.sub(r"\\\1", value)

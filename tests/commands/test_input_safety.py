@@ -1,0 +1,75 @@
+"""What people type is echoed inert, and oversized input is refused with the limit stated."""
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
+from storage.models import Organisation
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
+    h.seed_directory()
+    yield h
+    h.close()
+
+
+def _said(harness, email, room, text):
+    harness.say(email, room, text)
+    harness.run()
+    return harness.bot_messages(room)[-1]["markdown"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["<@all>", "<@personEmail:ada@iot-desk.example>", "[x](javascript:alert(1))", "<b>bold</b>", "**loud**", "a\x07\x1bb"],
+)
+def test_unknown_commands_echo_inert(harness, typed):
+    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, typed)
+    assert reply.startswith("I don't know the command **")
+    assert "<@" not in reply and "](" not in reply and "<b>" not in reply and "\x07" not in reply and "\x1b" not in reply
+
+
+def test_a_mention_in_an_email_argument_is_inert(harness):
+    reply = _said(harness, ADA_EMAIL, STAFF_ROOM, "/role grant <@all> agent")
+    assert reply == r"**&lt;@all\>** is not an email address."
+
+
+def test_an_oversized_card_input_is_refused_with_the_limit(harness, db):
+    harness.add_member(ACME_ROOM, ADA_EMAIL)
+    harness.say(ADA_EMAIL, ACME_ROOM, "/space unbind")
+    harness.run()
+    asked_text = _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind Delta")
+    asked = harness.bot_messages(ACME_ROOM)[-1]
+    assert asked_text.startswith("There is no organisation **Delta** yet.")
+    harness.press(ADA_EMAIL, asked, {"action": "space.bind.confirm", "org": "D" * 10_000, "sla_profile": "iot", "language": "en"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "An organisation name can be at most 100 characters; this one has 10000."
+    with db.scope() as s:
+        assert s.scalar(select(func.count()).select_from(Organisation)) == 2  # the two demo organisations only
+
+
+def test_forged_card_values_are_refused(harness, db):
+    harness.add_member(ACME_ROOM, ADA_EMAIL)
+    _said(harness, ADA_EMAIL, ACME_ROOM, "/space unbind")
+    _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind Delta")
+    asked = harness.bot_messages(ACME_ROOM)[-1]
+    harness.press(ADA_EMAIL, asked, {"action": "space.bind.confirm", "org": "Delta", "sla_profile": "platinum", "language": "en"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "There is no SLA profile **platinum**; choose one of: een, iot, partner."
+    harness.press(ADA_EMAIL, asked, {"action": "space.bind.confirm", "org": "Delta", "sla_profile": "iot", "language": "<@all>"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == r"I don't speak **&lt;@all\>**; choose one of: en, nl."
+    with db.scope() as s:
+        assert s.scalar(select(func.count()).select_from(Organisation)) == 2
+
+
+def test_a_customer_of_one_org_learns_nothing_of_another(harness):
+    """Until tickets exist, what an org has is its spaces: a customer sees only their own."""
+    info = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/space info")
+    assert "Polder Energy" in info and "Acme" not in info
+    help_text = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/help")
+    assert "/space bind" not in help_text and "/roles" not in help_text
+    assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/roles") == "`/roles` works only in: a 1:1 space with me, the staff space."

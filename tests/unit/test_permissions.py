@@ -1,0 +1,125 @@
+"""The permission matrix: every registered command and card action, every role, every kind of space.
+
+The expectations are written here, from the specification, per command; the registry is what
+the code declares. A command or card action registered without an entry below fails the test,
+so new commands are covered as they are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.app import load_commands
+from bot.context import Actor, Context, Space
+from bot.errors import Forbidden, NotBound, WrongSpace
+from bot.events import MessageEvent, Sender
+from bot.router import Router, router
+from bot.security import ADMIN, AGENT, CUSTOMER, ENGINEER, PROBLEM_MANAGER
+
+load_commands()
+
+EVERYONE = "everyone"
+STAFF = frozenset({AGENT, ENGINEER, PROBLEM_MANAGER, ADMIN})
+GROUP = frozenset({"customer-a", "customer-b", "staff", "unbound"})
+ALL_SPACES = GROUP | {"direct"}
+STAFF_OR_DIRECT = frozenset({"staff", "direct"})
+
+# command or card action → (who may, where). SPEC §1, §10; admins "in any space" for binding,
+# but role administration is kept out of customer spaces (it lists staff).
+POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
+    "help": (EVERYONE, ALL_SPACES),
+    "ping": (EVERYONE, ALL_SPACES),
+    "contact": (EVERYONE, ALL_SPACES),
+    "sla": (EVERYONE, ALL_SPACES),
+    "language": (EVERYONE, ALL_SPACES),
+    "space info": (EVERYONE, GROUP),
+    "space bind": (frozenset({ADMIN}), GROUP),
+    "space unbind": (frozenset({ADMIN}), GROUP),
+    "space staff": (frozenset({ADMIN}), GROUP),
+    "role grant": (frozenset({ADMIN}), STAFF_OR_DIRECT),
+    "role revoke": (frozenset({ADMIN}), STAFF_OR_DIRECT),
+    "roles": (STAFF, STAFF_OR_DIRECT),
+    "space.bind.confirm": (frozenset({ADMIN}), GROUP),
+    "space.bind.cancel": (frozenset({ADMIN}), GROUP),
+}
+
+PERSONAS = {
+    "no role": frozenset(),
+    AGENT: frozenset({AGENT}),
+    ENGINEER: frozenset({ENGINEER}),
+    PROBLEM_MANAGER: frozenset({PROBLEM_MANAGER}),
+    ADMIN: frozenset({ADMIN}),
+}
+SPACES = {
+    "customer-a": ("group", "customer", 1),
+    "customer-b": ("group", "customer", 2),
+    "staff": ("group", "staff", None),
+    "unbound": ("group", "unbound", None),
+    "direct": ("direct", "direct", None),
+}
+
+
+def _context(persona: str, space: str) -> Context:
+    room_type, kind, org_id = SPACES[space]
+    roles = set(PERSONAS[persona])
+    if kind == "customer":
+        roles.add(CUSTOMER)  # every member of a bound space is its organisation's customer there
+    sender = Sender(person_id="P", email="p@example.net")
+    event = MessageEvent(message_id="M", room_id=f"R-{space}", room_type=room_type, sender=sender, text="", parent_id=None, created="")
+    return Context(session=None, clock=None, actor=Actor(person_id="P", email="p@example.net", roles=frozenset(roles)),
+                   space=Space(room_id=f"R-{space}", room_type=room_type, kind=kind, org_id=org_id), event=event, runtime=None)
+
+
+def _expected(name: str, persona: str, space: str) -> bool:
+    who, where = POLICY[name]
+    return space in where and (who == EVERYONE or bool(PERSONAS[persona] & who))
+
+
+def test_every_registered_command_and_action_has_a_policy():
+    registered = {c.name for c in router.commands.values()} | set(router.actions)
+    assert registered - set(POLICY) == set(), "add the new commands to POLICY with what the spec says"
+    assert set(POLICY) - registered == set()
+
+
+def _recording_router() -> tuple[Router, list[str]]:
+    calls: list[str] = []
+    copy = Router()
+    for key, command in router.commands.items():
+        copy.commands[key] = replace(command, handler=lambda ctx, args, name=command.name: calls.append(name))
+    for key, (_, roles, spaces) in router.actions.items():
+        copy.actions[key] = (lambda ctx, inputs, name=key: calls.append(name), roles, spaces)
+    return copy, calls
+
+
+CASES = [(name, persona, space) for name in sorted(POLICY) for persona in PERSONAS for space in SPACES]
+
+
+@pytest.mark.parametrize(("name", "persona", "space"), CASES)
+def test_permission_matrix(name, persona, space):
+    recording, calls = _recording_router()
+    ctx = _context(persona, space)
+    try:
+        if name in router.actions:
+            recording.dispatch_card(ctx, {"action": name})
+        else:
+            recording.dispatch_text(ctx, f"/{name}")
+        allowed = True
+    except (Forbidden, WrongSpace, NotBound):
+        allowed = False
+    assert allowed == _expected(name, persona, space)
+    assert calls == ([name] if allowed else [])
+
+
+def test_refusals_say_what_is_missing():
+    from bot import i18n
+
+    recording, _ = _recording_router()
+    with pytest.raises(Forbidden) as refused:
+        recording.dispatch_text(_context("no role", "unbound"), "/space bind Acme")
+    assert refused.value.render("en") == "Only someone with the **admin** role can use `/space bind`."
+    with pytest.raises(WrongSpace) as wrong:
+        recording.dispatch_text(_context(ADMIN, "customer-a"), "/roles")
+    assert wrong.value.render("nl") == "`/roles` werkt alleen in: een 1-op-1-space met mij, de staff-space."
+    assert i18n.t("error.not_bound", "en").startswith("This space is not linked to a customer organisation yet")
