@@ -9,6 +9,7 @@ the handler's rows and its outgoing messages commit together with "done", or not
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.context import Context, build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, join_event, message_event
 from bot.outbox import backoff
+from storage import directory
 from bot.security import rate_check
 from bot.webex import Permanent, RateLimited, Transient
 from storage.db import is_postgres
@@ -143,7 +145,7 @@ class InboxWorker:
                 if data.get("personId") == bot.person_id:
                     self._close(row, status="ignored", error=None)
                     return
-                event = message_event(webex.get_message(data["id"]), bot)
+                event = self._named(message_event(webex.get_message(data["id"]), bot))
             else:
                 event = card_event(webex.get_attachment_action(data["id"]), webex)
         except RateLimited as exc:
@@ -188,6 +190,18 @@ class InboxWorker:
             current.processed_at = self.clock.now()
             current.lease_until = None
         runtime.wake_outbox()
+
+    def _named(self, event: MessageEvent) -> MessageEvent:
+        """The event with its sender's display name (messages carry only the email): from the
+        directory when known, else asked of Webex once, outside any transaction."""
+        if event.sender.display_name:
+            return event
+        with self.runtime.db.scope() as session:
+            known = directory.person(session, email=event.sender.email)
+            name = known.display_name if known is not None else None
+        if not name:
+            name = self.runtime.webex.get_person(event.sender.person_id).get("displayName", "")
+        return replace(event, sender=replace(event.sender, display_name=name))
 
     def _within_rate(self, ctx: Context) -> bool:
         """Count the command against its sender's limit; over it, one polite warning, then silence."""

@@ -82,6 +82,8 @@ class Router:
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
     actions: dict[str, tuple[CardHandler, frozenset[str], frozenset[str]]] = field(default_factory=dict)
     join_handler: Callable[[Context], None] | None = None
+    # Text that is no command: a handler may take it (a reply in a ticket's thread), returning True.
+    thread_handler: Callable[[Context, str], bool] | None = None
 
     def command(
         self,
@@ -138,6 +140,13 @@ class Router:
         self.join_handler = fn
         return fn
 
+    def thread_reply(self, fn: Callable[[Context, str], bool]) -> Callable[[Context, str], bool]:
+        """Decorator registering what to do with text that is no command (one handler)."""
+        if self.thread_handler is not None:
+            raise RuntimeError("a thread-reply handler is registered twice")
+        self.thread_handler = fn
+        return fn
+
     def dispatch_join(self, ctx: Context) -> None:
         """Run the join handler, if any."""
         if self.join_handler is not None:
@@ -170,6 +179,8 @@ class Router:
             raise EmptyCommand()
         found = self.match(text)
         if found is None:
+            if self.thread_handler is not None and self.thread_handler(ctx, text.strip()):
+                return
             first = text.strip().split()[0]
             raise UnknownCommand(command=escape_markdown(first[:40]))
         command, rest = found

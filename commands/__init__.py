@@ -3,3 +3,4 @@
 from commands import help  # noqa: F401
 from commands import sla  # noqa: F401
 from commands import admin  # noqa: F401
+from commands import tickets  # noqa: F401

@@ -20,13 +20,24 @@ import pytest
 import cards
 from bot.app import load_commands
 from bot.router import router
-from cards import admin
+from cards import admin, tickets
 
 load_commands()
 
 # builder → keyword arguments that exercise it; every public builder of cards/* must be here.
+SERVICES = [("M2M", "M2M"), ("Things", "Things"), ("LoRa", "LoRa"), ("Data Services Hub", "DSH"), ("Other", "Other")]
 EXAMPLES = {
     admin.bind_new_org: [dict(name="Acme Logistics", profiles=["iot", "partner", "een"])],
+    tickets.intake_form: [
+        dict(kind="incident", services=SERVICES, prefill={"title": "Modems offline", "impact": "120", "contact_name": "Anna", "email": "a@x.nl"}),
+        dict(kind="incident", services=SERVICES, prefill={}),
+        dict(kind="rfc", services=SERVICES, prefill={"desired_date": "2026-12-01"}),
+        dict(kind="rfi", services=SERVICES, prefill={"reference": "INC-1001"}),
+        dict(kind="complaint", services=SERVICES, prefill={}),
+    ],
+    tickets.staff_ticket: [dict(number="INC-1001", org="Acme", kind_label="incident", priority_label="P3 → P1?", service="M2M",
+                                title="Modems offline", event_label="New INC-1001")],
+    tickets.resolve_form: [dict(number="INC-1001", kind="incident"), dict(number="RFC-1001", kind="rfc")],
 }
 
 
@@ -42,7 +53,8 @@ def _builders():
             continue
         module = importlib.import_module(f"cards.{info.name}")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
+            # Builders are the public functions that return a card.
+            if fn.__module__ == module.__name__ and not name.startswith("_") and "dict[str, Any]" in str(inspect.signature(fn).return_annotation):
                 yield fn
 
 

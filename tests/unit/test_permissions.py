@@ -25,6 +25,8 @@ STAFF = frozenset({AGENT, ENGINEER, PROBLEM_MANAGER, ADMIN})
 GROUP = frozenset({"customer-a", "customer-b", "staff", "unbound"})
 ALL_SPACES = GROUP | {"direct"}
 STAFF_OR_DIRECT = frozenset({"staff", "direct"})
+CUSTOMER_SPACES = frozenset({"customer-a", "customer-b"})
+TICKET_SPACES = CUSTOMER_SPACES | {"staff"}
 
 # command or card action → (who may, where). SPEC §1, §10; admins "in any space" for binding,
 # but role administration is kept out of customer spaces (it lists staff).
@@ -43,6 +45,30 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "roles": (STAFF, STAFF_OR_DIRECT),
     "space.bind.confirm": (frozenset({ADMIN}), GROUP),
     "space.bind.cancel": (frozenset({ADMIN}), GROUP),
+    # Tickets (SPEC §3, §4): customers in their organisation's space; agents triage in the staff
+    # space and may act in the customer spaces they are in.
+    "incident": (frozenset({CUSTOMER, AGENT}), CUSTOMER_SPACES),
+    "rfc": (frozenset({CUSTOMER, AGENT}), CUSTOMER_SPACES),
+    "rfi": (frozenset({CUSTOMER, AGENT}), CUSTOMER_SPACES),
+    "complaint": (frozenset({CUSTOMER, AGENT}), CUSTOMER_SPACES),
+    "ticket.create": (frozenset({CUSTOMER, AGENT}), CUSTOMER_SPACES),
+    "tickets": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "note": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "confirm": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "reopen": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "ticket": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
+    "priority": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
+    "take": (frozenset({AGENT}), TICKET_SPACES),
+    "respond": (frozenset({AGENT}), TICKET_SPACES),
+    "wait": (frozenset({AGENT}), TICKET_SPACES),
+    "resolve": (frozenset({AGENT}), TICKET_SPACES),
+    "close": (frozenset({AGENT}), TICKET_SPACES),
+    "convert": (frozenset({AGENT}), TICKET_SPACES),
+    "queue": (frozenset({AGENT}), frozenset({"staff"})),
+    "ticket.take": (frozenset({AGENT}), TICKET_SPACES),
+    "ticket.respond": (frozenset({AGENT}), TICKET_SPACES),
+    "ticket.priority": (frozenset({AGENT}), TICKET_SPACES),
+    "ticket.resolve": (frozenset({AGENT}), TICKET_SPACES),
 }
 
 PERSONAS = {
@@ -74,7 +100,8 @@ def _context(persona: str, space: str) -> Context:
 
 def _expected(name: str, persona: str, space: str) -> bool:
     who, where = POLICY[name]
-    return space in where and (who == EVERYONE or bool(PERSONAS[persona] & who))
+    held = PERSONAS[persona] | ({CUSTOMER} if space in CUSTOMER_SPACES else set())
+    return space in where and (who == EVERYONE or bool(held & who))
 
 
 def test_every_registered_command_and_action_has_a_policy():

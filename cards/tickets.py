@@ -1,0 +1,242 @@
+"""Ticket cards: intake forms, the staff space's ticket card, the resolve form.
+
+Forms use Adaptive Cards 1.3 input validation (`isRequired`, `label`, `errorMessage`,
+`maxLength`); the server checks the same rules again with `validate_intake`, because a card
+submission can be replayed or forged, and answers with the form's own error texts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot import i18n
+from cards.common import card, facts, submit, text
+
+TITLE_MAX = 200
+TEXT_MAX = 4000
+NAME_MAX = 200
+PRIORITIES = ("P3", "P2", "P1")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-\d{1,9}$", re.IGNORECASE)
+
+
+class Action:
+    """Action ids of ticket buttons."""
+
+    CREATE = "ticket.create"
+    TAKE = "ticket.take"
+    RESPOND = "ticket.respond"
+    PRIORITY = "ticket.priority"
+    RESOLVE = "ticket.resolve"
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return i18n.t(key, lang, **values)
+
+
+def _input_text(input_id: str, label: str, *, lang: str, required: bool = False, max_length: int = TITLE_MAX,
+                multiline: bool = False, value: str | None = None, placeholder: str | None = None) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "maxLength": max_length}
+    if multiline:
+        field["isMultiline"] = True
+    if required:
+        field["isRequired"] = True
+        field["errorMessage"] = _t(f"form.error.{input_id}", lang)
+    if value:
+        field["value"] = value[:max_length]
+    if placeholder:
+        field["placeholder"] = placeholder
+    return field
+
+
+def _choice(input_id: str, label: str, options: list[tuple[str, str]], *, lang: str, value: str | None = None,
+            required: bool = False) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "style": "compact",
+                             "choices": [{"title": t, "value": v} for t, v in options]}
+    if value is not None:
+        field["value"] = value
+    if required:
+        field["isRequired"] = True
+        field["errorMessage"] = _t(f"form.error.{input_id}", lang)
+    return field
+
+
+def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str]) -> dict[str, Any]:
+    """The form of a new incident, RFC, RFI or complaint, prefilled with what is known."""
+    body: list[dict[str, Any]] = [text(_t(f"form.{kind}.title", lang), weight="Bolder", size="Medium")]
+    service_field = _choice("service", _t("form.label.service", lang), services, lang=lang, value=prefill.get("service"), required=True)
+    if kind == "incident":
+        body += [
+            service_field,
+            _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
+            _input_text("description", _t("form.label.description", lang), lang=lang, max_length=TEXT_MAX, multiline=True,
+                        value=prefill.get("description")),
+            {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang), "min": 0,
+             **({"value": int(prefill["impact"])} if prefill.get("impact", "").isdigit() else {})},
+            _choice("priority", _t("form.label.priority", lang),
+                    [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES], lang=lang, value=prefill.get("priority", "P3")),
+            _input_text("contact_name", _t("form.label.contact_name", lang), lang=lang, required=True, max_length=NAME_MAX,
+                        value=prefill.get("contact_name")),
+            _input_text("phone", _t("form.label.phone", lang), lang=lang, max_length=25, value=prefill.get("phone")),
+            _input_text("email", _t("form.label.email", lang), lang=lang, required=True, max_length=320, value=prefill.get("email")),
+            _input_text("watchers", _t("form.label.watchers", lang), lang=lang, max_length=1000, value=prefill.get("watchers")),
+            {"type": "Input.Toggle", "id": "roaming", "title": _t("form.label.roaming", lang), "value": prefill.get("roaming", "false"),
+             "valueOn": "true", "valueOff": "false"},
+        ]
+    elif kind == "rfc":
+        body += [
+            _choice("rfc_type", _t("form.label.rfc_type", lang),
+                    [(_t("form.rfc_type.standard", lang), "standard"), (_t("form.rfc_type.non_standard", lang), "non-standard")],
+                    lang=lang, value=prefill.get("rfc_type", "standard")),
+            service_field,
+            _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
+            _input_text("description", _t("form.label.description", lang), lang=lang, required=True, max_length=TEXT_MAX,
+                        multiline=True, value=prefill.get("description")),
+            {"type": "Input.Date", "id": "desired_date", "label": _t("form.label.desired_date", lang),
+             **({"value": prefill["desired_date"]} if prefill.get("desired_date") else {})},
+        ]
+    elif kind == "rfi":
+        body += [
+            service_field,
+            _input_text("title", _t("form.label.question", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True,
+                        value=prefill.get("title")),
+            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
+                        placeholder="INC-1001"),
+        ]
+    else:
+        body += [
+            _input_text("title", _t("form.label.complaint", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True,
+                        value=prefill.get("title")),
+            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
+                        placeholder="INC-1001"),
+        ]
+    return card(body, [submit(_t("form.submit", lang), Action.CREATE, kind=kind)])
+
+
+@dataclass
+class Intake:
+    """A checked intake: the ticket's fields, or the errors to show."""
+
+    fields: dict[str, Any]
+    errors: list[str]
+
+
+def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: list[str]) -> Intake:
+    """Check a form submission (or inline fields) the same way the card does, and more."""
+    errors: list[str] = []
+    fields: dict[str, Any] = {}
+
+    def value(key: str) -> str:
+        raw = inputs.get(key)
+        return str(raw).strip() if raw is not None else ""
+
+    def need(key: str, limit: int) -> str:
+        got = value(key)
+        if not got:
+            errors.append(_t(f"form.error.{key}", lang))
+        elif len(got) > limit:
+            errors.append(_t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got)))
+        return got
+
+    def optional(key: str, limit: int) -> str | None:
+        got = value(key)
+        if len(got) > limit:
+            errors.append(_t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got)))
+        return got or None
+
+    if kind in ("incident", "rfc", "rfi"):
+        service = value("service")
+        match = next((s for s in services if s.lower() == service.lower()), None)
+        if match is None:
+            errors.append(_t("form.error.service", lang))
+        fields["service"] = match
+    title_limit = TITLE_MAX if kind in ("incident", "rfc") else TEXT_MAX
+    fields["title"] = need("title", title_limit)
+    if kind == "incident":
+        fields["description"] = optional("description", TEXT_MAX)
+        impact = value("impact")
+        if impact and not impact.isdigit():
+            errors.append(_t("form.error.impact", lang))
+        fields["impact"] = int(impact) if impact.isdigit() else None
+        priority = (value("priority") or "P3").upper()
+        if priority not in PRIORITIES:
+            errors.append(_t("form.error.priority", lang))
+        fields["requested_priority"] = priority
+        fields["contact_name"] = need("contact_name", NAME_MAX)
+        phone = optional("phone", 25)
+        if phone and not _PHONE.match(phone):
+            errors.append(_t("form.error.phone", lang))
+        fields["phone"] = phone
+        email = need("email", 320)
+        if email and not _EMAIL.match(email):
+            errors.append(_t("form.error.email", lang))
+        fields["email"] = email.lower()
+        watchers = [w.strip().lower() for w in re.split(r"[,;\s]+", value("watchers")) if w.strip()]
+        if any(not _EMAIL.match(w) for w in watchers) or len(watchers) > 20:
+            errors.append(_t("form.error.watchers", lang))
+        fields["watchers"] = watchers
+        roaming = value("roaming").lower() or "false"
+        if roaming not in ("true", "false"):
+            errors.append(_t("form.error.roaming", lang))
+        fields["roaming"] = roaming == "true"
+    elif kind == "rfc":
+        rfc_type = value("rfc_type") or "standard"
+        if rfc_type not in ("standard", "non-standard"):
+            errors.append(_t("form.error.rfc_type", lang))
+        fields["rfc_type"] = rfc_type
+        fields["description"] = need("description", TEXT_MAX)
+        desired = value("desired_date")
+        if desired:
+            try:
+                fields["desired_date"] = date.fromisoformat(desired).isoformat()
+            except ValueError:
+                errors.append(_t("form.error.desired_date", lang))
+    if kind in ("rfi", "complaint"):
+        reference = value("reference")
+        if reference and not _NUMBER.match(reference):
+            errors.append(_t("form.error.reference", lang))
+        fields["reference"] = reference.upper() or None
+    return Intake(fields=fields, errors=errors)
+
+
+def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str, service: str | None, title: str,
+                 event_label: str, lang: str) -> dict[str, Any]:
+    """The staff space's card for a new ticket or a customer note, with the agent's buttons."""
+    return card(
+        [
+            text(f"{number} · {org}", weight="Bolder", size="Medium"),
+            text(event_label, is_subtle=True),
+            facts([(_t("form.field.kind", lang), kind_label), (_t("form.field.priority", lang), priority_label),
+                   (_t("form.field.service", lang), service or "—"), (_t("form.field.title", lang), title)]),
+            _input_text("text", _t("form.label.response", lang), lang=lang, max_length=TEXT_MAX, multiline=True),
+            _choice("priority", _t("form.label.set_priority", lang), [(p, p) for p in ("P1", "P2", "P3")], lang=lang, value="P3"),
+            _input_text("reason", _t("form.label.reason", lang), lang=lang, max_length=TITLE_MAX),
+        ],
+        [
+            submit(_t("button.take", lang), Action.TAKE, ticket=number),
+            submit(_t("button.respond", lang), Action.RESPOND, ticket=number),
+            submit(_t("button.priority", lang), Action.PRIORITY, ticket=number),
+        ],
+    )
+
+
+def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
+    """Resolve an incident (cause, resolution, customer domain) or record an outcome."""
+    if kind == "incident":
+        body = [
+            text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
+            _input_text("cause", _t("form.label.cause", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+            _input_text("resolution", _t("form.label.resolution", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+            {"type": "Input.Toggle", "id": "customer_domain", "title": _t("form.label.customer_domain", lang), "value": "false",
+             "valueOn": "true", "valueOff": "false"},
+        ]
+    else:
+        body = [
+            text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
+            _input_text("outcome", _t("form.label.outcome", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+        ]
+    return card(body, [submit(_t("form.submit", lang), Action.RESOLVE, ticket=number)])

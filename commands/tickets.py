@@ -1,0 +1,721 @@
+"""Tickets from chat: intake, the lifecycle, the customer's and the staff's views.
+
+Handlers parse and authorise; the flows below (one per step of the lifecycle) are shared by
+text commands and card buttons. Every flow changes the ticket through storage.tickets, so each
+step is on the timeline, and talks to the customer in the ticket's thread.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import datetime
+from typing import Any
+
+from bot import desk, i18n, sla
+from bot.calendar import get_calendar
+from bot.clock import AMSTERDAM
+from bot.context import Context
+from bot.errors import Refused
+from bot.events import MessageEvent
+from bot.router import Args, router
+from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
+from bot.text import escape_markdown
+from cards import tickets as ticket_cards
+from cards.tickets import Action, validate_intake
+from storage import directory
+from storage import tickets as store
+from storage.models import Ticket
+
+CUSTOMERS = frozenset({CUSTOMER})
+AGENTS = frozenset({AGENT})
+CUSTOMERS_OR_AGENTS = frozenset({CUSTOMER, AGENT})
+IN_CUSTOMER_SPACE = frozenset({IN_CUSTOMER})
+WHERE_TICKETS_ARE = frozenset({IN_CUSTOMER, IN_STAFF})
+KINDS = ("incident", "rfc", "rfi", "complaint")
+REOPEN_DAYS = 5
+_INLINE = re.compile(r"^(\w+)=(.*)$")
+
+
+# -- intake -------------------------------------------------------------------------------------------
+
+
+def _intake(kind: str):
+    @router.command(kind, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, usage=f"/{kind} [title | field=value …]",
+                    summary=f"cmd.{kind}")
+    def handler(ctx: Context, args: Args) -> None:
+        inline, title = _inline_fields(args.text)
+        if inline:
+            # Power users give the fields inline: checked as strictly as the form.
+            open_ticket(ctx, kind, {**_defaults(ctx), "title": title, **inline})
+            return
+        prefill = {**_defaults(ctx), "title": title}
+        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=_services(), prefill=prefill))
+
+    handler.__name__ = f"{kind}_command"
+    handler.__doc__ = f"Open a new {kind}: the form card, or inline fields."
+    return handler
+
+
+for _kind in KINDS:
+    _intake(_kind)
+
+
+@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE)
+def create_from_card(ctx: Context, inputs: dict[str, Any]) -> None:
+    """The intake form's submit button."""
+    kind = str(inputs.get("kind", ""))
+    if kind not in KINDS:
+        raise Refused("form.error.kind")
+    open_ticket(ctx, kind, inputs)
+
+
+def _defaults(ctx: Context) -> dict[str, str]:
+    return {"contact_name": ctx.actor.display_name, "email": ctx.actor.email}
+
+
+def _services() -> list[tuple[str, str]]:
+    return [(s.name, s.code) for s in desk.current().services]
+
+
+def _inline_fields(text: str) -> tuple[dict[str, str], str]:
+    """'service=M2M devices=120 Modems offline' → ({'service': 'M2M', 'impact': '120'}, 'Modems offline')."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    fields: dict[str, str] = {}
+    rest: list[str] = []
+    for word in words:
+        match = _INLINE.match(word)
+        if match and not rest:
+            key = {"devices": "impact", "connections": "impact", "type": "rfc_type", "ref": "reference"}.get(match.group(1).lower(),
+                                                                                                             match.group(1).lower())
+            fields[key] = match.group(2)
+        else:
+            rest.append(word)
+    return fields, " ".join(rest)
+
+
+def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
+    """Check the intake, register the ticket, answer in the space (the thread root) and tell the staff."""
+    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services])
+    if checked.errors:
+        raise Refused("form.refused", errors="\n".join(f"- {e}" for e in checked.errors))
+    fields = checked.fields
+    now = ctx.now()
+    if fields.get("reference"):
+        referenced = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
+        if referenced is None:
+            raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
+    if kind == "rfi" and fields.get("reference"):
+        fields["reference"] = referenced.number
+    requested = fields.pop("requested_priority", None)
+    details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
+    ticket = store.create(
+        ctx.session, kind=kind, org_id=ctx.space.org_id, room_id=ctx.space.room_id, title=fields["title"], now=now,
+        actor=ctx.actor.email, service=fields.get("service"), description=fields.get("description"), details=details,
+        # Every incident starts at P3 (guide); a higher one is a request an agent confirms.
+        priority="P3" if kind == "incident" else None,
+        requested_priority=requested if requested in ("P1", "P2") else None,
+    )
+    root = ctx.send(room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root")
+    ticket.root_outbox_id = root.id
+    event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
+    notify_staff(ctx, ticket, event)
+    return ticket
+
+
+def confirmation(ctx: Context, ticket: Ticket) -> str:
+    """The thread root: number, kind, service, priority, SLA targets in local time, what happens next."""
+    lang = ctx.lang
+    lines = [ctx.t("ticket.registered", number=ticket.number, kind=ctx.t(f"ticket.kind.{ticket.kind}"),
+                   title=escape_markdown(ticket.title))]
+    if ticket.service:
+        lines.append(ctx.t("ticket.line.service", service=ticket.service))
+    if ticket.kind == "incident":
+        lines.append(ctx.t("ticket.line.priority", priority=_priority_label(ctx, ticket)))
+    lines.append(ctx.t("ticket.line.targets"))
+    lines.extend(_target_lines(ctx, ticket, ctx.now()))
+    lines.append("")
+    lines.append(_next_steps(ctx, ticket, lang))
+    return "\n".join(lines)
+
+
+def _priority_label(ctx: Context, ticket: Ticket) -> str:
+    if ticket.requested_priority and ticket.requested_priority != ticket.priority:
+        return ctx.t("ticket.priority.requested", priority=ticket.priority, requested=ticket.requested_priority)
+    return ticket.priority or "—"
+
+
+def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
+    phone = desk.tel_link(desk.current().phone)
+    if ticket.requested_priority == "P1":
+        return ctx.t("ticket.next.p1", phone=phone)
+    office = get_calendar(desk.current().office_hours)
+    now = ctx.now()
+    if office.is_business_time(now):
+        return ctx.t("ticket.next.office_hours")
+    return ctx.t("ticket.next.out_of_hours", when=i18n.when(office.next_business_instant(now), lang, AMSTERDAM), phone=phone)
+
+
+def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
+    """What the SLA engine needs of a ticket."""
+    resolution = ticket.resolution or {}
+    return sla.TicketHistory(
+        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority, pauses=store.pauses(ctx.session, ticket),
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
+        closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
+        met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
+    )
+
+
+def _profile(ctx: Context, ticket: Ticket) -> str:
+    org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
+    return org.sla_profile if org is not None else sla.DEFAULT_PROFILE
+
+
+def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
+    lines = []
+    for target in sla.deadlines(history(ctx, ticket), _profile(ctx, ticket), now):
+        name = ctx.t(f"sla.target.{target.target}")
+        if target.state == "no_deadline":
+            lines.append(ctx.t("sla.line.no_deadline", target=name))
+        elif target.due is None:
+            continue
+        else:
+            state = ctx.t(f"ticket.state.{target.state}")
+            if target.best_effort:
+                state = ctx.t("ticket.state.best_effort")
+            lines.append(ctx.t("ticket.line.target", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), state=state))
+    return lines
+
+
+# -- staff space -------------------------------------------------------------------------------------
+
+
+def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object) -> None:
+    """A short card for the staff space, with Take, Respond and Set priority."""
+    spaces = directory.staff_spaces(ctx.session)
+    if not spaces:
+        return
+    org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
+    staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
+    label = i18n.t(event_key, staff_lang, number=ticket.number, **values)
+    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(ticket.title))
+    card = ticket_cards.staff_ticket(
+        number=ticket.number, org=escape_markdown(org.name if org else "?"), kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
+        priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
+        service=ticket.service, title=escape_markdown(ticket.title), event_label=label, lang=staff_lang)
+    ctx.send(room_id=spaces[0].room_id, markdown=markdown, card=card, purpose=f"ticket:{ticket.number}:staff")
+
+
+# -- finding tickets ---------------------------------------------------------------------------------
+
+
+def _ticket(ctx: Context, number: str | None, *, for_update: bool = True) -> Ticket:
+    """The ticket named, or the one whose thread this is; other organisations' tickets look missing."""
+    # In a customer space only that organisation's tickets exist; the staff space sees all.
+    org_id = None if ctx.space.kind == IN_STAFF else ctx.space.org_id
+    if number:
+        ticket = store.find(ctx.session, number=number, org_id=org_id, for_update=for_update)
+        if ticket is None:
+            raise Refused("ticket.not_found", number=store.normalise_number(number) or escape_markdown(number[:20]))
+        return ticket
+    event = ctx.event
+    root = event.parent_id if isinstance(event, MessageEvent) else None
+    ticket = store.by_thread(ctx.session, root_message_id=root) if root else None
+    if ticket is None or (org_id is not None and ticket.org_id != org_id):
+        raise Refused("ticket.which")
+    return ticket
+
+
+def _number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -> tuple[str | None, str]:
+    """'INC-1001 some text' → ('INC-1001', 'some text'); the number may be left out in a ticket's thread."""
+    text = args.text.strip()
+    first, _, rest = text.partition(" ")
+    if store.normalise_number(first):
+        number, rest = first, rest.strip()
+    else:
+        number, rest = None, text
+    if need_rest and not rest:
+        raise Refused("ticket.missing", what=ctx.t(f"ticket.what.{need_rest}"), usage=args.usage)
+    if len(rest) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t(f"ticket.what.{need_rest or 'text'}"), limit=ticket_cards.TEXT_MAX,
+                      length=len(rest))
+    return number, rest
+
+
+def post_in_thread(ctx: Context, ticket: Ticket, markdown: str) -> None:
+    """A message in the ticket's thread in the customer space."""
+    ctx.send(room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}")
+
+
+def _customer_lang(ctx: Context, ticket: Ticket) -> str:
+    record = directory.space(ctx.session, room_id=ticket.room_id)
+    org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
+    return (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
+
+
+def _say_to_customer(ctx: Context, ticket: Ticket, key: str, **values: object) -> None:
+    post_in_thread(ctx, ticket, i18n.t(key, _customer_lang(ctx, ticket), number=ticket.number, **values))
+
+
+# -- agent flows ---------------------------------------------------------------------------------------
+
+
+def take(ctx: Context, ticket: Ticket) -> None:
+    """An agent takes the ticket: it is in progress and its first response is met."""
+    _require_open(ticket)
+    now = ctx.now()
+    changes: dict[str, Any] = {"assignee": ctx.actor.email}
+    if ticket.status == "new":
+        changes["status"] = "in_progress"
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="taken", **changes)
+    _say_to_customer(ctx, ticket, "ticket.customer.taken", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email))
+    ctx.reply(ctx.t("ticket.agent.taken", number=ticket.number))
+
+
+def respond(ctx: Context, ticket: Ticket, text: str) -> None:
+    """An agent's answer, posted in the customer's thread (a first response when it is the first)."""
+    _require_open(ticket)
+    now = ctx.now()
+    changes: dict[str, Any] = {}
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    if ticket.status == "new":
+        changes["status"] = "in_progress"
+    if changes:
+        store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="responded", **changes)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text)
+    _say_to_customer(ctx, ticket, "ticket.customer.response", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
+                     text=escape_markdown(text))
+    ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
+
+
+def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
+    """Ask the customer something; the office-hour clocks pause until they answer."""
+    _require_open(ticket)
+    if ticket.status == "resolved":
+        raise Refused("ticket.is_resolved", number=ticket.number)
+    now = ctx.now()
+    changes: dict[str, Any] = {"status": "awaiting_customer"}
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="waiting", **changes)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question)
+    store.start_pause(ctx.session, ticket, now=now)
+    _say_to_customer(ctx, ticket, "ticket.customer.question", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
+                     text=escape_markdown(question))
+    ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
+
+
+def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any]) -> None:
+    """Resolve with cause and resolution (incidents) or record the outcome (others), then ask the customer."""
+    _require_open(ticket)
+    if ticket.status == "resolved":
+        raise Refused("ticket.is_resolved", number=ticket.number)
+    lang = ctx.lang
+    if ticket.kind == "incident":
+        cause, resolution = str(inputs.get("cause", "")).strip(), str(inputs.get("resolution", "")).strip()
+        domain = str(inputs.get("customer_domain", "false")).lower()
+        errors = [i18n.t(f"form.error.{k}", lang) for k, v in (("cause", cause), ("resolution", resolution)) if not v]
+        errors += [i18n.t("form.error.too_long", lang, field=i18n.t(f"form.field.{k}", lang), limit=ticket_cards.TEXT_MAX, length=len(v))
+                   for k, v in (("cause", cause), ("resolution", resolution)) if len(v) > ticket_cards.TEXT_MAX]
+        if domain not in ("true", "false"):
+            errors.append(i18n.t("form.error.customer_domain", lang))
+        if errors:
+            raise Refused("form.refused", errors="\n".join(f"- {e}" for e in errors))
+        record = {"cause": cause, "resolution": resolution, "customer_domain": domain == "true"}
+        summary_key = "ticket.customer.resolved_incident"
+        summary = {"cause": escape_markdown(cause), "resolution": escape_markdown(resolution)}
+    else:
+        outcome = str(inputs.get("outcome", "")).strip()
+        if not outcome:
+            raise Refused("form.refused", errors=f"- {i18n.t('form.error.outcome', lang)}")
+        if len(outcome) > ticket_cards.TEXT_MAX:
+            raise Refused("form.refused", errors="- " + i18n.t("form.error.too_long", lang, field=i18n.t("form.field.outcome", lang),
+                                                                limit=ticket_cards.TEXT_MAX, length=len(outcome)))
+        record = {"outcome": outcome}
+        summary_key = "ticket.customer.resolved_outcome"
+        summary = {"outcome": escape_markdown(outcome)}
+    now = ctx.now()
+    store.end_pause(ctx.session, ticket, now=now)
+    closes_now = ticket.kind in ("rfc", "rfi")
+    changes: dict[str, Any] = {"status": "closed" if closes_now else "resolved", "resolved_at": now,
+                               "resolution": {**(ticket.resolution or {}), **record}}
+    if closes_now:
+        changes["closed_at"] = now
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
+                 action="closed" if closes_now else "resolved", **changes)
+    _say_to_customer(ctx, ticket, summary_key, **summary)
+    if not closes_now:
+        _say_to_customer(ctx, ticket, "ticket.customer.please_confirm")
+    ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
+
+
+def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> None:
+    """Agents set the priority; customers request it (a P1 request tells them to phone). Deadlines restart from opening."""
+    if ticket.kind != "incident":
+        raise Refused("ticket.priority.not_incident", number=ticket.number)
+    _require_open(ticket)
+    priority = priority.upper()
+    if priority not in ("P1", "P2", "P3"):
+        raise Refused("ticket.priority.usage")
+    if not reason:
+        raise Refused("ticket.priority.reason")
+    if len(reason) > ticket_cards.TITLE_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+    now = ctx.now()
+    is_agent = ctx.actor.has_any(AGENTS)
+    if not is_agent:
+        store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority requested",
+                     requested_priority=priority)
+        store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+        key = "ticket.customer.p1_requested" if priority == "P1" else "ticket.customer.priority_requested"
+        ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
+        notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
+                     priority=priority)
+        return
+    if priority == ticket.priority:
+        raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
+    old = ticket.priority
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority set",
+                 priority=priority, requested_priority=None)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    lines = [i18n.t("ticket.customer.priority_set", _customer_lang(ctx, ticket), number=ticket.number, old=old, new=priority,
+                    reason=escape_markdown(reason))]
+    lines += _target_lines_in(ctx, ticket, _customer_lang(ctx, ticket))
+    if priority == "P1":
+        lines.append(i18n.t("ticket.next.p1", _customer_lang(ctx, ticket), phone=desk.tel_link(desk.current().phone)))
+    post_in_thread(ctx, ticket, "\n".join(lines))
+    ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
+
+
+def _target_lines_in(ctx: Context, ticket: Ticket, lang: str) -> list[str]:
+    saved = ctx.lang
+    ctx.lang = lang
+    try:
+        return _target_lines(ctx, ticket, ctx.now())
+    finally:
+        ctx.lang = saved
+
+
+def convert(ctx: Context, ticket: Ticket, kind: str) -> None:
+    """An RFI that is a live disruption becomes an incident; its RFI number stays findable."""
+    if ticket.kind != "rfi" or kind != "incident":
+        raise Refused("ticket.convert.only_rfi")
+    _require_open(ticket)
+    now = ctx.now()
+    old_number = ticket.number
+    new_number = store.next_number(ctx.session, prefix=store.PREFIXES["incident"])
+    store.add_number(ctx.session, ticket, number=new_number)
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="converted",
+                 kind="incident", priority="P3")
+    ctx.session.flush()
+    from storage.directory import audit
+
+    audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="ticket", subject=new_number,
+          action="renumbered", old={"number": old_number}, new={"number": new_number})
+    _say_to_customer(ctx, ticket, "ticket.customer.converted", old=old_number)
+    ctx.reply(ctx.t("ticket.agent.converted", old=old_number, number=new_number))
+
+
+# -- customer flows -------------------------------------------------------------------------------------
+
+
+def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
+    """A customer's note: on the timeline, to the staff; it ends a wait for the customer."""
+    if ticket.status == "closed":
+        raise Refused("ticket.is_closed", number=ticket.number)
+    now = ctx.now()
+    if ticket.status == "awaiting_customer":
+        store.end_pause(ctx.session, ticket, now=now)
+        store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="customer answered",
+                     status="in_progress")
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="note", text=text)
+    notify_staff(ctx, ticket, "staff.event.note", who=escape_markdown(ctx.actor.display_name or ctx.actor.email),
+                 text=escape_markdown(text[:300]))
+    post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
+
+
+def confirm(ctx: Context, ticket: Ticket) -> None:
+    """The customer confirms the resolution: closed; the Incident End Time is the resolution time."""
+    if ticket.status != "resolved":
+        raise Refused("ticket.confirm.not_resolved", number=ticket.number)
+    now = ctx.now()
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="confirmed",
+                 status="closed", closed_at=now)
+    post_in_thread(ctx, ticket, ctx.t("ticket.customer.closed", number=ticket.number))
+    notify_staff(ctx, ticket, "staff.event.confirmed")
+
+
+def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
+    """Reject a resolution, or reopen a closed ticket within 5 business days of closing."""
+    now = ctx.now()
+    if ticket.status == "resolved":
+        action = "resolution rejected"
+    elif ticket.status == "closed":
+        office = get_calendar(desk.current().office_hours)
+        if ticket.closed_at is None or now >= office.add_business_days(ticket.closed_at, REOPEN_DAYS):
+            raise Refused("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS)
+        action = "reopened"
+    else:
+        raise Refused("ticket.reopen.open", number=ticket.number)
+    # The time spent "resolved" counts as unresolved: the resolution instant is dropped.
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action=action,
+                 status="in_progress", resolved_at=None, closed_at=None)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
+    notify_staff(ctx, ticket, "staff.event.reopened", reason=escape_markdown(reason[:300]))
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.status == "closed":
+        raise Refused("ticket.is_closed", number=ticket.number)
+
+
+# -- views ---------------------------------------------------------------------------------------------
+
+
+_PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, None: 3}
+
+
+def _due_order(ctx: Context, ticket: Ticket, now: datetime) -> tuple:
+    targets = [t for t in sla.deadlines(history(ctx, ticket), _profile(ctx, ticket), now) if t.due is not None and t.state != "met"]
+    breached = any(t.state == "breached" for t in targets)
+    soonest = min((t.due for t in targets), default=None)
+    return (0 if breached else 1, _PRIORITY_ORDER.get(ticket.priority, 3), soonest.timestamp() if soonest else float("inf"), ticket.id)
+
+
+def _left(ctx: Context, ticket: Ticket, now: datetime) -> str:
+    parts = []
+    for target in sla.deadlines(history(ctx, ticket), _profile(ctx, ticket), now):
+        if target.due is None or target.state in ("met", "no_deadline"):
+            continue
+        name = ctx.t(f"sla.target.{target.target}")
+        if target.state in ("breached", "late"):
+            parts.append(ctx.t("ticket.left.breached", target=name))
+        else:
+            minutes = int(target.left.total_seconds() // 60)
+            key = "ticket.left.paused" if target.paused else "ticket.left.running"
+            parts.append(ctx.t(key, target=name, left=f"{minutes // 60}:{minutes % 60:02d}"))
+    return "; ".join(parts) or ctx.t("ticket.left.none")
+
+
+@router.command("tickets", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/tickets")
+def tickets_command(ctx: Context, args: Args) -> None:
+    """This organisation's open tickets, most urgent first."""
+    args.none()
+    now = ctx.now()
+    found = sorted(store.open_tickets(ctx.session, org_id=ctx.space.org_id), key=lambda t: _due_order(ctx, t, now))
+    if not found:
+        ctx.reply(ctx.t("tickets.none"))
+        return
+    lines = [ctx.t("tickets.title", org=escape_markdown(ctx.space.org_name or ""))]
+    for ticket in found:
+        lines.append(ctx.t("tickets.line", number=ticket.number, priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"),
+                           status=ctx.t(f"ticket.status.{ticket.status}"), title=escape_markdown(ticket.title[:80]),
+                           left=_left(ctx, ticket, now)))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("queue", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/queue")
+def queue_command(ctx: Context, args: Args) -> None:
+    """Open tickets of every organisation with the time left on each target, breached first."""
+    args.none()
+    now = ctx.now()
+    found = sorted(store.open_tickets(ctx.session), key=lambda t: _due_order(ctx, t, now))
+    if not found:
+        ctx.reply(ctx.t("queue.none"))
+        return
+    lines = [ctx.t("queue.title", count=len(found))]
+    for ticket in found:
+        org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
+        lines.append(ctx.t("queue.line", number=ticket.number, org=escape_markdown(org.name if org else "?"),
+                           priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"), status=ctx.t(f"ticket.status.{ticket.status}"),
+                           title=escape_markdown(ticket.title[:60]), left=_left(ctx, ticket, now),
+                           assignee=escape_markdown(ticket.assignee or "—")))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("ticket", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/ticket <number>")
+def ticket_command(ctx: Context, args: Args) -> None:
+    """A ticket's details, its current targets and its timeline."""
+    number, _ = _number_and_rest(ctx, args)
+    ticket = _ticket(ctx, number, for_update=False)
+    now = ctx.now()
+    lines = [ctx.t("ticket.view.title", number=ticket.number, kind=ctx.t(f"ticket.kind.{ticket.kind}"), title=escape_markdown(ticket.title)),
+             ctx.t("ticket.view.status", status=ctx.t(f"ticket.status.{ticket.status}"),
+                   priority=_priority_label(ctx, ticket) if ticket.kind == "incident" else "—",
+                   service=ticket.service or "—", opened=i18n.when(ticket.opened_at, ctx.lang, AMSTERDAM))]
+    lines.append(ctx.t("ticket.line.targets"))
+    lines.extend(_target_lines(ctx, ticket, now))
+    lines.append(ctx.t("ticket.view.timeline"))
+    for entry in _timeline(ctx, ticket):
+        lines.append(ctx.t("ticket.view.entry", when=i18n.when(entry.at, ctx.lang, AMSTERDAM), who=escape_markdown(entry.actor),
+                           what=_describe_entry(ctx, entry)))
+    ctx.reply("\n".join(lines))
+
+
+def _aliases(ctx: Context, ticket: Ticket) -> list[str]:
+    from sqlalchemy import select
+
+    from storage.models import TicketNumber
+
+    return list(ctx.session.scalars(select(TicketNumber.number).where(TicketNumber.ticket_id == ticket.id)))
+
+
+def _timeline(ctx: Context, ticket: Ticket) -> list:
+    entries = []
+    for number in _aliases(ctx, ticket):
+        entries += directory.timeline(ctx.session, subject_type="ticket", subject=number)
+    return sorted(entries, key=lambda e: e.id)
+
+
+def _describe_entry(ctx: Context, entry) -> str:
+    new, old = entry.new or {}, entry.old or {}
+    if "text" in new:
+        return ctx.t("ticket.entry.text", action=entry.action, text=escape_markdown(str(new["text"])[:200]))
+    changed = ", ".join(f"{k}: {escape_markdown(str(old.get(k, '—')))} → {escape_markdown(str(v))}" for k, v in new.items()
+                        if k not in ("title",))
+    return ctx.t("ticket.entry.change", action=entry.action, changes=changed)
+
+
+# -- text commands ---------------------------------------------------------------------------------------
+
+
+@router.command("take", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/take <number>")
+def take_command(ctx: Context, args: Args) -> None:
+    """Take a ticket."""
+    number, _ = _number_and_rest(ctx, args)
+    take(ctx, _ticket(ctx, number))
+
+
+@router.command("respond", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/respond <number> <text>")
+def respond_command(ctx: Context, args: Args) -> None:
+    """Answer the customer in the ticket's thread."""
+    number, text = _number_and_rest(ctx, args, need_rest="text")
+    respond(ctx, _ticket(ctx, number), text)
+
+
+@router.command("wait", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/wait <number> <question>")
+def wait_command(ctx: Context, args: Args) -> None:
+    """Ask the customer a question; the clocks pause until they answer."""
+    number, text = _number_and_rest(ctx, args, need_rest="question")
+    wait_for_customer(ctx, _ticket(ctx, number), text)
+
+
+@router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")
+def resolve_command(ctx: Context, args: Args) -> None:
+    """The resolve form (cause, resolution, customer domain) for an incident."""
+    number, _ = _number_and_rest(ctx, args)
+    ticket = _ticket(ctx, number, for_update=False)
+    _require_open(ticket)
+    if ticket.kind != "incident":
+        raise Refused("ticket.resolve.use_close", number=ticket.number)
+    ctx.reply(ctx.t("ticket.resolve.intro", number=ticket.number), card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang))
+
+
+@router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")
+def close_command(ctx: Context, args: Args) -> None:
+    """Record the outcome of an RFC, RFI (closed) or complaint (closed when the customer agrees)."""
+    number, text = _number_and_rest(ctx, args, need_rest="outcome")
+    ticket = _ticket(ctx, number)
+    if ticket.kind == "incident":
+        raise Refused("ticket.close.use_resolve", number=ticket.number)
+    resolve(ctx, ticket, {"outcome": text})
+
+
+@router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
+def priority_command(ctx: Context, args: Args) -> None:
+    """Agents set the priority; customers request a change (P1: call the desk)."""
+    number, rest = _number_and_rest(ctx, args)
+    level, _, reason = rest.partition(" ")
+    if level.upper() not in ("P1", "P2", "P3"):
+        raise Refused("ticket.priority.usage")
+    set_priority(ctx, _ticket(ctx, number), level, reason.strip())
+
+
+@router.command("convert", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/convert <RFI-number> incident")
+def convert_command(ctx: Context, args: Args) -> None:
+    """Turn an RFI that is a live disruption into an incident."""
+    number, kind = _number_and_rest(ctx, args, need_rest="kind")
+    convert(ctx, _ticket(ctx, number), kind.lower())
+
+
+@router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")
+def note_command(ctx: Context, args: Args) -> None:
+    """Add something to a ticket (also: just reply in its thread)."""
+    number, text = _number_and_rest(ctx, args, need_rest="text")
+    add_note(ctx, _ticket(ctx, number), text)
+
+
+@router.command("confirm", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/confirm <number>")
+def confirm_command(ctx: Context, args: Args) -> None:
+    """Confirm that a ticket is resolved."""
+    number, _ = _number_and_rest(ctx, args)
+    confirm(ctx, _ticket(ctx, number))
+
+
+@router.command("reopen", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/reopen <number> <reason>")
+def reopen_command(ctx: Context, args: Args) -> None:
+    """Reject a resolution or reopen a recently closed ticket."""
+    number, text = _number_and_rest(ctx, args, need_rest="reason")
+    reopen(ctx, _ticket(ctx, number), text)
+
+
+@router.thread_reply
+def reply_in_thread(ctx: Context, text: str) -> bool:
+    """A customer writing to the bot in a ticket's thread without a command adds a note."""
+    if CUSTOMER not in ctx.actor.roles or not isinstance(ctx.event, MessageEvent) or not ctx.event.parent_id:
+        return False
+    ticket = store.by_thread(ctx.session, root_message_id=ctx.event.parent_id)
+    if ticket is None or ticket.org_id != ctx.space.org_id:
+        return False
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    add_note(ctx, ticket, text)
+    return True
+
+
+# -- card buttons ------------------------------------------------------------------------------------
+
+
+def _card_ticket(ctx: Context, inputs: dict[str, Any]) -> Ticket:
+    number = str(inputs.get("ticket", ""))
+    return _ticket(ctx, number if store.normalise_number(number) else "?")
+
+
+@router.card_action(Action.TAKE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+def take_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Take, from the staff card."""
+    take(ctx, _card_ticket(ctx, inputs))
+
+
+@router.card_action(Action.RESPOND, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Respond, from the staff card (its text field)."""
+    text = str(inputs.get("text", "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=i18n.t("ticket.what.text", ctx.lang), usage="/respond <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    respond(ctx, _card_ticket(ctx, inputs), text)
+
+
+@router.card_action(Action.PRIORITY, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Set priority, from the staff card (its choice and reason)."""
+    set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
+
+
+@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+def resolve_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """The resolve form's submit."""
+    resolve(ctx, _card_ticket(ctx, inputs), inputs)

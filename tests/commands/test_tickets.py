@@ -1,0 +1,318 @@
+"""Tickets end to end through the sandbox: what the customer space and the staff space receive."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import AMSTERDAM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from storage import directory
+from storage.models import AuditEntry, Ticket
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock)
+    h.seed_directory()
+    yield h
+    h.close()
+
+
+def local(*parts):
+    return datetime(*parts, tzinfo=AMSTERDAM)
+
+
+def _said(harness, email, room, text, **kw):
+    harness.say(email, room, text, **kw)
+    harness.run()
+    return harness.bot_messages(room)[-1]
+
+
+def _lines(message):
+    return message["markdown"].splitlines()
+
+
+def _ticket(db, number):
+    with db.scope() as s:
+        return s.scalars(select(Ticket).where(Ticket.number == number)).one()
+
+
+def _count(db, model):
+    with db.scope() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _open_incident(harness, text="/incident service=M2M devices=120 Modems offline in Utrecht"):
+    return _said(harness, ANNA_EMAIL, ACME_ROOM, text)
+
+
+# -- an incident from intake to closure --------------------------------------------------------------
+
+
+def test_incident_from_intake_to_closure(harness, db, clock):
+    # Monday 23 November 2026, 10:00 in Amsterdam: office hours.
+    root = _open_incident(harness)
+    assert _lines(root) == [
+        "**INC-1001** — incident registered: Modems offline in Utrecht",
+        "- Service: M2M",
+        "- Priority: P3",
+        "**Targets** (Amsterdam time):",
+        "- First response: Mon 23 Nov 2026 12:00 — running",
+        "- Resolution: Mon 30 Nov 2026 10:00 — running",
+        "",
+        "An agent will pick this up; you will hear from us in this thread.",
+    ]
+    assert root.get("parentId") is None
+    [staff] = harness.bot_messages(STAFF_ROOM)
+    assert staff["markdown"] == "New INC-1001: Modems offline in Utrecht"
+    card = staff["attachments"][0]["content"]
+    assert [a["title"] for a in card["actions"]] == ["Take", "Respond", "Set priority"]
+    ticket = _ticket(db, "INC-1001")
+    assert (ticket.status, ticket.priority, ticket.details["impact"], ticket.details["email"]) == ("new", "P3", 120, ANNA_EMAIL)
+
+    # The agent takes it from the staff card: first response met, the customer hears who.
+    clock.advance(timedelta(minutes=20))
+    harness.press(SANNE_EMAIL, staff, {"action": "ticket.take", "ticket": "INC-1001"})
+    harness.run()
+    in_thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == root["id"]]
+    assert [m["markdown"] for m in in_thread] == ["**INC-1001**: Sanne Bakker is on it."]
+    assert _ticket(db, "INC-1001").first_response_at == clock.now()
+
+    # A question pauses the clock; the customer's reply in the thread (no command) resumes it.
+    clock.advance(timedelta(minutes=10))
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN do the modems use?")["markdown"] == (
+        "**INC-1001** waits for the customer; its office-hour clocks are paused.")
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
+        "**INC-1001** — Sanne Bakker asks:\n\nWhich APN do the modems use?\n\nReply in this thread (mention me); until then the clock is paused.")
+    clock.advance(timedelta(hours=2))
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "iot.acme.example, all of them", parent_id=root["id"])
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Added to **INC-1001**; the service desk has been told."
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
+        r"Customer note on INC-1001 from Anna de Vries: iot\.acme\.example, all of them: Modems offline in Utrecht")
+    ticket = _ticket(db, "INC-1001")
+    assert ticket.status == "in_progress"
+
+    # Resolve with the form; the customer is asked to confirm, and confirms.
+    form = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN misconfigured",
+                                      "resolution": "APN corrected", "customer_domain": "true"})
+    harness.run()
+    assert [m["markdown"] for m in harness.bot_messages(ACME_ROOM)[-2:]] == [
+        "**INC-1001 is resolved.**\n- Cause: APN misconfigured\n- Resolution: APN corrected",
+        "Is **INC-1001** solved for you? `/confirm INC-1001`, or `/reopen INC-1001 <reason>` if not.",
+    ]
+    resolved_at = clock.now()
+    clock.advance(timedelta(hours=1))
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm inc-1001")["markdown"] == (
+        "**INC-1001** is closed. Thank you. You can reopen it within 5 business days with `/reopen INC-1001 <reason>`.")
+    ticket = _ticket(db, "INC-1001")
+    assert (ticket.status, ticket.resolved_at, ticket.closed_at) == ("closed", resolved_at, clock.now())
+    assert ticket.resolution == {"cause": "APN misconfigured", "resolution": "APN corrected", "customer_domain": True}
+    with db.scope() as s:
+        actions = [e.action for e in directory.timeline(s, subject_type="ticket", subject="INC-1001")]
+    assert actions == ["opened", "taken", "waiting", "question", "customer answered", "note", "resolved", "confirmed"]
+
+
+def test_form_path_prefills_and_validates(harness, db):
+    asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/incident Gateway down")
+    assert asked["markdown"] == "Fill in the form to report an incident."
+    form = asked["attachments"][0]["content"]
+    values = {field["id"]: field.get("value") for field in form["body"] if "id" in field}
+    assert (values["title"], values["contact_name"], values["email"], values["priority"]) == (
+        "Gateway down", "Anna de Vries", ANNA_EMAIL, "P3")
+    # Missing required fields: the form's own error texts, nothing stored.
+    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "title": "", "service": "",
+                                      "contact_name": "Anna", "email": "not-an-address"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
+        "Nothing was registered:\n- Choose a service.\n- Give a title.\n- Give a valid e-mail address.")
+    assert _count(db, Ticket) == 0
+    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "title": "Gateway down", "service": "LoRa",
+                                      "contact_name": "Anna", "email": ANNA_EMAIL, "priority": "P3", "roaming": "true"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("**INC-1001** — incident registered: Gateway down")
+    assert "- Resolution: Mon 30 Nov 2026 10:00 — best effort (no SLA with roaming partners)" in _lines(harness.bot_messages(ACME_ROOM)[-1])
+
+
+# -- the other kinds -------------------------------------------------------------------------------------
+
+
+def test_rfc_from_form_to_outcome(harness, db):
+    asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/rfc")
+    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfc", "rfc_type": "non-standard", "service": "Things",
+                                      "title": "Raise data bundle", "description": "From 1 GB to 5 GB per SIM", "desired_date": "2026-12-01"})
+    harness.run()
+    root = harness.bot_messages(ACME_ROOM)[-1]
+    assert _lines(root)[:5] == [
+        "**RFC-1001** — request for change registered: Raise data bundle",
+        "- Service: Things",
+        "**Targets** (Amsterdam time):",
+        "- First response: Mon 23 Nov 2026 12:00 — running",
+        "- Resolution: Mon 30 Nov 2026 10:00 — running",
+    ]
+    assert _ticket(db, "RFC-1001").details == {"rfc_type": "non-standard", "desired_date": "2026-12-01"}
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close RFC-1001 Implemented on 1 December")["markdown"] == (
+        "**RFC-1001** is closed with its outcome.")
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**RFC-1001** — outcome: Implemented on 1 December"
+    assert harness.bot_messages(ACME_ROOM)[-1]["parentId"] == root["id"]
+    assert _ticket(db, "RFC-1001").status == "closed"
+
+
+def test_rfi_about_a_closed_incident_converted_to_an_incident(harness, db):
+    _open_incident(harness)
+    asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/rfi")
+    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M",
+                                      "title": "Is the outage in Utrecht over?", "reference": "inc-1001"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("**RFI-1001** — request for information registered")
+    assert _ticket(db, "RFI-1001").details == {"reference": "INC-1001"}
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/convert RFI-1001 incident")["markdown"] == "RFI-1001 is now **INC-1002** (an incident at P3)."
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**INC-1002** (was RFI-1001) is now handled as an incident."
+    # The old number still finds it.
+    view = _said(harness, ANNA_EMAIL, ACME_ROOM, "/ticket RFI-1001")["markdown"]
+    assert view.startswith("**INC-1002** — incident: Is the outage in Utrecht over?")
+
+
+def test_rfi_referring_to_another_orgs_ticket_is_refused(harness, db):
+    _open_incident(harness)
+    asked = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi")
+    harness.press(BRAM_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M", "title": "Status?", "reference": "INC-1001"})
+    harness.run()
+    assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
+    assert _count(db, Ticket) == 1
+
+
+def test_complaint_closes_only_with_the_customers_agreement(harness, db):
+    asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/complaint")
+    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "complaint", "title": "Nobody called back about INC-1001"})
+    harness.run()
+    assert _lines(harness.bot_messages(ACME_ROOM)[-1])[:4] == [
+        "**CMP-1001** — complaint registered: Nobody called back about INC\\-1001",
+        "**Targets** (Amsterdam time):",
+        "- First response: Tue 24 Nov 2026 10:00 — running",
+        "- Resolution: in joint consultation, no deadline",
+    ]
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 Apologised; call-back rota changed")
+    assert _ticket(db, "CMP-1001").status == "resolved"
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
+        "Is **CMP-1001** solved for you? `/confirm CMP-1001`, or `/reopen CMP-1001 <reason>` if not.")
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm CMP-1001")
+    assert _ticket(db, "CMP-1001").status == "closed"
+
+
+# -- hours, holidays and P1 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "pickup"),
+    [(local(2026, 11, 28, 11, 0), "Mon 30 Nov 2026 08:00"),  # a Saturday
+     (local(2026, 4, 27, 9, 30), "Tue 28 Apr 2026 08:00")],  # King's Day, a Monday
+)
+def test_out_of_hours_intake_is_registered_with_the_pickup_time(harness, clock, at, pickup):
+    clock.set(at)
+    root = _open_incident(harness)
+    assert _lines(root)[-1] == (f"It is outside office hours: your ticket is registered and we pick it up from {pickup}. "
+                                "Only P1 incidents are handled now (call [+31 88 1200 043](tel:+31881200043)).")
+    assert _lines(root)[4] == f"- First response: {pickup[:-5]}10:00 — running"
+
+
+def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, clock):
+    clock.set(local(2026, 11, 29, 2, 30))
+    root = _open_incident(harness, "/incident service=M2M priority=P1 All modems down nationwide")
+    assert _lines(root)[2] == "- Priority: P3 (**P1 requested**, an agent confirms it)"
+    assert _lines(root)[-1] == ("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
+                                "The staff has been alerted.")
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
+        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide")
+    ticket = _ticket(db, "INC-1001")
+    assert (ticket.priority, ticket.requested_priority) == ("P3", "P1")
+
+
+def test_priority_raised_mid_incident_recomputes_from_the_start(harness, db, clock):
+    _open_incident(harness)
+    clock.advance(timedelta(hours=3))
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 more sites affected")["markdown"] == (
+        "**INC-1001** is now P2; the customer has been told.")
+    assert _lines(harness.bot_messages(ACME_ROOM)[-1]) == [
+        "**INC-1001**: priority P3 → **P2** (more sites affected). The deadlines count from the opening of the ticket:",
+        "- First response: Mon 23 Nov 2026 12:00 — breached",
+        "- Resolution: Tue 24 Nov 2026 16:00 — running",
+    ]
+
+
+def test_a_customer_asking_for_p1_is_told_to_call_and_nothing_is_applied(harness, db):
+    _open_incident(harness)
+    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 production line stopped")
+    assert reply["markdown"] == ("Your request for **P1** on **INC-1001** is recorded. **Call the service desk now on "
+                                 "[+31 88 1200 043](tel:+31881200043)**: a P1 is started by phone. An agent confirms the priority.")
+    ticket = _ticket(db, "INC-1001")
+    assert (ticket.priority, ticket.requested_priority) == ("P3", "P1")
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("P1 requested on INC-1001")
+
+
+# -- views ------------------------------------------------------------------------------------------------
+
+
+def test_tickets_and_queue(harness, clock):
+    _open_incident(harness)
+    _said(harness, BRAM_EMAIL, POLDER_ROOM, "/incident service=LoRa Gateway silent")
+    clock.advance(timedelta(hours=1))
+    assert _lines(_said(harness, ANNA_EMAIL, ACME_ROOM, "/tickets")) == [
+        "**Open tickets of Acme Logistics**, most urgent first:",
+        "- **INC-1001** P3 · new · Modems offline in Utrecht — First response 1:00 left; Resolution 49:00 left",
+    ]
+    queue = _lines(_said(harness, SANNE_EMAIL, STAFF_ROOM, "/queue"))
+    assert queue[0] == "**Queue**: 2 open, breached first:"
+    assert [line.split(" ")[1] for line in queue[1:]] == ["**INC-1001**", "**INC-1002**"]
+
+
+# -- refusals ------------------------------------------------------------------------------------------------
+
+
+def test_another_orgs_ticket_looks_missing(harness, db):
+    _open_incident(harness)
+    before = _count(db, AuditEntry)
+    for text in ("/ticket INC-1001", "/note INC-1001 hello", "/confirm INC-1001", "/priority INC-1001 P1 urgent"):
+        assert _said(harness, BRAM_EMAIL, POLDER_ROOM, text)["markdown"] == "There is no ticket **INC-1001**."
+    assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/ticket INC-9999")["markdown"] == "There is no ticket **INC-9999**."
+    assert _count(db, AuditEntry) == before
+
+
+def test_forged_card_submissions_change_nothing(harness, db):
+    _open_incident(harness)
+    form = _said(harness, ANNA_EMAIL, ACME_ROOM, "/incident")
+    before = _count(db, AuditEntry)
+    # A customer forging the staff card's Take button through her own form card.
+    harness.press(ANNA_EMAIL, form, {"action": "ticket.take", "ticket": "INC-1001"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Only someone with the **agent** role can use `/ticket.take`."
+    # Unknown action id, a form kind that does not exist, an oversized field.
+    for inputs, answer in [
+        ({"action": "ticket.destroy"}, "That button is no longer available. Type `/help` to see what you can do here."),
+        ({"action": "ticket.create", "kind": "outage", "title": "x"}, "That form is not one I know. Nothing was registered."),
+        ({"action": "ticket.create", "kind": "incident", "service": "M2M", "title": "T" * 5000, "contact_name": "A", "email": ANNA_EMAIL},
+         "Nothing was registered:\n- The title can be at most 200 characters; this one has 5000."),
+    ]:
+        harness.press(ANNA_EMAIL, form, inputs)
+        harness.run()
+        assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == answer
+    assert _count(db, Ticket) == 1 and _count(db, AuditEntry) == before
+
+
+def test_agent_commands_are_refused_to_customers(harness, db):
+    _open_incident(harness)
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/take INC-1001")["markdown"] == "Only someone with the **agent** role can use `/take`."
+    assert _ticket(db, "INC-1001").status == "new"
+
+
+def test_bad_lifecycle_steps(harness, db):
+    _open_incident(harness)
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")["markdown"] == "**INC-1001** is not waiting for a confirmation."
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 still broken")["markdown"] == "**INC-1001** is still open."
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/respond INC-1001")["markdown"].startswith("Missing: the text.")
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P7 why")["markdown"].startswith("Give the priority as P1, P2 or P3")
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close INC-1001 done")["markdown"] == (
+        "**INC-1001** is an incident: resolve it with `/resolve INC-1001`.")
+    assert _ticket(db, "INC-1001").status == "new"
