@@ -137,6 +137,15 @@ class TargetSpec:
             amount = budget.as_timedelta()
         return cal.add_business_time(start, amount, counted), amount
 
+    def instant_at(self, start: datetime, amount: timedelta, pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
+        """When `amount` of this target's budget is used up, counted from `start` (with its pauses)."""
+        assert self.budget is not None and self.calendar is not None
+        counted = list(pauses) if self.pauses else []
+        cal = get_calendar(self.calendar)
+        if self.budget.elapsed:
+            return _elapsed_add(start, amount, counted).astimezone(cal.zone)
+        return cal.add_business_time(start, amount, counted)
+
     def used(self, start: datetime, until: datetime, pauses: Sequence[tuple[datetime, datetime]]) -> timedelta:
         """Budget consumed between `start` and `until`."""
         if _utc(until) <= _utc(start):
@@ -356,6 +365,26 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             state = "paused" if paused else "running"
         result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
                                    paused, best_effort, state, met_at))
+    return result
+
+
+def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
+           fractions: Sequence[float]) -> list[tuple[str, float, datetime]]:
+    """(target, fraction, instant) for every running target: when each fraction of its budget
+    will be used, given the pauses so far. Paused, met and not-started targets have none;
+    a point already passed is given at its instant (the caller decides what to do with it)."""
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    specs = {s.name: s for s in profile.targets(history.kind, history.priority)}
+    pauses = [(_utc(s), _utc(e) if e is not None else _utc(now)) for s, e in history.pauses]
+    result = []
+    for status in deadlines(history, profile, now):
+        if status.state not in ("running", "breached", "late") or status.met_at is not None or status.total is None:
+            continue
+        spec = specs[status.target]
+        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        for fraction in fractions:
+            result.append((status.target, fraction, spec.instant_at(start, status.total * fraction, pauses)))
     return result
 
 

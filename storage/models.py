@@ -222,6 +222,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     resolution: Mapped[dict[str, Any] | None]
+    # The SLA clocks' own state: the countdown message and its edits, the warnings sent.
+    clock: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class TicketNumber(Base):

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', UTCDateTime(), nullable=True),
     sa.Column('closed_at', UTCDateTime(), nullable=True),
     sa.Column('resolution', sa.JSON(), nullable=True),
+    sa.Column('clock', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], ),
     sa.ForeignKeyConstraint(['root_outbox_id'], ['outbox_messages.id'], ),
     sa.PrimaryKeyConstraint('id'),
