@@ -32,6 +32,8 @@ class Action:
     RESPOND = "ticket.respond"
     PRIORITY = "ticket.priority"
     RESOLVE = "ticket.resolve"
+    SOLVED = "ticket.solved"
+    NOT_SOLVED = "ticket.not_solved"
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -86,6 +88,8 @@ def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefil
             _input_text("watchers", _t("form.label.watchers", lang), lang=lang, max_length=1000, value=prefill.get("watchers")),
             {"type": "Input.Toggle", "id": "roaming", "title": _t("form.label.roaming", lang), "value": prefill.get("roaming", "false"),
              "valueOn": "true", "valueOff": "false"},
+            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
+                        placeholder="INC-1001"),
         ]
     elif kind == "rfc":
         body += [
@@ -98,6 +102,8 @@ def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefil
                         multiline=True, value=prefill.get("description")),
             {"type": "Input.Date", "id": "desired_date", "label": _t("form.label.desired_date", lang),
              **({"value": prefill["desired_date"]} if prefill.get("desired_date") else {})},
+            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
+                        placeholder="INC-1001"),
         ]
     elif kind == "rfi":
         body += [
@@ -195,7 +201,7 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
                 fields["desired_date"] = date.fromisoformat(desired).isoformat()
             except ValueError:
                 errors.append(_t("form.error.desired_date", lang))
-    if kind in ("rfi", "complaint"):
+    if True:  # every kind may refer to an earlier ticket (an RFI about a closed incident, a follow-up)
         reference = value("reference")
         if reference and not _NUMBER.match(reference):
             errors.append(_t("form.error.reference", lang))
@@ -240,3 +246,22 @@ def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
             _input_text("outcome", _t("form.label.outcome", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
         ]
     return card(body, [submit(_t("form.submit", lang), Action.RESOLVE, ticket=number)])
+
+
+def warning_card(*, number: str, org: str, text: str, lang: str) -> dict[str, Any]:
+    """An SLA warning for the staff space, with a button to take the ticket."""
+    return card([_line(f"{number} · {org}", bold=True), _line(text)], [submit(_t("button.take", lang), Action.TAKE, ticket=number)])
+
+
+def confirm_card(*, number: str, lang: str) -> dict[str, Any]:
+    """Asked when a ticket is resolved: solved, or not (with a reason)."""
+    return card(
+        [_line(_t("confirm.card.title", lang, number=number), bold=True),
+         _input_text("reason", _t("confirm.card.reason", lang), lang=lang, max_length=TITLE_MAX)],
+        [submit(_t("button.solved", lang), Action.SOLVED, ticket=number),
+         submit(_t("button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
+    )
+
+
+def _line(value: str, *, bold: bool = False) -> dict[str, Any]:
+    return text(value, weight="Bolder" if bold else None)

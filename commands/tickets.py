@@ -19,10 +19,11 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
-from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
+from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
+from commands import clocks
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -108,7 +109,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
         referenced = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
         if referenced is None:
             raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
-    if kind == "rfi" and fields.get("reference"):
+    if fields.get("reference"):
         fields["reference"] = referenced.number
     requested = fields.pop("requested_priority", None)
     details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
@@ -123,6 +124,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
     ticket.root_outbox_id = root.id
     event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
     notify_staff(ctx, ticket, event)
+    clocks.refresh(ctx.session, ticket, now)
     return ticket
 
 
@@ -161,14 +163,7 @@ def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
 
 def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
     """What the SLA engine needs of a ticket."""
-    resolution = ticket.resolution or {}
-    return sla.TicketHistory(
-        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority, pauses=store.pauses(ctx.session, ticket),
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
-        closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
-        met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
-    )
+    return clocks.history(ctx.session, ticket)
 
 
 def _profile(ctx: Context, ticket: Ticket) -> str:
@@ -276,6 +271,7 @@ def take(ctx: Context, ticket: Ticket) -> None:
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="taken", **changes)
     _say_to_customer(ctx, ticket, "ticket.customer.taken", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email))
+    clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.taken", number=ticket.number))
 
 
@@ -293,6 +289,7 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text)
     _say_to_customer(ctx, ticket, "ticket.customer.response", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
                      text=escape_markdown(text))
+    clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
 
@@ -310,6 +307,7 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     store.start_pause(ctx.session, ticket, now=now)
     _say_to_customer(ctx, ticket, "ticket.customer.question", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
                      text=escape_markdown(question))
+    clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
 
@@ -354,8 +352,11 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any]) -> None:
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
     _say_to_customer(ctx, ticket, summary_key, **summary)
-    if not closes_now:
-        _say_to_customer(ctx, ticket, "ticket.customer.please_confirm")
+    if closes_now:
+        clocks.after_close(ctx.session, ticket, now)
+    else:
+        clocks.refresh(ctx.session, ticket, now)
+        clocks.start_222(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
 
 
@@ -394,6 +395,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     if priority == "P1":
         lines.append(i18n.t("ticket.next.p1", _customer_lang(ctx, ticket), phone=desk.tel_link(desk.current().phone)))
     post_in_thread(ctx, ticket, "\n".join(lines))
+    clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
 
 
@@ -423,6 +425,7 @@ def convert(ctx: Context, ticket: Ticket, kind: str) -> None:
     audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="ticket", subject=new_number,
           action="renumbered", old={"number": old_number}, new={"number": new_number})
     _say_to_customer(ctx, ticket, "ticket.customer.converted", old=old_number)
+    clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.converted", old=old_number, number=new_number))
 
 
@@ -442,6 +445,7 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
     notify_staff(ctx, ticket, "staff.event.note", who=escape_markdown(ctx.actor.display_name or ctx.actor.email),
                  text=escape_markdown(text[:300]))
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
+    clocks.refresh(ctx.session, ticket, now)
 
 
 def confirm(ctx: Context, ticket: Ticket) -> None:
@@ -453,6 +457,7 @@ def confirm(ctx: Context, ticket: Ticket) -> None:
                  status="closed", closed_at=now)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.closed", number=ticket.number))
     notify_staff(ctx, ticket, "staff.event.confirmed")
+    clocks.after_close(ctx.session, ticket, now)
 
 
 def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
@@ -463,7 +468,8 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
     elif ticket.status == "closed":
         office = get_calendar(desk.current().office_hours)
         if ticket.closed_at is None or now >= office.add_business_days(ticket.closed_at, REOPEN_DAYS):
-            raise Refused("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS)
+            offer_follow_up(ctx, ticket, reason)
+            return
         action = "reopened"
     else:
         raise Refused("ticket.reopen.open", number=ticket.number)
@@ -473,6 +479,17 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
     notify_staff(ctx, ticket, "staff.event.reopened", reason=escape_markdown(reason[:300]))
+    clocks.stop_222(ctx.session, ticket)
+    clocks.plan_aftercare(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now)
+
+
+def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
+    """Too late to reopen: offer a new ticket of the same kind that refers to the old one."""
+    prefill = {**_defaults(ctx), "title": ctx.t("ticket.follow_up.title", number=ticket.number)[:ticket_cards.TITLE_MAX],
+               "description": reason, "reference": ticket.number, "service": ticket.service or ""}
+    ctx.reply(ctx.t("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS),
+              card=ticket_cards.intake_form(ticket.kind, lang=ctx.lang, services=_services(), prefill=prefill))
 
 
 def _require_open(ticket: Ticket) -> None:
@@ -719,3 +736,62 @@ def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
 def resolve_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """The resolve form's submit."""
     resolve(ctx, _card_ticket(ctx, inputs), inputs)
+
+
+@router.card_action(Action.SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """"Solved" on the resolution card: the same as /confirm."""
+    confirm(ctx, _card_ticket(ctx, inputs))
+
+
+@router.card_action(Action.NOT_SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """"Not solved" on the resolution card: reopens, the time spent resolved counts."""
+    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.no_reason")
+    if len(reason) > ticket_cards.TITLE_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+    reopen(ctx, _card_ticket(ctx, inputs), reason)
+
+
+# -- P1 aftercare ---------------------------------------------------------------------------------------
+
+
+def deliver_follow_up(ctx: Context, ticket: Ticket, target: str, text: str) -> None:
+    """Deliver the RFO or the RCA of a closed P1 to the customer's thread; its clock is met."""
+    if ticket.kind != "incident" or ticket.priority != "P1":
+        raise Refused("aftercare.not_p1", number=ticket.number)
+    if ticket.status != "closed":
+        raise Refused("aftercare.not_closed", number=ticket.number)
+    now = ctx.now()
+    resolution = dict(ticket.resolution or {})
+    delivered = dict(resolution.get("delivered", {}))
+    if target in delivered:
+        raise Refused("aftercare.already", number=ticket.number, what=ctx.t(f"sla.target.{target}"))
+    delivered[target] = now.isoformat()
+    if target == "rca":
+        delivered.setdefault("rca_target", now.isoformat())
+    resolution["delivered"] = delivered
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action=f"{target} delivered",
+                 resolution=resolution)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action=target, text=text)
+    _say_to_customer(ctx, ticket, f"aftercare.customer.{target}", text=escape_markdown(text))
+    clocks.plan_aftercare(ctx.session, ticket, now)
+    clocks.update_countdown(ctx.session, ticket, now)
+    ctx.reply(ctx.t("aftercare.delivered", number=ticket.number, what=ctx.t(f"sla.target.{target}")))
+
+
+AFTERCARE_ROLES = frozenset({AGENT, PROBLEM_MANAGER})
+
+
+@router.command("rfo", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rfo <number> <link or text>")
+def rfo_command(ctx: Context, args: Args) -> None:
+    """Deliver the Reason For Outage of a closed P1."""
+    number, text = _number_and_rest(ctx, args, need_rest="text")
+    deliver_follow_up(ctx, _ticket(ctx, number), "rfo", text)
+
+
+@router.command("rca", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rca <number> <link or text>")
+def rca_command(ctx: Context, args: Args) -> None:
+    """Deliver the Root Cause Analysis of a closed P1."""
+    number, text = _number_and_rest(ctx, args, need_rest="text")
+    deliver_follow_up(ctx, _ticket(ctx, number), "rca", text)

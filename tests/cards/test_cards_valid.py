@@ -38,6 +38,8 @@ EXAMPLES = {
     tickets.staff_ticket: [dict(number="INC-1001", org="Acme", kind_label="incident", priority_label="P3 → P1?", service="M2M",
                                 title="Modems offline", event_label="New INC-1001")],
     tickets.resolve_form: [dict(number="INC-1001", kind="incident"), dict(number="RFC-1001", kind="rfc")],
+    tickets.warning_card: [dict(number="INC-1001", org="Acme", text="INC-1001: Resolution at 75%")],
+    tickets.confirm_card: [dict(number="INC-1001")],
 }
 
 

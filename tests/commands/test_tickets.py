@@ -44,8 +44,19 @@ def _count(db, model):
         return s.scalar(select(func.count()).select_from(model))
 
 
-def _open_incident(harness, text="/incident service=M2M devices=120 Modems offline in Utrecht"):
-    return _said(harness, ANNA_EMAIL, ACME_ROOM, text)
+def _root(harness, room):
+    """The latest ticket confirmation in a space: the root of its thread."""
+    return [m for m in harness.bot_messages(room) if m.get("parentId") is None and "registered" in m["markdown"].split("\n")[0]][-1]
+
+
+def _countdown(harness, room, number):
+    return [m for m in harness.bot_messages(room) if m["markdown"].startswith(f"⏱ **{number}**")][-1]
+
+
+def _open_incident(harness, text="/incident service=M2M devices=120 Modems offline in Utrecht", email=ANNA_EMAIL, room=ACME_ROOM):
+    harness.say(email, room, text)
+    harness.run()
+    return _root(harness, room)
 
 
 # -- an incident from intake to closure --------------------------------------------------------------
@@ -76,7 +87,7 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     clock.advance(timedelta(minutes=20))
     harness.press(SANNE_EMAIL, staff, {"action": "ticket.take", "ticket": "INC-1001"})
     harness.run()
-    in_thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == root["id"]]
+    in_thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == root["id"] and not m["markdown"].startswith("⏱")]
     assert [m["markdown"] for m in in_thread] == ["**INC-1001**: Sanne Bakker is on it."]
     assert _ticket(db, "INC-1001").first_response_at == clock.now()
 
@@ -132,8 +143,8 @@ def test_form_path_prefills_and_validates(harness, db):
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "title": "Gateway down", "service": "LoRa",
                                       "contact_name": "Anna", "email": ANNA_EMAIL, "priority": "P3", "roaming": "true"})
     harness.run()
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("**INC-1001** — incident registered: Gateway down")
-    assert "- Resolution: Mon 30 Nov 2026 10:00 — best effort (no SLA with roaming partners)" in _lines(harness.bot_messages(ACME_ROOM)[-1])
+    assert _root(harness, ACME_ROOM)["markdown"].startswith("**INC-1001** — incident registered: Gateway down")
+    assert "- Resolution: Mon 30 Nov 2026 10:00 — best effort (no SLA with roaming partners)" in _lines(_root(harness, ACME_ROOM))
 
 
 # -- the other kinds -------------------------------------------------------------------------------------
@@ -144,7 +155,7 @@ def test_rfc_from_form_to_outcome(harness, db):
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfc", "rfc_type": "non-standard", "service": "Things",
                                       "title": "Raise data bundle", "description": "From 1 GB to 5 GB per SIM", "desired_date": "2026-12-01"})
     harness.run()
-    root = harness.bot_messages(ACME_ROOM)[-1]
+    root = _root(harness, ACME_ROOM)
     assert _lines(root)[:5] == [
         "**RFC-1001** — request for change registered: Raise data bundle",
         "- Service: Things",
@@ -166,7 +177,7 @@ def test_rfi_about_a_closed_incident_converted_to_an_incident(harness, db):
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M",
                                       "title": "Is the outage in Utrecht over?", "reference": "inc-1001"})
     harness.run()
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("**RFI-1001** — request for information registered")
+    assert _root(harness, ACME_ROOM)["markdown"].startswith("**RFI-1001** — request for information registered")
     assert _ticket(db, "RFI-1001").details == {"reference": "INC-1001"}
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/convert RFI-1001 incident")["markdown"] == "RFI-1001 is now **INC-1002** (an incident at P3)."
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**INC-1002** (was RFI-1001) is now handled as an incident."
@@ -188,7 +199,7 @@ def test_complaint_closes_only_with_the_customers_agreement(harness, db):
     asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/complaint")
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "complaint", "title": "Nobody called back about INC-1001"})
     harness.run()
-    assert _lines(harness.bot_messages(ACME_ROOM)[-1])[:4] == [
+    assert _lines(_root(harness, ACME_ROOM))[:4] == [
         "**CMP-1001** — complaint registered: Nobody called back about INC\\-1001",
         "**Targets** (Amsterdam time):",
         "- First response: Tue 24 Nov 2026 10:00 — running",
@@ -257,7 +268,7 @@ def test_a_customer_asking_for_p1_is_told_to_call_and_nothing_is_applied(harness
 
 def test_tickets_and_queue(harness, clock):
     _open_incident(harness)
-    _said(harness, BRAM_EMAIL, POLDER_ROOM, "/incident service=LoRa Gateway silent")
+    _open_incident(harness, "/incident service=LoRa Gateway silent", email=BRAM_EMAIL, room=POLDER_ROOM)
     clock.advance(timedelta(hours=1))
     assert _lines(_said(harness, ANNA_EMAIL, ACME_ROOM, "/tickets")) == [
         "**Open tickets of Acme Logistics**, most urgent first:",

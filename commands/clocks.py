@@ -1,0 +1,293 @@
+"""SLA clocks in chat: the countdown message, 75/90/breach warnings, the 2-2-2 method, P1 aftercare.
+
+Everything runs on durable timers. After any change to a ticket, `refresh()` cancels the
+ticket's pending clock timers and schedules them again from what the SLA engine says now, so
+a timer made stale by a priority change, a pause or a reopening never fires. Each warning is
+sent once per ticket, target, point and budget (recorded on the ticket).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import desk, i18n, outbox, sla
+from bot.calendar import get_calendar
+from bot.clock import AMSTERDAM
+from bot.scheduler import TimerContext, cancel, schedule, timers
+from storage import directory
+from storage import tickets as store
+from storage.models import OutboxMessage, Ticket, Timer
+
+POINTS = (0.5, 0.75, 0.9, 1.0)
+WARN_AT = (0.75, 0.9, 1.0)
+MAX_EDITS = 10  # Webex allows ten edits of a message
+POINT = "sla.point"
+REMIND = "ticket.222"
+AFTERCARE = "ticket.aftercare"
+TWO_DAYS = 2
+STEPS = ("reminder1", "reminder2", "close")
+
+
+def _ref(ticket: Ticket) -> str:
+    return f"ticket:{ticket.id}"
+
+
+def customer_lang(session: Session, ticket: Ticket) -> str:
+    """The language of the ticket's customer space."""
+    record = directory.space(session, room_id=ticket.room_id)
+    org = directory.org_by_id(session, org_id=ticket.org_id)
+    return (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
+
+
+def staff_lang(session: Session) -> tuple[str | None, str]:
+    """(room id, language) of the staff space, if there is one."""
+    spaces = directory.staff_spaces(session)
+    if not spaces:
+        return None, i18n.DEFAULT_LANGUAGE
+    return spaces[0].room_id, spaces[0].language or i18n.DEFAULT_LANGUAGE
+
+
+def history(session: Session, ticket: Ticket) -> sla.TicketHistory:
+    """What the SLA engine needs of a ticket."""
+    resolution = ticket.resolution or {}
+    return sla.TicketHistory(
+        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority, pauses=store.pauses(session, ticket),
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
+        closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
+        met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
+    )
+
+
+def profile_of(session: Session, ticket: Ticket) -> str:
+    """The SLA profile of the ticket's organisation."""
+    org = directory.org_by_id(session, org_id=ticket.org_id)
+    return org.sla_profile if org is not None else sla.DEFAULT_PROFILE
+
+
+# -- the countdown -----------------------------------------------------------------------------------
+
+
+def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -> str:
+    """One line per target: due local time and what is left, or its state."""
+    lines = [i18n.t("clock.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))]
+    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
+        if target.due is None:
+            continue
+        name = i18n.t(f"sla.target.{target.target}", lang)
+        due = i18n.when(target.due, lang, AMSTERDAM)
+        if target.state == "met":
+            lines.append(i18n.t("clock.met", lang, target=name, due=due))
+        elif target.state in ("breached", "late"):
+            key = "clock.late" if target.best_effort else "clock.breached"
+            lines.append(i18n.t(key, lang, target=name, due=due))
+        else:
+            left = _hours(target.left)
+            unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
+            key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
+            lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
+    return "\n".join(lines)
+
+
+def _hours(delta: timedelta | None) -> str:
+    minutes = int((delta or timedelta(0)).total_seconds() // 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Post the countdown in the ticket's thread, or edit it; a fresh one after ten edits."""
+    clock = dict(ticket.clock or {})
+    state = dict(clock.get("countdown") or {})
+    markdown = countdown_text(session, ticket, now, customer_lang(session, ticket))
+    current = session.get(OutboxMessage, state["outbox_id"]) if state.get("outbox_id") else None
+    if current is not None and state.get("text") == markdown:
+        return
+    if current is not None and state.get("edits", 0) < MAX_EDITS:
+        outbox.enqueue_update(session, now=now, target=current, markdown=markdown)
+        state["edits"] = state.get("edits", 0) + 1
+    else:
+        row = outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id,
+                             purpose=f"ticket:{ticket.number}:countdown")
+        state = {"outbox_id": row.id, "edits": 0}
+    state["text"] = markdown
+    clock["countdown"] = state
+    ticket.clock = clock
+
+
+# -- rescheduling ------------------------------------------------------------------------------------
+
+
+def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Re-plan the ticket's clock timers from its state now and bring the countdown up to date."""
+    cancel(session, kind=POINT, ref=_ref(ticket))
+    if ticket.status != "closed" and ticket.root_outbox_id is not None:
+        for target, fraction, instant in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS):
+            if fraction in WARN_AT and _warned(ticket, target, fraction):
+                continue
+            if fraction not in WARN_AT and instant < now:
+                continue  # a passed 50% point needs no edit of its own
+            schedule(session, kind=POINT, ref=_ref(ticket), due_at=max(instant, now), now=now,
+                     payload={"ticket_id": ticket.id, "target": target, "fraction": fraction})
+    if ticket.root_outbox_id is not None:
+        update_countdown(session, ticket, now)
+
+
+def _warn_key(ticket: Ticket, target: str, fraction: float) -> str:
+    return f"{target}:{int(fraction * 100)}:{ticket.priority or ticket.kind}"
+
+
+def _warned(ticket: Ticket, target: str, fraction: float) -> bool:
+    return _warn_key(ticket, target, fraction) in (ticket.clock or {}).get("warned", [])
+
+
+@timers.handler(POINT)
+def on_point(tctx: TimerContext, timer: Timer) -> None:
+    """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once."""
+    session, now = tctx.session, tctx.now
+    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    if ticket is None or ticket.status == "closed":
+        return
+    target, fraction = timer.payload["target"], float(timer.payload["fraction"])
+    if fraction in WARN_AT and not _warned(ticket, target, fraction):
+        status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
+        # Only when the clock really stands there now (the timer is re-planned on every change).
+        if status is not None and status.met_at is None and not status.paused and (status.fraction or 0) >= fraction - 1e-9:
+            _warn_staff(session, ticket, target, fraction, status, now)
+            clock = dict(ticket.clock or {})
+            clock["warned"] = [*clock.get("warned", []), _warn_key(ticket, target, fraction)]
+            ticket.clock = clock
+    update_countdown(session, ticket, now)
+
+
+def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime) -> None:
+    from cards import tickets as ticket_cards
+
+    room_id, lang = staff_lang(session)
+    if room_id is None:
+        return
+    org = directory.org_by_id(session, org_id=ticket.org_id)
+    name = i18n.t(f"sla.target.{target}", lang)
+    due = i18n.when(status.due, lang, AMSTERDAM)
+    if fraction >= 1.0:
+        text = i18n.t("clock.warn.breach_best_effort" if status.best_effort else "clock.warn.breach", lang, number=ticket.number,
+                      target=name, due=due)
+    else:
+        text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
+                      left=_hours(status.left))
+    card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
+    outbox.enqueue(session, now=now, room_id=room_id, markdown=text, attachments=[_attachment(card)],
+                   purpose=f"ticket:{ticket.number}:warning")
+
+
+def _attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+
+
+# -- the 2-2-2 method ------------------------------------------------------------------------------------
+
+
+def start_222(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Resolved: ask "Solved / Not solved?" with a card and plan the first reminder."""
+    from cards import tickets as ticket_cards
+
+    lang = customer_lang(session, ticket)
+    card = ticket_cards.confirm_card(number=ticket.number, lang=lang)
+    outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t("ticket.customer.please_confirm", lang, number=ticket.number),
+                   attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
+    _plan_step(session, ticket, now, step=0, start=now)
+
+
+def _plan_step(session: Session, ticket: Ticket, now: datetime, *, step: int, start: datetime) -> None:
+    office = get_calendar(desk.current().office_hours)
+    due = office.add_business_days(start, TWO_DAYS)
+    schedule(session, kind=REMIND, ref=_ref(ticket), due_at=due, now=now, payload={"ticket_id": ticket.id, "step": step})
+
+
+def stop_222(session: Session, ticket: Ticket) -> None:
+    """The customer answered (or the ticket moved on): no more reminders."""
+    cancel(session, kind=REMIND, ref=_ref(ticket))
+
+
+@timers.handler(REMIND)
+def on_reminder(tctx: TimerContext, timer: Timer) -> None:
+    """No answer for 2 business days: remind, remind again, then close (auto-closure)."""
+    session, now = tctx.session, tctx.now
+    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    if ticket is None or ticket.status != "resolved":
+        return
+    step = int(timer.payload["step"])
+    lang = customer_lang(session, ticket)
+    if STEPS[step] == "close":
+        store.change(session, ticket, actor="system", room_id=ticket.room_id, now=now, action="auto-closed", status="closed", closed_at=now)
+        outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
+                       markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+        after_close(session, ticket, now)
+        return
+    outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
+                   markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+    store.note(session, ticket, actor="system", room_id=ticket.room_id, now=now, action=STEPS[step], text="")
+    _plan_step(session, ticket, now, step=step + 1, start=now)
+
+
+# -- after closing: P1 aftercare -----------------------------------------------------------------------
+
+
+def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
+    """A ticket closed: stop its clocks; for a P1 plan the RFO/RCA reminders for problem managers."""
+    cancel(session, kind=POINT, ref=_ref(ticket))
+    stop_222(session, ticket)
+    update_countdown(session, ticket, now)
+    plan_aftercare(session, ticket, now)
+
+
+def plan_aftercare(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Reminders one business day before each open follow-up deadline and at its breach."""
+    cancel(session, kind=AFTERCARE, ref=_ref(ticket))
+    if ticket.kind != "incident" or ticket.priority != "P1" or ticket.closed_at is None:
+        return
+    office = get_calendar(desk.current().office_hours)
+    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
+        if target.target not in ("rfo", "rca_target", "rca") or target.due is None or target.met_at is not None:
+            continue
+        before = _business_day_before(office, target.due)
+        for when, moment in ((before, "before"), (target.due, "breach")):
+            if when >= now:
+                schedule(session, kind=AFTERCARE, ref=_ref(ticket), due_at=when, now=now,
+                         payload={"ticket_id": ticket.id, "target": target.target, "moment": moment})
+
+
+def _business_day_before(office, due: datetime) -> datetime:
+    """The same local time one business day earlier (a deadline at 18:00 → the previous business day 18:00)."""
+    day = due.astimezone(office.zone).date() - timedelta(days=1)
+    while not office.is_business_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, due.astimezone(office.zone).time()).replace(tzinfo=office.zone)
+
+
+@timers.handler(AFTERCARE)
+def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
+    """Remind the problem managers in the staff space of an RFO/RCA due tomorrow, or breached."""
+    session, now = tctx.session, tctx.now
+    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    if ticket is None:
+        return
+    target = timer.payload["target"]
+    status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
+    if status is None or status.met_at is not None:
+        return
+    room_id, lang = staff_lang(session)
+    if room_id is None:
+        return
+    key = "clock.aftercare.before" if timer.payload["moment"] == "before" else "clock.aftercare.breach"
+    outbox.enqueue(session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}:aftercare",
+                   markdown=i18n.t(key, lang, number=ticket.number, target=i18n.t(f"sla.target.{target}", lang),
+                                   due=i18n.when(status.due, lang, AMSTERDAM)))
+
+
+def pending_clock_timers(session: Session, ticket: Ticket) -> list[Timer]:
+    """The ticket's pending timers (tests and /ticket)."""
+    return list(session.scalars(select(Timer).where(Timer.ref == _ref(ticket), Timer.status == "pending").order_by(Timer.due_at)))

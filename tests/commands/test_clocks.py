@@ -1,0 +1,296 @@
+"""SLA clocks in chat on durable timers: warnings, pauses, 2-2-2, reopen window, aftercare, countdown edits."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.calendar import get_calendar
+from bot.clock import AMSTERDAM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from bot.scheduler import Scheduler
+from commands import clocks
+from storage.models import OutboxMessage, Ticket, TicketPause, Timer
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock)
+    h.seed_directory()
+    yield h
+    h.close()
+
+
+def local(*parts):
+    return datetime(*parts, tzinfo=AMSTERDAM)
+
+
+def _do(harness, email, room, text, **kw):
+    harness.say(email, room, text, **kw)
+    harness.run()
+    return harness.bot_messages(room)[-1]["markdown"]
+
+
+def _at(harness, instant):
+    """Move the clock, fire what is due, send what that queued."""
+    harness.clock.set(instant)
+    harness.scheduler.run_due()
+    harness.run()
+
+
+def _ticket(db, number="INC-1001"):
+    with db.scope() as s:
+        return s.scalars(select(Ticket).where(Ticket.number == number)).one()
+
+
+def _warnings(harness):
+    return [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
+
+
+def _p2_friday(harness):
+    harness.clock.set(local(2026, 1, 9, 17, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")
+
+
+def _thread(harness):
+    return [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if m.get("parentId")]
+
+
+def test_p2_opened_friday_evening_warns_and_breaches_at_the_right_instants(harness, db):
+    _p2_friday(harness)
+    # First response: 75% Monday 08:30, 90% 08:48, breach 09:00 (nobody responded).
+    steps = [
+        (local(2026, 1, 12, 8, 29), []),
+        (local(2026, 1, 12, 8, 30), ["⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:30 left."]),
+        (local(2026, 1, 12, 8, 48), ["⚠ INC-1001: First response at 90% — due Mon 12 Jan 2026 09:00, 0:12 left."]),
+        (local(2026, 1, 12, 9, 0), ["🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]),
+        (local(2026, 1, 13, 8, 59), []),
+        (local(2026, 1, 13, 9, 0), ["⚠ INC-1001: Resolution at 75% — due Tue 13 Jan 2026 13:00, 4:00 left."]),
+        (local(2026, 1, 13, 11, 23), []),
+        (local(2026, 1, 13, 11, 24), ["⚠ INC-1001: Resolution at 90% — due Tue 13 Jan 2026 13:00, 1:36 left."]),
+        (local(2026, 1, 13, 13, 0), ["🚨 INC-1001: Resolution breached — it was due Tue 13 Jan 2026 13:00."]),
+        (local(2026, 1, 20, 12, 0), []),
+    ]
+    seen = 0
+    for instant, expected in steps:
+        _at(harness, instant)
+        got = _warnings(harness)
+        assert got[seen:] == expected, instant
+        seen = len(got)
+    # Every warning came inside office hours, each with a button to take the ticket.
+    office = get_calendar("iot-office")
+    with db.scope() as s:
+        fired = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "done")).all()
+    assert fired and all(office.is_business_time(t.fired_at) or t.fired_at.astimezone(AMSTERDAM).hour == 18 for t in fired)
+    warning = [m for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith("🚨")][-1]
+    assert warning["attachments"][0]["content"]["actions"][0]["data"] == {"action": "ticket.take", "ticket": "INC-1001"}
+
+
+def test_waiting_after_a_breach_records_the_pause_without_showing_a_paused_clock(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))  # Monday
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")
+    # P2 resolution: 16 office hours → Tuesday 15:00.
+    harness.clock.set(local(2026, 1, 14, 10, 0))  # Wednesday: waiting for the customer
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    countdown = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")][-1]["markdown"]
+    assert "paused — waiting for you" not in countdown  # resolution already breached on Tuesday: not paused
+    harness.clock.set(local(2026, 1, 15, 11, 30))  # Thursday: the answer
+    root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId")][-1]
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "internet.m2m", parent_id=root["id"])
+    with db.scope() as s:
+        ticket = s.scalars(select(Ticket)).one()
+        pauses = [(p.started_at, p.ended_at) for p in s.scalars(select(TicketPause))]
+    assert pauses == [(local(2026, 1, 14, 10, 0), local(2026, 1, 15, 11, 30))]
+    assert ticket.status == "in_progress"
+
+
+def test_pause_on_wednesday_resume_on_thursday_moves_a_running_deadline(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))  # Monday; P3: 5 business days → Monday 19 January 09:00
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.clock.set(local(2026, 1, 14, 14, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    countdown = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")][-1]["markdown"]
+    assert "- Resolution due " in countdown and "paused — waiting for you" in countdown
+    harness.clock.set(local(2026, 1, 15, 10, 0))
+    root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId")][-1]
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "internet.m2m", parent_id=root["id"])
+    # Paused Wednesday 14:00–18:00 and Thursday 08:00–10:00: six office hours later than Monday 09:00.
+    countdown = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")][-1]["markdown"]
+    assert "- Resolution due Mon 19 Jan 2026 15:00 — " in countdown
+
+
+def _resolve(harness, at):
+    harness.clock.set(at)
+    form_reply = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
+    assert form_reply == "Resolve **INC-1001**:"
+    form = harness.bot_messages(STAFF_ROOM)[-1]
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
+    harness.run()
+
+
+def test_two_two_two_across_a_weekend_and_a_holiday(harness, db):
+    harness.clock.set(local(2026, 12, 21, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _resolve(harness, local(2026, 12, 23, 15, 0))  # Wednesday before Christmas
+    assert _thread(harness)[-1] == "Is **INC-1001** solved for you? `/confirm INC-1001`, or `/reopen INC-1001 <reason>` if not."
+    # Two business days: 24 Dec (1), 25/26 closed, weekend, 28 Dec (2) → reminder Monday 28 Dec 15:00.
+    _at(harness, local(2026, 12, 28, 14, 59))
+    assert not _thread(harness)[-1].startswith("Reminder")
+    _at(harness, local(2026, 12, 28, 15, 0))
+    assert _thread(harness)[-1].startswith("Reminder: is **INC-1001** solved for you?")
+    _at(harness, local(2026, 12, 30, 15, 0))  # 29 (1), 30 (2)
+    assert _thread(harness)[-1].startswith("Second reminder: without an answer **INC-1001** will be closed")
+    _at(harness, local(2027, 1, 4, 14, 59))  # 31 Dec (1), 1 Jan closed, weekend, 4 Jan (2) 15:00
+    assert _ticket(db).status == "resolved"
+    _at(harness, local(2027, 1, 4, 15, 0))
+    assert _thread(harness)[-1].startswith("**INC-1001** is closed: we did not hear back.")
+    ticket = _ticket(db)
+    assert (ticket.status, ticket.closed_at, ticket.resolved_at) == ("closed", local(2027, 1, 4, 15, 0), local(2026, 12, 23, 15, 0))
+
+
+def test_confirming_after_the_first_reminder_stops_the_flow(harness, db):
+    harness.clock.set(local(2026, 11, 23, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _resolve(harness, local(2026, 11, 23, 11, 0))
+    _at(harness, local(2026, 11, 25, 11, 0))
+    assert _thread(harness)[-1].startswith("Reminder")
+    card = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    harness.press(ANNA_EMAIL, card, {"action": "ticket.solved", "ticket": "INC-1001"})
+    harness.run()
+    assert _ticket(db).status == "closed"
+    before = list(_thread(harness))
+    _at(harness, local(2026, 12, 31, 12, 0))
+    assert [t for t in _thread(harness) if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))] == [
+        t for t in before if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))]
+
+
+def test_not_solved_reopens_and_counts_the_time_resolved(harness, db):
+    harness.clock.set(local(2026, 11, 23, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _resolve(harness, local(2026, 11, 23, 11, 0))
+    harness.clock.set(local(2026, 11, 24, 9, 0))
+    card = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    harness.press(ANNA_EMAIL, card, {"action": "ticket.not_solved", "ticket": "INC-1001", "reason": "still offline"})
+    harness.run()
+    ticket = _ticket(db)
+    assert (ticket.status, ticket.resolved_at) == ("in_progress", None)
+    countdown = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")][-1]["markdown"]
+    # P3 resolution: 5 business days from Monday 09:00; used from 09:00 Monday to 09:00 Tuesday = 10 office hours.
+    assert "- Resolution due Mon 30 Nov 2026 09:00 — 40:00 office hours left" in countdown
+    with db.scope() as s:
+        assert s.scalars(select(Timer).where(Timer.kind == "ticket.222", Timer.status == "pending")).all() == []
+
+
+@pytest.mark.parametrize(("day", "reopens"), [(local(2026, 11, 30, 10, 59), True), (local(2026, 11, 30, 11, 0), False)])
+def test_reopen_window_is_five_business_days(harness, db, day, reopens):
+    harness.clock.set(local(2026, 11, 23, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _resolve(harness, local(2026, 11, 23, 10, 0))
+    harness.clock.set(local(2026, 11, 23, 11, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
+    harness.clock.set(day)
+    reply = _do(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 broken again")
+    if reopens:
+        assert reply == "**INC-1001** is open again; the service desk has been told."
+        assert _ticket(db).status == "in_progress"
+    else:
+        assert reply == ("**INC-1001** was closed more than 5 business days ago, so it cannot be reopened. "
+                         "Open a new ticket about it with this form.")
+        form = harness.bot_messages(ACME_ROOM)[-1]["attachments"][0]["content"]
+        values = {f["id"]: f.get("value") for f in form["body"] if "id" in f}
+        assert (values["title"], values["reference"], values["description"]) == ("Follow-up of INC-1001", "INC-1001", "broken again")
+        assert _ticket(db).status == "closed"
+
+
+def test_a_priority_change_cancels_the_stale_warnings(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")  # resolution Tuesday 15:00
+    harness.clock.set(local(2026, 1, 12, 10, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P3 one site after all")  # back to Monday 19th 09:00
+    _at(harness, local(2026, 1, 13, 15, 0))  # P2's old 75%, 90% and breach instants have passed
+    assert _warnings(harness) == []
+    with db.scope() as s:
+        cancelled = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "cancelled")).all()
+        pending = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "pending")).all()
+    assert {t.payload["fraction"] for t in cancelled if t.due_at == local(2026, 1, 13, 15, 0)} == {1.0}  # P2's breach, cancelled
+    # What is left is P3's: 75% of 50 office hours from Monday 09:00 (9 + 10 + 10 + 8.5 h) is Thursday 16:30.
+    assert local(2026, 1, 15, 16, 30) in {t.due_at for t in pending}
+
+
+def test_a_restart_between_scheduling_and_firing_loses_nothing_and_fires_once(harness, db, clock):
+    _p2_friday(harness)
+    # The process stops; another one (new scheduler, new worker id) takes over on Monday.
+    clock.set(local(2026, 1, 12, 9, 0))
+    other = Scheduler(db, clock, worker_id="restarted", runtime=harness.runtime)
+    assert other.run_due() >= 3
+    harness.run()
+    assert other.run_due() == 0
+    assert harness.scheduler.run_due() == 0
+    harness.run()
+    assert len([w for w in _warnings(harness) if "First response" in w]) == 3
+
+
+def test_a_timer_handler_that_crashes_runs_again_and_warns_once(harness, db, clock, monkeypatch):
+    _p2_friday(harness)
+    calls = {"n": 0}
+    real = clocks._warn_staff
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        real(*args, **kwargs)
+        if calls["n"] == 1:
+            raise RuntimeError("process dies before the commit")
+
+    monkeypatch.setattr(clocks, "_warn_staff", flaky)
+    _at(harness, local(2026, 1, 12, 8, 30))
+    assert _warnings(harness) == []  # the failed attempt's message was rolled back with it
+    _at(harness, local(2026, 1, 12, 8, 31))  # retried 30 s later
+    assert _warnings(harness) == ["⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:29 left."]
+
+
+def test_the_countdown_is_never_edited_more_than_ten_times(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId")][-1]
+    for i in range(14):
+        harness.clock.set(local(2026, 1, 12, 9, 5 + i))
+        _do(harness, ANNA_EMAIL, ACME_ROOM, f"update {i}", parent_id=root["id"])
+    countdowns = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")]
+    assert len(countdowns) >= 2
+    with db.scope() as s:
+        edits = {}
+        for row in s.scalars(select(OutboxMessage).where(OutboxMessage.action == "update")):
+            edits[row.target_outbox_id] = edits.get(row.target_outbox_id, 0) + 1
+    assert edits and max(edits.values()) <= 10
+    # Webex's own count agrees: no message was edited more than ten times.
+    assert all(harness.state.messages[m["id"]].get("edits", 0) <= 10 for m in countdowns)
+
+
+def test_p1_aftercare_reminds_problem_managers_and_delivers_to_the_customer(harness, db):
+    harness.clock.set(local(2026, 12, 24, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
+    _resolve(harness, local(2026, 12, 24, 15, 0))
+    harness.clock.set(local(2026, 12, 24, 20, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
+    # RFO due Wednesday 30 December 18:00: reminded Tuesday 29 December 18:00.
+    _at(harness, local(2026, 12, 29, 17, 59))
+    assert not any("Problem managers" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
+    _at(harness, local(2026, 12, 29, 18, 0))
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
+        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00).")
+    harness.clock.set(local(2026, 12, 30, 10, 0))
+    assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
+        "Reason For Outage of **INC-1001** delivered to the customer.")
+    assert r"**INC-1001** — Reason For Outage: https://docs\.example\.net/rfo\-1001" in _thread(harness)
+    _at(harness, local(2026, 12, 30, 18, 0))  # no breach reminder for a delivered RFO
+    assert not any("overdue" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
+    view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — met" in view
+    assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/rfo INC-1001 x") == "Only someone with the **agent or problem-manager** role can use `/rfo`."
