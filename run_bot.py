@@ -1,4 +1,4 @@
-"""Command line of the service desk bot: serve | worker | sandbox | webhooks | sla | db.
+"""Command line of the service desk bot: serve | worker | sandbox | webhooks | sla | report | db.
 
 With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise.
 """
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     from bot.sla_cli import add_parser as add_sla_parser
 
     add_sla_parser(sub)
+    report = sub.add_parser("report", help="per organisation: a month's tickets and SLA results",
+                            description="Print the monthly report (tickets opened in the month, Amsterdam time).")
+    report.add_argument("--month", required=True, help="the month, YYYY-MM")
+    report.add_argument("--csv", action="store_true", help="CSV instead of a markdown table")
+    report.add_argument("--at", help="read the clocks at this instant (ISO 8601, Amsterdam time unless it has an offset); default now")
     db = sub.add_parser("db", help="database schema", description="Database schema management.")
     db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the latest", description="Apply Alembic migrations.")
@@ -78,6 +83,31 @@ def _webhooks(settings: Settings, args) -> int:
     return 0
 
 
+def _report(settings: Settings, args) -> int:
+    from bot import desk, sla
+    from bot.app import load_commands
+    from bot.clock import SystemClock
+    from commands import report
+    from storage.db import Database
+
+    from bot.sla_cli import CliInputError, parse_instant
+
+    try:
+        report.month_bounds(args.month)
+        at = parse_instant(args.at) if args.at else SystemClock().now()
+    except (ValueError, CliInputError) as exc:
+        sys.stderr.write(f"run_bot.py report: {exc}\n")
+        return 2
+    load_commands()
+    sla.configure(settings.service_levels_file)
+    desk.configure(settings.desk_file)
+    database = Database(settings.database_url)
+    with database.scope() as session:
+        reports = report.build(session, month=args.month, now=at)
+        _out(report.to_csv(reports).rstrip("\n") if args.csv else report.to_markdown(reports, month=args.month, lang="en"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, validate configuration, run the chosen command."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -93,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or ("serve" if settings.webex_access_token else "sandbox")
     # Script-facing commands log only problems, so their output is what they print.
-    level = "WARNING" if command == "sla" and settings.log_level in ("DEBUG", "INFO") else settings.log_level
+    level = "WARNING" if command in ("sla", "report") and settings.log_level in ("DEBUG", "INFO") else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return _run(command, settings, args)
@@ -111,6 +141,8 @@ def _run(command: str, settings: Settings, args) -> int:
         from bot.sla_cli import run as run_sla
 
         return run_sla(args, settings)
+    if command == "report":
+        return _report(settings, args)
     if command == "db":
         from storage.db import Database
         from storage.migrate import upgrade

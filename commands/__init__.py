@@ -4,3 +4,5 @@ from commands import help  # noqa: F401
 from commands import sla  # noqa: F401
 from commands import admin  # noqa: F401
 from commands import tickets  # noqa: F401
+from commands import clocks  # noqa: F401
+from commands import report  # noqa: F401

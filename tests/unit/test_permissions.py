@@ -74,6 +74,7 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     # P1 aftercare (SPEC §6): problem managers own the RFO and RCA; agents may deliver them.
     "rfo": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
     "rca": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
+    "report": (frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), STAFF_OR_DIRECT),
 }
 
 PERSONAS = {

@@ -1,0 +1,152 @@
+"""/report and `run_bot.py report`: per organisation and month, tickets and how their SLAs went.
+
+For the tickets opened in a month (Amsterdam time): counts by kind and priority; per target
+how many were met, breached, still running, and best effort (roaming, counted apart); median
+and 90th percentile of the elapsed time to first response and to resolution.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import i18n, sla
+from bot.calendar import localize
+from bot.clock import AMSTERDAM
+from bot.context import Context
+from bot.errors import Refused
+from bot.router import Args, router
+from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
+from bot.text import escape_markdown
+from commands import clocks
+from storage import directory
+from storage.models import Ticket
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass
+class OrgReport:
+    """One organisation's month."""
+
+    org: str
+    by_kind: Counter = field(default_factory=Counter)  # "incident P2", "rfc", …
+    targets: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # target → state counts
+    first_response: list[timedelta] = field(default_factory=list)
+    resolution: list[timedelta] = field(default_factory=list)
+
+
+def month_bounds(text: str) -> tuple[datetime, datetime]:
+    """'2026-11' → the first instant of November and of December in Amsterdam; ValueError otherwise."""
+    match = _MONTH.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{text!r} is not a month such as 2026-11")
+    year, month = int(match.group(1)), int(match.group(2))
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return (localize(datetime.combine(start, datetime.min.time()), AMSTERDAM),
+            localize(datetime.combine(end, datetime.min.time()), AMSTERDAM))
+
+
+def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
+    """The month's figures per organisation, as the clocks stand at `now`."""
+    start, end = month_bounds(month)
+    rows = session.scalars(select(Ticket).where(Ticket.opened_at >= start, Ticket.opened_at < end).order_by(Ticket.id))
+    reports: dict[int, OrgReport] = {}
+    for ticket in rows:
+        report = reports.get(ticket.org_id)
+        if report is None:
+            org = directory.org_by_id(session, org_id=ticket.org_id)
+            report = reports[ticket.org_id] = OrgReport(org=org.name if org else "?")
+        report.by_kind[f"{ticket.kind} {ticket.priority}" if ticket.priority else ticket.kind] += 1
+        for target in sla.deadlines(clocks.history(session, ticket), clocks.profile_of(session, ticket), now):
+            if target.due is None:
+                continue
+            state = "best_effort" if target.best_effort else {"late": "breached", "paused": "running"}.get(target.state, target.state)
+            report.targets[target.target][state] += 1
+        if ticket.first_response_at is not None:
+            report.first_response.append(ticket.first_response_at - ticket.opened_at)
+        if ticket.resolved_at is not None and ticket.status in ("resolved", "closed"):
+            report.resolution.append(ticket.resolved_at - ticket.opened_at)
+    return sorted(reports.values(), key=lambda r: r.org.casefold())
+
+
+def percentile(values: list[timedelta], p: float) -> timedelta | None:
+    """Nearest-rank percentile (p in 0..100); None without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil(n·p/100), at least 1
+    return ordered[int(rank) - 1]
+
+
+def _hours(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+STATES = ("met", "breached", "running", "best_effort")
+
+
+def rows(reports: list[OrgReport]) -> list[dict[str, str]]:
+    """One flat row per organisation and target (for CSV and the chat table)."""
+    result = []
+    for report in reports:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(report.by_kind.items()))
+        for target in sorted(report.targets):
+            counts = report.targets[target]
+            result.append({
+                "org": report.org, "tickets": kinds, "target": target,
+                **{state: str(counts.get(state, 0)) for state in STATES},
+                "first_response_median": _hours(percentile(report.first_response, 50)),
+                "first_response_p90": _hours(percentile(report.first_response, 90)),
+                "resolution_median": _hours(percentile(report.resolution, 50)),
+                "resolution_p90": _hours(percentile(report.resolution, 90)),
+            })
+    return result
+
+
+def to_csv(reports: list[OrgReport]) -> str:
+    """The report as CSV (one row per organisation and target)."""
+    out = io.StringIO()
+    fields = ["org", "tickets", "target", *STATES, "first_response_median", "first_response_p90", "resolution_median", "resolution_p90"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows(reports))
+    return out.getvalue()
+
+
+def to_markdown(reports: list[OrgReport], *, month: str, lang: str) -> str:
+    """The report as a markdown table."""
+    if not reports:
+        return i18n.t("report.none", lang, month=month)
+    lines = [i18n.t("report.title", lang, month=month), "", i18n.t("report.header", lang), "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows(reports):
+        lines.append("| " + " | ".join([
+            escape_markdown(row["org"]), row["tickets"], i18n.t(f"sla.target.{row['target']}", lang), row["met"], row["breached"],
+            row["running"], row["best_effort"], f"{row['first_response_median']} / {row['first_response_p90']}",
+            f"{row['resolution_median']} / {row['resolution_p90']}",
+        ]) + " |")
+    lines += ["", i18n.t("report.note", lang)]
+    return "\n".join(lines)
+
+
+@router.command("report", roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), spaces=frozenset({IN_STAFF, IN_DIRECT}),
+                usage="/report [YYYY-MM]")
+def report_command(ctx: Context, args: Args) -> None:
+    """Per organisation, this month's (or the given month's) tickets and SLA results."""
+    month = args.text.strip() or ctx.now().astimezone(AMSTERDAM).strftime("%Y-%m")
+    try:
+        month_bounds(month)
+    except ValueError:
+        raise Refused("report.bad_month", given=escape_markdown(month[:20])) from None
+    ctx.reply(to_markdown(build(ctx.session, month=month, now=ctx.now()), month=month, lang=ctx.lang))
