@@ -25,6 +25,7 @@ class Level:
     name: str
     phone: str
     pin: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Desk:
     office_hours: str
     escalation: tuple[Level, ...]
     services: tuple[Service, ...]
+    paging_team: str = "iot-oncall"
+    repage_minutes: int = 5
+    pages_per_engineer: int = 2
 
     def service(self, code: str) -> Service | None:
         """The service with this code, case-insensitively."""
@@ -77,7 +81,8 @@ def load(path: str | Path | None = None) -> Desk:
             raise DeskConfigError(f"phone {phone!r} must be international, like +31 88 1200 043")
     try:
         levels = tuple(sorted((Level(level=int(r["level"]), role=str(r["role"]), name=str(r["name"]), phone=str(r["phone"]),
-                                     pin=str(r["pin"]) if r.get("pin") else None) for r in raw.get("escalation", [])),
+                                     pin=str(r["pin"]) if r.get("pin") else None, email=str(r["email"]).lower() if r.get("email") else None)
+                                     for r in raw.get("escalation", [])),
                               key=lambda lv: lv.level))
         services = tuple(Service(code=str(s["code"]), name=str(s["name"])) for s in raw.get("services", []))
     except (KeyError, TypeError, ValueError) as exc:
@@ -86,8 +91,16 @@ def load(path: str | Path | None = None) -> Desk:
         raise DeskConfigError("the escalation matrix is empty")
     if not services:
         raise DeskConfigError("the service catalogue is empty")
+    paging = raw.get("paging", {})
+    try:
+        repage, per_engineer = int(paging.get("repage_minutes", 5)), int(paging.get("pages_per_engineer", 2))
+    except (TypeError, ValueError):
+        raise DeskConfigError("[paging] repage_minutes and pages_per_engineer must be whole numbers") from None
+    if not (1 <= repage <= 120 and 1 <= per_engineer <= 10):
+        raise DeskConfigError("[paging] repage_minutes must be 1–120 and pages_per_engineer 1–10")
     return Desk(name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
-                office_hours=contact["office_hours"], escalation=levels, services=services)
+                office_hours=contact["office_hours"], escalation=levels, services=services,
+                paging_team=str(paging.get("team", "iot-oncall")), repage_minutes=repage, pages_per_engineer=per_engineer)
 
 
 _current: Desk | None = None

@@ -224,6 +224,11 @@ class Ticket(Base):
     resolution: Mapped[dict[str, Any] | None]
     # The SLA clocks' own state: the countdown message and its edits, the warnings sent.
     clock: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # Paging: "active" while engineers are being paged, "acknowledged", "exhausted", or None.
+    paging: Mapped[str | None] = mapped_column(String(16))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))
+    acknowledged_at: Mapped[datetime | None]
 
 
 class TicketNumber(Base):
@@ -245,3 +250,45 @@ class TicketPause(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class OnCallTeam(Base):
+    """A team that is paged: its ordered rota and how patiently it is paged."""
+
+    __tablename__ = "oncall_teams"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rota: Mapped[list[Any]]  # engineer emails, in paging order
+    repage_minutes: Mapped[int] = mapped_column(Integer, default=5)
+    pages_per_engineer: Mapped[int] = mapped_column(Integer, default=2)
+
+
+class OnCallShift(Base):
+    """A planned (or taken-over) shift: `email` is on call first from `starts_at` until `ends_at`."""
+
+    __tablename__ = "oncall_shifts"
+    __table_args__ = (Index("ix_oncall_shifts_team", "team", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team: Mapped[str] = mapped_column(ForeignKey("oncall_teams.name"))
+    email: Mapped[str] = mapped_column(String(320))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(320))
+
+
+class Page(Base):
+    """One page sent to one engineer about one ticket, and what became of it."""
+
+    __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    team: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str] = mapped_column(String(320))
+    position: Mapped[int] = mapped_column(Integer)  # index in the paging order
+    attempt: Mapped[int] = mapped_column(Integer)  # 1, 2, … for this engineer
+    sent_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|unanswered|declined|acknowledged|stopped
+    answered_at: Mapped[datetime | None]
