@@ -6,3 +6,5 @@ from commands import admin  # noqa: F401
 from commands import tickets  # noqa: F401
 from commands import clocks  # noqa: F401
 from commands import report  # noqa: F401
+from commands import paging  # noqa: F401
+from commands import escalation  # noqa: F401

@@ -23,7 +23,7 @@ from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
-from commands import clocks
+from commands import clocks, paging
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -124,6 +124,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
     ticket.root_outbox_id = root.id
     event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
     notify_staff(ctx, ticket, event)
+    if ticket.requested_priority == "P1":
+        paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
     return ticket
 
@@ -382,6 +384,8 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
         ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
                      priority=priority)
+        if priority == "P1":
+            paging.start_paging(ctx.session, ticket, now)
         return
     if priority == ticket.priority:
         raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
@@ -395,6 +399,8 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     if priority == "P1":
         lines.append(i18n.t("ticket.next.p1", _customer_lang(ctx, ticket), phone=desk.tel_link(desk.current().phone)))
     post_in_thread(ctx, ticket, "\n".join(lines))
+    if priority == "P1":
+        paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
 
@@ -565,19 +571,38 @@ def queue_command(ctx: Context, args: Args) -> None:
 def ticket_command(ctx: Context, args: Args) -> None:
     """A ticket's details, its current targets and its timeline."""
     number, _ = _number_and_rest(ctx, args)
-    ticket = _ticket(ctx, number, for_update=False)
+    ctx.reply(ticket_view(ctx, _ticket(ctx, number, for_update=False)))
+
+
+def ticket_view(ctx: Context, ticket: Ticket) -> str:
+    """Details, targets, escalation, pages and timeline of a ticket, in the context's language."""
+    from commands import paging
+
     now = ctx.now()
     lines = [ctx.t("ticket.view.title", number=ticket.number, kind=ctx.t(f"ticket.kind.{ticket.kind}"), title=escape_markdown(ticket.title)),
              ctx.t("ticket.view.status", status=ctx.t(f"ticket.status.{ticket.status}"),
                    priority=_priority_label(ctx, ticket) if ticket.kind == "incident" else "—",
                    service=ticket.service or "—", opened=i18n.when(ticket.opened_at, ctx.lang, AMSTERDAM))]
+    if ticket.escalation_level:
+        level = desk.current().escalation[ticket.escalation_level - 1]
+        lines.append(ctx.t("ticket.view.escalation", level=level.level, role=level.role))
     lines.append(ctx.t("ticket.line.targets"))
     lines.extend(_target_lines(ctx, ticket, now))
+    pages = paging.page_log(ctx.session, ticket)
+    if pages:
+        lines.append(ctx.t("ticket.view.pages"))
+        for page in pages:
+            lines.append(ctx.t("ticket.view.page", when=i18n.when(page.sent_at, ctx.lang, AMSTERDAM), who=escape_markdown(page.email),
+                               attempt=page.attempt, status=ctx.t(f"page.status.{page.status}")))
+        if ticket.acknowledged_at is not None:
+            first = pages[0].sent_at
+            minutes = int((ticket.acknowledged_at - first).total_seconds() // 60)
+            lines.append(ctx.t("ticket.view.ack_time", minutes=minutes, who=escape_markdown(ticket.acknowledged_by or "?")))
     lines.append(ctx.t("ticket.view.timeline"))
     for entry in _timeline(ctx, ticket):
         lines.append(ctx.t("ticket.view.entry", when=i18n.when(entry.at, ctx.lang, AMSTERDAM), who=escape_markdown(entry.actor),
                            what=_describe_entry(ctx, entry)))
-    ctx.reply("\n".join(lines))
+    return "\n".join(lines)
 
 
 def _aliases(ctx: Context, ticket: Ticket) -> list[str]:

@@ -73,6 +73,8 @@ def build_demo_state(*, bot_token: str = BOT_TOKEN, now: Callable[[], datetime] 
 # organisations, the staff space marked, and each staff member's role.
 DEMO_BINDINGS = ((ACME_ROOM, ACME_ORG), (POLDER_ROOM, POLDER_ORG))
 DEMO_GRANTS = ((SANNE_EMAIL, "agent"), (ERIK_EMAIL, "engineer"), (FATIMA_EMAIL, "problem-manager"), (ADA_EMAIL, "admin"))
+# The on-call rota of the paging team: Erik first, then Sanne.
+DEMO_ROTA = (ERIK_EMAIL, SANNE_EMAIL)
 
 
 def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
@@ -93,3 +95,10 @@ def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
         directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
     for email, role in DEMO_GRANTS:
         directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)
+    from bot import desk
+    from storage.models import OnCallTeam
+
+    settings = desk.current()
+    if session.get(OnCallTeam, settings.paging_team) is None:
+        session.add(OnCallTeam(name=settings.paging_team, rota=list(DEMO_ROTA), repage_minutes=settings.repage_minutes,
+                               pages_per_engineer=settings.pages_per_engineer))

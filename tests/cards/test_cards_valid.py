@@ -20,7 +20,7 @@ import pytest
 import cards
 from bot.app import load_commands
 from bot.router import router
-from cards import admin, tickets
+from cards import admin, paging, tickets
 
 load_commands()
 
@@ -40,6 +40,8 @@ EXAMPLES = {
     tickets.resolve_form: [dict(number="INC-1001", kind="incident"), dict(number="RFC-1001", kind="rfc")],
     tickets.warning_card: [dict(number="INC-1001", org="Acme", text="INC-1001: Resolution at 75%")],
     tickets.confirm_card: [dict(number="INC-1001")],
+    paging.page_card: [dict(number="INC-1001", org="Acme", service="M2M", impact="120", since="03:12 (0:05 ago)",
+                            title="Everything down", page_id=7)],
 }
 
 
@@ -84,3 +86,8 @@ def test_card_is_valid(builder, kwargs, lang):
 def test_the_validator_rejects_a_broken_card():
     broken = {"type": "AdaptiveCard", "version": "1.3", "body": [{"type": "TextBlock"}]}
     assert list(_validator().iter_errors(broken))
+
+
+def test_the_page_card_has_at_most_three_actions():
+    card = paging.page_card(number="INC-1001", org="Acme", service=None, impact="—", since="03:12", title="x", page_id=1, lang="en")
+    assert len(card["actions"]) <= 3

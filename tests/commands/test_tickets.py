@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import AMSTERDAM
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
 from tests.support import Harness
@@ -238,7 +238,9 @@ def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, 
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
         "P1 requested on INC-1001: the customer was told to call: All modems down nationwide")
     ticket = _ticket(db, "INC-1001")
-    assert (ticket.priority, ticket.requested_priority) == ("P3", "P1")
+    assert (ticket.priority, ticket.requested_priority, ticket.paging) == ("P3", "P1", "active")
+    [page] = harness.direct_messages(ERIK_EMAIL)
+    assert page["markdown"].startswith("P1 page (#1) INC-1001 · Acme Logistics: All modems down nationwide.")
 
 
 def test_priority_raised_mid_incident_recomputes_from_the_start(harness, db, clock):

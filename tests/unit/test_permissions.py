@@ -75,6 +75,18 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "rfo": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
     "rca": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
     "report": (frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), STAFF_OR_DIRECT),
+    # Paging and escalation (SPEC §7): engineers answer pages from their phone (1:1) or the
+    # staff space; agents set the rota; customers and agents escalate, agents de-escalate.
+    "oncall": (STAFF, STAFF_OR_DIRECT),
+    "oncall set": (frozenset({AGENT}), STAFF_OR_DIRECT),
+    "oncall shift": (frozenset({AGENT}), STAFF_OR_DIRECT),
+    "oncall swap": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "ack": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "page.ack": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "page.decline": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "page.view": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "escalate": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
+    "deescalate": (frozenset({AGENT}), TICKET_SPACES),
 }
 
 PERSONAS = {

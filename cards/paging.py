@@ -1,0 +1,35 @@
+"""The page card an on-call engineer gets on their phone: one tap to acknowledge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import i18n
+from cards.common import card, facts, submit, text
+
+
+class Action:
+    """Action ids of page buttons."""
+
+    ACK = "page.ack"
+    DECLINE = "page.decline"
+    VIEW = "page.view"
+
+
+def page_card(*, number: str, org: str, service: str | None, impact: str, since: str, title: str, page_id: int,
+              lang: str) -> dict[str, Any]:
+    """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket."""
+    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    return card(
+        [
+            text(t("page.card.title", number=number), weight="Bolder", size="Large"),
+            text(title),
+            facts([(t("page.card.customer"), org), (t("page.card.service"), service or "—"), (t("page.card.impact"), impact),
+                   (t("page.card.since"), since)]),
+        ],
+        [
+            submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),
+            submit(t("button.decline"), Action.DECLINE, ticket=number, page=page_id),
+            submit(t("button.view"), Action.VIEW, ticket=number),
+        ],
+    )

@@ -1,0 +1,328 @@
+"""P1 paging: the on-call rota, pages with Acknowledge / Decline, re-pages and the rota's end.
+
+A P1 request or confirmation pages whoever is on call at that instant in a 1:1 space. Every
+step is a durable timer: no answer within the team's interval → page again; after the
+team's number of pages → the next engineer; rota exhausted → the staff space is alerted.
+Acknowledge stops all of it, once: the ticket row is the lock, so of two engineers pressing
+at the same moment one wins and the other is told.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import desk, i18n, outbox
+from bot.clock import AMSTERDAM
+from bot.context import Context
+from bot.errors import Refused
+from bot.router import Args, router
+from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
+from bot.text import escape_markdown
+from cards import paging as page_cards
+from cards.paging import Action
+from commands import clocks
+from storage import directory
+from storage import tickets as store
+from storage.db import is_postgres
+from storage.models import OnCallShift, OnCallTeam, Page, Ticket
+
+PAGE_TIMEOUT = "page.timeout"
+STAFF_OR_DIRECT = frozenset({IN_STAFF, IN_DIRECT})
+ENGINEERS = frozenset({ENGINEER, AGENT})
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_TEAM = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def _ref(ticket: Ticket) -> str:
+    return f"ticket:{ticket.id}"
+
+
+# -- the rota ------------------------------------------------------------------------------------------
+
+
+def get_team(session: Session, name: str | None = None) -> OnCallTeam | None:
+    """A team by name (the desk's paging team when None)."""
+    return session.get(OnCallTeam, (name or desk.current().paging_team).lower())
+
+
+def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
+    """Who is paged, in order, at `now`: the engineer of the current shift first, then the rota."""
+    shifts = session.scalars(
+        select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at <= now).order_by(OnCallShift.starts_at.desc(),
+                                                                                                       OnCallShift.id.desc())
+    )
+    current = next((s.email for s in shifts if s.ends_at is None or s.ends_at > now), None)
+    order = [current] if current else []
+    return order + [e for e in team.rota if e not in order]
+
+
+# -- paging --------------------------------------------------------------------------------------------
+
+
+def start_paging(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Page the on-call engineer about a P1, unless paging runs already or was acknowledged."""
+    if ticket.paging in ("active", "acknowledged"):
+        return
+    team = get_team(session)
+    order = order_at(session, team, now) if team is not None else []
+    if not order:
+        ticket.paging = "exhausted"
+        _alert_staff(session, ticket, now, "page.staff.no_rota")
+        return
+    clock = dict(ticket.clock or {})
+    clock["paging_order"] = order
+    clock["paging_team"] = team.name
+    ticket.clock = clock
+    ticket.paging = "active"
+    _send_page(session, ticket, team, position=0, attempt=1, now=now)
+
+
+def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: int, attempt: int, now: datetime) -> Page:
+    email = ticket.clock["paging_order"][position]
+    page = Page(ticket_id=ticket.id, team=team.name, email=email, position=position, attempt=attempt, sent_at=now, status="pending")
+    session.add(page)
+    session.flush()
+    person = directory.person(session, email=email)
+    lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
+    org = directory.org_by_id(session, org_id=ticket.org_id)
+    impact = (ticket.details or {}).get("impact")
+    since = _since(ticket.opened_at, now, lang)
+    card = page_cards.page_card(number=ticket.number, org=escape_markdown(org.name if org else "?"), service=ticket.service,
+                                impact=str(impact) if impact is not None else "—", since=since, title=escape_markdown(ticket.title),
+                                page_id=page.id, lang=lang)
+    markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
+                      title=escape_markdown(ticket.title), attempt=attempt)
+    outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}",
+                   attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
+    schedule(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), due_at=now + timedelta(minutes=team.repage_minutes), now=now,
+             payload={"page_id": page.id})
+    return page
+
+
+def _since(start: datetime, now: datetime, lang: str) -> str:
+    minutes = max(0, int((now - start).total_seconds() // 60))
+    return i18n.t("page.card.since_value", lang, time=start.astimezone(AMSTERDAM).strftime("%H:%M"),
+                  ago=f"{minutes // 60}:{minutes % 60:02d}")
+
+
+def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
+    """After an unanswered or declined page: the same engineer again, the next one, or the staff."""
+    team = session.get(OnCallTeam, page.team)
+    order = ticket.clock.get("paging_order", [])
+    if page.status == "unanswered" and page.attempt < team.pages_per_engineer:
+        _send_page(session, ticket, team, position=page.position, attempt=page.attempt + 1, now=now)
+    elif page.position + 1 < len(order):
+        _send_page(session, ticket, team, position=page.position + 1, attempt=1, now=now)
+    else:
+        ticket.paging = "exhausted"
+        _alert_staff(session, ticket, now, "page.staff.exhausted")
+
+
+def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str) -> None:
+    room_id, lang = clocks.staff_lang(session)
+    if room_id is not None:
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number), purpose=f"page:{ticket.number}")
+
+
+@timers.handler(PAGE_TIMEOUT)
+def on_timeout(tctx: TimerContext, timer: Any) -> None:
+    """No answer within the interval."""
+    session, now = tctx.session, tctx.now
+    page = session.get(Page, timer.payload["page_id"])
+    if page is None or page.status != "pending":
+        return
+    ticket = _locked(session, page.ticket_id)
+    if ticket.paging != "active":
+        return
+    page.status = "unanswered"
+    _next(session, ticket, page, now)
+
+
+def _locked(session: Session, ticket_id: int) -> Ticket:
+    return session.get(Ticket, ticket_id, with_for_update=is_postgres(session))
+
+
+def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
+    """Acknowledge: stop every page of the ticket, record the first response, tell customer and staff."""
+    ticket = _ticket(ctx, ticket_number)
+    now = ctx.now()
+    if ticket.paging == "acknowledged":
+        ctx.reply(ctx.t("page.already", number=ticket.number, who=escape_markdown(ticket.acknowledged_by or "?"),
+                        time=ticket.acknowledged_at.astimezone(AMSTERDAM).strftime("%H:%M")))
+        return
+    if ticket.paging not in ("active", "exhausted"):
+        raise Refused("page.not_paging", number=ticket.number)
+    for page in ctx.session.scalars(select(Page).where(Page.ticket_id == ticket.id, Page.status == "pending")):
+        page.status = "acknowledged" if page.id == page_id and page.email == ctx.actor.email else "stopped"
+        page.answered_at = now
+    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    who = ctx.actor.display_name or ctx.actor.email
+    changes: dict[str, Any] = {"paging": "acknowledged", "acknowledged_by": who, "acknowledged_at": now}
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    if ticket.status == "new":
+        changes["status"] = "in_progress"
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page acknowledged", **changes)
+    time = now.astimezone(AMSTERDAM).strftime("%H:%M")
+    lang = clocks.customer_lang(ctx.session, ticket)
+    outbox.enqueue(ctx.session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}",
+                   markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
+    room_id, staff_language = clocks.staff_lang(ctx.session)
+    if room_id is not None:
+        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}",
+                       markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
+    clocks.refresh(ctx.session, ticket, now)
+    ctx.reply(ctx.t("page.acknowledged", number=ticket.number))
+
+
+def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
+    """Decline: the next engineer is paged at once."""
+    ticket = _ticket(ctx, ticket_number)
+    page = ctx.session.get(Page, page_id) if page_id else None
+    if ticket.paging != "active" or page is None or page.ticket_id != ticket.id or page.status != "pending" or page.email != ctx.actor.email:
+        raise Refused("page.not_yours", number=ticket.number)
+    now = ctx.now()
+    page.status, page.answered_at = "declined", now
+    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text="")
+    _next(ctx.session, ticket, page, now)
+    ctx.reply(ctx.t("page.declined", number=ticket.number))
+
+
+def _ticket(ctx: Context, number: str) -> Ticket:
+    ticket = store.find(ctx.session, number=number, org_id=None, for_update=True) if store.normalise_number(number) else None
+    if ticket is None:
+        raise Refused("ticket.not_found", number=store.normalise_number(number) or escape_markdown(number[:20]))
+    return ticket
+
+
+def _page_id(inputs: dict[str, Any]) -> int | None:
+    try:
+        return int(inputs.get("page"))
+    except (TypeError, ValueError):
+        return None
+
+
+@router.card_action(Action.ACK, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Acknowledge, from the page card."""
+    acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+
+
+@router.card_action(Action.DECLINE, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Decline, from the page card."""
+    decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+
+
+@router.card_action(Action.VIEW, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Open ticket, from the page card: its details and targets, here."""
+    from commands.tickets import ticket_view
+
+    ctx.reply(ticket_view(ctx, _ticket(ctx, str(inputs.get("ticket", "")))))
+
+
+@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>")
+def ack_command(ctx: Context, args: Args) -> None:
+    """Acknowledge a page by typing (when the card is out of reach)."""
+    number = args.text.strip()
+    if not store.normalise_number(number):
+        raise Refused("ticket.which")
+    acknowledge(ctx, number, None)
+
+
+def page_log(session: Session, ticket: Ticket) -> list[Page]:
+    """Every page of a ticket, oldest first."""
+    return list(session.scalars(select(Page).where(Page.ticket_id == ticket.id).order_by(Page.id)))
+
+
+# -- /oncall ---------------------------------------------------------------------------------------------
+
+
+@router.command("oncall", roles=STAFF_ROLES, spaces=STAFF_OR_DIRECT, usage="/oncall [team]")
+def oncall(ctx: Context, args: Args) -> None:
+    """Who is on call now, and who is next."""
+    team = get_team(ctx.session, args.text.strip().lower() or None)
+    if team is None:
+        raise Refused("oncall.no_team", team=escape_markdown(args.text.strip() or desk.current().paging_team))
+    order = order_at(ctx.session, team, ctx.now())
+    if not order:
+        raise Refused("oncall.empty", team=team.name)
+    ctx.reply(ctx.t("oncall.now", team=team.name, now=escape_markdown(order[0]), next=escape_markdown(order[1]) if len(order) > 1 else "—",
+                    minutes=team.repage_minutes, pages=team.pages_per_engineer))
+
+
+@router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall set <team> <email> [<email> …]")
+def oncall_set(ctx: Context, args: Args) -> None:
+    """Set a team's rota, in paging order."""
+    words = args.words
+    if len(words) < 2:
+        raise Refused("oncall.set.usage", usage=args.usage)
+    name, emails = words[0].lower(), [w.lower() for w in words[1:]]
+    if not _TEAM.match(name):
+        raise Refused("oncall.bad_team", team=escape_markdown(words[0][:40]))
+    bad = [e for e in emails if not _EMAIL.match(e)]
+    if bad or len(emails) > 20 or len(set(emails)) != len(emails):
+        raise Refused("oncall.bad_emails", emails=escape_markdown(", ".join(bad) or ", ".join(emails)))
+    team = ctx.session.get(OnCallTeam, name)
+    old = list(team.rota) if team else []
+    if team is None:
+        team = OnCallTeam(name=name, rota=emails, repage_minutes=desk.current().repage_minutes,
+                          pages_per_engineer=desk.current().pages_per_engineer)
+        ctx.session.add(team)
+    else:
+        team.rota = emails
+    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=name,
+                    action="rota set", old={"rota": old}, new={"rota": emails})
+    ctx.reply(ctx.t("oncall.set.done", team=name, rota=escape_markdown(", ".join(emails))))
+
+
+@router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")
+def oncall_swap(ctx: Context, args: Args) -> None:
+    """`email` takes over now (until the next planned shift starts)."""
+    words = args.words
+    if not words or not _EMAIL.match(words[0]):
+        raise Refused("oncall.swap.usage", usage=args.usage)
+    team = get_team(ctx.session, words[1].lower() if len(words) > 1 else None)
+    if team is None:
+        raise Refused("oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else desk.current().paging_team))
+    now = ctx.now()
+    upcoming = ctx.session.scalars(select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at > now)
+                                   .order_by(OnCallShift.starts_at)).first()
+    ctx.session.add(OnCallShift(team=team.name, email=words[0].lower(), starts_at=now, ends_at=upcoming.starts_at if upcoming else None,
+                                created_by=ctx.actor.email))
+    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=team.name,
+                    action="swap", new={"email": words[0].lower()})
+    ctx.reply(ctx.t("oncall.swap.done", team=team.name, email=escape_markdown(words[0].lower())))
+
+
+@router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall shift <team> <from> <to> <email>")
+def oncall_shift(ctx: Context, args: Args) -> None:
+    """Plan a shift: from and to as 2026-12-24T18:00 (Amsterdam time)."""
+    from bot.calendar import parse_local
+
+    words = args.words
+    if len(words) != 4 or not _EMAIL.match(words[3]):
+        raise Refused("oncall.shift.usage", usage=args.usage)
+    team = get_team(ctx.session, words[0].lower())
+    if team is None:
+        raise Refused("oncall.no_team", team=escape_markdown(words[0][:40]))
+    today = ctx.now().astimezone(AMSTERDAM).date()
+    try:
+        start, end = (parse_local(w, AMSTERDAM, today=today) for w in words[1:3])
+    except ValueError:
+        raise Refused("oncall.shift.bad_time") from None
+    if end <= start:
+        raise Refused("oncall.shift.order")
+    ctx.session.add(OnCallShift(team=team.name, email=words[3].lower(), starts_at=start, ends_at=end, created_by=ctx.actor.email))
+    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=team.name,
+                    action="shift", new={"email": words[3].lower(), "from": start.isoformat(), "to": end.isoformat()})
+    ctx.reply(ctx.t("oncall.shift.done", team=team.name, email=escape_markdown(words[3].lower()),
+                    start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM)))

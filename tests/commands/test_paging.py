@@ -1,0 +1,237 @@
+"""P1 paging on durable timers, acknowledgement from the phone, the on-call rota, escalation."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import AMSTERDAM
+from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from bot.scheduler import Scheduler
+from storage.models import Page, Ticket, Timer
+from tests.support import Harness
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
+    h.seed_directory()
+    yield h
+    h.close()
+
+
+def local(*parts):
+    return datetime(*parts, tzinfo=AMSTERDAM)
+
+
+def _do(harness, email, room, text, **kw):
+    harness.say(email, room, text, **kw)
+    harness.run()
+    return harness.bot_messages(room)[-1]["markdown"]
+
+
+def _at(harness, instant):
+    harness.clock.set(instant)
+    harness.scheduler.run_due()
+    harness.run()
+
+
+def _pages(harness, email):
+    return [m for m in harness.direct_messages(email) if m["markdown"].startswith("P1 page")]
+
+
+def _p1_at_night(harness):
+    harness.clock.set(local(2026, 11, 29, 3, 0))  # Sunday night
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 Everything down")
+    harness.run()
+
+
+def _ticket(db):
+    with db.scope() as s:
+        return s.scalars(select(Ticket)).one()
+
+
+def test_nobody_answers_repage_next_engineer_then_the_staff(harness, db):
+    _p1_at_night(harness)
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0]
+    page = _pages(harness, ERIK_EMAIL)[0]
+    card = page["attachments"][0]["content"]
+    assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Decline", "Open ticket"]
+    facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
+    assert facts == {"Customer": "Acme Logistics", "Service": "M2M", "Impact": "4000", "Since": "03:00 (0:00 ago)"}
+    steps = [
+        (local(2026, 11, 29, 3, 4, 59), [1, 0]),
+        (local(2026, 11, 29, 3, 5), [2, 0]),  # the same engineer again
+        (local(2026, 11, 29, 3, 9, 59), [2, 0]),
+        (local(2026, 11, 29, 3, 10), [2, 1]),  # two unanswered: the next engineer
+        (local(2026, 11, 29, 3, 15), [2, 2]),
+    ]
+    for instant, counts in steps:
+        _at(harness, instant)
+        assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == counts, instant
+    assert not any("nobody on the rota" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
+    _at(harness, local(2026, 11, 29, 3, 20))
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
+        "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now.")
+    assert _ticket(db).paging == "exhausted"
+    _at(harness, local(2026, 11, 29, 4, 0))
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [2, 2]
+
+
+def test_acknowledge_from_the_card_stops_everything(harness, db):
+    _p1_at_night(harness)
+    _at(harness, local(2026, 11, 29, 3, 5))
+    first, second = _pages(harness, ERIK_EMAIL)
+    harness.clock.set(local(2026, 11, 29, 3, 12))
+    harness.press(ERIK_EMAIL, second, second["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "You acknowledged **INC-1001**: the customer and the staff have been told. Thank you.")
+    thread = [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if m.get("parentId")]
+    assert "**INC-1001**: Erik Visser is working on it since 03:12." in thread
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
+        "INC-1001: Erik Visser acknowledged the page and is working on it since 03:12.")
+    ticket = _ticket(db)
+    assert (ticket.paging, ticket.first_response_at, ticket.status) == ("acknowledged", local(2026, 11, 29, 3, 12), "in_progress")
+    with db.scope() as s:
+        assert s.scalars(select(Timer).where(Timer.kind == "page.timeout", Timer.status == "pending")).all() == []
+        assert [p.status for p in s.scalars(select(Page).order_by(Page.id))] == ["unanswered", "acknowledged"]
+    # Pressing the older card afterwards changes nothing.
+    harness.press(ERIK_EMAIL, first, first["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        r"INC-1001 was already acknowledged by Erik Visser at 03:12; nothing changed.")
+    _at(harness, local(2026, 11, 29, 5, 0))
+    assert len(_pages(harness, SANNE_EMAIL)) == 0
+    view = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/ticket INC-1001")
+    assert "- Acknowledged by Erik Visser 12 minutes after the first page" in view
+
+
+def test_two_engineers_acknowledge_at_once_one_wins(harness, db):
+    _p1_at_night(harness)
+    _at(harness, local(2026, 11, 29, 3, 5))
+    _at(harness, local(2026, 11, 29, 3, 10))  # Erik paged twice, Sanne once
+    erik_card, sanne_card = _pages(harness, ERIK_EMAIL)[-1], _pages(harness, SANNE_EMAIL)[-1]
+    # Both presses arrive before either is processed.
+    harness.press(SANNE_EMAIL, sanne_card, sanne_card["attachments"][0]["content"]["actions"][0]["data"])
+    harness.press(ERIK_EMAIL, erik_card, erik_card["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.direct_messages(SANNE_EMAIL)[-1]["markdown"].startswith("You acknowledged **INC-1001**")
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == "INC-1001 was already acknowledged by Sanne Bakker at 03:10; nothing changed."
+    assert _ticket(db).acknowledged_by == "Sanne Bakker"
+
+
+def test_decline_pages_the_next_engineer_at_once(harness, db):
+    _p1_at_night(harness)
+    page = _pages(harness, ERIK_EMAIL)[0]
+    harness.clock.set(local(2026, 11, 29, 3, 1))
+    harness.press(ERIK_EMAIL, page, page["attachments"][0]["content"]["actions"][1]["data"])
+    harness.run()
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == "Declined: the next engineer is paged for **INC-1001**."
+    assert len(_pages(harness, SANNE_EMAIL)) == 1
+    # A second press of Decline on the same card: no longer waiting for him.
+    harness.press(ERIK_EMAIL, page, page["attachments"][0]["content"]["actions"][1]["data"])
+    harness.run()
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == "That page of **INC-1001** is no longer waiting for you."
+    assert len(_pages(harness, SANNE_EMAIL)) == 1
+
+
+def test_a_restart_during_paging_fires_the_next_page_once_on_time(harness, db, clock):
+    _p1_at_night(harness)
+    clock.set(local(2026, 11, 29, 3, 5))
+    other = Scheduler(db, clock, worker_id="restarted", runtime=harness.runtime)
+    assert other.run_due() == 1
+    assert other.run_due() == 0 and harness.scheduler.run_due() == 0
+    harness.run()
+    assert len(_pages(harness, ERIK_EMAIL)) == 2
+
+
+def test_an_agent_confirming_p1_pages_once(harness, db):
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Slow")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
+    assert len(_pages(harness, ERIK_EMAIL)) == 1
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 really")  # a request while paging runs: no second page
+    assert len(_pages(harness, ERIK_EMAIL)) == 1
+
+
+# -- the rota ---------------------------------------------------------------------------------------------
+
+
+def test_oncall_set_swap_and_planned_shift(harness):
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall") == (
+        r"**iot-oncall**: on call now erik@iot\-desk\.example; next sanne@iot\-desk\.example. Pages every 5 minutes, 2 per engineer.")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall sanne@iot-desk.example erik@iot-desk.example")
+    assert _do(harness, ERIK_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now sanne@iot\-desk\.example;")
+    _do(harness, ERIK_EMAIL, STAFF_ROOM, "/oncall swap erik@iot-desk.example")
+    assert _do(harness, ERIK_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now erik@iot\-desk\.example;")
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall shift iot-oncall 2026-12-24T18:00 2026-12-27T08:00 fatima@iot-desk.example") == (
+        r"fatima@iot\-desk\.example is on call for **iot-oncall** from Thu 24 Dec 2026 18:00 to Sun 27 Dec 2026 08:00.")
+    harness.clock.set(local(2026, 12, 25, 3, 0))
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now fatima@iot\-desk\.example;")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Christmas outage")
+    harness.run()
+    assert len(_pages(harness, FATIMA_EMAIL)) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "text", "answer"),
+    [
+        (ANNA_EMAIL, "/oncall", None),
+        (SANNE_EMAIL, "/oncall set", "Name the team and the engineers in paging order."),
+        (SANNE_EMAIL, "/oncall set Bad_Team x@y.example", "**Bad\\_Team** is not a team name (lower-case letters, digits and dashes)."),
+        (SANNE_EMAIL, "/oncall set t nobody", "Give at most 20 different e-mail addresses: nobody"),
+        (SANNE_EMAIL, "/oncall shift iot-oncall 2026-12-27T08:00 2026-12-24T18:00 fatima@iot-desk.example", "A shift must end after it starts."),
+        (ERIK_EMAIL, "/oncall set t a@b.example", "Only someone with the **agent** role can use `/oncall set`."),
+    ],
+)
+def test_bad_rota_commands(harness, email, text, answer):
+    room = ACME_ROOM if email == ANNA_EMAIL else STAFF_ROOM
+    reply = _do(harness, email, room, text)
+    if answer is None:
+        assert reply == "`/oncall` works only in: a 1:1 space with me, the staff space."
+    else:
+        assert reply.splitlines()[0] == answer
+
+
+# -- escalation --------------------------------------------------------------------------------------------
+
+
+def test_escalation_up_the_matrix_and_down(harness, db):
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Slow")
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 no answer for a day") == (
+        "**INC-1001** is escalated to level 1: IoT Service Desk — Team Member — [+31 88 1200 043](tel:+31881200043).\nReason: no answer for a day")
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == r"⬆ INC-1001 escalated from level 0 to 1 by anna@acme\-logistics\.example: no answer for a day"
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 still nothing")
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith(
+        "**INC-1001** is escalated to level 2: IoT Team Operations — Team Member — [+31 88 1200 000](tel:+31881200000), pin 1261.")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/escalate INC-1001 customer impact growing")
+    assert _ticket(db).escalation_level == 3
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 more") == (
+        "**INC-1001** is at level 3, the highest of the escalation matrix.")
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/deescalate INC-1001 fix under way") == "**INC-1001** is at escalation level 2."
+    assert "- Escalated to level 2: IoT Team Operations" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert _ticket(db).priority == "P3"  # escalation is not a priority change
+
+
+def test_escalation_refusals(harness, db):
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Slow")
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001").splitlines()[0] == "Give a reason for the escalation."
+    assert _do(harness, BRAM_EMAIL, POLDER_ROOM, "/escalate INC-1001 nosy") == "There is no ticket **INC-1001**."
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/deescalate INC-1001 calm") == "Only someone with the **agent** role can use `/deescalate`."
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/deescalate INC-1001 calm") == "**INC-1001** is not escalated."
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/close INC-1001 x")  # incidents are resolved, not closed
+    assert _ticket(db).escalation_level == 0
+
+
+def test_escalating_a_resolved_ticket_points_to_reopen(harness, db):
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Slow")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
+    form = harness.bot_messages(STAFF_ROOM)[-1]
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "c", "resolution": "r"})
+    harness.run()
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 not happy") == (
+        "**INC-1001** is resolved or closed; reopen it first with `/reopen INC-1001 <reason>`.")
