@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n, sla
@@ -27,7 +27,7 @@ from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from commands import clocks
 from storage import directory
-from storage.models import Ticket
+from storage.models import Page, Ticket
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -41,6 +41,7 @@ class OrgReport:
     targets: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # target → state counts
     first_response: list[timedelta] = field(default_factory=list)
     resolution: list[timedelta] = field(default_factory=list)
+    acknowledge: list[timedelta] = field(default_factory=list)  # P1: first page → acknowledged
 
 
 def month_bounds(text: str) -> tuple[datetime, datetime]:
@@ -75,6 +76,10 @@ def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
             report.first_response.append(ticket.first_response_at - ticket.opened_at)
         if ticket.resolved_at is not None and ticket.status in ("resolved", "closed"):
             report.resolution.append(ticket.resolved_at - ticket.opened_at)
+        if ticket.acknowledged_at is not None:
+            first_page = session.scalar(select(func.min(Page.sent_at)).where(Page.ticket_id == ticket.id))
+            if first_page is not None:
+                report.acknowledge.append(ticket.acknowledged_at - first_page)
     return sorted(reports.values(), key=lambda r: r.org.casefold())
 
 
@@ -111,6 +116,8 @@ def rows(reports: list[OrgReport]) -> list[dict[str, str]]:
                 "first_response_p90": _hours(percentile(report.first_response, 90)),
                 "resolution_median": _hours(percentile(report.resolution, 50)),
                 "resolution_p90": _hours(percentile(report.resolution, 90)),
+                "acknowledge_median": _hours(percentile(report.acknowledge, 50)),
+                "acknowledge_p90": _hours(percentile(report.acknowledge, 90)),
             })
     return result
 
@@ -118,7 +125,8 @@ def rows(reports: list[OrgReport]) -> list[dict[str, str]]:
 def to_csv(reports: list[OrgReport]) -> str:
     """The report as CSV (one row per organisation and target)."""
     out = io.StringIO()
-    fields = ["org", "tickets", "target", *STATES, "first_response_median", "first_response_p90", "resolution_median", "resolution_p90"]
+    fields = ["org", "tickets", "target", *STATES, "first_response_median", "first_response_p90", "resolution_median", "resolution_p90",
+              "acknowledge_median", "acknowledge_p90"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows(reports))
@@ -129,12 +137,12 @@ def to_markdown(reports: list[OrgReport], *, month: str, lang: str) -> str:
     """The report as a markdown table."""
     if not reports:
         return i18n.t("report.none", lang, month=month)
-    lines = [i18n.t("report.title", lang, month=month), "", i18n.t("report.header", lang), "|---|---|---|---|---|---|---|---|---|"]
+    lines = [i18n.t("report.title", lang, month=month), "", i18n.t("report.header", lang), "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows(reports):
         lines.append("| " + " | ".join([
             escape_markdown(row["org"]), row["tickets"], i18n.t(f"sla.target.{row['target']}", lang), row["met"], row["breached"],
             row["running"], row["best_effort"], f"{row['first_response_median']} / {row['first_response_p90']}",
-            f"{row['resolution_median']} / {row['resolution_p90']}",
+            f"{row['resolution_median']} / {row['resolution_p90']}", f"{row['acknowledge_median']} / {row['acknowledge_p90']}",
         ]) + " |")
     lines += ["", i18n.t("report.note", lang)]
     return "\n".join(lines)

@@ -235,3 +235,14 @@ def test_escalating_a_resolved_ticket_points_to_reopen(harness, db):
     harness.run()
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 not happy") == (
         "**INC-1001** is resolved or closed; reopen it first with `/reopen INC-1001 <reason>`.")
+
+
+def test_the_report_shows_time_to_acknowledge(harness):
+    _p1_at_night(harness)
+    _at(harness, local(2026, 11, 29, 3, 5))
+    card = _pages(harness, ERIK_EMAIL)[-1]
+    harness.clock.set(local(2026, 11, 29, 3, 7))
+    harness.press(ERIK_EMAIL, card, card["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    table = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 2026-11").splitlines()
+    assert table[4].endswith("| 0:07 / 0:07 |")
