@@ -292,3 +292,32 @@ class Page(Base):
     sent_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|unanswered|declined|acknowledged|stopped
     answered_at: Mapped[datetime | None]
+
+
+class Subscription(Base):
+    """A customer space wants the notices of one service."""
+
+    __tablename__ = "subscriptions"
+
+    room_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Maintenance(Base):
+    """Planned or ad-hoc work on one or more services, and where it was announced."""
+
+    __tablename__ = "maintenances"
+    __table_args__ = (Index("ix_maintenances_status", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    services: Mapped[list[Any]]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    impact: Mapped[str] = mapped_column(Text)
+    planned: Mapped[bool]
+    reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="announced")  # announced|started|completed|cancelled
+    audience: Mapped[list[Any]]  # room ids that were told about it
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
