@@ -8,3 +8,4 @@ from commands import clocks  # noqa: F401
 from commands import report  # noqa: F401
 from commands import paging  # noqa: F401
 from commands import escalation  # noqa: F401
+from commands import maintenance  # noqa: F401

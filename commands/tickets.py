@@ -23,7 +23,7 @@ from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
-from commands import clocks, paging
+from commands import clocks, maintenance, paging
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -98,8 +98,12 @@ def _inline_fields(text: str) -> tuple[dict[str, str], str]:
     return fields, " ".join(rest)
 
 
-def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
-    """Check the intake, register the ticket, answer in the space (the thread root) and tell the staff."""
+def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket | None:
+    """Check the intake, register the ticket, answer in the space (the thread root) and tell the staff.
+
+    An incident about a service under maintenance is answered with the notice instead (None),
+    unless the customer reports it anyway.
+    """
     checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services])
     if checked.errors:
         raise Refused("form.refused", errors="\n".join(f"- {e}" for e in checked.errors))
@@ -113,6 +117,16 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket:
         fields["reference"] = referenced.number
     requested = fields.pop("requested_priority", None)
     details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
+    if kind == "incident":
+        active = maintenance.active_for(ctx.session, fields.get("service"), now)
+        despite = str(inputs.get("despite_maintenance") or "")
+        if active is not None and despite.upper() != active.number:
+            # Explainable downtime is not an incident (guide); the customer may still report it.
+            notice, card = maintenance.during_maintenance_card(ctx, active, inputs)
+            ctx.reply(notice, card=card)
+            return None
+        if active is not None:
+            details["maintenance"] = active.number
     ticket = store.create(
         ctx.session, kind=kind, org_id=ctx.space.org_id, room_id=ctx.space.room_id, title=fields["title"], now=now,
         actor=ctx.actor.email, service=fields.get("service"), description=fields.get("description"), details=details,

@@ -20,7 +20,7 @@ import pytest
 import cards
 from bot.app import load_commands
 from bot.router import router
-from cards import admin, paging, tickets
+from cards import admin, maintenance, paging, tickets
 
 load_commands()
 
@@ -40,6 +40,9 @@ EXAMPLES = {
     tickets.resolve_form: [dict(number="INC-1001", kind="incident"), dict(number="RFC-1001", kind="rfc")],
     tickets.warning_card: [dict(number="INC-1001", org="Acme", text="INC-1001: Resolution at 75%")],
     tickets.confirm_card: [dict(number="INC-1001")],
+    maintenance.announce_form: [dict(services=SERVICES)],
+    maintenance.during_maintenance: [dict(notice="Maintenance MNT-1001 on M2M is going on", resubmit={"action": "ticket.create",
+                                                                                                  "kind": "incident", "title": "x"})],
     paging.page_card: [dict(number="INC-1001", org="Acme", service="M2M", impact="120", since="03:12 (0:05 ago)",
                             title="Everything down", page_id=7)],
 }

@@ -87,6 +87,17 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "page.view": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
     "escalate": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
     "deescalate": (frozenset({AGENT}), TICKET_SPACES),
+    # Maintenance (SPEC §8): customers manage their space's subscriptions and see what concerns
+    # them; agents announce and change from the staff space.
+    "subscribe": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "unsubscribe": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "subscriptions": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "maintenance": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
+    "maintenance announce": (frozenset({AGENT}), frozenset({"staff"})),
+    "maintenance reschedule": (frozenset({AGENT}), frozenset({"staff"})),
+    "maintenance scope": (frozenset({AGENT}), frozenset({"staff"})),
+    "maintenance cancel": (frozenset({AGENT}), frozenset({"staff"})),
+    "maintenance.announce": (frozenset({AGENT}), frozenset({"staff"})),
 }
 
 PERSONAS = {

@@ -1,0 +1,42 @@
+"""Maintenance cards: the announcement form, and the notice shown instead of a new incident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import i18n
+from cards.common import card, submit, text
+
+IMPACT_MAX = 2000
+
+
+class Action:
+    """Action ids of maintenance buttons."""
+
+    ANNOUNCE = "maintenance.announce"
+
+
+def announce_form(*, services: list[tuple[str, str]], lang: str) -> dict[str, Any]:
+    """Services, start, end, expected impact, planned or ad-hoc (with the reason)."""
+    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    return card(
+        [
+            text(t("mnt.form.title"), weight="Bolder", size="Medium"),
+            {"type": "Input.ChoiceSet", "id": "services", "label": t("mnt.form.services"), "isMultiSelect": True, "isRequired": True,
+             "errorMessage": t("mnt.error.services"), "choices": [{"title": n, "value": c} for n, c in services]},
+            {"type": "Input.Text", "id": "start", "label": t("mnt.form.start"), "isRequired": True, "placeholder": "2026-12-10 01:00",
+             "errorMessage": t("mnt.error.start"), "maxLength": 40},
+            {"type": "Input.Text", "id": "end", "label": t("mnt.form.end"), "isRequired": True, "placeholder": "2026-12-10 05:00",
+             "errorMessage": t("mnt.error.end"), "maxLength": 40},
+            {"type": "Input.Text", "id": "impact", "label": t("mnt.form.impact"), "isRequired": True, "isMultiline": True,
+             "errorMessage": t("mnt.error.impact"), "maxLength": IMPACT_MAX},
+            {"type": "Input.Toggle", "id": "adhoc", "title": t("mnt.form.adhoc"), "value": "false", "valueOn": "true", "valueOff": "false"},
+            {"type": "Input.Text", "id": "reason", "label": t("mnt.form.reason"), "maxLength": IMPACT_MAX},
+        ],
+        [submit(t("form.submit"), Action.ANNOUNCE)],
+    )
+
+
+def during_maintenance(*, notice: str, resubmit: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Explainable downtime is not an incident: the notice, and a button to report it anyway."""
+    return card([text(notice)], [{"type": "Action.Submit", "title": i18n.t("mnt.report_anyway", lang), "data": resubmit}])
