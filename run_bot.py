@@ -133,14 +133,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(command: str, settings: Settings, args) -> int:
+    if command == "sla":
+        # Before importing the server side: a script calling this should not wait for Flask.
+        from bot.sla_cli import run as run_sla
+
+        return run_sla(args, settings)
     from bot import launch
 
     if command == "webhooks":
         return _webhooks(settings, args)
-    if command == "sla":
-        from bot.sla_cli import run as run_sla
-
-        return run_sla(args, settings)
     if command == "report":
         return _report(settings, args)
     if command == "db":
