@@ -321,3 +321,53 @@ class Maintenance(Base):
     audience: Mapped[list[Any]]  # room ids that were told about it
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime]
+
+
+class Disruption(Base):
+    """A generic disruption affecting several customers, with its promised next update."""
+
+    __tablename__ = "disruptions"
+    __table_args__ = (Index("ix_disruptions_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    services: Mapped[list[Any]]
+    severity: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|closed
+    impact: Mapped[str] = mapped_column(Text)
+    actions: Mapped[str] = mapped_column(Text)
+    next_steps: Mapped[str] = mapped_column(Text)
+    next_update_at: Mapped[datetime | None]
+    ticket_ids: Mapped[list[Any]]  # linked tickets
+    opened_by: Mapped[str] = mapped_column(String(320))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closure: Mapped[dict[str, Any] | None]
+
+
+class DisruptionProposal(Base):
+    """Incidents that look like one disruption, proposed to the staff (once per set)."""
+
+    __tablename__ = "disruption_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(40))
+    ticket_ids: Mapped[list[Any]]
+    status: Mapped[str] = mapped_column(String(12), default="proposed")  # proposed|opened|dismissed
+    created_at: Mapped[datetime]
+
+
+class Problem(Base):
+    """A problem: the cause behind one or more incidents, owned by a problem manager."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open|closed
+    ticket_ids: Mapped[list[Any]]
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[dict[str, Any] | None]
