@@ -9,3 +9,5 @@ from commands import report  # noqa: F401
 from commands import paging  # noqa: F401
 from commands import escalation  # noqa: F401
 from commands import maintenance  # noqa: F401
+from commands import disruptions  # noqa: F401
+from commands import problems  # noqa: F401

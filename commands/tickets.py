@@ -23,7 +23,7 @@ from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
-from commands import clocks, maintenance, paging
+from commands import clocks, disruptions, maintenance, paging
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -98,11 +98,12 @@ def _inline_fields(text: str) -> tuple[dict[str, str], str]:
     return fields, " ".join(rest)
 
 
-def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket | None:
+def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: str | None = None) -> Ticket | None:
     """Check the intake, register the ticket, answer in the space (the thread root) and tell the staff.
 
     An incident about a service under maintenance is answered with the notice instead (None),
-    unless the customer reports it anyway.
+    unless the customer reports it anyway. `disruption`: opened from a disruption notice
+    ("We are affected too"), linked to it from the start.
     """
     checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services])
     if checked.errors:
@@ -117,7 +118,9 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket | Non
         fields["reference"] = referenced.number
     requested = fields.pop("requested_priority", None)
     details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
-    if kind == "incident":
+    if disruption:
+        details["disruption"] = disruption
+    if kind == "incident" and not disruption:
         active = maintenance.active_for(ctx.session, fields.get("service"), now)
         despite = str(inputs.get("despite_maintenance") or "")
         if active is not None and despite.upper() != active.number:
@@ -141,6 +144,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any]) -> Ticket | Non
     if ticket.requested_priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
+    disruptions.detect(ctx.session, ticket, now)
     return ticket
 
 
@@ -327,7 +331,7 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
 
-def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any]) -> None:
+def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool = False) -> None:
     """Resolve with cause and resolution (incidents) or record the outcome (others), then ask the customer."""
     _require_open(ticket)
     if ticket.status == "resolved":
@@ -373,6 +377,8 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any]) -> None:
     else:
         clocks.refresh(ctx.session, ticket, now)
         clocks.start_222(ctx.session, ticket, now)
+    if quiet:
+        return
     ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
 
 

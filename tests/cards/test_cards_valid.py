@@ -20,7 +20,7 @@ import pytest
 import cards
 from bot.app import load_commands
 from bot.router import router
-from cards import admin, maintenance, paging, tickets
+from cards import admin, disruptions, maintenance, paging, tickets
 
 load_commands()
 
@@ -43,6 +43,11 @@ EXAMPLES = {
     maintenance.announce_form: [dict(services=SERVICES)],
     maintenance.during_maintenance: [dict(notice="Maintenance MNT-1001 on M2M is going on", resubmit={"action": "ticket.create",
                                                                                                   "kind": "incident", "title": "x"})],
+    disruptions.open_form: [dict(services=SERVICES), dict(services=SERVICES, tickets="INC-1001,INC-1002")],
+    disruptions.update_form: [dict(number="DIS-1001")],
+    disruptions.close_form: [dict(number="DIS-1001")],
+    disruptions.notice: [dict(body="Disruption DIS-1001 on M2M", number="DIS-1001")],
+    disruptions.proposal: [dict(body="3 incidents on M2M", proposal_id=1)],
     paging.page_card: [dict(number="INC-1001", org="Acme", service="M2M", impact="120", since="03:12 (0:05 ago)",
                             title="Everything down", page_id=7)],
 }

@@ -98,6 +98,16 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "maintenance scope": (frozenset({AGENT}), frozenset({"staff"})),
     "maintenance cancel": (frozenset({AGENT}), frozenset({"staff"})),
     "maintenance.announce": (frozenset({AGENT}), frozenset({"staff"})),
+    # Disruptions and problems (SPEC §9): agents run disruptions from the staff space; customers
+    # answer notices in their space; agents and problem managers run problems.
+    **{name: (frozenset({AGENT}), frozenset({"staff"})) for name in (
+        "disruption", "disruptions", "disruption open", "disruption update", "disruption close", "disruption link",
+        "disruption unlink", "disruption.open", "disruption.update", "disruption.close", "disruption.proposal.open",
+        "disruption.proposal.dismiss")},
+    "disruption.affected": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "disruption.mine": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    **{name: (frozenset({AGENT, PROBLEM_MANAGER}), frozenset({"staff"})) for name in (
+        "problem open", "problem link", "problem update", "problem close", "problems")},
 }
 
 PERSONAS = {

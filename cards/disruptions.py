@@ -1,0 +1,85 @@
+"""Disruption cards: the open/update/close forms, the customer notice, the staff's proposal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import i18n
+from cards.common import card, submit, text
+
+FIELD_MAX = 2000
+
+
+class Action:
+    """Action ids of disruption buttons."""
+
+    OPEN = "disruption.open"
+    UPDATE = "disruption.update"
+    CLOSE = "disruption.close"
+    AFFECTED = "disruption.affected"
+    MINE = "disruption.mine"
+    PROPOSAL_OPEN = "disruption.proposal.open"
+    PROPOSAL_DISMISS = "disruption.proposal.dismiss"
+
+
+def _text_input(input_id: str, label: str, *, lang: str, required: bool = True, multiline: bool = True,
+                max_length: int = FIELD_MAX, placeholder: str | None = None) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "maxLength": max_length, "isMultiline": multiline}
+    if required:
+        field["isRequired"] = True
+        field["errorMessage"] = i18n.t(f"dis.error.{input_id}", lang)
+    if placeholder:
+        field["placeholder"] = placeholder
+    return field
+
+
+def _update_fields(lang: str) -> list[dict[str, Any]]:
+    t = lambda key: i18n.t(key, lang)  # noqa: E731 - local shorthand
+    return [
+        _text_input("impact", t("dis.field.impact"), lang=lang),
+        _text_input("actions", t("dis.field.actions"), lang=lang),
+        _text_input("next_steps", t("dis.field.next_steps"), lang=lang),
+        _text_input("next_update", t("dis.field.next_update"), lang=lang, multiline=False, max_length=40, placeholder="14:30"),
+    ]
+
+
+def open_form(*, services: list[tuple[str, str]], lang: str, tickets: str = "") -> dict[str, Any]:
+    """Open a disruption: services, severity, impact, actions, next steps, next update time."""
+    body = [
+        text(i18n.t("dis.form.open", lang), weight="Bolder", size="Medium"),
+        {"type": "Input.ChoiceSet", "id": "services", "label": i18n.t("dis.field.services", lang), "isMultiSelect": True, "isRequired": True,
+         "errorMessage": i18n.t("dis.error.services", lang), "choices": [{"title": n, "value": c} for n, c in services]},
+        {"type": "Input.ChoiceSet", "id": "severity", "label": i18n.t("dis.field.severity", lang), "style": "compact", "value": "P2",
+         "choices": [{"title": p, "value": p} for p in ("P1", "P2", "P3")]},
+        *_update_fields(lang),
+    ]
+    return card(body, [submit(i18n.t("form.submit", lang), Action.OPEN, tickets=tickets)])
+
+
+def update_form(*, number: str, lang: str) -> dict[str, Any]:
+    """An update: all four fields are required."""
+    return card([text(i18n.t("dis.form.update", lang, number=number), weight="Bolder", size="Medium"), *_update_fields(lang)],
+                [submit(i18n.t("form.submit", lang), Action.UPDATE, disruption=number)])
+
+
+def close_form(*, number: str, lang: str) -> dict[str, Any]:
+    """Closing: summary, cause, whether an RCA follows."""
+    return card(
+        [text(i18n.t("dis.form.close", lang, number=number), weight="Bolder", size="Medium"),
+         _text_input("summary", i18n.t("dis.field.summary", lang), lang=lang),
+         _text_input("cause", i18n.t("dis.field.cause", lang), lang=lang),
+         {"type": "Input.Toggle", "id": "rca", "title": i18n.t("dis.field.rca", lang), "value": "false", "valueOn": "true", "valueOff": "false"}],
+        [submit(i18n.t("form.submit", lang), Action.CLOSE, disruption=number)],
+    )
+
+
+def notice(*, body: str, number: str, lang: str) -> dict[str, Any]:
+    """A notice to customers: "We are affected too" and "Show my linked tickets"."""
+    return card([text(body)], [submit(i18n.t("dis.button.affected", lang), Action.AFFECTED, disruption=number),
+                               submit(i18n.t("dis.button.mine", lang), Action.MINE, disruption=number)])
+
+
+def proposal(*, body: str, proposal_id: int, lang: str) -> dict[str, Any]:
+    """To the staff: these incidents look like one disruption."""
+    return card([text(body)], [submit(i18n.t("dis.button.open", lang), Action.PROPOSAL_OPEN, proposal=proposal_id),
+                               submit(i18n.t("dis.button.not_related", lang), Action.PROPOSAL_DISMISS, proposal=proposal_id)])

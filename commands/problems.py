@@ -1,0 +1,163 @@
+"""Problems (PRB): the cause behind incidents, owned by a problem manager, updated to those affected.
+
+Customer-specific updates go to the threads of the linked tickets; generic ones to every space
+subscribed to the services of the linked tickets. Closed with a permanent fix, or with the
+mitigating actions when none is feasible.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot import i18n
+from bot.context import Context
+from bot.errors import Refused
+from bot.router import Args, router
+from bot.security import AGENT, IN_STAFF, PROBLEM_MANAGER
+from bot.text import escape_markdown
+from commands.maintenance import audience
+from commands.tickets import post_in_thread
+from storage import directory
+from storage import tickets as store
+from storage.models import Problem, RoleGrant, Ticket
+
+STAFF = frozenset({AGENT, PROBLEM_MANAGER})
+WHERE = frozenset({IN_STAFF})
+TITLE_MAX, TEXT_MAX = 200, 4000
+_NUMBER = re.compile(r"^PRB-\d{1,9}$", re.IGNORECASE)
+
+
+def _find(ctx: Context, number: str) -> Problem:
+    number = number.strip().upper()
+    problem = ctx.session.scalar(select(Problem).where(Problem.number == number)) if _NUMBER.match(number) else None
+    if problem is None:
+        raise Refused("prb.not_found", number=escape_markdown(number[:20]))
+    return problem
+
+
+def _tickets(ctx: Context, words: list[str]) -> list[Ticket]:
+    found = []
+    for word in words:
+        ticket = store.find(ctx.session, number=word, org_id=None)
+        if ticket is None:
+            raise Refused("ticket.not_found", number=store.normalise_number(word) or escape_markdown(word[:20]))
+        found.append(ticket)
+    return found
+
+
+def _owner(ctx: Context) -> str:
+    if PROBLEM_MANAGER in ctx.actor.roles:
+        return ctx.actor.email
+    manager = ctx.session.scalar(select(RoleGrant.email).where(RoleGrant.role == PROBLEM_MANAGER, RoleGrant.revoked_at.is_(None))
+                                 .order_by(RoleGrant.email))
+    if manager is None:
+        raise Refused("prb.no_manager")
+    return manager
+
+
+@router.command("problem open", roles=STAFF, spaces=WHERE, usage="/problem open <title> [INC-… …]")
+def open_problem(ctx: Context, args: Args) -> None:
+    """Open a problem from one or more incidents; its owner is a problem manager."""
+    words = args.text.split()
+    numbers = [w for w in words if store.normalise_number(w)]
+    title = " ".join(w for w in words if not store.normalise_number(w)).strip()
+    if not title:
+        raise Refused("prb.usage", usage=args.usage)
+    if len(title) > TITLE_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("form.field.title"), limit=TITLE_MAX, length=len(title))
+    tickets = _tickets(ctx, numbers)
+    now = ctx.now()
+    problem = Problem(number=store.next_number(ctx.session, prefix="PRB"), title=title, owner=_owner(ctx), status="open",
+                      ticket_ids=[t.id for t in tickets], opened_at=now)
+    ctx.session.add(problem)
+    ctx.session.flush()
+    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem", subject=problem.number,
+                    action="opened", new={"title": title, "owner": problem.owner, "tickets": [t.number for t in tickets]})
+    for ticket in tickets:
+        store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="problem", text=problem.number)
+    ctx.reply(ctx.t("prb.opened", number=problem.number, owner=escape_markdown(problem.owner), count=len(tickets)))
+
+
+@router.command("problem link", roles=STAFF, spaces=WHERE, usage="/problem link <PRB-number> <INC-…> [<INC-…> …]")
+def link(ctx: Context, args: Args) -> None:
+    """Link more incidents to a problem."""
+    words = args.words
+    if len(words) < 2:
+        raise Refused("prb.link.usage", usage=args.usage)
+    problem = _find(ctx, words[0])
+    tickets = _tickets(ctx, words[1:])
+    problem.ticket_ids = sorted(set(problem.ticket_ids) | {t.id for t in tickets})
+    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem",
+                    subject=problem.number, action="linked", new={"tickets": [t.number for t in tickets]})
+    ctx.reply(ctx.t("prb.linked", number=problem.number, count=len(problem.ticket_ids)))
+
+
+def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: object) -> int:
+    tickets = [t for t in (ctx.session.get(Ticket, i) for i in problem.ticket_ids) if t is not None]
+    if scope == "customer":
+        for ticket in tickets:
+            post_in_thread(ctx, ticket, i18n.t(key, _lang(ctx, ticket.room_id), number=problem.number, **values))
+        return len(tickets)
+    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}))) | {t.room_id for t in tickets})
+    for room_id in rooms:
+        ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, **values), purpose=f"problem:{problem.number}")
+    return len(rooms)
+
+
+def _lang(ctx: Context, room_id: str) -> str:
+    from commands.disruptions import _lang_of
+
+    return _lang_of(ctx.session, room_id)
+
+
+@router.command("problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>")
+def update(ctx: Context, args: Args) -> None:
+    """An update to the linked tickets' threads (customer) or to every affected space (generic)."""
+    number, _, rest = args.text.strip().partition(" ")
+    scope, _, text = rest.strip().partition(" ")
+    problem = _find(ctx, number)
+    if scope not in ("customer", "generic") or not text.strip():
+        raise Refused("prb.update.usage", usage=args.usage)
+    if problem.status != "open":
+        raise Refused("prb.closed", number=problem.number)
+    if len(text) > TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=TEXT_MAX, length=len(text))
+    count = _broadcast(ctx, problem, "prb.notice.update", scope, text=escape_markdown(text.strip()))
+    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem",
+                    subject=problem.number, action=f"update ({scope})", new={"text": text.strip()})
+    ctx.reply(ctx.t("prb.sent", number=problem.number, count=count))
+
+
+@router.command("problem close", roles=STAFF, spaces=WHERE, usage="/problem close <PRB-number> fixed|mitigated <text>")
+def close(ctx: Context, args: Args) -> None:
+    """Close with the permanent fix, or with the mitigating actions when none is feasible."""
+    number, _, rest = args.text.strip().partition(" ")
+    how, _, text = rest.strip().partition(" ")
+    problem = _find(ctx, number)
+    if how not in ("fixed", "mitigated") or not text.strip():
+        raise Refused("prb.close.usage", usage=args.usage)
+    if problem.status != "open":
+        raise Refused("prb.closed", number=problem.number)
+    now = ctx.now()
+    problem.status, problem.closed_at, problem.outcome = "closed", now, {"how": how, "text": text.strip()}
+    count = _broadcast(ctx, problem, f"prb.notice.{how}", "customer", text=escape_markdown(text.strip()))
+    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem", subject=problem.number,
+                    action=f"closed ({how})", new={"text": text.strip()})
+    ctx.reply(ctx.t("prb.closed_done", number=problem.number, count=count))
+
+
+@router.command("problems", roles=STAFF, spaces=WHERE, usage="/problems")
+def problems(ctx: Context, args: Args) -> None:
+    """Open problems with their owners and linked incidents."""
+    args.none()
+    found = ctx.session.scalars(select(Problem).where(Problem.status == "open").order_by(Problem.id)).all()
+    if not found:
+        ctx.reply(ctx.t("prb.none"))
+        return
+    lines = [ctx.t("prb.list.title")]
+    for p in found:
+        numbers = ", ".join(t.number for t in (ctx.session.get(Ticket, i) for i in p.ticket_ids) if t is not None) or "—"
+        lines.append(ctx.t("prb.list.line", number=p.number, title=escape_markdown(p.title), owner=escape_markdown(p.owner), tickets=numbers))
+    ctx.reply("\n".join(lines))
