@@ -47,6 +47,7 @@ class Desk:
     office_hours: str
     escalation: tuple[Level, ...]
     services: tuple[Service, ...]
+    unsubscribed_notices: str = "all"  # "all" or "none": what a space without subscriptions gets
     paging_team: str = "iot-oncall"
     repage_minutes: int = 5
     pages_per_engineer: int = 2
@@ -98,7 +99,10 @@ def load(path: str | Path | None = None) -> Desk:
         raise DeskConfigError("[paging] repage_minutes and pages_per_engineer must be whole numbers") from None
     if not (1 <= repage <= 120 and 1 <= per_engineer <= 10):
         raise DeskConfigError("[paging] repage_minutes must be 1–120 and pages_per_engineer 1–10")
-    return Desk(name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
+    unsubscribed = str(raw.get("notices", {}).get("unsubscribed", "all"))
+    if unsubscribed not in ("all", "none"):
+        raise DeskConfigError('[notices] unsubscribed must be "all" or "none"')
+    return Desk(unsubscribed_notices=unsubscribed, name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
                 office_hours=contact["office_hours"], escalation=levels, services=services,
                 paging_team=str(paging.get("team", "iot-oncall")), repage_minutes=repage, pages_per_engineer=per_engineer)
 

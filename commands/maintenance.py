@@ -1,7 +1,7 @@
 """Maintenance: subscriptions, announcements under the 10-business-day notice rule, the notice life cycle.
 
 Audience: customer spaces subscribed to an affected service, and customer spaces with no
-subscriptions at all (they get everything). Each notice (announcement, reminder one business
+subscriptions at all (they get everything, unless DESK_FILE's [notices] says "none"). Each notice (announcement, reminder one business
 day before, started, completed, rescheduled, changed, cancelled) is computed for the audience
 of that moment and goes through the outbox; the timers are re-planned on every change, so a
 moved or cancelled maintenance never sends a stale notice.
@@ -105,7 +105,8 @@ def audience(session: Session, services: list[str]) -> list[str]:
     subs: dict[str, set[str]] = {}
     for room_id, service in session.execute(select(Subscription.room_id, Subscription.service)):
         subs.setdefault(room_id, set()).add(service)
-    return [r for r in spaces if r not in subs or subs[r] & set(services)]
+    everything = desk.current().unsubscribed_notices == "all"
+    return [r for r in spaces if (r not in subs and everything) or subs.get(r, set()) & set(services)]
 
 
 # -- announcing -----------------------------------------------------------------------------------------

@@ -195,3 +195,19 @@ def test_customers_see_the_maintenance_of_their_services(harness):
         "- **MNT-1001** M2M: Tue 8 Dec 2026 01:00 → Tue 8 Dec 2026 05:00 (announced)",
     ]
     assert _do(harness, BRAM_EMAIL, POLDER_ROOM, "/maintenance MNT-1001") == "There is no maintenance **MNT-1001**."
+
+
+def test_spaces_without_subscriptions_get_nothing_when_configured_so(harness, tmp_path):
+    from bot import desk
+
+    text = (desk.DEFAULT_FILE.read_text().replace('unsubscribed = "all"', 'unsubscribed = "none"'))
+    path = tmp_path / "desk.toml"
+    path.write_text(text)
+    desk.configure(path)
+    try:
+        harness.clock.set(local(2026, 11, 23, 10, 0))
+        _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe M2M")
+        assert _announce(harness) == "**MNT-1001** announced to 1 spaces."
+        assert _notices(harness, ACME_ROOM) == []
+    finally:
+        desk.configure(None)
