@@ -38,6 +38,8 @@ class Settings:
     outbox_threads: int = 2
     # Calendars and SLA profiles; None: the shipped bot/service_levels.toml.
     service_levels_file: str | None = None
+    # Commands a person may give per minute; 0 turns the limit off (load tests only).
+    rate_limit: int = 20
     # Contacts, escalation matrix and services; None: the shipped bot/desk.toml.
     desk_file: str | None = None
 
@@ -119,6 +121,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
         desk_file=_desk("DESK_FILE", get("DESK_FILE")),
+        rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),
     )
 
 

@@ -205,7 +205,7 @@ class InboxWorker:
 
     def _within_rate(self, ctx: Context) -> bool:
         """Count the command against its sender's limit; over it, one polite warning, then silence."""
-        verdict = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now())
+        verdict = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
         if verdict == "warn":
             ctx.reply(ctx.t("rate.slow_down"))
         return verdict == "ok"

@@ -56,8 +56,10 @@ def roles_of(email: str, *, admins: frozenset[str], session: Session | None = No
     return frozenset(roles)
 
 
-def rate_check(session: Session, *, email: str, now: datetime) -> str:
+def rate_check(session: Session, *, email: str, now: datetime, limit: int = RATE_LIMIT) -> str:
     """Count a command against the person's limit: "ok", "warn" (the first one over), or "drop"."""
+    if limit == 0:
+        return "ok"
     email = email.lower()
     row = session.get(CommandRate, email, with_for_update=is_postgres(session))
     stamp = now.timestamp()
@@ -65,7 +67,7 @@ def rate_check(session: Session, *, email: str, now: datetime) -> str:
         row = CommandRate(email=email, recent=[], warned_at=None)
         session.add(row)
     recent = [t for t in row.recent if t > stamp - RATE_WINDOW.total_seconds()]
-    if len(recent) >= RATE_LIMIT:
+    if len(recent) >= limit:
         row.recent = recent
         # One warning per stretch of flooding; refused commands do not count, so the person
         # is back as soon as the oldest of their last 20 is a minute old.

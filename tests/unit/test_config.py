@@ -96,3 +96,14 @@ def test_db_upgrade_creates_the_schema(tmp_path):
 
     tables = {r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master where type='table'")}
     assert {"inbox_events", "outbox_messages", "timers", "alembic_version"} <= tables
+
+
+def test_rate_limit_setting(tmp_path):
+    from bot.config import ConfigError, load_settings
+
+    assert load_settings({}, cwd=tmp_path).rate_limit == 20
+    assert load_settings({"BOT_RATE_LIMIT": "0"}, cwd=tmp_path).rate_limit == 0
+    import pytest
+
+    with pytest.raises(ConfigError, match="BOT_RATE_LIMIT must be a whole number"):
+        load_settings({"BOT_RATE_LIMIT": "lots"}, cwd=tmp_path)
