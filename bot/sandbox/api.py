@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 import uuid
 
 from flask import Flask, Response, g, jsonify, request
@@ -68,6 +70,12 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             if person is None:
                 return _error(401, "The request requires a valid access token set in the Authorization request header.")
             g.person = person
+            if request.method == "POST" and path == "/v1/messages":
+                wait = state.rate_limit.take(person["id"], time.monotonic())
+                if wait:
+                    response = _error(429, "Too many requests; retry later.")
+                    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                    return response
         return None
 
     @app.after_request
@@ -313,6 +321,10 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     def helper_people():
         with state.lock:
             return jsonify(items=list(state.people.values()))
+
+    @app.get("/_sandbox/stats")
+    def stats():
+        return jsonify(messages=len(state.messages), rate_limited=state.rate_limit.refused, allowed=state.rate_limit.allowed)
 
     @app.get("/_sandbox/rooms")
     def helper_rooms():

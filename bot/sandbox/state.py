@@ -30,6 +30,32 @@ class ApiProblem(Exception):
         self.message = message
 
 
+class RateLimit:
+    """Webex-like rate limiting of message creation: a token bucket per caller, 429 with Retry-After beyond it."""
+
+    def __init__(self, per_second: float | None = None) -> None:
+        self.per_second = per_second
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller → (tokens, at)
+        self._lock = threading.Lock()
+        self.refused = 0
+        self.allowed = 0
+
+    def take(self, caller: str, now: float) -> float:
+        """0 when the call may go ahead, else the seconds to wait (Retry-After)."""
+        if not self.per_second:
+            return 0.0
+        with self._lock:
+            tokens, at = self._buckets.get(caller, (self.per_second, now))
+            tokens = min(self.per_second, tokens + (now - at) * self.per_second)
+            if tokens >= 1:
+                self._buckets[caller] = (tokens - 1, now)
+                self.allowed += 1
+                return 0.0
+            self._buckets[caller] = (tokens, now)
+            self.refused += 1
+            return (1 - tokens) / self.per_second
+
+
 class Faults:
     """Canned failures for the next matching API requests (tests of retry logic)."""
 
@@ -79,6 +105,7 @@ class SandboxState:
         self.deliveries: list[dict] = []
         self.requests: deque[dict] = deque(maxlen=10_000)
         self.faults = Faults()
+        self.rate_limit = RateLimit()
         self.delivery = Delivery(self)
 
     def now(self) -> datetime:
