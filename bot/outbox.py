@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -135,18 +136,41 @@ def _may_have_arrived(exc: WebexFailure) -> bool:
     return isinstance(cause, (requests.Timeout, socket.timeout)) and not isinstance(cause, requests.ConnectTimeout)
 
 
+class RateGate:
+    """Webex limits the bot's token, not a space: after a 429 every sender sharing the gate waits
+    out the Retry-After, instead of each space finding the limit again with a request of its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._until: datetime | None = None
+
+    def hold(self, until: datetime) -> None:
+        """No sending before `until`."""
+        with self._lock:
+            if self._until is None or until > self._until:
+                self._until = until
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether sending may go on at `now`."""
+        with self._lock:
+            return self._until is None or now >= self._until
+
+
 class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
-    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str) -> None:
+    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None) -> None:
         self.db = db
         self.webex = webex
         self.clock = clock
         self.worker_id = worker_id
+        self.gate = gate or RateGate()
 
     def claim(self) -> OutboxMessage | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
         now = self.clock.now()
+        if not self.gate.is_open(now):
+            return None
         earlier = aliased(OutboxMessage)
         head_id = (
             select(func.min(earlier.id))
@@ -232,7 +256,9 @@ class OutboxSender:
                 return None
             result = self._send(row)
         except RateLimited as exc:
+            self.gate.hold(self.clock.now() + timedelta(seconds=exc.retry_after))
             self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
+            return None
         except Transient as exc:
             self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=_may_have_arrived(exc))
         except _NotReady as exc:
@@ -321,7 +347,7 @@ class OutboxSender:
                 current.webex_message_id = result.get("id")
                 current.room_id = current.room_id or result.get("roomId")
             session.flush()
-            return self._next_in_space(session, row.order_key, now) if keep_going else None
+            return self._next_in_space(session, row.order_key, now) if keep_going and self.gate.is_open(now) else None
 
     def _retry(self, row: OutboxMessage, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()

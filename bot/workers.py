@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from bot.inbox import InboxWorker
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, RateGate
 from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ class Workers:
         for n in range(settings.inbox_threads):
             worker = InboxWorker(self.runtime, worker_id=worker_name("inbox", n))
             self._spawn(f"inbox-{n}", worker.run_once, self.runtime.inbox_event, POLL_SECONDS)
+        gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
         for n in range(settings.outbox_threads):
-            sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n))
+            sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate)
             self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_event, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
 

@@ -54,6 +54,32 @@ def test_429_waits_for_retry_after_then_delivers_once(harness, clock):
     assert _sent(harness, ACME_ROOM) == ["hello"]
 
 
+def test_a_429_holds_every_space_until_retry_after(harness, clock):
+    # Webex limits the bot's token: other spaces do not knock on the limit one by one.
+    t0 = clock.now()
+    harness.state.faults.add("POST", "/v1/messages", 429, headers={"Retry-After": "3"})
+    _queue(harness, ACME_ROOM, "to acme")
+    _queue(harness, POLDER_ROOM, "to polder")
+    assert harness.sender.drain() == 1  # the 429
+    clock.advance(timedelta(seconds=2))
+    assert harness.sender.drain() == 0
+    assert _sent(harness, POLDER_ROOM) == []
+    assert [r["status"] for r in harness.state.requests if r["method"] == "POST" and r["path"] == "/v1/messages"] == [429]
+    clock.set(t0 + timedelta(seconds=3))
+    assert harness.sender.drain() == 2
+    assert (_sent(harness, ACME_ROOM), _sent(harness, POLDER_ROOM)) == (["to acme"], ["to polder"])
+
+
+def test_the_sandbox_rate_limit_answers_429_with_retry_after(harness):
+    harness.state.rate_limit.per_second = 2
+    for i in range(4):
+        _queue(harness, ACME_ROOM if i % 2 else POLDER_ROOM, f"m{i}")
+    harness.sender.drain()
+    statuses = [r["status"] for r in harness.state.requests if r["method"] == "POST" and r["path"] == "/v1/messages"]
+    assert statuses[:3] == [200, 200, 429]
+    assert harness.state.rate_limit.refused == 1
+
+
 def test_500_twice_then_success_delivers_once_with_backoff(harness, clock):
     t0 = clock.now()
     harness.state.faults.add("POST", "/v1/messages", 500, times=2)
@@ -85,13 +111,14 @@ def test_other_4xx_fails_with_the_reason_and_does_not_block_the_space(harness, c
 
 
 def test_order_per_space_is_kept_while_other_spaces_go_on(harness, clock):
-    harness.state.faults.add("POST", "/v1/messages", 429, headers={"Retry-After": "5"})
+    # A message failing (503) holds back the later ones of its space, and no others.
+    harness.state.faults.add("POST", "/v1/messages", 503)
     _queue(harness, ACME_ROOM, "a1", "a2", "a3")
     _queue(harness, POLDER_ROOM, "p1")
     harness.sender.drain()
     assert _sent(harness, ACME_ROOM) == []
     assert _sent(harness, POLDER_ROOM) == ["p1"]
-    clock.advance(timedelta(seconds=5))
+    clock.advance(timedelta(seconds=1))
     harness.sender.drain()
     assert _sent(harness, ACME_ROOM) == ["a1", "a2", "a3"]
 
