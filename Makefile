@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet businesstimedelta==1.0.1
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/broadcast.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -3,7 +3,7 @@
 It runs in its own process, as Webex would be elsewhere, so the process measured (the bot
 or the floor) does only its own work.
 
-    python bench/sandbox_app.py    # prints "sandbox ready: Webex API http://127.0.0.1:PORT/v1/"
+    python bench/sandbox_app.py [--rate-limit 50]    # prints "sandbox ready: Webex API http://127.0.0.1:PORT/v1/"
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from bot.serving import make_server  # noqa: E402
 
 def main() -> None:
     """Serve the demo sandbox on a free loopback port until killed."""
-    server = make_server(create_sandbox_app(build_demo_state(bot_token=BOT_TOKEN)), host="127.0.0.1", port=0, threads=16)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate-limit", type=float, default=None, help="messages per second per token; beyond: 429 with Retry-After")
+    args = parser.parse_args()
+    state = build_demo_state(bot_token=BOT_TOKEN)
+    state.rate_limit.per_second = args.rate_limit
+    server = make_server(create_sandbox_app(state), host="127.0.0.1", port=0, threads=16)
     port = server.socket.getsockname()[1]
     sys.stdout.write(f"sandbox ready: Webex API http://127.0.0.1:{port}/v1/\n")
     sys.stdout.flush()

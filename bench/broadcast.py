@@ -1,0 +1,143 @@
+"""Broadcast benchmark: one disruption notice to many customer spaces through a rate-limited sandbox.
+
+A sandbox Webex (its own process) allows the bot R messages per second and answers 429 with
+Retry-After beyond that. The bench creates S customer spaces there, binds them in the bot's
+database, starts `run_bot.py serve`, and has an agent open a disruption on a service every
+space gets notices for. It prints the wall time from the command to the last notice, the rate
+achieved as a fraction of the allowed one, the 429s received, and lost or doubled notices.
+
+    python bench/broadcast.py [--spaces 2000] [--rate 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.webhook import _start  # noqa: E402
+from bot.sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, SANNE_EMAIL, STAFF_ROOM, token_for  # noqa: E402
+from bot.security import sign  # noqa: E402
+
+SECRET = "bench-secret"
+ORGS = 40
+
+
+def _make_spaces(base: str, n: int) -> list[str]:
+    anna = {"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}
+
+    def one(i: int) -> str:
+        session = requests.Session()
+        room = session.post(f"{base}/v1/rooms", json={"title": f"Customer {i}"}, headers=anna, timeout=30).json()
+        session.post(f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=30)
+        return room["id"]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def _seed(database_url: str, rooms: list[str], staff_room: str) -> None:
+    from storage import directory
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    db = Database(database_url)
+    upgrade(db.engine)
+    now = datetime.now(timezone.utc)
+    with db.scope() as session:
+        orgs = [directory.create_org(session, name=f"Customer org {k}", actor="bench", room_id=None, now=now) for k in range(ORGS)]
+        for i, room_id in enumerate(rooms):
+            directory.set_space_kind(session, room_id=room_id, room_type="group", kind="customer", org=orgs[i % ORGS], actor="bench", now=now)
+        directory.set_space_kind(session, room_id=staff_room, room_type="group", kind="staff", org=None, actor="bench", now=now)
+        directory.grant_role(session, email=SANNE_EMAIL, role="agent", actor="bench", room_id=None, now=now)
+    db.dispose()
+
+
+def main() -> None:
+    """Run the broadcast and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spaces", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=50.0, help="messages per second the sandbox allows the bot")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET}
+        sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py"), "--rate-limit", str(args.rate)], cwd=tmp, env=env,
+                               ready="sandbox ready: Webex API ")
+        bot = None
+        try:
+            rooms = _make_spaces(base, args.spaces)
+            listing = requests.get(f"{base}/_sandbox/rooms", timeout=30).json()
+            staff_room = next(r["id"] for r in (listing["items"] if isinstance(listing, dict) else listing) if r["title"] == STAFF_ROOM)
+            database_url = f"sqlite:///{tmp}/bot.db"
+            _seed(database_url, rooms, staff_room)
+            bot_env = {**env, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{base}/v1/", "DATABASE_URL": database_url}
+            bot, target = _start([sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp, env=bot_env, ready="listening on ")
+            me = requests.get(f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).json()
+            since = requests.get(f"{base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()["seq"]
+            before = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
+            command = requests.post(f"{base}/_sandbox/post", json={
+                "as": SANNE_EMAIL, "roomId": staff_room,
+                "markdown": f'<@personEmail:{BOT_EMAIL}> /disruption open services=M2M severity=P2 impact="Data sessions drop" '
+                            f'actions="Core nodes restarted" next_steps="Monitoring" next_update=23:59'}, timeout=10).json()
+            body = json.dumps({"id": "bench", "name": "bench", "resource": "messages", "event": "created",
+                               "data": {"id": command["id"], "roomId": staff_room, "roomType": "group",
+                                        "personId": command["personId"], "personEmail": SANNE_EMAIL}}).encode()
+            started = time.perf_counter()
+            requests.post(f"{target}/webhooks/webex", data=body, timeout=30,
+                          headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+            wanted = set(rooms)
+            per_room: Counter[str] = Counter()
+            first = last = None
+            deadline = started + max(120.0, 3 * args.spaces / args.rate)
+            while sum(1 for r in wanted if per_room[r]) < len(wanted) and time.perf_counter() < deadline:
+                feed = requests.get(f"{base}/_sandbox/events", params={"since": since, "timeout": 1}, timeout=30).json()
+                now = time.perf_counter()
+                for event in feed["events"]:
+                    message = event["message"]
+                    if event["kind"] == "created" and message["personId"] == me["id"] and message["roomId"] in wanted:
+                        per_room[message["roomId"]] += 1
+                        first = first or now
+                        last = now
+                since = feed["seq"]
+            time.sleep(2)  # let anything doubled arrive before counting (bench only)
+            for event in requests.get(f"{base}/_sandbox/events", params={"since": since, "timeout": 0}, timeout=30).json()["events"]:
+                message = event["message"]
+                if event["kind"] == "created" and message["personId"] == me["id"] and message["roomId"] in wanted:
+                    per_room[message["roomId"]] += 1
+            after = requests.get(f"{base}/_sandbox/stats", timeout=10).json()
+        finally:
+            for proc in (bot, sandbox):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+
+    delivered = sum(1 for r in rooms if per_room[r] >= 1)
+    doubled = sum(1 for r in rooms if per_room[r] > 1)
+    wall = (last - started) if last else float("nan")
+    spread = (last - first) if first and last and last > first else float("nan")
+    achieved = (delivered - 1) / spread if spread == spread and spread > 0 else float("nan")
+    print(f"# bench/broadcast.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
+          f"Python {platform.python_version()}  SQLite  spaces={args.spaces} allowed={args.rate:g}/s")
+    print(f"notices delivered {delivered}/{len(rooms)}, lost {len(rooms) - delivered}, doubled {doubled}")
+    print(f"command to last notice {wall:.1f} s; first to last notice {spread:.1f} s")
+    print(f"rate achieved {achieved:.1f}/s = {achieved / args.rate:.0%} of the allowed {args.rate:g}/s")
+    print(f"429s received {after['rate_limited'] - before['rate_limited']}")
+
+
+if __name__ == "__main__":
+    main()
