@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/paging.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
