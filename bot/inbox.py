@@ -135,7 +135,8 @@ class InboxWorker:
         try:
             bot = webex.identity()
             if row.resource == "memberships":
-                joined = join_event(data, bot)
+                # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
+                joined = join_event(data, bot) if row.payload.get("actorId") != bot.person_id else None
                 if joined is None:
                     # Someone else joined a space the bot is in: nothing to say.
                     self._close(row, status="ignored", error=None)

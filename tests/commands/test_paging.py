@@ -246,3 +246,13 @@ def test_the_report_shows_time_to_acknowledge(harness):
     harness.run()
     table = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 2026-11").splitlines()
     assert table[4].endswith("| 0:07 / 0:07 |")
+
+
+def test_the_page_is_the_only_message_in_a_new_one_to_one_space(harness):
+    _p1_at_night(harness)
+    room = harness.state.direct_room(ERIK_EMAIL, "servicedesk@webex.bot")
+    memberships = [m["id"] for m in harness.state.memberships.values() if m["roomId"] == room["id"]]
+    for membership in memberships:  # Webex tells the bot of the space it opened
+        assert harness.state.wait_delivered(membership, timeout=10)
+    harness.run()
+    assert [m["markdown"][:7] for m in harness.direct_messages(ERIK_EMAIL)] == ["P1 page"]
