@@ -348,12 +348,14 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
                                        best_effort, "not_started", met_at))
             continue
-        # An open pause counts up to now, so the due instant shown is where it stands now.
-        due, total = spec.due(start, pauses)
+        # An open pause counts up to now, so the due instant shown is where it stands now; a
+        # target already met is not moved by waits that came after it was met.
+        counted = [(ps, min(pe, met_at)) for ps, pe in pauses if ps < met_at] if met_at is not None else pauses
+        due, total = spec.due(start, counted)
         zone = due.tzinfo
         due = _utc(due)
         until = min(now, met_at) if met_at else now
-        used = spec.used(start, until, pauses)
+        used = spec.used(start, until, counted)
         left = max(total - used, timedelta(0))
         fraction = used / total if total else 1.0
         paused = paused_now and spec.pauses and met_at is None

@@ -215,3 +215,12 @@ def test_bad_calendars_stop_start_up_naming_the_variable(tmp_path, text, message
 def test_missing_service_levels_file(tmp_path):
     with pytest.raises(ConfigError, match="SERVICE_LEVELS_FILE: cannot read"):
         load_settings({"SERVICE_LEVELS_FILE": str(tmp_path / "absent.toml")}, cwd=tmp_path)
+
+
+def test_a_wait_after_the_first_response_does_not_move_it():
+    history = TicketHistory(kind="incident", priority="P2", opened_at=local(2026, 1, 12, 10), first_response_at=local(2026, 1, 12, 11),
+                            pauses=[(local(2026, 1, 12, 11), None)])
+    rows = by_target(deadlines(history, "iot", now=local(2026, 1, 12, 15)))
+    assert (rows["first_response"].due, rows["first_response"].used, rows["first_response"].state) == (local(2026, 1, 12, 12), timedelta(hours=1), "met")
+    # 16 office hours from Monday 10:00 end Tuesday 16:00; the four paused office hours so far move it to Wednesday 10:00.
+    assert rows["resolution"].due == local(2026, 1, 14, 10)
