@@ -30,8 +30,8 @@ def sla_command(ctx: Context, args: Args) -> None:
     if not words:
         raise Refused("sla.usage", usage=USAGE)
     if TICKET_NUMBER.match(words[0]):
-        # Tickets come with the ticket commands; until then there is none to look up.
-        raise Refused("sla.no_ticket", number=words[0].upper())
+        ctx.reply(render_ticket_clocks(ctx, words[0]))
+        return
     kind, priority = _kind(words[0])
     opened = _when(ctx, " ".join(words[1:])) if len(words) > 1 else ctx.now()
     ctx.reply(render_what_if(ctx.lang, what_if(kind, priority, opened)))
@@ -74,6 +74,33 @@ def _budget(lang: str, target: TargetStatus) -> str:
     if budget is None:
         return ""
     return i18n.count(f"sla.budget.{budget.unit}", budget.amount, lang)
+
+
+def render_ticket_clocks(ctx: Context, number: str) -> str:
+    """A ticket's targets: due, budget used and left, paused or not, met or breached."""
+    from commands import clocks
+    from storage import tickets as store
+
+    # A customer sees only their organisation's tickets (others answer as missing); staff see all.
+    org_id = None if ctx.space.kind == "staff" and ctx.actor.roles - {"customer"} else ctx.space.org_id
+    ticket = store.find(ctx.session, number=number, org_id=org_id) if (org_id is not None or ctx.space.kind == "staff") else None
+    if ticket is None or (ctx.space.kind != "staff" and ticket.org_id != ctx.space.org_id):
+        raise Refused("sla.no_ticket", number=store.normalise_number(number) or number.upper())
+    lines = [ctx.t("sla.ticket.title", number=ticket.number, status=ctx.t(f"ticket.status.{ticket.status}"))]
+    for target in deadlines(clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket), ctx.now()):
+        name = ctx.t(f"sla.target.{target.target}")
+        if target.due is None:
+            lines.append(ctx.t("sla.line.no_deadline" if target.state == "no_deadline" else "sla.ticket.not_started", target=name))
+            continue
+        state = ctx.t("ticket.state.best_effort") if target.best_effort else ctx.t(f"ticket.state.{target.state}")
+        lines.append(ctx.t("sla.ticket.line", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), used=_hm(target.used),
+                           total=_hm(target.total), left=_hm(target.left), state=state))
+    return "\n".join(lines)
+
+
+def _hm(value) -> str:
+    minutes = int(value.total_seconds() // 60) if value is not None else 0
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _kind(word: str) -> tuple[str, str | None]:

@@ -75,7 +75,7 @@ def test_complaint_has_no_resolution_deadline(harness):
         ("/sla P2 2026-03-29 02:30", "**2026-03-29 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night."),
         ("/sla P2 2026-10-25 02:30", "**2026-10-25 02:30** happens twice in Amsterdam that night; add the offset: "
                                      "2026-10-25T02:30+02:00 (summer time) or 2026-10-25T02:30+01:00 (winter time)."),
-        ("/sla INC-1001", "There is no ticket **INC-1001**."),
+        ("/sla INC-1001", "There is no ticket **INC-1001**."),  # no tickets yet
     ],
 )
 def test_bad_input_is_refused_and_nothing_else_is_sent(harness, db, text, expected):
@@ -97,3 +97,25 @@ def test_dutch_rendering():
         "- Eerste reactie: **ma 12 jan 2026 09:00** (2 kantooruren)",
         "- Oplossing: **di 13 jan 2026 13:00** (16 kantooruren)",
     ]
+
+
+def test_sla_of_a_ticket_shows_used_left_and_paused(harness, clock):
+    from datetime import timedelta
+
+    from bot.sandbox.demo import BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+
+    harness.seed_directory()
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.run()
+    clock.advance(timedelta(minutes=90))
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    harness.run()
+    clock.advance(timedelta(hours=1))
+    assert _ask(harness, "/sla inc-1001").splitlines() == [
+        "**INC-1001** (waiting for the customer) — SLA clocks (Amsterdam time):",
+        "- First response: due Mon 23 Nov 2026 12:00 — used 1:30 of 2:00, 0:30 left — met",
+        "- Resolution: due Mon 30 Nov 2026 11:00 — used 1:30 of 50:00, 48:30 left — paused — waiting for you",
+    ]
+    harness.say(BRAM_EMAIL, POLDER_ROOM, "/sla INC-1001")
+    harness.run()
+    assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
