@@ -99,3 +99,13 @@ def test_the_validator_rejects_a_broken_card():
 def test_the_page_card_has_at_most_three_actions():
     card = paging.page_card(number="INC-1001", org="Acme", service=None, impact="—", since="03:12", title="x", page_id=1, lang="en")
     assert len(card["actions"]) <= 3
+
+
+def test_the_schema_is_the_one_shared_with_the_specification():
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "adaptive-cards" / "adaptive-card-1.3.0.json"
+    if not shared.exists():
+        pytest.skip(f"{shared} is not next to this checkout")
+    packaged = json.loads(files("adaptive_cards").joinpath("schemas/schema-1.3.json").read_text())
+    assert packaged == json.loads(shared.read_text())
