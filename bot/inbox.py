@@ -197,7 +197,7 @@ class InboxWorker:
         directory when known, else asked of Webex once, outside any transaction."""
         if event.sender.display_name:
             return event
-        with self.runtime.db.scope() as session:
+        with self.runtime.db.read() as session:
             known = directory.person(session, email=event.sender.email)
             name = known.display_name if known is not None else None
         if not name:

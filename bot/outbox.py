@@ -288,7 +288,7 @@ class OutboxSender:
     def _parent_id(self, row: OutboxMessage) -> str | None:
         if row.parent_id or row.parent_outbox_id is None:
             return row.parent_id
-        with self.db.scope() as session:
+        with self.db.read() as session:
             parent = session.get(OutboxMessage, row.parent_outbox_id)
             if parent.status == "sent":
                 return parent.webex_message_id
@@ -300,7 +300,7 @@ class OutboxSender:
     def _target(self, row: OutboxMessage) -> tuple[str, str]:
         if row.target_message_id:
             return row.target_message_id, row.room_id or ""
-        with self.db.scope() as session:
+        with self.db.read() as session:
             target = session.get(OutboxMessage, row.target_outbox_id)
             if target.status == "sent":
                 return target.webex_message_id, target.room_id

@@ -48,8 +48,9 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         # Take the write lock up front: a deferred transaction that reads, then writes,
-        # can fail with SQLITE_BUSY at once instead of waiting for busy_timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # can fail with SQLITE_BUSY at once instead of waiting for busy_timeout. Read-only
+        # scopes need no lock at all (WAL readers do not block the writer).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def is_postgres(session_or_engine) -> bool:
@@ -87,6 +88,17 @@ class Database:
             session.close()
             if self._writer is not None:
                 self._writer.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: no writer lock on SQLite; rolled back at the end."""
+        session = self._sessions()
+        try:
+            session.connection(execution_options={"read_only": True})
+            yield session
+        finally:
+            session.rollback()
+            session.close()
 
     def dispose(self) -> None:
         """Close pooled connections."""
