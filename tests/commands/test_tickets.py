@@ -329,3 +329,15 @@ def test_bad_lifecycle_steps(harness, db):
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close INC-1001 done")["markdown"] == (
         "**INC-1001** is an incident: resolve it with `/resolve INC-1001`.")
     assert _ticket(db, "INC-1001").status == "new"
+
+
+def test_a_forged_button_for_another_orgs_ticket_is_refused(harness, db):
+    _open_incident(harness)
+    form = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/incident")
+    before = _count(db, AuditEntry)
+    for action in ("ticket.solved", "ticket.not_solved"):
+        harness.press(BRAM_EMAIL, form, {"action": action, "ticket": "INC-1001", "reason": "x"})
+        harness.run()
+        assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
+    assert _count(db, AuditEntry) == before
+    assert _ticket(db, "INC-1001").status == "new"
