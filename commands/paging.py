@@ -259,11 +259,14 @@ def oncall(ctx: Context, args: Args) -> None:
                     minutes=team.repage_minutes, pages=team.pages_per_engineer))
 
 
-@router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall set <team> <email> [<email> …]")
+@router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT,
+                usage="/oncall set <team> <email> [<email> …] [repage=<minutes>] [pages=<per engineer>]")
 def oncall_set(ctx: Context, args: Args) -> None:
-    """Set a team's rota, in paging order."""
+    """Set a team's rota, in paging order, and optionally how patiently it is paged."""
     words = args.words
-    if len(words) < 2:
+    options = {w.split("=", 1)[0].lower(): w.split("=", 1)[1] for w in words if "=" in w}
+    words = [w for w in words if "=" not in w]
+    if len(words) < 2 or set(options) - {"repage", "pages"}:
         raise Refused("oncall.set.usage", usage=args.usage)
     name, emails = words[0].lower(), [w.lower() for w in words[1:]]
     if not _TEAM.match(name):
@@ -271,17 +274,29 @@ def oncall_set(ctx: Context, args: Args) -> None:
     bad = [e for e in emails if not _EMAIL.match(e)]
     if bad or len(emails) > 20 or len(set(emails)) != len(emails):
         raise Refused("oncall.bad_emails", emails=escape_markdown(", ".join(bad) or ", ".join(emails)))
+    try:
+        repage = int(options.get("repage", desk.current().repage_minutes))
+        pages = int(options.get("pages", desk.current().pages_per_engineer))
+    except ValueError:
+        raise Refused("oncall.bad_patience") from None
+    if not (1 <= repage <= 120 and 1 <= pages <= 10):
+        raise Refused("oncall.bad_patience")
     team = ctx.session.get(OnCallTeam, name)
-    old = list(team.rota) if team else []
+    old = {"rota": list(team.rota), "repage": team.repage_minutes, "pages": team.pages_per_engineer} if team else {}
     if team is None:
-        team = OnCallTeam(name=name, rota=emails, repage_minutes=desk.current().repage_minutes,
-                          pages_per_engineer=desk.current().pages_per_engineer)
+        team = OnCallTeam(name=name, rota=emails, repage_minutes=repage, pages_per_engineer=pages)
         ctx.session.add(team)
     else:
         team.rota = emails
+        if "repage" in options:
+            team.repage_minutes = repage
+        if "pages" in options:
+            team.pages_per_engineer = pages
     directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=name,
-                    action="rota set", old={"rota": old}, new={"rota": emails})
-    ctx.reply(ctx.t("oncall.set.done", team=name, rota=escape_markdown(", ".join(emails))))
+                    action="rota set", old=old or None,
+                    new={"rota": emails, "repage": team.repage_minutes, "pages": team.pages_per_engineer})
+    ctx.reply(ctx.t("oncall.set.done", team=name, rota=escape_markdown(", ".join(emails)), minutes=team.repage_minutes,
+                    pages=team.pages_per_engineer))
 
 
 @router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")

@@ -256,3 +256,13 @@ def test_the_page_is_the_only_message_in_a_new_one_to_one_space(harness):
         assert harness.state.wait_delivered(membership, timeout=10)
     harness.run()
     assert [m["markdown"][:7] for m in harness.direct_messages(ERIK_EMAIL)] == ["P1 page"]
+
+
+def test_a_team_pages_as_patiently_as_it_is_set(harness, db):
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall erik@iot-desk.example sanne@iot-desk.example repage=2 pages=1") == (
+        r"The rota of **iot-oncall** is now: erik@iot\-desk\.example, sanne@iot\-desk\.example. Pages every 2 minutes, 1 per engineer.")
+    _p1_at_night(harness)
+    _at(harness, local(2026, 11, 29, 3, 2))  # one unanswered page is enough: Sanne is next, two minutes on
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 1]
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall erik@iot-desk.example repage=0") == (
+        "Give repage= as 1–120 minutes and pages= as 1–10 pages per engineer.")
