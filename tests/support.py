@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.clock import AMSTERDAM
+
 from bot.app import Runtime, create_app, load_commands
 from bot.config import Settings
 from bot.inbox import InboxWorker
@@ -122,3 +124,27 @@ class Harness:
         close = getattr(self.state, "close", None)
         if close is not None:
             close()
+
+
+def local(*parts: int) -> datetime:
+    """An Amsterdam wall-clock time: local(2026, 1, 9, 17, 0)."""
+    return datetime(*parts, tzinfo=AMSTERDAM)
+
+
+def ask(harness: Harness, email: str, room_title: str, text: str, **kw: Any) -> dict[str, Any]:
+    """Say `text` to the bot in a space, let it work, and return its last message there."""
+    harness.say(email, room_title, text, **kw)
+    harness.run()
+    return harness.bot_messages(room_title)[-1]
+
+
+def answer(harness: Harness, email: str, room_title: str, text: str, **kw: Any) -> str:
+    """The markdown of the bot's last message after `ask`."""
+    return ask(harness, email, room_title, text, **kw)["markdown"]
+
+
+def tick(harness: Harness, instant: datetime) -> None:
+    """Move the clock, fire what is due, send what that queued."""
+    harness.clock.set(instant)
+    harness.scheduler.run_due()
+    harness.run()

@@ -9,7 +9,6 @@ from bot.sandbox.demo import (
     ACME_ROOM,
     ADA_EMAIL,
     ANNA_EMAIL,
-    BOT_EMAIL,
     BRAM_EMAIL,
     ERIK_EMAIL,
     POLDER_ROOM,
@@ -262,8 +261,8 @@ def test_added_to_a_space_the_bot_introduces_itself_and_explains_binding(harness
     assert hello["markdown"].split("\n\n") == [
         "Hello! I'm the service desk bot: report and follow incidents, changes, questions and complaints here, "
         "and get maintenance and disruption notices. Type `/help` to see what you can do.",
-        f"This space is not linked to a customer organisation yet. An admin can link it with "
-        f"`@IoT Service Desk /space bind <organisation>`, or make it the staff space with `@IoT Service Desk /space staff`.",
+        "This space is not linked to a customer organisation yet. An admin can link it with "
+        "`@IoT Service Desk /space bind <organisation>`, or make it the staff space with `@IoT Service Desk /space staff`.",
     ]
 
 

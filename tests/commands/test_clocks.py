@@ -1,6 +1,5 @@
 """SLA clocks in chat on durable timers: warnings, pauses, 2-2-2, reopen window, aftercare, countdown edits."""
 
-from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, S
 from bot.scheduler import Scheduler
 from commands import clocks
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
-from tests.support import Harness
+from tests.support import Harness, answer as _do, local, tick as _at
 
 
 @pytest.fixture
@@ -22,21 +21,10 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _do(harness, email, room, text, **kw):
-    harness.say(email, room, text, **kw)
-    harness.run()
-    return harness.bot_messages(room)[-1]["markdown"]
 
 
-def _at(harness, instant):
-    """Move the clock, fire what is due, send what that queued."""
-    harness.clock.set(instant)
-    harness.scheduler.run_due()
-    harness.run()
 
 
 def _ticket(db, number="INC-1001"):

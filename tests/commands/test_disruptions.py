@@ -1,15 +1,14 @@
 """Generic disruptions and problems through the sandbox: audiences, promised updates, detection, closure."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import AMSTERDAM
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import DisruptionProposal, Ticket
-from tests.support import Harness
+from tests.support import Harness, answer as _do, local, tick as _at
 
 DELTA_ROOM = "Delta Rail — IoT"
 
@@ -28,20 +27,10 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _do(harness, email, room, text, **kw):
-    harness.say(email, room, text, **kw)
-    harness.run()
-    return harness.bot_messages(room)[-1]["markdown"]
 
 
-def _at(harness, instant):
-    harness.clock.set(instant)
-    harness.scheduler.run_due()
-    harness.run()
 
 
 def _notices(harness, room):

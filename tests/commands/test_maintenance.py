@@ -1,14 +1,12 @@
 """Maintenance: the notice rule, the life cycle on timers, audiences from subscriptions, intake during work."""
 
-from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import AMSTERDAM
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Maintenance, Ticket, Timer
-from tests.support import Harness
+from tests.support import Harness, answer as _do, local, tick as _at
 
 
 @pytest.fixture
@@ -19,20 +17,10 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _do(harness, email, room, text, **kw):
-    harness.say(email, room, text, **kw)
-    harness.run()
-    return harness.bot_messages(room)[-1]["markdown"]
 
 
-def _at(harness, instant):
-    harness.clock.set(instant)
-    harness.scheduler.run_due()
-    harness.run()
 
 
 def _notices(harness, room):

@@ -1,15 +1,13 @@
 """P1 paging on durable timers, acknowledgement from the phone, the on-call rota, escalation."""
 
-from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import AMSTERDAM
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from storage.models import Page, Ticket, Timer
-from tests.support import Harness
+from tests.support import Harness, answer as _do, local, tick as _at
 
 
 @pytest.fixture
@@ -20,20 +18,10 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _do(harness, email, room, text, **kw):
-    harness.say(email, room, text, **kw)
-    harness.run()
-    return harness.bot_messages(room)[-1]["markdown"]
 
 
-def _at(harness, instant):
-    harness.clock.set(instant)
-    harness.scheduler.run_due()
-    harness.run()
 
 
 def _pages(harness, email):

@@ -1,14 +1,13 @@
 """/report and `run_bot.py report`: a month per organisation, in chat and as CSV."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 import run_bot
-from bot.clock import AMSTERDAM
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from commands.report import month_bounds, percentile
-from tests.support import Harness
+from tests.support import Harness, answer as _do, local
 
 
 @pytest.fixture
@@ -19,14 +18,8 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _do(harness, email, room, text):
-    harness.say(email, room, text)
-    harness.run()
-    return harness.bot_messages(room)[-1]["markdown"]
 
 
 def _month(harness):

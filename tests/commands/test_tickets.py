@@ -1,15 +1,14 @@
 """Tickets end to end through the sandbox: what the customer space and the staff space receive."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import AMSTERDAM
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
-from tests.support import Harness
+from tests.support import Harness, ask as _said, local
 
 
 @pytest.fixture
@@ -20,14 +19,8 @@ def harness(db, clock):
     h.close()
 
 
-def local(*parts):
-    return datetime(*parts, tzinfo=AMSTERDAM)
 
 
-def _said(harness, email, room, text, **kw):
-    harness.say(email, room, text, **kw)
-    harness.run()
-    return harness.bot_messages(room)[-1]
 
 
 def _lines(message):
