@@ -122,8 +122,7 @@ def build_context(session: Session, event: MessageEvent | CardSubmitEvent | Join
     if kind == "direct":
         lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
     else:
-        lang = (record.language if record is not None and record.language else None) or (org.language if org else None) \
-            or i18n.DEFAULT_LANGUAGE
+        lang = directory.language_of(record, org) or i18n.DEFAULT_LANGUAGE
     return Context(
         session=session,
         clock=runtime.clock,

@@ -38,9 +38,12 @@ def _ref(ticket: Ticket) -> str:
 
 def customer_lang(session: Session, ticket: Ticket) -> str:
     """The language of the ticket's customer space."""
-    record = directory.space(session, room_id=ticket.room_id)
-    org = directory.org_by_id(session, org_id=ticket.org_id)
-    return (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
+    return room_lang(session, ticket.room_id)
+
+
+def room_lang(session: Session, room_id: str) -> str:
+    """The language the bot speaks in a group space."""
+    return directory.space_language(session, room_id=room_id) or i18n.DEFAULT_LANGUAGE
 
 
 def staff_lang(session: Session) -> tuple[str | None, str]:

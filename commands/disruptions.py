@@ -46,12 +46,6 @@ def _ref(d: Disruption) -> str:
     return f"disruption:{d.id}"
 
 
-def _lang_of(session: Session, room_id: str) -> str:
-    record = directory.space(session, room_id=room_id)
-    org = directory.org_by_id(session, org_id=record.org_id) if record and record.org_id else None
-    return (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
-
-
 def audience_of(session: Session, d: Disruption) -> list[str]:
     """Subscribers of an affected service (and spaces without subscriptions), plus spaces with a linked ticket."""
     rooms = set(audience(session, d.services))
@@ -80,7 +74,7 @@ def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: 
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
     rooms = audience_of(session, d) if rooms is None else rooms
     for room_id in rooms:
-        lang = _lang_of(session, room_id)
+        lang = clocks.room_lang(session, room_id)
         body = _body(d, kind, lang)
         card = None if kind == "closed" else dis_cards.notice(body=body, number=d.number, lang=lang)
         outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:{d.number}:{kind}",

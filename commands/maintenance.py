@@ -220,9 +220,7 @@ def _text(session: Session, maintenance: Maintenance, kind: str, lang: str, **ex
 
 def _notify(session: Session, maintenance: Maintenance, rooms: list[str], kind: str, now: datetime, **extra: object) -> None:
     for room_id in rooms:
-        record = directory.space(session, room_id=room_id)
-        org = directory.org_by_id(session, org_id=record.org_id) if record and record.org_id else None
-        lang = (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
+        lang = directory.space_language(session, room_id=room_id) or i18n.DEFAULT_LANGUAGE
         outbox.enqueue(session, now=now, room_id=room_id, markdown=_text(session, maintenance, kind, lang, **extra),
                        purpose=f"maintenance:{maintenance.number}:{kind}")
 

@@ -107,9 +107,9 @@ def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: o
 
 
 def _lang(ctx: Context, room_id: str) -> str:
-    from commands.disruptions import _lang_of
+    from commands.clocks import room_lang
 
-    return _lang_of(ctx.session, room_id)
+    return room_lang(ctx.session, room_id)
 
 
 @router.command("problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>")

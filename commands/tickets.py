@@ -268,9 +268,7 @@ def post_in_thread(ctx: Context, ticket: Ticket, markdown: str) -> None:
 
 
 def _customer_lang(ctx: Context, ticket: Ticket) -> str:
-    record = directory.space(ctx.session, room_id=ticket.room_id)
-    org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
-    return (record.language if record and record.language else None) or (org.language if org else None) or i18n.DEFAULT_LANGUAGE
+    return clocks.customer_lang(ctx.session, ticket)
 
 
 def _say_to_customer(ctx: Context, ticket: Ticket, key: str, **values: object) -> None:

@@ -113,6 +113,20 @@ def spaces_of_org(session: Session, *, org_id: int) -> list[SpaceRecord]:
     return list(session.scalars(select(SpaceRecord).where(SpaceRecord.org_id == org_id).order_by(SpaceRecord.room_id)))
 
 
+def language_of(record: SpaceRecord | None, org: Organisation | None) -> str | None:
+    """The language chosen for a group space, else its organisation's; None when neither is set."""
+    if record is not None and record.language:
+        return record.language
+    return org.language if org is not None else None
+
+
+def space_language(session: Session, *, room_id: str) -> str | None:
+    """`language_of` a space, looked up by its room id."""
+    record = space(session, room_id=room_id)
+    org = org_by_id(session, org_id=record.org_id) if record is not None and record.org_id else None
+    return language_of(record, org)
+
+
 def set_space_language(session: Session, *, room_id: str, room_type: str, language: str, actor: str, now: datetime) -> None:
     """The language the bot uses in a group space."""
     record = ensure_space(session, room_id=room_id, room_type=room_type)
