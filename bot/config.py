@@ -125,23 +125,23 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
     )
 
 
+def _checked_file(name: str, value: str | None, check, error: type[Exception]) -> str | None:
+    """A configuration file checked in full at start-up, so a typo cannot wait for a ticket."""
+    try:
+        check(value)
+    except error as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return value
+
+
 def _desk(name: str, value: str | None) -> str | None:
     from bot.desk import DeskConfigError, load
 
-    try:
-        load(value)
-    except DeskConfigError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-    return value
+    return _checked_file(name, value, load, DeskConfigError)
 
 
 def _service_levels(name: str, value: str | None) -> str | None:
-    """Check a calendars-and-profiles file fully at start-up, so a typo cannot wait for a ticket."""
     from bot.calendar import CalendarConfigError
     from bot.sla import validate
 
-    try:
-        validate(value)
-    except CalendarConfigError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-    return value
+    return _checked_file(name, value, validate, CalendarConfigError)
