@@ -187,8 +187,7 @@ def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
 
 
 def _profile(ctx: Context, ticket: Ticket) -> str:
-    org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
-    return org.sla_profile if org is not None else sla.DEFAULT_PROFILE
+    return clocks.profile_of(ctx.session, ticket)
 
 
 def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
