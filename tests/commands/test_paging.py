@@ -139,6 +139,10 @@ def test_an_agent_confirming_p1_pages_once(harness, db):
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Slow")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     assert len(_pages(harness, ERIK_EMAIL)) == 1
+    # Raising to P1 always asks the customer to phone (SPEC §4).
+    told = [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if "priority P3 → **P1**" in m["markdown"]]
+    assert told and told[0].endswith("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
+                                      "The staff has been alerted.")
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 really")  # a request while paging runs: no second page
     assert len(_pages(harness, ERIK_EMAIL)) == 1
 
