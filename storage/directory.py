@@ -6,7 +6,7 @@ change an admin makes is written to the audit log in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from storage.db import is_postgres
 from storage.models import AuditEntry, Organisation, Person, RoleGrant, SpaceRecord
+
+
+LAST_SEEN_STEP = timedelta(minutes=1)
 
 
 def org_key(name: str) -> str:
@@ -140,15 +143,20 @@ def set_space_language(session: Session, *, room_id: str, room_type: str, langua
 
 
 def touch_person(session: Session, *, email: str, person_id: str | None, display_name: str | None, now: datetime) -> Person:
-    """The person's record, created or refreshed on every command."""
+    """The person's record, created or refreshed (name, id; last seen to the minute)."""
     email = email.lower()
     person = session.get(Person, email)
     if person is None:
         person = Person(email=email)
         session.add(person)
-    person.person_id = person_id or person.person_id
-    person.display_name = display_name or person.display_name
-    person.last_seen = now
+    # Assigning unchanged values writes nothing; last_seen only moves once a minute, so a busy
+    # person's commands do not each rewrite their row.
+    if person_id and person.person_id != person_id:
+        person.person_id = person_id
+    if display_name and person.display_name != display_name:
+        person.display_name = display_name
+    if person.last_seen is None or now - person.last_seen >= LAST_SEEN_STEP:
+        person.last_seen = now
     session.flush()
     return person
 
