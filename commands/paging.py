@@ -83,6 +83,17 @@ def start_paging(session: Session, ticket: Ticket, now: datetime) -> None:
     _send_page(session, ticket, team, position=0, attempt=1, now=now)
 
 
+def stop_paging(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """No P1 any more (an agent set a lower priority): pending pages stop; True when paging ran."""
+    if ticket.paging != "active":
+        return False
+    for page in session.scalars(select(Page).where(Page.ticket_id == ticket.id, Page.status == "pending")):
+        page.status, page.answered_at = "stopped", now
+    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    ticket.paging = "stopped"
+    return True
+
+
 def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: int, attempt: int, now: datetime) -> Page:
     email = ticket.clock["paging_order"][position]
     page = Page(ticket_id=ticket.id, team=team.name, email=email, position=position, attempt=attempt, sent_at=now, status="pending")

@@ -418,6 +418,8 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     post_in_thread(ctx, ticket, "\n".join(lines))
     if priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
+    elif paging.stop_paging(ctx.session, ticket, now):
+        ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=priority))
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
 

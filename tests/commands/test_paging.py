@@ -258,3 +258,15 @@ def test_a_team_pages_as_patiently_as_it_is_set(harness, db):
     assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 1]
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall erik@iot-desk.example repage=0") == (
         "Give repage= as 1–120 minutes and pages= as 1–10 pages per engineer.")
+
+
+def test_an_agent_lowering_a_requested_p1_stops_the_paging(harness, db):
+    _p1_at_night(harness)
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 one site only").startswith("**INC-1001** is now P2")
+    assert "Paging for **INC-1001** stopped: it is P2 now." in [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)]
+    _at(harness, local(2026, 11, 29, 4, 0))
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0]
+    assert _ticket(db).paging == "stopped"
+    # Raised to P1 again later: paging starts afresh.
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 spreading")
+    assert len(_pages(harness, ERIK_EMAIL)) == 2
