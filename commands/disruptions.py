@@ -28,7 +28,7 @@ from bot.text import escape_markdown
 from cards import disruptions as dis_cards
 from cards.disruptions import Action
 from commands import clocks
-from commands.maintenance import _service_codes, audience
+from commands.maintenance import service_codes, audience
 from storage import directory
 from storage import tickets as store
 from storage.models import Disruption, DisruptionProposal, OutboxMessage, Ticket
@@ -82,12 +82,12 @@ def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: 
     return len(rooms)
 
 
-def _fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool) -> dict[str, Any]:
+def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if need_services:
         raw = inputs.get("services", "")
         words = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
-        result["services"] = _service_codes(words, ctx)
+        result["services"] = service_codes(words, ctx)
         if not result["services"]:
             raise Refused("dis.error.services")
         severity = str(inputs.get("severity") or "P2").upper()
@@ -147,7 +147,7 @@ def on_due(tctx: TimerContext, timer: Any) -> None:
 
 def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] | None = None) -> Disruption:
     """Open a disruption and tell its audience."""
-    fields = _fields(ctx, inputs, need_services=True)
+    fields = _notice_fields(ctx, inputs, need_services=True)
     now = ctx.now()
     d = Disruption(number=store.next_number(ctx.session, prefix="DIS"), services=fields["services"], severity=fields["severity"],
                    status="open", impact=fields["impact"], actions=fields["actions"], next_steps=fields["next_steps"],
@@ -180,7 +180,7 @@ def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     """An update with all four fields; the reminders move to the new promised time."""
     if d.status != "open":
         raise Refused("dis.closed", number=d.number)
-    fields = _fields(ctx, inputs, need_services=False)
+    fields = _notice_fields(ctx, inputs, need_services=False)
     now = ctx.now()
     old = {"next_update": d.next_update_at.isoformat() if d.next_update_at else None}
     d.impact, d.actions, d.next_steps, d.next_update_at = fields["impact"], fields["actions"], fields["next_steps"], fields["next_update_at"]
@@ -315,9 +315,9 @@ def _find(ctx: Context, number: str) -> Disruption:
 
 
 def _inline(text: str) -> dict[str, str]:
-    from commands.maintenance import _fields as parse_fields
+    from commands.maintenance import inline_fields
 
-    return parse_fields(text)
+    return inline_fields(text)
 
 
 @router.command("disruption open", roles=AGENTS, spaces=STAFF_ONLY,

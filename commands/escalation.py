@@ -15,7 +15,7 @@ from bot.router import Args, router
 from bot.security import AGENT, CUSTOMER
 from bot.text import escape_markdown
 from commands import clocks
-from commands.tickets import WHERE_TICKETS_ARE, _number_and_rest, _ticket, post_in_thread
+from commands.tickets import WHERE_TICKETS_ARE, find_ticket, number_and_rest, post_in_thread
 from storage import tickets as store
 from storage.models import Ticket
 
@@ -69,7 +69,7 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
 
 
 def _reason(ctx: Context, args: Args) -> tuple[str | None, str]:
-    number, reason = _number_and_rest(ctx, args)
+    number, reason = number_and_rest(ctx, args)
     if not reason:
         raise Refused("escalate.reason", usage=args.usage)
     if len(reason) > REASON_MAX:
@@ -81,11 +81,11 @@ def _reason(ctx: Context, args: Args) -> tuple[str | None, str]:
 def escalate_command(ctx: Context, args: Args) -> None:
     """Escalate a ticket to the next level of the matrix."""
     number, reason = _reason(ctx, args)
-    escalate(ctx, _ticket(ctx, number), reason, step=1)
+    escalate(ctx, find_ticket(ctx, number), reason, step=1)
 
 
 @router.command("deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/deescalate <number> <reason>")
 def deescalate_command(ctx: Context, args: Args) -> None:
     """Lower a ticket's escalation level by one."""
     number, reason = _reason(ctx, args)
-    escalate(ctx, _ticket(ctx, number), reason, step=-1)
+    escalate(ctx, find_ticket(ctx, number), reason, step=-1)

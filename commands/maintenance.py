@@ -42,7 +42,7 @@ _NUMBER = re.compile(r"^MNT-\d{1,9}$", re.IGNORECASE)
 # -- subscriptions ------------------------------------------------------------------------------------
 
 
-def _service_codes(words: list[str], ctx: Context) -> list[str]:
+def service_codes(words: list[str], ctx: Context) -> list[str]:
     codes = []
     for word in words:
         for part in word.split(","):
@@ -65,7 +65,7 @@ def subscriptions_of(session: Session, room_id: str) -> list[str]:
 @router.command("subscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscribe <service> [<service> …]")
 def subscribe(ctx: Context, args: Args) -> None:
     """Get maintenance and disruption notices for these services in this space."""
-    codes = _service_codes(args.words, ctx)
+    codes = service_codes(args.words, ctx)
     if not codes:
         raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in desk.current().services))
     have = set(subscriptions_of(ctx.session, ctx.space.room_id))
@@ -81,7 +81,7 @@ def subscribe(ctx: Context, args: Args) -> None:
 @router.command("unsubscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/unsubscribe <service> [<service> …]")
 def unsubscribe(ctx: Context, args: Args) -> None:
     """Stop the notices of these services in this space."""
-    codes = _service_codes(args.words, ctx)
+    codes = service_codes(args.words, ctx)
     if not codes:
         raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in desk.current().services))
     ctx.session.execute(delete(Subscription).where(Subscription.room_id == ctx.space.room_id, Subscription.service.in_(codes)))
@@ -133,7 +133,7 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     """Check the announcement, register it and tell its audience (ad-hoc at once; planned: ≥ 10 business days ahead)."""
     raw_services = inputs.get("services", "")
     words = raw_services if isinstance(raw_services, list) else str(raw_services).replace(",", " ").split()
-    services = _service_codes(words, ctx)
+    services = service_codes(words, ctx)
     if not services:
         raise Refused("mnt.error.services")
     start = _instant(ctx, str(inputs.get("start", "")), "start")
@@ -174,7 +174,7 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
                 usage='/maintenance announce [services=M2M,LoRa start="2026-12-10 01:00" end="2026-12-10 05:00" impact="…" adhoc=true reason="…"]')
 def announce_command(ctx: Context, args: Args) -> None:
     """The announcement form, or the fields inline."""
-    fields = _fields(args.text)
+    fields = inline_fields(args.text)
     if not fields:
         ctx.reply(ctx.t("mnt.form.intro"), card=mnt_cards.announce_form(services=[(s.name, s.code) for s in desk.current().services],
                                                                         lang=ctx.lang))
@@ -188,7 +188,7 @@ def announce_button(ctx: Context, inputs: dict[str, Any]) -> None:
     announce(ctx, inputs)
 
 
-def _fields(text: str) -> dict[str, str]:
+def inline_fields(text: str) -> dict[str, str]:
     import shlex
 
     try:
@@ -320,7 +320,7 @@ def scope(ctx: Context, args: Args) -> None:
     maintenance = _find(ctx, words[0])
     if maintenance.status not in ("announced", "started"):
         raise Refused("mnt.not_changeable", number=maintenance.number)
-    services = _service_codes(words[1:], ctx)
+    services = service_codes(words[1:], ctx)
     now = ctx.now()
     before = audience(ctx.session, maintenance.services)
     old = list(maintenance.services)

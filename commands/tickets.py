@@ -228,7 +228,7 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object)
 # -- finding tickets ---------------------------------------------------------------------------------
 
 
-def _ticket(ctx: Context, number: str | None, *, for_update: bool = True) -> Ticket:
+def find_ticket(ctx: Context, number: str | None, *, for_update: bool = True) -> Ticket:
     """The ticket named, or the one whose thread this is; other organisations' tickets look missing."""
     # In a customer space only that organisation's tickets exist; the staff space sees all.
     org_id = None if ctx.space.kind == IN_STAFF else ctx.space.org_id
@@ -245,7 +245,7 @@ def _ticket(ctx: Context, number: str | None, *, for_update: bool = True) -> Tic
     return ticket
 
 
-def _number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -> tuple[str | None, str]:
+def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -> tuple[str | None, str]:
     """'INC-1001 some text' → ('INC-1001', 'some text'); the number may be left out in a ticket's thread."""
     text = args.text.strip()
     first, _, rest = text.partition(" ")
@@ -589,8 +589,8 @@ def queue_command(ctx: Context, args: Args) -> None:
 @router.command("ticket", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/ticket <number>")
 def ticket_command(ctx: Context, args: Args) -> None:
     """A ticket's details, its current targets and its timeline."""
-    number, _ = _number_and_rest(ctx, args)
-    ctx.reply(ticket_view(ctx, _ticket(ctx, number, for_update=False)))
+    number, _ = number_and_rest(ctx, args)
+    ctx.reply(ticket_view(ctx, find_ticket(ctx, number, for_update=False)))
 
 
 def ticket_view(ctx: Context, ticket: Ticket) -> str:
@@ -654,29 +654,29 @@ def _describe_entry(ctx: Context, entry) -> str:
 @router.command("take", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/take <number>")
 def take_command(ctx: Context, args: Args) -> None:
     """Take a ticket."""
-    number, _ = _number_and_rest(ctx, args)
-    take(ctx, _ticket(ctx, number))
+    number, _ = number_and_rest(ctx, args)
+    take(ctx, find_ticket(ctx, number))
 
 
 @router.command("respond", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/respond <number> <text>")
 def respond_command(ctx: Context, args: Args) -> None:
     """Answer the customer in the ticket's thread."""
-    number, text = _number_and_rest(ctx, args, need_rest="text")
-    respond(ctx, _ticket(ctx, number), text)
+    number, text = number_and_rest(ctx, args, need_rest="text")
+    respond(ctx, find_ticket(ctx, number), text)
 
 
 @router.command("wait", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/wait <number> <question>")
 def wait_command(ctx: Context, args: Args) -> None:
     """Ask the customer a question; the clocks pause until they answer."""
-    number, text = _number_and_rest(ctx, args, need_rest="question")
-    wait_for_customer(ctx, _ticket(ctx, number), text)
+    number, text = number_and_rest(ctx, args, need_rest="question")
+    wait_for_customer(ctx, find_ticket(ctx, number), text)
 
 
 @router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")
 def resolve_command(ctx: Context, args: Args) -> None:
     """The resolve form (cause, resolution, customer domain) for an incident."""
-    number, _ = _number_and_rest(ctx, args)
-    ticket = _ticket(ctx, number, for_update=False)
+    number, _ = number_and_rest(ctx, args)
+    ticket = find_ticket(ctx, number, for_update=False)
     _require_open(ticket)
     if ticket.kind != "incident":
         raise Refused("ticket.resolve.use_close", number=ticket.number)
@@ -686,8 +686,8 @@ def resolve_command(ctx: Context, args: Args) -> None:
 @router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")
 def close_command(ctx: Context, args: Args) -> None:
     """Record the outcome of an RFC, RFI (closed) or complaint (closed when the customer agrees)."""
-    number, text = _number_and_rest(ctx, args, need_rest="outcome")
-    ticket = _ticket(ctx, number)
+    number, text = number_and_rest(ctx, args, need_rest="outcome")
+    ticket = find_ticket(ctx, number)
     if ticket.kind == "incident":
         raise Refused("ticket.close.use_resolve", number=ticket.number)
     resolve(ctx, ticket, {"outcome": text})
@@ -696,39 +696,39 @@ def close_command(ctx: Context, args: Args) -> None:
 @router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
 def priority_command(ctx: Context, args: Args) -> None:
     """Agents set the priority; customers request a change (P1: call the desk)."""
-    number, rest = _number_and_rest(ctx, args)
+    number, rest = number_and_rest(ctx, args)
     level, _, reason = rest.partition(" ")
     if level.upper() not in ("P1", "P2", "P3"):
         raise Refused("ticket.priority.usage")
-    set_priority(ctx, _ticket(ctx, number), level, reason.strip())
+    set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
 
 @router.command("convert", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/convert <RFI-number> incident")
 def convert_command(ctx: Context, args: Args) -> None:
     """Turn an RFI that is a live disruption into an incident."""
-    number, kind = _number_and_rest(ctx, args, need_rest="kind")
-    convert(ctx, _ticket(ctx, number), kind.lower())
+    number, kind = number_and_rest(ctx, args, need_rest="kind")
+    convert(ctx, find_ticket(ctx, number), kind.lower())
 
 
 @router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")
 def note_command(ctx: Context, args: Args) -> None:
     """Add something to a ticket (also: just reply in its thread)."""
-    number, text = _number_and_rest(ctx, args, need_rest="text")
-    add_note(ctx, _ticket(ctx, number), text)
+    number, text = number_and_rest(ctx, args, need_rest="text")
+    add_note(ctx, find_ticket(ctx, number), text)
 
 
 @router.command("confirm", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/confirm <number>")
 def confirm_command(ctx: Context, args: Args) -> None:
     """Confirm that a ticket is resolved."""
-    number, _ = _number_and_rest(ctx, args)
-    confirm(ctx, _ticket(ctx, number))
+    number, _ = number_and_rest(ctx, args)
+    confirm(ctx, find_ticket(ctx, number))
 
 
 @router.command("reopen", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/reopen <number> <reason>")
 def reopen_command(ctx: Context, args: Args) -> None:
     """Reject a resolution or reopen a recently closed ticket."""
-    number, text = _number_and_rest(ctx, args, need_rest="reason")
-    reopen(ctx, _ticket(ctx, number), text)
+    number, text = number_and_rest(ctx, args, need_rest="reason")
+    reopen(ctx, find_ticket(ctx, number), text)
 
 
 @router.thread_reply
@@ -750,7 +750,7 @@ def reply_in_thread(ctx: Context, text: str) -> bool:
 
 def _card_ticket(ctx: Context, inputs: dict[str, Any]) -> Ticket:
     number = str(inputs.get("ticket", ""))
-    return _ticket(ctx, number if store.normalise_number(number) else "?")
+    return find_ticket(ctx, number if store.normalise_number(number) else "?")
 
 
 @router.card_action(Action.TAKE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
@@ -830,12 +830,12 @@ AFTERCARE_ROLES = frozenset({AGENT, PROBLEM_MANAGER})
 @router.command("rfo", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rfo <number> <link or text>")
 def rfo_command(ctx: Context, args: Args) -> None:
     """Deliver the Reason For Outage of a closed P1."""
-    number, text = _number_and_rest(ctx, args, need_rest="text")
-    deliver_follow_up(ctx, _ticket(ctx, number), "rfo", text)
+    number, text = number_and_rest(ctx, args, need_rest="text")
+    deliver_follow_up(ctx, find_ticket(ctx, number), "rfo", text)
 
 
 @router.command("rca", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rca <number> <link or text>")
 def rca_command(ctx: Context, args: Args) -> None:
     """Deliver the Root Cause Analysis of a closed P1."""
-    number, text = _number_and_rest(ctx, args, need_rest="text")
-    deliver_follow_up(ctx, _ticket(ctx, number), "rca", text)
+    number, text = number_and_rest(ctx, args, need_rest="text")
+    deliver_follow_up(ctx, find_ticket(ctx, number), "rca", text)
