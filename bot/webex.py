@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,23 @@ def _translate(exc: Exception, what: str) -> WebexFailure:
     raise exc
 
 
+def settle_environment(session: requests.Session, base_url: str) -> None:
+    """Take proxy and CA bundle settings from the environment once, for the Webex host.
+
+    With trust_env on, requests looks them up again (and searches for a ~/.netrc) on every
+    request, a few percent of the bot's CPU; the bot talks to one host, so the answer does not
+    change between requests. HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE
+    keep working. netrc is left out on purpose: the bearer token is the bot's credential, and a
+    netrc entry for the host would replace it with basic auth.
+    """
+    for scheme, proxy in requests.utils.get_environ_proxies(base_url).items():
+        session.proxies.setdefault(scheme, proxy)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
+
+
 class WebexClient:
     """Thin wrapper over WebexAPI returning JSON dicts and raising WebexFailure kinds."""
 
@@ -91,6 +109,8 @@ class WebexClient:
             wait_on_rate_limit=False,
             single_request_timeout=REQUEST_TIMEOUT_S,
         )
+        # The SDK keeps its requests.Session private; it is the one every call goes through.
+        settle_environment(self.api._session._req_session, base_url)
         self._identity: BotIdentity | None = None
 
     def _call(self, what: str, fn, *args, **kwargs):
