@@ -14,17 +14,19 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, String, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock
 from bot.webex import Permanent, RateLimited, Transient, WebexClient, WebexFailure
 from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
+from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,101 @@ MAX_BACKOFF = timedelta(minutes=5)
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
 UNFINISHED = ("pending", "sending")
+# The instant of a claim or outcome, typed so every use binds it as the columns store it.
+_NOW = bindparam("now", type_=UTCDateTime())
+
+
+def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
+    """UPDATE … RETURNING that leases the head row of a space matching `candidate_filter` (built
+    on the `cand` alias): (SQLite, PostgreSQL). The PostgreSQL one locks the head with
+    FOR UPDATE SKIP LOCKED, so concurrent senders pass over each other's rows instead of waiting.
+
+    Built once at import: constructing the aliased, correlated subquery and computing its cache
+    key cost more than running it.
+    """
+    cand = aliased(OutboxMessage, name="cand")
+    earlier = aliased(OutboxMessage, name="earlier")
+    head_id = (
+        select(func.min(earlier.id))
+        .where(earlier.order_key == cand.order_key, earlier.status.in_(UNFINISHED))
+        .scalar_subquery()
+    )
+    pick = select(cand.id).where(candidate_filter(cand), cand.id == head_id).order_by(cand.id).limit(1)
+    take = update(OutboxMessage).values(
+        status="sending",
+        claimed_by=bindparam("worker_id"),
+        lease_until=bindparam("new_lease"),
+        attempts=OutboxMessage.attempts + 1,
+        # A retry of an attempt that may have reached Webex keeps its time, so deliver() looks for it.
+        attempt_started_at=func.coalesce(OutboxMessage.attempt_started_at, _NOW),
+    )
+    statements = []
+    for locked in (False, True):
+        chosen = pick.with_for_update(skip_locked=True, of=cand) if locked else pick
+        statements.append(
+            take.where(OutboxMessage.id == chosen.scalar_subquery())
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+    return statements[0], statements[1]
+
+
+# Any space's oldest due head row: pending and due, or sending with its lease run out.
+_CLAIM_HEAD = _claim_statements(
+    lambda cand: or_(
+        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
+        and_(cand.status == "sending", cand.lease_until < _NOW),
+    )
+)
+# The head row of one space, when it is pending and due (a busy space keeps its sender).
+_CLAIM_NEXT_IN_SPACE = _claim_statements(
+    lambda cand: and_(
+        cand.order_key == bindparam("space_key"), cand.status == "pending", cand.next_attempt_at <= _NOW
+    )
+)
+# Outcomes are recorded only while the row is still leased to this sender (rowcount 0: lease lost).
+_OWNED = and_(
+    OutboxMessage.id == bindparam("row_id"),
+    OutboxMessage.claimed_by == bindparam("worker_id"),
+    OutboxMessage.status == "sending",
+)
+_FINISH_CREATE = (
+    update(OutboxMessage)
+    .where(_OWNED)
+    .values(
+        status="sent",
+        sent_at=_NOW,
+        lease_until=None,
+        webex_message_id=bindparam("sent_id"),
+        room_id=func.coalesce(OutboxMessage.room_id, bindparam("result_room_id", type_=String())),
+    )
+    .execution_options(synchronize_session=False)
+)
+_FINISH_OTHER = (
+    update(OutboxMessage)
+    .where(_OWNED)
+    .values(status="sent", sent_at=_NOW, lease_until=None)
+    .execution_options(synchronize_session=False)
+)
+_RETRY = (
+    update(OutboxMessage)
+    .where(_OWNED)
+    .values(
+        status="pending",
+        next_attempt_at=bindparam("retry_at"),
+        lease_until=None,
+        claimed_by=None,
+        last_error=bindparam("error"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_RETRY_CLEAN = _RETRY.values(attempt_started_at=None)
+_FAIL = (
+    update(OutboxMessage)
+    .where(_OWNED)
+    .values(status="failed", lease_until=None, last_error=bindparam("error"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def _order_key(room_id: str | None, to_person_email: str | None) -> str:
@@ -171,51 +268,23 @@ class OutboxSender:
         now = self.clock.now()
         if not self.gate.is_open(now):
             return None
-        earlier = aliased(OutboxMessage)
-        head_id = (
-            select(func.min(earlier.id))
-            .where(earlier.order_key == OutboxMessage.order_key, earlier.status.in_(UNFINISHED))
-            .scalar_subquery()
-        )
-        due = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-        )
         with self.db.scope() as session:
-            stmt = select(OutboxMessage).where(due, OutboxMessage.id == head_id).order_by(OutboxMessage.id).limit(1)
-            if is_postgres(session):
-                stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
-            return self._take(session, session.scalars(stmt).first(), now)
+            return self._take(session, _CLAIM_HEAD, now)
 
-    def _take(self, session: Session, row: OutboxMessage | None, now: datetime) -> OutboxMessage | None:
-        """Lease `row` to this worker and note that its request is about to go out."""
-        if row is None:
-            return None
-        row.status = "sending"
-        row.claimed_by = self.worker_id
-        row.lease_until = now + LEASE
-        row.attempts += 1
-        if row.attempt_started_at is None:
-            row.attempt_started_at = now
-        # else: an earlier attempt may have reached Webex; keep its time so deliver() looks for it.
-        session.flush()
-        session.expunge(row)
+    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> OutboxMessage | None:
+        """Lease the row `statements` pick to this worker, noting that its request is about to go out.
+
+        One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
+        """
+        stmt = statements[1] if is_postgres(session) else statements[0]
+        row = session.scalars(stmt, {"now": now, "worker_id": self.worker_id, "new_lease": now + LEASE, **params}).first()
+        if row is not None:
+            session.expunge(row)
         return row
 
     def _next_in_space(self, session: Session, order_key: str, now: datetime) -> OutboxMessage | None:
         """The following row of the same space, claimed, when it is due (a busy space keeps its sender)."""
-        stmt = (
-            select(OutboxMessage)
-            .where(OutboxMessage.order_key == order_key, OutboxMessage.status.in_(UNFINISHED))
-            .order_by(OutboxMessage.id)
-            .limit(1)
-        )
-        if is_postgres(session):
-            stmt = stmt.with_for_update(skip_locked=True)
-        row = session.scalars(stmt).first()
-        if row is None or row.status != "pending" or row.next_attempt_at > now:
-            return None
-        return self._take(session, row, now)
+        return self._take(session, _CLAIM_NEXT_IN_SPACE, now, space_key=order_key)
 
     def run_once(self) -> int:
         """Send the oldest due head row, then up to STREAK following rows of its space; returns how many."""
@@ -327,52 +396,37 @@ class OutboxSender:
                 return message
         return None
 
-    def _owned(self, session: Session, row: OutboxMessage) -> OutboxMessage | None:
-        current = session.get(OutboxMessage, row.id, with_for_update=is_postgres(session))
-        if current is None or current.claimed_by != self.worker_id or current.status != "sending":
+    def _record(self, session: Session, stmt: Update, row: OutboxMessage, **params: Any) -> bool:
+        """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""
+        result = session.execute(stmt, {"row_id": row.id, "worker_id": self.worker_id, **params})
+        if result.rowcount != 1:
             log.warning("outbox %s: lease lost before the outcome was recorded", row.id)
-            return None
-        return current
+            return False
+        return True
 
     def _finish(self, row: OutboxMessage, result: dict[str, Any], *, keep_going: bool = False) -> OutboxMessage | None:
         now = self.clock.now()
         with self.db.scope() as session:
-            current = self._owned(session, row)
-            if current is None:
-                return None
-            current.status = "sent"
-            current.sent_at = now
-            current.lease_until = None
             if row.action == "create":
-                current.webex_message_id = result.get("id")
-                current.room_id = current.room_id or result.get("roomId")
-            session.flush()
+                owned = self._record(session, _FINISH_CREATE, row, now=now, sent_id=result.get("id"),
+                                     result_room_id=result.get("roomId"))
+            else:
+                owned = self._record(session, _FINISH_OTHER, row, now=now)
+            if not owned:
+                return None
             return self._next_in_space(session, row.order_key, now) if keep_going and self.gate.is_open(now) else None
 
     def _retry(self, row: OutboxMessage, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()
         log.info("outbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.db.scope() as session:
-            current = self._owned(session, row)
-            if current is None:
-                return
-            current.status = "pending"
-            current.next_attempt_at = now + delay
-            current.lease_until = None
-            current.claimed_by = None
-            current.last_error = error
-            if not in_doubt:
-                current.attempt_started_at = None
+            # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
+            self._record(session, _RETRY if in_doubt else _RETRY_CLEAN, row, retry_at=now + delay, error=error)
 
     def _fail(self, row: OutboxMessage, error: str) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)
         with self.db.scope() as session:
-            current = self._owned(session, row)
-            if current is None:
-                return
-            current.status = "failed"
-            current.lease_until = None
-            current.last_error = error
+            self._record(session, _FAIL, row, error=error)
 
 
 class _NotReady(Exception):
