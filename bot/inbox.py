@@ -1,8 +1,8 @@
 """The inbox: accepted webhook events, processed once each by workers.
 
 The endpoint only stores (unique on resource + data.id, so a repeated delivery is dropped).
-A worker claims a row with a lease, fetches the message or card action from Webex outside
-any transaction, then runs the handler in one transaction that also marks the row done:
+A worker claims rows (a few at a time, each with its own lease), fetches the message or card
+action from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, Update, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot import i18n
 from bot.context import Context, build_context
@@ -25,15 +25,83 @@ from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, joi
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
-from bot.webex import Permanent, RateLimited, Transient
+from bot.webex import Permanent, RateLimited, WebexFailure
 from storage.db import is_postgres
 from storage.models import InboxEvent
+from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
 HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
+# Events one claim leases at most. A busy inbox pays one claim transaction per batch instead of
+# per event; kept small, so a batch is worked off long before its leases run out and an idle
+# worker is not left waiting behind another worker's backlog for long.
+CLAIM_BATCH = 8
+
+# Statements are built once at import: building them and computing their cache keys on every
+# call cost more than running them.
+_NOW = bindparam("now", type_=UTCDateTime())
+_ACCEPT = {
+    dialect: insert(InboxEvent).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
+def _claim_statement(*, skip_locked: bool) -> Update:
+    """UPDATE … RETURNING that leases the oldest due events (up to :batch) to :worker_id."""
+    cand = aliased(InboxEvent, name="cand")
+    due = or_(
+        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
+        and_(cand.status == "claimed", cand.lease_until < _NOW),
+    )
+    pick = select(cand.id).where(due).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
+    if skip_locked:
+        # Concurrent workers pass over each other's rows instead of waiting for them.
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(InboxEvent)
+        .where(InboxEvent.id.in_(pick))
+        .values(
+            status="claimed",
+            claimed_by=bindparam("worker_id"),
+            lease_until=bindparam("new_lease"),
+            attempts=InboxEvent.attempts + 1,
+        )
+        .returning(InboxEvent)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = {"sqlite": _claim_statement(skip_locked=False), "postgresql": _claim_statement(skip_locked=True)}
+# Closing an event (done, ignored, failed, or back to pending for a retry) happens only while it
+# is still leased to this worker; rowcount 0 means the lease was lost to another worker.
+_OWNED = and_(
+    InboxEvent.id == bindparam("row_id"),
+    InboxEvent.claimed_by == bindparam("worker_id"),
+    InboxEvent.status == "claimed",
+)
+_CLOSE = (
+    update(InboxEvent)
+    .where(_OWNED)
+    .values(status=bindparam("new_status"), error=bindparam("error_text"), processed_at=_NOW, lease_until=None)
+    .execution_options(synchronize_session=False)
+)
+_RETRY = (
+    update(InboxEvent)
+    .where(_OWNED)
+    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at"),
+            error=bindparam("error_text"))
+    .execution_options(synchronize_session=False)
+)
+# A handler failed after its event was closed as done, in the same transaction.
+_MARK_FAILED = (
+    update(InboxEvent)
+    .where(InboxEvent.id == bindparam("row_id"))
+    .values(status="failed", error=bindparam("error_text"))
+    .execution_options(synchronize_session=False)
+)
 
 
 class BadEvent(ValueError):
@@ -66,9 +134,12 @@ def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
         attempts=0,
         next_attempt_at=now,
     )
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    stmt = insert(InboxEvent).values(**values).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.id)
-    return session.execute(stmt).scalar() is not None
+    stmt = _ACCEPT["postgresql" if is_postgres(session) else "sqlite"]
+    return session.execute(stmt, values).scalar() is not None
+
+
+class _SenderUnnamed(Exception):
+    """The directory has no name for a message's sender (rolls back the handle transaction)."""
 
 
 class InboxWorker:
@@ -84,45 +155,53 @@ class InboxWorker:
 
     def claim(self) -> InboxEvent | None:
         """Lease the oldest due event to this worker."""
+        rows = self.claim_batch(1)
+        return rows[0] if rows else None
+
+    def claim_batch(self, limit: int = CLAIM_BATCH) -> list[InboxEvent]:
+        """Lease up to `limit` of the oldest due events to this worker in one transaction, oldest first.
+
+        Each event gets its own lease; its handle transaction checks that lease again and closes
+        the event, so an event is still handled once even when this worker dies mid-batch.
+        """
         now = self.clock.now()
         with self.runtime.db.scope() as session:
-            stmt = (
-                select(InboxEvent)
-                .where(
-                    or_(
-                        and_(InboxEvent.status == "pending", InboxEvent.next_attempt_at <= now),
-                        and_(InboxEvent.status == "claimed", InboxEvent.lease_until < now),
-                    )
-                )
-                .order_by(InboxEvent.id)
-                .limit(1)
-            )
-            if is_postgres(session):
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = session.scalars(stmt).first()
-            if row is None:
-                return None
-            row.status = "claimed"
-            row.claimed_by = self.worker_id
-            row.lease_until = now + LEASE
-            row.attempts += 1
-            session.flush()
-            session.expunge(row)
-            return row
+            stmt = _CLAIM["postgresql" if is_postgres(session) else "sqlite"]
+            params = {"now": now, "worker_id": self.worker_id, "new_lease": now + LEASE, "batch": limit}
+            rows = list(session.scalars(stmt, params))
+            for row in rows:
+                session.expunge(row)
+        # RETURNING gives no order.
+        return sorted(rows, key=lambda row: row.id)
 
     def run_once(self) -> int:
-        """Process at most one event; returns 1 when one was claimed."""
-        row = self.claim()
-        if row is None:
-            return 0
-        self.process(row)
-        return 1
+        """Claim a batch of due events and process them in order; returns how many were claimed."""
+        rows = self.claim_batch()
+        for row in rows:
+            if self.clock.now() >= row.lease_until:
+                # Stalled behind the batch's earlier events: another worker may own this one by now.
+                log.warning("inbox %s: lease expired before processing; leaving it to the next claim", row.id)
+                continue
+            self.process(row)
+        return len(rows)
+
+    def work(self) -> int:
+        """One step of a worker thread: process a batch; 1 when the thread should look again at once.
+
+        Only a full batch may have left due events behind. A partial one took all there were,
+        so the thread can wait for its wake-up: an event stored meanwhile sets it again (the
+        thread clears it before the step), and events of other processes are found by polling.
+        """
+        return 1 if self.run_once() >= CLAIM_BATCH else 0
 
     def drain(self, limit: int = 10_000) -> int:
         """Process every due event (tests and benchmarks)."""
         done = 0
-        while done < limit and self.run_once():
-            done += 1
+        while done < limit:
+            claimed = self.run_once()
+            if not claimed:
+                break
+            done += claimed
         return done
 
     def process(self, row: InboxEvent) -> None:
@@ -130,78 +209,106 @@ class InboxWorker:
         if (row.resource, row.event) not in HANDLED_RESOURCES:
             self._close(row, status="ignored", error=f"{row.resource}/{row.event} is not handled")
             return
+        try:
+            event = self._fetch(row)
+        except WebexFailure as exc:
+            self._fetch_failed(row, exc)
+            return
+        if event is None or self._handle(row, event):
+            return
+        # The sender is new to the directory: ask Webex for their name, outside any transaction.
+        try:
+            event = self._named(event)
+        except WebexFailure as exc:
+            self._fetch_failed(row, exc)
+            return
+        self._handle(row, event, name_asked=True)
+
+    def _fetch(self, row: InboxEvent) -> MessageEvent | CardSubmitEvent | JoinEvent | None:
+        """The event `row` announces, read from Webex; None when there is nothing to answer (row closed)."""
         data = row.payload.get("data", {})
         webex = self.runtime.webex
-        try:
-            bot = webex.identity()
-            if row.resource == "memberships":
-                # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
-                joined = join_event(data, bot) if row.payload.get("actorId") != bot.person_id else None
-                if joined is None:
-                    # Someone else joined a space the bot is in: nothing to say.
-                    self._close(row, status="ignored", error=None)
-                    return
-                event: MessageEvent | CardSubmitEvent | JoinEvent = joined
-            elif row.resource == "messages":
-                if data.get("personId") == bot.person_id:
-                    self._close(row, status="ignored", error=None)
-                    return
-                event = self._named(message_event(webex.get_message(data["id"]), bot))
-            else:
-                event = card_event(webex.get_attachment_action(data["id"]), webex)
-        except RateLimited as exc:
+        bot = webex.identity()
+        if row.resource == "memberships":
+            # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
+            joined = join_event(data, bot) if row.payload.get("actorId") != bot.person_id else None
+            if joined is None:
+                # Someone else joined a space the bot is in: nothing to say.
+                self._close(row, status="ignored", error=None)
+            return joined
+        if row.resource == "messages":
+            if data.get("personId") == bot.person_id:
+                self._close(row, status="ignored", error=None)
+                return None
+            return message_event(webex.get_message(data["id"]), bot)
+        return card_event(webex.get_attachment_action(data["id"]), webex)
+
+    def _fetch_failed(self, row: InboxEvent, exc: WebexFailure) -> None:
+        """Retry or close `row` after a failed Webex read, by the kind of failure."""
+        if isinstance(exc, RateLimited):
             self._retry(row, timedelta(seconds=exc.retry_after), str(exc))
-            return
-        except Transient as exc:
-            self._retry(row, backoff(row.attempts), str(exc))
-            return
-        except Permanent as exc:
+        elif isinstance(exc, Permanent):
             # 404/403: deleted or no longer visible to the bot; nothing to answer.
             status = "ignored" if exc.status in (403, 404) else "failed"
             self._close(row, status=status, error=str(exc))
-            return
-        self._handle(row, event)
+        else:
+            self._retry(row, backoff(row.attempts), str(exc))
 
-    def _handle(self, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
+    def _handle(self, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent, *, name_asked: bool = False) -> bool:
+        """Run the handler and close the event in one transaction.
+
+        False, with nothing changed, when the sender of a message is unnamed and the directory
+        does not know their name either: the caller asks Webex (outside any transaction) and
+        calls again with `name_asked`. Looking the name up here, and not in a transaction of its
+        own, costs nothing extra: build_context reads the same person row.
+        """
         runtime = self.runtime
-        with runtime.db.scope() as session:
-            current = session.get(InboxEvent, row.id, with_for_update=is_postgres(session))
-            if current is None or current.status != "claimed" or current.claimed_by != self.worker_id:
-                log.warning("inbox %s: lease lost, another worker has it", row.id)
-                return
-            ctx = build_context(session, event, runtime)
-            status, error = "done", None
-            try:
-                with session.begin_nested():
-                    if isinstance(event, JoinEvent):
-                        runtime.router.dispatch_join(ctx)
-                    elif self._within_rate(ctx):
-                        if isinstance(event, MessageEvent):
-                            runtime.router.dispatch_text(ctx, event.text)
-                        else:
-                            runtime.router.dispatch_card(ctx, event.inputs)
-            except UserError as exc:
-                ctx.reply(exc.render(ctx.lang))
-            except Exception as exc:  # one bad handler must not stop the worker
-                log.exception("inbox %s: handler failed", row.id)
-                status, error = "failed", f"{type(exc).__name__}: {exc}"
-                ctx.reply(i18n.t("error.apology", ctx.lang))
-            current.status = status
-            current.error = error
-            current.processed_at = self.clock.now()
-            current.lease_until = None
+        try:
+            with runtime.db.scope() as session:
+                # Close the event first, guarded by the lease: on PostgreSQL the UPDATE also locks the
+                # row until commit, and the handler's rows commit together with "done" or not at all.
+                if not self._set_closed(session, row, status="done", error=None):
+                    log.warning("inbox %s: lease lost, another worker has it", row.id)
+                    return True
+                if isinstance(event, MessageEvent) and not event.sender.display_name and not name_asked:
+                    event = self._named_from_directory(session, event)
+                self._dispatch(session, row, event)
+        except _SenderUnnamed:
+            return False
         runtime.wake_outbox()
+        return True
+
+    def _dispatch(self, session: Session, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
+        """Route the event to its handler; a failing handler's rows are undone and the event marked failed."""
+        runtime = self.runtime
+        ctx = build_context(session, event, runtime)
+        try:
+            with session.begin_nested():
+                if isinstance(event, JoinEvent):
+                    runtime.router.dispatch_join(ctx)
+                elif self._within_rate(ctx):
+                    if isinstance(event, MessageEvent):
+                        runtime.router.dispatch_text(ctx, event.text)
+                    else:
+                        runtime.router.dispatch_card(ctx, event.inputs)
+        except UserError as exc:
+            ctx.reply(exc.render(ctx.lang))
+        except Exception as exc:  # one bad handler must not stop the worker
+            log.exception("inbox %s: handler failed", row.id)
+            session.execute(_MARK_FAILED, {"row_id": row.id, "error_text": f"{type(exc).__name__}: {exc}"})
+            ctx.reply(i18n.t("error.apology", ctx.lang))
+
+    @staticmethod
+    def _named_from_directory(session: Session, event: MessageEvent) -> MessageEvent:
+        """The event with its sender's name from the directory; _SenderUnnamed when it has none."""
+        known = directory.person(session, email=event.sender.email)
+        if known is None or not known.display_name:
+            raise _SenderUnnamed()
+        return replace(event, sender=replace(event.sender, display_name=known.display_name))
 
     def _named(self, event: MessageEvent) -> MessageEvent:
-        """The event with its sender's display name (messages carry only the email): from the
-        directory when known, else asked of Webex once, outside any transaction."""
-        if event.sender.display_name:
-            return event
-        with self.runtime.db.read() as session:
-            known = directory.person(session, email=event.sender.email)
-            name = known.display_name if known is not None else None
-        if not name:
-            name = self.runtime.webex.get_person(event.sender.person_id).get("displayName", "")
+        """The event with its sender's display name as Webex has it (messages carry only the email)."""
+        name = self.runtime.webex.get_person(event.sender.person_id).get("displayName", "")
         return replace(event, sender=replace(event.sender, display_name=name))
 
     def _within_rate(self, ctx: Context) -> bool:
@@ -217,19 +324,15 @@ class InboxWorker:
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            current = session.get(InboxEvent, row.id, with_for_update=is_postgres(session))
-            if current is not None and current.claimed_by == self.worker_id and current.status == "claimed":
-                current.status = "pending"
-                current.claimed_by = None
-                current.lease_until = None
-                current.next_attempt_at = self.clock.now() + delay
-                current.error = error
+            session.execute(_RETRY, {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
+                                     "error_text": error})
 
     def _close(self, row: InboxEvent, *, status: str, error: str | None) -> None:
         with self.runtime.db.scope() as session:
-            current = session.get(InboxEvent, row.id, with_for_update=is_postgres(session))
-            if current is not None and current.claimed_by == self.worker_id and current.status == "claimed":
-                current.status = status
-                current.error = error
-                current.processed_at = self.clock.now()
-                current.lease_until = None
+            self._set_closed(session, row, status=status, error=error)
+
+    def _set_closed(self, session: Session, row: InboxEvent, *, status: str, error: str | None) -> bool:
+        """Close `row` with `status` if it is still leased to this worker; False when it is not."""
+        params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
+                  "now": self.clock.now()}
+        return session.execute(_CLOSE, params).rowcount == 1

@@ -37,7 +37,7 @@ class Workers:
         settings = self.runtime.settings
         for n in range(settings.inbox_threads):
             worker = InboxWorker(self.runtime, worker_id=worker_name("inbox", n))
-            self._spawn(f"inbox-{n}", worker.run_once, self.runtime.inbox_event, POLL_SECONDS)
+            self._spawn(f"inbox-{n}", worker.work, self.runtime.inbox_event, POLL_SECONDS)
         gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
         for n in range(settings.outbox_threads):
             sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate)

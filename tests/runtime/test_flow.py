@@ -7,9 +7,12 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from bot import inbox
+from bot.inbox import InboxWorker
 from bot.router import Router
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, STAFF_ROOM
 from bot.security import sign
+from storage import directory
 from storage.models import InboxEvent
 from tests.support import SECRET, Harness
 
@@ -156,3 +159,80 @@ def test_event_stored_before_a_crash_is_processed_after_restart(harness, db, clo
     assert len(harness.bot_messages(ACME_ROOM)) == 1
     harness.run()
     assert len(harness.bot_messages(ACME_ROOM)) == 1
+
+
+def _people_lookups(harness):
+    return [r for r in harness.state.requests if r["method"] == "GET" and r["path"].startswith("/v1/people/") and not r["path"].endswith("/me")]
+
+
+def test_a_new_senders_name_is_asked_of_webex_once(harness, db):
+    # The first message: the directory does not know Anna, so Webex is asked for her name.
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    assert len(_people_lookups(harness)) == 1
+    with db.scope() as s:
+        assert directory.person(s, email=ANNA_EMAIL).display_name
+    # From then on the name comes from the directory, within the handling transaction.
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    assert len(_people_lookups(harness)) == 1
+    assert len(harness.bot_messages(ACME_ROOM)) == 2
+    with db.scope() as s:
+        # (The bot's own replies come back as events too, and are ignored.)
+        assert [e.status for e in s.scalars(select(InboxEvent)) if e.status not in ("ignored", "pending")] == ["done", "done"]
+
+
+def test_one_claim_leases_a_batch_each_event_with_its_lease(harness, db, clock):
+    for _ in range(3):
+        harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    rows = harness.inbox.claim_batch(2)
+    assert [r.id for r in rows] == sorted(r.id for r in rows) and len(rows) == 2
+    with db.scope() as s:
+        stored = {e.id: e for e in s.scalars(select(InboxEvent))}
+    for row in rows:
+        assert (stored[row.id].status, stored[row.id].claimed_by) == ("claimed", "test-inbox")
+        assert stored[row.id].lease_until == clock.now() + inbox.LEASE and stored[row.id].attempts == 1
+    [rest] = [e for e in stored.values() if e.id not in {r.id for r in rows}]
+    assert rest.status == "pending"
+    # A second worker gets only what the first did not lease.
+    other = InboxWorker(harness.runtime, worker_id="other")
+    assert [r.id for r in other.claim_batch(8)] == [rest.id]
+
+
+def test_a_worker_dying_mid_batch_leaves_the_rest_to_be_handled_once(harness, db, clock):
+    for _ in range(3):
+        harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    first, *unhandled = harness.inbox.claim_batch()
+    assert len(unhandled) == 2
+    harness.inbox.process(first)  # then the process dies with the other two claimed
+    assert harness.inbox.drain() == 0  # their leases still hold
+    clock.advance(timedelta(seconds=61))
+    restarted = InboxWorker(harness.runtime, worker_id="restarted")
+    assert restarted.drain() == 2
+    # The dead worker's leftovers, if it ever came back, are refused: the events are closed.
+    harness.inbox.process(unhandled[0])
+    harness.sender.drain()
+    assert len(harness.bot_messages(ACME_ROOM)) == 3
+    with db.scope() as s:
+        events = {e.id: e for e in s.scalars(select(InboxEvent))}
+    assert [(events[r.id].status, events[r.id].attempts) for r in (first, *unhandled)] == [("done", 1), ("done", 2), ("done", 2)]
+    assert {events[r.id].claimed_by for r in unhandled} == {"restarted"}
+
+
+def test_an_event_whose_lease_ran_out_while_waiting_in_its_batch_is_not_processed(harness, db, clock):
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    original = harness.inbox.process
+
+    def slow(row):
+        original(row)
+        clock.advance(timedelta(seconds=61))  # the first event took longer than a lease
+
+    harness.inbox.process = slow
+    assert harness.inbox.run_once() == 2
+    harness.inbox.process = original
+    with db.scope() as s:
+        assert [e.status for e in s.scalars(select(InboxEvent).order_by(InboxEvent.id))] == ["done", "claimed"]
+    # The next claim takes it over (its lease has run out) and handles it once.
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 2
