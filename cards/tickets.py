@@ -77,7 +77,9 @@ def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefil
             _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
             _input_text("description", _t("form.label.description", lang), lang=lang, max_length=TEXT_MAX, multiline=True,
                         value=prefill.get("description")),
-            {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang), "min": 0,
+            # No "min": the Adaptive Cards web renderer then refuses an empty (optional) field. The
+            # count is checked when the form comes back (validate_intake).
+            {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang),
              **({"value": int(prefill["impact"])} if prefill.get("impact", "").isdigit() else {})},
             _choice("priority", _t("form.label.priority", lang),
                     [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES], lang=lang, value=prefill.get("priority", "P3")),
