@@ -133,8 +133,8 @@ def test_bad_org_names_are_refused(harness, db, name, expected):
 
 
 def test_markup_in_an_org_name_is_shown_literally(harness):
-    asked = _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind [x](javascript:alert(1)) *Acme*")
-    assert asked["markdown"] == (r"There is no organisation **\[x\]\(javascript:alert\(1\)\) \*Acme\*** yet. "
+    asked = _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind [x](javascript:alert(1)) Acme * Co_op")
+    assert asked["markdown"] == (r"There is no organisation **\[x\]\(javascript:alert\(1\)\) Acme \* Co\_op** yet. "
                                  "Create it and link this space to it?")
 
 
