@@ -25,8 +25,11 @@ def _parser() -> argparse.ArgumentParser:
                    description="Run the webhook endpoint and workers against Webex.")
     sub.add_parser("worker", help="workers only, for scale-out next to `serve`",
                    description="Process inbox, outbox and timers without an HTTP server.")
-    sub.add_parser("sandbox", help="the bot wired to a local Webex imitation (no account needed)",
-                   description="Start the local sandbox Webex API and the bot on one port, with demo people and spaces.")
+    sandbox = sub.add_parser("sandbox", help="the bot wired to a local Webex imitation (no account needed)",
+                             description="Start the local sandbox Webex API, its chat page and the bot on one port, with demo "
+                                         "people and spaces. It continues where the last start stopped (sandbox.json and "
+                                         "sandbox.db in the current directory).")
+    sandbox.add_argument("--reset", action="store_true", help="start clean: new demo spaces, empty database")
     hooks = sub.add_parser("webhooks", help="register, list or delete the bot's Webex webhooks",
                            description="Manage the webhooks that deliver messages and card submits to PUBLIC_URL.")
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -161,11 +164,15 @@ def _run(command: str, settings: Settings, args) -> int:
     else:
         import os
 
+        cwd = Path.cwd()
         stack = launch.start_sandbox(
-            launch.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=Path.cwd())
+            launch.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=cwd,
+                                    reset=getattr(args, "reset", False)),
+            state_file=cwd / launch.SANDBOX_STATE,
         )
         url = stack.server.url
         _out(f"sandbox ready: Webex API {url}/v1/  bot webhook {url}/webhooks/webex  health {url}/healthz")
+        _out(f"open {url}/ in a browser to chat as the demo customers and staff")
     if stack.server is not None and command == "serve":
         _out(f"listening on {stack.server.url}/webhooks/webex")
     launch.run_until_signalled(stack)

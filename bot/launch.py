@@ -22,6 +22,7 @@ WEBHOOK_NAME = "servicedesk"
 WEBHOOK_PATH = "/webhooks/webex"
 SUBSCRIPTIONS = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
 SANDBOX_DATABASE = "sandbox.db"
+SANDBOX_STATE = "sandbox.json"
 _BOT_PATHS = ("/webhooks/", "/healthz", "/metrics")
 
 
@@ -65,13 +66,16 @@ class Stack:
     server: RunningServer | None
     workers: Workers | None
     sandbox_state: object | None = None
+    keeper: object | None = None
 
     def stop(self) -> None:
-        """Stop workers and the server."""
+        """Stop workers and the server (and keep the sandbox for the next start)."""
         if self.workers is not None:
             self.workers.stop()
         if self.server is not None:
             self.server.stop()
+        if self.keeper is not None:
+            self.keeper.stop()
         close = getattr(self.sandbox_state, "close", None)
         if close is not None:
             close()
@@ -107,24 +111,50 @@ def start_worker(settings: Settings) -> Stack:
     return Stack(runtime=runtime, server=None, workers=workers)
 
 
-def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path) -> Settings:
-    """Settings for sandbox mode: its own database file unless DATABASE_URL was given."""
+def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path, reset: bool = False) -> Settings:
+    """Settings for sandbox mode: its own database file unless DATABASE_URL was given.
+
+    The sandbox's Webex is kept in sandbox.json beside the database; the two belong together,
+    so when either is missing, or on `reset`, both start afresh.
+    """
+    state_file = cwd / SANDBOX_STATE
+    path = cwd / SANDBOX_DATABASE
+    fresh = reset or not state_file.exists() or (not explicit_database and not path.exists())
+    if fresh:
+        state_file.unlink(missing_ok=True)
     if explicit_database:
         return settings
-    path = cwd / SANDBOX_DATABASE
-    for suffix in ("", "-wal", "-shm"):
-        # The sandbox's Webex lives in memory, so its rooms are new at every start: start the
-        # bot's own sandbox database afresh with it.
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if fresh:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     return settings.with_(database_url=f"sqlite:///{path}")
 
 
-def start_sandbox(settings: Settings, *, with_workers: bool = True) -> Stack:
-    """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded."""
-    from bot.sandbox.api import create_sandbox_app
-    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, seed_directory
+def _page_assets() -> None:
+    """Fetch the chat page's card renderer if the install step has not (the page works without it, minus cards)."""
+    from bot.sandbox import assets
 
-    state = build_demo_state(bot_token=BOT_TOKEN)
+    if not assets.present():
+        try:
+            assets.ensure()
+        except assets.AssetError as exc:
+            log.warning("sandbox page: cards will not render: %s (run `make run`, which installs it)", exc)
+
+
+def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: Path | None = None) -> Stack:
+    """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded.
+
+    With `state_file`, the sandbox continues from it when it exists and is kept in it.
+    """
+    from bot.sandbox import keeper as keeping
+    from bot.sandbox.api import create_sandbox_app
+    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory
+
+    _page_assets()
+    state = keeping.load(state_file) if state_file is not None else None
+    if state is None:
+        state = build_demo_state(bot_token=BOT_TOKEN)
+        open_direct_spaces(state)
     dispatch = _Dispatch(create_sandbox_app(state))
     server = _serve(dispatch, settings)
     base = server.url
@@ -145,8 +175,9 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True) -> Stack:
     workers = Workers(runtime) if with_workers else None
     if workers:
         workers.start()
+    keeper = keeping.Keeper(state, state_file).start() if state_file is not None else None
     log.info("sandbox Webex API on %s/v1/, bot webhook on %s%s", base, base, WEBHOOK_PATH)
-    return Stack(runtime=runtime, server=server, workers=workers, sandbox_state=state)
+    return Stack(runtime=runtime, server=server, workers=workers, sandbox_state=state, keeper=keeper)
 
 
 def run_until_signalled(stack: Stack) -> None:

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 import uuid
+from pathlib import Path
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -13,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 from bot.sandbox.delivery import EVENTS, RESOURCES
 from bot.sandbox.ids import new_id
 from bot.sandbox.state import ApiProblem, SandboxState
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def _public_hook(hook: dict) -> dict:
 
 def create_sandbox_app(state: SandboxState) -> Flask:
     """A Flask app imitating Webex for `state`."""
-    app = Flask("sandbox")
+    app = Flask("sandbox", static_folder=str(STATIC), static_url_path="/_sandbox/static")
     app.extensions["sandbox"] = state
 
     @app.errorhandler(ApiProblem)
@@ -286,7 +289,19 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             del state.webhooks[webhook_id]
         return Response(status=204)
 
-    # Helpers for tests, the bench and the demo (no token: the sandbox is local only)
+    # The chat page (GET /) and its helpers; tests, the bench and the demo use them too (no
+    # token: the sandbox is local only).
+
+    @app.get("/")
+    def chat_page():
+        response = app.send_static_file("index.html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @app.get("/_sandbox/directory")
+    def helper_directory():
+        return jsonify(state.directory())
+
 
     @app.post("/_sandbox/post")
     def helper_post():

@@ -66,7 +66,15 @@ def build_demo_state(*, bot_token: str = BOT_TOKEN, now: Callable[[], datetime] 
         state.add_person(email, name, token=token_for(email), org=org)
     for title, members in ROOMS:
         state.add_room(title, [*members, BOT_EMAIL], creator_email=members[0])
+    state.roles.update({email: "customer" for email in CUSTOMER_EMAILS})
+    state.roles.update(dict(DEMO_GRANTS))
     return state
+
+
+def open_direct_spaces(state: SandboxState) -> None:
+    """The on-call engineers' 1:1 spaces with the bot, where their pages arrive (listed on the page from the start)."""
+    for email in DEMO_ROTA:
+        state.direct_room(BOT_EMAIL, email)
 
 
 # What the desk's directory holds in the demo: the customer spaces bound to their

@@ -7,6 +7,7 @@ bots in group rooms only hear messages that mention them (and their own).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from datetime import datetime, timezone
@@ -99,6 +100,7 @@ class SandboxState:
         self.edits: dict[str, int] = {}
         self.actions: dict[str, dict] = {}
         self.webhooks: dict[str, dict] = {}
+        self.roles: dict[str, str] = {}  # email → what the person is in the demo, shown on the page
         self.events: list[dict] = []
         self.seq = 0
         self.pollers = 0
@@ -119,6 +121,35 @@ class SandboxState:
     def close(self) -> None:
         """Stop the delivery thread."""
         self.delivery.close()
+
+    # Keeping the sandbox between starts
+
+    _KEPT = ("orgs", "people", "tokens", "rooms", "memberships", "messages", "edits", "actions", "webhooks", "roles")
+
+    def snapshot(self) -> dict:
+        """Everything a later start needs to continue where this one stopped (JSON-ready)."""
+        with self.lock:
+            data = {name: dict(getattr(self, name)) for name in self._KEPT}
+            data["org_id"] = self.org_id
+            return json.loads(json.dumps(data))
+
+    def fingerprint(self) -> tuple:
+        """Changes whenever snapshot() would (cheap; for deciding when to save)."""
+        with self.lock:
+            return (self.seq, len(self.people), len(self.rooms), len(self.memberships), len(self.actions),
+                    tuple((w["id"], w["status"], w["targetUrl"]) for w in self.webhooks.values()))
+
+    @classmethod
+    def restore(cls, data: dict, *, now: Callable[[], datetime] | None = None) -> "SandboxState":
+        """A state from snapshot(); its change feed replays every kept message as created, in order."""
+        state = cls(now=now)
+        state.org_id = data["org_id"]
+        for name in cls._KEPT:
+            getattr(state, name).update(data.get(name, {}))
+        with state.lock:
+            for message in sorted(state.messages.values(), key=lambda m: m["created"]):
+                state._event("created", message)
+        return state
 
     # People and rooms
 
@@ -215,6 +246,28 @@ class SandboxState:
                 if room["type"] == "direct" and set(self.members(room["id"])) == {a["id"], b["id"]}:
                     return room
             return self.add_room(b["displayName"], [email_b], creator_email=email_a, room_type="direct")
+
+    def directory(self) -> dict:
+        """The bot, the people (with their demo role and organisation) and every room, for the chat page."""
+        with self.lock:
+            org_names = {org_id: name for name, org_id in self.orgs.items()}
+            bots = [p for p in self.people.values() if p["type"] == "bot"]
+            humans = [p for p in self.people.values() if p["type"] != "bot"]
+
+            def entry(person: dict) -> dict:
+                email = person["emails"][0]
+                return {"id": person["id"], "email": email, "displayName": person["displayName"], "type": person["type"],
+                        "org": org_names.get(person["orgId"]), "role": self.roles.get(email, "person")}
+
+            rooms = []
+            for room in sorted(self.rooms.values(), key=lambda r: r["created"]):
+                members = [self.people[m]["emails"][0] for m in self.members(room["id"])]
+                if room["type"] == "direct":
+                    kind = "direct"
+                else:
+                    kind = "customer" if any(self.roles.get(e) == "customer" for e in members) else "staff"
+                rooms.append({"id": room["id"], "title": room["title"], "type": room["type"], "kind": kind, "members": members})
+            return {"bot": entry(bots[0]) if bots else None, "people": [entry(p) for p in humans], "rooms": rooms}
 
     # Messages
 
