@@ -148,7 +148,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
     """
     from bot.sandbox import keeper as keeping
     from bot.sandbox.api import create_sandbox_app
-    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory
+    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory, seed_subscriptions
 
     _page_assets()
     state = keeping.load(state_file) if state_file is not None else None
@@ -169,6 +169,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
     upgrade(runtime.db.engine)
     with runtime.db.scope() as session:
         seed_directory(session, state, now=runtime.clock.now())
+        seed_subscriptions(session, state)
     dispatch.bot_app = create_app(runtime)
     server.thread.start()
     register_webhooks(runtime.webex, public_url=base, secret=secret)

@@ -83,6 +83,8 @@ DEMO_BINDINGS = ((ACME_ROOM, ACME_ORG), (POLDER_ROOM, POLDER_ORG))
 DEMO_GRANTS = ((SANNE_EMAIL, "agent"), (ERIK_EMAIL, "engineer"), (FATIMA_EMAIL, "problem-manager"), (ADA_EMAIL, "admin"))
 # The on-call rota of the paging team: Erik first, then Sanne.
 DEMO_ROTA = (ERIK_EMAIL, SANNE_EMAIL)
+# The services whose maintenance and disruption notices each customer space has asked for.
+DEMO_SUBSCRIPTIONS = ((ACME_ROOM, ("M2M", "LoRa")), (POLDER_ROOM, ("M2M", "Things", "DSH")))
 
 
 def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
@@ -110,3 +112,14 @@ def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
     if session.get(OnCallTeam, settings.paging_team) is None:
         session.add(OnCallTeam(name=settings.paging_team, rota=list(DEMO_ROTA), repage_minutes=settings.repage_minutes,
                                pages_per_engineer=settings.pages_per_engineer))
+
+
+def seed_subscriptions(session, state: SandboxState) -> None:
+    """Each demo customer space's notice subscriptions, as its customers would have asked (idempotent)."""
+    from storage.models import Subscription
+
+    for title, services in DEMO_SUBSCRIPTIONS:
+        room_id = state.room_by_title(title)["id"]
+        for service in services:
+            if session.get(Subscription, (room_id, service)) is None:
+                session.add(Subscription(room_id=room_id, service=service))

@@ -208,3 +208,46 @@ def test_a_snapshot_holds_exactly_what_is_kept():
         assert set(state.snapshot()) == {*SandboxState._KEPT, "org_id"}
     finally:
         state.close()
+
+
+def _start(cwd, *, reset=False):
+    settings = launch.sandbox_settings(_settings(cwd), explicit_database=False, cwd=cwd, reset=reset)
+    return launch.start_sandbox(settings, with_workers=False, state_file=cwd / launch.SANDBOX_STATE)
+
+
+def test_the_first_start_creates_the_demo_and_the_next_continues_it(tmp_path):
+    from sqlalchemy import select
+
+    from storage.models import OnCallTeam, Organisation, SpaceRecord, Subscription
+
+    stack = _start(tmp_path)
+    try:
+        state = stack.sandbox_state
+        acme = state.room_by_title(ACME_ROOM)["id"]
+        with stack.runtime.db.read() as session:
+            assert sorted(session.scalars(select(Organisation.name))) == ["Acme Logistics", "Polder Energy"]
+            kinds = {row.room_id: row.kind for row in session.scalars(select(SpaceRecord))}
+            assert kinds[acme] == "customer" and kinds[state.room_by_title(STAFF_ROOM)["id"]] == "staff"
+            assert session.get(OnCallTeam, "iot-oncall").rota == [ERIK_EMAIL, SANNE_EMAIL]
+            assert sorted(s.service for s in session.scalars(select(Subscription).where(Subscription.room_id == acme))) == [
+                "LoRa", "M2M"]
+        assert sum(room["kind"] == "direct" for room in state.directory()["rooms"]) == 2
+        state.post_message(ANNA_EMAIL, room_id=acme, text="kept?")
+    finally:
+        stack.stop()
+
+    again = _start(tmp_path)
+    try:
+        assert again.sandbox_state.room_by_title(ACME_ROOM)["id"] == acme
+        assert [m["text"] for m in again.sandbox_state.messages_in(acme)] == ["kept?"]
+        with again.runtime.db.read() as session:
+            assert len(list(session.scalars(select(Subscription).where(Subscription.room_id == acme)))) == 2
+    finally:
+        again.stop()
+
+    fresh = _start(tmp_path, reset=True)
+    try:
+        assert fresh.sandbox_state.room_by_title(ACME_ROOM)["id"] != acme
+        assert fresh.sandbox_state.messages_in(fresh.sandbox_state.room_by_title(ACME_ROOM)["id"]) == []
+    finally:
+        fresh.stop()
