@@ -1,7 +1,9 @@
 """The outbox: every message the bot sends is a row first; a sender delivers rows in order per space.
 
 Order: only the oldest unfinished row of a space (its head) can be claimed, so a message
-waiting for a retry holds back the later ones of that space and no others.
+waiting for a retry holds back the later ones of that space and no others. Among the spaces'
+heads, urgent rows (P1 pages and their outcome) go first, then the oldest: a page does not
+wait behind a broadcast to thousands of spaces.
 Failure handling: 429 → retry after Retry-After; 5xx, timeouts, connection errors →
 exponential backoff capped at MAX_BACKOFF; other 4xx → failed with the reason.
 Crash safety: a row is claimed with a lease and its attempt time; a row whose lease expired
@@ -37,6 +39,7 @@ MAX_BACKOFF = timedelta(minutes=5)
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
 UNFINISHED = ("pending", "sending")
+URGENT, NORMAL = 0, 1
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
 
@@ -56,7 +59,7 @@ def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) ->
         .where(earlier.order_key == cand.order_key, earlier.status.in_(UNFINISHED))
         .scalar_subquery()
     )
-    pick = select(cand.id).where(candidate_filter(cand), cand.id == head_id).order_by(cand.id).limit(1)
+    pick = select(cand.id).where(candidate_filter(cand), cand.id == head_id).order_by(cand.priority, cand.id).limit(1)
     take = update(OutboxMessage).values(
         status="sending",
         claimed_by=bindparam("worker_id"),
@@ -154,8 +157,9 @@ def enqueue(
     parent_outbox_id: int | None = None,
     attachments: list[dict[str, Any]] | None = None,
     purpose: str | None = None,
+    urgent: bool = False,
 ) -> OutboxMessage:
-    """Queue a new message; it is sent after the surrounding transaction commits."""
+    """Queue a new message; it is sent after the surrounding transaction commits (`urgent`: before other spaces' heads)."""
     if not (text or markdown):
         raise ValueError("a message needs text or markdown (also as a card's fallback)")
     row = OutboxMessage(
@@ -169,6 +173,7 @@ def enqueue(
         parent_outbox_id=parent_outbox_id,
         attachments=attachments,
         purpose=purpose,
+        priority=URGENT if urgent else NORMAL,
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -192,6 +197,7 @@ def enqueue_update(session: Session, *, now: datetime, target: OutboxMessage, te
         text=text,
         markdown=markdown,
         purpose=target.purpose,
+        priority=target.priority,
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -211,6 +217,7 @@ def enqueue_delete(session: Session, *, now: datetime, target: OutboxMessage) ->
         to_person_email=target.to_person_email,
         target_outbox_id=target.id,
         purpose=target.purpose,
+        priority=target.priority,
         status="pending",
         attempts=0,
         next_attempt_at=now,

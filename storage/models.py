@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -61,6 +61,8 @@ class OutboxMessage(Base):
     markdown: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[Any] | None]
     purpose: Mapped[str | None] = mapped_column(String(80))
+    # 0 urgent (P1 pages and their outcome), 1 normal: which space's head goes first; order within a space is kept.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot import outbox
 from bot.outbox import OutboxSender
-from bot.sandbox.demo import ACME_ROOM, POLDER_ROOM
+from bot.sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import OutboxMessage
 from tests.support import Harness
 
@@ -204,3 +204,21 @@ def test_a_lost_lease_does_not_record_twice(harness, clock, db):
     assert _sent(harness, ACME_ROOM) == ["hello"]
     with db.scope() as s:
         assert s.scalars(select(OutboxMessage.status)).all() == ["sent"]
+
+
+def test_an_urgent_message_goes_before_older_heads_of_other_spaces_but_never_ahead_in_its_own(harness):
+    _queue(harness, ACME_ROOM, "notice a1", "notice a2")
+    _queue(harness, POLDER_ROOM, "notice p1")
+    _queue(harness, POLDER_ROOM, "page p", urgent=True)  # behind p1 in its own space
+    _queue(harness, STAFF_ROOM, "page s", urgent=True)
+    assert harness.sender.drain() == 5
+    sent = [m["markdown"] for m in harness.state.messages.values() if m["personEmail"] == BOT_EMAIL]
+    assert sent == ["page s", "notice a1", "notice a2", "notice p1", "page p"]
+
+
+def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
+    [row_id] = _queue(harness, ACME_ROOM, "page", urgent=True)
+    with harness.runtime.db.scope() as s:
+        edit = outbox.enqueue_update(s, now=harness.clock.now(), target=s.get(OutboxMessage, row_id), markdown="page, answered")
+        assert edit.priority == outbox.URGENT
+        assert outbox.enqueue(s, now=harness.clock.now(), room_id="x", markdown="normal").priority == outbox.NORMAL
