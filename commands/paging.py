@@ -109,7 +109,7 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
                       title=escape_markdown(ticket.title), attempt=attempt)
-    outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}",
+    outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}", urgent=True,
                    attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
     schedule(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), due_at=now + timedelta(minutes=team.repage_minutes), now=now,
              payload={"page_id": page.id})
@@ -138,7 +138,8 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
 def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is not None:
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number), purpose=f"page:{ticket.number}")
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number), purpose=f"page:{ticket.number}",
+                       urgent=True)
 
 
 @timers.handler(PAGE_TIMEOUT)
@@ -182,11 +183,12 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page acknowledged", **changes)
     time = now.astimezone(AMSTERDAM).strftime("%H:%M")
     lang = clocks.customer_lang(ctx.session, ticket)
+    # The customer and the staff hear at once that someone is on it: before any bulk sending.
     outbox.enqueue(ctx.session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}",
-                   markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
+                   urgent=True, markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
     room_id, staff_language = clocks.staff_lang(ctx.session)
     if room_id is not None:
-        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}",
+        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,
                        markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("page.acknowledged", number=ticket.number))

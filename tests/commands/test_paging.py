@@ -270,3 +270,19 @@ def test_an_agent_lowering_a_requested_p1_stops_the_paging(harness, db):
     # Raised to P1 again later: paging starts afresh.
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 spreading")
     assert len(_pages(harness, ERIK_EMAIL)) == 2
+
+
+def test_a_page_goes_out_before_a_broadcast_that_was_queued_earlier(harness, db):
+    from bot import outbox
+
+    harness.clock.set(local(2026, 11, 29, 3, 0))
+    with db.scope() as s:  # a notice still going out to a customer base
+        for n in range(5):
+            outbox.enqueue(s, now=harness.clock.now(), room_id=harness.room(POLDER_ROOM)["id"], markdown=f"notice {n}")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    harness.inbox.drain()
+    assert harness.sender.run_once() == 1  # one urgent head, alone in its space
+    [first] = [m for m in harness.state.messages.values() if m["personEmail"] == "servicedesk@webex.bot"]
+    assert first["markdown"].startswith("P1 page (#1)") and first["toPersonEmail"] == ERIK_EMAIL
+    harness.sender.drain()
+    assert len(harness.bot_messages(POLDER_ROOM)) == 5
