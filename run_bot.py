@@ -157,6 +157,7 @@ def _run(command: str, settings: Settings, args) -> int:
         return 0
     if command in ("serve", "worker"):
         _webex(settings)  # refuses early, naming the variable, when the token is missing
+    launch.tune_interpreter()
     if command == "serve":
         stack = launch.start_serve(settings)
     elif command == "worker":
