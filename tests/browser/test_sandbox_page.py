@@ -153,6 +153,14 @@ def test_a_customer_reports_a_p1_and_the_engineer_acknowledges_from_a_phone(page
     expect(replies).to_contain_text(f"{number}: Erik Visser is working on it", timeout=WAIT_MS)
     _shot(page, "4-customer-thread-updated")
 
+    # The customer answers in the ticket's thread, from the phone.
+    page.get_by_test_id("post-as").select_option(ANNA_EMAIL)
+    page.get_by_test_id("thread").filter(has_text="incident registered").get_by_test_id("reply").first.click()
+    expect(page.locator("#reply-to")).to_be_visible()
+    _post(page, "The meters in Utrecht report again since 04:50.")
+    expect(replies.get_by_test_id("message").last).to_contain_text("The meters in Utrecht report again", timeout=WAIT_MS)
+    assert replies.get_by_test_id("message").last.get_attribute("data-author") == ANNA_EMAIL
+
 
 def test_edits_show_as_edited_and_deletions_disappear_without_reloading(page, sandbox):
     state = sandbox.sandbox_state
