@@ -29,6 +29,16 @@ const $ = (id) => document.getElementById(id);
 
 // --- Adaptive Cards --------------------------------------------------------------------------
 
+const FOREGROUND = {
+  default: { default: "#1F2329", subtle: "#5B6168" },
+  accent: { default: "#0A78CC", subtle: "#3D94D6" },
+  attention: { default: "#B3261E", subtle: "#C75A54" },
+  good: { default: "#1D8A4A", subtle: "#4FA573" },
+  warning: { default: "#A65B00", subtle: "#BF7F33" },
+  light: { default: "#FFFFFF", subtle: "#F4F5F7" },
+  dark: { default: "#11181F", subtle: "#5B6168" },
+};
+
 // Close to the Webex clients' look: compact spacing, system fonts, blue accent, horizontal buttons.
 const HOST_CONFIG = {
   fontFamily: '-apple-system, "Segoe UI", "Helvetica Neue", Helvetica, Arial, sans-serif',
@@ -38,28 +48,8 @@ const HOST_CONFIG = {
   fontSizes: { small: 12, default: 14, medium: 16, large: 20, extraLarge: 24 },
   fontWeights: { lighter: 300, default: 400, bolder: 600 },
   containerStyles: {
-    default: {
-      backgroundColor: "#FFFFFF",
-      foregroundColors: {
-        default: { default: "#1F2329", subtle: "#5B6168" },
-        accent: { default: "#0A78CC", subtle: "#3D94D6" },
-        attention: { default: "#B3261E", subtle: "#C75A54" },
-        good: { default: "#1D8A4A", subtle: "#4FA573" },
-        warning: { default: "#A65B00", subtle: "#BF7F33" },
-        light: { default: "#FFFFFF", subtle: "#F4F5F7" },
-        dark: { default: "#11181F", subtle: "#5B6168" },
-      },
-    },
-    emphasis: {
-      backgroundColor: "#F4F5F7",
-      foregroundColors: {
-        default: { default: "#1F2329", subtle: "#5B6168" },
-        accent: { default: "#0A78CC", subtle: "#3D94D6" },
-        attention: { default: "#B3261E", subtle: "#C75A54" },
-        good: { default: "#1D8A4A", subtle: "#4FA573" },
-        warning: { default: "#A65B00", subtle: "#BF7F33" },
-      },
-    },
+    default: { backgroundColor: "#FFFFFF", foregroundColors: FOREGROUND },
+    emphasis: { backgroundColor: "#F4F5F7", foregroundColors: FOREGROUND },
   },
   actions: {
     maxActions: 6, spacing: "default", buttonSpacing: 8, showCard: { actionMode: "inline", inlineTopMargin: 8 },
