@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
@@ -13,6 +12,7 @@ from flask import Flask
 from bot import desk, sla
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.router import Router, router as default_router
 from bot.scheduler import TimerRegistry, timers as default_timers
 from bot.webex import WebexClient
@@ -27,19 +27,6 @@ def bot_version() -> str:
         return version("webex-servicedesk")
     except PackageNotFoundError:
         return "0+unknown"
-
-
-class Metrics:
-    """Process-local event counters (exposed by the runtime for logs and tests)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
-
-    def count(self, name: str, n: int = 1) -> None:
-        """Add `n` to counter `name`."""
-        with self._lock:
-            self.counts[name] += n
 
 
 @dataclass

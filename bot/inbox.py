@@ -9,6 +9,7 @@ the handler's rows and its outgoing messages commit together with "done", or not
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -247,6 +248,7 @@ class InboxWorker:
     def _fetch_failed(self, row: InboxEvent, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""
         if isinstance(exc, RateLimited):
+            self.runtime.metrics.rate_limited.labels(worker="inbox").inc()
             self._retry(row, timedelta(seconds=exc.retry_after), str(exc))
         elif isinstance(exc, Permanent):
             # 404/403: deleted or no longer visible to the bot; nothing to answer.
@@ -288,10 +290,13 @@ class InboxWorker:
                 if isinstance(event, JoinEvent):
                     runtime.router.dispatch_join(ctx)
                 elif self._within_rate(ctx):
+                    started = time.perf_counter()
                     if isinstance(event, MessageEvent):
-                        runtime.router.dispatch_text(ctx, event.text)
+                        family = runtime.router.dispatch_text(ctx, event.text)
                     else:
-                        runtime.router.dispatch_card(ctx, event.inputs)
+                        family = runtime.router.dispatch_card(ctx, event.inputs)
+                    runtime.metrics.command_done(family, handler_s=time.perf_counter() - started,
+                                                 since_stored_s=(self.clock.now() - row.received_at).total_seconds())
         except UserError as exc:
             ctx.reply(exc.render(ctx.lang))
         except Exception as exc:  # one bad handler must not stop the worker

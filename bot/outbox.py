@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, String, Update, and_, bindparam, func, or_
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.webex import Permanent, RateLimited, Transient, WebexClient, WebexFailure
 from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
@@ -263,12 +264,14 @@ class RateGate:
 class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
-    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None) -> None:
+    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.db = db
         self.webex = webex
         self.clock = clock
         self.worker_id = worker_id
         self.gate = gate or RateGate()
+        self.metrics = metrics or Metrics()
 
     def claim(self) -> OutboxMessage | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
@@ -332,6 +335,7 @@ class OutboxSender:
                 return None
             result = self._send(row)
         except RateLimited as exc:
+            self.metrics.rate_limited.labels(worker="outbox").inc()
             self.gate.hold(self.clock.now() + timedelta(seconds=exc.retry_after))
             self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
             return None
@@ -421,6 +425,7 @@ class OutboxSender:
                 owned = self._record(session, _FINISH_OTHER, row, now=now)
             if not owned:
                 return None
+            self.metrics.sent.inc()
             return self._next_in_space(session, row.order_key, now) if keep_going and self.gate.is_open(now) else None
 
     def _retry(self, row: OutboxMessage, *, delay: timedelta, error: str, in_doubt: bool) -> None:
@@ -433,7 +438,8 @@ class OutboxSender:
     def _fail(self, row: OutboxMessage, error: str) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)
         with self.db.scope() as session:
-            self._record(session, _FAIL, row, error=error)
+            if self._record(session, _FAIL, row, error=error):
+                self.metrics.send_failed.inc()
 
 
 class _NotReady(Exception):

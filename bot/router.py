@@ -173,23 +173,24 @@ class Router:
             key=lambda c: c.name,
         )
 
-    def dispatch_text(self, ctx: Context, text: str) -> None:
-        """Run the command `text` names, after the role check."""
+    def dispatch_text(self, ctx: Context, text: str) -> str:
+        """Run the command `text` names, after the role check; returns the command's family (its module)."""
         if not text.strip():
             raise EmptyCommand()
         found = self.match(text)
         if found is None:
             if self.thread_handler is not None and self.thread_handler(ctx, text.strip()):
-                return
+                return _family(self.thread_handler)
             first = text.strip().split()[0]
             raise UnknownCommand(command=escape_markdown(first[:40]))
         command, rest = found
         _authorise(ctx, command.roles, command.spaces, command.name)
         log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
         command.handler(ctx, Args(text=rest, usage=command.usage))
+        return _family(command.handler)
 
-    def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> None:
-        """Run the handler of the pressed button, after the role check."""
+    def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> str:
+        """Run the handler of the pressed button, after the role check; returns its family."""
         action = str(inputs.get("action", ""))
         entry = self.actions.get(action)
         if entry is None:
@@ -198,6 +199,12 @@ class Router:
         _authorise(ctx, roles, spaces, action)
         log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
         handler(ctx, inputs)
+        return _family(handler)
+
+
+def _family(handler: Callable[..., Any]) -> str:
+    """A handler's command family: the last part of its module's name (commands.tickets → tickets)."""
+    return getattr(handler, "__module__", "?").rsplit(".", 1)[-1]
 
 
 def _authorise(ctx: Context, roles: frozenset[str], spaces: frozenset[str], name: str) -> None:

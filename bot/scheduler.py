@@ -146,6 +146,8 @@ class Scheduler:
                 return 1
             timer.status = "done"
             timer.fired_at = now
+            if self.runtime is not None:
+                self.runtime.metrics.timer_fired(timer.due_at, now)
             return 1
 
     def run_due(self, now: datetime | None = None, *, limit: int = 100_000) -> int:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
 from bot import inbox
+from bot.metrics import CONTENT_TYPE
 from bot.security import signature_ok
 
 log = logging.getLogger(__name__)
@@ -25,23 +26,32 @@ def receive():
     secret = runtime.settings.webex_webhook_secret
     if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):
         log.warning("webhook rejected: %s signature from %s", "missing" if not request.headers.get("X-Spark-Signature") else "wrong", request.remote_addr)
-        runtime.metrics.count("webhooks_rejected")
+        runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
     if len(body) > MAX_BODY:
+        runtime.metrics.webhook("too_large")
         return jsonify(error="body too large"), 413
     try:
         payload = json.loads(body)
         inbox.event_key(payload)
     except (ValueError, inbox.BadEvent) as exc:
         log.warning("webhook rejected: not a Webex event (%s)", exc)
-        runtime.metrics.count("webhooks_malformed")
+        runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400
     with runtime.db.scope() as session:
         stored = inbox.accept(session, payload, now=runtime.clock.now())
-    runtime.metrics.count("webhooks_accepted" if stored else "webhooks_duplicate")
+    runtime.metrics.webhook("accepted" if stored else "duplicate")
     if stored:
         runtime.wake_inbox()
     return jsonify(accepted=True, duplicate=not stored), 200
+
+
+@blueprint.get("/metrics")
+def metrics():
+    """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
+    runtime = current_app.extensions["servicedesk"]
+    runtime.metrics.watch_queues(runtime.db, runtime.clock)
+    return Response(runtime.metrics.exposition(), mimetype=CONTENT_TYPE)
 
 
 @blueprint.get("/healthz")

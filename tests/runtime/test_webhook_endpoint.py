@@ -58,7 +58,7 @@ def test_bad_signature_is_rejected_and_nothing_stored(client, db, headers):
     resp = c.post("/webhooks/webex", data=_body(), headers=headers)
     assert resp.status_code == 401
     assert _stored(db) == 0
-    assert runtime.metrics.counts["webhooks_rejected"] == 1
+    assert runtime.metrics.value("servicedesk_webhooks_total", outcome="bad_signature") == 1
 
 
 def test_body_tampered_after_signing(client, db):
