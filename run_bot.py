@@ -6,7 +6,6 @@ With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -127,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or ("serve" if settings.webex_access_token else "sandbox")
     # Script-facing commands log only problems, so their output is what they print.
     level = "WARNING" if command in ("sla", "report") and settings.log_level in ("DEBUG", "INFO") else settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import logs
+
+    logs.configure(level, settings.log_format)
     try:
         return _run(command, settings, args)
     except ConfigError as exc:

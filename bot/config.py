@@ -33,6 +33,7 @@ class Settings:
     bot_port: int = 8080
     bot_admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
@@ -107,6 +108,9 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}")
     return Settings(
         webex_access_token=token,
         webex_base_url=base_url,
@@ -117,6 +121,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         bot_port=_int("BOT_PORT", get("BOT_PORT") or "8080", low=0, high=65535),
         bot_admins=_emails("BOT_ADMINS", get("BOT_ADMINS") or ""),
         log_level=level,
+        log_format=log_format,
         inbox_threads=_int("BOT_INBOX_THREADS", get("BOT_INBOX_THREADS") or "2", low=1, high=64),
         outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),

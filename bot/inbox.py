@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from bot import i18n
+from bot import i18n, logs
 from bot.context import Context, build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, join_event, message_event
@@ -208,6 +208,12 @@ class InboxWorker:
 
     def process(self, row: InboxEvent) -> None:
         """Fetch what the event points at, then handle it in one transaction."""
+        data = row.payload.get("data") if isinstance(row.payload, dict) else None
+        data = data if isinstance(data, dict) else {}
+        with logs.bound(event=data.get("id"), space=data.get("roomId"), inbox=row.id):
+            self._process(row)
+
+    def _process(self, row: InboxEvent) -> None:
         if (row.resource, row.event) not in HANDLED_RESOURCES:
             self._close(row, status="ignored", error=f"{row.resource}/{row.event} is not handled")
             return

@@ -24,6 +24,7 @@ import requests
 from sqlalchemy import ColumnElement, String, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot import logs
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.webex import Permanent, RateLimited, Transient, WebexClient, WebexFailure
@@ -323,6 +324,12 @@ class OutboxSender:
 
     def deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
         """Send one claimed row and record the outcome; with keep_going, claim its space's next row."""
+        purpose = row.purpose or ""
+        with logs.bound(outbox=row.id, space=row.room_id or row.order_key,
+                        ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None):
+            return self._deliver(row, keep_going=keep_going)
+
+    def _deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
         try:
             if self._in_doubt(row) and row.action == "create":
                 found = self._find_sent(row)

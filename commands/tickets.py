@@ -7,12 +7,13 @@ step is on the timeline, and talks to the customer in the ticket's thread.
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 from datetime import datetime
 from typing import Any
 
-from bot import desk, i18n, sla
+from bot import desk, i18n, logs, sla
 from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -27,6 +28,8 @@ from commands import clocks, disruptions, maintenance, paging
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
+
+log = logging.getLogger(__name__)
 
 CUSTOMERS = frozenset({CUSTOMER})
 AGENTS = frozenset({AGENT})
@@ -137,6 +140,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
         priority="P3" if kind == "incident" else None,
         requested_priority=requested if requested in ("P1", "P2") else None,
     )
+    logs.note(ticket=ticket.number)
+    log.info("ticket %s opened (%s) by %s", ticket.number, kind, ctx.actor.email)
     root = ctx.send(room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root")
     ticket.root_outbox_id = root.id
     event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
@@ -236,6 +241,7 @@ def find_ticket(ctx: Context, number: str | None, *, for_update: bool = True) ->
         ticket = store.find(ctx.session, number=number, org_id=org_id, for_update=for_update)
         if ticket is None:
             raise Refused("ticket.not_found", number=store.normalise_number(number) or escape_markdown(number[:20]))
+        logs.note(ticket=ticket.number)
         return ticket
     event = ctx.event
     root = event.parent_id if isinstance(event, MessageEvent) else None
