@@ -55,6 +55,10 @@ class Metrics:
                                          buckets=LATENCY_BUCKETS, registry=self.registry)
         self.handler_seconds = Histogram("servicedesk_handler_seconds", "Time in the handler, per command family", ["family"],
                                          buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.webhook_checks = Counter("servicedesk_webhook_checks", "Checks of the bot's webhooks at Webex, by outcome", ["outcome"],
+                                      registry=self.registry)
+        self.webhooks_reactivated = Counter("servicedesk_webhooks_reactivated", "Webhooks Webex had disabled, set active again",
+                                            registry=self.registry)
         self._queues: QueueCollector | None = None
 
     def watch_queues(self, db: Database, clock: Clock) -> None:

@@ -189,6 +189,11 @@ class WebexClient:
             kwargs["secret"] = secret
         return self._call("create webhook", self.api.webhooks.create, **kwargs)._json_data
 
+    def activate_webhook(self, hook: dict[str, Any]) -> dict[str, Any]:
+        """PUT /webhooks/{id} with status active (name and targetUrl are required by Webex and kept)."""
+        return self._call("activate webhook", self.api.webhooks.update, hook["id"], name=hook["name"], targetUrl=hook["targetUrl"],
+                          status="active")._json_data
+
     def delete_webhook(self, webhook_id: str) -> None:
         """DELETE /webhooks/{id}."""
         self._call("delete webhook", self.api.webhooks.delete, webhook_id)

@@ -7,10 +7,12 @@ import os
 import socket
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, RateGate
 from bot.scheduler import Scheduler
+from bot.watchdog import WebhookWatch
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,13 @@ class Workers:
                                   metrics=self.runtime.metrics)
             self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_event, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
+        watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))
 
         def timers_then_wake() -> int:
+            try:
+                watch.tick()
+            except Exception:  # never let the check stop the timers
+                log.exception("webhook check failed")
             handled = scheduler.run_once()
             if handled:
                 self.runtime.wake_outbox()

@@ -1,0 +1,99 @@
+"""Webex disables a webhook after failed deliveries; the watchdog sets the bot's own active again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, STAFF_ROOM
+from bot.watchdog import WebhookWatch
+from tests.support import SECRET, Harness
+
+EVERY = timedelta(minutes=5)
+
+
+@pytest.fixture
+def harness(db, clock):
+    h = Harness(db, clock)
+    h.seed_directory()
+    yield h
+    h.close()
+
+
+def _messages_hook(harness) -> dict:
+    return next(w for w in harness.state.webhooks.values() if w["resource"] == "messages")
+
+
+def _disable_by_failed_deliveries(harness) -> dict:
+    """Deliveries the bot refuses (a secret it does not know) until Webex disables the webhook."""
+    hook = _messages_hook(harness)
+    harness.state.delivery.disable_after = 3
+    hook["secret"] = "not-the-bot's"
+    before = len(harness.state.deliveries)
+    for n in range(3):
+        harness.state.post_message(ANNA_EMAIL, room_id=harness.room(ACME_ROOM)["id"],
+                                   markdown=f"<@personEmail:servicedesk@webex.bot> /ping {n}")
+    assert harness.state.wait_deliveries(before + 3)
+    assert hook["status"] == "inactive"
+    hook["secret"] = SECRET  # the cause is fixed; the webhook stays disabled until someone acts
+    return hook
+
+
+def test_a_disabled_webhook_is_set_active_again_and_the_staff_told_once(harness):
+    hook = _disable_by_failed_deliveries(harness)
+    watch = WebhookWatch(harness.runtime, every=EVERY)
+    assert watch.tick() == 1
+    assert hook["status"] == "active"
+    harness.sender.drain()
+    [told] = harness.bot_messages(STAFF_ROOM)
+    assert "**messages/created** webhook" in told["markdown"] and "active again" in told["markdown"]
+    assert harness.runtime.metrics.value("servicedesk_webhooks_reactivated_total") == 1
+
+    # Messages reach the bot again.
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("pong")
+
+    # Not checked again before the interval; then nothing to do and nothing said.
+    assert watch.tick() == 0
+    harness.clock.advance(EVERY)
+    assert watch.tick() == 0
+    harness.sender.drain()
+    assert len(harness.bot_messages(STAFF_ROOM)) == 1
+    assert harness.runtime.metrics.value("servicedesk_webhook_checks_total", outcome="ok") == 2
+
+
+def test_webex_unreachable_changes_nothing_and_the_next_check_tries_again(harness):
+    hook = _disable_by_failed_deliveries(harness)
+    watch = WebhookWatch(harness.runtime, every=EVERY)
+    harness.state.faults.add("GET", "/v1/webhooks", 503, times=5)
+    assert watch.tick() == 0
+    assert hook["status"] == "inactive"
+    assert harness.runtime.metrics.value("servicedesk_webhook_checks_total", outcome="unreachable") == 1
+    while harness.state.faults.take("GET", "/v1/webhooks"):  # the outage ends
+        pass
+    harness.clock.advance(EVERY)
+    assert watch.tick() == 1 and hook["status"] == "active"
+
+
+def test_webhooks_of_other_integrations_are_left_alone(harness):
+    other = dict(_messages_hook(harness), id="OTHER", name="someone else's", status="inactive")
+    harness.state.webhooks["OTHER"] = other
+    assert WebhookWatch(harness.runtime, every=EVERY).check() == 0
+    assert other["status"] == "inactive"
+
+
+def test_zero_minutes_turns_the_check_off(harness):
+    _disable_by_failed_deliveries(harness)
+    requests_before = len(harness.state.requests)
+    assert WebhookWatch(harness.runtime, every=timedelta(0)).tick() == 0
+    assert len(harness.state.requests) == requests_before
+
+
+def test_the_interval_is_configured_in_minutes():
+    assert load_settings({}).webhook_check_minutes == 5
+    assert load_settings({"WEBHOOK_CHECK_MINUTES": "0"}).webhook_check_minutes == 0
+    with pytest.raises(ConfigError, match="WEBHOOK_CHECK_MINUTES"):
+        load_settings({"WEBHOOK_CHECK_MINUTES": "soon"})
