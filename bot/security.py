@@ -42,7 +42,10 @@ def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
     """Check a delivery's signature in constant time, on the bytes as received."""
     if not header:
         return False
-    return hmac.compare_digest(sign(body, secret), header.strip().lower())
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, which a forged
+    # header may well contain; such a header is simply wrong.
+    given = header.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(sign(body, secret).encode("ascii"), given)
 
 
 def roles_of(email: str, *, admins: frozenset[str], session: Session | None = None) -> frozenset[str]:

@@ -50,8 +50,9 @@ def test_valid_signature_is_stored(client, db):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Spark-Signature": ""}, {"X-Spark-Signature": "0" * 40}, {"X-Spark-Signature": _sig(_body(), "other-secret")}],
-    ids=["missing", "empty", "wrong", "other-secret"],
+    [{}, {"X-Spark-Signature": ""}, {"X-Spark-Signature": "0" * 40}, {"X-Spark-Signature": _sig(_body(), "other-secret")},
+     {"X-Spark-Signature": "\x80é" + "0" * 38}],
+    ids=["missing", "empty", "wrong", "other-secret", "non-ascii"],
 )
 def test_bad_signature_is_rejected_and_nothing_stored(client, db, headers):
     c, runtime = client
