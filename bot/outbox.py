@@ -266,8 +266,9 @@ class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
     def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, lease: timedelta = LEASE) -> None:
         self.db = db
+        self.lease = lease
         self.webex = webex
         self.clock = clock
         self.worker_id = worker_id
@@ -288,7 +289,7 @@ class OutboxSender:
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
         """
         stmt = statements[1] if is_postgres(session) else statements[0]
-        row = session.scalars(stmt, {"now": now, "worker_id": self.worker_id, "new_lease": now + LEASE, **params}).first()
+        row = session.scalars(stmt, {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}).first()
         if row is not None:
             session.expunge(row)
         return row
@@ -316,11 +317,10 @@ class OutboxSender:
             done += sent
         return done
 
-    @staticmethod
-    def _in_doubt(row: OutboxMessage) -> bool:
+    def _in_doubt(self, row: OutboxMessage) -> bool:
         # A fresh claim stamps attempt_started_at and lease_until from the same instant; an
         # older attempt time means an earlier attempt may have reached Webex.
-        return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - LEASE
+        return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - self.lease
 
     def deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
         """Send one claimed row and record the outcome; with keep_going, claim its space's next row."""
@@ -396,12 +396,18 @@ class OutboxSender:
         raise _NotReady(f"target (outbox {row.target_outbox_id}) not sent yet")
 
     def _find_sent(self, row: OutboxMessage) -> dict[str, Any] | None:
-        """Look for a message this row may already have created before a crash or timeout."""
+        """Look for a message this row may already have created before a crash or timeout.
+
+        A candidate has this row's author, thread and text and was created after the attempt
+        began (less the clock slack); one that another row already recorded as its own is not
+        this row's, however alike (two "pong"s in a minute). Of the rest, the earliest.
+        """
         if not row.room_id:
             return None
         since = row.attempt_started_at - RECONCILE_SLACK
         me = self.webex.identity().person_id
         parent = self._parent_id(row)
+        candidates = []
         for message in self.webex.list_recent_messages(row.room_id):
             created = datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00")) if message.get("created") else None
             if created is not None and created < since:
@@ -411,8 +417,14 @@ class OutboxSender:
                 and message.get("parentId") == parent
                 and (message.get("markdown") if row.markdown else message.get("text")) == (row.markdown or row.text)
             ):
-                return message
-        return None
+                candidates.append(message)
+        if not candidates:
+            return None
+        with self.db.read() as session:
+            taken = set(session.scalars(select(OutboxMessage.webex_message_id).where(
+                OutboxMessage.webex_message_id.in_([m["id"] for m in candidates]), OutboxMessage.id != row.id)))
+        free = [m for m in candidates if m["id"] not in taken]
+        return free[-1] if free else None  # the list is newest first
 
     def _record(self, session: Session, stmt: Update, row: OutboxMessage, **params: Any) -> bool:
         """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""

@@ -194,6 +194,21 @@ def test_sent_but_not_recorded_is_not_sent_again(harness, clock):
     assert (recorded.status, recorded.webex_message_id) == ("sent", harness.bot_messages(ACME_ROOM)[0]["id"])
 
 
+def test_an_identical_message_another_row_sent_is_not_taken_for_this_one(harness, clock):
+    # Two "pong"s in one minute: the first is sent and recorded; the second's sender dies after
+    # claiming, before sending. Its successor must send it, not adopt the first.
+    _queue(harness, ACME_ROOM, "pong")
+    assert harness.sender.drain() == 1
+    [second] = _queue(harness, ACME_ROOM, "pong")
+    assert harness.sender.claim().id == second
+    clock.advance(timedelta(seconds=61))
+    other = OutboxSender(harness.runtime.db, harness.runtime.webex, clock, worker_id="restarted")
+    assert other.drain() == 1
+    assert _sent(harness, ACME_ROOM) == ["pong", "pong"]
+    first_id, second_id = (m["id"] for m in harness.bot_messages(ACME_ROOM))
+    assert _row(harness, second).webex_message_id == second_id != first_id
+
+
 def test_a_lost_lease_does_not_record_twice(harness, clock, db):
     [row_id] = _queue(harness, ACME_ROOM, "hello")
     slow = harness.sender.claim()
