@@ -150,6 +150,7 @@ class InboxWorker:
     def __init__(self, runtime, *, worker_id: str) -> None:
         self.runtime = runtime
         self.worker_id = worker_id
+        self.lease = timedelta(seconds=getattr(runtime.settings, "lease_seconds", LEASE.total_seconds()))
 
     @property
     def clock(self):
@@ -169,7 +170,7 @@ class InboxWorker:
         now = self.clock.now()
         with self.runtime.db.scope() as session:
             stmt = _CLAIM["postgresql" if is_postgres(session) else "sqlite"]
-            params = {"now": now, "worker_id": self.worker_id, "new_lease": now + LEASE, "batch": limit}
+            params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, "batch": limit}
             rows = list(session.scalars(stmt, params))
             for row in rows:
                 session.expunge(row)

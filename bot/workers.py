@@ -43,7 +43,7 @@ class Workers:
         gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
         for n in range(settings.outbox_threads):
             sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate,
-                                  metrics=self.runtime.metrics)
+                                  metrics=self.runtime.metrics, lease=timedelta(seconds=settings.lease_seconds))
             self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_event, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
         watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))
