@@ -1,0 +1,32 @@
+"""The webhook application for a WSGI server, without workers: for running at scale.
+
+    run_bot.py db upgrade                                 # once, before the processes start
+    gunicorn -w 2 -b 0.0.0.0:8080 'bot.wsgi:make_app()'   # web processes: verify, store, answer
+    run_bot.py worker                                     # as many as needed: inbox, outbox, timers
+
+All on one PostgreSQL (DATABASE_URL). Configuration comes from the environment, as for
+run_bot.py; a bad value stops the process with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.app import build_runtime, create_app
+from bot.config import ConfigError, load_settings
+from bot.logs import configure
+
+
+def make_app():
+    """The Flask app of the webhook endpoint, /healthz and /metrics, built from the environment."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+    configure(settings.log_level, settings.log_format)
+    if not settings.webex_access_token:
+        sys.stderr.write("configuration error: WEBEX_ACCESS_TOKEN is required for the webhook application\n")
+        raise SystemExit(2)
+    return create_app(build_runtime(settings))
+
