@@ -67,7 +67,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: Webe
     if webex is None:
         if not token:
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
-        webex = WebexClient(access_token=token, base_url=settings.webex_base_url)
+        webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
     return Runtime(settings=settings, db=Database(settings.database_url), webex=webex, clock=clock or SystemClock())
 
 

@@ -34,6 +34,8 @@ class Settings:
     bot_admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
     log_format: str = "text"  # text | json (one JSON object per line)
+    # How long a call to Webex may take before it counts as a timeout (retried; a send is first looked for).
+    webex_timeout_seconds: int = 20
     # How long a worker holds a claimed event or message before another may take it over.
     lease_seconds: int = 60
     # How often the timer thread checks that Webex has not disabled the bot's webhooks; 0: never.
@@ -131,6 +133,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
         desk_file=_desk("DESK_FILE", get("DESK_FILE")),
         rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),
+        webex_timeout_seconds=_int("WEBEX_TIMEOUT_SECONDS", get("WEBEX_TIMEOUT_SECONDS") or "20", low=1, high=300),
         lease_seconds=_int("BOT_LEASE_SECONDS", get("BOT_LEASE_SECONDS") or "60", low=1, high=3600),
         webhook_check_minutes=_int("WEBHOOK_CHECK_MINUTES", get("WEBHOOK_CHECK_MINUTES") or "5", low=0, high=1440),
     )

@@ -102,12 +102,12 @@ def settle_environment(session: requests.Session, base_url: str) -> None:
 class WebexClient:
     """Thin wrapper over WebexAPI returning JSON dicts and raising WebexFailure kinds."""
 
-    def __init__(self, *, access_token: str, base_url: str) -> None:
+    def __init__(self, *, access_token: str, base_url: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
         self.api = WebexAPI(
             access_token=access_token,
             base_url=base_url,
             wait_on_rate_limit=False,
-            single_request_timeout=REQUEST_TIMEOUT_S,
+            single_request_timeout=timeout_s,
         )
         # The SDK keeps its requests.Session private; it is the one every call goes through.
         settle_environment(self.api._session._req_session, base_url)

@@ -61,7 +61,10 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     def authenticate_and_inject():
         path = request.path
         if path.startswith("/v1/"):
-            fault = state.faults.take(request.method, path)
+            fault = state.faults.take(request.method, path) or state.faults.roll()
+            if fault is not None and "delay" in fault:
+                time.sleep(fault["delay"])  # then handled as usual: a timeout that still takes effect
+                fault = None
             if fault is not None:
                 response = jsonify(fault["body"] or error_body(f"Injected fault {fault['status']}"))
                 response.status_code = fault["status"]

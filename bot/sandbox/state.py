@@ -8,6 +8,7 @@ bots in group rooms only hear messages that mention them (and their own).
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections import deque
 from datetime import datetime, timezone
@@ -77,6 +78,29 @@ class Faults:
                 if fault["method"] == method.upper() and path.startswith(fault["path"]):
                     return self._queue.pop(i)
         return None
+
+    def chaos(self, rate: float, *, seed: int, timeout_s: float, slow_s: float = 0.3) -> None:
+        """From now on, a share `rate` of API requests goes wrong, in equal parts: 429 with
+        Retry-After 1, 500, a timeout (answered only after `timeout_s`, so the caller has given up
+        though the request takes effect) and a slow answer (`slow_s`). Seeded, so a drill repeats."""
+        with self._lock:
+            self._chaos = (rate, random.Random(seed), timeout_s, slow_s)
+
+    def roll(self) -> dict[str, Any] | None:
+        """What chaos does to this request: None, a fault to answer, or a delay before handling it."""
+        with self._lock:
+            chaos = getattr(self, "_chaos", None)
+            if chaos is None:
+                return None
+            rate, rng, timeout_s, slow_s = chaos
+            if rng.random() >= rate:
+                return None
+            kind = rng.choice(("429", "500", "timeout", "slow"))
+        if kind == "429":
+            return {"status": 429, "headers": {"Retry-After": "1"}, "body": None}
+        if kind == "500":
+            return {"status": 500, "headers": {}, "body": None}
+        return {"delay": timeout_s if kind == "timeout" else slow_s}
 
 
 def _stamp(instant: datetime) -> str:

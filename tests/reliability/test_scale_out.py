@@ -1,6 +1,6 @@
 """Scale-out on PostgreSQL: gunicorn web processes and separate worker processes, with workers
-killed (-9) at random moments and PostgreSQL restarted mid-run. Every accepted command is
-answered exactly once.
+killed (-9) at random moments, PostgreSQL restarted mid-run, and Webex failing a fifth of the
+calls. Every accepted command is answered exactly once.
 
 The sandbox runs in this process as Webex and delivers signed webhooks to gunicorn, exactly as
 Webex would; the workers are `run_bot.py worker` processes with a short lease, so a killed
@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "servicedesk_drill"
 SECRET = "drill-secret"
 LEASE_S = 3
+WEBEX_TIMEOUT_S = 1
 ANSWER_TIMEOUT_S = 120
 SPEAKERS = ((ANNA_EMAIL, ACME_ROOM), (BRAM_EMAIL, POLDER_ROOM), (SANNE_EMAIL, STAFF_ROOM))
 
@@ -75,7 +76,8 @@ class Deployment:
             seed_directory(session, self.state, now=self.state.now())
         self.env = {**os.environ, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{self.sandbox.url}/v1/",
                     "WEBEX_WEBHOOK_SECRET": SECRET, "DATABASE_URL": self.url, "BOT_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
-                    "BOT_LEASE_SECONDS": str(LEASE_S), "WEBHOOK_CHECK_MINUTES": "0", "PYTHONPATH": str(ROOT)}
+                    "BOT_LEASE_SECONDS": str(LEASE_S), "WEBHOOK_CHECK_MINUTES": "0",
+                    "WEBEX_TIMEOUT_SECONDS": str(WEBEX_TIMEOUT_S), "PYTHONPATH": str(ROOT)}
         self.tmp = tmp
         self.web = self._gunicorn()
         register_webhooks(WebexClient(access_token=BOT_TOKEN, base_url=f"{self.sandbox.url}/v1/"), public_url=self.web_url,
@@ -188,6 +190,16 @@ def test_workers_killed_at_random_moments_lose_and_repeat_nothing(deployment):
 
     sent = _send_pings(deployment, 150, during=maybe_kill)
     _all_answered_exactly_once(deployment, sent)
+
+
+def test_webex_failing_on_a_fifth_of_calls_still_gets_every_answer_once(deployment):
+    # 429 with Retry-After, 500, timeouts (the call takes effect after the bot gave up) and slow
+    # answers, on 20 % of the workers' calls to Webex.
+    deployment.state.faults.chaos(0.2, seed=11, timeout_s=WEBEX_TIMEOUT_S + 0.5)
+    sent = _send_pings(deployment, 90)
+    _all_answered_exactly_once(deployment, sent)
+    statuses = [r["status"] for r in deployment.state.requests if r["path"].startswith("/v1/")]
+    assert statuses.count(429) > 0 and statuses.count(500) > 0
 
 
 def _restart_postgres() -> None:
