@@ -87,3 +87,17 @@ def db(database_url):
 def clock():
     """A clock that moves only when the test moves it."""
     return SettableClock(START)
+
+
+@pytest.fixture
+def harness(db, clock):
+    """The sandbox and the bot on `db`, with the demo directory: bound spaces, roles, the rota.
+
+    A test module that wants the bare sandbox defines its own `harness`.
+    """
+    from tests.support import Harness
+
+    h = Harness(db, clock)
+    h.seed_directory()
+    yield h
+    h.close()

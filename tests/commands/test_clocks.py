@@ -10,15 +10,7 @@ from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, S
 from bot.scheduler import Scheduler
 from commands import clocks
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
-from tests.support import Harness, answer as _do, local, tick as _at
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
+from tests.support import answer as _do, local, tick as _at
 
 
 

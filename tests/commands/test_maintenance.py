@@ -6,15 +6,7 @@ from sqlalchemy import select
 
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Maintenance, Ticket, Timer
-from tests.support import Harness, answer as _do, local, tick as _at
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
+from tests.support import answer as _do, local, tick as _at
 
 
 

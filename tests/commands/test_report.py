@@ -2,20 +2,10 @@
 
 from datetime import timedelta
 
-import pytest
-
 import run_bot
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from commands.report import month_bounds, percentile
-from tests.support import Harness, answer as _do, local
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
+from tests.support import answer as _do, local
 
 
 

@@ -8,15 +8,7 @@ from sqlalchemy import func, select
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
-from tests.support import Harness, ask as _said, local
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
+from tests.support import ask as _said, local
 
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,15 +16,7 @@ from bot.scheduler import TimerRegistry, schedule
 from bot.security import sign
 from bot.webex import WebexClient
 from storage.db import Database
-from tests.support import SECRET, Harness
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
+from tests.support import SECRET
 
 
 def _scrape(url: str) -> dict[tuple[str, tuple], float]:

@@ -9,17 +9,9 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, STAFF_ROOM
 from bot.watchdog import WebhookWatch
-from tests.support import SECRET, Harness
+from tests.support import SECRET
 
 EVERY = timedelta(minutes=5)
-
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
-    yield h
-    h.close()
 
 
 def _messages_hook(harness) -> dict:
