@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/paging.py --rate 10
 	$(BIN)/python bench/paging.py
 
 clean:
