@@ -71,6 +71,7 @@ class ReplyWatcher:
     def __init__(self, base: str, bot_id: str) -> None:
         self.base, self.bot_id = base, bot_id
         self.seen: dict[str, float] = {}
+        self.replies: dict[str, int] = {}  # thread → bot replies in it (more than one: sent twice)
         self.stop = threading.Event()
         self.since = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -90,6 +91,7 @@ class ReplyWatcher:
                 message = event["message"]
                 if event["kind"] == "created" and message["personId"] == self.bot_id and message.get("parentId"):
                     self.seen.setdefault(message["parentId"], now)
+                    self.replies[message["parentId"]] = self.replies.get(message["parentId"], 0) + 1
             self.since = body["seq"]
 
     def wait_for(self, n: int, timeout: float) -> None:
@@ -99,8 +101,13 @@ class ReplyWatcher:
         self.stop.set()
 
 
-def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: int, concurrency: int) -> dict:
-    """Drive one target (bot or floor) at `target`, with the sandbox at `base`; return its figures."""
+def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: int, concurrency: int,
+            duplicates: float = 0.0, settle_s: float = 0.0) -> dict:
+    """Drive one target (bot or floor) at `target`, with the sandbox at `base`; return its figures.
+
+    `duplicates`: the share of webhooks delivered a second time (as Webex may); `settle_s`: how
+    long to keep watching after the last reply, so a reply sent twice is seen.
+    """
     bot = requests.get(f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).json()
     anna = {"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}
     room_ids = []
@@ -134,7 +141,7 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
                                     "personId": ping["personId"], "personEmail": ping["personEmail"]}}).encode()
         headers = {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
         start = time.perf_counter()
-        sent_at[ping["parentId"]] = start
+        sent_at.setdefault(ping["parentId"], start)
         resp = local.session.post(f"{target}/webhooks/webex", data=body, headers=headers, timeout=30)
         took = time.perf_counter() - start
         with lock:
@@ -143,20 +150,35 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
             else:
                 failures += 1
 
+    # A repeated delivery follows its original five webhooks later.
+    again = set(range(0, n, round(1 / duplicates))) if duplicates > 0 else set()
+    schedule = []
+    for i, ping in enumerate(pings):
+        schedule.append((ping, i))
+        if i - 5 in again:
+            schedule.append((pings[i - 5], i - 5))
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for i, ping in enumerate(pings):
+        for k, (ping, i) in enumerate(schedule):
             if rate > 0:
-                delay = began + i / rate - time.perf_counter()
+                delay = began + k / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)  # open-loop pacing of the load generator
             pool.submit(fire, ping, i)
     sending = time.perf_counter() - began
     watcher.wait_for(n, timeout=120)
     watcher.thread.join(timeout=10)
+    if settle_s:
+        watcher.stop.clear()
+        watcher.thread = threading.Thread(target=watcher._run, daemon=True)
+        watcher.thread.start()
+        watcher.stop.wait(settle_s)
+        watcher.stop.set()
+        watcher.thread.join(timeout=10)
     e2e = [watcher.seen[k] - sent_at[k] for k in sent_at if k in watcher.seen]
     return {
         "label": label, "n": n, "rate": rate, "acked": len(acks), "failed": failures, "replied": len(e2e),
+        "sent": len(schedule), "doubled": sum(1 for count in watcher.replies.values() if count > 1),
         "acks_per_s": len(acks) / sending,
         "ack_p50_ms": _percentile(acks, 50) * 1000, "ack_p99_ms": _percentile(acks, 99) * 1000,
         "e2e_p50_ms": _percentile(e2e, 50) * 1000, "e2e_p99_ms": _percentile(e2e, 99) * 1000,
