@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.db import is_postgres
@@ -24,17 +26,22 @@ OPEN_STATUSES = ("new", "in_progress", "awaiting_customer", "resolved")
 
 
 def next_number(session: Session, *, prefix: str) -> str:
-    """The next number of a prefix ('INC-1001', 'INC-1002', …), never handed out twice."""
-    stmt = select(Sequence).where(Sequence.prefix == prefix)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    row = session.scalar(stmt)
-    if row is None:
-        row = Sequence(prefix=prefix, next_value=FIRST_NUMBER)
-        session.add(row)
-    value = row.next_value
-    row.next_value = value + 1
-    session.flush()
+    """The next number of a prefix ('INC-1001', 'INC-1002', …), never handed out twice.
+
+    One statement creates the prefix's counter or moves it on, holding its row until commit:
+    two handlers numbering a prefix's first ticket at once (several workers on PostgreSQL) each
+    get their own number, where reading the counter and then inserting it made one of them fail
+    on the counter's key.
+    """
+    table = Sequence.__table__
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = (
+        insert(table)
+        .values(prefix=prefix, next_value=FIRST_NUMBER + 1)
+        .on_conflict_do_update(index_elements=[table.c.prefix], set_={"next_value": table.c.next_value + 1})
+        .returning(table.c.next_value)
+    )
+    value = session.execute(stmt).scalar_one() - 1
     return f"{prefix}-{value}"
 
 
