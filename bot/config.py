@@ -39,7 +39,8 @@ class Settings:
     # How long a worker holds a claimed event or message before another may take it over.
     lease_seconds: int = 60
     # How often the timer thread checks that Webex has not disabled the bot's webhooks; 0: never.
-    webhook_check_minutes: int = 5
+    # Decimals allowed (0.05 is every 3 s, for drills).
+    webhook_check_minutes: float = 5
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
@@ -76,6 +77,16 @@ def _int(name: str, value: str, *, low: int, high: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
     if not low <= number <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {number}")
+    return number
+
+
+def _minutes(name: str, value: str, *, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of minutes, got {value!r}") from None
+    if not 0 <= number <= high:  # also refuses nan
+        raise ConfigError(f"{name} must be between 0 and {high:g}, got {value}")
     return number
 
 
@@ -135,7 +146,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),
         webex_timeout_seconds=_int("WEBEX_TIMEOUT_SECONDS", get("WEBEX_TIMEOUT_SECONDS") or "20", low=1, high=300),
         lease_seconds=_int("BOT_LEASE_SECONDS", get("BOT_LEASE_SECONDS") or "60", low=1, high=3600),
-        webhook_check_minutes=_int("WEBHOOK_CHECK_MINUTES", get("WEBHOOK_CHECK_MINUTES") or "5", low=0, high=1440),
+        webhook_check_minutes=_minutes("WEBHOOK_CHECK_MINUTES", get("WEBHOOK_CHECK_MINUTES") or "5", high=1440),
     )
 
 

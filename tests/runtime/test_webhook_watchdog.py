@@ -87,5 +87,9 @@ def test_zero_minutes_turns_the_check_off(harness):
 def test_the_interval_is_configured_in_minutes():
     assert load_settings({}).webhook_check_minutes == 5
     assert load_settings({"WEBHOOK_CHECK_MINUTES": "0"}).webhook_check_minutes == 0
+    assert load_settings({"WEBHOOK_CHECK_MINUTES": "0.05"}).webhook_check_minutes == 0.05  # every 3 s, for drills
+    for bad in ("-1", "nan", "1441"):
+        with pytest.raises(ConfigError, match="WEBHOOK_CHECK_MINUTES"):
+            load_settings({"WEBHOOK_CHECK_MINUTES": bad})
     with pytest.raises(ConfigError, match="WEBHOOK_CHECK_MINUTES"):
         load_settings({"WEBHOOK_CHECK_MINUTES": "soon"})
