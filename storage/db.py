@@ -6,8 +6,11 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +54,14 @@ def _tune_sqlite(engine: Engine) -> None:
         # can fail with SQLITE_BUSY at once instead of waiting for busy_timeout. Read-only
         # scopes need no lock at all (WAL readers do not block the writer).
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
+
+def insert_missing(session: Session, table: Table, **values: Any) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on `table`'s primary key: a row that two workers create
+    at the same moment (a person or space seen first by two events) is created once, and the
+    second waits for the first's commit instead of failing on the key."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(table.primary_key.columns)))
 
 
 def is_postgres(session_or_engine) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.db import is_postgres
+from storage.db import insert_missing, is_postgres
 from storage.models import AuditEntry, Organisation, Person, RoleGrant, SpaceRecord
 
 
@@ -82,9 +82,8 @@ def ensure_space(session: Session, *, room_id: str, room_type: str) -> SpaceReco
     """The space's record, created as unbound on first sight."""
     record = space(session, room_id=room_id)
     if record is None:
-        record = SpaceRecord(room_id=room_id, room_type=room_type, kind="unbound")
-        session.add(record)
-        session.flush()
+        insert_missing(session, SpaceRecord.__table__, room_id=room_id, room_type=room_type, kind="unbound")
+        record = space(session, room_id=room_id)
     return record
 
 
@@ -147,8 +146,8 @@ def touch_person(session: Session, *, email: str, person_id: str | None, display
     email = email.lower()
     person = session.get(Person, email)
     if person is None:
-        person = Person(email=email)
-        session.add(person)
+        insert_missing(session, Person.__table__, email=email)
+        person = session.get(Person, email)
     # Assigning unchanged values writes nothing; last_seen only moves once a minute, so a busy
     # person's commands do not each rewrite their row.
     if person_id and person.person_id != person_id:
