@@ -8,7 +8,9 @@ Failure handling: 429 → retry after Retry-After; 5xx, timeouts, connection err
 exponential backoff capped at MAX_BACKOFF; other 4xx → failed with the reason.
 Crash safety: a row is claimed with a lease and its attempt time; a row whose lease expired
 while "sending" is claimed again. As that earlier request may have reached Webex, the sender
-first looks for the message in the space and adopts it instead of sending twice.
+first looks for the message in a 1:1 space and adopts it instead of sending twice. A bot
+cannot list its own messages in a group space, so there such a row is sent again: at least
+once, never lost.
 """
 
 from __future__ import annotations
@@ -398,17 +400,21 @@ class OutboxSender:
     def _find_sent(self, row: OutboxMessage) -> dict[str, Any] | None:
         """Look for a message this row may already have created before a crash or timeout.
 
-        A candidate has this row's author, thread and text and was created after the attempt
-        began (less the clock slack); one that another row already recorded as its own is not
-        this row's, however alike (two "pong"s in a minute). Of the rest, the earliest.
+        Only 1:1 spaces can be searched. A candidate has this row's author, thread and text and
+        was created after the attempt began (less the clock slack); one that another row already
+        recorded as its own is not this row's, however alike (two "pong"s in a minute). Of the
+        rest, the earliest.
         """
-        if not row.room_id:
+        room_id = self._searchable_room(row)
+        if room_id is None:
+            log.warning("outbox %s: may have reached Webex already, but a bot cannot search a group space; sending again",
+                        row.id)
             return None
         since = row.attempt_started_at - RECONCILE_SLACK
         me = self.webex.identity().person_id
         parent = self._parent_id(row)
         candidates = []
-        for message in self.webex.list_recent_messages(row.room_id):
+        for message in self.webex.list_recent_messages(room_id):
             created = datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00")) if message.get("created") else None
             if created is not None and created < since:
                 break
@@ -425,6 +431,16 @@ class OutboxSender:
                 OutboxMessage.webex_message_id.in_([m["id"] for m in candidates]), OutboxMessage.id != row.id)))
         free = [m for m in candidates if m["id"] not in taken]
         return free[-1] if free else None  # the list is newest first
+
+    def _searchable_room(self, row: OutboxMessage) -> str | None:
+        """The 1:1 space `row` goes to, which the bot may list; None for a group space (Webex
+        shows a bot only the messages that mention it there) or a person not written to before."""
+        if row.room_id:
+            return row.room_id if self.webex.room_type(row.room_id) == "direct" else None
+        with self.db.read() as session:
+            # A message by email lands in the 1:1 space, whose id an earlier send to them returned.
+            return session.scalar(select(OutboxMessage.room_id).where(
+                OutboxMessage.to_person_email == row.to_person_email, OutboxMessage.room_id.is_not(None)).limit(1))
 
     def _record(self, session: Session, stmt: Update, row: OutboxMessage, **params: Any) -> bool:
         """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""

@@ -12,6 +12,7 @@ import binascii
 import logging
 import os
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import requests
@@ -112,6 +113,7 @@ class WebexClient:
         # The SDK keeps its requests.Session private; it is the one every call goes through.
         settle_environment(self.api._session._req_session, base_url)
         self._identity: BotIdentity | None = None
+        self._room_types: dict[str, str] = {}
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -171,10 +173,19 @@ class WebexClient:
         """DELETE /messages/{id}."""
         self._call("delete message", self.api.messages.delete, message_id)
 
+    def room_type(self, room_id: str) -> str:
+        """"direct" or "group" (asked once per space: it never changes)."""
+        kind = self._room_types.get(room_id)
+        if kind is None:
+            kind = self._call("get room", self.api.rooms.get, room_id)._json_data["type"]
+            self._room_types[room_id] = kind
+        return kind
+
     def list_recent_messages(self, room_id: str, *, max_items: int = 50) -> list[dict[str, Any]]:
-        """The newest messages of a room (newest first)."""
-        items = self._call("list messages", lambda: list(self.api.messages.list(roomId=room_id, max=max_items)))
-        return [m._json_data for m in items[:max_items]]
+        """The newest messages of a 1:1 space (newest first), one page: Webex lets a bot list a
+        group space only for the messages that mention it."""
+        page = self.api.messages.list(roomId=room_id, max=max_items)
+        return [m._json_data for m in self._call("list messages", lambda: list(islice(page, max_items)))]
 
     # Webhook management for `run_bot.py webhooks ...`
 

@@ -177,12 +177,17 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             raise ApiProblem(400, "roomId is required")
         if not state.is_member(room_id, me()["id"]):
             raise ApiProblem(404, NOT_FOUND)
+        mentioned = request.args.get("mentionedPeople")
+        if me()["type"] == "bot" and state.rooms[room_id]["type"] == "group" and mentioned is None:
+            # Webex shows a bot the messages of a group space only where they mention it.
+            raise ApiProblem(403, "Failed to get activity.")
+        if mentioned is not None and mentioned not in ("me", me()["id"]):
+            raise ApiProblem(400, "mentionedPeople can only be 'me' or the person ID of the caller")
         items = list(reversed(state.messages_in(room_id)))
         if "parentId" in request.args:
             items = [m for m in items if m.get("parentId") == request.args["parentId"]]
-        if "mentionedPeople" in request.args:
-            wanted = me()["id"] if request.args["mentionedPeople"] == "me" else request.args["mentionedPeople"]
-            items = [m for m in items if wanted in m.get("mentionedPeople", [])]
+        if mentioned is not None:
+            items = [m for m in items if me()["id"] in m.get("mentionedPeople", [])]
         if "before" in request.args:
             items = [m for m in items if m["created"] < request.args["before"]]
         if "beforeMessage" in request.args:
@@ -193,6 +198,8 @@ def create_sandbox_app(state: SandboxState) -> Flask:
         if limit is not None:
             if not limit.isdigit() or int(limit) < 1:
                 raise ApiProblem(400, "max must be a positive integer")
+            if mentioned is not None and int(limit) > 100:
+                raise ApiProblem(400, "max cannot exceed 100 with mentionedPeople")
             items = items[:int(limit)]
         return jsonify(items=items)
 

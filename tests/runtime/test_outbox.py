@@ -181,31 +181,80 @@ def test_claimed_then_crashed_before_sending_is_sent_once(harness, clock):
     assert _sent(harness, ACME_ROOM) == ["hello"]
 
 
-def test_sent_but_not_recorded_is_not_sent_again(harness, clock):
-    [row_id] = _queue(harness, ACME_ROOM, "hello")
+def _direct_room(harness, email):
+    """The bot's 1:1 space with `email`, opened by a first message sent through the outbox."""
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=harness.clock.now(), to_person_email=email, markdown="hello")
+    assert harness.sender.drain() == 1
+    return harness.state.direct_room(email, BOT_EMAIL)["id"]
+
+
+def _direct_sent(harness, room_id):
+    return [m["markdown"] for m in harness.state.messages_in(room_id)]
+
+
+def _restarted(harness):
+    harness.clock.advance(timedelta(seconds=61))
+    return OutboxSender(harness.runtime.db, harness.runtime.webex, harness.clock, worker_id="restarted")
+
+
+@pytest.mark.parametrize("by_email", [False, True], ids=["room-id", "person-email"])
+def test_sent_but_not_recorded_in_a_direct_space_is_not_sent_again(harness, by_email):
+    from bot.sandbox.demo import ERIK_EMAIL
+
+    room_id = _direct_room(harness, ERIK_EMAIL)
+    with harness.runtime.db.scope() as s:
+        target = {"to_person_email": ERIK_EMAIL} if by_email else {"room_id": room_id}
+        row_id = outbox.enqueue(s, now=harness.clock.now(), markdown="page", **target).id
     row = harness.sender.claim()
     harness.sender._send(row)  # Webex got it; the process dies before recording "sent"
-    assert _sent(harness, ACME_ROOM) == ["hello"]
-    clock.advance(timedelta(seconds=61))
-    other = OutboxSender(harness.runtime.db, harness.runtime.webex, clock, worker_id="restarted")
-    assert other.drain() == 1
-    assert _sent(harness, ACME_ROOM) == ["hello"]
+    assert _restarted(harness).drain() == 1
+    assert _direct_sent(harness, room_id) == ["hello", "page"]
     recorded = _row(harness, row_id)
-    assert (recorded.status, recorded.webex_message_id) == ("sent", harness.bot_messages(ACME_ROOM)[0]["id"])
+    assert (recorded.status, recorded.webex_message_id) == ("sent", harness.state.messages_in(room_id)[-1]["id"])
+
+
+def test_sent_but_not_recorded_in_a_group_space_is_sent_again_rather_than_lost(harness, caplog):
+    # Webex shows a bot only the messages that mention it in a group space, so the successor
+    # cannot find the first copy: at least once.
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    row = harness.sender.claim()
+    harness.sender._send(row)
+    assert _restarted(harness).drain() == 1
+    assert _sent(harness, ACME_ROOM) == ["hello", "hello"]
+    recorded = _row(harness, row_id)
+    assert (recorded.status, recorded.webex_message_id) == ("sent", harness.bot_messages(ACME_ROOM)[-1]["id"])
+    assert "cannot search a group space" in caplog.text
+    # It asked for the space's kind, never for a listing Webex would refuse.
+    assert not [r for r in harness.state.requests if r["method"] == "GET" and r["path"] == "/v1/messages"]
+
+
+def test_an_unknown_person_written_to_by_email_is_sent_again_rather_than_lost(harness):
+    from bot.sandbox.demo import ERIK_EMAIL
+
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=harness.clock.now(), to_person_email=ERIK_EMAIL, markdown="page")
+    harness.sender._send(harness.sender.claim())
+    assert _restarted(harness).drain() == 1
+    room_id = harness.state.direct_room(ERIK_EMAIL, BOT_EMAIL)["id"]
+    assert _direct_sent(harness, room_id) == ["page", "page"]
 
 
 def test_an_identical_message_another_row_sent_is_not_taken_for_this_one(harness, clock):
     # Two "pong"s in one minute: the first is sent and recorded; the second's sender dies after
     # claiming, before sending. Its successor must send it, not adopt the first.
-    _queue(harness, ACME_ROOM, "pong")
+    from bot.sandbox.demo import ERIK_EMAIL
+
+    room_id = _direct_room(harness, ERIK_EMAIL)
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="pong")
     assert harness.sender.drain() == 1
-    [second] = _queue(harness, ACME_ROOM, "pong")
+    with harness.runtime.db.scope() as s:
+        second = outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="pong").id
     assert harness.sender.claim().id == second
-    clock.advance(timedelta(seconds=61))
-    other = OutboxSender(harness.runtime.db, harness.runtime.webex, clock, worker_id="restarted")
-    assert other.drain() == 1
-    assert _sent(harness, ACME_ROOM) == ["pong", "pong"]
-    first_id, second_id = (m["id"] for m in harness.bot_messages(ACME_ROOM))
+    assert _restarted(harness).drain() == 1
+    assert _direct_sent(harness, room_id) == ["hello", "pong", "pong"]
+    first_id, second_id = (m["id"] for m in harness.state.messages_in(room_id)[1:])
     assert _row(harness, second).webex_message_id == second_id != first_id
 
 

@@ -49,7 +49,7 @@ def test_rooms_and_memberships(api_for, bot_api, state):
     assert emails == {SANNE_EMAIL, BOT_EMAIL}
 
 
-def test_create_with_room_id_and_get_and_list_newest_first(bot_api, state):
+def test_create_with_room_id_and_get_and_list_newest_first(api_for, bot_api, state):
     room_id = state.room_by_title(ACME_ROOM)["id"]
     first = bot_api.messages.create(roomId=room_id, markdown="**one**")
     second = bot_api.messages.create(roomId=room_id, text="two")
@@ -58,9 +58,10 @@ def test_create_with_room_id_and_get_and_list_newest_first(bot_api, state):
     assert second.html is None and second.markdown is None
     got = bot_api.messages.get(first.id)
     assert got.id == first.id and got.created == first.created
-    assert [m.id for m in bot_api.messages.list(roomId=room_id)] == [second.id, first.id]
-    assert [m.id for m in bot_api.messages.list(roomId=room_id, max=1)][:1] == [second.id]
-    assert [m.id for m in bot_api.messages.list(roomId=room_id, beforeMessage=second.id)] == [first.id]
+    reader = api_for(ANNA_EMAIL)  # a bot cannot list a group space (see below)
+    assert [m.id for m in reader.messages.list(roomId=room_id)] == [second.id, first.id]
+    assert [m.id for m in reader.messages.list(roomId=room_id, max=1)][:1] == [second.id]
+    assert [m.id for m in reader.messages.list(roomId=room_id, beforeMessage=second.id)] == [first.id]
     assert [m["id"] for m in state.messages_in(room_id)] == [first.id, second.id]
 
 
@@ -72,7 +73,7 @@ def test_create_with_to_person_email_uses_the_direct_room(bot_api, state):
     assert again.roomId == sent.roomId
 
 
-def test_mention_gives_spark_mention_html_and_mentioned_people(api_for, state):
+def test_mention_gives_spark_mention_html_and_mentioned_people(api_for, bot_api, state):
     anna = api_for(ANNA_EMAIL)
     room_id = state.room_by_title(ACME_ROOM)["id"]
     bot = state.person_by_email(BOT_EMAIL)
@@ -82,8 +83,27 @@ def test_mention_gives_spark_mention_html_and_mentioned_people(api_for, state):
     assert f'<spark-mention data-object-type="person" data-object-id="{uuid_of(bot["id"])}">Desk</spark-mention>' in sent.html
     by_id = anna.messages.create(roomId=room_id, markdown=f"<@personId:{bot['id']}> hi")
     assert by_id.text == f"{BOT_NAME} hi" and by_id.mentionedPeople == [bot["id"]]
-    listed = anna.messages.list(roomId=room_id, mentionedPeople=bot["id"])
+    listed = bot_api.messages.list(roomId=room_id, mentionedPeople="me")
     assert {m.id for m in listed} == {sent.id, by_id.id}
+    assert {m.id for m in bot_api.messages.list(roomId=room_id, mentionedPeople=bot["id"])} == {sent.id, by_id.id}
+
+
+def test_a_bot_lists_a_group_space_only_where_it_is_mentioned(api_for, bot_api, state):
+    room_id = state.room_by_title(ACME_ROOM)["id"]
+    anna = api_for(ANNA_EMAIL)
+    anna.messages.create(roomId=room_id, text="no mention")
+    own = bot_api.messages.create(roomId=room_id, text="from the bot")
+    assert _status(lambda: list(bot_api.messages.list(roomId=room_id))) == 403
+    assert list(bot_api.messages.list(roomId=room_id, mentionedPeople="me")) == []
+    assert _status(lambda: list(bot_api.messages.list(roomId=room_id, mentionedPeople="me", max=101))) == 400
+    # Only the caller can be asked for; people see every message of their spaces.
+    bot_id = state.person_by_email(BOT_EMAIL)["id"]
+    assert _status(lambda: list(anna.messages.list(roomId=room_id, mentionedPeople=bot_id))) == 400
+    assert [m.text for m in anna.messages.list(roomId=room_id)][:2] == ["from the bot", "no mention"]
+    # In a 1:1 space a bot lists everything, its own messages too.
+    direct = bot_api.messages.create(toPersonEmail=ANNA_EMAIL, text="hello Anna")
+    assert [m.id for m in bot_api.messages.list(roomId=direct.roomId)] == [direct.id]
+    assert own.roomType == "group"
 
 
 def test_threads_one_level_deep_in_the_same_room(api_for, state):
