@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 
-from bot import inbox
+from bot import inbox, wakeups
 from bot.metrics import CONTENT_TYPE
 from bot.security import signature_ok
 
@@ -40,6 +40,8 @@ def receive():
         return jsonify(error="not a webhook event"), 400
     with runtime.db.scope() as session:
         stored = inbox.accept(session, payload, now=runtime.clock.now())
+        if stored:
+            wakeups.notify_inbox(session)  # worker processes on PostgreSQL take it at once
     runtime.metrics.webhook("accepted" if stored else "duplicate")
     if stored:
         runtime.wake_inbox()

@@ -12,11 +12,13 @@ from datetime import timedelta
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, RateGate
 from bot.scheduler import Scheduler
+from bot.wakeups import InboxListener
 from bot.watchdog import WebhookWatch
 
 log = logging.getLogger(__name__)
 
-# Other processes' rows are found by polling; rows of this process wake the workers at once.
+# Rows of this process wake its workers at once, and on PostgreSQL events stored by other
+# processes too (bot/wakeups.py); polling finds whatever a wake-up missed.
 POLL_SECONDS = 0.5
 SCHEDULER_POLL_SECONDS = 1.0
 
@@ -33,6 +35,7 @@ class Workers:
         self.runtime = runtime
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.listener: InboxListener | None = None
 
     def start(self) -> None:
         """Start inbox, outbox and scheduler threads as configured."""
@@ -59,6 +62,9 @@ class Workers:
             return handled
 
         self._spawn("timers", timers_then_wake, threading.Event(), SCHEDULER_POLL_SECONDS)
+        if self.runtime.db.engine.dialect.name == "postgresql" and settings.inbox_threads:
+            # Events stored by other processes (the web processes) wake the inbox workers at once.
+            self.listener = InboxListener(self.runtime.db.engine, self.runtime.wake_inbox).start()
 
     def _spawn(self, name: str, step: Callable[[], int], wake: threading.Event, poll: float) -> None:
         def loop() -> None:
@@ -80,6 +86,8 @@ class Workers:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask every thread to stop after its current row and wait for them."""
         self.stopping.set()
+        if self.listener is not None:
+            self.listener.stop()
         self.runtime.inbox_event.set()
         self.runtime.outbox_event.set()
         for thread in self.threads:
