@@ -29,6 +29,70 @@ def bot_version() -> str:
         return "0+unknown"
 
 
+class Door:
+    """Webhook requests in flight in this process. Workers wait at the door between steps while
+    any is in flight (up to a bound), so under a backlog the acknowledgement, which Webex times,
+    does not queue for the interpreter behind handlers whose answers are late anyway."""
+
+    MAX_WAIT_S = 0.05
+
+    def __init__(self) -> None:
+        self._inside = 0
+        self._clear = threading.Condition()
+
+    def __enter__(self) -> Door:
+        with self._clear:
+            self._inside += 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._clear:
+            self._inside -= 1
+            if not self._inside:
+                self._clear.notify_all()
+
+    def wait_clear(self, timeout: float = MAX_WAIT_S) -> None:
+        """Return when no request is in flight, or after `timeout`."""
+        with self._clear:
+            if self._inside:
+                self._clear.wait_for(lambda: not self._inside, timeout=timeout)
+
+
+class Bell:
+    """Wakes idle worker threads, one per ring: a stored event or queued message wakes one
+    thread to claim it instead of every thread of the process, of which all but one would find
+    nothing. A ring while every thread is busy is kept (up to `cap`), so none is lost."""
+
+    def __init__(self, cap: int = 64) -> None:
+        self.cap = cap  # more rings than threads to wake would only wake them to find nothing
+        self._rings = 0
+        self._cond = threading.Condition()
+
+    def ring(self, times: int = 1) -> None:
+        with self._cond:
+            self._rings = min(self._rings + times, self.cap)
+            self._cond.notify(times)
+
+    def ring_all(self) -> None:
+        """Wake every waiting thread (to stop)."""
+        with self._cond:
+            self._rings = self.cap
+            self._cond.notify_all()
+
+    def is_set(self) -> bool:
+        """Whether a ring is waiting for a thread."""
+        with self._cond:
+            return self._rings > 0
+
+    def wait(self, timeout: float) -> bool:
+        """Take a ring, waiting up to `timeout` for one; False when none came."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._rings > 0, timeout=timeout):
+                return False
+            self._rings -= 1
+            return True
+
+
 @dataclass
 class Runtime:
     """Everything a worker, the endpoint and a handler may need; built once per process."""
@@ -41,16 +105,17 @@ class Runtime:
     timers: TimerRegistry = field(default_factory=lambda: default_timers)
     metrics: Metrics = field(default_factory=Metrics)
     version: str = field(default_factory=bot_version)
-    inbox_event: threading.Event = field(default_factory=threading.Event)
-    outbox_event: threading.Event = field(default_factory=threading.Event)
+    inbox_bell: Bell = field(default_factory=Bell)
+    outbox_bell: Bell = field(default_factory=Bell)
+    door: Door = field(default_factory=Door)
 
     def wake_inbox(self) -> None:
         """Tell in-process inbox workers there is work (other processes poll)."""
-        self.inbox_event.set()
+        self.inbox_bell.ring()
 
     def wake_outbox(self) -> None:
         """Tell in-process senders there is work."""
-        self.outbox_event.set()
+        self.outbox_bell.ring()
 
 
 def load_commands() -> None:

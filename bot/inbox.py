@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Integer, Update, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot import i18n, logs
 from bot.context import Context, build_context
@@ -44,6 +44,7 @@ CLAIM_BATCH = 8
 # Statements are built once at import: building them and computing their cache keys on every
 # call cost more than running them.
 _NOW = bindparam("now", type_=UTCDateTime())
+_T = InboxEvent.__table__
 # On the table, not the mapped class: the ORM's bulk-insert path costs more than the insert itself.
 _ACCEPT = {
     dialect: insert(InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.__table__.c.id)
@@ -52,8 +53,12 @@ _ACCEPT = {
 
 
 def _claim_statement(*, skip_locked: bool) -> Update:
-    """UPDATE … RETURNING that leases the oldest due events (up to :batch) to :worker_id."""
-    cand = aliased(InboxEvent, name="cand")
+    """UPDATE … RETURNING that leases the oldest due events (up to :batch) to :worker_id.
+
+    On the table, not the mapped class: the ORM copies such a statement on every run and its
+    cache key is then computed afresh, which cost more than running it.
+    """
+    cand = _T.alias("cand").c
     due = or_(
         and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
         and_(cand.status == "claimed", cand.lease_until < _NOW),
@@ -63,16 +68,15 @@ def _claim_statement(*, skip_locked: bool) -> Update:
         # Concurrent workers pass over each other's rows instead of waiting for them.
         pick = pick.with_for_update(skip_locked=True)
     return (
-        update(InboxEvent)
-        .where(InboxEvent.id.in_(pick))
+        update(_T)
+        .where(_T.c.id.in_(pick))
         .values(
             status="claimed",
             claimed_by=bindparam("worker_id"),
-            lease_until=bindparam("new_lease"),
-            attempts=InboxEvent.attempts + 1,
+            lease_until=bindparam("new_lease", type_=UTCDateTime()),
+            attempts=_T.c.attempts + 1,
         )
-        .returning(InboxEvent)
-        .execution_options(synchronize_session=False)
+        .returning(*_T.c)
     )
 
 
@@ -80,30 +84,23 @@ _CLAIM = {"sqlite": _claim_statement(skip_locked=False), "postgresql": _claim_st
 # Closing an event (done, ignored, failed, or back to pending for a retry) happens only while it
 # is still leased to this worker; rowcount 0 means the lease was lost to another worker.
 _OWNED = and_(
-    InboxEvent.id == bindparam("row_id"),
-    InboxEvent.claimed_by == bindparam("worker_id"),
-    InboxEvent.status == "claimed",
+    _T.c.id == bindparam("row_id"),
+    _T.c.claimed_by == bindparam("worker_id"),
+    _T.c.status == "claimed",
 )
 _CLOSE = (
-    update(InboxEvent)
+    update(_T)
     .where(_OWNED)
     .values(status=bindparam("new_status"), error=bindparam("error_text"), processed_at=_NOW, lease_until=None)
-    .execution_options(synchronize_session=False)
 )
 _RETRY = (
-    update(InboxEvent)
+    update(_T)
     .where(_OWNED)
-    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at"),
+    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
             error=bindparam("error_text"))
-    .execution_options(synchronize_session=False)
 )
 # A handler failed after its event was closed as done, in the same transaction.
-_MARK_FAILED = (
-    update(InboxEvent)
-    .where(InboxEvent.id == bindparam("row_id"))
-    .values(status="failed", error=bindparam("error_text"))
-    .execution_options(synchronize_session=False)
-)
+_MARK_FAILED = update(_T).where(_T.c.id == bindparam("row_id")).values(status="failed", error=bindparam("error_text"))
 
 
 class BadEvent(ValueError):
@@ -171,9 +168,7 @@ class InboxWorker:
         with self.runtime.db.scope() as session:
             stmt = _CLAIM["postgresql" if is_postgres(session) else "sqlite"]
             params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, "batch": limit}
-            rows = list(session.scalars(stmt, params))
-            for row in rows:
-                session.expunge(row)
+            rows = list(session.connection().execute(stmt, params))  # rows with the table's columns
         # RETURNING gives no order.
         return sorted(rows, key=lambda row: row.id)
 
@@ -192,8 +187,9 @@ class InboxWorker:
         """One step of a worker thread: process a batch; 1 when the thread should look again at once.
 
         Only a full batch may have left due events behind. A partial one took all there were,
-        so the thread can wait for its wake-up: an event stored meanwhile sets it again (the
-        thread clears it before the step), and events of other processes are found by polling.
+        so the thread can wait for its wake-up: an event stored meanwhile rings the bell (a ring
+        while every thread is busy is kept), and events of other processes ring it through
+        LISTEN on PostgreSQL, or are found by polling.
         """
         return 1 if self.run_once() >= CLAIM_BATCH else 0
 
@@ -308,7 +304,7 @@ class InboxWorker:
             ctx.reply(exc.render(ctx.lang))
         except Exception as exc:  # one bad handler must not stop the worker
             log.exception("inbox %s: handler failed", row.id)
-            session.execute(_MARK_FAILED, {"row_id": row.id, "error_text": f"{type(exc).__name__}: {exc}"})
+            session.connection().execute(_MARK_FAILED, {"row_id": row.id, "error_text": f"{type(exc).__name__}: {exc}"})
             ctx.reply(i18n.t("error.apology", ctx.lang))
 
     @staticmethod
@@ -337,7 +333,7 @@ class InboxWorker:
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            session.execute(_RETRY, {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
+            session.connection().execute(_RETRY, {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
                                      "error_text": error})
 
     def _close(self, row: InboxEvent, *, status: str, error: str | None) -> None:
@@ -348,4 +344,4 @@ class InboxWorker:
         """Close `row` with `status` if it is still leased to this worker; False when it is not."""
         params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
                   "now": self.clock.now()}
-        return session.execute(_CLOSE, params).rowcount == 1
+        return session.connection().execute(_CLOSE, params).rowcount == 1

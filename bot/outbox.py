@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 from sqlalchemy import ColumnElement, String, Update, and_, bindparam, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bot import logs
 from bot.clock import Clock
@@ -46,40 +46,39 @@ UNFINISHED = ("pending", "sending")
 URGENT, NORMAL = 0, 1
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
+_T = OutboxMessage.__table__
 
 
 def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
     """UPDATE … RETURNING that leases the head row of a space matching `candidate_filter` (built
-    on the `cand` alias): (SQLite, PostgreSQL). The PostgreSQL one locks the head with
-    FOR UPDATE SKIP LOCKED, so concurrent senders pass over each other's rows instead of waiting.
+    on the columns of the `cand` alias): (SQLite, PostgreSQL). The PostgreSQL one locks the head
+    with FOR UPDATE SKIP LOCKED, so concurrent senders pass over each other's rows instead of
+    waiting.
 
-    Built once at import: constructing the aliased, correlated subquery and computing its cache
-    key cost more than running it.
+    Built once at import and on the table, not the mapped class: constructing the correlated
+    subquery, and the ORM's copy of the statement on every run (whose cache key is then computed
+    afresh), cost more than running it.
     """
-    cand = aliased(OutboxMessage, name="cand")
-    earlier = aliased(OutboxMessage, name="earlier")
+    cand = _T.alias("cand").c
+    earlier = _T.alias("earlier").c
     head_id = (
         select(func.min(earlier.id))
         .where(earlier.order_key == cand.order_key, earlier.status.in_(UNFINISHED))
         .scalar_subquery()
     )
     pick = select(cand.id).where(candidate_filter(cand), cand.id == head_id).order_by(cand.priority, cand.id).limit(1)
-    take = update(OutboxMessage).values(
+    take = update(_T).values(
         status="sending",
         claimed_by=bindparam("worker_id"),
-        lease_until=bindparam("new_lease"),
-        attempts=OutboxMessage.attempts + 1,
+        lease_until=bindparam("new_lease", type_=UTCDateTime()),
+        attempts=_T.c.attempts + 1,
         # A retry of an attempt that may have reached Webex keeps its time, so deliver() looks for it.
-        attempt_started_at=func.coalesce(OutboxMessage.attempt_started_at, _NOW),
+        attempt_started_at=func.coalesce(_T.c.attempt_started_at, _NOW),
     )
     statements = []
     for locked in (False, True):
-        chosen = pick.with_for_update(skip_locked=True, of=cand) if locked else pick
-        statements.append(
-            take.where(OutboxMessage.id == chosen.scalar_subquery())
-            .returning(OutboxMessage)
-            .execution_options(synchronize_session=False)
-        )
+        chosen = pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick
+        statements.append(take.where(_T.c.id == chosen.scalar_subquery()).returning(*_T.c))
     return statements[0], statements[1]
 
 
@@ -98,47 +97,35 @@ _CLAIM_NEXT_IN_SPACE = _claim_statements(
 )
 # Outcomes are recorded only while the row is still leased to this sender (rowcount 0: lease lost).
 _OWNED = and_(
-    OutboxMessage.id == bindparam("row_id"),
-    OutboxMessage.claimed_by == bindparam("worker_id"),
-    OutboxMessage.status == "sending",
+    _T.c.id == bindparam("row_id"),
+    _T.c.claimed_by == bindparam("worker_id"),
+    _T.c.status == "sending",
 )
 _FINISH_CREATE = (
-    update(OutboxMessage)
+    update(_T)
     .where(_OWNED)
     .values(
         status="sent",
         sent_at=_NOW,
         lease_until=None,
         webex_message_id=bindparam("sent_id"),
-        room_id=func.coalesce(OutboxMessage.room_id, bindparam("result_room_id", type_=String())),
+        room_id=func.coalesce(_T.c.room_id, bindparam("result_room_id", type_=String())),
     )
-    .execution_options(synchronize_session=False)
 )
-_FINISH_OTHER = (
-    update(OutboxMessage)
-    .where(_OWNED)
-    .values(status="sent", sent_at=_NOW, lease_until=None)
-    .execution_options(synchronize_session=False)
-)
+_FINISH_OTHER = update(_T).where(_OWNED).values(status="sent", sent_at=_NOW, lease_until=None)
 _RETRY = (
-    update(OutboxMessage)
+    update(_T)
     .where(_OWNED)
     .values(
         status="pending",
-        next_attempt_at=bindparam("retry_at"),
+        next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
         lease_until=None,
         claimed_by=None,
         last_error=bindparam("error"),
     )
-    .execution_options(synchronize_session=False)
 )
 _RETRY_CLEAN = _RETRY.values(attempt_started_at=None)
-_FAIL = (
-    update(OutboxMessage)
-    .where(_OWNED)
-    .values(status="failed", lease_until=None, last_error=bindparam("error"))
-    .execution_options(synchronize_session=False)
-)
+_FAIL = update(_T).where(_OWNED).values(status="failed", lease_until=None, last_error=bindparam("error"))
 
 
 def _order_key(room_id: str | None, to_person_email: str | None) -> str:
@@ -291,10 +278,8 @@ class OutboxSender:
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
         """
         stmt = statements[1] if is_postgres(session) else statements[0]
-        row = session.scalars(stmt, {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}).first()
-        if row is not None:
-            session.expunge(row)
-        return row
+        params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}
+        return session.connection().execute(stmt, params).first()  # a row with the table's columns
 
     def _next_in_space(self, session: Session, order_key: str, now: datetime) -> OutboxMessage | None:
         """The following row of the same space, claimed, when it is due (a busy space keeps its sender)."""
@@ -444,7 +429,7 @@ class OutboxSender:
 
     def _record(self, session: Session, stmt: Update, row: OutboxMessage, **params: Any) -> bool:
         """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""
-        result = session.execute(stmt, {"row_id": row.id, "worker_id": self.worker_id, **params})
+        result = session.connection().execute(stmt, {"row_id": row.id, "worker_id": self.worker_id, **params})
         if result.rowcount != 1:
             log.warning("outbox %s: lease lost before the outcome was recorded", row.id)
             return False

@@ -22,6 +22,11 @@ MAX_BODY = 64 * 1024
 def receive():
     """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored or duplicate."""
     runtime = current_app.extensions["servicedesk"]
+    with runtime.door:  # this process's workers hold back between steps meanwhile
+        return _receive(runtime)
+
+
+def _receive(runtime):
     body = request.get_data(cache=False)
     secret = runtime.settings.webex_webhook_secret
     if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from bot.app import Bell
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, RateGate
 from bot.scheduler import Scheduler
@@ -36,18 +37,21 @@ class Workers:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.listener: InboxListener | None = None
+        self.timers_bell = Bell()
 
     def start(self) -> None:
         """Start inbox, outbox and scheduler threads as configured."""
         settings = self.runtime.settings
+        self.runtime.inbox_bell.cap = settings.inbox_threads
+        self.runtime.outbox_bell.cap = settings.outbox_threads
         for n in range(settings.inbox_threads):
             worker = InboxWorker(self.runtime, worker_id=worker_name("inbox", n))
-            self._spawn(f"inbox-{n}", worker.work, self.runtime.inbox_event, POLL_SECONDS)
+            self._spawn(f"inbox-{n}", worker.work, self.runtime.inbox_bell, POLL_SECONDS)
         gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
         for n in range(settings.outbox_threads):
             sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate,
                                   metrics=self.runtime.metrics, lease=timedelta(seconds=settings.lease_seconds))
-            self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_event, POLL_SECONDS)
+            self._spawn(f"outbox-{n}", sender.run_once, self.runtime.outbox_bell, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
         watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))
 
@@ -61,22 +65,25 @@ class Workers:
                 self.runtime.wake_outbox()
             return handled
 
-        self._spawn("timers", timers_then_wake, threading.Event(), SCHEDULER_POLL_SECONDS)
+        self._spawn("timers", timers_then_wake, self.timers_bell, SCHEDULER_POLL_SECONDS)
         if self.runtime.db.engine.dialect.name == "postgresql" and settings.inbox_threads:
             # Events stored by other processes (the web processes) wake the inbox workers at once.
             self.listener = InboxListener(self.runtime.db.engine, self.runtime.wake_inbox).start()
 
-    def _spawn(self, name: str, step: Callable[[], int], wake: threading.Event, poll: float) -> None:
+    def _spawn(self, name: str, step: Callable[[], int], wake: Bell, poll: float) -> None:
+        door = self.runtime.door
+
         def loop() -> None:
             while not self.stopping.is_set():
-                # Clear before looking, so a wake-up that arrives during the step is kept.
-                wake.clear()
+                door.wait_clear()  # let an acknowledgement in flight go first
                 try:
                     busy = step()
                 except Exception:  # keep the worker alive: the row stays claimed and its lease expires
                     log.exception("worker %s: step failed", name)
                     busy = 0
-                if not busy:
+                if busy:
+                    wake.ring()  # there may be more: a peer looks too (one that finds nothing stops the chain)
+                else:
                     wake.wait(poll)
 
         thread = threading.Thread(target=loop, name=name, daemon=True)
@@ -88,7 +95,7 @@ class Workers:
         self.stopping.set()
         if self.listener is not None:
             self.listener.stop()
-        self.runtime.inbox_event.set()
-        self.runtime.outbox_event.set()
+        for bell in (self.runtime.inbox_bell, self.runtime.outbox_bell, self.timers_bell):
+            bell.ring_all()
         for thread in self.threads:
             thread.join(timeout)

@@ -45,7 +45,7 @@ def test_valid_signature_is_stored(client, db):
     assert resp.status_code == 200
     assert resp.json == {"accepted": True, "duplicate": False}
     assert _stored(db) == 1
-    assert runtime.inbox_event.is_set()
+    assert runtime.inbox_bell.is_set()
 
 
 @pytest.mark.parametrize(
