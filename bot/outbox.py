@@ -43,6 +43,8 @@ MAX_BACKOFF = timedelta(minutes=5)
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
 UNFINISHED = ("pending", "sending")
+# Webex refuses a message whose text or markdown is longer (400).
+MAX_MESSAGE_BYTES = 7439
 URGENT, NORMAL = 0, 1
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -136,6 +138,28 @@ def _order_key(room_id: str | None, to_person_email: str | None) -> str:
     raise ValueError("a message needs a room_id or a to_person_email")
 
 
+def split_message(body: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """`body` in pieces of at most `limit` UTF-8 bytes, cut after a line where one fits, else
+    inside the line at a character boundary; the pieces joined give `body` back."""
+    pieces: list[str] = []
+    current = ""
+    for line in body.splitlines(keepends=True):
+        if len((current + line).encode("utf-8")) <= limit:
+            current += line
+            continue
+        if current:
+            pieces.append(current)
+            current = ""
+        while len(line.encode("utf-8")) > limit:
+            cut = len(line.encode("utf-8")[:limit].decode("utf-8", errors="ignore"))
+            pieces.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
 def enqueue(
     session: Session,
     *,
@@ -150,9 +174,20 @@ def enqueue(
     purpose: str | None = None,
     urgent: bool = False,
 ) -> OutboxMessage:
-    """Queue a new message; it is sent after the surrounding transaction commits (`urgent`: before other spaces' heads)."""
+    """Queue a new message; it is sent after the surrounding transaction commits (`urgent`: before other spaces' heads).
+
+    A message longer than Webex takes (MAX_MESSAGE_BYTES) goes as several, in order, in the same
+    thread; the first is returned (the one to reply to).
+    """
     if not (text or markdown):
         raise ValueError("a message needs text or markdown (also as a card's fallback)")
+    body = markdown or text
+    if not attachments and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
+                        text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,
+                        parent_outbox_id=parent_outbox_id, purpose=purpose, urgent=urgent)
+                for piece in split_message(body)]
+        return rows[0]
     row = OutboxMessage(
         order_key=_order_key(room_id, to_person_email),
         action="create",

@@ -18,7 +18,7 @@ from bot.sandbox.delivery import Delivery
 from bot.sandbox.ids import new_id
 from bot.sandbox.render import render
 
-MAX_MESSAGE_BYTES = 7439
+MAX_MESSAGE_BYTES = 7439  # Webex's limit on a message's text or markdown (bot/outbox.py splits longer ones)
 MAX_EDITS = 10
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 

@@ -326,3 +326,21 @@ def test_a_forged_button_for_another_orgs_ticket_is_refused(harness, db):
         assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
     assert _count(db, AuditEntry) == before
     assert _ticket(db, "INC-1001").status == "new"
+
+
+def test_a_ticket_list_longer_than_one_webex_message_arrives_whole(harness, clock, db):
+    from storage import tickets
+
+    with db.scope() as s:
+        org = directory.find_org(s, name="Acme Logistics")
+        room_id = harness.room(ACME_ROOM)["id"]
+        for n in range(120):
+            tickets.create(s, kind="incident", org_id=org.id, room_id=room_id, title=f"Modem {n} offline in Utrecht",
+                           now=clock.now(), actor=ANNA_EMAIL, priority="P3", service="M2M")
+    before = len(harness.bot_messages(ACME_ROOM))
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/tickets")
+    harness.run()
+    answer = harness.bot_messages(ACME_ROOM)[before:]
+    assert len(answer) >= 2  # more than Webex takes in one message
+    listed = [line for m in answer for line in _lines(m) if line.startswith("- **INC-")]
+    assert len(listed) == 120 and len(set(listed)) == 120

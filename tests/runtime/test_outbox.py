@@ -286,3 +286,30 @@ def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
         edit = outbox.enqueue_update(s, now=harness.clock.now(), target=s.get(OutboxMessage, row_id), markdown="page, answered")
         assert edit.priority == outbox.URGENT
         assert outbox.enqueue(s, now=harness.clock.now(), room_id="x", markdown="normal").priority == outbox.NORMAL
+
+
+def test_a_message_longer_than_webex_takes_goes_as_several_in_order_in_its_thread(harness):
+    room_id = harness.room(ACME_ROOM)["id"]
+    lines = [f"- line {n:04d} " + "é" * 60 for n in range(200)]  # about 26,000 bytes
+    with harness.runtime.db.scope() as s:
+        root = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="root")
+        first = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="\n".join(lines), parent_outbox_id=root.id)
+        after = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="after")
+    harness.sender.drain()
+    sent = harness.bot_messages(ACME_ROOM)
+    parts = sent[1:-1]
+    assert len(parts) == 4 and sent[-1]["markdown"] == "after"
+    assert all(len(m["markdown"].encode()) <= outbox.MAX_MESSAGE_BYTES for m in parts)
+    assert all(m["parentId"] == sent[0]["id"] for m in parts)
+    assert "".join(m["markdown"] for m in parts).splitlines() == lines  # cut between lines, nothing lost
+    assert _row(harness, first.id).webex_message_id == parts[0]["id"] and after.id > first.id
+    with harness.runtime.db.scope() as s:
+        assert set(s.scalars(select(OutboxMessage.status))) == {"sent"}
+
+
+def test_a_single_line_too_long_is_cut_at_a_character_boundary():
+    body = "€" * 5000  # 15,000 bytes, no line end
+    pieces = outbox.split_message(body)
+    assert "".join(pieces) == body
+    assert [len(p.encode()) for p in pieces] == [7437, 7437, 126]
+    assert outbox.split_message("short") == ["short"]
