@@ -1,11 +1,21 @@
 """Load on the scale-out deployment: gunicorn web processes and `run_bot.py worker` processes
 on one PostgreSQL, the sandbox as Webex in its own process, all on loopback.
 
-N signed `/ping` webhooks (5 % delivered twice, as Webex may) at a fixed rate, spread over
-group spaces; prints acknowledgements per second, acknowledge and end-to-end p50/p99, and
-whether every accepted event was answered exactly once.
+N signed webhooks (5 % delivered twice, as Webex may) at a fixed rate, spread over customer
+spaces (each its own organisation): `/ping` only, or with --mix a seeded mix of what customers send
+(pings, help, SLA questions, ticket lists, new incidents with their countdown). Prints
+acknowledgements per second, acknowledge and end-to-end p50/p99 (end to end: until the last
+message the command owes), and whether every accepted command was answered exactly once.
 
-    python bench/load.py [--n 10000] [--rate 150] [--web 2] [--workers 2] [--database-url URL]
+--find-rate searches, on one deployment, for the highest rate at which every command is
+answered with end-to-end p99 under --e2e-target-ms: doubling from --rate until a step misses,
+then halving the gap; each step sends --step-seconds of load.
+
+    python bench/load.py [--n 10000] [--rate 150] [--mix] [--web 2] [--workers 2] [--database-url URL]
+    python bench/load.py --find-rate [--mix] [--rate 10] [--e2e-target-ms 500]
+    python bench/load.py --ack-only --n 6000 --rate 300
+
+LOAD_DEBUG=1 lists on stderr each command left without its answers.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,6 +66,81 @@ def _gunicorn(env: dict[str, str], web: int, log: Path) -> tuple[subprocess.Pope
     raise RuntimeError(f"gunicorn did not start:\n{log.read_text() if log.exists() else ''}")
 
 
+# (words, the messages the bot answers with, weight). A new incident is answered in a thread
+# of its own: the registration, then its SLA countdown.
+MIX = (
+    ("/ping", 1, 40),
+    ("/help", 1, 15),
+    ("/sla P2", 1, 15),
+    ("/tickets", 1, 15),
+    ("/incident service=M2M Modems offline", 2, 15),
+)
+REGISTERED = re.compile(r"^\*\*(INC-\d+)\*\* — incident registered: (.+)$", re.MULTILINE)
+COUNTDOWN = re.compile(r"^⏱ \*\*(INC-\d+)\*\*")
+
+
+def _mixed(seed: int):
+    """The i-th command: drawn from MIX, seeded; an incident's title names its command."""
+    import random
+
+    rng = random.Random(seed)
+    choices = [(words, answers) for words, answers, weight in MIX for _ in range(weight)]
+
+    def command(i: int) -> tuple[str, int]:
+        words, answers = rng.choice(choices)
+        return (f"{words} {i}", answers) if words.startswith("/incident") else (words, answers)
+
+    return command
+
+
+def _incident_threads():
+    """Which command a message of the bot answers: its thread, or for an incident's own thread
+    the command whose title it registers (the countdown follows by ticket number)."""
+    by_title: dict[str, str] = {}
+    by_number: dict[str, str] = {}
+
+    def thread_of(words_by_thread: dict[str, str], message: dict) -> str | None:
+        if not by_title:
+            by_title.update({words.split("service=M2M ", 1)[1]: thread for thread, words in words_by_thread.items()
+                             if words.startswith("/incident")})
+        if message.get("parentId") in words_by_thread:
+            return message["parentId"]
+        text = message.get("markdown") or ""
+        registered = REGISTERED.search(text)
+        if registered and registered.group(2).strip() in by_title:
+            by_number[registered.group(1)] = by_title[registered.group(2).strip()]
+            return by_number[registered.group(1)]
+        countdown = COUNTDOWN.search(text)
+        return by_number.get(countdown.group(1)) if countdown else None
+
+    return thread_of
+
+
+def _binder(url: str):
+    """Binds each of the bench's spaces to a customer organisation of its own, as an admin would
+    have (so an organisation's ticket list stays the size a customer's would be)."""
+    from storage import directory
+    from storage.db import Database
+
+    def bind(room_ids: list[str]) -> None:
+        db = Database(url)
+        now = datetime.now(timezone.utc)
+        with db.scope() as session:
+            for room_id in room_ids:
+                name = f"Bench Customer {room_id[-8:]}"
+                org = directory.find_org(session, name=name) or directory.create_org(
+                    session, name=name, actor="bench", room_id=None, now=now)
+                directory.set_space_kind(session, room_id=room_id, room_type="group", kind="customer", org=org,
+                                         actor="bench", now=now)
+        db.dispose()
+
+    return bind
+
+
+def _ok(result: dict, target_ms: float) -> bool:
+    return result["replied"] == result["n"] and result["doubled"] == 0 and result["e2e_p99_ms"] < target_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10_000)
@@ -62,6 +148,12 @@ def main() -> None:
     parser.add_argument("--spaces", type=int, default=50)
     parser.add_argument("--web", type=int, default=2, help="gunicorn web processes")
     parser.add_argument("--workers", type=int, default=2, help="run_bot.py worker processes")
+    parser.add_argument("--mix", action="store_true", help="a seeded mix of customer commands instead of /ping only")
+    parser.add_argument("--find-rate", action="store_true", help="search for the highest rate meeting --e2e-target-ms")
+    parser.add_argument("--ack-only", action="store_true",
+                        help="the web processes alone (no workers): acknowledgements per second and their latency")
+    parser.add_argument("--e2e-target-ms", type=float, default=500.0)
+    parser.add_argument("--step-seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     url = _database(args.database_url)
@@ -78,11 +170,35 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
             web, target = _gunicorn(env, args.web, Path(tmp) / "gunicorn.log")
             procs.append(web)
-            for _ in range(args.workers):
+            for _ in range(0 if args.ack_only else args.workers):
                 procs.append(subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=tmp, env=env,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            result = run_one("scale-out", base, target, n=args.n, rate=args.rate, spaces=args.spaces, concurrency=32,
-                             duplicates=0.05, settle_s=5.0)
+            prepare = _binder(url)
+
+            def run(rate: float, n: int) -> dict:
+                return run_one("scale-out", base, target, n=n, rate=rate, spaces=args.spaces, concurrency=32,
+                               duplicates=0.05, settle_s=5.0, command=_mixed(len(steps)) if args.mix else None,
+                               prepare=prepare, thread_of=_incident_threads() if args.mix else None,
+                               answer_wait_s=0 if args.ack_only else 120)
+
+            steps: list[dict] = []
+            if not args.find_rate:
+                steps.append(run(args.rate, args.n))
+            else:
+                good, bad, rate = 0.0, None, args.rate
+                while True:
+                    result = run(rate, max(50, int(rate * args.step_seconds)))
+                    steps.append(result)
+                    print(f"  rate {rate:g}/s: e2e p99 {result['e2e_p99_ms']:.0f} ms, answered {result['replied']}/{result['n']}, "
+                          f"twice {result['doubled']}, ack p99 {result['ack_p99_ms']:.1f} ms -> "
+                          f"{'meets' if _ok(result, args.e2e_target_ms) else 'misses'}", flush=True)
+                    if _ok(result, args.e2e_target_ms):
+                        good = rate
+                    else:
+                        bad = rate
+                    if bad is not None and (bad - good) <= max(2.0, 0.1 * bad):
+                        break
+                    rate = rate * 2 if bad is None else round((good + bad) / 2, 1)
         finally:
             for proc in reversed(procs):
                 proc.terminate()
@@ -91,14 +207,26 @@ def main() -> None:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+    commands = ("mixed commands" if args.mix else "/ping") + ("  web only, no workers" if args.ack_only else "")
     print(f"# bench/load.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
-          f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={args.workers}  n={args.n} (+5% repeated) "
-          f"rate={args.rate:g}/s spaces={args.spaces}")
+          f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={0 if args.ack_only else args.workers}  {commands}  "
+          f"spaces={args.spaces}")
+    if args.find_rate:
+        print(f"highest rate with every command answered once and end to end p99 < {args.e2e_target_ms:g} ms: "
+              f"{good:g}/s (misses at {bad:g}/s)")
+        passing = [r for r in steps if _ok(r, args.e2e_target_ms)]
+        if not passing:
+            return
+        result = max(passing, key=lambda r: r["rate"])
+    else:
+        result = steps[0]
+    print(f"at {result['rate']:g}/s, n={result['n']} (+5% repeated):")
     print(f"webhooks sent {result['sent']}, acknowledged {result['acked']}, refused {result['failed']}; "
           f"{result['acks_per_s']:.0f} acknowledged/s")
     print(f"acknowledge p50 {result['ack_p50_ms']:.1f} ms, p99 {result['ack_p99_ms']:.1f} ms")
-    print(f"end to end  p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms")
-    print(f"answered {result['replied']}/{result['n']}, answered twice {result['doubled']}")
+    if not args.ack_only:
+        print(f"end to end  p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms")
+        print(f"answered {result['replied']}/{result['n']}, answered twice {result['doubled']}")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,6 +62,8 @@ def _start(cmd: list[str], *, cwd: str, env: dict[str, str], ready: str) -> tupl
 
 
 def _percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
@@ -68,10 +71,13 @@ def _percentile(values: list[float], p: float) -> float:
 class ReplyWatcher:
     """Follows the sandbox's event feed and notes when each thread gets its reply."""
 
-    def __init__(self, base: str, bot_id: str) -> None:
+    def __init__(self, base: str, bot_id: str, thread_of: Callable[[dict], str | None] | None = None) -> None:
         self.base, self.bot_id = base, bot_id
-        self.seen: dict[str, float] = {}
-        self.replies: dict[str, int] = {}  # thread → bot replies in it (more than one: sent twice)
+        self.thread_of = thread_of or (lambda message: message.get("parentId"))
+        self.seen: dict[str, float] = {}  # thread → when its first reply was seen
+        self.done: dict[str, float] = {}  # thread → when it had every reply it is owed
+        self.owed: dict[str, int] = {}
+        self.replies: dict[str, int] = {}  # thread → bot replies in it (more than owed: sent twice)
         self.stop = threading.Event()
         self.since = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -89,25 +95,38 @@ class ReplyWatcher:
             now = time.perf_counter()
             for event in body["events"]:
                 message = event["message"]
-                if event["kind"] == "created" and message["personId"] == self.bot_id and message.get("parentId"):
-                    self.seen.setdefault(message["parentId"], now)
-                    self.replies[message["parentId"]] = self.replies.get(message["parentId"], 0) + 1
+                thread = self.thread_of(message) if event["kind"] == "created" and message["personId"] == self.bot_id else None
+                if thread is not None:
+                    self.seen.setdefault(thread, now)
+                    self.replies[thread] = self.replies.get(thread, 0) + 1
+                    if self.replies[thread] >= self.owed.get(thread, 1):
+                        self.done.setdefault(thread, now)
             self.since = body["seq"]
 
-    def wait_for(self, n: int, timeout: float) -> None:
+    def wait_for(self, owed: dict[str, int], timeout: float) -> None:
+        """Until every thread has the replies it is owed, or `timeout`."""
+        self.owed = owed
         deadline = time.perf_counter() + timeout
-        while len(self.seen) < n and time.perf_counter() < deadline:
+        while len(self.done) < len(owed) and time.perf_counter() < deadline:
             self.stop.wait(0.05)
         self.stop.set()
 
 
 def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: int, concurrency: int,
-            duplicates: float = 0.0, settle_s: float = 0.0) -> dict:
+            duplicates: float = 0.0, settle_s: float = 0.0, command: Callable[[int], tuple[str, int]] | None = None,
+            prepare: Callable[[list[str]], None] | None = None,
+            thread_of: Callable[[dict[str, str], dict], str | None] | None = None, answer_wait_s: float = 120.0) -> dict:
     """Drive one target (bot or floor) at `target`, with the sandbox at `base`; return its figures.
 
     `duplicates`: the share of webhooks delivered a second time (as Webex may); `settle_s`: how
-    long to keep watching after the last reply, so a reply sent twice is seen.
+    long to keep watching after the last reply, so a reply sent twice is seen; `command(i)`: the
+    i-th command's words and how many messages the bot answers it with in its thread (default
+    `/ping`, one); `prepare(room_ids)`: set up the spaces before the load (bind them to an org);
+    `thread_of(words_by_thread, message)`: which command's thread a message of the bot answers
+    (default: the thread it is posted in); `answer_wait_s`: how long to wait for the answers
+    after the last webhook (0: acknowledgements only).
     """
+    command = command or (lambda i: ("/ping", 1))
     bot = requests.get(f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).json()
     anna = {"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}
     room_ids = []
@@ -115,16 +134,23 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
         room = requests.post(f"{base}/v1/rooms", json={"title": f"Bench {k}"}, headers=anna, timeout=10).json()
         requests.post(f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=10)
         room_ids.append(room["id"])
+    if prepare is not None:
+        prepare(room_ids)
 
     pings = []
+    owed: dict[str, int] = {}  # thread → the messages the bot owes in it
+    words_by_thread: dict[str, str] = {}
     for i in range(n):
         room_id = room_ids[i % spaces]
         root = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "markdown": f"thread {i}"}, timeout=10).json()
+        words, answers = command(i)
         ping = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "parentId": root["id"],
-                                                          "markdown": f"<@personEmail:{BOT_EMAIL}> /ping"}, timeout=10).json()
+                                                          "markdown": f"<@personEmail:{BOT_EMAIL}> {words}"}, timeout=10).json()
         pings.append(ping)
+        owed[root["id"]] = answers
+        words_by_thread[root["id"]] = words
 
-    watcher = ReplyWatcher(base, bot["id"])
+    watcher = ReplyWatcher(base, bot["id"], (lambda message: thread_of(words_by_thread, message)) if thread_of else None)
     watcher.start()
     local = threading.local()
     sent_at: dict[str, float] = {}
@@ -166,19 +192,24 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
                     time.sleep(delay)  # open-loop pacing of the load generator
             pool.submit(fire, ping, i)
     sending = time.perf_counter() - began
-    watcher.wait_for(n, timeout=120)
+    watcher.wait_for(owed, timeout=answer_wait_s)
     watcher.thread.join(timeout=10)
-    if settle_s:
+    if settle_s and answer_wait_s:
         watcher.stop.clear()
         watcher.thread = threading.Thread(target=watcher._run, daemon=True)
         watcher.thread.start()
         watcher.stop.wait(settle_s)
         watcher.stop.set()
         watcher.thread.join(timeout=10)
-    e2e = [watcher.seen[k] - sent_at[k] for k in sent_at if k in watcher.seen]
+    # End to end: until the last message the command owes (a ticket's answer and its countdown).
+    e2e = [watcher.done[k] - sent_at[k] for k in sent_at if k in watcher.done]
+    if os.environ.get("LOAD_DEBUG"):
+        for k in owed:
+            if k not in watcher.done:
+                print(f"unanswered: {words_by_thread[k]} ({watcher.replies.get(k, 0)} of {owed[k]} answers)", file=sys.stderr)
     return {
         "label": label, "n": n, "rate": rate, "acked": len(acks), "failed": failures, "replied": len(e2e),
-        "sent": len(schedule), "doubled": sum(1 for count in watcher.replies.values() if count > 1),
+        "sent": len(schedule), "doubled": sum(1 for k, count in watcher.replies.items() if count > owed.get(k, 1)),
         "acks_per_s": len(acks) / sending,
         "ack_p50_ms": _percentile(acks, 50) * 1000, "ack_p99_ms": _percentile(acks, 99) * 1000,
         "e2e_p50_ms": _percentile(e2e, 50) * 1000, "e2e_p99_ms": _percentile(e2e, 99) * 1000,
