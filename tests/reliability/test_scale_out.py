@@ -13,6 +13,9 @@ its own messages in a group space: those copies, and nothing else, are the only 
 lease, so a killed worker's rows are taken over within seconds.
 """
 
+# These drills run real gunicorn and worker processes on the system clock, which no settable
+# clock reaches: they wait by polling with short sleeps, each bounded by a deadline.
+
 from __future__ import annotations
 
 import os

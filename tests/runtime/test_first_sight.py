@@ -3,7 +3,6 @@ gets one record, and neither handler fails on its key (found by the scale-out dr
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 
 from storage.directory import ensure_space, touch_person
 from storage.models import Person, SpaceRecord
+from tests.support import race
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
@@ -30,36 +30,7 @@ def _space(session):
 @pytest.mark.parametrize(("first", "second", "model"), [(_first, _second, Person), (_space, _space, SpaceRecord)],
                          ids=["person", "space"])
 def test_two_transactions_seeing_a_newcomer_at_once_make_one_record(db, first, second, model):
-    first_done, let_first_commit = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
-
-    def run_first() -> None:
-        try:
-            with db.scope() as session:
-                first(session)
-                first_done.set()
-                let_first_commit.wait(10)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-            first_done.set()
-
-    def run_second() -> None:
-        try:
-            with db.scope() as session:  # waits for the first's row (or, on SQLite, its lock)
-                second(session)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run_first)]
-    threads[0].start()
-    assert first_done.wait(10)
-    threads.append(threading.Thread(target=run_second))
-    threads[1].start()
-    threads[1].join(0.3)  # the second is now waiting on the first
-    let_first_commit.set()
-    for thread in threads:
-        thread.join(10)
-    assert not errors
+    race(db, first, second)  # neither fails on the key
     with db.scope() as session:
         assert session.scalar(select(func.count()).select_from(model)) == 1
         if model is Person:

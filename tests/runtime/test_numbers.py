@@ -3,9 +3,8 @@ also when two workers number the first of a prefix at the same moment (found by 
 
 from __future__ import annotations
 
-import threading
-
 from storage.tickets import next_number
+from tests.support import race
 
 
 def test_numbers_count_up_per_prefix(db):
@@ -28,35 +27,5 @@ def test_a_number_rolled_back_is_handed_out_again(db):
 
 
 def test_two_transactions_numbering_a_new_prefix_at_once_both_get_a_number(db):
-    first_numbered, let_first_commit = threading.Event(), threading.Event()
-    numbers: dict[str, str] = {}
-    errors: list[BaseException] = []
-
-    def first() -> None:
-        try:
-            with db.scope() as session:
-                numbers["first"] = next_number(session, prefix="RFC")
-                first_numbered.set()
-                let_first_commit.wait(10)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-            first_numbered.set()
-
-    def second() -> None:
-        try:
-            with db.scope() as session:  # waits for the first's counter row (or, on SQLite, its lock)
-                numbers["second"] = next_number(session, prefix="RFC")
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=first)]
-    threads[0].start()
-    assert first_numbered.wait(10)
-    threads.append(threading.Thread(target=second))
-    threads[1].start()
-    threads[1].join(0.3)  # the second is now waiting on the first
-    let_first_commit.set()
-    for thread in threads:
-        thread.join(10)
-    assert not errors
-    assert numbers == {"first": "RFC-1001", "second": "RFC-1002"}
+    numbers = race(db, lambda session: next_number(session, prefix="RFC"), lambda session: next_number(session, prefix="RFC"))
+    assert numbers == ("RFC-1001", "RFC-1002")
