@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Update, and_, bindparam, or_, select, update
+from sqlalchemy import Integer, Row, Update, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -153,12 +153,12 @@ class InboxWorker:
     def clock(self):
         return self.runtime.clock
 
-    def claim(self) -> InboxEvent | None:
+    def claim(self) -> Row[Any] | None:
         """Lease the oldest due event to this worker."""
         rows = self.claim_batch(1)
         return rows[0] if rows else None
 
-    def claim_batch(self, limit: int = CLAIM_BATCH) -> list[InboxEvent]:
+    def claim_batch(self, limit: int = CLAIM_BATCH) -> list[Row[Any]]:
         """Lease up to `limit` of the oldest due events to this worker in one transaction, oldest first.
 
         Each event gets its own lease; its handle transaction checks that lease again and closes

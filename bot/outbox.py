@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import ColumnElement, String, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import logs
@@ -299,7 +299,7 @@ class OutboxSender:
         self.gate = gate or RateGate()
         self.metrics = metrics or Metrics()
 
-    def claim(self) -> OutboxMessage | None:
+    def claim(self) -> Row[Any] | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
         now = self.clock.now()
         if not self.gate.is_open(now):
@@ -307,7 +307,7 @@ class OutboxSender:
         with self.db.scope() as session:
             return self._take(session, _CLAIM_HEAD, now)
 
-    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> OutboxMessage | None:
+    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Row[Any] | None:
         """Lease the row `statements` pick to this worker, noting that its request is about to go out.
 
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.

@@ -156,7 +156,7 @@ class Deployment:
             content = log.read_text() if log.exists() else ""
             if "Listening at: " in content and content.count("Booting worker") >= 2:
                 return
-            time.sleep(0.05)
+            time.sleep(0.05)  # a real process: poll its log
         raise AssertionError(f"gunicorn did not start: {log.read_text() if log.exists() else ''}")
 
     def stop_web(self) -> None:
@@ -182,7 +182,7 @@ class Deployment:
         while time.monotonic() < deadline:
             if len(Path(f"/proc/{master}/task/{master}/children").read_text().split()) >= 2:
                 return
-            time.sleep(0.05)
+            time.sleep(0.05)  # a real process: poll until gunicorn replaced the killed one
         raise AssertionError("gunicorn did not replace its killed web process")
 
     def hook(self, resource: str = "messages") -> dict:
@@ -288,7 +288,7 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     """
     deadline = time.monotonic() + ANSWER_TIMEOUT_S
     while not deployment.quiet() and time.monotonic() < deadline:
-        time.sleep(0.25)
+        time.sleep(0.25)  # real processes: poll the shared database
     assert deployment.quiet(), "events, messages or timers still unfinished"
     with deployment.db.read() as session:
         events = dict(session.execute(select(InboxEvent.event_key, InboxEvent.status)).all())
@@ -309,7 +309,7 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
 
     assert deployment.wait_for(arrived, ANSWER_TIMEOUT_S), (deployment.counts(), expected)
     # Nothing more comes after the lease of any row still held would have run out twice.
-    time.sleep(2 * LEASE_S + 1)
+    time.sleep(2 * LEASE_S + 1)  # real leases on the system clock run out
     # The watchdog's notes that the webhook is active again: each worker process may find it
     # disabled in the same moment, and each then tells the staff.
     notes = sum("active again" in m["markdown"] for m in deployment.answers(STAFF_ROOM))
@@ -347,8 +347,6 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     assert len(timers) == len(TIMER_MARKS) * disruptions and {t.status for t in timers} <= {"done"}
     for mark in TIMER_MARKS.values():
         assert sum(m["markdown"].startswith(mark) for m in answers[STAFF_ROOM]) == disruptions
-    print(f"\n{sum(expected.values())} messages owed, {sum(copies.values())} sent twice in doubt, "
-          f"{sum(row.attempts > 1 for row in rows)} rows retried")
     if order:
         # Per space, Webex has the messages in the order they were queued (the watchdog's note to the
         # staff is queued by another thread at any moment, so it is left out).
@@ -387,7 +385,7 @@ def _in_step(deployment: Deployment, items, *, pending: dict[str, dict]) -> None
         for previous in {id(m): m for m in (pending.get(room) for room in rooms) if m is not None}.values():
             deadline = time.monotonic() + ANSWER_TIMEOUT_S
             while not deployment.handled(previous) and time.monotonic() < deadline:
-                time.sleep(0.02)
+                time.sleep(0.02)  # real processes: poll the shared database
             assert deployment.handled(previous), f"command {previous['markdown']!r} not handled"
         message = deployment.command(item)
         pending.update({room: message for room in rooms})
@@ -471,4 +469,4 @@ def test_a_postgres_restart_mid_run_is_recovered_without_help(deployment):
         for _ in range(60):
             if _pg_up():
                 break
-            time.sleep(1)
+            time.sleep(1)  # a real server: poll until it answers
