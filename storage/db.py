@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,36 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
     else:
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # LIFO: a busy process keeps reusing a few warm connections, so they are rarely idle.
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True)
+        _ping_when_idle(engine)
     return engine
+
+
+# A pooled connection idle at least this long is tested before use. Pinging every checkout
+# (pool_pre_ping) cost a round trip per transaction; a connection that went stale in a database
+# restart was idle at least as long as the database was down (one in use then failed and was
+# discarded, and SQLAlchemy then replaces the whole pool).
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_conn, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_conn, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (up to three tries).
+            log.info("pooled connection is stale (%s); reconnecting", type(exc).__name__)
+            raise DisconnectionError() from exc
 
 
 def _tune_sqlite(engine: Engine) -> None:
