@@ -53,9 +53,9 @@ def _database(url: str) -> str:
     return make_url(url).update_query_dict({"options": f"-csearch_path={SCHEMA}"}).render_as_string(hide_password=False)
 
 
-def _gunicorn(env: dict[str, str], web: int, log: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web), "-b", "127.0.0.1:0", "--log-file", str(log),
-                             "bot.wsgi:make_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+def _gunicorn(env: dict[str, str], web: int, log: Path, threads: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web), "--threads", str(threads), "-b", "127.0.0.1:0",
+                             "--log-file", str(log), "bot.wsgi:make_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         content = log.read_text() if log.exists() else ""
@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150.0)
     parser.add_argument("--spaces", type=int, default=50)
     parser.add_argument("--web", type=int, default=2, help="gunicorn web processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn web process (keep-alive connections)")
     parser.add_argument("--workers", type=int, default=2, help="run_bot.py worker processes")
     parser.add_argument("--mix", action="store_true", help="a seeded mix of customer commands instead of /ping only")
     parser.add_argument("--find-rate", action="store_true", help="search for the highest rate meeting --e2e-target-ms")
@@ -168,7 +169,7 @@ def main() -> None:
             env.update(WEBEX_ACCESS_TOKEN=BOT_TOKEN, WEBEX_BASE_URL=f"{base}/v1/")
             subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"], cwd=tmp, env=env, check=True,
                            stdout=subprocess.DEVNULL)
-            web, target = _gunicorn(env, args.web, Path(tmp) / "gunicorn.log")
+            web, target = _gunicorn(env, args.web, Path(tmp) / "gunicorn.log", threads=args.web_threads)
             procs.append(web)
             for _ in range(0 if args.ack_only else args.workers):
                 procs.append(subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=tmp, env=env,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -113,8 +114,23 @@ def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
     return Stack(runtime=runtime, server=server, workers=workers)
 
 
+def lower_priority(nice: int) -> int:
+    """Run this process at least `nice` below normal CPU priority (never raises it); the nice value now."""
+    if not hasattr(os, "getpriority"):
+        return 0
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if nice > current:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def start_worker(settings: Settings) -> Stack:
-    """Workers only (scale-out); the schema must be current already (`db upgrade`)."""
+    """Workers only (scale-out); the schema must be current already (`db upgrade`).
+
+    The process runs at `worker_nice`: on a host shared with web processes a burst of webhooks
+    is acknowledged at once and queued, instead of waiting for the CPU behind the work it queues.
+    """
+    lower_priority(settings.worker_nice)
     runtime = build_runtime(settings)
     workers = Workers(runtime)
     workers.start()

@@ -148,7 +148,7 @@ class Deployment:
         """gunicorn with 2 web processes on this deployment's port; returns once both are booted."""
         self.web_starts += 1
         log = self.tmp / f"gunicorn-{self.web_starts}.log"
-        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", "--log-file",
+        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{self.port}", "--log-file",
                                      str(log), "bot.wsgi:make_app()"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -373,6 +373,8 @@ def test_processes_killed_at_random_moments_lose_nothing_and_handle_each_command
     # the commands are posted one after the other, so at most one per web kill.
     assert len(deployment.refused) <= len(web_kills)
     _settled(deployment)
+    # Workers, the restarted ones too, step back on the CPU for the web processes (BOT_WORKER_NICE).
+    assert [os.getpriority(os.PRIO_PROCESS, worker.pid) for worker in deployment.workers] == [10, 10]
 
 
 def _in_step(deployment: Deployment, items, *, pending: dict[str, dict]) -> None:

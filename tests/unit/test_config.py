@@ -18,6 +18,7 @@ def test_defaults(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'servicedesk.db'}"
     assert settings.sandbox is True
     assert settings.bot_admins == frozenset()
+    assert settings.worker_nice == 10
 
 
 def test_values_are_read(tmp_path):
@@ -51,6 +52,9 @@ def test_values_are_read(tmp_path):
         ("BOT_ADMINS", "ada@example.com,not-an-email", "not-an-email"),
         ("DATABASE_URL", "mysql://root@localhost/x", "sqlite:// or postgresql://"),
         ("DATABASE_URL", "::::", "not a database URL"),
+        ("BOT_WORKER_NICE", "20", "between 0 and 19"),
+        ("BOT_WORKER_NICE", "-5", "between 0 and 19"),
+        ("BOT_WORKER_NICE", "low", "whole number"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, name, value, fragment):
