@@ -120,6 +120,14 @@ def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
     return resource, event, f"{resource}:{event}:{data_id}"
 
 
+def own_doing(payload: dict[str, Any]) -> bool:
+    """Whether the event was caused by the webhook's creator: the bot's own message, or a space
+    it opened. The bot registers its webhooks with its own token, so `createdBy` is the bot and
+    such events need no work: the endpoint drops them unstored (a worker would drop them too)."""
+    created_by = payload.get("createdBy")
+    return isinstance(created_by, str) and bool(created_by) and payload.get("actorId") == created_by
+
+
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
     """Store a webhook event; False when the same event was stored before."""
     resource, event, key = event_key(payload)

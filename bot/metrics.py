@@ -68,7 +68,7 @@ class Metrics:
             self.registry.register(self._queues)
 
     def webhook(self, outcome: str) -> None:
-        """One delivery answered: accepted, duplicate, bad_signature, bad_body, too_large."""
+        """One delivery answered: accepted, duplicate, own (the bot's own doing), bad_signature, bad_body, too_large."""
         self.webhooks.labels(outcome=outcome).inc()
 
     def command_done(self, family: str, *, handler_s: float, since_stored_s: float) -> None:

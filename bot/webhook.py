@@ -20,7 +20,7 @@ MAX_BODY = 64 * 1024
 
 @blueprint.post("/webhooks/webex")
 def receive():
-    """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored or duplicate."""
+    """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored, duplicate or the bot's own."""
     runtime = current_app.extensions["servicedesk"]
     with runtime.door:  # this process's workers hold back between steps meanwhile
         return _receive(runtime)
@@ -43,6 +43,10 @@ def _receive(runtime):
         log.warning("webhook rejected: not a Webex event (%s)", exc)
         runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400
+    if inbox.own_doing(payload):
+        # Webex tells the bot of its own messages too; every answer would cost a stored event.
+        runtime.metrics.webhook("own")
+        return jsonify(accepted=True, duplicate=False, own=True), 200
     with runtime.db.scope() as session:
         stored = inbox.accept(session, payload, now=runtime.clock.now())
         if stored:

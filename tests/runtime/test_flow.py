@@ -53,13 +53,33 @@ def test_reply_in_the_thread_it_was_asked_in(harness):
 def test_bot_does_not_answer_itself(harness, db):
     harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     harness.run()
-    # Webex delivers the bot's own reply to it as well; that event is stored and dropped.
-    harness.state.wait_deliveries(2, timeout=10)
+    # Webex delivers the bot's own reply to it as well; the endpoint answers it and stores nothing.
+    [reply] = harness.bot_messages(ACME_ROOM)
+    assert harness.state.wait_delivered(reply["id"], timeout=10)
     harness.run()
     assert len(harness.bot_messages(ACME_ROOM)) == 1
     with db.scope() as s:
-        statuses = sorted(e.status for e in s.scalars(select(InboxEvent)))
-    assert statuses == ["done", "ignored"]
+        assert [e.status for e in s.scalars(select(InboxEvent))] == ["done"]
+    assert [d["status_code"] for d in harness.state.deliveries] == [200, 200]
+
+
+def test_own_message_announced_without_webhook_creator_is_dropped_by_the_worker(harness, db):
+    """A delivery that does not name the webhook's creator is stored; the worker still knows the
+    bot's own message by its author and answers nothing."""
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    [reply] = harness.bot_messages(ACME_ROOM)
+    payload = {"id": "hook", "name": "servicedesk messages", "resource": "messages", "event": "created",
+               "data": {"id": reply["id"], "roomId": reply["roomId"], "personId": reply["personId"],
+                        "personEmail": reply["personEmail"], "roomType": "group"}}
+    body = json.dumps(payload).encode()
+    resp = requests.post(f"{harness.bot.url}/webhooks/webex", data=body,
+                         headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}, timeout=10)
+    assert resp.json() == {"accepted": True, "duplicate": False}
+    harness.run()
+    assert len(harness.bot_messages(ACME_ROOM)) == 1
+    with db.scope() as s:
+        assert sorted(e.status for e in s.scalars(select(InboxEvent))) == ["done", "ignored"]
 
 
 def test_duplicate_delivery_gives_one_reply(harness, db):

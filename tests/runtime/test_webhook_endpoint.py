@@ -110,3 +110,44 @@ def test_healthz(client):
     resp = c.get("/healthz")
     assert resp.status_code == 200
     assert resp.json["status"] == "ok"
+
+
+def _envelope(**fields):
+    payload = {"id": "WH", "resource": "messages", "event": "created", "createdBy": "BOT",
+               "data": {"id": "MSG9", "roomId": "R", "personId": "P", "personEmail": "p@example.com"}}
+    payload.update(fields)
+    return json.dumps(payload).encode()
+
+
+def test_the_bots_own_doing_is_answered_and_not_stored(client, db):
+    c, runtime = client
+    body = _envelope(actorId="BOT")
+    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    assert resp.status_code == 200
+    assert resp.json == {"accepted": True, "duplicate": False, "own": True}
+    assert _stored(db) == 0
+    assert not runtime.inbox_bell.is_set()
+    assert runtime.metrics.webhooks.labels(outcome="own")._value.get() == 1
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"actorId": "P"}, {"createdBy": None, "actorId": None}, {"createdBy": "", "actorId": ""}, {"createdBy": 7, "actorId": 7},
+     {"actorId": "BOT", "createdBy": ["BOT"]}],
+    ids=["someone-else", "no-creator", "empty-creator", "not-a-string", "creator-a-list"],
+)
+def test_events_of_others_or_without_a_creator_are_stored(client, db, fields):
+    c, _ = client
+    body = _envelope(**fields)
+    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    assert resp.status_code == 200
+    assert resp.json == {"accepted": True, "duplicate": False}
+    assert _stored(db) == 1
+
+
+def test_a_forged_own_event_without_the_signature_is_still_refused(client, db):
+    c, _ = client
+    body = _envelope(actorId="BOT")
+    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": "0" * 40})
+    assert resp.status_code == 401
+    assert _stored(db) == 0
