@@ -73,7 +73,13 @@ def schedule(
     payload: dict[str, Any] | None = None,
     key: str | None = None,
 ) -> Timer:
-    """Create a timer; with `key`, an existing timer of that key is returned instead."""
+    """Create a timer; with `key`, an existing timer of that key is returned instead.
+
+    The row is written with the transaction's next flush (its next query, at the latest its
+    commit): a ticket plans several timers at once, and one INSERT for them all costs far
+    less than one flush each (the timer's id is set then). Cancelling, an UPDATE through the
+    session, flushes first.
+    """
     if key is not None:
         existing = session.scalars(select(Timer).where(Timer.key == key)).first()
         if existing is not None:
@@ -89,7 +95,6 @@ def schedule(
         created_at=now,
     )
     session.add(timer)
-    session.flush()
     return timer
 
 

@@ -30,7 +30,9 @@ def registry():
 
 def _schedule(db, clock, **kw):
     with db.scope() as s:
-        return schedule(s, now=clock.now(), **kw).id
+        timer = schedule(s, now=clock.now(), **kw)
+        s.flush()  # the id comes with the row's INSERT
+        return timer.id
 
 
 def test_fires_at_its_instant_and_once(db, clock, registry):
@@ -58,6 +60,18 @@ def test_key_keeps_one_timer(db, clock, registry):
     second = _schedule(db, clock, kind="test.fire", ref="x", due_at=clock.now() + timedelta(hours=1), key="sla:INC-1001:75")
     assert first == second
     assert Scheduler(db, clock, worker_id="w", registry=registry).run_due(clock.now() + timedelta(days=1)) == 1
+
+
+def test_timers_planned_and_cancelled_in_one_transaction_never_fire(db, clock, registry):
+    # A ticket re-planned twice in one command: the timers of the first plan are not written
+    # yet when the second cancels them.
+    with db.scope() as s:
+        for minutes in (5, 10):
+            schedule(s, kind="test.fire", ref="INC-1003", due_at=clock.now() + timedelta(minutes=minutes), now=clock.now())
+        assert cancel(s, kind="test.fire", ref="INC-1003") == 2
+        schedule(s, kind="test.fire", ref="INC-1003", due_at=clock.now() + timedelta(minutes=15), now=clock.now())
+    assert Scheduler(db, clock, worker_id="w", registry=registry).run_due(clock.now() + timedelta(hours=1)) == 1
+    assert len(registry.fired) == 1
 
 
 def test_cancelled_timer_never_fires(db, clock, registry):
