@@ -106,8 +106,7 @@ def build_context(session: Session, event: MessageEvent | CardSubmitEvent | Join
     """
     now = runtime.clock.now()
     sender = event.sender
-    record = directory.space(session, room_id=event.room_id)
-    org = directory.org_by_id(session, org_id=record.org_id) if record is not None and record.org_id else None
+    record, org = directory.space_and_org(session, room_id=event.room_id)
     if event.room_type == "direct":
         kind = "direct"
     else:

@@ -78,6 +78,13 @@ def space(session: Session, *, room_id: str, for_update: bool = False) -> SpaceR
     return session.get(SpaceRecord, room_id, with_for_update=for_update and is_postgres(session))
 
 
+def space_and_org(session: Session, *, room_id: str) -> tuple[SpaceRecord | None, Organisation | None]:
+    """What the bot knows of a space and the organisation it is bound to, in one query."""
+    row = session.execute(select(SpaceRecord, Organisation).outerjoin(Organisation, Organisation.id == SpaceRecord.org_id)
+                          .where(SpaceRecord.room_id == room_id)).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def ensure_space(session: Session, *, room_id: str, room_type: str) -> SpaceRecord:
     """The space's record, created as unbound on first sight."""
     record = space(session, room_id=room_id)
@@ -124,9 +131,7 @@ def language_of(record: SpaceRecord | None, org: Organisation | None) -> str | N
 
 def space_language(session: Session, *, room_id: str) -> str | None:
     """`language_of` a space, looked up by its room id."""
-    record = space(session, room_id=room_id)
-    org = org_by_id(session, org_id=record.org_id) if record is not None and record.org_id else None
-    return language_of(record, org)
+    return language_of(*space_and_org(session, room_id=room_id))
 
 
 def set_space_language(session: Session, *, room_id: str, room_type: str, language: str, actor: str, now: datetime) -> None:
