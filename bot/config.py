@@ -41,9 +41,10 @@ class Settings:
     # How often the timer thread checks that Webex has not disabled the bot's webhooks; 0: never.
     # Decimals allowed (0.05 is every 3 s, for drills).
     webhook_check_minutes: float = 5
-    # How much lower than normal a `run_bot.py worker` process runs on the CPU (Unix nice,
-    # 0..19): under load the web processes' acknowledgements come first, the queue absorbs the rest.
-    worker_nice: int = 10
+    # How much lower than normal a `run_bot.py worker` process runs on the CPU (Unix nice, 0..19).
+    # On a host shared with web processes, a burst is then acknowledged before its work is done,
+    # at the cost of the work's own pace when the CPU runs out (see README, Running at scale).
+    worker_nice: int = 0
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
@@ -144,7 +145,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         log_format=log_format,
         inbox_threads=_int("BOT_INBOX_THREADS", get("BOT_INBOX_THREADS") or "2", low=1, high=64),
         outbox_threads=_int("BOT_OUTBOX_THREADS", get("BOT_OUTBOX_THREADS") or "2", low=1, high=64),
-        worker_nice=_int("BOT_WORKER_NICE", get("BOT_WORKER_NICE") or "10", low=0, high=19),
+        worker_nice=_int("BOT_WORKER_NICE", get("BOT_WORKER_NICE") or "0", low=0, high=19),
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
         desk_file=_desk("DESK_FILE", get("DESK_FILE")),
         rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),

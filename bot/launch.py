@@ -127,8 +127,9 @@ def lower_priority(nice: int) -> int:
 def start_worker(settings: Settings) -> Stack:
     """Workers only (scale-out); the schema must be current already (`db upgrade`).
 
-    The process runs at `worker_nice`: on a host shared with web processes a burst of webhooks
-    is acknowledged at once and queued, instead of waiting for the CPU behind the work it queues.
+    The process runs `worker_nice` below normal priority: on a host shared with web processes a
+    burst of webhooks is then acknowledged at once and queued, instead of waiting for the CPU
+    behind the work it queues.
     """
     lower_priority(settings.worker_nice)
     runtime = build_runtime(settings)

@@ -132,7 +132,7 @@ class Deployment:
         self.env = {**os.environ, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{self.sandbox.url}/v1/",
                     "WEBEX_WEBHOOK_SECRET": SECRET, "DATABASE_URL": self.url, "BOT_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
                     "BOT_LEASE_SECONDS": str(LEASE_S), "WEBHOOK_CHECK_MINUTES": str(CHECK_MINUTES),
-                    "WEBEX_TIMEOUT_SECONDS": str(WEBEX_TIMEOUT_S), "PYTHONPATH": str(ROOT)}
+                    "WEBEX_TIMEOUT_SECONDS": str(WEBEX_TIMEOUT_S), "BOT_WORKER_NICE": "5", "PYTHONPATH": str(ROOT)}
         self.port = _free_port()
         self.web_url = f"http://127.0.0.1:{self.port}"
         self.web_starts = 0
@@ -373,8 +373,8 @@ def test_processes_killed_at_random_moments_lose_nothing_and_handle_each_command
     # the commands are posted one after the other, so at most one per web kill.
     assert len(deployment.refused) <= len(web_kills)
     _settled(deployment)
-    # Workers, the restarted ones too, step back on the CPU for the web processes (BOT_WORKER_NICE).
-    assert [os.getpriority(os.PRIO_PROCESS, worker.pid) for worker in deployment.workers] == [10, 10]
+    # Workers, the restarted ones too, step back on the CPU for the web processes (BOT_WORKER_NICE=5).
+    assert [os.getpriority(os.PRIO_PROCESS, worker.pid) for worker in deployment.workers] == [5, 5]
 
 
 def _in_step(deployment: Deployment, items, *, pending: dict[str, dict]) -> None:

@@ -18,7 +18,7 @@ def test_defaults(tmp_path):
     assert settings.database_url == f"sqlite:///{tmp_path / 'servicedesk.db'}"
     assert settings.sandbox is True
     assert settings.bot_admins == frozenset()
-    assert settings.worker_nice == 10
+    assert settings.worker_nice == 0
 
 
 def test_values_are_read(tmp_path):
