@@ -27,6 +27,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet businesstimedelta==1.0.1
 	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/command_cost.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/paging.py --rate 10

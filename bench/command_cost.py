@@ -1,0 +1,93 @@
+"""CPU a command costs the bot: the worker's own CPU time per command, by command.
+
+The sandbox and the bot's webhook endpoint run in threads of this process; the bench stores N
+webhooks of one command, then works them off in this thread and measures this thread's CPU
+time (time.thread_time): first the inbox (fetch the message, build the context, run the
+handler, queue the answer), then the outbox (send the answers). Webex's side, the endpoint and
+the load generator are left out, so the figure moves with the bot's own code and not with what
+else the machine is doing, as the latency benches do.
+
+    python bench/command_cost.py [--n 300] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.clock import SystemClock  # noqa: E402
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from bench.load import MIX, _database  # noqa: E402
+from tests.support import Harness  # noqa: E402
+
+# The commands of bench/load.py --mix (the ticket list before the incidents fill it).
+COMMANDS = tuple(words for words, _answers, _weight in MIX)
+
+
+def measure(harness: Harness, words: str, n: int) -> tuple[float, float, int]:
+    """CPU ms per command for the inbox and the outbox, and the messages sent, over n commands.
+
+    The inbox figure includes whatever the events Webex sends the bot about its own answers
+    cost it (the endpoint drops those unstored when they name the webhook's creator).
+    """
+    for _ in range(n):
+        harness.say(ANNA_EMAIL, ACME_ROOM, words)
+    started = time.thread_time()
+    handled = harness.inbox.drain()
+    inbox_s = time.thread_time() - started
+    assert handled == n, f"{words}: {handled} of {n} handled"
+    since = harness.state.seq
+    started = time.thread_time()
+    sent = harness.sender.drain()
+    outbox_s = time.thread_time() - started
+    for event in harness.state.events_since(since):
+        assert harness.state.wait_delivered(event["message"]["id"]), "the sandbox did not deliver the bot's own message"
+    started = time.thread_time()
+    harness.inbox.drain()
+    inbox_s += time.thread_time() - started
+    return inbox_s / n * 1000, outbox_s / n * 1000, sent
+
+
+def main() -> None:
+    """Print the CPU per command for each command in COMMANDS."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=300, help="commands of each kind")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server to use (default: a new SQLite file)")
+    args = parser.parse_args()
+    os.environ["BOT_RATE_LIMIT"] = "0"
+    with tempfile.TemporaryDirectory() as tmp:
+        # On PostgreSQL a schema of its own, made afresh.
+        db = Database(_database(args.database_url) if args.database_url else f"sqlite:///{Path(tmp) / 'bench.db'}")
+        upgrade(db.engine)
+        harness = Harness(db, SystemClock())
+        harness.settings = harness.runtime.settings = harness.settings.with_(rate_limit=0)
+        try:
+            harness.seed_directory()
+            measure(harness, "/ping", 20)  # warm up: statement caches, connections
+            rows = [(words, *measure(harness, words, args.n)) for words in COMMANDS]
+        finally:
+            harness.close()
+            db.dispose()
+    kind = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    print(f"# bench/command_cost.py  {when}  {platform.node()}  {os.cpu_count()} cores  Python {platform.python_version()}  "
+          f"{kind}  n={args.n} per command")
+    print(f"{'command':<14} {'inbox ms':>9} {'outbox ms':>10} {'total ms':>9} {'messages':>9}")
+    for words, inbox_ms, outbox_ms, sent in rows:
+        print(f"{words.split()[0]:<14} {inbox_ms:>9.2f} "
+              f"{outbox_ms:>10.2f} {inbox_ms + outbox_ms:>9.2f} {sent / args.n:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
