@@ -1,11 +1,12 @@
-"""CPU a command costs the bot: the worker's own CPU time per command, by command.
+"""What a command costs the bot, by command: the worker's CPU time and the database's work.
 
 The sandbox and the bot's webhook endpoint run in threads of this process; the bench stores N
 webhooks of one command, then works them off in this thread and measures this thread's CPU
 time (time.thread_time): first the inbox (fetch the message, build the context, run the
 handler, queue the answer), then the outbox (send the answers). Webex's side, the endpoint and
-the load generator are left out, so the figure moves with the bot's own code and not with what
-else the machine is doing, as the latency benches do.
+the load generator are left out. It also counts, over the whole path (endpoint included, and
+the events Webex sends the bot about its own answers), the SQL statements and the transactions
+per command: exact, where the CPU time of this shared VM still varies by a fifth between runs.
 
     python bench/command_cost.py [--n 300] [--database-url URL]
 """
@@ -21,6 +22,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import event
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -35,12 +38,29 @@ from tests.support import Harness  # noqa: E402
 COMMANDS = tuple(words for words, _answers, _weight in MIX)
 
 
-def measure(harness: Harness, words: str, n: int) -> tuple[float, float, int]:
-    """CPU ms per command for the inbox and the outbox, and the messages sent, over n commands.
+class StatementCount:
+    """Counts the SQL statements and the commits of an engine."""
+
+    def __init__(self, engine) -> None:
+        self.statements = self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, *_args) -> None:
+        self.statements += 1
+
+    def _commit(self, *_args) -> None:
+        self.commits += 1
+
+
+def measure(harness: Harness, count: StatementCount, words: str, n: int) -> tuple[float, float, int, float, float]:
+    """Per command over n commands: CPU ms of the inbox and the outbox, messages sent, SQL
+    statements and transactions.
 
     The inbox figure includes whatever the events Webex sends the bot about its own answers
     cost it (the endpoint drops those unstored when they name the webhook's creator).
     """
+    statements, commits = count.statements, count.commits
     for _ in range(n):
         harness.say(ANNA_EMAIL, ACME_ROOM, words)
     started = time.thread_time()
@@ -56,7 +76,8 @@ def measure(harness: Harness, words: str, n: int) -> tuple[float, float, int]:
     started = time.thread_time()
     harness.inbox.drain()
     inbox_s += time.thread_time() - started
-    return inbox_s / n * 1000, outbox_s / n * 1000, sent
+    return (inbox_s / n * 1000, outbox_s / n * 1000, sent, (count.statements - statements) / n,
+            (count.commits - commits) / n)
 
 
 def main() -> None:
@@ -74,8 +95,9 @@ def main() -> None:
         harness.settings = harness.runtime.settings = harness.settings.with_(rate_limit=0)
         try:
             harness.seed_directory()
-            measure(harness, "/ping", 20)  # warm up: statement caches, connections
-            rows = [(words, *measure(harness, words, args.n)) for words in COMMANDS]
+            count = StatementCount(db.engine)
+            measure(harness, count, "/ping", 20)  # warm up: statement caches, connections
+            rows = [(words, *measure(harness, count, words, args.n)) for words in COMMANDS]
         finally:
             harness.close()
             db.dispose()
@@ -83,10 +105,10 @@ def main() -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     print(f"# bench/command_cost.py  {when}  {platform.node()}  {os.cpu_count()} cores  Python {platform.python_version()}  "
           f"{kind}  n={args.n} per command")
-    print(f"{'command':<14} {'inbox ms':>9} {'outbox ms':>10} {'total ms':>9} {'messages':>9}")
-    for words, inbox_ms, outbox_ms, sent in rows:
-        print(f"{words.split()[0]:<14} {inbox_ms:>9.2f} "
-              f"{outbox_ms:>10.2f} {inbox_ms + outbox_ms:>9.2f} {sent / args.n:>9.1f}")
+    print(f"{'command':<11} {'inbox ms':>9} {'outbox ms':>10} {'total ms':>9} {'messages':>9} {'SQL':>6} {'commits':>8}")
+    for words, inbox_ms, outbox_ms, sent, statements, commits in rows:
+        print(f"{words.split()[0]:<11} {inbox_ms:>9.2f} {outbox_ms:>10.2f} {inbox_ms + outbox_ms:>9.2f} {sent / args.n:>9.1f} "
+              f"{statements:>6.1f} {commits:>8.1f}")
 
 
 if __name__ == "__main__":
