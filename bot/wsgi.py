@@ -2,7 +2,7 @@
 
     run_bot.py db upgrade                                             # once, before the processes start
     gunicorn -w 2 --threads 4 -b 0.0.0.0:8080 'bot.wsgi:make_app()'   # web processes: verify, store, answer
-    run_bot.py worker                                                 # as many as needed, at a lower CPU priority
+    run_bot.py worker                                                 # as many as needed: inbox, outbox, timers
 
 All on one PostgreSQL (DATABASE_URL). Configuration comes from the environment, as for
 run_bot.py; a bad value stops the process with one line naming the variable.
