@@ -45,6 +45,8 @@ CLAIM_BATCH = 8
 # call cost more than running them.
 _NOW = bindparam("now", type_=UTCDateTime())
 _T = InboxEvent.__table__
+# A claimed event as its claim returns it: a row with the table's columns, not a mapped object.
+Claimed = Row[Any]
 # On the table, not the mapped class: the ORM's bulk-insert path costs more than the insert itself.
 _ACCEPT = {
     dialect: insert(InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.__table__.c.id)
@@ -161,12 +163,12 @@ class InboxWorker:
     def clock(self):
         return self.runtime.clock
 
-    def claim(self) -> Row[Any] | None:
+    def claim(self) -> Claimed | None:
         """Lease the oldest due event to this worker."""
         rows = self.claim_batch(1)
         return rows[0] if rows else None
 
-    def claim_batch(self, limit: int = CLAIM_BATCH) -> list[Row[Any]]:
+    def claim_batch(self, limit: int = CLAIM_BATCH) -> list[Claimed]:
         """Lease up to `limit` of the oldest due events to this worker in one transaction, oldest first.
 
         Each event gets its own lease; its handle transaction checks that lease again and closes
@@ -211,14 +213,14 @@ class InboxWorker:
             done += claimed
         return done
 
-    def process(self, row: InboxEvent) -> None:
+    def process(self, row: Claimed) -> None:
         """Fetch what the event points at, then handle it in one transaction."""
         data = row.payload.get("data") if isinstance(row.payload, dict) else None
         data = data if isinstance(data, dict) else {}
         with logs.bound(event=data.get("id"), space=data.get("roomId"), inbox=row.id):
             self._process(row)
 
-    def _process(self, row: InboxEvent) -> None:
+    def _process(self, row: Claimed) -> None:
         if (row.resource, row.event) not in HANDLED_RESOURCES:
             self._close(row, status="ignored", error=f"{row.resource}/{row.event} is not handled")
             return
@@ -237,7 +239,7 @@ class InboxWorker:
             return
         self._handle(row, event, name_asked=True)
 
-    def _fetch(self, row: InboxEvent) -> MessageEvent | CardSubmitEvent | JoinEvent | None:
+    def _fetch(self, row: Claimed) -> MessageEvent | CardSubmitEvent | JoinEvent | None:
         """The event `row` announces, read from Webex; None when there is nothing to answer (row closed)."""
         data = row.payload.get("data", {})
         webex = self.runtime.webex
@@ -256,7 +258,7 @@ class InboxWorker:
             return message_event(webex.get_message(data["id"]), bot)
         return card_event(webex.get_attachment_action(data["id"]), webex)
 
-    def _fetch_failed(self, row: InboxEvent, exc: WebexFailure) -> None:
+    def _fetch_failed(self, row: Claimed, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""
         if isinstance(exc, RateLimited):
             self.runtime.metrics.rate_limited.labels(worker="inbox").inc()
@@ -268,7 +270,7 @@ class InboxWorker:
         else:
             self._retry(row, backoff(row.attempts), str(exc))
 
-    def _handle(self, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent, *, name_asked: bool = False) -> bool:
+    def _handle(self, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent, *, name_asked: bool = False) -> bool:
         """Run the handler and close the event in one transaction.
 
         False, with nothing changed, when the sender of a message is unnamed and the directory
@@ -292,7 +294,7 @@ class InboxWorker:
         runtime.wake_outbox()
         return True
 
-    def _dispatch(self, session: Session, row: InboxEvent, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
+    def _dispatch(self, session: Session, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
         """Route the event to its handler; a failing handler's rows are undone and the event marked failed."""
         runtime = self.runtime
         ctx = build_context(session, event, runtime)
@@ -335,7 +337,7 @@ class InboxWorker:
             ctx.reply(ctx.t("rate.slow_down"))
         return verdict == "ok"
 
-    def _retry(self, row: InboxEvent, delay: timedelta, error: str) -> None:
+    def _retry(self, row: Claimed, delay: timedelta, error: str) -> None:
         if row.attempts >= MAX_FETCH_ATTEMPTS:
             self._close(row, status="failed", error=f"gave up after {row.attempts} attempts: {error}")
             return
@@ -344,11 +346,11 @@ class InboxWorker:
             session.connection().execute(_RETRY, {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
                                      "error_text": error})
 
-    def _close(self, row: InboxEvent, *, status: str, error: str | None) -> None:
+    def _close(self, row: Claimed, *, status: str, error: str | None) -> None:
         with self.runtime.db.scope() as session:
             self._set_closed(session, row, status=status, error=error)
 
-    def _set_closed(self, session: Session, row: InboxEvent, *, status: str, error: str | None) -> bool:
+    def _set_closed(self, session: Session, row: Claimed, *, status: str, error: str | None) -> bool:
         """Close `row` with `status` if it is still leased to this worker; False when it is not."""
         params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
                   "now": self.clock.now()}

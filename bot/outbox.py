@@ -49,6 +49,8 @@ URGENT, NORMAL = 0, 1
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
 _T = OutboxMessage.__table__
+# A claimed message as its claim returns it: a row with the table's columns, not a mapped object.
+Claimed = Row[Any]
 
 
 def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
@@ -299,7 +301,7 @@ class OutboxSender:
         self.gate = gate or RateGate()
         self.metrics = metrics or Metrics()
 
-    def claim(self) -> Row[Any] | None:
+    def claim(self) -> Claimed | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
         now = self.clock.now()
         if not self.gate.is_open(now):
@@ -307,7 +309,7 @@ class OutboxSender:
         with self.db.scope() as session:
             return self._take(session, _CLAIM_HEAD, now)
 
-    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Row[Any] | None:
+    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Claimed | None:
         """Lease the row `statements` pick to this worker, noting that its request is about to go out.
 
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
@@ -316,7 +318,7 @@ class OutboxSender:
         params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}
         return session.connection().execute(stmt, params).first()  # a row with the table's columns
 
-    def _next_in_space(self, session: Session, order_key: str, now: datetime) -> OutboxMessage | None:
+    def _next_in_space(self, session: Session, order_key: str, now: datetime) -> Claimed | None:
         """The following row of the same space, claimed, when it is due (a busy space keeps its sender)."""
         return self._take(session, _CLAIM_NEXT_IN_SPACE, now, space_key=order_key)
 
@@ -339,19 +341,19 @@ class OutboxSender:
             done += sent
         return done
 
-    def _in_doubt(self, row: OutboxMessage) -> bool:
+    def _in_doubt(self, row: Claimed) -> bool:
         # A fresh claim stamps attempt_started_at and lease_until from the same instant; an
         # older attempt time means an earlier attempt may have reached Webex.
         return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - self.lease
 
-    def deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
+    def deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
         """Send one claimed row and record the outcome; with keep_going, claim its space's next row."""
         purpose = row.purpose or ""
         with logs.bound(outbox=row.id, space=row.room_id or row.order_key,
                         ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None):
             return self._deliver(row, keep_going=keep_going)
 
-    def _deliver(self, row: OutboxMessage, *, keep_going: bool = False) -> OutboxMessage | None:
+    def _deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
         try:
             if self._in_doubt(row) and row.action == "create":
                 found = self._find_sent(row)
@@ -378,7 +380,7 @@ class OutboxSender:
             return self._finish(row, result, keep_going=keep_going)
         return None
 
-    def _send(self, row: OutboxMessage) -> dict[str, Any]:
+    def _send(self, row: Claimed) -> dict[str, Any]:
         if row.action == "create":
             return self.webex.create_message(
                 room_id=row.room_id,
@@ -394,7 +396,7 @@ class OutboxSender:
         self.webex.delete_message(target_id)
         return {"id": target_id, "roomId": room_id}
 
-    def _parent_id(self, row: OutboxMessage) -> str | None:
+    def _parent_id(self, row: Claimed) -> str | None:
         if row.parent_id or row.parent_outbox_id is None:
             return row.parent_id
         with self.db.read() as session:
@@ -406,7 +408,7 @@ class OutboxSender:
                 return None
         raise _NotReady(f"thread root (outbox {row.parent_outbox_id}) not sent yet")
 
-    def _target(self, row: OutboxMessage) -> tuple[str, str]:
+    def _target(self, row: Claimed) -> tuple[str, str]:
         if row.target_message_id:
             return row.target_message_id, row.room_id or ""
         with self.db.read() as session:
@@ -417,7 +419,7 @@ class OutboxSender:
                 raise Permanent(f"target outbox {target.id} was never sent")
         raise _NotReady(f"target (outbox {row.target_outbox_id}) not sent yet")
 
-    def _find_sent(self, row: OutboxMessage) -> dict[str, Any] | None:
+    def _find_sent(self, row: Claimed) -> dict[str, Any] | None:
         """Look for a message this row may already have created before a crash or timeout.
 
         Only 1:1 spaces can be searched. A candidate has this row's author, thread and text and
@@ -452,7 +454,7 @@ class OutboxSender:
         free = [m for m in candidates if m["id"] not in taken]
         return free[-1] if free else None  # the list is newest first
 
-    def _searchable_room(self, row: OutboxMessage) -> str | None:
+    def _searchable_room(self, row: Claimed) -> str | None:
         """The 1:1 space `row` goes to, which the bot may list; None for a group space (Webex
         shows a bot only the messages that mention it there) or a person not written to before."""
         if row.room_id:
@@ -462,7 +464,7 @@ class OutboxSender:
             return session.scalar(select(OutboxMessage.room_id).where(
                 OutboxMessage.to_person_email == row.to_person_email, OutboxMessage.room_id.is_not(None)).limit(1))
 
-    def _record(self, session: Session, stmt: Update, row: OutboxMessage, **params: Any) -> bool:
+    def _record(self, session: Session, stmt: Update, row: Claimed, **params: Any) -> bool:
         """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""
         result = session.connection().execute(stmt, {"row_id": row.id, "worker_id": self.worker_id, **params})
         if result.rowcount != 1:
@@ -470,7 +472,7 @@ class OutboxSender:
             return False
         return True
 
-    def _finish(self, row: OutboxMessage, result: dict[str, Any], *, keep_going: bool = False) -> OutboxMessage | None:
+    def _finish(self, row: Claimed, result: dict[str, Any], *, keep_going: bool = False) -> Claimed | None:
         now = self.clock.now()
         with self.db.scope() as session:
             if row.action == "create":
@@ -483,14 +485,14 @@ class OutboxSender:
             self.metrics.sent.inc()
             return self._next_in_space(session, row.order_key, now) if keep_going and self.gate.is_open(now) else None
 
-    def _retry(self, row: OutboxMessage, *, delay: timedelta, error: str, in_doubt: bool) -> None:
+    def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()
         log.info("outbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.db.scope() as session:
             # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
             self._record(session, _RETRY if in_doubt else _RETRY_CLEAN, row, retry_at=now + delay, error=error)
 
-    def _fail(self, row: OutboxMessage, error: str) -> None:
+    def _fail(self, row: Claimed, error: str) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)
         with self.db.scope() as session:
             if self._record(session, _FAIL, row, error=error):
