@@ -119,9 +119,10 @@ def _envelope(**fields):
     return json.dumps(payload).encode()
 
 
-def test_the_bots_own_doing_is_answered_and_not_stored(client, db):
+@pytest.mark.parametrize("resource", ["messages", "memberships"], ids=["its-message", "a-space-it-opened"])
+def test_the_bots_own_doing_is_answered_and_not_stored(client, db, resource):
     c, runtime = client
-    body = _envelope(actorId="BOT")
+    body = _envelope(actorId="BOT", resource=resource)
     resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
     assert resp.status_code == 200
     assert resp.json == {"accepted": True, "duplicate": False, "own": True}
