@@ -7,6 +7,7 @@ bots in group rooms only hear messages that mention them (and their own).
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import threading
@@ -465,7 +466,9 @@ class SandboxState:
     def events_since(self, seq: int, room_id: str | None = None) -> list[dict]:
         """Message events newer than `seq`, optionally of one room."""
         with self.lock:
-            return [e for e in self.events if e["seq"] > seq and (room_id is None or e["message"]["roomId"] == room_id)]
+            # Events are appended in seq order: start at the first newer one instead of scanning all.
+            start = bisect.bisect_right(self.events, seq, key=lambda e: e["seq"])
+            return [e for e in self.events[start:] if room_id is None or e["message"]["roomId"] == room_id]
 
     def wait_events(self, since: int, room_id: str | None = None, timeout: float = 25.0) -> tuple[list[dict], int]:
         """Events newer than `since` (waiting up to `timeout` for one) and the cursor to poll from next."""
