@@ -253,15 +253,18 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     """3+ incidents on one service from 2+ organisations within 30 minutes → propose a disruption to the staff."""
     if ticket.kind != "incident" or not ticket.service:
         return
-    recent = session.scalars(select(Ticket).where(Ticket.kind == "incident", Ticket.service == ticket.service,
-                                                  Ticket.opened_at > now - DETECT_WINDOW, Ticket.opened_at <= now)).all()
+    earlier = session.scalars(select(DisruptionProposal).where(DisruptionProposal.service == ticket.service,
+                                                               DisruptionProposal.created_at > now - DETECT_WINDOW)).all()
+    if any(p.status == "proposed" for p in earlier):
+        return  # the staff have not answered the last proposal yet; during a storm that is every incident
+    recent = session.execute(select(Ticket.id, Ticket.org_id, Ticket.details).where(
+        Ticket.kind == "incident", Ticket.service == ticket.service,
+        Ticket.opened_at > now - DETECT_WINDOW, Ticket.opened_at <= now)).all()
     recent = [t for t in recent if not (t.details or {}).get("disruption")]
     if len(recent) < DETECT_COUNT or len({t.org_id for t in recent}) < DETECT_ORGS:
         return
     ids = sorted(t.id for t in recent)
-    earlier = session.scalars(select(DisruptionProposal).where(DisruptionProposal.service == ticket.service,
-                                                               DisruptionProposal.created_at > now - DETECT_WINDOW)).all()
-    if any(set(ids) <= set(p.ticket_ids) for p in earlier) or any(p.status == "proposed" for p in earlier):
+    if any(set(ids) <= set(p.ticket_ids) for p in earlier):
         return
     proposal = DisruptionProposal(service=ticket.service, ticket_ids=ids, status="proposed", created_at=now)
     session.add(proposal)
@@ -269,7 +272,7 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is None:
         return
-    numbers = ", ".join(session.get(Ticket, i).number for i in ids)
+    numbers = ", ".join(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
     body = i18n.t("dis.proposal", lang, count=len(ids), service=ticket.service, orgs=len({t.org_id for t in recent}), tickets=numbers)
     outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:proposal:{proposal.id}",
                    attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
