@@ -88,8 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["BOT_RATE_LIMIT"] = "0"
     with tempfile.TemporaryDirectory() as tmp:
-        # On PostgreSQL a schema of its own, made afresh.
-        db = Database(_database(args.database_url) if args.database_url else f"sqlite:///{Path(tmp) / 'bench.db'}")
+        # On PostgreSQL a schema of its own (not bench/load.py's, which may be running), made afresh.
+        db = Database(_database(args.database_url, "servicedesk_cost") if args.database_url else f"sqlite:///{Path(tmp) / 'bench.db'}")
         upgrade(db.engine)
         harness = Harness(db, SystemClock())
         harness.settings = harness.runtime.settings = harness.settings.with_(rate_limit=0)

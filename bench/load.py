@@ -40,17 +40,17 @@ from bot.sandbox.demo import BOT_TOKEN  # noqa: E402
 SCHEMA = "servicedesk_load"
 
 
-def _database(url: str) -> str:
+def _database(url: str, schema: str = SCHEMA) -> str:
     """A fresh schema on the PostgreSQL server at `url`; the URL that uses it."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    return make_url(url).update_query_dict({"options": f"-csearch_path={SCHEMA}"}).render_as_string(hide_password=False)
+    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
 def _gunicorn(env: dict[str, str], web: int, log: Path, threads: int) -> tuple[subprocess.Popen, str]:
@@ -228,6 +228,9 @@ def main() -> None:
     if not args.ack_only:
         print(f"end to end  p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms")
         print(f"answered {result['replied']}/{result['n']}, answered twice {result['doubled']}")
+        if args.mix:
+            for words, (count, p50, p99) in result["e2e_by_command"].items():
+                print(f"  {words:<10} n={count:<5} end to end p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
 if __name__ == "__main__":

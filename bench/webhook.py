@@ -16,6 +16,7 @@ The floor (bench/floor_app.py) GETs the message and POSTs the reply inside the r
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -158,20 +160,46 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     failures = 0
     lock = threading.Lock()
 
-    def fire(ping: dict, i: int) -> None:
-        nonlocal failures
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
+    # Bodies are signed before the clock starts; each sending thread keeps one keep-alive connection
+    # (plain http.client: the load generator shares the cores with what it measures).
+    host, port = urlsplit(target).hostname, urlsplit(target).port
+
+    def signed(ping: dict) -> tuple[bytes, dict[str, str]]:
         body = json.dumps({"id": "bench", "name": "bench", "resource": "messages", "event": "created",
                            "data": {"id": ping["id"], "roomId": ping["roomId"], "roomType": "group",
                                     "personId": ping["personId"], "personEmail": ping["personEmail"]}}).encode()
-        headers = {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+        return body, {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
+
+    def post(body: bytes, headers: dict[str, str]) -> int:
+        for attempt in (1, 2):
+            if getattr(local, "conn", None) is None:
+                local.conn = http.client.HTTPConnection(host, port, timeout=30)
+            try:
+                local.conn.request("POST", "/webhooks/webex", body=body, headers=headers)
+                resp = local.conn.getresponse()
+                resp.read()
+                if resp.getheader("Connection", "").lower() == "close":
+                    local.conn.close()
+                    local.conn = None
+                return resp.status
+            except (OSError, http.client.HTTPException):
+                local.conn.close()
+                local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def fire(ping: dict, body: bytes, headers: dict[str, str]) -> None:
+        nonlocal failures
         start = time.perf_counter()
         sent_at.setdefault(ping["parentId"], start)
-        resp = local.session.post(f"{target}/webhooks/webex", data=body, headers=headers, timeout=30)
+        try:
+            status = post(body, headers)
+        except (OSError, http.client.HTTPException):
+            status = 0
         took = time.perf_counter() - start
         with lock:
-            if resp.status_code == 200:
+            if status == 200:
                 acks.append(took)
             else:
                 failures += 1
@@ -180,17 +208,17 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     again = set(range(0, n, round(1 / duplicates))) if duplicates > 0 else set()
     schedule = []
     for i, ping in enumerate(pings):
-        schedule.append((ping, i))
+        schedule.append((ping, *signed(ping)))
         if i - 5 in again:
-            schedule.append((pings[i - 5], i - 5))
+            schedule.append((pings[i - 5], *signed(pings[i - 5])))
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for k, (ping, i) in enumerate(schedule):
+        for k, (ping, body, headers) in enumerate(schedule):
             if rate > 0:
                 delay = began + k / rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)  # open-loop pacing of the load generator
-            pool.submit(fire, ping, i)
+            pool.submit(fire, ping, body, headers)
     sending = time.perf_counter() - began
     watcher.wait_for(owed, timeout=answer_wait_s)
     watcher.thread.join(timeout=10)
@@ -203,6 +231,10 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
         watcher.thread.join(timeout=10)
     # End to end: until the last message the command owes (a ticket's answer and its countdown).
     e2e = [watcher.done[k] - sent_at[k] for k in sent_at if k in watcher.done]
+    by_words: dict[str, list[float]] = {}
+    for k in sent_at:
+        if k in watcher.done:
+            by_words.setdefault(words_by_thread[k].split()[0], []).append(watcher.done[k] - sent_at[k])
     if os.environ.get("LOAD_DEBUG"):
         for k in owed:
             if k not in watcher.done:
@@ -213,6 +245,8 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
         "acks_per_s": len(acks) / sending,
         "ack_p50_ms": _percentile(acks, 50) * 1000, "ack_p99_ms": _percentile(acks, 99) * 1000,
         "e2e_p50_ms": _percentile(e2e, 50) * 1000, "e2e_p99_ms": _percentile(e2e, 99) * 1000,
+        "e2e_by_command": {words: (len(times), _percentile(times, 50) * 1000, _percentile(times, 99) * 1000)
+                           for words, times in sorted(by_words.items())},
     }
 
 
