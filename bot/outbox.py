@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import logs
@@ -65,12 +65,14 @@ def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) ->
     """
     cand = _T.alias("cand").c
     earlier = _T.alias("earlier").c
-    head_id = (
-        select(func.min(earlier.id))
-        .where(earlier.order_key == cand.order_key, earlier.status.in_(UNFINISHED))
-        .scalar_subquery()
-    )
-    pick = select(cand.id).where(candidate_filter(cand), cand.id == head_id).order_by(cand.priority, cand.id).limit(1)
+    # The head: no unfinished row of its space before it. One NOT EXISTS per status, so each is a
+    # single probe of ix_outbox_head (order_key, status, id); the minimum over both statuses was
+    # a scan of the space's unfinished rows for every candidate, quadratic in a space's backlog.
+    is_head = and_(*(
+        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
+        for status in UNFINISHED
+    ))
+    pick = select(cand.id).where(candidate_filter(cand), is_head).order_by(cand.priority, cand.id).limit(1)
     take = update(_T).values(
         status="sending",
         claimed_by=bindparam("worker_id"),
