@@ -101,8 +101,6 @@ _RETRY = (
     .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
             error=bindparam("error_text"))
 )
-# A handler failed after its event was closed as done, in the same transaction.
-_MARK_FAILED = update(_T).where(_T.c.id == bindparam("row_id")).values(status="failed", error=bindparam("error_text"))
 
 
 class BadEvent(ValueError):
@@ -149,6 +147,10 @@ def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
 
 class _SenderUnnamed(Exception):
     """The directory has no name for a message's sender (rolls back the handle transaction)."""
+
+
+class _LeaseLost(Exception):
+    """Another worker holds the event by now (rolls back the handle transaction)."""
 
 
 class InboxWorker:
@@ -291,31 +293,44 @@ class InboxWorker:
                 self._dispatch(session, row, event)
         except _SenderUnnamed:
             return False
+        except _LeaseLost:
+            log.warning("inbox %s: lease lost while answering a refused or failed command", row.id)
+            return True
         runtime.wake_outbox()
         return True
 
     def _dispatch(self, session: Session, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
-        """Route the event to its handler; a failing handler's rows are undone and the event marked failed."""
+        """Route the event to its handler. A refusal or a failing handler undoes everything the
+        transaction did (the whole transaction, not a savepoint: two round trips fewer for every
+        command that succeeds), then the event is closed again and the answer queued."""
         runtime = self.runtime
         ctx = build_context(session, event, runtime)
         try:
-            with session.begin_nested():
-                if isinstance(event, JoinEvent):
-                    runtime.router.dispatch_join(ctx)
-                elif self._within_rate(ctx):
-                    started = time.perf_counter()
-                    if isinstance(event, MessageEvent):
-                        family = runtime.router.dispatch_text(ctx, event.text)
-                    else:
-                        family = runtime.router.dispatch_card(ctx, event.inputs)
-                    runtime.metrics.command_done(family, handler_s=time.perf_counter() - started,
-                                                 since_stored_s=(self.clock.now() - row.received_at).total_seconds())
+            if isinstance(event, JoinEvent):
+                runtime.router.dispatch_join(ctx)
+            elif self._within_rate(ctx):
+                started = time.perf_counter()
+                if isinstance(event, MessageEvent):
+                    family = runtime.router.dispatch_text(ctx, event.text)
+                else:
+                    family = runtime.router.dispatch_card(ctx, event.inputs)
+                runtime.metrics.command_done(family, handler_s=time.perf_counter() - started,
+                                             since_stored_s=(self.clock.now() - row.received_at).total_seconds())
         except UserError as exc:
+            ctx = self._start_over(session, row, event, status="done", error=None)
             ctx.reply(exc.render(ctx.lang))
         except Exception as exc:  # one bad handler must not stop the worker
             log.exception("inbox %s: handler failed", row.id)
-            session.connection().execute(_MARK_FAILED, {"row_id": row.id, "error_text": f"{type(exc).__name__}: {exc}"})
+            ctx = self._start_over(session, row, event, status="failed", error=f"{type(exc).__name__}: {exc}")
             ctx.reply(i18n.t("error.apology", ctx.lang))
+
+    def _start_over(self, session: Session, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent, *,
+                    status: str, error: str | None) -> Context:
+        """Undo the transaction so far, close `row` with `status` again and read the context anew."""
+        session.rollback()
+        if not self._set_closed(session, row, status=status, error=error):
+            raise _LeaseLost()
+        return build_context(session, event, self.runtime)
 
     @staticmethod
     def _named_from_directory(session: Session, event: MessageEvent) -> MessageEvent:

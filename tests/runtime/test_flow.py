@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from bot import inbox
+from bot import i18n, inbox
+from bot.errors import Refused
 from bot.inbox import InboxWorker
 from bot.router import Router
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, STAFF_ROOM
@@ -146,6 +147,47 @@ def test_failing_handler_apologises_and_the_worker_goes_on(harness, db):
     with db.scope() as s:
         failed = s.scalars(select(InboxEvent).where(InboxEvent.status == "failed")).one()
         assert failed.error == "RuntimeError: bug in handler"
+
+
+def test_handler_breaking_its_transaction_is_undone_and_answered(harness, db):
+    # A failed statement aborts a PostgreSQL transaction: the answer needs a fresh one.
+    router = Router()
+
+    @router.command("broken")
+    def broken(ctx, args):
+        directory.set_person_language(ctx.session, email="written@example.com", language="nl", now=ctx.now())
+        ctx.session.execute(text("SELECT * FROM no_such_table"))
+
+    harness.runtime.router = router
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/broken")
+    harness.run()
+    assert _texts(harness.bot_messages(ACME_ROOM)) == [
+        "Sorry, something went wrong while handling that. It has been recorded; please try again in a moment."
+    ]
+    with db.scope() as s:
+        assert directory.person(s, email="written@example.com") is None
+        event = s.scalars(select(InboxEvent)).one()
+        assert event.status == "failed" and "no_such_table" in event.error
+        # The sender is still known: the directory is read and written again for the answer.
+        assert directory.person(s, email=ANNA_EMAIL).last_seen is not None
+
+
+def test_refusal_undoes_what_the_handler_did_and_is_sent(harness, db):
+    router = Router()
+
+    @router.command("refuse")
+    def refuse(ctx, args):
+        directory.set_person_language(ctx.session, email="written@example.com", language="nl", now=ctx.now())
+        ctx.reply("this must not be sent: the command was refused after queueing it")
+        raise Refused("sla.no_ticket", number="INC-1")
+
+    harness.runtime.router = router
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/refuse")
+    harness.run()
+    assert _texts(harness.bot_messages(ACME_ROOM)) == [i18n.t("sla.no_ticket", "en", number="INC-1")]
+    with db.scope() as s:
+        assert directory.person(s, email="written@example.com") is None
+        assert [(e.status, e.error) for e in s.scalars(select(InboxEvent))] == [("done", None)]
 
 
 def test_event_whose_message_was_deleted_is_dropped(harness, db):
