@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from bot import launch
 from bot.app import build_runtime, create_app
 from bot.config import ConfigError, load_settings
 from bot.logs import configure
@@ -25,6 +26,7 @@ def make_app():
         sys.stderr.write(f"configuration error: {exc}\n")
         raise SystemExit(2) from exc
     configure(settings.log_level, settings.log_format)
+    launch.tune_interpreter()  # the request threads hand each webhook on, as in run_bot.py serve
     if not settings.webex_access_token:
         sys.stderr.write("configuration error: WEBEX_ACCESS_TOKEN is required for the webhook application\n")
         raise SystemExit(2)

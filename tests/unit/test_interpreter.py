@@ -31,3 +31,12 @@ def test_a_worker_process_lowers_its_priority_and_never_raises_it():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     start = int(out[0])
     assert out[1:] == [str(max(start, 7))] * 3
+
+
+def test_a_web_process_under_a_wsgi_server_switches_threads_every_millisecond():
+    # In a child process: gunicorn imports bot.wsgi and calls make_app in each web process.
+    code = ("import sys; from bot.wsgi import make_app; make_app(); print(sys.getswitchinterval())")
+    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "token", "DATABASE_URL": "sqlite://", "LOG_LEVEL": "WARNING"}
+    env.pop("WEBEX_WEBHOOK_SECRET", None)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert float(out.split()[-1]) == pytest.approx(0.001)
