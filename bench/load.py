@@ -14,6 +14,10 @@ then halving the gap; each step sends --step-seconds of load.
     python bench/load.py [--n 10000] [--rate 150] [--mix] [--web 2] [--workers 2] [--database-url URL]
     python bench/load.py --find-rate [--mix] [--rate 10] [--e2e-target-ms 500]
     python bench/load.py --ack-only --n 6000 --rate 300
+    BOT_WORKER_NICE=10 python bench/load.py --n 6000 --rate 300 --sandbox-nice 10
+
+The sandbox shares the cores with the bot; in production Webex's side of every call runs on
+Webex's machines. --sandbox-nice lowers its CPU priority so that it takes what the bot leaves.
 
 LOAD_DEBUG=1 lists on stderr each command left without its answers.
 """
@@ -153,6 +157,9 @@ def main() -> None:
     parser.add_argument("--find-rate", action="store_true", help="search for the highest rate meeting --e2e-target-ms")
     parser.add_argument("--ack-only", action="store_true",
                         help="the web processes alone (no workers): acknowledgements per second and their latency")
+    parser.add_argument("--sandbox-nice", type=int, default=0,
+                        help="run the sandbox at this lower CPU priority: in production Webex does its work on its own "
+                             "machines, here it competes with the bot for the same cores")
     parser.add_argument("--e2e-target-ms", type=float, default=500.0)
     parser.add_argument("--step-seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
@@ -163,7 +170,7 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_RATE_LIMIT": "0",
                "DATABASE_URL": url, "WEBHOOK_CHECK_MINUTES": "0"}
         try:
-            sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py")], cwd=tmp, env=env,
+            sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py"), "--nice", str(args.sandbox_nice)], cwd=tmp, env=env,
                                    ready="sandbox ready: Webex API ")
             procs.append(sandbox)
             env.update(WEBEX_ACCESS_TOKEN=BOT_TOKEN, WEBEX_BASE_URL=f"{base}/v1/")
@@ -211,7 +218,8 @@ def main() -> None:
     commands = ("mixed commands" if args.mix else "/ping") + ("  web only, no workers" if args.ack_only else "")
     print(f"# bench/load.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
           f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={0 if args.ack_only else args.workers}  {commands}  "
-          f"spaces={args.spaces}")
+          f"spaces={args.spaces}" + (f"  sandbox nice {args.sandbox_nice}" if args.sandbox_nice else "")
+          + (f"  workers nice {os.environ['BOT_WORKER_NICE']}" if os.environ.get("BOT_WORKER_NICE", "0") != "0" else ""))
     if args.find_rate:
         print(f"highest rate with every command answered once and end to end p99 < {args.e2e_target_ms:g} ms: "
               f"{good:g}/s (misses at {bad:g}/s)")

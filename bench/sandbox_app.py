@@ -3,11 +3,12 @@
 It runs in its own process, as Webex would be elsewhere, so the process measured (the bot
 or the floor) does only its own work.
 
-    python bench/sandbox_app.py [--rate-limit 50]    # prints "sandbox ready: Webex API http://127.0.0.1:PORT/v1/"
+    python bench/sandbox_app.py [--rate-limit 50] [--nice 10]    # prints "sandbox ready: Webex API http://127.0.0.1:PORT/v1/"
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate-limit", type=float, default=None, help="messages per second per token; beyond: 429 with Retry-After")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="lower this process's CPU priority by N (before its threads start, so they all run lower)")
     args = parser.parse_args()
+    if args.nice:
+        os.nice(args.nice)
     state = build_demo_state(bot_token=BOT_TOKEN)
     state.rate_limit.per_second = args.rate_limit
     server = make_server(create_sandbox_app(state), host="127.0.0.1", port=0, threads=16)
