@@ -325,7 +325,8 @@ class OutboxSender:
         return self._take(session, _CLAIM_NEXT_IN_SPACE, now, space_key=order_key)
 
     def run_once(self) -> int:
-        """Send the oldest due head row, then up to STREAK following rows of its space; returns how many."""
+        """Send the oldest due head row, then up to STREAK more: the following rows of its space, and
+        when that space has none due, the next head of all spaces; returns how many."""
         row = self.claim()
         done = 0
         while row is not None:
@@ -349,7 +350,8 @@ class OutboxSender:
         return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - self.lease
 
     def deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
-        """Send one claimed row and record the outcome; with keep_going, claim its space's next row."""
+        """Send one claimed row and record the outcome; with keep_going, claim the next row (its
+        space's, else any space's head)."""
         purpose = row.purpose or ""
         with logs.bound(outbox=row.id, space=row.room_id or row.order_key,
                         ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None):
@@ -485,7 +487,11 @@ class OutboxSender:
             if not owned:
                 return None
             self.metrics.sent.inc()
-            return self._next_in_space(session, row.order_key, now) if keep_going and self.gate.is_open(now) else None
+            if not keep_going or not self.gate.is_open(now):
+                return None
+            # The space's next row, or when it has none due, the next head of all spaces: claimed in
+            # this transaction instead of one of its own (most spaces get one message at a time).
+            return self._next_in_space(session, row.order_key, now) or self._take(session, _CLAIM_HEAD, now)
 
     def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()
