@@ -280,6 +280,18 @@ def test_an_urgent_message_goes_before_older_heads_of_other_spaces_but_never_ahe
     assert sent == ["page s", "notice a1", "notice a2", "notice p1", "page p"]
 
 
+def test_one_senders_turn_goes_on_to_the_other_spaces_heads_most_urgent_and_oldest_first(harness):
+    # When a space has nothing more due, the sender claims the next head of all spaces in the
+    # transaction that records the send, instead of ending its turn.
+    _queue(harness, ACME_ROOM, "a1")
+    _queue(harness, POLDER_ROOM, "p1")
+    _queue(harness, STAFF_ROOM, "s1", urgent=True)
+    assert harness.sender.run_once() == 3
+    sent = [m["markdown"] for m in harness.state.messages.values() if m["personEmail"] == BOT_EMAIL]
+    assert sent == ["s1", "a1", "p1"]
+    assert harness.sender.run_once() == 0
+
+
 def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
     [row_id] = _queue(harness, ACME_ROOM, "page", urgent=True)
     with harness.runtime.db.scope() as s:
