@@ -8,12 +8,12 @@ or the floor) does only its own work.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.launch import lower_priority  # noqa: E402
 from bot.sandbox.api import create_sandbox_app  # noqa: E402
 from bot.sandbox.demo import BOT_TOKEN, build_demo_state  # noqa: E402
 from bot.serving import make_server  # noqa: E402
@@ -28,8 +28,7 @@ def main() -> None:
     parser.add_argument("--nice", type=int, default=0,
                         help="lower this process's CPU priority by N (before its threads start, so they all run lower)")
     args = parser.parse_args()
-    if args.nice:
-        os.nice(args.nice)
+    lower_priority(args.nice)
     state = build_demo_state(bot_token=BOT_TOKEN)
     state.rate_limit.per_second = args.rate_limit
     server = make_server(create_sandbox_app(state), host="127.0.0.1", port=0, threads=16)

@@ -81,7 +81,6 @@ class ReplyWatcher:
         self.owed: dict[str, int] = {}
         self.replies: dict[str, int] = {}  # thread → bot replies in it (more than owed: sent twice)
         self.stop = threading.Event()
-        self.poll_errors = 0
         self.since = 0
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -99,7 +98,6 @@ class ReplyWatcher:
             except (requests.RequestException, ValueError) as exc:
                 # A poll that times out on a saturated machine must not end the watching: the
                 # replies would then count as missing. Poll again from the same cursor.
-                self.poll_errors += 1
                 print(f"reply watcher: poll failed ({type(exc).__name__}), polling again", file=sys.stderr)
                 continue
             now = time.perf_counter()
@@ -181,24 +179,24 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
                                     "personId": ping["personId"], "personEmail": ping["personEmail"]}}).encode()
         return body, {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
 
-    def post(body: bytes, headers: dict[str, str]) -> int:
-        for attempt in (1, 2):
-            if getattr(local, "conn", None) is None:
-                local.conn = http.client.HTTPConnection(host, port, timeout=30)
-            try:
-                local.conn.request("POST", "/webhooks/webex", body=body, headers=headers)
-                resp = local.conn.getresponse()
-                resp.read()
-                if resp.getheader("Connection", "").lower() == "close":
-                    local.conn.close()
-                    local.conn = None
-                return resp.status
-            except (OSError, http.client.HTTPException):
-                local.conn.close()
-                local.conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+    def post(body: bytes, headers: dict[str, str], *, again: bool = True) -> int:
+        """POST on this thread's connection; once more on a fresh one if the kept one was closed."""
+        if getattr(local, "conn", None) is None:
+            local.conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            local.conn.request("POST", "/webhooks/webex", body=body, headers=headers)
+            resp = local.conn.getresponse()
+            resp.read()
+        except (OSError, http.client.HTTPException):
+            local.conn.close()
+            local.conn = None
+            if not again:
+                raise
+            return post(body, headers, again=False)
+        if resp.getheader("Connection", "").lower() == "close":
+            local.conn.close()
+            local.conn = None
+        return resp.status
 
     def fire(ping: dict, body: bytes, headers: dict[str, str]) -> None:
         nonlocal failures
