@@ -57,6 +57,43 @@ def _database(url: str, schema: str = SCHEMA) -> str:
     return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[str, int, float, float] | None:
+    """(name, parent pid, CPU seconds of the process, CPU seconds of its children reaped so far)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name = raw[raw.index("(") + 1:raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2:].split()  # from field 3 (state) on
+    utime, stime, cutime, cstime = (int(f) / _TICK for f in fields[11:15])
+    return name, int(fields[1]), utime + stime, cutime + cstime
+
+
+def _cpu(kinds: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each kind of process: the listed processes, their live children and
+    the children they reaped; "PostgreSQL": every postgres process on the machine; "load generator": this one."""
+    stats = {int(d): st for d in os.listdir("/proc") if d.isdigit() and (st := _stat(int(d))) is not None}
+    children: dict[int, list[int]] = {}
+    for pid, (_, parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid: int) -> float:
+        if pid not in stats:
+            return 0.0
+        return stats[pid][2] + stats[pid][3] + sum(tree(child) for child in children.get(pid, ()))
+
+    used = {kind: sum(tree(pid) for pid in pids) for kind, pids in kinds.items()}
+    postgres = [pid for pid, st in stats.items() if st[0] == "postgres"]
+    # The postmaster's reaped children are in its own count: take each server tree once, from its root.
+    used["PostgreSQL"] = sum(tree(pid) for pid in postgres if stats[pid][1] not in stats or stats[stats[pid][1]][0] != "postgres")
+    mine = os.times()
+    used["load generator"] = mine.user + mine.system
+    return used
+
+
 def _gunicorn(env: dict[str, str], web: int, log: Path, threads: int) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web), "--threads", str(threads), "-b", "127.0.0.1:0",
                              "--log-file", str(log), "bot.wsgi:make_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -183,7 +220,16 @@ def main() -> None:
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             prepare = _binder(url)
 
+            kinds = {"web": [web.pid], "workers": [p.pid for p in procs[2:]], "sandbox": [sandbox.pid]}
+
             def run(rate: float, n: int) -> dict:
+                before, started = _cpu(kinds), time.monotonic()
+                result = _run(rate, n)
+                after, result["wall_s"] = _cpu(kinds), time.monotonic() - started
+                result["cpu_s"] = {kind: after[kind] - before[kind] for kind in after}
+                return result
+
+            def _run(rate: float, n: int) -> dict:
                 return run_one("scale-out", base, target, n=n, rate=rate, spaces=args.spaces, concurrency=32,
                                duplicates=0.05, settle_s=5.0, command=_mixed(len(steps)) if args.mix else None,
                                prepare=prepare, thread_of=_incident_threads() if args.mix else None,
@@ -236,6 +282,11 @@ def main() -> None:
     if not args.ack_only:
         print(f"end to end  p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms")
         print(f"answered {result['replied']}/{result['n']}, answered twice {result['doubled']}")
+    cpu = result["cpu_s"]
+    print(f"CPU seconds per 1000 commands ({sum(cpu.values()) / result['wall_s']:.2f} of {os.cpu_count()} cores busy "
+          f"over the {result['wall_s']:.0f} s of the step): "
+          + ", ".join(f"{kind} {seconds * 1000 / result['n']:.1f}" for kind, seconds in cpu.items()))
+    if not args.ack_only:
         if args.mix:
             for words, (count, p50, p99) in result["e2e_by_command"].items():
                 print(f"  {words:<10} n={count:<5} end to end p50 {p50:.1f} ms, p99 {p99:.1f} ms")
