@@ -334,6 +334,15 @@ class OutboxSender:
             row = self.deliver(row, keep_going=done < STREAK)
         return done
 
+    def work(self) -> int:
+        """One step of a sender thread: send what is due; 1 when the thread should look again at once.
+
+        Only a streak cut short at STREAK may have left due rows behind; a run that ended because
+        nothing more was due took all there was, so the thread waits for its wake-up (a queued
+        message rings the bell) instead of waking a peer to find nothing.
+        """
+        return 1 if self.run_once() >= STREAK else 0
+
     def drain(self, limit: int = 10_000) -> int:
         """Send everything that is due now (tests and the sandbox use this)."""
         done = 0

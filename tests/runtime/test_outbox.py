@@ -292,6 +292,18 @@ def test_one_senders_turn_goes_on_to_the_other_spaces_heads_most_urgent_and_olde
     assert harness.sender.run_once() == 0
 
 
+def test_a_sender_thread_looks_again_at_once_only_after_a_turn_cut_short(harness):
+    # A turn ends after STREAK messages, with more due: the thread goes on (and wakes a peer).
+    # A turn that ended because nothing more was due leaves the thread waiting for its bell.
+    texts = [f"m{i}" for i in range(outbox.STREAK + 3)]
+    _queue(harness, ACME_ROOM, *texts)
+    assert harness.sender.work() == 1
+    assert _sent(harness, ACME_ROOM) == texts[:outbox.STREAK]
+    assert harness.sender.work() == 0
+    assert _sent(harness, ACME_ROOM) == texts
+    assert harness.sender.work() == 0
+
+
 def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
     [row_id] = _queue(harness, ACME_ROOM, "page", urgent=True)
     with harness.runtime.db.scope() as s:
