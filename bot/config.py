@@ -45,6 +45,8 @@ class Settings:
     # On a host shared with web processes, a burst is then acknowledged before its work is done,
     # at the cost of the work's own pace when the CPU runs out (see README, Running at scale).
     worker_nice: int = 0
+    # Days a handled webhook event or a sent message is kept in the queues (bot/retention.py); 0: for ever.
+    retention_days: int = 30
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
@@ -151,6 +153,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),
         webex_timeout_seconds=_int("WEBEX_TIMEOUT_SECONDS", get("WEBEX_TIMEOUT_SECONDS") or "20", low=1, high=300),
         lease_seconds=_int("BOT_LEASE_SECONDS", get("BOT_LEASE_SECONDS") or "60", low=1, high=3600),
+        retention_days=_int("BOT_RETENTION_DAYS", get("BOT_RETENTION_DAYS") or "30", low=0, high=36500),
         webhook_check_minutes=_minutes("WEBHOOK_CHECK_MINUTES", get("WEBHOOK_CHECK_MINUTES") or "5", high=1440),
     )
 

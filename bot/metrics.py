@@ -59,6 +59,8 @@ class Metrics:
                                       registry=self.registry)
         self.webhooks_reactivated = Counter("servicedesk_webhooks_reactivated", "Webhooks Webex had disabled, set active again",
                                             registry=self.registry)
+        self.pruned = Counter("servicedesk_retention_deleted", "Rows deleted by the retention, by table", ["table"],
+                              registry=self.registry)
         self._queues: QueueCollector | None = None
 
     def watch_queues(self, db: Database, clock: Clock) -> None:

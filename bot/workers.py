@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.app import Bell
 from bot.inbox import InboxWorker
 from bot.outbox import OutboxSender, RateGate
+from bot.retention import Retention
 from bot.scheduler import Scheduler
 from bot.wakeups import InboxListener
 from bot.watchdog import WebhookWatch
@@ -54,12 +55,14 @@ class Workers:
             self._spawn(f"outbox-{n}", sender.work, self.runtime.outbox_bell, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
         watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))
+        retention = Retention(self.runtime)
 
         def timers_then_wake() -> int:
-            try:
-                watch.tick()
-            except Exception:  # never let the check stop the timers
-                log.exception("webhook check failed")
+            for what, chore in (("webhook check", watch.tick), ("retention", retention.tick)):
+                try:
+                    chore()
+                except Exception:  # never let a chore stop the timers
+                    log.exception("%s failed", what)
             handled = scheduler.run_once()
             if handled:
                 self.runtime.wake_outbox()

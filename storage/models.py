@@ -43,7 +43,13 @@ class OutboxMessage(Base):
     """A message the bot will send, edit or delete; rows of one space go out in id order."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_head", "order_key", "status", "id"), Index("ix_outbox_due", "status", "next_attempt_at"))
+    __table_args__ = (
+        Index("ix_outbox_head", "order_key", "status", "id"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Rows pointing at a row: what the retention asks before deleting it, and the foreign keys check.
+        Index("ix_outbox_parent", "parent_outbox_id"),
+        Index("ix_outbox_target", "target_outbox_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The space (room id) or the 1:1 recipient ("person:<email>"); order is kept per key.
@@ -200,7 +206,8 @@ class Ticket(Base):
     """An incident, request for change, request for information or complaint of one organisation."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_org_status", "org_id", "status"), Index("ix_tickets_status", "status"))
+    __table_args__ = (Index("ix_tickets_org_status", "org_id", "status"), Index("ix_tickets_status", "status"),
+                      Index("ix_tickets_root_outbox", "root_outbox_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)

@@ -1,0 +1,109 @@
+"""Retention: the queues are transport, not the record. A webhook event handled and a message
+sent more than `BOT_RETENTION_DAYS` ago are deleted, with what customers wrote and what the bot
+answered them; tickets, their timeline, the audit log and the timers stay.
+
+Kept whatever their age, because something still points at them or shows them:
+- a message not finished (pending or being sent) and an event not handled;
+- a ticket's thread root (replies in the thread find their ticket through it);
+- a message another message threads under or edits (once that one is gone, it may go too);
+- a ticket's SLA countdown card (its clock edits it while the ticket lives);
+- maintenance and disruption notices (`/disruption` counts them).
+
+An event deleted is forgotten: Webex redelivers an event within minutes, not days, so the
+deduplication of deliveries is not weakened by any retention of a day or more.
+
+The timer thread of every worker process calls `tick()`; it prunes once an hour, in batches
+of BATCH rows, each its own short transaction. Two processes pruning at once skip each other's
+rows on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, exists, not_, or_, select
+
+from storage.db import is_postgres
+from storage.models import InboxEvent, OutboxMessage, Ticket
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(hours=1)
+BATCH = 1000
+# Purposes of rows kept whatever their age (LIKE patterns): see the module docstring.
+KEPT_PURPOSES = ("ticket:%:countdown", "disruption:%", "maintenance:%")
+
+
+def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool):
+    pick = (select(InboxEvent.id)
+            .where(InboxEvent.status.in_(("done", "ignored", "failed")), InboxEvent.processed_at < cutoff)
+            .order_by(InboxEvent.id).limit(batch))
+    if locked:
+        pick = pick.with_for_update(skip_locked=True)
+    return delete(InboxEvent).where(InboxEvent.id.in_(pick.scalar_subquery()))
+
+
+def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool):
+    row = OutboxMessage.__table__.alias("row")
+    other = OutboxMessage.__table__.alias("other")
+    pick = (
+        select(row.c.id)
+        .where(
+            row.c.status.in_(("sent", "failed")),
+            row.c.created_at < cutoff,
+            or_(row.c.purpose.is_(None), and_(*(not_(row.c.purpose.like(pattern)) for pattern in KEPT_PURPOSES))),
+            ~exists().where(Ticket.root_outbox_id == row.c.id),
+            ~exists().where(other.c.parent_outbox_id == row.c.id),
+            ~exists().where(other.c.target_outbox_id == row.c.id),
+        )
+        .order_by(row.c.id)
+        .limit(batch)
+    )
+    if locked:
+        pick = pick.with_for_update(of=row, skip_locked=True)
+    return delete(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()))
+
+
+class Retention:
+    """Deletes what the queues no longer need; `tick()` is called by the timer thread."""
+
+    def __init__(self, runtime, *, every: timedelta = EVERY, batch: int = BATCH) -> None:
+        self.runtime = runtime
+        self.every = every
+        self.batch = batch
+        self.next_at: datetime | None = None
+
+    @property
+    def keep(self) -> timedelta | None:
+        days = self.runtime.settings.retention_days
+        return timedelta(days=days) if days else None
+
+    def tick(self) -> dict[str, int]:
+        """Prune when the interval has passed (at the first call, then every `every`)."""
+        now = self.runtime.clock.now()
+        if self.keep is None or (self.next_at is not None and now < self.next_at):
+            return {}
+        self.next_at = now + self.every
+        return self.prune(now)
+
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Delete the events and messages older than the retention; how many of each."""
+        if self.keep is None:
+            return {}
+        cutoff = now - self.keep  # an instant in UTC: no calendar involved
+        deleted = {"inbox_events": 0, "outbox_messages": 0}
+        for table, build in (("inbox_events", _inbox_batch), ("outbox_messages", _outbox_batch)):
+            while True:
+                with self.runtime.db.scope() as session:
+                    count = session.execute(build(cutoff, self.batch, locked=is_postgres(session)),
+                                            execution_options={"synchronize_session": False}).rowcount
+                deleted[table] += count
+                if count < self.batch:
+                    break
+            if deleted[table]:
+                self.runtime.metrics.pruned.labels(table=table).inc(deleted[table])
+        if any(deleted.values()):
+            log.info("retention: deleted %d handled webhook events and %d sent messages older than %s",
+                     deleted["inbox_events"], deleted["outbox_messages"], cutoff.isoformat(timespec="seconds"))
+        return deleted
