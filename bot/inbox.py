@@ -28,7 +28,7 @@ from storage import directory
 from bot.security import rate_check
 from bot.webex import Permanent, RateLimited, WebexFailure
 from storage.db import is_postgres
-from storage.models import InboxEvent, Person
+from storage.models import InboxEvent
 from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -288,9 +288,8 @@ class InboxWorker:
                 if not self._set_closed(session, row, status="done", error=None):
                     log.warning("inbox %s: lease lost, another worker has it", row.id)
                     return True
-                known = None  # held: the session keeps loaded rows only while something refers to them
                 if isinstance(event, MessageEvent) and not event.sender.display_name and not name_asked:
-                    event, known = self._named_from_directory(session, event)
+                    event = self._named_from_directory(session, event)
                 self._dispatch(session, row, event)
         except _SenderUnnamed:
             return False
@@ -334,14 +333,12 @@ class InboxWorker:
         return build_context(session, event, self.runtime)
 
     @staticmethod
-    def _named_from_directory(session: Session, event: MessageEvent) -> tuple[MessageEvent, Person]:
-        """The event with its sender's name from the directory, and their record (build_context
-        reads it again: while the caller holds it, that read is the session's, not the database's);
-        _SenderUnnamed when the directory has no name."""
+    def _named_from_directory(session: Session, event: MessageEvent) -> MessageEvent:
+        """The event with its sender's name from the directory; _SenderUnnamed when it has none."""
         known = directory.person(session, email=event.sender.email)
         if known is None or not known.display_name:
             raise _SenderUnnamed()
-        return replace(event, sender=replace(event.sender, display_name=known.display_name)), known
+        return replace(event, sender=replace(event.sender, display_name=known.display_name))
 
     def _named(self, event: MessageEvent) -> MessageEvent:
         """The event with its sender's display name as Webex has it (messages carry only the email)."""

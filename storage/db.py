@@ -100,6 +100,10 @@ def is_postgres(session_or_engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+def _hold(session: Session, instance: Any) -> None:
+    session.info.setdefault("held", []).append(instance)
+
+
 class Database:
     """An engine plus a session factory; `scope()` is the only place that commits."""
 
@@ -107,6 +111,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # A session keeps the rows it loaded only while something refers to them: a row read by one
+        # helper and dropped was read again by the next (the sender's person, the ticket's
+        # organisation). Every session is one short transaction, so it holds them until it closes.
+        event.listen(self._sessions, "loaded_as_persistent", _hold)
+        event.listen(self._sessions, "pending_to_persistent", _hold)
         # SQLite has one writer at a time and every transaction here takes the write lock
         # (BEGIN IMMEDIATE). Threads of one process queue on this lock instead: SQLite's own
         # busy handler waits by sleeping up to 100 ms at a time, which a lock hand-over does not.
