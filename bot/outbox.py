@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot import logs
@@ -53,11 +53,12 @@ _T = OutboxMessage.__table__
 Claimed = Row[Any]
 
 
-def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
-    """UPDATE … RETURNING that leases the head row of a space matching `candidate_filter` (built
-    on the columns of the `cand` alias): (SQLite, PostgreSQL). The PostgreSQL one locks the head
-    with FOR UPDATE SKIP LOCKED, so concurrent senders pass over each other's rows instead of
-    waiting.
+def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
+    """UPDATE … RETURNING that leases the head row of a space matching the first of
+    `candidate_filters` (built on the columns of the `cand` alias) that finds one: (SQLite,
+    PostgreSQL). The PostgreSQL one locks the head with FOR UPDATE SKIP LOCKED, so concurrent
+    senders pass over each other's rows instead of waiting. With several filters, the picks are
+    branches of one UNION ALL … LIMIT 1: a later branch runs only when the earlier found nothing.
 
     Built once at import and on the table, not the mapped class: constructing the correlated
     subquery, and the ORM's copy of the statement on every run (whose cache key is then computed
@@ -72,7 +73,6 @@ def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) ->
         ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
         for status in UNFINISHED
     ))
-    pick = select(cand.id).where(candidate_filter(cand), is_head).order_by(cand.priority, cand.id).limit(1)
     take = update(_T).values(
         status="sending",
         claimed_by=bindparam("worker_id"),
@@ -83,24 +83,34 @@ def _claim_statements(candidate_filter: Callable[[Any], ColumnElement[bool]]) ->
     )
     statements = []
     for locked in (False, True):
-        chosen = pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick
-        statements.append(take.where(_T.c.id == chosen.scalar_subquery()).returning(*_T.c))
+        picks = []
+        for candidate_filter in candidate_filters:
+            pick = select(cand.id).where(candidate_filter(cand), is_head).order_by(cand.priority, cand.id).limit(1)
+            picks.append(pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick)
+        if len(picks) == 1:
+            chosen = picks[0].scalar_subquery()
+        else:
+            chosen = union_all(*(select(pick.subquery().c.id) for pick in picks)).limit(1).scalar_subquery()
+        statements.append(take.where(_T.c.id == chosen).returning(*_T.c))
     return statements[0], statements[1]
 
 
 # Any space's oldest due head row: pending and due, or sending with its lease run out.
-_CLAIM_HEAD = _claim_statements(
-    lambda cand: or_(
+def _any_head(cand: Any) -> ColumnElement[bool]:
+    return or_(
         and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
         and_(cand.status == "sending", cand.lease_until < _NOW),
     )
-)
+
+
 # The head row of one space, when it is pending and due (a busy space keeps its sender).
-_CLAIM_NEXT_IN_SPACE = _claim_statements(
-    lambda cand: and_(
-        cand.order_key == bindparam("space_key"), cand.status == "pending", cand.next_attempt_at <= _NOW
-    )
-)
+def _head_in_space(cand: Any) -> ColumnElement[bool]:
+    return and_(cand.order_key == bindparam("space_key"), cand.status == "pending", cand.next_attempt_at <= _NOW)
+
+
+_CLAIM_HEAD = _claim_statements(_any_head)
+# After a send: the same space's next row, else any space's head, in one statement.
+_CLAIM_AFTER_SEND = _claim_statements(_head_in_space, _any_head)
 # Outcomes are recorded only while the row is still leased to this sender (rowcount 0: lease lost).
 _OWNED = and_(
     _T.c.id == bindparam("row_id"),
@@ -320,10 +330,6 @@ class OutboxSender:
         params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}
         return session.connection().execute(stmt, params).first()  # a row with the table's columns
 
-    def _next_in_space(self, session: Session, order_key: str, now: datetime) -> Claimed | None:
-        """The following row of the same space, claimed, when it is due (a busy space keeps its sender)."""
-        return self._take(session, _CLAIM_NEXT_IN_SPACE, now, space_key=order_key)
-
     def run_once(self) -> int:
         """Send the oldest due head row, then up to STREAK more: the following rows of its space, and
         when that space has none due, the next head of all spaces; returns how many."""
@@ -500,7 +506,7 @@ class OutboxSender:
                 return None
             # The space's next row, or when it has none due, the next head of all spaces: claimed in
             # this transaction instead of one of its own (most spaces get one message at a time).
-            return self._next_in_space(session, row.order_key, now) or self._take(session, _CLAIM_HEAD, now)
+            return self._take(session, _CLAIM_AFTER_SEND, now, space_key=row.order_key)
 
     def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool) -> None:
         now = self.clock.now()
