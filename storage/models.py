@@ -47,8 +47,11 @@ class OutboxMessage(Base):
         Index("ix_outbox_head", "order_key", "status", "id"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # Rows pointing at a row: what the retention asks before deleting it, and the foreign keys check.
-        Index("ix_outbox_parent", "parent_outbox_id"),
-        Index("ix_outbox_target", "target_outbox_id"),
+        # Partial: most rows point at none, and every claim and send rewrites a row's index entries.
+        Index("ix_outbox_parent", "parent_outbox_id", postgresql_where=text("parent_outbox_id IS NOT NULL"),
+              sqlite_where=text("parent_outbox_id IS NOT NULL")),
+        Index("ix_outbox_target", "target_outbox_id", postgresql_where=text("target_outbox_id IS NOT NULL"),
+              sqlite_where=text("target_outbox_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -207,7 +210,8 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     __table_args__ = (Index("ix_tickets_org_status", "org_id", "status"), Index("ix_tickets_status", "status"),
-                      Index("ix_tickets_root_outbox", "root_outbox_id"))
+                      Index("ix_tickets_root_outbox", "root_outbox_id", postgresql_where=text("root_outbox_id IS NOT NULL"),
+                            sqlite_where=text("root_outbox_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)

@@ -9,6 +9,7 @@ Create Date: 2026-12-02 14:30:00
 """
 
 from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0008'
@@ -17,10 +18,17 @@ branch_labels = None
 depends_on = None
 
 
+def _partial(name: str, table: str, column: str) -> None:
+    # Only rows that point somewhere: most point at nothing, and each claim and send of a message
+    # rewrites its index entries.
+    where = sa.text(f"{column} IS NOT NULL")
+    op.create_index(name, table, [column], postgresql_where=where, sqlite_where=where)
+
+
 def upgrade() -> None:
-    op.create_index('ix_outbox_parent', 'outbox_messages', ['parent_outbox_id'])
-    op.create_index('ix_outbox_target', 'outbox_messages', ['target_outbox_id'])
-    op.create_index('ix_tickets_root_outbox', 'tickets', ['root_outbox_id'])
+    _partial('ix_outbox_parent', 'outbox_messages', 'parent_outbox_id')
+    _partial('ix_outbox_target', 'outbox_messages', 'target_outbox_id')
+    _partial('ix_tickets_root_outbox', 'tickets', 'root_outbox_id')
 
 
 def downgrade() -> None:
