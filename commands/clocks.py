@@ -54,16 +54,25 @@ def staff_lang(session: Session) -> tuple[str | None, str]:
     return spaces[0].room_id, spaces[0].language or i18n.DEFAULT_LANGUAGE
 
 
-def history(session: Session, ticket: Ticket) -> sla.TicketHistory:
-    """What the SLA engine needs of a ticket."""
+def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datetime | None]] | None = None) -> sla.TicketHistory:
+    """What the SLA engine needs of a ticket (`pauses`: already read, see deadlines_of)."""
     resolution = ticket.resolution or {}
     return sla.TicketHistory(
-        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority, pauses=store.pauses(session, ticket),
+        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority,
+        pauses=store.pauses(session, ticket) if pauses is None else pauses,
         first_response_at=ticket.first_response_at,
         resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
     )
+
+
+def deadlines_of(session: Session, tickets: list[Ticket], now: datetime) -> dict[int, list[sla.TargetStatus]]:
+    """Every target of each ticket as seen at `now`, by ticket id: for lists of tickets, whose
+    pauses are read together instead of one query per ticket."""
+    pauses = store.pauses_of(session, tickets)
+    return {ticket.id: sla.deadlines(history(session, ticket, pauses[ticket.id]), profile_of(session, ticket), now)
+            for ticket in tickets}
 
 
 def profile_of(session: Session, ticket: Ticket) -> str:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import i18n, sla
+from bot import i18n
 from bot.calendar import localize
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -59,7 +59,12 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
 def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
     """The month's figures per organisation, as the clocks stand at `now`."""
     start, end = month_bounds(month)
-    rows = session.scalars(select(Ticket).where(Ticket.opened_at >= start, Ticket.opened_at < end).order_by(Ticket.id))
+    rows = list(session.scalars(select(Ticket).where(Ticket.opened_at >= start, Ticket.opened_at < end).order_by(Ticket.id)))
+    targets = clocks.deadlines_of(session, rows, now)
+    # The first page of each acknowledged ticket, in one query.
+    paged = [ticket.id for ticket in rows if ticket.acknowledged_at is not None]
+    first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).where(Page.ticket_id.in_(paged))
+                                       .group_by(Page.ticket_id)).all()) if paged else {}
     reports: dict[int, OrgReport] = {}
     for ticket in rows:
         report = reports.get(ticket.org_id)
@@ -67,7 +72,7 @@ def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
             org = directory.org_by_id(session, org_id=ticket.org_id)
             report = reports[ticket.org_id] = OrgReport(org=org.name if org else "?")
         report.by_kind[f"{ticket.kind} {ticket.priority}" if ticket.priority else ticket.kind] += 1
-        for target in sla.deadlines(clocks.history(session, ticket), clocks.profile_of(session, ticket), now):
+        for target in targets[ticket.id]:
             if target.due is None:
                 continue
             state = "best_effort" if target.best_effort else {"late": "breached", "paused": "running"}.get(target.state, target.state)
@@ -77,7 +82,7 @@ def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
         if ticket.resolved_at is not None and ticket.status in ("resolved", "closed"):
             report.resolution.append(ticket.resolved_at - ticket.opened_at)
         if ticket.acknowledged_at is not None:
-            first_page = session.scalar(select(func.min(Page.sent_at)).where(Page.ticket_id == ticket.id))
+            first_page = first_pages.get(ticket.id)
             if first_page is not None:
                 report.acknowledge.append(ticket.acknowledged_at - first_page)
     return sorted(reports.values(), key=lambda r: r.org.casefold())

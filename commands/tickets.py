@@ -534,16 +534,17 @@ def _require_open(ticket: Ticket) -> None:
 _PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, None: 3}
 
 
-def _due_order(ctx: Context, ticket: Ticket, now: datetime) -> tuple:
-    targets = [t for t in sla.deadlines(history(ctx, ticket), _profile(ctx, ticket), now) if t.due is not None and t.state != "met"]
-    breached = any(t.state == "breached" for t in targets)
-    soonest = min((t.due for t in targets), default=None)
+def _due_order(ticket: Ticket, targets: list[sla.TargetStatus]) -> tuple:
+    """Breached first, then by priority, then the soonest deadline."""
+    running = [t for t in targets if t.due is not None and t.state != "met"]
+    breached = any(t.state == "breached" for t in running)
+    soonest = min((t.due for t in running), default=None)
     return (0 if breached else 1, _PRIORITY_ORDER.get(ticket.priority, 3), soonest.timestamp() if soonest else float("inf"), ticket.id)
 
 
-def _left(ctx: Context, ticket: Ticket, now: datetime) -> str:
+def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
     parts = []
-    for target in sla.deadlines(history(ctx, ticket), _profile(ctx, ticket), now):
+    for target in targets:
         if target.due is None or target.state in ("met", "no_deadline"):
             continue
         name = ctx.t(f"sla.target.{target.target}")
@@ -556,12 +557,17 @@ def _left(ctx: Context, ticket: Ticket, now: datetime) -> str:
     return "; ".join(parts) or ctx.t("ticket.left.none")
 
 
+def _most_urgent_first(ctx: Context, found: list[Ticket]) -> tuple[list[Ticket], dict[int, list[sla.TargetStatus]]]:
+    """The tickets in the order the lists show them, and each one's targets now (read once)."""
+    targets = clocks.deadlines_of(ctx.session, found, ctx.now())
+    return sorted(found, key=lambda t: _due_order(t, targets[t.id])), targets
+
+
 @router.command("tickets", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/tickets")
 def tickets_command(ctx: Context, args: Args) -> None:
     """This organisation's open tickets, most urgent first."""
     args.none()
-    now = ctx.now()
-    found = sorted(store.open_tickets(ctx.session, org_id=ctx.space.org_id), key=lambda t: _due_order(ctx, t, now))
+    found, targets = _most_urgent_first(ctx, store.open_tickets(ctx.session, org_id=ctx.space.org_id))
     if not found:
         ctx.reply(ctx.t("tickets.none"))
         return
@@ -569,7 +575,7 @@ def tickets_command(ctx: Context, args: Args) -> None:
     for ticket in found:
         lines.append(ctx.t("tickets.line", number=ticket.number, priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"),
                            status=ctx.t(f"ticket.status.{ticket.status}"), title=escape_markdown(ticket.title[:80]),
-                           left=_left(ctx, ticket, now)))
+                           left=_left(ctx, targets[ticket.id])))
     ctx.reply("\n".join(lines))
 
 
@@ -577,8 +583,7 @@ def tickets_command(ctx: Context, args: Args) -> None:
 def queue_command(ctx: Context, args: Args) -> None:
     """Open tickets of every organisation with the time left on each target, breached first."""
     args.none()
-    now = ctx.now()
-    found = sorted(store.open_tickets(ctx.session), key=lambda t: _due_order(ctx, t, now))
+    found, targets = _most_urgent_first(ctx, store.open_tickets(ctx.session))
     if not found:
         ctx.reply(ctx.t("queue.none"))
         return
@@ -587,7 +592,7 @@ def queue_command(ctx: Context, args: Args) -> None:
         org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
         lines.append(ctx.t("queue.line", number=ticket.number, org=escape_markdown(org.name if org else "?"),
                            priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"), status=ctx.t(f"ticket.status.{ticket.status}"),
-                           title=escape_markdown(ticket.title[:60]), left=_left(ctx, ticket, now),
+                           title=escape_markdown(ticket.title[:60]), left=_left(ctx, targets[ticket.id]),
                            assignee=escape_markdown(ticket.assignee or "—")))
     ctx.reply("\n".join(lines))
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
@@ -264,6 +264,31 @@ def test_tickets_and_queue(harness, clock):
     queue = _lines(_said(harness, SANNE_EMAIL, STAFF_ROOM, "/queue"))
     assert queue[0] == "**Queue**: 2 open, breached first:"
     assert [line.split(" ")[1] for line in queue[1:]] == ["**INC-1001**", "**INC-1002**"]
+
+
+def test_a_longer_queue_costs_no_more_statements(harness, db):
+    # The lists read every ticket's pauses in one query, not one (or two) per ticket.
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *_args: statements.append(1))
+
+    def queue_statements():
+        harness.say(SANNE_EMAIL, STAFF_ROOM, "/queue")
+        statements.clear()
+        harness.inbox.drain()
+        return len(statements)
+
+    _open_incident(harness)
+    _open_incident(harness, "/incident service=LoRa Gateway silent", email=BRAM_EMAIL, room=POLDER_ROOM)
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    short = queue_statements()  # two organisations, two tickets
+    for n in range(5):
+        _open_incident(harness, f"/incident service=LoRa Gateway {n} silent", email=BRAM_EMAIL, room=POLDER_ROOM)
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1004 Which gateway?")
+    assert queue_statements() == short
+    harness.sender.drain()
+    queue = _lines(harness.bot_messages(STAFF_ROOM)[-1])
+    assert queue[0] == "**Queue**: 7 open, breached first:"
+    assert sum("paused" in line for line in queue) == 2
 
 
 # -- refusals ------------------------------------------------------------------------------------------------
