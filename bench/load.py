@@ -19,6 +19,10 @@ then halving the gap; each step sends --step-seconds of load.
 The sandbox shares the cores with the bot; in production Webex's side of every call runs on
 Webex's machines. --sandbox-nice lowers its CPU priority so that it takes what the bot leaves.
 
+Where the server runs without autovacuum (this machine's configuration sets autovacuum = off),
+the bench vacuums the bot's tables every --vacuum-every seconds, as autovacuum would in a
+deployment; the header says so.
+
 LOAD_DEBUG=1 lists on stderr each command left without its answers.
 """
 
@@ -31,6 +35,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -157,6 +162,46 @@ def _incident_threads():
     return thread_of
 
 
+class Vacuum:
+    """A stand-in for PostgreSQL's autovacuum where the server runs without it (this machine's does:
+    autovacuum = off). The queue tables leave two dead row versions per message; unvacuumed, every
+    claim wades through more of them as a run goes on. Every `every_s` seconds it vacuums and
+    analyzes the bot's tables, throttled like autovacuum (cost delay 2 ms, limit 200)."""
+
+    def __init__(self, url: str, every_s: float) -> None:
+        from sqlalchemy import create_engine, text
+
+        self.engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with self.engine.connect() as conn:
+            self.needed = conn.execute(text("SHOW autovacuum")).scalar() == "off"
+        self.every_s = every_s if self.needed else 0.0
+        self.runs = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Vacuum:
+        if self.every_s > 0:
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        while not self.stop.wait(self.every_s):
+            with self.engine.connect() as conn:
+                conn.execute(text("SET vacuum_cost_delay = '2ms'"))
+                conn.execute(text("SET vacuum_cost_limit = 200"))
+                tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars().all()
+                conn.execute(text("VACUUM (ANALYZE) " + ", ".join(f'"{table}"' for table in tables)))
+            self.runs += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        self.engine.dispose()
+
+
 def _binder(url: str):
     """Binds each of the bench's spaces to a customer organisation of its own, as an admin would
     have (so an organisation's ticket list stays the size a customer's would be)."""
@@ -197,12 +242,16 @@ def main() -> None:
     parser.add_argument("--sandbox-nice", type=int, default=0,
                         help="run the sandbox at this lower CPU priority: in production Webex does its work on its own "
                              "machines, here it competes with the bot for the same cores")
+    parser.add_argument("--vacuum-every", type=float, default=60.0,
+                        help="where the server runs without autovacuum, vacuum the bot's tables every this many seconds "
+                             "as autovacuum would (0: never)")
     parser.add_argument("--e2e-target-ms", type=float, default=500.0)
     parser.add_argument("--step-seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     url = _database(args.database_url)
     procs: list[subprocess.Popen] = []
+    vacuum = None
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_RATE_LIMIT": "0",
                "DATABASE_URL": url, "WEBHOOK_CHECK_MINUTES": "0"}
@@ -213,6 +262,7 @@ def main() -> None:
             env.update(WEBEX_ACCESS_TOKEN=BOT_TOKEN, WEBEX_BASE_URL=f"{base}/v1/")
             subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"], cwd=tmp, env=env, check=True,
                            stdout=subprocess.DEVNULL)
+            vacuum = Vacuum(url, args.vacuum_every).start()
             web, target = _gunicorn(env, args.web, Path(tmp) / "gunicorn.log", threads=args.web_threads)
             procs.append(web)
             for _ in range(0 if args.ack_only else args.workers):
@@ -254,6 +304,8 @@ def main() -> None:
                         break
                     rate = rate * 2 if bad is None else round((good + bad) / 2, 1)
         finally:
+            if vacuum is not None:
+                vacuum.close()
             for proc in reversed(procs):
                 proc.terminate()
             for proc in procs:
@@ -265,7 +317,9 @@ def main() -> None:
     print(f"# bench/load.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
           f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={0 if args.ack_only else args.workers}  {commands}  "
           f"spaces={args.spaces}" + (f"  sandbox nice {args.sandbox_nice}" if args.sandbox_nice else "")
-          + (f"  workers nice {os.environ['BOT_WORKER_NICE']}" if os.environ.get("BOT_WORKER_NICE", "0") != "0" else ""))
+          + (f"  workers nice {os.environ['BOT_WORKER_NICE']}" if os.environ.get("BOT_WORKER_NICE", "0") != "0" else "")
+          + (f"  autovacuum off: vacuumed every {vacuum.every_s:g} s ({vacuum.runs} times)" if vacuum.every_s
+             else "  autovacuum off, not vacuumed" if vacuum.needed else ""))
     if args.find_rate:
         print(f"highest rate with every command answered once and end to end p99 < {args.e2e_target_ms:g} ms: "
               f"{good:g}/s (misses at {bad:g}/s)")
