@@ -13,8 +13,10 @@ An event deleted is forgotten: Webex redelivers an event within minutes, not day
 deduplication of deliveries is not weakened by any retention of a day or more.
 
 The timer thread of every worker process calls `tick()`; it prunes once an hour, in batches
-of BATCH rows, each its own short transaction. Two processes pruning at once skip each other's
-rows on PostgreSQL.
+of BATCH rows, each its own short transaction. A tick does at most BATCHES_PER_TICK batches of
+each table, so a large backlog (the first prune of a database kept for years) holds the timers
+back for a fraction of a second at a time and goes on at the next tick, not an hour later. Two
+processes pruning at once skip each other's rows on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(hours=1)
 BATCH = 1000
+BATCHES_PER_TICK = 10
 # Purposes of rows kept whatever their age (LIKE patterns): see the module docstring.
 KEPT_PURPOSES = ("ticket:%:countdown", "disruption:%", "maintenance:%")
 
@@ -68,10 +71,11 @@ def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool):
 class Retention:
     """Deletes what the queues no longer need; `tick()` is called by the timer thread."""
 
-    def __init__(self, runtime, *, every: timedelta = EVERY, batch: int = BATCH) -> None:
+    def __init__(self, runtime, *, every: timedelta = EVERY, batch: int = BATCH, batches_per_tick: int = BATCHES_PER_TICK) -> None:
         self.runtime = runtime
         self.every = every
         self.batch = batch
+        self.batches_per_tick = batches_per_tick
         self.next_at: datetime | None = None
 
     @property
@@ -80,30 +84,39 @@ class Retention:
         return timedelta(days=days) if days else None
 
     def tick(self) -> dict[str, int]:
-        """Prune when the interval has passed (at the first call, then every `every`)."""
+        """Prune when the interval has passed (at the first call, then every `every`); when a tick
+        left rows behind (its batches ran out), the next tick goes on."""
         now = self.runtime.clock.now()
         if self.keep is None or (self.next_at is not None and now < self.next_at):
             return {}
-        self.next_at = now + self.every
-        return self.prune(now)
+        deleted, finished = self._prune(now, max_batches=self.batches_per_tick)
+        self.next_at = now + self.every if finished else now
+        return deleted
 
     def prune(self, now: datetime) -> dict[str, int]:
-        """Delete the events and messages older than the retention; how many of each."""
-        if self.keep is None:
-            return {}
+        """Delete every event and message older than the retention; how many of each."""
+        return self._prune(now, max_batches=None)[0] if self.keep is not None else {}
+
+    def _prune(self, now: datetime, *, max_batches: int | None) -> tuple[dict[str, int], bool]:
         cutoff = now - self.keep  # an instant in UTC: no calendar involved
         deleted = {"inbox_events": 0, "outbox_messages": 0}
+        finished = True
         for table, build in (("inbox_events", _inbox_batch), ("outbox_messages", _outbox_batch)):
+            batches = 0
             while True:
                 with self.runtime.db.scope() as session:
                     count = session.execute(build(cutoff, self.batch, locked=is_postgres(session)),
                                             execution_options={"synchronize_session": False}).rowcount
                 deleted[table] += count
+                batches += 1
                 if count < self.batch:
+                    break
+                if max_batches is not None and batches >= max_batches:
+                    finished = False
                     break
             if deleted[table]:
                 self.runtime.metrics.pruned.labels(table=table).inc(deleted[table])
         if any(deleted.values()):
-            log.info("retention: deleted %d handled webhook events and %d sent messages older than %s",
+            log.info("retention: deleted %d handled webhook events and %d sent or failed messages older than %s",
                      deleted["inbox_events"], deleted["outbox_messages"], cutoff.isoformat(timespec="seconds"))
-        return deleted
+        return deleted, finished

@@ -105,6 +105,18 @@ def test_a_large_backlog_goes_in_batches(harness, db, clock):
     assert _rows(db, OutboxMessage) == []
 
 
+def test_a_tick_does_a_few_batches_and_the_next_tick_goes_on_at_once(harness, db, clock):
+    # The timer thread runs the ticks: a backlog must not hold the timers back in one long tick.
+    _sent_rows(harness, [None] * 7, created=clock.now() - 31 * DAY)
+    retention = _retention(harness, batch=2, batches_per_tick=2)
+    assert retention.tick() == {"inbox_events": 0, "outbox_messages": 4}
+    assert len(_rows(db, OutboxMessage)) == 3
+    assert retention.tick() == {"inbox_events": 0, "outbox_messages": 3}  # no hour's wait
+    assert retention.tick() == {}  # done: the next in an hour
+    clock.advance(timedelta(hours=1))
+    assert retention.tick() == {"inbox_events": 0, "outbox_messages": 0}
+
+
 def test_retention_zero_keeps_everything(harness, db, clock):
     ids = _sent_rows(harness, [None, None], created=clock.now() - 4000 * DAY)
     retention = _retention(harness, days=0)
