@@ -312,6 +312,7 @@ class OutboxSender:
         self.worker_id = worker_id
         self.gate = gate or RateGate()
         self.metrics = metrics or Metrics()
+        self._found_nothing = False  # whether the last claim of this sender found no row due
 
     def claim(self) -> Claimed | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
@@ -328,11 +329,14 @@ class OutboxSender:
         """
         stmt = statements[1] if is_postgres(session) else statements[0]
         params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}
-        return session.connection().execute(stmt, params).first()  # a row with the table's columns
+        row = session.connection().execute(stmt, params).first()  # a row with the table's columns
+        self._found_nothing = row is None
+        return row
 
     def run_once(self) -> int:
         """Send the oldest due head row, then up to STREAK more: the following rows of its space, and
         when that space has none due, the next head of all spaces; returns how many."""
+        self._found_nothing = False
         row = self.claim()
         done = 0
         while row is not None:
@@ -343,11 +347,13 @@ class OutboxSender:
     def work(self) -> int:
         """One step of a sender thread: send what is due; 1 when the thread should look again at once.
 
-        Only a streak cut short at STREAK may have left due rows behind; a run that ended because
-        nothing more was due took all there was, so the thread waits for its wake-up (a queued
-        message rings the bell) instead of waking a peer to find nothing.
+        A turn that ended because a claim found nothing due took all there was, so the thread
+        waits for its wake-up (a queued message rings the bell) instead of waking a peer to find
+        nothing. A turn cut short at STREAK, or by a send that failed, may have left other
+        spaces' rows due: the thread goes on.
         """
-        return 1 if self.run_once() >= STREAK else 0
+        sent = self.run_once()
+        return 1 if sent and not self._found_nothing else 0
 
     def drain(self, limit: int = 10_000) -> int:
         """Send everything that is due now (tests and the sandbox use this)."""

@@ -304,6 +304,16 @@ def test_a_sender_thread_looks_again_at_once_only_after_a_turn_cut_short(harness
     assert harness.sender.work() == 0
 
 
+def test_a_failed_send_ends_the_turn_but_the_thread_goes_on_to_the_other_spaces(harness):
+    harness.state.faults.add("POST", "/v1/messages", 500)
+    _queue(harness, ACME_ROOM, "a1")  # fails, waits for its retry
+    _queue(harness, POLDER_ROOM, "p1")
+    assert harness.sender.work() == 1
+    assert (_sent(harness, ACME_ROOM), _sent(harness, POLDER_ROOM)) == ([], [])
+    assert harness.sender.work() == 0
+    assert _sent(harness, POLDER_ROOM) == ["p1"]
+
+
 def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
     [row_id] = _queue(harness, ACME_ROOM, "page", urgent=True)
     with harness.runtime.db.scope() as s:
