@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n
@@ -59,12 +59,12 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
 def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
     """The month's figures per organisation, as the clocks stand at `now`."""
     start, end = month_bounds(month)
-    rows = list(session.scalars(select(Ticket).where(Ticket.opened_at >= start, Ticket.opened_at < end).order_by(Ticket.id)))
+    in_month = and_(Ticket.opened_at >= start, Ticket.opened_at < end)
+    rows = list(session.scalars(select(Ticket).where(in_month).order_by(Ticket.id)))
     targets = clocks.deadlines_of(session, rows, now)
-    # The first page of each acknowledged ticket, in one query.
-    paged = [ticket.id for ticket in rows if ticket.acknowledged_at is not None]
-    first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).where(Page.ticket_id.in_(paged))
-                                       .group_by(Page.ticket_id)).all()) if paged else {}
+    # The first page of each of the month's tickets, in one query.
+    first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).join(Ticket, Ticket.id == Page.ticket_id)
+                                       .where(in_month).group_by(Page.ticket_id)).all())
     reports: dict[int, OrgReport] = {}
     for ticket in rows:
         report = reports.get(ticket.org_id)
