@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from bot.webex import BotIdentity, WebexClient
+from bot.webex import BotIdentity, WebexClient, person_uuid
 
 _SPACES = re.compile(r"\s+")
 _BLOCK_TAGS = {"p", "br", "div", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3"}
@@ -92,47 +92,75 @@ def join_event(data: dict[str, Any], bot: BotIdentity) -> JoinEvent | None:
     )
 
 
-class _MentionStripper(HTMLParser):
-    """Collect the text of Webex message HTML, leaving out mentions of one person."""
+def is_bot_mention(object_id: str | None, bot: BotIdentity) -> bool:
+    """Whether a spark-mention's `data-object-id` names the bot: Webex writes the full base64
+    person id (as public captures show) or the bare UUID inside it; both are accepted."""
+    if not object_id:
+        return False
+    value = object_id.strip()
+    return value == bot.uuid or value.rstrip("=") == bot.person_id.rstrip("=") or person_uuid(value) == bot.uuid
 
-    def __init__(self, skip_uuid: str) -> None:
+
+class _MentionStripper(HTMLParser):
+    """Collect the text of Webex message HTML, leaving out the mentions of the bot."""
+
+    def __init__(self, bot: BotIdentity) -> None:
         super().__init__(convert_charrefs=True)
-        self.skip_uuid = skip_uuid
+        self.bot = bot
         self.parts: list[str] = []
         self._skipping = 0
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "spark-mention":
             attributes = dict(attrs)
             if self._skipping or (
-                attributes.get("data-object-type") == "person" and attributes.get("data-object-id") == self.skip_uuid
+                attributes.get("data-object-type") == "person" and is_bot_mention(attributes.get("data-object-id"), self.bot)
             ):
                 self._skipping += 1
                 return
         if tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag == "spark-mention" and self._skipping:
             self._skipping -= 1
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self._skipping:
             self.parts.append(data)
 
 
+def _strip_name(text: str, bot: BotIdentity) -> str:
+    """`text` without the first place it shows the bot's display name, or else its first word
+    (people shorten a mention to a first name): for a message that mentions the bot but came
+    without `html`."""
+    names = [bot.display_name.strip()]
+    first = names[0].split()[0] if names[0].split() else ""
+    if first and first != names[0]:
+        names.append(first)
+    for name in filter(None, names):
+        found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE)
+        if found:
+            return text[:found.start()] + " " + text[found.end():]
+    return text
+
+
 def strip_bot_mention(message: dict[str, Any], bot: BotIdentity) -> str:
-    """The message's text without the bot's mention, found by id in `html` (not by name)."""
+    """The message's text without the bot's mention: found by id in `html` (in either id form),
+    else, when `mentionedPeople` names the bot, by its display name in `text`."""
     markup = message.get("html")
     if markup:
-        parser = _MentionStripper(bot.uuid)
+        parser = _MentionStripper(bot)
         parser.feed(markup)
         parser.close()
         raw = "".join(parser.parts)
     else:
         raw = html.unescape(message.get("text") or "")
+        mentioned = message.get("mentionedPeople") or []
+        if any(is_bot_mention(person, bot) for person in mentioned if isinstance(person, str)):
+            raw = _strip_name(raw, bot)
     lines = [_SPACES.sub(" ", line).strip() for line in raw.strip().splitlines()]
     return "\n".join(line for line in lines if line)
 

@@ -60,11 +60,15 @@ class BotIdentity:
 
 
 def person_uuid(person_id: str) -> str:
-    """The UUID inside a Webex person id (base64 of ciscospark://us/PEOPLE/<uuid>)."""
+    """The UUID inside a Webex person id (base64 of ciscospark://us/PEOPLE/<uuid>); a value that
+    is no such id (a bare UUID already) comes back as it is."""
     padded = person_id + "=" * (-len(person_id) % 4)
     try:
-        decoded = base64.b64decode(padded, altchars=b"-_" if "-" in person_id or "_" in person_id else None).decode()
+        decoded = base64.b64decode(padded, altchars=b"-_" if "-" in person_id or "_" in person_id else None,
+                                   validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
+        return person_id
+    if not decoded.startswith("ciscospark://"):
         return person_id
     return decoded.rsplit("/", 1)[-1]
 

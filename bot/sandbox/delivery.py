@@ -29,7 +29,9 @@ TIMEOUT_S = 10
 RESOURCES = ("messages", "attachmentActions", "memberships", "rooms")
 EVENTS = ("created", "updated", "deleted", "all")
 HOOK_PAYLOAD_FIELDS = ("id", "name", "targetUrl", "resource", "event", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
-MESSAGE_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "created")
+# What Webex puts in a messages/created delivery: ids only (the bot GETs the message for its
+# text and mentionedPeople), and parentId for a reply in a thread.
+MESSAGE_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "parentId", "created")
 ACTION_DATA_FIELDS = ("id", "type", "messageId", "personId", "roomId", "created")
 MEMBERSHIP_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName", "isModerator", "isMonitor", "created")
 
@@ -41,7 +43,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def filter_matches(filter_text: str | None, data: dict, owner_id: str) -> bool:
-    """Whether event data passes a webhook filter such as "roomId=X&roomType=group"."""
+    """Whether a resource passes a webhook filter such as "roomId=X&roomType=group" (for a
+    message, the whole message: "mentionedPeople=me" filters on what the payload leaves out)."""
     if not filter_text:
         return True
     for part in filter_text.split("&"):
@@ -83,8 +86,6 @@ class Delivery:
     def message_created(self, message: dict) -> None:
         """Queue messages/created for every webhook owner who hears this message."""
         data = {k: message[k] for k in MESSAGE_DATA_FIELDS if k in message}
-        if message.get("mentionedPeople"):
-            data["mentionedPeople"] = list(message["mentionedPeople"])
         members = set(self.state.members(message["roomId"]))
         for hook in self._hooks("messages", "created"):
             owner = self.state.people.get(hook["ownerId"])
@@ -93,7 +94,7 @@ class Delivery:
             if message["roomType"] == "group" and owner["type"] == "bot":
                 if owner["id"] != message["personId"] and owner["id"] not in message.get("mentionedPeople", []):
                     continue
-            self._enqueue(hook, "created", data, actor_id=message["personId"])
+            self._enqueue(hook, "created", data, actor_id=message["personId"], resource=message)
 
     def action_created(self, action: dict, *, card_author: str) -> None:
         """Queue attachmentActions/created for the card author's webhooks."""
@@ -110,8 +111,8 @@ class Delivery:
             if hook["ownerId"] in members or hook["ownerId"] == membership["personId"]:
                 self._enqueue(hook, "created", data, actor_id=actor_id)
 
-    def _enqueue(self, hook: dict, event: str, data: dict, *, actor_id: str) -> None:
-        if not filter_matches(hook.get("filter"), data, hook["ownerId"]):
+    def _enqueue(self, hook: dict, event: str, data: dict, *, actor_id: str, resource: dict | None = None) -> None:
+        if not filter_matches(hook.get("filter"), resource if resource is not None else data, hook["ownerId"]):
             return
         payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
         payload["event"] = event  # a webhook on "all" still names the event that happened

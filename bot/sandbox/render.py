@@ -35,8 +35,12 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,3})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}```")
 
 
-def render(markdown: str, lookup: Callable[[str, str], dict | None]) -> tuple[str, str, list[str]]:
-    """(text, html, mentioned person ids) of a markdown message; unknown mentions stay literal."""
+def render(markdown: str, lookup: Callable[[str, str], dict | None], *, mention_ids: str = "base64") -> tuple[str, str, list[str]]:
+    """(text, html, mentioned person ids) of a markdown message; unknown mentions stay literal.
+
+    `mention_ids`: how `<spark-mention>` names the person: "base64", the full person id as
+    public captures of Webex's REST API show it, or "uuid", the bare UUID inside it (also seen).
+    """
     mentions: list[tuple[str, str]] = []  # (html, text) per placeholder
     mentioned: list[str] = []
 
@@ -45,7 +49,8 @@ def render(markdown: str, lookup: Callable[[str, str], dict | None]) -> tuple[st
         if person is None:
             return match.group(0)
         label = match.group(3) or person["displayName"]
-        markup = f'<spark-mention data-object-type="person" data-object-id="{uuid_of(person["id"])}">{html.escape(label)}</spark-mention>'
+        object_id = uuid_of(person["id"]) if mention_ids == "uuid" else person["id"]
+        markup = f'<spark-mention data-object-type="person" data-object-id="{object_id}">{html.escape(label)}</spark-mention>'
         mentions.append((markup, label))
         if person["id"] not in mentioned:
             mentioned.append(person["id"])

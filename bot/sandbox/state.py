@@ -133,6 +133,11 @@ class SandboxState:
         self.requests: deque[dict] = deque(maxlen=10_000)
         self.faults = Faults()
         self.rate_limit = RateLimit()
+        # How <spark-mention> names people in html: "base64" (the full person id, as public
+        # captures show) or "uuid" (the bare UUID inside it, also seen); tests choose.
+        self.mention_ids = "base64"
+        # Messages from some clients reach the API without `html` (text and mentionedPeople only).
+        self.omit_html = False
         self.delivery = Delivery(self)
 
     def now(self) -> datetime:
@@ -345,13 +350,7 @@ class SandboxState:
                 message["parentId"] = parent_id
             if recipient is not None:
                 message.update(toPersonId=recipient["id"], toPersonEmail=recipient["emails"][0])
-            if markdown is not None:
-                plain, markup, mentioned = render(markdown, self._lookup)
-                message.update(markdown=markdown, text=text if text is not None else plain, html=markup)
-                if mentioned:
-                    message["mentionedPeople"] = mentioned
-            else:
-                message["text"] = text
+            self._set_body(message, text, markdown)
             if attachments:
                 message["attachments"] = attachments
             self.messages[message["id"]] = message
@@ -359,6 +358,18 @@ class SandboxState:
             self._event("created", message)
             self.delivery.message_created(message)
             return dict(message)
+
+    def _set_body(self, message: dict, text: str | None, markdown: str | None) -> None:
+        """text, markdown, html and mentionedPeople of a message, as Webex derives them."""
+        if markdown is not None:
+            plain, markup, mentioned = render(markdown, self._lookup, mention_ids=self.mention_ids)
+            message.update(markdown=markdown, text=text if text is not None else plain)
+            if not self.omit_html:
+                message["html"] = markup
+            if mentioned:
+                message["mentionedPeople"] = mentioned
+        else:
+            message["text"] = text
 
     def _check_body(self, text: str | None, markdown: str | None) -> None:
         if not (text or markdown):
@@ -374,12 +385,23 @@ class SandboxState:
         return self.people.get(value)
 
     def visible_message(self, person_id: str, message_id: str) -> dict:
-        """A message the person may see, or 404."""
+        """A message the person may see, or 404. In a group space a bot sees only the messages
+        that mention it and its own, as Webex shows a bot nothing else there."""
         with self.lock:
             message = self.messages.get(message_id)
             if message is None or not self.is_member(message["roomId"], person_id):
                 raise ApiProblem(404, "The requested resource could not be found.")
+            if not self.bot_may_read(person_id, message):
+                raise ApiProblem(404, "The requested resource could not be found.")
             return dict(message)
+
+    def bot_may_read(self, person_id: str, message: dict) -> bool:
+        """Whether `person_id` may read `message`: people read everything in their spaces; a bot
+        in a group space only what mentions it or what it wrote."""
+        reader = self.people.get(person_id)
+        if reader is None or reader["type"] != "bot" or message.get("roomType") != "group":
+            return True
+        return message["personId"] == person_id or person_id in message.get("mentionedPeople", [])
 
     def update_message(self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None) -> dict:
         """Edit a message: author only, no cards, at most 10 times."""
@@ -400,13 +422,7 @@ class SandboxState:
             self.edits[message_id] = self.edits.get(message_id, 0) + 1
             for key in ("text", "markdown", "html", "mentionedPeople"):
                 message.pop(key, None)
-            if markdown is not None:
-                plain, markup, mentioned = render(markdown, self._lookup)
-                message.update(markdown=markdown, text=text if text is not None else plain, html=markup)
-                if mentioned:
-                    message["mentionedPeople"] = mentioned
-            else:
-                message["text"] = text
+            self._set_body(message, text, markdown)
             message["updated"] = self.stamp()
             self._event("updated", message)
             return dict(message)

@@ -80,7 +80,7 @@ def test_mention_gives_spark_mention_html_and_mentioned_people(api_for, bot_api,
     sent = anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}|Desk> /ping")
     assert sent.mentionedPeople == [bot["id"]]
     assert sent.text == "Desk /ping"
-    assert f'<spark-mention data-object-type="person" data-object-id="{uuid_of(bot["id"])}">Desk</spark-mention>' in sent.html
+    assert f'<spark-mention data-object-type="person" data-object-id="{bot["id"]}">Desk</spark-mention>' in sent.html
     by_id = anna.messages.create(roomId=room_id, markdown=f"<@personId:{bot['id']}> hi")
     assert by_id.text == f"{BOT_NAME} hi" and by_id.mentionedPeople == [bot["id"]]
     listed = bot_api.messages.list(roomId=room_id, mentionedPeople="me")
@@ -104,6 +104,30 @@ def test_a_bot_lists_a_group_space_only_where_it_is_mentioned(api_for, bot_api, 
     direct = bot_api.messages.create(toPersonEmail=ANNA_EMAIL, text="hello Anna")
     assert [m.id for m in bot_api.messages.list(roomId=direct.roomId)] == [direct.id]
     assert own.roomType == "group"
+
+
+def test_a_bot_reads_only_its_mentions_and_its_own_messages_in_a_group_space(api_for, bot_api, state):
+    room_id = state.room_by_title(ACME_ROOM)["id"]
+    anna = api_for(ANNA_EMAIL)
+    plain = anna.messages.create(roomId=room_id, text="between us")
+    mentioned = anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> /ping")
+    own = bot_api.messages.create(roomId=room_id, text="from the bot")
+    assert _status(lambda: bot_api.messages.get(plain.id)) == 404
+    assert bot_api.messages.get(mentioned.id).mentionedPeople == [state.person_by_email(BOT_EMAIL)["id"]]
+    assert bot_api.messages.get(own.id).text == "from the bot"
+    assert anna.messages.get(plain.id).text == "between us"  # people read everything in their spaces
+    # In a 1:1 space the bot reads everything.
+    direct = anna.messages.create(toPersonEmail=BOT_EMAIL, text="hi")
+    assert bot_api.messages.get(direct.id).text == "hi"
+
+
+def test_spark_mention_ids_are_base64_by_default_and_uuid_on_request(api_for, state):
+    anna = api_for(ANNA_EMAIL)
+    room_id = state.room_by_title(ACME_ROOM)["id"]
+    bot_id = state.person_by_email(BOT_EMAIL)["id"]
+    assert f'data-object-id="{bot_id}"' in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> a").html
+    state.mention_ids = "uuid"
+    assert f'data-object-id="{uuid_of(bot_id)}"' in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> b").html
 
 
 def test_threads_one_level_deep_in_the_same_room(api_for, state):

@@ -36,8 +36,11 @@ def test_render_mentions_by_email_and_id_with_and_without_label():
     text, html, mentioned = render(f"<@personEmail:a@x|Ann> hi **there** <@personId:{ann['id']}> & <b>", lookup)
     assert text == "Ann hi there Ann Example & <b>"
     assert mentioned == [ann["id"]]
-    tag = f'<spark-mention data-object-type="person" data-object-id="{uuid_of(ann["id"])}">'
+    # The full base64 person id by default, as public captures of the REST API show it.
+    tag = f'<spark-mention data-object-type="person" data-object-id="{ann["id"]}">'
     assert html.count(tag) == 2
+    uuid_html = render(f"<@personEmail:a@x|Ann> hi", lookup, mention_ids="uuid")[1]
+    assert f'data-object-id="{uuid_of(ann["id"])}">Ann</spark-mention>' in uuid_html
     assert "<strong>there</strong>" in html and "&amp; &lt;b&gt;" in html
     assert render("<@personEmail:nobody@x|N> hi", lookup)[2] == []
 
