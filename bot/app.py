@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask
 
 from bot import desk, sla
+from bot.access import WebexAccess
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -108,6 +109,11 @@ class Runtime:
     inbox_bell: Bell = field(default_factory=Bell)
     outbox_bell: Bell = field(default_factory=Bell)
     door: Door = field(default_factory=Door)
+    # Whether Webex accepts the token (shared by this process's workers).
+    access: WebexAccess = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.access = WebexAccess(self.metrics)
 
     def wake_inbox(self) -> None:
         """Tell in-process inbox workers there is work (other processes poll)."""

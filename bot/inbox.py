@@ -26,7 +26,7 @@ from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, joi
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
-from bot.webex import Permanent, RateLimited, WebexFailure
+from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexFailure
 from storage.db import is_postgres
 from storage.models import InboxEvent
 from storage.types import UTCDateTime
@@ -101,6 +101,9 @@ _RETRY = (
     .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
             error=bindparam("error_text"))
 )
+# While Webex refuses the token an attempt says nothing about the event: it does not count
+# towards MAX_FETCH_ATTEMPTS, so no outage, however long, marks an event failed.
+_RETRY_UNCOUNTED = _RETRY.values(attempts=_T.c.attempts - 1)
 
 
 class BadEvent(ValueError):
@@ -153,6 +156,14 @@ class _LeaseLost(Exception):
     """Another worker holds the event by now (rolls back the handle transaction)."""
 
 
+class _CallFailed(Exception):
+    """A handler's own call to Webex failed in a way worth retrying (rolls back the handle transaction)."""
+
+    def __init__(self, failure: WebexFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+
+
 class InboxWorker:
     """Claims stored events and turns them into handler calls."""
 
@@ -185,9 +196,18 @@ class InboxWorker:
         return sorted(rows, key=lambda row: row.id)
 
     def run_once(self) -> int:
-        """Claim a batch of due events and process them in order; returns how many were claimed."""
+        """Claim a batch of due events and process them in order; returns how many were claimed.
+
+        Nothing is claimed while Webex refuses the token: the events wait, pending, in order.
+        """
+        if not self.runtime.access.usable(self.clock.now(), self.runtime.webex):
+            return 0
         rows = self.claim_batch()
         for row in rows:
+            if self.runtime.access.state != "ok":
+                # The token was refused while working the batch: the rest waits, pending and in order.
+                self._retry(row, timedelta(0), "held: Webex refuses the token", counted=False)
+                continue
             if self.clock.now() >= row.lease_until:
                 # Stalled behind the batch's earlier events: another worker may own this one by now.
                 log.warning("inbox %s: lease expired before processing; leaving it to the next claim", row.id)
@@ -262,8 +282,12 @@ class InboxWorker:
 
     def _fetch_failed(self, row: Claimed, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""
-        if isinstance(exc, RateLimited):
-            self.runtime.metrics.rate_limited.labels(worker="inbox").inc()
+        if isinstance(exc, Unauthorized):
+            self.runtime.access.lost(self.clock.now(), str(exc))
+            self._retry(row, timedelta(0), str(exc), counted=False)
+        elif isinstance(exc, RateLimited):
+            if exc.status == 429:
+                self.runtime.metrics.rate_limited.labels(worker="inbox").inc()
             self._retry(row, timedelta(seconds=exc.retry_after), str(exc))
         elif isinstance(exc, Permanent):
             # 404/403: deleted or no longer visible to the bot; nothing to answer.
@@ -296,6 +320,10 @@ class InboxWorker:
         except _LeaseLost:
             log.warning("inbox %s: lease lost while answering a refused or failed command", row.id)
             return True
+        except _CallFailed as exc:
+            # Undone already (the scope rolled back): the event is still leased to this worker.
+            self._fetch_failed(row, exc.failure)
+            return True
         runtime.wake_outbox()
         return True
 
@@ -319,6 +347,10 @@ class InboxWorker:
         except UserError as exc:
             ctx = self._start_over(session, row, event, status="done", error=None)
             ctx.reply(exc.render(ctx.lang))
+        except (RateLimited, Transient, Unauthorized) as exc:
+            # A handler's own call to Webex (a lookup) will work later: the event is retried as
+            # a failed read would be, not answered with an apology.
+            raise _CallFailed(exc) from exc
         except Exception as exc:  # one bad handler must not stop the worker
             log.exception("inbox %s: handler failed", row.id)
             ctx = self._start_over(session, row, event, status="failed", error=f"{type(exc).__name__}: {exc}")
@@ -352,14 +384,15 @@ class InboxWorker:
             ctx.reply(ctx.t("rate.slow_down"))
         return verdict == "ok"
 
-    def _retry(self, row: Claimed, delay: timedelta, error: str) -> None:
-        if row.attempts >= MAX_FETCH_ATTEMPTS:
+    def _retry(self, row: Claimed, delay: timedelta, error: str, *, counted: bool = True) -> None:
+        if counted and row.attempts >= MAX_FETCH_ATTEMPTS:
             self._close(row, status="failed", error=f"gave up after {row.attempts} attempts: {error}")
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            session.connection().execute(_RETRY, {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
-                                     "error_text": error})
+            session.connection().execute(_RETRY if counted else _RETRY_UNCOUNTED,
+                                         {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
+                                          "error_text": error})
 
     def _close(self, row: Claimed, *, status: str, error: str | None) -> None:
         with self.runtime.db.scope() as session:

@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
@@ -61,6 +61,8 @@ class Metrics:
                                             registry=self.registry)
         self.pruned = Counter("servicedesk_retention_deleted", "Rows deleted by the retention, by table", ["table"],
                               registry=self.registry)
+        self.webex_unauthorized = Gauge("servicedesk_webex_unauthorized",
+                                        "1 while Webex refuses the bot's token (401) and everything is held", registry=self.registry)
         self._queues: QueueCollector | None = None
 
     def watch_queues(self, db: Database, clock: Clock) -> None:

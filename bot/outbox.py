@@ -4,8 +4,10 @@ Order: only the oldest unfinished row of a space (its head) can be claimed, so a
 waiting for a retry holds back the later ones of that space and no others. Among the spaces'
 heads, urgent rows (P1 pages and their outcome) go first, then the oldest: a page does not
 wait behind a broadcast to thousands of spaces.
-Failure handling: 429 → retry after Retry-After; 5xx, timeouts, connection errors →
-exponential backoff capped at MAX_BACKOFF; other 4xx → failed with the reason.
+Failure handling: 429 → every sender waits out Retry-After; 423 Locked → this row retries after
+its Retry-After; 5xx, timeouts, connection errors → exponential backoff capped at MAX_BACKOFF;
+401 → the token is refused: the row goes back untouched and nothing is claimed until Webex
+accepts the token again (bot/access.py); other 4xx → failed with the reason.
 Crash safety: a row is claimed with a lease and its attempt time; a row whose lease expired
 while "sending" is claimed again. As that earlier request may have reached Webex, the sender
 first looks for the message in a 1:1 space and adopts it instead of sending twice. A bot
@@ -16,20 +18,19 @@ once, never lost.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot import logs
+from bot.access import WebexAccess
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.webex import Permanent, RateLimited, Transient, WebexClient, WebexFailure
+from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexClient
 from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
 from storage.types import UTCDateTime
@@ -141,6 +142,8 @@ _RETRY = (
     )
 )
 _RETRY_CLEAN = _RETRY.values(attempt_started_at=None)
+# A request Webex refused for the token's sake says nothing about the row: not counted either.
+_RETRY_UNCOUNTED = _RETRY_CLEAN.values(attempts=_T.c.attempts - 1)
 _FAIL = update(_T).where(_OWNED).values(status="failed", lease_until=None, last_error=bindparam("error"))
 
 
@@ -273,13 +276,6 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _may_have_arrived(exc: WebexFailure) -> bool:
-    # A read timeout means Webex may have created the message; a refused connection or a
-    # 5xx answer means it did not.
-    cause = exc.__cause__
-    return isinstance(cause, (requests.Timeout, socket.timeout)) and not isinstance(cause, requests.ConnectTimeout)
-
-
 class RateGate:
     """Webex limits the bot's token, not a space: after a 429 every sender sharing the gate waits
     out the Retry-After, instead of each space finding the limit again with a request of its own."""
@@ -304,7 +300,7 @@ class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
     def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
-                 metrics: Metrics | None = None, lease: timedelta = LEASE) -> None:
+                 metrics: Metrics | None = None, lease: timedelta = LEASE, access: WebexAccess | None = None) -> None:
         self.db = db
         self.lease = lease
         self.webex = webex
@@ -312,12 +308,13 @@ class OutboxSender:
         self.worker_id = worker_id
         self.gate = gate or RateGate()
         self.metrics = metrics or Metrics()
+        self.access = access or WebexAccess(self.metrics)
         self._found_nothing = False  # whether the last claim of this sender found no row due
 
     def claim(self) -> Claimed | None:
         """Claim the oldest due head row of any space (lease it to this worker)."""
         now = self.clock.now()
-        if not self.gate.is_open(now):
+        if not self.gate.is_open(now) or not self.access.usable(now, self.webex):
             return None
         with self.db.scope() as session:
             return self._take(session, _CLAIM_HEAD, now)
@@ -390,13 +387,19 @@ class OutboxSender:
                 log.warning("outbox %s: lease expired before sending; leaving it to the next claim", row.id)
                 return None
             result = self._send(row)
+        except Unauthorized as exc:
+            self.access.lost(self.clock.now(), str(exc))
+            self._retry(row, delay=timedelta(0), error=str(exc), in_doubt=False, counted=False)
+            return None
         except RateLimited as exc:
-            self.metrics.rate_limited.labels(worker="outbox").inc()
-            self.gate.hold(self.clock.now() + timedelta(seconds=exc.retry_after))
+            if exc.status == 429:
+                # Webex limits the token: every sender waits. A 423 locks one resource only.
+                self.metrics.rate_limited.labels(worker="outbox").inc()
+                self.gate.hold(self.clock.now() + timedelta(seconds=exc.retry_after))
             self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
             return None
         except Transient as exc:
-            self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=_may_have_arrived(exc))
+            self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=exc.may_have_arrived)
         except _NotReady as exc:
             self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=False)
         except Permanent as exc:
@@ -514,12 +517,13 @@ class OutboxSender:
             # this transaction instead of one of its own (most spaces get one message at a time).
             return self._take(session, _CLAIM_AFTER_SEND, now, space_key=row.order_key)
 
-    def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool) -> None:
+    def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool, counted: bool = True) -> None:
         now = self.clock.now()
         log.info("outbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
+        # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
+        stmt = _RETRY if in_doubt else _RETRY_CLEAN if counted else _RETRY_UNCOUNTED
         with self.db.scope() as session:
-            # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
-            self._record(session, _RETRY if in_doubt else _RETRY_CLEAN, row, retry_at=now + delay, error=error)
+            self._record(session, stmt, row, retry_at=now + delay, error=error)
 
     def _fail(self, row: Claimed, error: str) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)

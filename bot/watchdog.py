@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot import i18n
 from bot.outbox import enqueue
-from bot.webex import WebexFailure
+from bot.webex import Unauthorized, WebexFailure
 from storage import directory
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,15 @@ class WebhookWatch:
     def check(self) -> int:
         """List the bot's webhooks and set its disabled ones active; Webex failures wait for the next check."""
         webex, metrics = self.runtime.webex, self.runtime.metrics
+        if not self.runtime.access.usable(self.runtime.clock.now(), webex):
+            metrics.webhook_checks.labels(outcome="unauthorized").inc()
+            return 0
         try:
             hooks = webex.list_webhooks()
+        except Unauthorized as exc:
+            self.runtime.access.lost(self.runtime.clock.now(), str(exc))
+            metrics.webhook_checks.labels(outcome="unauthorized").inc()
+            return 0
         except WebexFailure as exc:
             log.warning("webhook check: could not list the webhooks (%s); trying again in %s", exc, self.every)
             metrics.webhook_checks.labels(outcome="unreachable").inc()

@@ -1,8 +1,9 @@
 """The Webex seam: the only module that imports webexpythonsdk.
 
-Everything above it sees plain dicts and three kinds of failure: RateLimited (retry after
-the time Webex gave), Transient (5xx, timeouts, connection errors: back off and retry) and
-Permanent (other 4xx: retrying will not help).
+Everything above it sees plain dicts and four kinds of failure: RateLimited (429, and 423
+Locked: retry after the time Webex gave), Transient (5xx, timeouts, connection errors: back off
+and retry), Unauthorized (401: the token itself is refused, so every call will be until it is
+restored; nothing is the request's fault) and Permanent (other 4xx: retrying will not help).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 from itertools import islice
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -34,15 +36,31 @@ class WebexFailure(Exception):
 
 
 class RateLimited(WebexFailure):
-    """429: try again after `retry_after` seconds."""
+    """429 (the token's limit) or 423 (one resource locked): try again after `retry_after` seconds."""
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message, status=429)
+    def __init__(self, message: str, *, retry_after: float, status: int = 429) -> None:
+        super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
 class Transient(WebexFailure):
-    """5xx, timeout or connection error: worth retrying with backoff."""
+    """5xx, timeout or connection error: worth retrying with backoff.
+
+    `may_have_arrived`: the request may have taken effect at Webex although no answer said so
+    (a read timeout; a 502 or 504 from a gateway in front of Webex, behind which the message
+    may already exist), so a retried create first looks for it where it can.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, may_have_arrived: bool = False) -> None:
+        super().__init__(message, status=status)
+        self.may_have_arrived = may_have_arrived
+
+
+class Unauthorized(WebexFailure):
+    """401: Webex refuses the bot's token (revoked, expired, rotated); every call fails alike."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=401)
 
 
 class Permanent(WebexFailure):
@@ -73,17 +91,41 @@ def person_uuid(person_id: str) -> str:
     return decoded.rsplit("/", 1)[-1]
 
 
-def _translate(exc: Exception, what: str) -> WebexFailure:
+# 502 and 504 come from a gateway that gave up waiting for Webex, which may have done the work.
+_GATEWAY = (502, 504)
+# Retry-After Webex gives with 423 Locked, when it gives none (the SDK's default for 429 too).
+LOCKED_RETRY_S = 15.0
+
+
+def _retry_after(response: requests.Response | None, default: float) -> float:
+    """The Retry-After of an answer, in seconds (at least 1); `default` when absent or malformed."""
+    raw = response.headers.get("Retry-After") if response is not None else None
+    try:
+        seconds = float(raw) if raw is not None else default
+    except ValueError:
+        seconds = default
+    return max(1.0, seconds) if seconds == seconds else default  # NaN is malformed too
+
+
+def _translate(exc: Exception, what: str, *, creates: bool = False) -> WebexFailure:
+    """The failure kind of an SDK or HTTP exception; `creates`: the call was a POST that creates."""
     if isinstance(exc, RateLimitError):
         return RateLimited(f"{what}: rate limited", retry_after=float(exc.retry_after))
     if isinstance(exc, ApiError):
         status = exc.status_code
         reason = f"{what}: {status} {exc.message or exc.status}"
+        if status == 401:
+            return Unauthorized(reason)
+        if status == 423:
+            return RateLimited(reason, retry_after=_retry_after(exc.response, LOCKED_RETRY_S), status=423)
         if status is not None and status >= 500:
-            return Transient(reason, status=status)
+            return Transient(reason, status=status, may_have_arrived=creates and status in _GATEWAY)
         return Permanent(reason, status=status)
     if isinstance(exc, requests.RequestException):
-        return Transient(f"{what}: {type(exc).__name__}: {exc}")
+        # A read timeout means the request reached Webex and may have taken effect; a refused
+        # or timed-out connection means it did not.
+        arrived = creates and isinstance(exc, requests.Timeout) and not isinstance(exc, requests.ConnectTimeout)
+        return Transient(f"{what}: {type(exc).__name__}: {exc}", may_have_arrived=arrived)
     raise exc
 
 
@@ -119,11 +161,11 @@ class WebexClient:
         self._identity: BotIdentity | None = None
         self._room_types: dict[str, str] = {}
 
-    def _call(self, what: str, fn, *args, **kwargs):
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, creates: bool = False, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except (ApiError, requests.RequestException) as exc:
-            raise _translate(exc, what) from exc
+            raise _translate(exc, what, creates=creates) from exc
 
     def identity(self) -> BotIdentity:
         """The bot's own person (fetched once: it never changes while running)."""
@@ -136,6 +178,15 @@ class WebexClient:
                 emails=tuple(e.lower() for e in me.get("emails", [])),
             )
         return self._identity
+
+    def check_token(self) -> None:
+        """GET /people/me: raises Unauthorized while Webex refuses the token."""
+        self._call("people/me", self.api.people.me)
+
+    def find_person(self, email: str) -> dict[str, Any] | None:
+        """GET /people?email=: the person with a Webex account at `email`, or None."""
+        found = self._call("find person", lambda: list(islice(self.api.people.list(email=email), 1)))
+        return found[0]._json_data if found else None
 
     def get_message(self, message_id: str) -> dict[str, Any]:
         """GET /messages/{id}."""
@@ -166,7 +217,7 @@ class WebexClient:
         else:
             kwargs["toPersonEmail"] = to_person_email
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return self._call("create message", self.api.messages.create, **kwargs)._json_data
+        return self._call("create message", self.api.messages.create, creates=True, **kwargs)._json_data
 
     def update_message(self, message_id: str, *, room_id: str, text: str | None, markdown: str | None) -> dict[str, Any]:
         """PUT /messages/{id} (only messages without cards or files, at most 10 times)."""

@@ -67,7 +67,11 @@ def metrics():
 
 @blueprint.get("/healthz")
 def healthz():
-    """Liveness and database reachability."""
+    """Liveness, database reachability and whether Webex accepts the token.
+
+    An outage at Webex's side (token refused) is named in the body but answered 200: the
+    endpoint must go on accepting webhooks, or Webex disables them.
+    """
     runtime = current_app.extensions["servicedesk"]
     try:
         with runtime.db.scope() as session:
@@ -75,4 +79,4 @@ def healthz():
     except Exception as exc:  # report, don't crash the probe
         log.warning("health check: database unreachable: %s", exc)
         return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", version=runtime.version), 200
+    return jsonify(status="ok", version=runtime.version, webex=runtime.access.state), 200

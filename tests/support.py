@@ -52,7 +52,8 @@ class Harness:
         self.bot = serve_in_thread(create_app(self.runtime))
         register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET)
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
-        self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox")
+        self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox", metrics=self.runtime.metrics,
+                                   access=self.runtime.access)
         self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
 
     def seed_directory(self) -> None:

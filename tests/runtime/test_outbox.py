@@ -70,6 +70,50 @@ def test_a_429_holds_every_space_until_retry_after(harness, clock):
     assert (_sent(harness, ACME_ROOM), _sent(harness, POLDER_ROOM)) == (["to acme"], ["to polder"])
 
 
+def test_a_423_retries_that_message_after_its_retry_after_and_holds_no_other_space(harness, clock):
+    t0 = clock.now()
+    harness.state.faults.add("POST", "/v1/messages", 423, headers={"Retry-After": "4"})
+    [row_id] = _queue(harness, ACME_ROOM, "to acme")
+    _queue(harness, POLDER_ROOM, "to polder")
+    harness.sender.drain()
+    # Locked is about one resource: the other space goes on at once, this one waits 4 s.
+    assert (_sent(harness, ACME_ROOM), _sent(harness, POLDER_ROOM)) == ([], ["to polder"])
+    assert _row(harness, row_id).next_attempt_at == t0 + timedelta(seconds=4)
+    clock.set(t0 + timedelta(seconds=4))
+    assert harness.sender.drain() == 1
+    assert _sent(harness, ACME_ROOM) == ["to acme"]
+    assert _row(harness, row_id).status == "sent"
+
+
+def test_a_423_without_retry_after_waits_the_default(harness, clock):
+    harness.state.faults.add("POST", "/v1/messages", 423)
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    harness.sender.drain()
+    assert _row(harness, row_id).next_attempt_at == clock.now() + timedelta(seconds=15)
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_on_a_post_counts_as_may_have_arrived(harness, clock, status, caplog):
+    harness.state.faults.add("POST", "/v1/messages", status)
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    harness.sender.drain()
+    row = _row(harness, row_id)
+    # The attempt time is kept: the next claim first looks for the message where it can.
+    assert row.status == "pending" and row.attempt_started_at is not None
+    clock.advance(timedelta(seconds=1))
+    with caplog.at_level("WARNING", logger="bot.outbox"):
+        harness.sender.drain()
+    assert any("may have reached Webex already" in r.getMessage() for r in caplog.records)
+    assert _sent(harness, ACME_ROOM) == ["hello"]
+
+
+def test_a_500_on_a_post_did_not_arrive(harness, clock):
+    harness.state.faults.add("POST", "/v1/messages", 500)
+    [row_id] = _queue(harness, ACME_ROOM, "hello")
+    harness.sender.drain()
+    assert _row(harness, row_id).attempt_started_at is None
+
+
 def test_the_sandbox_rate_limit_answers_429_with_retry_after(harness):
     harness.state.rate_limit.per_second = 2
     for i in range(4):
