@@ -54,6 +54,9 @@ class Settings:
     service_levels_file: str | None = None
     # Commands a person may give per minute; 0 turns the limit off (load tests only).
     rate_limit: int = 20
+    # Notices to whole audiences (maintenance, disruptions, problems) and reports sent per second
+    # by each process: below Webex's limit for the token, leaving room for conversation.
+    bulk_per_second: float = 5.0
     # Contacts, escalation matrix and services; None: the shipped bot/desk.toml.
     desk_file: str | None = None
 
@@ -93,6 +96,16 @@ def _minutes(name: str, value: str, *, high: float) -> float:
         raise ConfigError(f"{name} must be a number of minutes, got {value!r}") from None
     if not 0 <= number <= high:  # also refuses nan
         raise ConfigError(f"{name} must be between 0 and {high:g}, got {value}")
+    return number
+
+
+def _rate(name: str, value: str, *, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number per second, got {value!r}") from None
+    if not low <= number <= high:  # also refuses nan
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value}")
     return number
 
 
@@ -151,6 +164,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         service_levels_file=_service_levels("SERVICE_LEVELS_FILE", get("SERVICE_LEVELS_FILE")),
         desk_file=_desk("DESK_FILE", get("DESK_FILE")),
         rate_limit=_int("BOT_RATE_LIMIT", get("BOT_RATE_LIMIT") or "20", low=0, high=10_000),
+        bulk_per_second=_rate("BOT_BULK_PER_SECOND", get("BOT_BULK_PER_SECOND") or "5", low=0.1, high=1000),
         webex_timeout_seconds=_int("WEBEX_TIMEOUT_SECONDS", get("WEBEX_TIMEOUT_SECONDS") or "20", low=1, high=300),
         lease_seconds=_int("BOT_LEASE_SECONDS", get("BOT_LEASE_SECONDS") or "60", low=1, high=3600),
         retention_days=_int("BOT_RETENTION_DAYS", get("BOT_RETENTION_DAYS") or "30", low=0, high=36500),

@@ -78,8 +78,10 @@ class Context:
         parent_id: str | None = None,
         parent_outbox_id: int | None = None,
         purpose: str | None = None,
+        bulk: bool = False,
     ) -> OutboxMessage:
-        """Queue a message to any space or person; it goes out after this transaction commits."""
+        """Queue a message to any space or person; it goes out after this transaction commits
+        (`bulk`: one of many to an audience, paced and after conversation)."""
         attachments = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None
         row = outbox.enqueue(
             self.session,
@@ -92,6 +94,7 @@ class Context:
             parent_outbox_id=parent_outbox_id,
             attachments=attachments,
             purpose=purpose,
+            bulk=bulk,
         )
         self.sent.append(row)
         return row

@@ -2,8 +2,11 @@
 
 Order: only the oldest unfinished row of a space (its head) can be claimed, so a message
 waiting for a retry holds back the later ones of that space and no others. Among the spaces'
-heads, urgent rows (P1 pages and their outcome) go first, then the oldest: a page does not
-wait behind a broadcast to thousands of spaces.
+heads, urgent rows (P1 pages and their outcome) go first, then conversation (answers, staff
+alerts), then bulk (notices to a whole audience, reports), oldest first within each: a page or
+an answer does not wait behind a broadcast to thousands of spaces. Bulk rows are paced
+(BulkPacer, BOT_BULK_PER_SECOND) below Webex's limit, so a broadcast does not run into 429s
+that would hold everything else.
 Failure handling: 429 → every sender waits out Retry-After; 423 Locked → this row retries after
 its Retry-After; 5xx, timeouts, connection errors → exponential backoff capped at MAX_BACKOFF;
 401 → the token is refused: the row goes back untouched and nothing is claimed until Webex
@@ -46,7 +49,9 @@ RECONCILE_SLACK = timedelta(seconds=30)
 UNFINISHED = ("pending", "sending")
 # Webex refuses a message whose text or markdown is longer (400).
 MAX_MESSAGE_BYTES = 7439
-URGENT, NORMAL = 0, 1
+URGENT, NORMAL, BULK = 0, 1, 2
+# Bulk messages a second per process, unless BOT_BULK_PER_SECOND says otherwise.
+DEFAULT_BULK_PER_SECOND = 5.0
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
 _T = OutboxMessage.__table__
@@ -86,7 +91,8 @@ def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) 
     for locked in (False, True):
         picks = []
         for candidate_filter in candidate_filters:
-            pick = select(cand.id).where(candidate_filter(cand), is_head).order_by(cand.priority, cand.id).limit(1)
+            pick = (select(cand.id).where(candidate_filter(cand), is_head, cand.priority <= bindparam("max_priority"))
+                    .order_by(cand.priority, cand.id).limit(1))
             picks.append(pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick)
         if len(picks) == 1:
             chosen = picks[0].scalar_subquery()
@@ -190,8 +196,10 @@ def enqueue(
     attachments: list[dict[str, Any]] | None = None,
     purpose: str | None = None,
     urgent: bool = False,
+    bulk: bool = False,
 ) -> OutboxMessage:
-    """Queue a new message; it is sent after the surrounding transaction commits (`urgent`: before other spaces' heads).
+    """Queue a new message; it is sent after the surrounding transaction commits (`urgent`: before
+    other spaces' heads; `bulk`: after them, paced, for notices to many spaces).
 
     A message longer than Webex takes (MAX_MESSAGE_BYTES) goes as several, in order, in the same
     thread; the first is returned (the one to reply to).
@@ -202,7 +210,7 @@ def enqueue(
     if not attachments and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
         rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
                         text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,
-                        parent_outbox_id=parent_outbox_id, purpose=purpose, urgent=urgent)
+                        parent_outbox_id=parent_outbox_id, purpose=purpose, urgent=urgent, bulk=bulk)
                 for piece in split_message(body)]
         return rows[0]
     row = OutboxMessage(
@@ -216,7 +224,7 @@ def enqueue(
         parent_outbox_id=parent_outbox_id,
         attachments=attachments,
         purpose=purpose,
-        priority=URGENT if urgent else NORMAL,
+        priority=URGENT if urgent else BULK if bulk else NORMAL,
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -276,6 +284,38 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+class BulkPacer:
+    """Bulk rows go out at most `per_second` a second (a token bucket holding one second's worth),
+    below the rate Webex allows the token, so a broadcast leaves room for conversation and does
+    not run into the 429s that would hold every space. One per process: senders share it."""
+
+    def __init__(self, per_second: float) -> None:
+        if not per_second > 0:
+            raise ValueError("the bulk rate must be positive")
+        self.per_second = per_second
+        self.burst = max(1.0, per_second)
+        self._tokens = self.burst
+        self._at: datetime | None = None
+        self._lock = threading.Lock()
+
+    def reserve(self, now: datetime) -> bool:
+        """Take the right to send one bulk row now; False when the pace does not allow one yet."""
+        with self._lock:
+            if self._at is not None and now > self._at:
+                self._tokens = min(self.burst, self._tokens + (now - self._at).total_seconds() * self.per_second)
+            if self._at is None or now > self._at:
+                self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+    def refund(self) -> None:
+        """Give back a reservation the claim did not use."""
+        with self._lock:
+            self._tokens = min(self.burst, self._tokens + 1)
+
+
 class RateGate:
     """Webex limits the bot's token, not a space: after a 429 every sender sharing the gate waits
     out the Retry-After, instead of each space finding the limit again with a request of its own."""
@@ -300,7 +340,8 @@ class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
     def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
-                 metrics: Metrics | None = None, lease: timedelta = LEASE, access: WebexAccess | None = None) -> None:
+                 metrics: Metrics | None = None, lease: timedelta = LEASE, access: WebexAccess | None = None,
+                 pacer: BulkPacer | None = None) -> None:
         self.db = db
         self.lease = lease
         self.webex = webex
@@ -309,6 +350,7 @@ class OutboxSender:
         self.gate = gate or RateGate()
         self.metrics = metrics or Metrics()
         self.access = access or WebexAccess(self.metrics)
+        self.pacer = pacer or BulkPacer(DEFAULT_BULK_PER_SECOND)
         self._found_nothing = False  # whether the last claim of this sender found no row due
 
     def claim(self) -> Claimed | None:
@@ -325,8 +367,12 @@ class OutboxSender:
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
         """
         stmt = statements[1] if is_postgres(session) else statements[0]
-        params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, **params}
+        bulk_allowed = self.pacer.reserve(now)
+        params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease,
+                  "max_priority": BULK if bulk_allowed else NORMAL, **params}
         row = session.connection().execute(stmt, params).first()  # a row with the table's columns
+        if bulk_allowed and (row is None or row.priority != BULK):
+            self.pacer.refund()
         self._found_nothing = row is None
         return row
 

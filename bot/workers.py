@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.app import Bell
 from bot.inbox import InboxWorker
-from bot.outbox import OutboxSender, RateGate
+from bot.outbox import BulkPacer, OutboxSender, RateGate
 from bot.retention import Retention
 from bot.scheduler import Scheduler
 from bot.wakeups import InboxListener
@@ -49,10 +49,11 @@ class Workers:
             worker = InboxWorker(self.runtime, worker_id=worker_name("inbox", n))
             self._spawn(f"inbox-{n}", worker.work, self.runtime.inbox_bell, POLL_SECONDS)
         gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
+        pacer = BulkPacer(settings.bulk_per_second)  # one per process: the bulk pace is the process's
         for n in range(settings.outbox_threads):
             sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate,
                                   metrics=self.runtime.metrics, lease=timedelta(seconds=settings.lease_seconds),
-                                  access=self.runtime.access)
+                                  access=self.runtime.access, pacer=pacer)
             self._spawn(f"outbox-{n}", sender.work, self.runtime.outbox_bell, POLL_SECONDS)
         scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
         watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))

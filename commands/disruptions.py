@@ -77,7 +77,7 @@ def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: 
         lang = clocks.room_lang(session, room_id)
         body = _body(d, kind, lang)
         card = None if kind == "closed" else dis_cards.notice(body=body, number=d.number, lang=lang)
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:{d.number}:{kind}",
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:{d.number}:{kind}", bulk=True,
                        attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
     return len(rooms)
 

@@ -222,7 +222,7 @@ def _notify(session: Session, maintenance: Maintenance, rooms: list[str], kind: 
     for room_id in rooms:
         lang = directory.space_language(session, room_id=room_id) or i18n.DEFAULT_LANGUAGE
         outbox.enqueue(session, now=now, room_id=room_id, markdown=_text(session, maintenance, kind, lang, **extra),
-                       purpose=f"maintenance:{maintenance.number}:{kind}")
+                       purpose=f"maintenance:{maintenance.number}:{kind}", bulk=True)
 
 
 def reminder_at(maintenance: Maintenance) -> datetime:

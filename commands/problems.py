@@ -102,7 +102,8 @@ def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: o
         return len(tickets)
     rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}))) | {t.room_id for t in tickets})
     for room_id in rooms:
-        ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, **values), purpose=f"problem:{problem.number}")
+        ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, **values), purpose=f"problem:{problem.number}",
+                 bulk=True)
     return len(rooms)
 
 

@@ -17,7 +17,7 @@ from bot.app import Runtime, create_app, load_commands
 from bot.config import Settings
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
-from bot.outbox import OutboxSender
+from bot.outbox import BulkPacer, OutboxSender
 from bot.sandbox.api import create_sandbox_app
 from bot.sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.scheduler import Scheduler
@@ -53,7 +53,7 @@ class Harness:
         register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET)
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
         self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox", metrics=self.runtime.metrics,
-                                   access=self.runtime.access)
+                                   access=self.runtime.access, pacer=BulkPacer(self.settings.bulk_per_second))
         self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
 
     def seed_directory(self) -> None:

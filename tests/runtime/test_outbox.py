@@ -391,3 +391,61 @@ def test_a_single_line_too_long_is_cut_at_a_character_boundary():
     assert "".join(pieces) == body
     assert [len(p.encode()) for p in pieces] == [7437, 7437, 126]
     assert outbox.split_message("short") == ["short"]
+
+
+def _rooms(harness, n):
+    """`n` more group spaces with the bot in them (their ids)."""
+    return [harness.state.add_room(f"Customer {i:03d}", [BOT_EMAIL], creator_email="anna@acme-logistics.example")["id"]
+            for i in range(n)]
+
+
+def _queue_in(harness, room_id, text, **kw):
+    with harness.runtime.db.scope() as s:
+        return outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown=text, **kw).id
+
+
+def _posted_in_order(harness):
+    me = harness.runtime.webex.identity().person_id
+    return [e["message"]["markdown"] for e in harness.state.events if e["kind"] == "created" and e["message"]["personId"] == me]
+
+
+def test_bulk_messages_are_paced_and_conversation_goes_first(harness, clock):
+    rooms = _rooms(harness, 12)
+    for i, room_id in enumerate(rooms):
+        _queue_in(harness, room_id, f"notice {i}", bulk=True)
+    _queue(harness, STAFF_ROOM, "staff alert")
+    harness.sender.drain()
+    # One second's worth of notices (5) at once, and the staff alert queued after them first.
+    assert _posted_in_order(harness) == ["staff alert", *(f"notice {i}" for i in range(5))]
+    clock.advance(timedelta(milliseconds=600))
+    harness.sender.drain()
+    assert len(_posted_in_order(harness)) == 1 + 5 + 3  # 0.6 s more: three more notices
+    _queue(harness, ACME_ROOM, "an answer")
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=clock.now(), to_person_email="erik@iot-desk.example", markdown="P1 page", urgent=True)
+    harness.sender.drain()
+    assert _posted_in_order(harness)[-2:] == ["P1 page", "an answer"]  # not behind the rest of the broadcast
+    clock.advance(timedelta(seconds=1))
+    harness.sender.drain()
+    assert _posted_in_order(harness)[-4:] == ["notice 8", "notice 9", "notice 10", "notice 11"]
+    assert all(r["status"] == 200 for r in harness.state.requests if r["path"] == "/v1/messages")
+
+
+def test_a_429_on_bulk_holds_a_page_no_longer_than_its_retry_after(harness, clock):
+    t0 = clock.now()
+    rooms = _rooms(harness, 3)
+    harness.state.faults.add("POST", "/v1/messages", 429, headers={"Retry-After": "2"})
+    for i, room_id in enumerate(rooms):
+        _queue_in(harness, room_id, f"notice {i}", bulk=True)
+    harness.sender.drain()  # the first notice meets the 429
+    with harness.runtime.db.scope() as s:
+        outbox.enqueue(s, now=clock.now(), to_person_email="erik@iot-desk.example", markdown="P1 page", urgent=True)
+    clock.set(t0 + timedelta(seconds=2))
+    harness.sender.drain()
+    assert _posted_in_order(harness)[0] == "P1 page"
+    assert _posted_in_order(harness)[1:] == ["notice 0", "notice 1", "notice 2"]
+
+
+def test_the_bulk_pace_is_positive():
+    with pytest.raises(ValueError):
+        outbox.BulkPacer(0)

@@ -39,6 +39,7 @@ def test_values_are_read(tmp_path):
     assert settings.public_url == "https://bot.example"
     assert settings.bot_port == 9090
     assert settings.bot_admins == frozenset({"ada@example.com", "bob@example.com"})
+    assert load_settings({"BOT_BULK_PER_SECOND": "2.5"}, cwd=tmp_path).bulk_per_second == 2.5
 
 
 @pytest.mark.parametrize(
@@ -55,6 +56,9 @@ def test_values_are_read(tmp_path):
         ("BOT_WORKER_NICE", "20", "between 0 and 19"),
         ("BOT_WORKER_NICE", "-5", "between 0 and 19"),
         ("BOT_WORKER_NICE", "low", "whole number"),
+        ("BOT_BULK_PER_SECOND", "0", "between 0.1 and 1000"),
+        ("BOT_BULK_PER_SECOND", "nan", "between 0.1 and 1000"),
+        ("BOT_BULK_PER_SECOND", "fast", "number per second"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, name, value, fragment):
