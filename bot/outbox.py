@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
-from bot import logs
+from bot import logs, undeliverable
 from bot.access import WebexAccess
 from bot.clock import Clock
 from bot.metrics import Metrics
@@ -449,7 +449,7 @@ class OutboxSender:
         except _NotReady as exc:
             self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=False)
         except Permanent as exc:
-            self._fail(row, str(exc))
+            self._fail(row, str(exc), status=exc.status)
         else:
             return self._finish(row, result, keep_going=keep_going)
         return None
@@ -571,11 +571,15 @@ class OutboxSender:
         with self.db.scope() as session:
             self._record(session, stmt, row, retry_at=now + delay, error=error)
 
-    def _fail(self, row: Claimed, error: str) -> None:
+    def _fail(self, row: Claimed, error: str, *, status: int | None = None) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)
         with self.db.scope() as session:
             if self._record(session, _FAIL, row, error=error):
                 self.metrics.send_failed.inc()
+                # The family that sent it decides what follows (bot/undeliverable.py).
+                undeliverable.note(session, undeliverable.Undeliverable(
+                    outbox_id=row.id, purpose=row.purpose, room_id=row.room_id, to_person_email=row.to_person_email, status=status,
+                    error=error), now=self.clock.now())
 
 
 class _NotReady(Exception):

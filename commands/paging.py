@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox
+from bot import desk, i18n, outbox, undeliverable
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -24,6 +24,7 @@ from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
 from bot.text import escape_markdown
+from bot.undeliverable import Undeliverable
 from cards import paging as page_cards
 from cards.paging import Action
 from commands import clocks
@@ -135,11 +136,11 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
         _alert_staff(session, ticket, now, "page.staff.exhausted")
 
 
-def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str) -> None:
+def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, **values: object) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is not None:
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number), purpose=f"page:{ticket.number}",
-                       urgent=True)
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number, **values),
+                       purpose=f"page:{ticket.number}", urgent=True)
 
 
 @timers.handler(PAGE_TIMEOUT)
@@ -154,6 +155,35 @@ def on_timeout(tctx: TimerContext, timer: Any) -> None:
         return
     page.status = "unanswered"
     _next(session, ticket, page, now)
+
+
+@undeliverable.listener
+def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
+    """Webex would not deliver a page (no account, blocked, the 1:1 gone): the staff are told and
+    the next engineer is paged at once, instead of waiting out the re-page interval."""
+    kind, _, page_ref = (failure.purpose or "").partition(":")
+    if kind != "page" or not page_ref.isdigit():
+        return  # not a page (the staff alerts of paging name the ticket)
+    session, now = tctx.session, tctx.now
+    page = session.get(Page, int(page_ref))
+    if page is None or page.status != "pending":
+        return
+    ticket = _locked(session, page.ticket_id)
+    if ticket.paging != "active":
+        return
+    page.status, page.answered_at = "undeliverable", now
+    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    store.note(session, ticket, actor="system", room_id=None, now=now, action="page undeliverable",
+               text=f"{page.email}: {failure.error}")
+    _alert_staff(session, ticket, now, "page.staff.undeliverable", who=escape_markdown(page.email),
+                 reason=escape_markdown(_reason(failure)))
+    _next(session, ticket, page, now)
+
+
+def _reason(failure: Undeliverable) -> str:
+    """What Webex said, short: its status and message."""
+    detail = failure.error.split(": ", 1)[-1]
+    return detail[:160]
 
 
 def _locked(session: Session, ticket_id: int) -> Ticket:
@@ -287,6 +317,7 @@ def oncall_set(ctx: Context, args: Args) -> None:
     bad = [e for e in emails if not _EMAIL.match(e)]
     if bad or len(emails) > 20 or len(set(emails)) != len(emails):
         raise Refused("oncall.bad_emails", emails=escape_markdown(", ".join(bad) or ", ".join(emails)))
+    _require_webex_accounts(ctx, emails)
     try:
         repage = int(options.get("repage", desk.current().repage_minutes))
         pages = int(options.get("pages", desk.current().pages_per_engineer))
@@ -312,6 +343,13 @@ def oncall_set(ctx: Context, args: Args) -> None:
                     pages=team.pages_per_engineer))
 
 
+def _require_webex_accounts(ctx: Context, emails: list[str]) -> None:
+    """Refuse addresses Webex has no person for: a page to them could never be delivered."""
+    unknown = [e for e in emails if ctx.runtime.webex.find_person(e) is None]
+    if unknown:
+        raise Refused("oncall.unknown_people", emails=escape_markdown(", ".join(unknown)))
+
+
 @router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")
 def oncall_swap(ctx: Context, args: Args) -> None:
     """`email` takes over now (until the next planned shift starts)."""
@@ -321,6 +359,7 @@ def oncall_swap(ctx: Context, args: Args) -> None:
     team = get_team(ctx.session, words[1].lower() if len(words) > 1 else None)
     if team is None:
         raise Refused("oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else desk.current().paging_team))
+    _require_webex_accounts(ctx, [words[0].lower()])
     now = ctx.now()
     upcoming = ctx.session.scalars(select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at > now)
                                    .order_by(OnCallShift.starts_at)).first()
@@ -349,6 +388,7 @@ def oncall_shift(ctx: Context, args: Args) -> None:
         raise Refused("oncall.shift.bad_time") from None
     if end <= start:
         raise Refused("oncall.shift.order")
+    _require_webex_accounts(ctx, [words[3].lower()])
     ctx.session.add(OnCallShift(team=team.name, email=words[3].lower(), starts_at=start, ends_at=end, created_by=ctx.actor.email))
     directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=team.name,
                     action="shift", new={"email": words[3].lower(), "from": start.isoformat(), "to": end.isoformat()})

@@ -186,6 +186,73 @@ def test_bad_rota_commands(harness, email, text, answer):
         assert reply.splitlines()[0] == answer
 
 
+def _rota(db):
+    from storage.models import OnCallTeam
+
+    with db.scope() as s:
+        return list(s.get(OnCallTeam, "iot-oncall").rota)
+
+
+@pytest.mark.parametrize("text", [
+    "/oncall set iot-oncall ghost@iot-desk.example erik@iot-desk.example",
+    "/oncall swap ghost@iot-desk.example",
+    "/oncall shift iot-oncall 2026-12-24T18:00 2026-12-27T08:00 ghost@iot-desk.example",
+])
+def test_an_address_without_a_webex_account_is_refused_on_the_rota(harness, db, text):
+    reply = _do(harness, SANNE_EMAIL, STAFF_ROOM, text)
+    assert reply == ("No Webex account found for: ghost@iot\\-desk\\.example. Check the addresses; pages can only reach people "
+                     "on Webex.")
+    assert _rota(db) == [ERIK_EMAIL, SANNE_EMAIL]
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now erik@iot\-desk\.example;")
+
+
+def test_a_rota_check_webex_cannot_answer_now_is_answered_later_not_apologised_for(harness, db, clock):
+    from datetime import timedelta
+
+    harness.state.faults.add("GET", "/v1/people", 503)
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall sanne@iot-desk.example erik@iot-desk.example")
+    harness.run()
+    assert harness.bot_messages(STAFF_ROOM) == [] and _rota(db) == [ERIK_EMAIL, SANNE_EMAIL]
+    _at(harness, clock.now() + timedelta(seconds=1))
+    assert [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)] == [
+        r"The rota of **iot-oncall** is now: sanne@iot\-desk\.example, erik@iot\-desk\.example. Pages every 5 minutes, 2 per engineer."]
+    assert _rota(db) == [SANNE_EMAIL, ERIK_EMAIL]
+
+
+def test_a_page_webex_cannot_deliver_goes_to_the_next_engineer_at_once(harness, db):
+    from storage.models import OnCallTeam
+
+    with db.scope() as s:  # a rota set before the address lost its Webex account
+        s.get(OnCallTeam, "iot-oncall").rota = ["gone@iot-desk.example", ERIK_EMAIL]
+    _p1_at_night(harness)
+    _at(harness, harness.clock.now())  # the failure's timer runs at once: no re-page interval is waited
+    assert len(_pages(harness, ERIK_EMAIL)) == 1
+    staff = [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)]
+    assert any(m.startswith(r"⚠️ P1 INC-1001: Webex could not deliver the page to gone@iot\-desk\.example (") and
+               m.endswith("paging the next engineer on the rota now.") for m in staff), staff
+    with db.scope() as s:
+        pages = [(p.email, p.status) for p in s.scalars(select(Page).order_by(Page.id))]
+    assert pages == [("gone@iot-desk.example", "undeliverable"), (ERIK_EMAIL, "pending")]
+    assert r"gone@iot\-desk\.example (#1): not deliverable" in _do(harness, SANNE_EMAIL, STAFF_ROOM, "/ticket INC-1001")
+    # Erik's page runs its course as usual: re-paged after five minutes.
+    _at(harness, local(2026, 11, 29, 3, 5))
+    assert len(_pages(harness, ERIK_EMAIL)) == 2
+
+
+def test_when_no_page_can_be_delivered_the_staff_take_over(harness, db):
+    from storage.models import OnCallTeam
+
+    with db.scope() as s:
+        s.get(OnCallTeam, "iot-oncall").rota = ["gone@iot-desk.example", "left@iot-desk.example"]
+    _p1_at_night(harness)
+    for _ in range(2):
+        _at(harness, harness.clock.now())
+    staff = [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)]
+    assert sum("could not deliver the page" in m for m in staff) == 2
+    assert staff[-1] == "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now."
+    assert _ticket(db).paging == "exhausted"
+
+
 # -- escalation --------------------------------------------------------------------------------------------
 
 

@@ -126,3 +126,19 @@ def test_a_server_error_on_the_probe_keeps_holding(harness, clock, status):
     clock.set(clock.now() + timedelta(seconds=5))
     harness.run()
     assert [m["markdown"][:4] for m in harness.bot_messages(POLDER_ROOM)] == ["pong"]
+
+
+def test_a_token_refused_inside_a_command_holds_that_command_too(harness, clock):
+    from bot.sandbox.demo import SANNE_EMAIL
+
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/ping")  # the directory learns Sanne's name
+    harness.run()
+    harness.state.faults.add("GET", "/v1/people", 401)  # the rota command's own lookup at Webex
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/oncall set iot-oncall sanne@iot-desk.example erik@iot-desk.example")
+    harness.run()
+    assert harness.runtime.access.state == "unauthorized"
+    assert len(harness.bot_messages(STAFF_ROOM)) == 1 and _counts(harness, InboxEvent).get("pending") == 1
+    tick(harness, clock.now() + timedelta(seconds=1))
+    assert harness.runtime.access.state == "ok"
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("The rota of **iot-oncall** is now: sanne@")
+    assert "failed" not in _counts(harness, InboxEvent)
