@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="per organisation: a month's tickets and SLA results",
                             description="Print the monthly report (tickets opened in the month, Amsterdam time).")
     report.add_argument("--month", required=True, help="the month, YYYY-MM")
-    report.add_argument("--csv", action="store_true", help="CSV instead of a markdown table")
+    report.add_argument("--csv", action="store_true", help="CSV instead of the text report")
     report.add_argument("--at", help="read the clocks at this instant (ISO 8601, Amsterdam time unless it has an offset); default now")
     db = sub.add_parser("db", help="database schema", description="Database schema management.")
     db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -63,10 +63,11 @@ class Context:
         """A text from the catalogues in this context's language."""
         return i18n.t(key, self.lang, **values)
 
-    def reply(self, markdown: str, *, card: dict[str, Any] | None = None) -> OutboxMessage:
+    def reply(self, markdown: str, *, card: dict[str, Any] | None = None, files: list[dict[str, str]] | None = None,
+              bulk: bool = False) -> OutboxMessage:
         """Answer where the event happened: in its thread if it had one, under the card for buttons."""
         parent = self.event.parent_id if isinstance(self.event, MessageEvent) else self.event.thread_root
-        return self.send(room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent)
+        return self.send(room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent, files=files, bulk=bulk)
 
     def send(
         self,
@@ -79,6 +80,7 @@ class Context:
         parent_outbox_id: int | None = None,
         purpose: str | None = None,
         bulk: bool = False,
+        files: list[dict[str, str]] | None = None,
     ) -> OutboxMessage:
         """Queue a message to any space or person; it goes out after this transaction commits
         (`bulk`: one of many to an audience, paced and after conversation)."""
@@ -93,6 +95,7 @@ class Context:
             parent_id=parent_id,
             parent_outbox_id=parent_outbox_id,
             attachments=attachments,
+            files=files,
             purpose=purpose,
             bulk=bulk,
         )

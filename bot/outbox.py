@@ -194,6 +194,7 @@ def enqueue(
     parent_id: str | None = None,
     parent_outbox_id: int | None = None,
     attachments: list[dict[str, Any]] | None = None,
+    files: list[dict[str, str]] | None = None,
     purpose: str | None = None,
     urgent: bool = False,
     bulk: bool = False,
@@ -206,8 +207,10 @@ def enqueue(
     """
     if not (text or markdown):
         raise ValueError("a message needs text or markdown (also as a card's fallback)")
+    if files and (attachments or len(files) > 1):
+        raise ValueError("Webex takes one file per message, and not with a card")
     body = markdown or text
-    if not attachments and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
+    if not attachments and not files and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
         rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
                         text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,
                         parent_outbox_id=parent_outbox_id, purpose=purpose, urgent=urgent, bulk=bulk)
@@ -223,6 +226,7 @@ def enqueue(
         parent_id=parent_id,
         parent_outbox_id=parent_outbox_id,
         attachments=attachments,
+        files=files,
         purpose=purpose,
         priority=URGENT if urgent else BULK if bulk else NORMAL,
         status="pending",
@@ -237,8 +241,8 @@ def enqueue(
 
 def enqueue_update(session: Session, *, now: datetime, target: OutboxMessage, text: str | None = None, markdown: str | None = None) -> OutboxMessage:
     """Queue an edit of a message the bot sent (or will send) through the outbox."""
-    if target.attachments:
-        raise ValueError("messages with cards cannot be edited")
+    if target.attachments or target.files:
+        raise ValueError("messages with cards or files cannot be edited")
     row = OutboxMessage(
         order_key=target.order_key,
         action="update",
@@ -463,6 +467,7 @@ class OutboxSender:
                 markdown=row.markdown,
                 parent_id=self._parent_id(row),
                 attachments=row.attachments,
+                files=row.files,
             )
         target_id, room_id = self._target(row)
         if row.action == "update":

@@ -12,8 +12,10 @@ import base64
 import binascii
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -209,15 +211,24 @@ class WebexClient:
         markdown: str | None = None,
         parent_id: str | None = None,
         attachments: list[dict] | None = None,
+        files: list[dict[str, str]] | None = None,
     ) -> dict[str, Any]:
-        """POST /messages; returns the created message."""
+        """POST /messages; returns the created message. `files`: one {"name", "text"} to upload
+        (multipart, as Webex takes a local file)."""
         kwargs: dict[str, Any] = {"text": text, "markdown": markdown, "parentId": parent_id, "attachments": attachments}
         if room_id:
             kwargs["roomId"] = room_id
         else:
             kwargs["toPersonEmail"] = to_person_email
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        return self._call("create message", self.api.messages.create, creates=True, **kwargs)._json_data
+        if not files:
+            return self._call("create message", self.api.messages.create, creates=True, **kwargs)._json_data
+        [upload] = files
+        # The SDK uploads a file it finds on disk, named after it and typed by its extension.
+        with tempfile.TemporaryDirectory(prefix="servicedesk-") as folder:
+            path = Path(folder) / Path(upload["name"]).name
+            path.write_text(upload["text"], encoding="utf-8")
+            return self._call("create message", self.api.messages.create, creates=True, files=[str(path)], **kwargs)._json_data
 
     def update_message(self, message_id: str, *, room_id: str, text: str | None, markdown: str | None) -> dict[str, Any]:
         """PUT /messages/{id} (only messages without cards or files, at most 10 times)."""

@@ -1,5 +1,7 @@
 """/report and `run_bot.py report`: per organisation and month, tickets and how their SLAs went.
 
+In chat a block per organisation (Webex has no markdown tables) and the CSV as a file.
+
 For the tickets opened in a month (Amsterdam time): counts by kind and priority; per target
 how many were met, breached, still running, and best effort (roaming, counted apart); median
 and 90th percentile of the elapsed time to first response and to resolution.
@@ -139,18 +141,28 @@ def to_csv(reports: list[OrgReport]) -> str:
 
 
 def to_markdown(reports: list[OrgReport], *, month: str, lang: str) -> str:
-    """The report as a markdown table."""
+    """The report for chat: a block per organisation (Webex renders no markdown tables)."""
     if not reports:
         return i18n.t("report.none", lang, month=month)
-    lines = [i18n.t("report.title", lang, month=month), "", i18n.t("report.header", lang), "|---|---|---|---|---|---|---|---|---|---|"]
-    for row in rows(reports):
-        lines.append("| " + " | ".join([
-            escape_markdown(row["org"]), row["tickets"], i18n.t(f"sla.target.{row['target']}", lang), row["met"], row["breached"],
-            row["running"], row["best_effort"], f"{row['first_response_median']} / {row['first_response_p90']}",
-            f"{row['resolution_median']} / {row['resolution_p90']}", f"{row['acknowledge_median']} / {row['acknowledge_p90']}",
-        ]) + " |")
+    lines = [i18n.t("report.title", lang, month=month)]
+    for report in reports:
+        lines += ["", i18n.t("report.org", lang, org=escape_markdown(report.org),
+                             tickets=", ".join(f"{k}: {n}" for k, n in sorted(report.by_kind.items())))]
+        for target in sorted(report.targets):
+            counts = report.targets[target]
+            lines.append(i18n.t("report.target", lang, target=i18n.t(f"sla.target.{target}", lang),
+                                **{state: counts.get(state, 0) for state in STATES}))
+        lines.append(i18n.t("report.times", lang, **{
+            what: f"{_hours(percentile(values, 50))} / {_hours(percentile(values, 90))}"
+            for what, values in (("first_response", report.first_response), ("resolution", report.resolution),
+                                 ("acknowledge", report.acknowledge))}))
     lines += ["", i18n.t("report.note", lang)]
     return "\n".join(lines)
+
+
+def csv_file(reports: list[OrgReport], *, month: str) -> dict[str, str]:
+    """The report's CSV as a file to attach to a message."""
+    return {"name": f"servicedesk-report-{month}.csv", "content_type": "text/csv", "text": to_csv(reports)}
 
 
 @router.command("report", roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), spaces=frozenset({IN_STAFF, IN_DIRECT}),
@@ -162,4 +174,9 @@ def report_command(ctx: Context, args: Args) -> None:
         month_bounds(month)
     except ValueError:
         raise Refused("report.bad_month", given=escape_markdown(month[:20])) from None
-    ctx.reply(to_markdown(build(ctx.session, month=month, now=ctx.now()), month=month, lang=ctx.lang))
+    reports = build(ctx.session, month=month, now=ctx.now())
+    # Bulk: a long report waits behind pages and answers, not the other way round.
+    ctx.reply(to_markdown(reports, month=month, lang=ctx.lang), bulk=True)
+    if reports:
+        # The figures as a file to open in a spreadsheet: Webex takes one file per message.
+        ctx.reply(ctx.t("report.file", month=month), files=[csv_file(reports, month=month)], bulk=True)

@@ -69,6 +69,8 @@ class OutboxMessage(Base):
     text: Mapped[str | None] = mapped_column(Text)
     markdown: Mapped[str | None] = mapped_column(Text)
     attachments: Mapped[list[Any] | None]
+    # At most one file, uploaded with the message: {"name", "content_type", "text"} (Webex takes one per message).
+    files: Mapped[list[Any] | None]
     purpose: Mapped[str | None] = mapped_column(String(80))
     # 0 urgent (P1 pages and their outcome), 1 normal: which space's head goes first; order within a space is kept.
     priority: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")

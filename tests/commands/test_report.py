@@ -2,8 +2,11 @@
 
 from datetime import timedelta
 
+import pytest
+import requests
+
 import run_bot
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
 from commands.report import month_bounds, percentile
 from tests.support import answer as _do, local
 
@@ -27,16 +30,47 @@ def _month(harness):
     harness.clock.set(local(2026, 12, 2, 12, 0))
 
 
-def test_report_in_chat(harness):
+@pytest.mark.xfail(strict=True, reason="the sandbox takes no file upload yet")
+def test_report_in_chat_is_a_block_per_organisation_and_the_csv_a_file(harness):
     _month(harness)
-    lines = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 2026-11").splitlines()
-    assert lines[0] == "**Report 2026-11** (tickets opened that month, as the clocks stand now)"
-    assert lines[4:] [:4] == [
-        "| Acme Logistics | incident P2: 1, incident P3: 1 | First response | 1 | 1 | 0 | 0 | 0:30 / 0:30 | — / — | — / — |",
-        "| Acme Logistics | incident P2: 1, incident P3: 1 | Resolution | 0 | 1 | 0 | 1 | 0:30 / 0:30 | — / — | — / — |",
-        "| Polder Energy | rfc: 1 | First response | 0 | 1 | 0 | 0 | — / — | — / — | — / — |",
-        "| Polder Energy | rfc: 1 | Resolution | 0 | 1 | 0 | 0 | — / — | — / — | — / — |",
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/report 2026-11")
+    harness.run()
+    text, attached = harness.bot_messages(STAFF_ROOM)[-2:]
+    # Webex renders no markdown tables: no line of the chat report is one.
+    assert text["markdown"].splitlines() == [
+        "**Report 2026-11** (tickets opened that month, as the clocks stand now)",
+        "",
+        "**Acme Logistics** — incident P2: 1, incident P3: 1",
+        "- First response: 1 met, 1 breached, 0 running, 0 best effort",
+        "- Resolution: 0 met, 1 breached, 0 running, 1 best effort",
+        "- Median / 90th percentile: first response 0:30 / 0:30, resolution — / —, P1 page acknowledged — / —",
+        "",
+        "**Polder Energy** — rfc: 1",
+        "- First response: 0 met, 1 breached, 0 running, 0 best effort",
+        "- Resolution: 0 met, 1 breached, 0 running, 0 best effort",
+        "- Median / 90th percentile: first response — / —, resolution — / —, P1 page acknowledged — / —",
+        "",
+        "Times are elapsed hours:minutes from opening. Best effort: roaming partner involved, not counted as met or breached.",
     ]
+    assert "<table>" not in text["html"] and "|" not in text["markdown"]
+    assert attached["markdown"] == "The figures of 2026-11 as CSV, one row per organisation and target."
+    [url] = attached["files"]
+    content = requests.get(url, headers={"Authorization": f"Bearer {SANNE_TOKEN}"}, timeout=10)
+    assert content.status_code == 200 and content.headers["Content-Type"].startswith("text/csv")
+    assert 'filename="servicedesk-report-2026-11.csv"' in content.headers["Content-Disposition"]
+    rows = content.text.splitlines()
+    assert rows[0].startswith("org,tickets,target,met,breached") and len(rows) == 5
+
+
+@pytest.mark.xfail(strict=True, reason="the sandbox takes no file upload yet")
+def test_the_report_in_dutch(harness):
+    _month(harness)
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/language nl")
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/report 2026-11")
+    harness.run()
+    text, attached = harness.bot_messages(STAFF_ROOM)[-2:]
+    assert "- Eerste reactie: 1 gehaald, 1 overschreden, 0 loopt, 0 best effort" in text["markdown"].splitlines()
+    assert attached["markdown"] == "De cijfers van 2026-11 als CSV, één regel per organisatie en termijn."
 
 
 def test_report_as_csv_from_the_command_line(harness, db, monkeypatch, capsys):
@@ -59,6 +93,7 @@ def test_bad_month(harness, monkeypatch, capsys):
 
 def test_an_empty_month(harness):
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 2025-02") == "No tickets were opened in 2025-02."
+    assert not any(m.get("files") for m in harness.bot_messages(STAFF_ROOM))  # no empty CSV
 
 
 def test_customers_cannot_see_the_report(harness):

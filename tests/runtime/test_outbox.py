@@ -449,3 +449,16 @@ def test_a_429_on_bulk_holds_a_page_no_longer_than_its_retry_after(harness, cloc
 def test_the_bulk_pace_is_positive():
     with pytest.raises(ValueError):
         outbox.BulkPacer(0)
+
+
+def test_a_file_goes_alone_and_is_never_edited(harness):
+    csv = [{"name": "r.csv", "content_type": "text/csv", "text": "a,b\n"}]
+    with harness.runtime.db.scope() as s:
+        with pytest.raises(ValueError):
+            outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv * 2)
+        with pytest.raises(ValueError):
+            outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv,
+                           attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": {}}])
+        row = outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv)
+        with pytest.raises(ValueError):
+            outbox.enqueue_update(s, now=harness.clock.now(), target=row, markdown="y")
