@@ -65,13 +65,14 @@ for _kind in KINDS:
     _intake(_kind)
 
 
-@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE)
-def create_from_card(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The intake form's submit button."""
+@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
+def create_from_card(ctx: Context, inputs: dict[str, Any]) -> str | None:
+    """The intake form's submit button (the form opens one ticket, however often it is pressed)."""
     kind = str(inputs.get("kind", ""))
     if kind not in KINDS:
         raise Refused("form.error.kind")
-    open_ticket(ctx, kind, inputs)
+    ticket = open_ticket(ctx, kind, inputs)
+    return ticket.number if ticket is not None else None
 
 
 def _defaults(ctx: Context) -> dict[str, str]:
@@ -787,10 +788,12 @@ def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
 
 
-@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
-def resolve_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The resolve form's submit."""
-    resolve(ctx, _card_ticket(ctx, inputs), inputs)
+@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
+def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
+    ticket = _card_ticket(ctx, inputs)
+    resolve(ctx, ticket, inputs)
+    return ticket.number
 
 
 @router.card_action(Action.SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
