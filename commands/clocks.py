@@ -102,6 +102,8 @@ def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -
             unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
             key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
             lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
+    if ticket.status == "awaiting_customer":
+        lines.append(i18n.t("clock.how_to_answer", lang, number=ticket.number))
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
-from bot.text import escape_markdown
+from bot.text import escape_markdown, mention
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
 from commands import clocks, disruptions, maintenance, paging
@@ -268,9 +268,10 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     return number, rest
 
 
-def post_in_thread(ctx: Context, ticket: Ticket, markdown: str) -> None:
-    """A message in the ticket's thread in the customer space."""
-    ctx.send(room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}")
+def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None) -> None:
+    """A message (with a card, if given) in the ticket's thread in the customer space."""
+    ctx.send(room_id=ticket.room_id, markdown=markdown, card=card, parent_outbox_id=ticket.root_outbox_id,
+             purpose=f"ticket:{ticket.number}")
 
 
 def _customer_lang(ctx: Context, ticket: Ticket) -> str:
@@ -317,8 +318,17 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
 
+def contact_of(ticket: Ticket) -> str:
+    """The email of the ticket's contact: given at intake, else whoever opened it."""
+    return str((ticket.details or {}).get("email") or ticket.opened_by)
+
+
 def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
-    """Ask the customer something; the office-hour clocks pause until they answer."""
+    """Ask the customer something; the office-hour clocks pause until they answer.
+
+    A reply in a group space's thread that does not mention the bot never reaches it, so the
+    question mentions the ticket's contact (Webex notifies them) and carries a card to answer on.
+    """
     _require_open(ticket)
     if ticket.status == "resolved":
         raise Refused("ticket.is_resolved", number=ticket.number)
@@ -329,8 +339,11 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="waiting", **changes)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question)
     store.start_pause(ctx.session, ticket, now=now)
-    _say_to_customer(ctx, ticket, "ticket.customer.question", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                     text=escape_markdown(question))
+    lang = _customer_lang(ctx, ticket)
+    agent, text = escape_markdown(ctx.actor.display_name or ctx.actor.email), escape_markdown(question)
+    markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number, text=text,
+                      bot=ctx.runtime.webex.identity().display_name or "Bot")
+    post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang))
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
@@ -724,7 +737,7 @@ def convert_command(ctx: Context, args: Args) -> None:
 
 @router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")
 def note_command(ctx: Context, args: Args) -> None:
-    """Add something to a ticket (also: just reply in its thread)."""
+    """Add something to a ticket; it also answers a question of the service desk."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     add_note(ctx, find_ticket(ctx, number), text)
 
@@ -793,6 +806,19 @@ def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
     ticket = _card_ticket(ctx, inputs)
     resolve(ctx, ticket, inputs)
+    return ticket.number
+
+
+@router.card_action(Action.ANSWER, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
+def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
+    text = str(inputs.get("answer", "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.text"), usage="/note <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("form.field.answer"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    ticket = _card_ticket(ctx, inputs)
+    add_note(ctx, ticket, text)
     return ticket.number
 
 
