@@ -344,6 +344,7 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number, text=text,
                       bot=ctx.runtime.webex.identity().display_name or "Bot")
     post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang))
+    clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
