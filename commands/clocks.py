@@ -183,6 +183,7 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
 
 def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime) -> None:
     from cards import tickets as ticket_cards
+    from commands.paging import calling_on
 
     room_id, lang = staff_lang(session)
     if room_id is None:
@@ -197,8 +198,8 @@ def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, 
         text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
                       left=_hours(status.left))
     card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=text, attachments=[_attachment(card)],
-                   purpose=f"ticket:{ticket.number}:warning")
+    outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang),
+                   attachments=[_attachment(card)], purpose=f"ticket:{ticket.number}:warning")
 
 
 def _attachment(card: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from bot.errors import Refused
 from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
-from bot.text import escape_markdown
+from bot.text import escape_markdown, mention
 from cards import paging as page_cards
 from cards.paging import Action
 from commands import clocks
@@ -60,6 +60,21 @@ def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
     current = next((s.email for s in shifts if s.ends_at is None or s.ends_at > now), None)
     order = [current] if current else []
     return order + [e for e in team.rota if e not in order]
+
+
+def must_act(session: Session, ticket: Ticket, now: datetime) -> str | None:
+    """Who a staff alert about `ticket` calls on: its assignee, else the engineer on call now (None: nobody)."""
+    if ticket.assignee:
+        return ticket.assignee
+    team = get_team(session)
+    order = order_at(session, team, now) if team is not None else []
+    return order[0] if order else None
+
+
+def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str) -> str:
+    """A staff alert with a line that mentions who must act: Webex notifies a person only when mentioned."""
+    who = must_act(session, ticket, now)
+    return markdown if who is None else "\n".join([markdown, i18n.t("staff.must_act", lang, who=mention(who))])
 
 
 # -- paging --------------------------------------------------------------------------------------------
@@ -138,8 +153,8 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
 def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is not None:
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number), purpose=f"page:{ticket.number}",
-                       urgent=True)
+        markdown = calling_on(session, ticket, now, i18n.t(key, lang, number=ticket.number), lang)
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True)
 
 
 @timers.handler(PAGE_TIMEOUT)

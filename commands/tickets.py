@@ -145,8 +145,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     log.info("ticket %s opened (%s) by %s", ticket.number, kind, ctx.actor.email)
     root = ctx.send(room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root")
     ticket.root_outbox_id = root.id
-    event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
-    notify_staff(ctx, ticket, event)
+    p1 = ticket.requested_priority == "P1"
+    notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
     if ticket.requested_priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
@@ -215,8 +215,8 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
 # -- staff space -------------------------------------------------------------------------------------
 
 
-def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object) -> None:
-    """A short card for the staff space, with Take, Respond and Set priority."""
+def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = False, **values: object) -> None:
+    """A short card for the staff space, with Take, Respond and Set priority; an `alert` mentions who must act."""
     spaces = directory.staff_spaces(ctx.session)
     if not spaces:
         return
@@ -224,6 +224,8 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
     label = i18n.t(event_key, staff_lang, number=ticket.number, **values)
     markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(ticket.title))
+    if alert:
+        markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
     card = ticket_cards.staff_ticket(
         number=ticket.number, org=escape_markdown(org.name if org else "?"), kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
         priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
@@ -421,7 +423,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
         key = "ticket.customer.p1_requested" if priority == "P1" else "ticket.customer.priority_requested"
         ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
-                     priority=priority)
+                     alert=priority == "P1", priority=priority)
         if priority == "P1":
             paging.start_paging(ctx.session, ticket, now)
         return

@@ -26,7 +26,8 @@ def _ticket(db, number="INC-1001"):
 
 
 def _warnings(harness):
-    return [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
+    """The staff's SLA warnings, without the line that mentions who must act."""
+    return [m["markdown"].split("\n")[0] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
 
 
 def _p2_friday(harness):

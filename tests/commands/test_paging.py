@@ -59,8 +59,10 @@ def test_nobody_answers_repage_next_engineer_then_the_staff(harness, db):
         assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == counts, instant
     assert not any("nobody on the rota" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
     _at(harness, local(2026, 11, 29, 3, 20))
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now.")
+    alert = harness.bot_messages(STAFF_ROOM)[-1]
+    assert alert["markdown"] == (
+        "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now.\nAction: <@personEmail:erik@iot-desk.example>")
+    assert alert["mentionedPeople"] == [harness.state.person_by_email(ERIK_EMAIL)["id"]]  # still the engineer on call
     assert _ticket(db).paging == "exhausted"
     _at(harness, local(2026, 11, 29, 4, 0))
     assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [2, 2]

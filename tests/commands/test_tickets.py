@@ -233,8 +233,10 @@ def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, 
     assert _lines(root)[2] == "- Priority: P3 (**P1 requested**, an agent confirms it)"
     assert _lines(root)[-1] == ("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
                                 "The staff has been alerted.")
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide")
+    alert = harness.bot_messages(STAFF_ROOM)[-1]
+    assert alert["markdown"] == (
+        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide\nAction: <@personEmail:erik@iot-desk.example>")
+    assert alert["mentionedPeople"] == [harness.state.person_by_email(ERIK_EMAIL)["id"]]  # on call now: Webex notifies him
     ticket = _ticket(db, "INC-1001")
     assert (ticket.priority, ticket.requested_priority, ticket.paging) == ("P3", "P1", "active")
     [page] = harness.direct_messages(ERIK_EMAIL)
