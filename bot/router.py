@@ -2,7 +2,9 @@
 
 Text commands match on whole words, longest registered name first, case-insensitive,
 with or without a leading slash: "/space bind acme" finds "space bind" before "space".
-Card buttons carry an action id in their data; each id has exactly one handler.
+Card buttons carry an action id in their data; each id has exactly one handler. A one-shot
+card (a form that makes a record) acts once: its first press claims the card's message in the
+handler's transaction, and every later press is told what the first one made.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from bot.context import Context
-from bot.errors import EmptyCommand, Forbidden, NotBound, UnknownAction, UnknownCommand, UsageError, WrongSpace
+from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
+from bot.events import CardSubmitEvent
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
+from storage import forms
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,9 @@ class Args:
 
 
 Handler = Callable[[Context, Args], None]
-CardHandler = Callable[[Context, dict[str, Any]], None]
+# A one-shot card's handler returns what the press made ("INC-1001"), for later presses to be told.
+CardHandler = Callable[[Context, dict[str, Any]], str | None]
+ALREADY_SUBMITTED = "form.already_submitted"
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class Router:
 
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
     actions: dict[str, tuple[CardHandler, frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # One-shot action ids → the message key that answers a press of a card already used.
+    one_shot: dict[str, str] = field(default_factory=dict)
     join_handler: Callable[[Context], None] | None = None
     # Text that is no command: a handler may take it (a reply in a ticket's thread), returning True.
     thread_handler: Callable[[Context, str], bool] | None = None
@@ -120,15 +128,21 @@ class Router:
 
         return register
 
-    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE,
-                    spaces: frozenset[str] = ANYWHERE) -> Callable[[CardHandler], CardHandler]:
-        """Decorator registering the handler of a card button's action id."""
+    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE, spaces: frozenset[str] = ANYWHERE,
+                    once: bool = False, already: str = ALREADY_SUBMITTED) -> Callable[[CardHandler], CardHandler]:
+        """Decorator registering the handler of a card button's action id.
+
+        `once`: the card acts once, whichever of its one-shot buttons is pressed first; a later
+        press is answered with `already` (given the number the first press's handler returned).
+        """
         key = str(action)
 
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
             self.actions[key] = (fn, frozenset(roles), frozenset(spaces))
+            if once:
+                self.one_shot[key] = already
             return fn
 
         return register
@@ -198,8 +212,24 @@ class Router:
         handler, roles, spaces = entry
         _authorise(ctx, roles, spaces, action)
         log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
-        handler(ctx, inputs)
+        card = ctx.event.message_id if action in self.one_shot and isinstance(ctx.event, CardSubmitEvent) else None
+        if card is not None:
+            _claim(ctx, card, action, self.one_shot[action])
+        made = handler(ctx, inputs)
+        if card is not None:
+            forms.record(ctx.session, message_id=card, number=made)
         return _family(handler)
+
+
+def _claim(ctx: Context, card: str, action: str, already: str) -> None:
+    """Claim a one-shot card for this press, or refuse the press naming what the first one made."""
+    earlier = forms.claim(ctx.session, message_id=card, action=action, actor=ctx.actor.email, now=ctx.now())
+    if earlier is None:
+        return
+    log.info("card %s already used (%s by %s)", card, earlier.action, earlier.submitted_by)
+    if earlier.number:
+        raise Refused(already, number=earlier.number)
+    raise Refused("form.already_used", who=escape_markdown(earlier.submitted_by))
 
 
 def _family(handler: Callable[..., Any]) -> str:

@@ -34,6 +34,7 @@ class Action:
     RESOLVE = "ticket.resolve"
     SOLVED = "ticket.solved"
     NOT_SOLVED = "ticket.not_solved"
+    ANSWER = "ticket.answer"
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -262,6 +263,17 @@ def confirm_card(*, number: str, lang: str) -> dict[str, Any]:
          _input_text("reason", _t("confirm.card.reason", lang), lang=lang, max_length=TITLE_MAX)],
         [submit(_t("button.solved", lang), Action.SOLVED, ticket=number),
          submit(_t("button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
+    )
+
+
+def question_card(*, number: str, agent: str, question: str, lang: str) -> dict[str, Any]:
+    """An agent's question to the customer, with the answer field and Send (a press needs no mention of the bot)."""
+    return card(
+        [_line(_t("form.question.title", lang, number=number, agent=agent), bold=True),
+         _line(question),
+         _input_text("answer", _t("form.label.answer", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+         text(_t("form.question.paused", lang), is_subtle=True)],
+        [submit(_t("button.send", lang), Action.ANSWER, ticket=number)],
     )
 
 

@@ -17,6 +17,7 @@ from bot.security import ADMIN, ANYWHERE, GRANTABLE, GROUP_SPACES, IN_DIRECT, IN
 from bot.text import escape_markdown
 from cards import admin as admin_cards
 from storage import directory
+from storage.models import Organisation
 
 ADMINS = frozenset({ADMIN})
 ORG_NAME_MAX = 100
@@ -39,8 +40,9 @@ def space_bind(ctx: Context, args: Args) -> None:
     bind(ctx, org_name=name)
 
 
-@router.card_action(admin_cards.Action.BIND_CONFIRM, roles=ADMINS, spaces=GROUP_SPACES)
-def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> None:
+# The confirmation card is answered once: bound, or cancelled.
+@router.card_action(admin_cards.Action.BIND_CONFIRM, roles=ADMINS, spaces=GROUP_SPACES, once=True)
+def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     """The confirmation card's button: create the organisation if still new, then bind."""
     name = _org_name(str(inputs.get("org", "")), usage="/space bind <organisation>")
     profile = str(inputs.get("sla_profile") or sla.DEFAULT_PROFILE)
@@ -49,10 +51,10 @@ def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> None:
         raise Refused("space.bind.bad_profile", profile=escape_markdown(profile), known=", ".join(sorted(sla.profiles())))
     if language not in i18n.LANGUAGES:
         raise Refused("language.unknown", given=escape_markdown(language), known=", ".join(i18n.LANGUAGES))
-    bind(ctx, org_name=name, create_profile=profile, create_language=language)
+    return escape_markdown(bind(ctx, org_name=name, create_profile=profile, create_language=language).name)
 
 
-@router.card_action(admin_cards.Action.BIND_CANCEL, roles=ADMINS, spaces=GROUP_SPACES)
+@router.card_action(admin_cards.Action.BIND_CANCEL, roles=ADMINS, spaces=GROUP_SPACES, once=True)
 def space_bind_cancelled(ctx: Context, inputs: dict[str, Any]) -> None:
     """The confirmation card's cancel button."""
     ctx.reply(ctx.t("space.bind.cancelled"))
@@ -174,8 +176,8 @@ def introduce(ctx: Context) -> None:
 # -- flows -------------------------------------------------------------------------------------------
 
 
-def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, create_language: str | None = None) -> None:
-    """Bind the current space to `org_name`; creates the org when `create_profile` is given and it is new."""
+def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, create_language: str | None = None) -> Organisation:
+    """Bind the current space to `org_name` (returned); creates the org when `create_profile` is given and it is new."""
     record = directory.space(ctx.session, room_id=ctx.space.room_id, for_update=True)
     org = directory.find_org(ctx.session, name=org_name)
     if record is not None and record.kind == "staff":
@@ -198,6 +200,7 @@ def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, crea
         ctx.lang = org.language
     key = "space.bind.done_new" if created else "space.bind.done"
     ctx.reply(ctx.t(key, org=escape_markdown(org.name), profile=org.sla_profile))
+    return org
 
 
 def _describe(ctx: Context, record) -> str:

@@ -1,4 +1,5 @@
-"""SLA clocks in chat: the countdown message, 75/90/breach warnings, the 2-2-2 method, P1 aftercare.
+"""SLA clocks in chat: the countdown message, 75/90/breach warnings, the 2-2-2 method, P1 aftercare,
+and reminders of a customer's answer that does not come.
 
 Everything runs on durable timers. After any change to a ticket, `refresh()` cancels the
 ticket's pending clock timers and schedules them again from what the SLA engine says now, so
@@ -18,6 +19,7 @@ from bot import desk, i18n, outbox, sla
 from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.text import mention
 from storage import directory
 from storage import tickets as store
 from storage.models import OutboxMessage, Ticket, Timer
@@ -28,6 +30,7 @@ MAX_EDITS = 10  # Webex allows ten edits of a message
 POINT = "sla.point"
 REMIND = "ticket.222"
 AFTERCARE = "ticket.aftercare"
+WAITING = "ticket.waiting"
 TWO_DAYS = 2
 STEPS = ("reminder1", "reminder2", "close")
 
@@ -102,6 +105,8 @@ def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -
             unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
             key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
             lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
+    if ticket.status == "awaiting_customer":
+        lines.append(i18n.t("clock.how_to_answer", lang, number=ticket.number))
     return "\n".join(lines)
 
 
@@ -136,6 +141,7 @@ def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
 def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
     """Re-plan the ticket's clock timers from its state now and bring the countdown up to date."""
     cancel(session, kind=POINT, ref=_ref(ticket))
+    _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
         for target, fraction, instant in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS):
             if fraction in WARN_AT and _warned(ticket, target, fraction):
@@ -177,6 +183,7 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
 
 def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime) -> None:
     from cards import tickets as ticket_cards
+    from commands.paging import calling_on
 
     room_id, lang = staff_lang(session)
     if room_id is None:
@@ -191,8 +198,8 @@ def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, 
         text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
                       left=_hours(status.left))
     card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=text, attachments=[_attachment(card)],
-                   purpose=f"ticket:{ticket.number}:warning")
+    outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang),
+                   attachments=[_attachment(card)], purpose=f"ticket:{ticket.number}:warning")
 
 
 def _attachment(card: dict[str, Any]) -> dict[str, Any]:
@@ -245,6 +252,61 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
     _plan_step(session, ticket, now, step=step + 1, start=now)
 
 
+# -- waiting for the customer ------------------------------------------------------------------------------
+
+
+def plan_waiting(session: Session, ticket: Ticket, now: datetime, *, asked_by: str) -> None:
+    """The ticket starts waiting for the customer: the staff is reminded after 2 business days without an answer.
+
+    While the clocks are paused no SLA warning comes, so without this reminder a forgotten
+    question would keep a ticket open unseen for as long as nobody looks. A second question
+    during the wait changes nothing: the wait goes on from the first.
+    """
+    clock = dict(ticket.clock or {})
+    if "waiting" in clock:
+        return
+    office = get_calendar(desk.current().office_hours)
+    schedule(session, kind=WAITING, ref=_ref(ticket), due_at=office.add_business_days(now, TWO_DAYS), now=now,
+             payload={"ticket_id": ticket.id, "since": now.isoformat(), "days": TWO_DAYS, "asked_by": asked_by})
+    clock["waiting"] = {"since": now.isoformat()}
+    ticket.clock = clock
+
+
+def _end_waiting(session: Session, ticket: Ticket) -> None:
+    """The wait ended (an answer, a resolution, a closure): its reminder is cancelled."""
+    if ticket.status == "awaiting_customer" or "waiting" not in (ticket.clock or {}):
+        return
+    cancel(session, kind=WAITING, ref=_ref(ticket))
+    clock = dict(ticket.clock)
+    del clock["waiting"]
+    ticket.clock = clock
+
+
+@timers.handler(WAITING)
+def on_waiting(tctx: TimerContext, timer: Timer) -> None:
+    """No answer for 2 business days: remind the staff, mentioning who must act, and again every 2 business days.
+
+    Every 2 business days, not once: one line in a busy staff space scrolls away, and the
+    paused clock would never warn. After an outage the reminders missed are not repeated.
+    """
+    session, now = tctx.session, tctx.now
+    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    if ticket is None or ticket.status != "awaiting_customer":
+        return
+    office = get_calendar(desk.current().office_hours)
+    days, following = int(timer.payload["days"]), office.add_business_days(timer.due_at, TWO_DAYS)
+    while following <= now:
+        days, following = days + TWO_DAYS, office.add_business_days(following, TWO_DAYS)
+    room_id, lang = staff_lang(session)
+    if room_id is not None:
+        since = datetime.fromisoformat(timer.payload["since"])
+        who = ticket.assignee or timer.payload["asked_by"]
+        markdown = "\n".join([i18n.t("clock.waiting", lang, number=ticket.number, since=i18n.when(since, lang, AMSTERDAM), days=days),
+                              i18n.t("staff.must_act", lang, who=mention(who))])
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"ticket:{ticket.number}:waiting")
+    schedule(session, kind=WAITING, ref=_ref(ticket), due_at=following, now=now, payload={**timer.payload, "days": days + TWO_DAYS})
+
+
 # -- after closing: P1 aftercare -----------------------------------------------------------------------
 
 
@@ -252,6 +314,7 @@ def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
     """A ticket closed: stop its clocks; for a P1 plan the RFO/RCA reminders for problem managers."""
     cancel(session, kind=POINT, ref=_ref(ticket))
     stop_222(session, ticket)
+    _end_waiting(session, ticket)
     update_countdown(session, ticket, now)
     plan_aftercare(session, ticket, now)
 

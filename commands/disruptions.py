@@ -279,7 +279,8 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
                                  "content": dis_cards.proposal(body=body, proposal_id=proposal.id, lang=lang)}])
 
 
-@router.card_action(Action.PROPOSAL_OPEN, roles=AGENTS, spaces=STAFF_ONLY)
+# A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).
+@router.card_action(Action.PROPOSAL_OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
@@ -288,7 +289,7 @@ def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
                                                                lang=ctx.lang, tickets=tickets))
 
 
-@router.card_action(Action.PROPOSAL_DISMISS, roles=AGENTS, spaces=STAFF_ONLY)
+@router.card_action(Action.PROPOSAL_DISMISS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not related": the proposal is set aside."""
     proposal = _proposal(ctx, inputs)
@@ -334,9 +335,9 @@ def open_command(ctx: Context, args: Args) -> None:
     open_disruption(ctx, fields)
 
 
-@router.card_action(Action.OPEN, roles=AGENTS, spaces=STAFF_ONLY)
-def open_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The open form's submit (possibly from a proposal, with its tickets)."""
+@router.card_action(Action.OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+def open_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """The open form's submit (possibly from a proposal, with its tickets): one disruption per form."""
     ids = []
     for number in str(inputs.get("tickets", "")).split(","):
         if number.strip():
@@ -344,10 +345,11 @@ def open_button(ctx: Context, inputs: dict[str, Any]) -> None:
             if ticket is None:
                 raise Refused("ticket.not_found", number=escape_markdown(number.strip()[:20]))
             ids.append(ticket.id)
-    open_disruption(ctx, inputs, ticket_ids=ids)
+    d = open_disruption(ctx, inputs, ticket_ids=ids)
     for proposal in ctx.session.scalars(select(DisruptionProposal).where(DisruptionProposal.status == "proposed")):
         if set(proposal.ticket_ids) <= set(ids):
             proposal.status = "opened"
+    return d.number
 
 
 @router.command("disruption update", roles=AGENTS, spaces=STAFF_ONLY,
@@ -363,10 +365,12 @@ def update_command(ctx: Context, args: Args) -> None:
     update(ctx, d, fields)
 
 
-@router.card_action(Action.UPDATE, roles=AGENTS, spaces=STAFF_ONLY)
-def update_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The update form's submit."""
-    update(ctx, _find(ctx, str(inputs.get("disruption", ""))), inputs)
+@router.card_action(Action.UPDATE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+def update_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """The update form's submit: one update per form (a second press would notify every space again)."""
+    d = _find(ctx, str(inputs.get("disruption", "")))
+    update(ctx, d, inputs)
+    return d.number
 
 
 @router.command("disruption close", roles=AGENTS, spaces=STAFF_ONLY, usage='/disruption close <DIS-number> [summary="…" cause="…" rca=true]')
@@ -381,10 +385,12 @@ def close_command(ctx: Context, args: Args) -> None:
     close(ctx, d, fields)
 
 
-@router.card_action(Action.CLOSE, roles=AGENTS, spaces=STAFF_ONLY)
-def close_button(ctx: Context, inputs: dict[str, Any]) -> None:
+@router.card_action(Action.CLOSE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The close form's submit."""
-    close(ctx, _find(ctx, str(inputs.get("disruption", ""))), inputs)
+    d = _find(ctx, str(inputs.get("disruption", "")))
+    close(ctx, d, inputs)
+    return d.number
 
 
 @router.command("disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]")
@@ -423,8 +429,9 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
     ctx.reply(ctx.t("dis.linked", number=d.number, count=len(ids)))
 
 
-@router.card_action(Action.AFFECTED, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
-def affected(ctx: Context, inputs: dict[str, Any]) -> None:
+# One incident per notice: two people of one organisation pressing at once opened two.
+@router.card_action(Action.AFFECTED, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
+def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
     from commands.tickets import open_ticket
 
@@ -440,6 +447,7 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> None:
                          disruption=d.number)
     d.ticket_ids = [*d.ticket_ids, ticket.id]
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now(), action="linked", text=d.number)
+    return ticket.number
 
 
 @router.card_action(Action.MINE, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))

@@ -182,10 +182,10 @@ def announce_command(ctx: Context, args: Args) -> None:
     announce(ctx, fields)
 
 
-@router.card_action(mnt_cards.Action.ANNOUNCE, roles=AGENTS, spaces=frozenset({IN_STAFF}))
-def announce_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The announcement form's submit."""
-    announce(ctx, inputs)
+@router.card_action(mnt_cards.Action.ANNOUNCE, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
+def announce_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """The announcement form's submit: one maintenance per form."""
+    return announce(ctx, inputs).number
 
 
 def inline_fields(text: str) -> dict[str, str]:

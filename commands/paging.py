@@ -23,7 +23,7 @@ from bot.errors import Refused
 from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
-from bot.text import escape_markdown
+from bot.text import escape_markdown, mention
 from bot.undeliverable import Undeliverable
 from cards import paging as page_cards
 from cards.paging import Action
@@ -61,6 +61,24 @@ def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
     current = next((s.email for s in shifts if s.ends_at is None or s.ends_at > now), None)
     order = [current] if current else []
     return order + [e for e in team.rota if e not in order]
+
+
+def must_act(session: Session, ticket: Ticket, now: datetime) -> str | None:
+    """Who a staff alert about `ticket` calls on: its assignee, else the engineer on call now (None: nobody)."""
+    if ticket.assignee:
+        return ticket.assignee
+    team = get_team(session)
+    order = order_at(session, team, now) if team is not None else []
+    # Nobody Webex could not deliver this ticket's page to: mentioning them notifies no one.
+    unreachable = set(session.scalars(select(Page.email).where(Page.ticket_id == ticket.id, Page.status == "undeliverable")))
+    return next((email for email in order if email not in unreachable), None)
+
+
+def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str, *, who: str | None = None) -> str:
+    """A staff alert with a line that mentions who must act (`who`, else must_act): Webex notifies
+    a person only when mentioned."""
+    who = who or must_act(session, ticket, now)
+    return markdown if who is None else "\n".join([markdown, i18n.t("staff.must_act", lang, who=mention(who))])
 
 
 # -- paging --------------------------------------------------------------------------------------------
@@ -136,11 +154,11 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
         _alert_staff(session, ticket, now, "page.staff.exhausted")
 
 
-def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, **values: object) -> None:
+def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, who: str | None = None, **values: object) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is not None:
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t(key, lang, number=ticket.number, **values),
-                       purpose=f"page:{ticket.number}", urgent=True)
+        markdown = calling_on(session, ticket, now, i18n.t(key, lang, number=ticket.number, **values), lang, who=who)
+        outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True)
 
 
 @timers.handler(PAGE_TIMEOUT)
@@ -175,8 +193,11 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
     store.note(session, ticket, actor="system", room_id=None, now=now, action="page undeliverable",
                text=f"{page.email}: {failure.error}")
-    _alert_staff(session, ticket, now, "page.staff.undeliverable", who=escape_markdown(page.email),
-                 reason=escape_markdown(_reason(failure)))
+    order = ticket.clock.get("paging_order", [])
+    following = order[page.position + 1] if page.position + 1 < len(order) else None
+    # The engineer paged next is the one to call on, not the one Webex cannot reach.
+    _alert_staff(session, ticket, now, "page.staff.undeliverable", who=following or ticket.assignee,
+                 engineer=escape_markdown(page.email), reason=escape_markdown(_reason(failure)))
     _next(session, ticket, page, now)
 
 

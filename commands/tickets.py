@@ -21,7 +21,7 @@ from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
-from bot.text import escape_markdown
+from bot.text import escape_markdown, mention
 from cards import tickets as ticket_cards
 from cards.tickets import Action, validate_intake
 from commands import clocks, disruptions, maintenance, paging
@@ -65,13 +65,14 @@ for _kind in KINDS:
     _intake(_kind)
 
 
-@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE)
-def create_from_card(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The intake form's submit button."""
+@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
+def create_from_card(ctx: Context, inputs: dict[str, Any]) -> str | None:
+    """The intake form's submit button (the form opens one ticket, however often it is pressed)."""
     kind = str(inputs.get("kind", ""))
     if kind not in KINDS:
         raise Refused("form.error.kind")
-    open_ticket(ctx, kind, inputs)
+    ticket = open_ticket(ctx, kind, inputs)
+    return ticket.number if ticket is not None else None
 
 
 def _defaults(ctx: Context) -> dict[str, str]:
@@ -144,8 +145,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     log.info("ticket %s opened (%s) by %s", ticket.number, kind, ctx.actor.email)
     root = ctx.send(room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root")
     ticket.root_outbox_id = root.id
-    event = "staff.event.p1_requested" if ticket.requested_priority == "P1" else "staff.event.new"
-    notify_staff(ctx, ticket, event)
+    p1 = ticket.requested_priority == "P1"
+    notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
     if ticket.requested_priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
@@ -214,8 +215,8 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
 # -- staff space -------------------------------------------------------------------------------------
 
 
-def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object) -> None:
-    """A short card for the staff space, with Take, Respond and Set priority."""
+def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = False, **values: object) -> None:
+    """A short card for the staff space, with Take, Respond and Set priority; an `alert` mentions who must act."""
     spaces = directory.staff_spaces(ctx.session)
     if not spaces:
         return
@@ -223,6 +224,8 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
     label = i18n.t(event_key, staff_lang, number=ticket.number, **values)
     markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(ticket.title))
+    if alert:
+        markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
     card = ticket_cards.staff_ticket(
         number=ticket.number, org=escape_markdown(org.name if org else "?"), kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
         priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
@@ -267,9 +270,10 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     return number, rest
 
 
-def post_in_thread(ctx: Context, ticket: Ticket, markdown: str) -> None:
-    """A message in the ticket's thread in the customer space."""
-    ctx.send(room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}")
+def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None) -> None:
+    """A message (with a card, if given) in the ticket's thread in the customer space."""
+    ctx.send(room_id=ticket.room_id, markdown=markdown, card=card, parent_outbox_id=ticket.root_outbox_id,
+             purpose=f"ticket:{ticket.number}")
 
 
 def _customer_lang(ctx: Context, ticket: Ticket) -> str:
@@ -316,8 +320,17 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
 
+def contact_of(ticket: Ticket) -> str:
+    """The email of the ticket's contact: given at intake, else whoever opened it."""
+    return str((ticket.details or {}).get("email") or ticket.opened_by)
+
+
 def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
-    """Ask the customer something; the office-hour clocks pause until they answer."""
+    """Ask the customer something; the office-hour clocks pause until they answer.
+
+    A reply in a group space's thread that does not mention the bot never reaches it, so the
+    question mentions the ticket's contact (Webex notifies them) and carries a card to answer on.
+    """
     _require_open(ticket)
     if ticket.status == "resolved":
         raise Refused("ticket.is_resolved", number=ticket.number)
@@ -328,8 +341,12 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="waiting", **changes)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question)
     store.start_pause(ctx.session, ticket, now=now)
-    _say_to_customer(ctx, ticket, "ticket.customer.question", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                     text=escape_markdown(question))
+    lang = _customer_lang(ctx, ticket)
+    agent, text = escape_markdown(ctx.actor.display_name or ctx.actor.email), escape_markdown(question)
+    markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number, text=text,
+                      bot=ctx.runtime.webex.identity().display_name or "Bot")
+    post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang))
+    clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
@@ -406,7 +423,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
         key = "ticket.customer.p1_requested" if priority == "P1" else "ticket.customer.priority_requested"
         ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
-                     priority=priority)
+                     alert=priority == "P1", priority=priority)
         if priority == "P1":
             paging.start_paging(ctx.session, ticket, now)
         return
@@ -723,7 +740,7 @@ def convert_command(ctx: Context, args: Args) -> None:
 
 @router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")
 def note_command(ctx: Context, args: Args) -> None:
-    """Add something to a ticket (also: just reply in its thread)."""
+    """Add something to a ticket; it also answers a question of the service desk."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     add_note(ctx, find_ticket(ctx, number), text)
 
@@ -787,10 +804,25 @@ def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
 
 
-@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
-def resolve_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """The resolve form's submit."""
-    resolve(ctx, _card_ticket(ctx, inputs), inputs)
+@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
+def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
+    ticket = _card_ticket(ctx, inputs)
+    resolve(ctx, ticket, inputs)
+    return ticket.number
+
+
+@router.card_action(Action.ANSWER, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
+def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
+    text = str(inputs.get("answer", "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.text"), usage="/note <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("form.field.answer"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    ticket = _card_ticket(ctx, inputs)
+    add_note(ctx, ticket, text)
+    return ticket.number
 
 
 @router.card_action(Action.SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)

@@ -386,3 +386,17 @@ class Problem(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[dict[str, Any] | None]
+
+
+class FormSubmission(Base):
+    """A one-shot card that was used: the card's message, what its press made, and who pressed it."""
+
+    __tablename__ = "form_submissions"
+
+    # The Webex id of the card's message: every press of one card carries it, whatever its action id.
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    action: Mapped[str] = mapped_column(String(80))
+    # What the press made, as the refusal of a later press names it (INC-1001, DIS-1001, …); None when nothing was.
+    number: Mapped[str | None] = mapped_column(String(200))
+    submitted_by: Mapped[str] = mapped_column(String(320))
+    submitted_at: Mapped[datetime]

@@ -40,6 +40,7 @@ EXAMPLES = {
     tickets.resolve_form: [dict(number="INC-1001", kind="incident"), dict(number="RFC-1001", kind="rfc")],
     tickets.warning_card: [dict(number="INC-1001", org="Acme", text="INC-1001: Resolution at 75%")],
     tickets.confirm_card: [dict(number="INC-1001")],
+    tickets.question_card: [dict(number="INC-1001", agent="Sanne Bakker", question="Which APN do the modems use?")],
     maintenance.announce_form: [dict(services=SERVICES)],
     maintenance.during_maintenance: [dict(notice="Maintenance MNT-1001 on M2M is going on", resubmit={"action": "ticket.create",
                                                                                                   "kind": "incident", "title": "x"})],

@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from commands import clocks
+from storage import directory
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
 from tests.support import answer as _do, local, tick as _at
 
@@ -25,7 +26,8 @@ def _ticket(db, number="INC-1001"):
 
 
 def _warnings(harness):
-    return [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
+    """The staff's SLA warnings, without the line that mentions who must act."""
+    return [m["markdown"].split("\n")[0] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
 
 
 def _p2_friday(harness):
@@ -274,3 +276,86 @@ def test_p1_aftercare_reminds_problem_managers_and_delivers_to_the_customer(harn
     assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — met" in view
     assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/rfo INC-1001 x") == "Only someone with the **agent or problem-manager** role can use `/rfo`."
+
+
+# -- waiting for the customer ----------------------------------------------------------------------------------
+
+
+def _waiting_reminders(harness):
+    return [m for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith("⏳")]
+
+
+def _person_id(harness, email):
+    return harness.state.person_by_email(email)["id"]
+
+
+def test_a_wait_from_friday_afternoon_is_reminded_on_tuesday_then_every_two_business_days(harness, db):
+    harness.clock.set(local(2026, 1, 9, 15, 0))  # Friday
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.clock.set(local(2026, 1, 9, 16, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    _at(harness, local(2026, 1, 13, 15, 59))
+    assert _waiting_reminders(harness) == []
+    _at(harness, local(2026, 1, 13, 16, 0))  # Monday (1), Tuesday (2)
+    [first] = _waiting_reminders(harness)
+    assert first["markdown"] == ("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (2 business days). "
+                                 "Ask again, or resolve it if the answer is no longer needed.\n"
+                                 "Action: <@personEmail:sanne@iot-desk.example>")
+    assert first["mentionedPeople"] == [_person_id(harness, SANNE_EMAIL)]  # who asked: nobody has taken the ticket
+    # Erik takes the ticket: from now on the reminder is his.
+    with db.scope() as s:
+        directory.grant_role(s, email=ERIK_EMAIL, role="agent", actor="test", room_id=None, now=harness.clock.now())
+    _do(harness, ERIK_EMAIL, STAFF_ROOM, "/take INC-1001")
+    _at(harness, local(2026, 1, 15, 15, 59))
+    assert len(_waiting_reminders(harness)) == 1
+    _at(harness, local(2026, 1, 15, 16, 0))
+    second = _waiting_reminders(harness)[-1]
+    assert second["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (4 business days).")
+    assert second["mentionedPeople"] == [_person_id(harness, ERIK_EMAIL)]
+    _at(harness, local(2026, 1, 19, 16, 0))
+    assert len(_waiting_reminders(harness)) == 3
+
+
+def test_a_wait_over_christmas_is_reminded_after_two_business_days(harness, db):
+    harness.clock.set(local(2026, 12, 21, 9, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.clock.set(local(2026, 12, 23, 15, 0))  # Wednesday before Christmas
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    # 24 Dec (1), 25 and 26 Dec closed, the weekend, 28 Dec (2).
+    _at(harness, local(2026, 12, 28, 14, 59))
+    assert _waiting_reminders(harness) == []
+    _at(harness, local(2026, 12, 28, 15, 0))
+    assert len(_waiting_reminders(harness)) == 1
+    _at(harness, local(2026, 12, 30, 15, 0))  # 29 (1), 30 (2)
+    assert [m["markdown"].split(" (")[1].split(")")[0] for m in _waiting_reminders(harness)] == ["2 business days", "4 business days"]
+
+
+def test_an_answer_or_a_resolution_before_the_reminder_cancels_it(harness, db):
+    harness.clock.set(local(2026, 1, 9, 16, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    harness.clock.set(local(2026, 1, 12, 10, 0))  # Monday: the answer, on the question's card
+    question = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    harness.press(ANNA_EMAIL, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": "internet.m2m"})
+    harness.run()
+    # Asked again, then resolved before the second wait is two business days old.
+    harness.clock.set(local(2026, 1, 12, 11, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 And the other sites?")
+    _resolve(harness, local(2026, 1, 13, 9, 0))
+    _at(harness, local(2026, 1, 20, 12, 0))
+    assert _waiting_reminders(harness) == []
+    with db.scope() as s:
+        waits = s.scalars(select(Timer).where(Timer.kind == "ticket.waiting").order_by(Timer.id)).all()
+    assert [(t.due_at, t.status) for t in waits] == [(local(2026, 1, 13, 16, 0), "cancelled"), (local(2026, 1, 14, 11, 0), "cancelled")]
+
+
+def test_a_second_question_during_a_wait_keeps_its_reminder(harness, db):
+    harness.clock.set(local(2026, 1, 9, 16, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    harness.clock.set(local(2026, 1, 12, 9, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 And which SIMs?")
+    _at(harness, local(2026, 1, 13, 16, 0))
+    assert _waiting_reminders(harness)[-1]["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00")
+    with db.scope() as s:
+        assert len(s.scalars(select(Timer).where(Timer.kind == "ticket.waiting")).all()) == 2  # the one fired, and the next

@@ -132,9 +132,18 @@ def test_we_are_affected_too_from_two_spaces_then_closure_resolves_both(harness,
         harness.run()
     acme = harness.bot_messages(ACME_ROOM)
     assert any(m["markdown"].startswith(r"**INC-1001** — incident registered: Affected by disruption DIS\-1001") for m in acme)
-    # Pressing again: already linked.
+    # Pressing the same notice again: it made its incident once.
     notice = [m for m in acme if m.get("attachments") and "DIS-1001" in m["markdown"]][0]
     harness.press(ANNA_EMAIL, notice, notice["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "This was already submitted as **INC-1001**; nothing else was changed."
+    # The next notice's button: the organisation's open incident is already linked.
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, '/disruption update DIS-1001 impact="less" actions="a" next_steps="n" next_update=11:30')
+    harness.clock.advance(timedelta(seconds=1))  # notices are paced: a second on, the update has gone out
+    harness.run()
+    update = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    assert "less" in update["markdown"]
+    harness.press(ANNA_EMAIL, update, update["attachments"][0]["content"]["actions"][0]["data"])
     harness.run()
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Your organisation's **INC-1001** is already linked to DIS-1001."
     harness.press(ANNA_EMAIL, notice, notice["attachments"][0]["content"]["actions"][1]["data"])

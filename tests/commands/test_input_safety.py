@@ -73,3 +73,13 @@ def test_a_customer_of_one_org_learns_nothing_of_another(harness):
     help_text = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/help")
     assert "/space bind" not in help_text and "/roles" not in help_text
     assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/roles") == "`/roles` works only in: a 1:1 space with me, the staff space."
+
+
+def test_a_contact_address_that_could_bend_a_mention_is_shown_not_mentioned(harness):
+    # The question mentions the ticket's contact; an address with markup characters must not
+    # become a mention of someone else (Ada, shown as "x", if "|x" ended up inside the tag).
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M email=ada@iot-desk.example|x Modems offline")
+    _said(harness, "sanne@iot-desk.example", STAFF_ROOM, "/wait INC-1001 Which APN?")
+    question = harness.bot_messages(ACME_ROOM)[-1]
+    assert question["markdown"].startswith(r"ada@iot\-desk\.example\|x, Sanne Bakker asks about **INC-1001**:")
+    assert "mentionedPeople" not in question

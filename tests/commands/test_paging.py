@@ -59,8 +59,10 @@ def test_nobody_answers_repage_next_engineer_then_the_staff(harness, db):
         assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == counts, instant
     assert not any("nobody on the rota" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
     _at(harness, local(2026, 11, 29, 3, 20))
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now.")
+    alert = harness.bot_messages(STAFF_ROOM)[-1]
+    assert alert["markdown"] == (
+        "🚨 P1 INC-1001: nobody on the rota answered the pages. Take over now.\nAction: <@personEmail:erik@iot-desk.example>")
+    assert alert["mentionedPeople"] == [harness.state.person_by_email(ERIK_EMAIL)["id"]]  # still the engineer on call
     assert _ticket(db).paging == "exhausted"
     _at(harness, local(2026, 11, 29, 4, 0))
     assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [2, 2]
@@ -229,7 +231,7 @@ def test_a_page_webex_cannot_deliver_goes_to_the_next_engineer_at_once(harness, 
     assert len(_pages(harness, ERIK_EMAIL)) == 1
     staff = [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)]
     assert any(m.startswith(r"⚠️ P1 INC-1001: Webex could not deliver the page to gone@iot\-desk\.example (") and
-               m.endswith("paging the next engineer on the rota now.") for m in staff), staff
+               m.endswith("paging the next engineer on the rota now.\nAction: <@personEmail:erik@iot-desk.example>") for m in staff), staff
     with db.scope() as s:
         pages = [(p.email, p.status) for p in s.scalars(select(Page).order_by(Page.id))]
     assert pages == [("gone@iot-desk.example", "undeliverable"), (ERIK_EMAIL, "pending")]
@@ -303,8 +305,10 @@ def test_the_report_shows_time_to_acknowledge(harness):
     harness.clock.set(local(2026, 11, 29, 3, 7))
     harness.press(ERIK_EMAIL, card, card["attachments"][0]["content"]["actions"][0]["data"])
     harness.run()
-    table = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 2026-11").splitlines()
-    assert table[4].endswith("| 0:07 / 0:07 |")
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/report 2026-11")
+    harness.run()
+    report = [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith("**Report")][-1]
+    assert report.splitlines()[5].endswith("P1 page acknowledged 0:07 / 0:07")
 
 
 def test_the_page_is_the_only_message_in_a_new_one_to_one_space(harness):

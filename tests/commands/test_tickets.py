@@ -76,19 +76,32 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     assert [m["markdown"] for m in in_thread] == ["**INC-1001**: Sanne Bakker is on it."]
     assert _ticket(db, "INC-1001").first_response_at == clock.now()
 
-    # A question pauses the clock; the customer's reply in the thread (no command) resumes it.
+    # A question pauses the clock. A reply in the thread without a mention never reaches the bot,
+    # so the question mentions the contact (Webex notifies her) and she answers on its card.
     clock.advance(timedelta(minutes=10))
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN do the modems use?")["markdown"] == (
         "**INC-1001** waits for the customer; its office-hour clocks are paused.")
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
-        "**INC-1001** — Sanne Bakker asks:\n\nWhich APN do the modems use?\n\nReply in this thread (mention me); until then the clock is paused.")
+    question = harness.bot_messages(ACME_ROOM)[-1]
+    assert question["markdown"] == (
+        "<@personEmail:anna@acme-logistics.example>, Sanne Bakker asks about **INC-1001**:\n\nWhich APN do the modems use?\n\n"
+        "Answer on the card, or write `@IoT Service Desk /note INC-1001 <your answer>`. Until then the clock is paused.")
+    assert (question["parentId"], question["mentionedPeople"]) == (root["id"], [harness.state.person_by_email(ANNA_EMAIL)["id"]])
+    send = question["attachments"][0]["content"]["actions"]
+    assert [a["title"] for a in send] == ["Send"]
     clock.advance(timedelta(hours=2))
-    _said(harness, ANNA_EMAIL, ACME_ROOM, "iot.acme.example, all of them", parent_id=root["id"])
+    harness.press(ANNA_EMAIL, question, {**send[0]["data"], "answer": "iot.acme.example, all of them"})
+    harness.run()
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Added to **INC-1001**; the service desk has been told."
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
         r"Customer note on INC-1001 from Anna de Vries: iot\.acme\.example, all of them: Modems offline in Utrecht")
     ticket = _ticket(db, "INC-1001")
     assert ticket.status == "in_progress"
+    # Send again on the same card: told politely that it was answered; nothing else happens.
+    harness.press(ANNA_EMAIL, question, {**send[0]["data"], "answer": "iot.acme.example"})
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
+        "Thank you, this question about **INC-1001** was already answered. To add something, write `/note INC-1001 <text>` and mention me.")
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("Customer note on INC-1001 from Anna de Vries: iot")
 
     # Resolve with the form; the customer is asked to confirm, and confirms.
     form = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
@@ -220,8 +233,10 @@ def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, 
     assert _lines(root)[2] == "- Priority: P3 (**P1 requested**, an agent confirms it)"
     assert _lines(root)[-1] == ("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
                                 "The staff has been alerted.")
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide")
+    alert = harness.bot_messages(STAFF_ROOM)[-1]
+    assert alert["markdown"] == (
+        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide\nAction: <@personEmail:erik@iot-desk.example>")
+    assert alert["mentionedPeople"] == [harness.state.person_by_email(ERIK_EMAIL)["id"]]  # on call now: Webex notifies him
     ticket = _ticket(db, "INC-1001")
     assert (ticket.priority, ticket.requested_priority, ticket.paging) == ("P3", "P1", "active")
     [page] = harness.direct_messages(ERIK_EMAIL)
@@ -369,3 +384,95 @@ def test_a_ticket_list_longer_than_one_webex_message_arrives_whole(harness, cloc
     assert len(answer) >= 2  # more than Webex takes in one message
     listed = [line for m in answer for line in _lines(m) if line.startswith("- **INC-")]
     assert len(listed) == 120 and len(set(listed)) == 120
+
+
+# -- questions to the customer -------------------------------------------------------------------------------
+
+JOOST_EMAIL = "joost@acme-logistics.example"
+
+
+def _question(harness, room=ACME_ROOM):
+    return [m for m in harness.bot_messages(room) if m.get("attachments") and m["attachments"][0]["content"]["actions"][0]["data"]
+            .get("action") == "ticket.answer"][-1]
+
+
+def _send(harness, question, answer, email=ANNA_EMAIL, room=ACME_ROOM):
+    harness.press(email, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": answer})
+    harness.run()
+    return harness.bot_messages(room)[-1]["markdown"]
+
+
+def test_a_question_mentions_the_intakes_contact_and_the_countdown_says_how_to_answer(harness, db):
+    # Anna reports it; Joost is the contact she gave.
+    harness.state.add_person(JOOST_EMAIL, "Joost Smit", org="Acme Logistics")
+    harness.add_member(ACME_ROOM, JOOST_EMAIL)
+    _open_incident(harness, f"/incident service=M2M email={JOOST_EMAIL} Modems offline in Utrecht")
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN do the modems use?")
+    question = _question(harness)
+    assert question["markdown"].startswith(f"<@personEmail:{JOOST_EMAIL}>, Sanne Bakker asks about **INC-1001**:")
+    assert question["mentionedPeople"] == [harness.state.person_by_email(JOOST_EMAIL)["id"]]
+    card = question["attachments"][0]["content"]
+    assert [b.get("text") for b in card["body"]][:2] == ["Sanne Bakker asks about INC-1001:", "Which APN do the modems use?"]
+    assert _lines(_countdown(harness, ACME_ROOM, "INC-1001"))[-1] == (
+        "Waiting for your answer: use the card of the question in this thread, or write `/note INC-1001 <answer>` and mention me.")
+    # Card presses need no mention: the answer arrives, the clock runs again and the hint goes.
+    assert _send(harness, question, "internet.m2m", email=JOOST_EMAIL) == "Added to **INC-1001**; the service desk has been told."
+    assert _ticket(db, "INC-1001").status == "in_progress"
+    assert "Waiting for your answer" not in _countdown(harness, ACME_ROOM, "INC-1001")["markdown"]
+
+
+def test_a_question_about_an_rfc_mentions_whoever_opened_it_in_the_spaces_language(harness, db):
+    _said(harness, BRAM_EMAIL, POLDER_ROOM, "/language nl")
+    _said(harness, BRAM_EMAIL, POLDER_ROOM, '/rfc service=Things description="Van 1 naar 5 GB" Databundel verhogen')
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait RFC-1001 Vanaf welke datum?")
+    question = _question(harness, POLDER_ROOM)
+    assert question["markdown"] == (
+        "<@personEmail:bram@polder-energy.example>, Sanne Bakker vraagt over **RFC-1001**:\n\nVanaf welke datum?\n\n"
+        "Antwoord op de kaart, of schrijf `@IoT Service Desk /note RFC-1001 <je antwoord>`. Tot dan staat de klok stil.")
+    assert question["mentionedPeople"] == [harness.state.person_by_email(BRAM_EMAIL)["id"]]
+    assert [a["title"] for a in question["attachments"][0]["content"]["actions"]] == ["Versturen"]
+    assert _send(harness, question, "1 januari", email=BRAM_EMAIL, room=POLDER_ROOM) == (
+        "Toegevoegd aan **RFC-1001**; de servicedesk is ingelicht.")
+    assert _send(harness, question, "1 januari", email=BRAM_EMAIL, room=POLDER_ROOM) == (
+        "Dank je, deze vraag over **RFC-1001** is al beantwoord. Wil je iets toevoegen, schrijf dan `/note RFC-1001 <tekst>` en noem mij.")
+
+
+def test_bad_answers_change_nothing_and_leave_the_card_usable(harness, db):
+    _open_incident(harness)
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
+    question = _question(harness)
+    before = _count(db, AuditEntry)
+    assert _send(harness, question, "   ") == "Missing: the text.\n\nUsage: `/note <number> <text>`"
+    assert _send(harness, question, "x" * 4001) == "The text of your answer can be at most 4000 characters; this one has 4001."
+    # Another organisation's customer forging the button for Acme's ticket: it does not exist for him.
+    form = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/incident")
+    harness.press(BRAM_EMAIL, form, {"action": "ticket.answer", "ticket": "INC-1001", "answer": "hello"})
+    harness.run()
+    assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
+    assert _count(db, AuditEntry) == before and _ticket(db, "INC-1001").status == "awaiting_customer"
+    assert _send(harness, question, "internet.m2m") == "Added to **INC-1001**; the service desk has been told."
+
+
+def test_an_answer_to_a_closed_tickets_question_is_refused(harness, db):
+    root = _open_incident(harness)
+    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Is it working again?")
+    question = _question(harness)
+    form = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Power", "resolution": "Restored"})
+    harness.run()
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001", parent_id=root["id"])
+    before = _count(db, AuditEntry)
+    assert _send(harness, question, "yes") == "**INC-1001** is closed."
+    assert _count(db, AuditEntry) == before
+
+
+def test_help_says_how_to_answer_and_no_text_relies_on_an_unmentioned_thread_reply(harness):
+    from bot import i18n
+
+    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/help")["markdown"]
+    assert "- `/note <number> <text>` — add a note to a ticket; it also answers a question of the service desk" in reply
+    # Webex never delivers a thread reply that does not mention the bot: no text may ask for one.
+    for lang in i18n.LANGUAGES:
+        for key in i18n.keys(lang):
+            text = i18n.template(key, lang).lower()
+            assert not any(phrase in text for phrase in ("reply in", "just reply", "antwoord in deze thread", "antwoord gewoon")), key
