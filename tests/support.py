@@ -50,7 +50,7 @@ class Harness:
             clock=clock,
         )
         self.bot = serve_in_thread(create_app(self.runtime))
-        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET)
+        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET, instance=self.settings.bot_instance)
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
         self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox")
         self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
@@ -100,10 +100,9 @@ class Harness:
         assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
         return room
 
-    def add_member(self, title: str, email: str) -> None:
-        """Add a person to a space the bot is in, and wait until the bot has heard of it."""
-        membership = self.state.add_member(self.room(title)["id"], email)
-        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+    def add_member(self, title: str, email: str) -> dict[str, Any]:
+        """Add a person to a space the bot is in (the bot's webhooks hear only its own memberships)."""
+        return self.state.add_member(self.room(title)["id"], email)
 
     def run(self) -> None:
         """Process every stored event, then send every due message."""

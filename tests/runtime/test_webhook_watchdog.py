@@ -18,19 +18,26 @@ def _messages_hook(harness) -> dict:
     return next(w for w in harness.state.webhooks.values() if w["resource"] == "messages")
 
 
-def _disable_by_failed_deliveries(harness) -> dict:
-    """Deliveries the bot refuses (a secret it does not know) until Webex disables the webhook."""
+def _disable_by_failed_deliveries(harness, *, fixed: bool = True) -> dict:
+    """Deliveries the bot refuses (a secret it does not know) until Webex disables the webhook;
+    `fixed`: the webhook has the right secret again afterwards (the cause is gone)."""
     hook = _messages_hook(harness)
     harness.state.delivery.disable_after = 3
     hook["secret"] = "not-the-bot's"
     before = len(harness.state.deliveries)
     for n in range(3):
-        harness.state.post_message(ANNA_EMAIL, room_id=harness.room(ACME_ROOM)["id"],
-                                   markdown=f"<@personEmail:servicedesk@webex.bot> /ping {n}")
-    assert harness.state.wait_deliveries(before + 3)
+        sent = harness.state.post_message(ANNA_EMAIL, room_id=harness.room(ACME_ROOM)["id"],
+                                          markdown=f"<@personEmail:servicedesk@webex.bot> /ping {n}")
+        assert harness.state.wait_delivered(sent["id"], since=before)
     assert hook["status"] == "inactive"
-    hook["secret"] = SECRET  # the cause is fixed; the webhook stays disabled until someone acts
+    if fixed:
+        hook["secret"] = SECRET  # the webhook stays disabled until someone acts
     return hook
+
+
+def _puts(harness) -> list:
+    """The instants the bot set a webhook (its name, address, secret, status) at Webex."""
+    return [r["at"] for r in harness.state.requests if r["method"] == "PUT" and r["path"].startswith("/v1/webhooks/")]
 
 
 def test_a_disabled_webhook_is_set_active_again_and_the_staff_told_once(harness):
@@ -93,3 +100,31 @@ def test_the_interval_is_configured_in_minutes():
             load_settings({"WEBHOOK_CHECK_MINUTES": bad})
     with pytest.raises(ConfigError, match="WEBHOOK_CHECK_MINUTES"):
         load_settings({"WEBHOOK_CHECK_MINUTES": "soon"})
+
+
+def test_the_secret_is_sent_again_so_deliveries_are_signed_as_the_bot_expects(harness):
+    # Webex lost the secret the bot was registered with: every delivery fails the signature check.
+    hook = _disable_by_failed_deliveries(harness, fixed=False)
+    assert WebhookWatch(harness.runtime, every=EVERY).tick() == 1
+    assert hook["status"] == "active" and hook["secret"] == SECRET
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"].startswith("pong")
+
+
+def test_another_instances_webhooks_are_left_alone(harness):
+    other = dict(_messages_hook(harness), id="ACC", name="servicedesk acceptance messages created", status="inactive")
+    harness.state.webhooks["ACC"] = other
+    assert WebhookWatch(harness.runtime, every=EVERY).check() == 0
+    assert other["status"] == "inactive" and _puts(harness) == []
+
+
+def test_without_the_secret_a_process_leaves_the_webhooks_alone_unless_serving_unsigned_was_chosen(harness):
+    hook = _disable_by_failed_deliveries(harness)
+    runtime = harness.runtime
+    runtime.settings = runtime.settings.with_(webex_webhook_secret=None)
+    assert WebhookWatch(runtime, every=EVERY).tick() == 0
+    assert hook["status"] == "inactive" and _puts(harness) == []
+    runtime.settings = runtime.settings.with_(webhook_secret_waived=True)
+    assert WebhookWatch(runtime, every=EVERY).tick() == 1
+    assert hook["status"] == "active" and len(_puts(harness)) == 1
