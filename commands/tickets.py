@@ -267,8 +267,13 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     return number, rest
 
 
-def post_in_thread(ctx: Context, ticket: Ticket, markdown: str) -> None:
-    """A message in the ticket's thread in the customer space."""
+def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, must_reach: bool = False) -> None:
+    """A message in the ticket's thread in the customer space. While the bot cannot post there it is
+    left out; when the message is what the command is for (`must_reach`), the command is refused."""
+    if not directory.reachable(ctx.session, room_id=ticket.room_id):
+        if must_reach:
+            raise Refused("space.cannot_reach", number=ticket.number)
+        return
     ctx.send(room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}")
 
 
@@ -276,8 +281,8 @@ def _customer_lang(ctx: Context, ticket: Ticket) -> str:
     return clocks.customer_lang(ctx.session, ticket)
 
 
-def _say_to_customer(ctx: Context, ticket: Ticket, key: str, **values: object) -> None:
-    post_in_thread(ctx, ticket, i18n.t(key, _customer_lang(ctx, ticket), number=ticket.number, **values))
+def _say_to_customer(ctx: Context, ticket: Ticket, key: str, *, must_reach: bool = False, **values: object) -> None:
+    post_in_thread(ctx, ticket, i18n.t(key, _customer_lang(ctx, ticket), number=ticket.number, **values), must_reach=must_reach)
 
 
 # -- agent flows ---------------------------------------------------------------------------------------
@@ -311,7 +316,7 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="responded", **changes)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text)
     _say_to_customer(ctx, ticket, "ticket.customer.response", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                     text=escape_markdown(text))
+                     text=escape_markdown(text), must_reach=True)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
@@ -329,7 +334,7 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question)
     store.start_pause(ctx.session, ticket, now=now)
     _say_to_customer(ctx, ticket, "ticket.customer.question", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                     text=escape_markdown(question))
+                     text=escape_markdown(question), must_reach=True)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 

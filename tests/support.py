@@ -104,6 +104,22 @@ class Harness:
         """Add a person to a space the bot is in (the bot's webhooks hear only its own memberships)."""
         return self.state.add_member(self.room(title)["id"], email)
 
+    def remove_bot(self, title: str, by_email: str) -> dict[str, Any]:
+        """Someone removes the bot from a space: Webex tells the bot with memberships/deleted."""
+        membership = next(m for m in self.state.memberships.values()
+                          if m["roomId"] == self.room(title)["id"] and m["personEmail"] == BOT_EMAIL)
+        before = len(self.state.deliveries)
+        self.state.remove_member(membership["id"], actor_email=by_email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S, since=before), "Webex did not deliver the webhook"
+        return membership
+
+    def add_bot(self, title: str, by_email: str) -> dict[str, Any]:
+        """Someone adds the bot to an existing space: Webex tells the bot with memberships/created."""
+        before = len(self.state.deliveries)
+        membership = self.state.add_member(self.room(title)["id"], BOT_EMAIL, actor_email=by_email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S, since=before), "Webex did not deliver the webhook"
+        return membership
+
     def run(self) -> None:
         """Process every stored event, then send every due message."""
         self.inbox.drain()

@@ -156,7 +156,8 @@ def test_staff_space_moves(harness, db):
 def test_space_info(harness):
     harness.seed_directory()
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/space info")["markdown"].splitlines() == [
-        "**This space**", "- the customer space of **Acme Logistics**", "- SLA profile: iot", "- Language: English"]
+        "**This space**", "- the customer space of **Acme Logistics**", "- SLA profile: iot", "- State: active",
+        "- Language: English"]
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/space info")["markdown"].splitlines()[1] == "- the staff space"
 
 
