@@ -143,6 +143,20 @@ class SpaceRecord(Base):
     state_changed_at: Mapped[datetime | None]
 
 
+class WebhookStreak(Base):
+    """One of the bot's webhooks that Webex disabled: how often the watchdog set it active again
+    since, when it may try next, whether the staff were told. Gone once the webhook stayed active."""
+
+    __tablename__ = "webhook_streaks"
+
+    hook_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    told_at: Mapped[datetime | None]
+    # The first check that found the webhook active after the latest re-activation.
+    active_since: Mapped[datetime | None]
+
+
 class Person(Base):
     """A person who talked to the bot; their language is used in 1:1 spaces and for pages."""
 

@@ -311,8 +311,8 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     assert deployment.wait_for(arrived, ANSWER_TIMEOUT_S), (deployment.counts(), expected)
     # Nothing more comes after the lease of any row still held would have run out twice.
     time.sleep(2 * LEASE_S + 1)  # real leases on the system clock run out
-    # The watchdog's notes that the webhook is active again: each worker process may find it
-    # disabled in the same moment, and each then tells the staff.
+    # The watchdog's note that the webhook is active again: the streak's row lets one worker
+    # process re-activate it and tell the staff once (the upper bound is from before that).
     notes = sum("active again" in m["markdown"] for m in deployment.answers(STAFF_ROOM))
     assert watchdog[0] <= notes <= watchdog[1], notes
     expected[STAFF_ROOM] += notes
