@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, require_webhook_secret
 
 
 def _out(line: str) -> None:
@@ -20,25 +20,33 @@ def _out(line: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_bot.py", description="Service desk bot for Webex.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("serve", help="webhook server plus in-process workers (needs WEBEX_ACCESS_TOKEN)",
-                   description="Run the webhook endpoint and workers against Webex.")
+    serve = sub.add_parser("serve", help="webhook server plus in-process workers (needs WEBEX_ACCESS_TOKEN and WEBEX_WEBHOOK_SECRET)",
+                           description="Run the webhook endpoint and workers against Webex.")
+    serve.add_argument("--no-webhook-secret", action="store_true",
+                       help="serve without WEBEX_WEBHOOK_SECRET, accepting unsigned deliveries (refused otherwise)")
     sub.add_parser("worker", help="workers only, for scale-out next to `serve`",
-                   description="Process inbox, outbox and timers without an HTTP server.")
+                   description="Process inbox, outbox and timers without an HTTP server. It receives no webhooks, so it "
+                               "needs no WEBEX_WEBHOOK_SECRET; without one its webhook watchdog stays off (it could not set "
+                               "the secret again).")
     sandbox = sub.add_parser("sandbox", help="the bot wired to a local Webex imitation (no account needed)",
                              description="Start the local sandbox Webex API, its chat page and the bot on one port, with demo "
                                          "people and spaces. It continues where the last start stopped (sandbox.json and "
                                          "sandbox.db in the current directory).")
     sandbox.add_argument("--reset", action="store_true", help="start clean: new demo spaces, empty database")
-    hooks = sub.add_parser("webhooks", help="register, list or delete the bot's Webex webhooks",
-                           description="Manage the webhooks that deliver messages and card submits to PUBLIC_URL.")
+    hooks = sub.add_parser("webhooks", help="register, list or delete this instance's Webex webhooks",
+                           description="Manage the webhooks that deliver messages, card submits and the bot's own "
+                                       "memberships to PUBLIC_URL. Each is named for BOT_INSTANCE; other instances' "
+                                       "webhooks on the same bot token are left alone.")
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
-    hooks_sub.add_parser("register", help="create messages/created, attachmentActions/created and memberships/created at PUBLIC_URL",
-                         description="Create (or replace) the bot's webhooks pointing at PUBLIC_URL/webhooks/webex.")
-    hooks_sub.add_parser("list", help="list the bot's webhooks", description="List the bot's webhooks.")
-    delete = hooks_sub.add_parser("delete", help="delete a webhook by id, or all with --all",
-                                  description="Delete the bot's webhooks.")
+    hooks_sub.add_parser("register", help="messages/created, attachmentActions/created, memberships/created and memberships/deleted "
+                                          "at PUBLIC_URL, signed with WEBEX_WEBHOOK_SECRET",
+                         description="Create (or update) this instance's webhooks pointing at PUBLIC_URL/webhooks/webex, "
+                                     "signed with WEBEX_WEBHOOK_SECRET (required).")
+    hooks_sub.add_parser("list", help="list this instance's webhooks", description="List this instance's webhooks.")
+    delete = hooks_sub.add_parser("delete", help="delete one of this instance's webhooks by id, or all with --all",
+                                  description="Delete this instance's webhooks.")
     delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
-    delete.add_argument("--all", action="store_true", help="delete every webhook the bot owns")
+    delete.add_argument("--all", action="store_true", help="delete every webhook of this instance")
     from bot.sla_cli import add_parser as add_sla_parser
 
     add_sla_parser(sub)
@@ -53,33 +61,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _require_token(settings: Settings) -> None:
+    if not settings.webex_access_token:
+        raise ConfigError("WEBEX_ACCESS_TOKEN is required for this command")
+
+
 def _webex(settings: Settings):
     from bot.webex import WebexClient
 
-    if not settings.webex_access_token:
-        raise ConfigError("WEBEX_ACCESS_TOKEN is required for this command")
+    _require_token(settings)
     return WebexClient(access_token=settings.webex_access_token, base_url=settings.webex_base_url)
 
 
 def _webhooks(settings: Settings, args) -> int:
-    from bot.launch import register_webhooks
+    from bot import hooks
 
-    webex = _webex(settings)
+    instance = settings.bot_instance
+    target = hooks.target(settings.public_url) if settings.public_url else None
+    _require_token(settings)
     if args.action == "register":
         if not settings.public_url:
             raise ConfigError("PUBLIC_URL is required to register webhooks (the address Webex can reach)")
-        for hook in register_webhooks(webex, public_url=settings.public_url, secret=settings.webex_webhook_secret):
-            _out(f"{hook['id']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
+        if not settings.webex_webhook_secret:
+            raise ConfigError("WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)")
+    webex = _webex(settings)
+    if args.action == "register":
+        for hook in hooks.register(webex, public_url=settings.public_url, secret=settings.webex_webhook_secret, instance=instance):
+            _out(f"{hook['id']}  {hook['name']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
         return 0
+    mine = hooks.own(webex.list_webhooks(), instance=instance, target_url=target)
     if args.action == "list":
-        for hook in webex.list_webhooks():
+        for hook in mine:
             _out(f"{hook['id']}  {hook.get('name', '')}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
         return 0
-    if not args.webhook_id and not args.all:
+    if bool(args.webhook_id) == bool(args.all):
         _out("webhooks delete: give a webhook id or --all")
         return 2
-    ids = [h["id"] for h in webex.list_webhooks()] if args.all else [args.webhook_id]
-    for webhook_id in ids:
+    if args.webhook_id and args.webhook_id not in {h["id"] for h in mine}:
+        _out(f"webhooks delete: {args.webhook_id} is not a webhook of instance {instance} (BOT_INSTANCE); nothing deleted")
+        return 2
+    for webhook_id in [h["id"] for h in mine] if args.all else [args.webhook_id]:
         webex.delete_webhook(webhook_id)
         _out(f"deleted {webhook_id}")
     return 0
@@ -142,10 +163,16 @@ def _run(command: str, settings: Settings, args) -> int:
         from bot.sla_cli import run as run_sla
 
         return run_sla(args, settings)
-    from bot import launch
-
     if command == "webhooks":
         return _webhooks(settings, args)
+    if command in ("serve", "worker"):
+        # Refused before the server side is imported, so the refusal is the only line printed.
+        _require_token(settings)
+        if command == "serve":
+            settings = settings.with_(webhook_secret_waived=getattr(args, "no_webhook_secret", False))
+            require_webhook_secret(settings)
+    from bot import launch
+
     if command == "report":
         return _report(settings, args)
     if command == "db":
@@ -156,8 +183,6 @@ def _run(command: str, settings: Settings, args) -> int:
         upgrade(database.engine)
         _out(f"database at the latest schema: {database.engine.url.render_as_string(hide_password=True)}")
         return 0
-    if command in ("serve", "worker"):
-        _webex(settings)  # refuses early, naming the variable, when the token is missing
     launch.tune_interpreter()
     if command == "serve":
         stack = launch.start_serve(settings)

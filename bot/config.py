@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,6 +15,17 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_BASE_URL = "https://webexapis.com/v1/"
 DEFAULT_DATABASE_FILE = "servicedesk.db"
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+# An instance name goes into webhook names between spaces: one short printable word.
+INSTANCE_MAX = 32
+_INSTANCE = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{INSTANCE_MAX - 1}}}")
+
+
+def default_instance() -> str:
+    """This host's name as an instance name: its first label, with anything but letters, digits,
+    '.', '_' and '-' made '-', cut to INSTANCE_MAX ("bot" when nothing is left)."""
+    label = socket.gethostname().split(".")[0]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", label).lstrip("._-")[:INSTANCE_MAX]
+    return cleaned or "bot"
 
 
 class ConfigError(ValueError):
@@ -27,6 +39,10 @@ class Settings:
     webex_access_token: str | None = None
     webex_base_url: str = DEFAULT_BASE_URL
     webex_webhook_secret: str | None = None
+    # Set only by `serve --no-webhook-secret`: deliveries are accepted unsigned, knowingly.
+    webhook_secret_waived: bool = False
+    # Names this environment's webhooks, so environments sharing one bot token leave each other's alone.
+    bot_instance: str = field(default_factory=default_instance)
     public_url: str | None = None
     database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
     bot_host: str = "127.0.0.1"
@@ -70,6 +86,15 @@ class Settings:
         return replace(self, **changes)
 
 
+def require_webhook_secret(settings: Settings) -> None:
+    """Refuse to serve webhooks without WEBEX_WEBHOOK_SECRET unless the operator waived it
+    explicitly (`--no-webhook-secret`): without it anyone who finds the address can post events
+    the bot acts on, a command in the name of any person."""
+    if not settings.webex_webhook_secret and not settings.webhook_secret_waived:
+        raise ConfigError("WEBEX_WEBHOOK_SECRET is required to serve webhooks (Webex signs every delivery with it); "
+                          "set it, or accept unsigned deliveries with --no-webhook-secret")
+
+
 def _url(name: str, value: str, *, trailing_slash: bool = False) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -107,6 +132,15 @@ def _rate(name: str, value: str, *, low: float, high: float) -> float:
     if not low <= number <= high:  # also refuses nan
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value}")
     return number
+
+
+def _instance(name: str, value: str | None) -> str:
+    if value is None:
+        return default_instance()
+    if not _INSTANCE.fullmatch(value):
+        raise ConfigError(f"{name} must be 1 to {INSTANCE_MAX} letters, digits, '.', '_' or '-', starting with a letter or digit, "
+                          f"got {value!r}")
+    return value
 
 
 def _emails(name: str, value: str) -> frozenset[str]:
@@ -151,6 +185,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         webex_access_token=token,
         webex_base_url=base_url,
         webex_webhook_secret=get("WEBEX_WEBHOOK_SECRET"),
+        bot_instance=_instance("BOT_INSTANCE", get("BOT_INSTANCE")),
         public_url=public_url.rstrip("/") if public_url else None,
         database_url=_database_url("DATABASE_URL", database_url),
         bot_host=get("BOT_HOST") or "127.0.0.1",

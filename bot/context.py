@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
 from bot.clock import Clock
-from bot.events import CardSubmitEvent, JoinEvent, MessageEvent
+from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent
 from bot.security import CUSTOMER, roles_of
 from storage import directory
 from storage.models import OutboxMessage
@@ -50,7 +50,7 @@ class Context:
     clock: Clock
     actor: Actor
     space: Space
-    event: MessageEvent | CardSubmitEvent | JoinEvent
+    event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
     runtime: Any
     lang: str = i18n.DEFAULT_LANGUAGE
     sent: list[OutboxMessage] = field(default_factory=list)
@@ -103,7 +103,7 @@ class Context:
         return row
 
 
-def build_context(session: Session, event: MessageEvent | CardSubmitEvent | JoinEvent, runtime: Any) -> Context:
+def build_context(session: Session, event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent, runtime: Any) -> Context:
     """Who acts where, with which roles and in which language, read from the directory now.
 
     Roles are read at every event, so a revocation counts from the next command. Members of a
@@ -121,7 +121,7 @@ def build_context(session: Session, event: MessageEvent | CardSubmitEvent | Join
     if kind == "customer" and org is not None:
         roles.add(CUSTOMER)
     person = None
-    if not isinstance(event, JoinEvent) and sender.email:
+    if not isinstance(event, (JoinEvent, LeaveEvent)) and sender.email:
         person = directory.touch_person(session, email=sender.email, person_id=sender.person_id,
                                         display_name=sender.display_name, now=now)
     if kind == "direct":

@@ -1,10 +1,11 @@
-"""MessageEvent / CardSubmitEvent / JoinEvent: what a stored webhook event means, fetched from Webex."""
+"""MessageEvent / CardSubmitEvent / JoinEvent / LeaveEvent: what a stored webhook event means, fetched from Webex."""
 
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -73,6 +74,8 @@ class JoinEvent:
     room_type: str
     sender: Sender  # the bot: Webex does not say who added it
     parent_id: str | None = None
+    # When the membership began (Webex's data.created): tells a late delivery from a newer join.
+    created: datetime | None = None
 
     @property
     def thread_root(self) -> None:
@@ -80,16 +83,51 @@ class JoinEvent:
         return None
 
 
-def join_event(data: dict[str, Any], bot: BotIdentity) -> JoinEvent | None:
-    """A JoinEvent when a memberships/created payload is about the bot itself, else None."""
-    if data.get("personId") != bot.person_id or not data.get("roomId"):
+@dataclass(frozen=True)
+class LeaveEvent:
+    """The bot left or was removed from a space (a memberships/deleted event for the bot itself)."""
+
+    membership_id: str
+    room_id: str
+    room_type: str
+    sender: Sender  # the bot, as for a JoinEvent
+    parent_id: str | None = None
+    created: datetime | None = None  # when the membership that ended began
+
+    @property
+    def thread_root(self) -> None:
+        """Nothing is said in a space the bot is no longer in."""
         return None
-    return JoinEvent(
+
+
+def membership_event(data: dict[str, Any], event: str, bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
+    """A JoinEvent (memberships/created) or LeaveEvent (memberships/deleted) when the payload is
+    about the bot itself, else None: the bot's webhooks filter on it, but one registered by an
+    earlier release hears every member."""
+    if data.get("personId") != bot.person_id or not isinstance(data.get("roomId"), str) or not data["roomId"]:
+        return None
+    kind = {"created": JoinEvent, "deleted": LeaveEvent}.get(event)
+    if kind is None:
+        return None
+    room_type = data.get("roomType")
+    return kind(
         membership_id=str(data.get("id", "")),
         room_id=data["roomId"],
-        room_type=data.get("roomType", "group"),
+        room_type=room_type if room_type in ("direct", "group") else "group",
         sender=Sender(person_id=bot.person_id, email=(bot.emails[0] if bot.emails else ""), display_name=bot.display_name),
+        created=_instant(data.get("created")),
     )
+
+
+def _instant(value: Any) -> datetime | None:
+    """A Webex timestamp ("2026-11-23T09:00:00.000Z") as an aware datetime; None when it is none."""
+    if not isinstance(value, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return instant if instant.tzinfo is not None else None
 
 
 def is_bot_mention(object_id: str | None, bot: BotIdentity) -> bool:

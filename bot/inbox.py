@@ -1,6 +1,6 @@
 """The inbox: accepted webhook events, processed once each by workers.
 
-The endpoint only stores (unique on resource + data.id, so a repeated delivery is dropped).
+The endpoint only stores (unique on resource, event and data.id, so a repeated delivery is dropped).
 A worker claims rows (a few at a time, each with its own lease), fetches the message or card
 action from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot import i18n, logs
 from bot.context import Context, build_context
 from bot.errors import UserError
-from bot.events import CardSubmitEvent, JoinEvent, MessageEvent, card_event, join_event, message_event
+from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
-HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
+HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"), ("memberships", "deleted")}
+# What the columns hold (storage/models.py InboxEvent); a longer value is no Webex event.
+KEY_MAX, NAME_MAX = 300, 40
 # Events one claim leases at most. A busy inbox pays one claim transaction per batch instead of
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
@@ -106,12 +108,20 @@ _RETRY = (
 _RETRY_UNCOUNTED = _RETRY.values(attempts=_T.c.attempts - 1)
 
 
+Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
+
+
 class BadEvent(ValueError):
     """A webhook body that is not a Webex event."""
 
 
 def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
-    """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them."""
+    """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them.
+
+    The key is resource, event and data.id, and for a membership also its data.created: Webex
+    gives a membership the same id each time the same person joins the same space, so a bot
+    removed and added again is told with the same id, and only the time tells the two apart.
+    """
     if not isinstance(payload, dict):
         raise BadEvent("body is not a JSON object")
     resource, event, data = payload.get("resource"), payload.get("event"), payload.get("data")
@@ -120,7 +130,13 @@ def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
     data_id = data.get("id")
     if not isinstance(data_id, str) or not data_id:
         raise BadEvent("data.id is required")
-    return resource, event, f"{resource}:{event}:{data_id}"
+    key = f"{resource}:{event}:{data_id}"
+    created = data.get("created")
+    if resource == "memberships" and isinstance(created, str) and created:
+        key = f"{key}:{created}"
+    if len(resource) > NAME_MAX or len(event) > NAME_MAX or len(key) > KEY_MAX:
+        raise BadEvent("resource, event or data.id is longer than any of Webex's")
+    return resource, event, key
 
 
 def own_doing(payload: dict[str, Any]) -> bool:
@@ -261,18 +277,18 @@ class InboxWorker:
             return
         self._handle(row, event, name_asked=True)
 
-    def _fetch(self, row: Claimed) -> MessageEvent | CardSubmitEvent | JoinEvent | None:
+    def _fetch(self, row: Claimed) -> Event | None:
         """The event `row` announces, read from Webex; None when there is nothing to answer (row closed)."""
         data = row.payload.get("data", {})
         webex = self.runtime.webex
         bot = webex.identity()
         if row.resource == "memberships":
             # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
-            joined = join_event(data, bot) if row.payload.get("actorId") != bot.person_id else None
-            if joined is None:
-                # Someone else joined a space the bot is in: nothing to say.
+            changed = membership_event(data, row.event, bot) if row.payload.get("actorId") != bot.person_id else None
+            if changed is None:
+                # Someone else joined or left a space the bot is in: nothing to say.
                 self._close(row, status="ignored", error=None)
-            return joined
+            return changed
         if row.resource == "messages":
             if data.get("personId") == bot.person_id:
                 self._close(row, status="ignored", error=None)
@@ -296,7 +312,7 @@ class InboxWorker:
         else:
             self._retry(row, backoff(row.attempts), str(exc))
 
-    def _handle(self, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent, *, name_asked: bool = False) -> bool:
+    def _handle(self, row: Claimed, event: Event, *, name_asked: bool = False) -> bool:
         """Run the handler and close the event in one transaction.
 
         False, with nothing changed, when the sender of a message is unnamed and the directory
@@ -327,7 +343,7 @@ class InboxWorker:
         runtime.wake_outbox()
         return True
 
-    def _dispatch(self, session: Session, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent) -> None:
+    def _dispatch(self, session: Session, row: Claimed, event: Event) -> None:
         """Route the event to its handler. A refusal or a failing handler undoes everything the
         transaction did (the whole transaction, not a savepoint: two round trips fewer for every
         command that succeeds), then the event is closed again and the answer queued."""
@@ -336,6 +352,8 @@ class InboxWorker:
         try:
             if isinstance(event, JoinEvent):
                 runtime.router.dispatch_join(ctx)
+            elif isinstance(event, LeaveEvent):
+                runtime.router.dispatch_leave(ctx)
             elif self._within_rate(ctx):
                 started = time.perf_counter()
                 if isinstance(event, MessageEvent):
@@ -346,7 +364,8 @@ class InboxWorker:
                                              since_stored_s=(self.clock.now() - row.received_at).total_seconds())
         except UserError as exc:
             ctx = self._start_over(session, row, event, status="done", error=None)
-            ctx.reply(exc.render(ctx.lang))
+            if not isinstance(event, LeaveEvent):
+                ctx.reply(exc.render(ctx.lang))
         except (RateLimited, Transient, Unauthorized) as exc:
             # A handler's own call to Webex (a lookup) will work later: the event is retried as
             # a failed read would be, not answered with an apology.
@@ -354,9 +373,10 @@ class InboxWorker:
         except Exception as exc:  # one bad handler must not stop the worker
             log.exception("inbox %s: handler failed", row.id)
             ctx = self._start_over(session, row, event, status="failed", error=f"{type(exc).__name__}: {exc}")
-            ctx.reply(i18n.t("error.apology", ctx.lang))
+            if not isinstance(event, LeaveEvent):  # the bot is no longer in that space
+                ctx.reply(i18n.t("error.apology", ctx.lang))
 
-    def _start_over(self, session: Session, row: Claimed, event: MessageEvent | CardSubmitEvent | JoinEvent, *,
+    def _start_over(self, session: Session, row: Claimed, event: Event, *,
                     status: str, error: str | None) -> Context:
         """Undo the transaction so far, close `row` with `status` again and read the context anew."""
         session.rollback()

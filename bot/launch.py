@@ -11,8 +11,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import hooks
 from bot.app import Runtime, build_runtime, create_app
-from bot.config import Settings
+from bot.config import Settings, require_webhook_secret
 from bot.serving import RunningServer, make_server
 from bot.webex import WebexClient
 from bot.workers import Workers
@@ -20,9 +21,7 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_NAME = "servicedesk"
-WEBHOOK_PATH = "/webhooks/webex"
-SUBSCRIPTIONS = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
+WEBHOOK_PATH = hooks.PATH
 SANDBOX_DATABASE = "sandbox.db"
 SANDBOX_STATE = "sandbox.json"
 _BOT_PATHS = ("/webhooks/", "/healthz", "/metrics")
@@ -38,22 +37,17 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
-def register_webhooks(webex: WebexClient, *, public_url: str, secret: str | None) -> list[dict]:
-    """Make sure exactly our two webhooks point at `public_url`; idempotent."""
-    target = public_url.rstrip("/") + WEBHOOK_PATH
-    existing = [w for w in webex.list_webhooks() if w.get("name", "").startswith(WEBHOOK_NAME)]
-    kept: list[dict] = []
-    for resource, event in SUBSCRIPTIONS:
-        matches = [w for w in existing if (w.get("resource"), w.get("event")) == (resource, event)]
-        current = next((w for w in matches if w.get("targetUrl") == target and w.get("status") == "active" and secret is None), None)
-        # A secret can't be read back from Webex, so with a secret we re-create to be sure it matches.
-        for stale in matches:
-            if stale is not current:
-                webex.delete_webhook(stale["id"])
-        if current is None:
-            current = webex.create_webhook(name=f"{WEBHOOK_NAME} {resource}", target_url=target, resource=resource, event=event, secret=secret)
-        kept.append(current)
-    return kept
+def register_webhooks(webex: WebexClient, *, public_url: str, secret: str, instance: str) -> list[dict]:
+    """Make sure exactly this instance's webhooks point at `public_url`, signed with `secret`; idempotent."""
+    return hooks.register(webex, public_url=public_url, secret=secret, instance=instance)
+
+
+def check_webhook_secret(settings: Settings) -> None:
+    """Refuse to serve webhooks without WEBEX_WEBHOOK_SECRET unless it was waived; a waived secret is logged as a warning."""
+    require_webhook_secret(settings)
+    if not settings.webex_webhook_secret:
+        log.warning("WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted "
+                    "without a signature, from anyone who can reach %s", WEBHOOK_PATH)
 
 
 class _Dispatch:
@@ -103,6 +97,7 @@ def _serve(app, settings: Settings) -> RunningServer:
 
 def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
     """The webhook server (and in-process workers) against real Webex."""
+    check_webhook_secret(settings)
     runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
     server = _serve(create_app(runtime), settings)
@@ -200,7 +195,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
         seed_subscriptions(session, state)
     dispatch.bot_app = create_app(runtime)
     server.thread.start()
-    register_webhooks(runtime.webex, public_url=base, secret=secret)
+    register_webhooks(runtime.webex, public_url=base, secret=secret, instance=settings.bot_instance)
     workers = Workers(runtime) if with_workers else None
     if workers:
         workers.start()

@@ -90,6 +90,7 @@ class Router:
     # One-shot action ids → the message key that answers a press of a card already used.
     one_shot: dict[str, str] = field(default_factory=dict)
     join_handler: Callable[[Context], None] | None = None
+    leave_handler: Callable[[Context], None] | None = None
     # Text that is no command: a handler may take it (a reply in a ticket's thread), returning True.
     thread_handler: Callable[[Context, str], bool] | None = None
 
@@ -154,6 +155,14 @@ class Router:
         self.join_handler = fn
         return fn
 
+    def on_leave(self, fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        """Decorator registering what happens when the bot is removed from a space (one handler; it
+        must not reply: the bot can no longer post there)."""
+        if self.leave_handler is not None:
+            raise RuntimeError("a leave handler is registered twice")
+        self.leave_handler = fn
+        return fn
+
     def thread_reply(self, fn: Callable[[Context, str], bool]) -> Callable[[Context, str], bool]:
         """Decorator registering what to do with text that is no command (one handler)."""
         if self.thread_handler is not None:
@@ -165,6 +174,11 @@ class Router:
         """Run the join handler, if any."""
         if self.join_handler is not None:
             self.join_handler(ctx)
+
+    def dispatch_leave(self, ctx: Context) -> None:
+        """Run the leave handler, if any."""
+        if self.leave_handler is not None:
+            self.leave_handler(ctx)
 
     def match(self, text: str) -> tuple[Command, str] | None:
         """The command `text` starts with (longest name wins) and the text after it."""

@@ -24,7 +24,6 @@ from webexpythonsdk import ApiError, RateLimitError, WebexAPI
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_RESOURCES = (("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"))
 # Short single-request timeout: the outbox retries, so a hung request only costs a retry.
 REQUEST_TIMEOUT_S = 20
 
@@ -259,17 +258,27 @@ class WebexClient:
         """All webhooks owned by the bot."""
         return [w._json_data for w in self._call("list webhooks", lambda: list(self.api.webhooks.list()))]
 
-    def create_webhook(self, *, name: str, target_url: str, resource: str, event: str, secret: str | None) -> dict[str, Any]:
+    def create_webhook(self, *, name: str, target_url: str, resource: str, event: str, secret: str | None,
+                       filter: str | None = None) -> dict[str, Any]:
         """POST /webhooks."""
         kwargs = {"name": name, "targetUrl": target_url, "resource": resource, "event": event}
         if secret:
             kwargs["secret"] = secret
+        if filter:
+            kwargs["filter"] = filter
         return self._call("create webhook", self.api.webhooks.create, **kwargs)._json_data
 
-    def activate_webhook(self, hook: dict[str, Any]) -> dict[str, Any]:
-        """PUT /webhooks/{id} with status active (name and targetUrl are required by Webex and kept)."""
-        return self._call("activate webhook", self.api.webhooks.update, hook["id"], name=hook["name"], targetUrl=hook["targetUrl"],
-                          status="active")._json_data
+    def update_webhook(self, webhook_id: str, *, name: str, target_url: str, secret: str | None) -> dict[str, Any]:
+        """PUT /webhooks/{id}: name, address and secret, and status active (Webex requires name and targetUrl)."""
+        kwargs: dict[str, Any] = {"name": name, "targetUrl": target_url, "status": "active"}
+        if secret:
+            kwargs["secret"] = secret
+        return self._call("update webhook", self.api.webhooks.update, webhook_id, **kwargs)._json_data
+
+    def activate_webhook(self, hook: dict[str, Any], *, secret: str | None) -> dict[str, Any]:
+        """Set a webhook Webex disabled active again, keeping its name and address, with `secret`
+        (sent every time: a webhook re-activated without it might go on unsigned)."""
+        return self.update_webhook(hook["id"], name=hook["name"], target_url=hook["targetUrl"], secret=secret)
 
     def delete_webhook(self, webhook_id: str) -> None:
         """DELETE /webhooks/{id}."""

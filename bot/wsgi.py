@@ -5,7 +5,9 @@
     run_bot.py worker                                                 # as many as needed: inbox, outbox, timers
 
 All on one PostgreSQL (DATABASE_URL). Configuration comes from the environment, as for
-run_bot.py; a bad value stops the process with one line naming the variable.
+run_bot.py; a bad value stops the process with one line naming the variable. Without
+WEBEX_WEBHOOK_SECRET it refuses to start, as `run_bot.py serve` does; 'bot.wsgi:make_app(no_webhook_secret=True)'
+is the explicit way to accept unsigned deliveries.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from bot.config import ConfigError, load_settings
 from bot.logs import configure
 
 
-def make_app():
-    """The Flask app of the webhook endpoint, /healthz and /metrics, built from the environment."""
+def make_app(no_webhook_secret: bool = False):
+    """The Flask app of the webhook endpoint, /healthz and /metrics, built from the environment;
+    refused without WEBEX_WEBHOOK_SECRET unless called with `no_webhook_secret=True`."""
     try:
-        settings = load_settings()
+        settings = load_settings().with_(webhook_secret_waived=no_webhook_secret)
     except ConfigError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         raise SystemExit(2) from exc
@@ -30,5 +33,9 @@ def make_app():
     if not settings.webex_access_token:
         sys.stderr.write("configuration error: WEBEX_ACCESS_TOKEN is required for the webhook application\n")
         raise SystemExit(2)
+    try:
+        launch.check_webhook_secret(settings)
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        raise SystemExit(2) from exc
     return create_app(build_runtime(settings))
-

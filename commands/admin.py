@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot import i18n, sla
+from bot import i18n, sla, spaces
+from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router
@@ -99,6 +100,9 @@ def space_info(ctx: Context, args: Args) -> None:
     lines = [ctx.t("space.info.title"), ctx.t("space.info.kind", kind=_describe(ctx, record))]
     if ctx.space.kind == "customer":
         lines.append(ctx.t("space.info.profile", profile=ctx.space.sla_profile or sla.DEFAULT_PROFILE))
+    state = record.state if record is not None else directory.ACTIVE
+    since = record.state_changed_at if record is not None else None
+    lines.append(ctx.t(f"space.info.state.{state}", since=i18n.when(since, ctx.lang, AMSTERDAM) if since else ""))
     lines.append(ctx.t("space.info.language", language=ctx.t(f"language.name.{ctx.lang}")))
     ctx.reply("\n".join(lines))
 
@@ -163,14 +167,30 @@ def language(ctx: Context, args: Args) -> None:
 
 @router.on_join
 def introduce(ctx: Context) -> None:
-    """The bot was added to a space: say who it is and, when the space is unbound, how to bind it."""
+    """The bot was added to a space: say who it is and, when the space is unbound, how to bind it;
+    a space it had been removed from is active again, and the introduction says so."""
     if ctx.space.room_type == "direct":
         ctx.reply(ctx.t("join.direct"))
         return
+    previous = spaces.joined(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, since=ctx.event.created,
+                             now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+    if previous is None:
+        return  # a late delivery of an older join: the space has heard from the bot since
     lines = [ctx.t("join.hello")]
+    if previous != directory.ACTIVE and ctx.space.kind in ("customer", "staff"):
+        lines.append(ctx.t("join.back.staff") if ctx.space.kind == "staff"
+                     else ctx.t("join.back.customer", org=escape_markdown(ctx.space.org_name or "")))
     if ctx.space.kind == "unbound":
         lines.append(ctx.t("join.unbound", bot=ctx.runtime.webex.identity().display_name or "Bot"))
     ctx.reply("\n\n".join(lines))
+
+
+@router.on_leave
+def farewell(ctx: Context) -> None:
+    """The bot was removed from a space: suspend it and tell the staff (nothing can be said there any more)."""
+    if ctx.space.room_type != "direct":
+        spaces.removed(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, since=ctx.event.created,
+                       now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
 
 
 # -- flows -------------------------------------------------------------------------------------------

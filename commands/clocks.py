@@ -116,7 +116,10 @@ def _hours(delta: timedelta | None) -> str:
 
 
 def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Post the countdown in the ticket's thread, or edit it; a fresh one after ten edits."""
+    """Post the countdown in the ticket's thread, or edit it; a fresh one after ten edits (none while
+    the bot cannot post in the customer space: the next refresh after that catches up)."""
+    if not directory.reachable(session, room_id=ticket.room_id):
+        return
     clock = dict(ticket.clock or {})
     state = dict(clock.get("countdown") or {})
     markdown = countdown_text(session, ticket, now, customer_lang(session, ticket))
@@ -215,8 +218,9 @@ def start_222(session: Session, ticket: Ticket, now: datetime) -> None:
 
     lang = customer_lang(session, ticket)
     card = ticket_cards.confirm_card(number=ticket.number, lang=lang)
-    outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t("ticket.customer.please_confirm", lang, number=ticket.number),
-                   attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
+    if directory.reachable(session, room_id=ticket.room_id):
+        outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t("ticket.customer.please_confirm", lang, number=ticket.number),
+                       attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
     _plan_step(session, ticket, now, step=0, start=now)
 
 
@@ -240,14 +244,17 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
         return
     step = int(timer.payload["step"])
     lang = customer_lang(session, ticket)
+    reachable = directory.reachable(session, room_id=ticket.room_id)
     if STEPS[step] == "close":
         store.change(session, ticket, actor="system", room_id=ticket.room_id, now=now, action="auto-closed", status="closed", closed_at=now)
-        outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
-                       markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+        if reachable:
+            outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
+                           markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
         after_close(session, ticket, now)
         return
-    outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
-                   markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+    if reachable:
+        outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
+                       markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
     store.note(session, ticket, actor="system", room_id=ticket.room_id, now=now, action=STEPS[step], text="")
     _plan_step(session, ticket, now, step=step + 1, start=now)
 

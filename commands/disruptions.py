@@ -47,11 +47,12 @@ def _ref(d: Disruption) -> str:
 
 
 def audience_of(session: Session, d: Disruption) -> list[str]:
-    """Subscribers of an affected service (and spaces without subscriptions), plus spaces with a linked ticket."""
+    """Subscribers of an affected service (and spaces without subscriptions), plus spaces with a linked
+    ticket, as far as the bot can post in them now."""
     rooms = set(audience(session, d.services))
     for ticket_id in d.ticket_ids:
         ticket = session.get(Ticket, ticket_id)
-        if ticket is not None:
+        if ticket is not None and directory.reachable(session, room_id=ticket.room_id):
             rooms.add(ticket.room_id)
     return sorted(rooms)
 

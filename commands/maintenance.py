@@ -100,8 +100,10 @@ def subscriptions(ctx: Context, args: Args) -> None:
 
 
 def audience(session: Session, services: list[str]) -> list[str]:
-    """Customer spaces that get notices about `services`: subscribers, and spaces without subscriptions."""
-    spaces = session.scalars(select(SpaceRecord.room_id).where(SpaceRecord.kind == "customer").order_by(SpaceRecord.room_id)).all()
+    """Customer spaces that get notices about `services`: subscribers, and spaces without subscriptions;
+    not those the bot cannot post in now (removed from, or refused there)."""
+    spaces = session.scalars(select(SpaceRecord.room_id).where(SpaceRecord.kind == "customer", SpaceRecord.state == directory.ACTIVE)
+                             .order_by(SpaceRecord.room_id)).all()
     subs: dict[str, set[str]] = {}
     for room_id, service in session.execute(select(Subscription.room_id, Subscription.service)):
         subs.setdefault(room_id, set()).add(service)

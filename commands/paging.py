@@ -235,8 +235,10 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     time = now.astimezone(AMSTERDAM).strftime("%H:%M")
     lang = clocks.customer_lang(ctx.session, ticket)
     # The customer and the staff hear at once that someone is on it: before any bulk sending.
-    outbox.enqueue(ctx.session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}",
-                   urgent=True, markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
+    if directory.reachable(ctx.session, room_id=ticket.room_id):
+        outbox.enqueue(ctx.session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
+                       purpose=f"ticket:{ticket.number}", urgent=True,
+                       markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
     room_id, staff_language = clocks.staff_lang(ctx.session)
     if room_id is not None:
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,

@@ -96,11 +96,13 @@ def link(ctx: Context, args: Args) -> None:
 
 def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: object) -> int:
     tickets = [t for t in (ctx.session.get(Ticket, i) for i in problem.ticket_ids) if t is not None]
+    # Spaces the bot cannot post in now (removed, refused) are left out, and not counted.
+    reachable = [t for t in tickets if directory.reachable(ctx.session, room_id=t.room_id)]
     if scope == "customer":
-        for ticket in tickets:
+        for ticket in reachable:
             post_in_thread(ctx, ticket, i18n.t(key, _lang(ctx, ticket.room_id), number=problem.number, **values))
-        return len(tickets)
-    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}))) | {t.room_id for t in tickets})
+        return len(reachable)
+    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}))) | {t.room_id for t in reachable})
     for room_id in rooms:
         ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, **values), purpose=f"problem:{problem.number}",
                  bulk=True)

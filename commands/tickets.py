@@ -270,8 +270,15 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     return number, rest
 
 
-def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None) -> None:
-    """A message (with a card, if given) in the ticket's thread in the customer space."""
+def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None,
+                   must_reach: bool = False) -> None:
+    """A message (with a card, if given) in the ticket's thread in the customer space. While the bot
+    cannot post there it is left out; when the message is what the command is for (`must_reach`),
+    the command is refused."""
+    if not directory.reachable(ctx.session, room_id=ticket.room_id):
+        if must_reach:
+            raise Refused("space.cannot_reach", number=ticket.number)
+        return
     ctx.send(room_id=ticket.room_id, markdown=markdown, card=card, parent_outbox_id=ticket.root_outbox_id,
              purpose=f"ticket:{ticket.number}")
 
@@ -280,8 +287,8 @@ def _customer_lang(ctx: Context, ticket: Ticket) -> str:
     return clocks.customer_lang(ctx.session, ticket)
 
 
-def _say_to_customer(ctx: Context, ticket: Ticket, key: str, **values: object) -> None:
-    post_in_thread(ctx, ticket, i18n.t(key, _customer_lang(ctx, ticket), number=ticket.number, **values))
+def _say_to_customer(ctx: Context, ticket: Ticket, key: str, *, must_reach: bool = False, **values: object) -> None:
+    post_in_thread(ctx, ticket, i18n.t(key, _customer_lang(ctx, ticket), number=ticket.number, **values), must_reach=must_reach)
 
 
 # -- agent flows ---------------------------------------------------------------------------------------
@@ -315,7 +322,7 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="responded", **changes)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text)
     _say_to_customer(ctx, ticket, "ticket.customer.response", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                     text=escape_markdown(text))
+                     text=escape_markdown(text), must_reach=True)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
@@ -345,7 +352,8 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     agent, text = escape_markdown(ctx.actor.display_name or ctx.actor.email), escape_markdown(question)
     markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number, text=text,
                       bot=ctx.runtime.webex.identity().display_name or "Bot")
-    post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang))
+    post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang),
+                   must_reach=True)
     clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))

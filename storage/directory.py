@@ -17,6 +17,8 @@ from storage.models import AuditEntry, Organisation, Person, RoleGrant, SpaceRec
 
 
 LAST_SEEN_STEP = timedelta(minutes=1)
+# Whether the bot can post in a space (SpaceRecord.state).
+ACTIVE, SUSPENDED, UNREACHABLE = "active", "suspended", "unreachable"
 
 
 def org_key(name: str) -> str:
@@ -110,6 +112,26 @@ def set_space_kind(session: Session, *, room_id: str, room_type: str, kind: str,
     audit(session, at=now, actor=actor, room_id=room_id, subject_type="space", subject=room_id, action=action,
           old=old, new=_space_state(record) | ({"org": org.name} if org else {}))
     return record
+
+
+def set_space_state(session: Session, *, record: SpaceRecord, state: str, actor: str, now: datetime,
+                    reason: str | None = None) -> str:
+    """Record whether the bot can post in a space (its binding stays as it is); on the audit
+    timeline. Returns the state it had; nothing changes when it is the same."""
+    old = record.state
+    if old == state:
+        return old
+    record.state, record.state_changed_at = state, now
+    audit(session, at=now, actor=actor, room_id=record.room_id, subject_type="space", subject=record.room_id, action=state,
+          old={"state": old}, new={"state": state} | ({"reason": reason[:300]} if reason else {}))
+    return old
+
+
+def reachable(session: Session, *, room_id: str) -> bool:
+    """Whether the bot may post in a space of its own accord (notices, countdowns, reminders):
+    not while it was removed from it or Webex refused its posts there. Unknown spaces are."""
+    record = space(session, room_id=room_id)
+    return record is None or record.state == ACTIVE
 
 
 def staff_spaces(session: Session) -> list[SpaceRecord]:

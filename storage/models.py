@@ -24,7 +24,7 @@ class InboxEvent(Base):
     __table_args__ = (Index("ix_inbox_claim", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # resource + ":" + data.id: Webex may deliver one event more than once.
+    # resource:event:data.id (and data.created for memberships): Webex may deliver one event more than once.
     event_key: Mapped[str] = mapped_column(String(300), unique=True)
     resource: Mapped[str] = mapped_column(String(40))
     event: Mapped[str] = mapped_column(String(40))
@@ -136,7 +136,27 @@ class SpaceRecord(Base):
     language: Mapped[str | None] = mapped_column(String(5))
     changed_by: Mapped[str | None] = mapped_column(String(320))
     changed_at: Mapped[datetime | None]
+    # When the bot's latest membership of the space began (Webex's data.created): a membership
+    # event about an older one, delivered late, changes nothing.
     bot_joined_at: Mapped[datetime | None]
+    # Whether the bot can post here: active; suspended (the bot was removed: the binding is kept,
+    # nothing is sent until it is added again); unreachable (Webex refused a post with 403/404).
+    state: Mapped[str] = mapped_column(String(12), default="active", server_default="active")
+    state_changed_at: Mapped[datetime | None]
+
+
+class WebhookStreak(Base):
+    """One of the bot's webhooks that Webex disabled: how often the watchdog set it active again
+    since, when it may try next, whether the staff were told. Gone once the webhook stayed active."""
+
+    __tablename__ = "webhook_streaks"
+
+    hook_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    told_at: Mapped[datetime | None]
+    # The first check that found the webhook active after the latest re-activation.
+    active_since: Mapped[datetime | None]
 
 
 class Person(Base):

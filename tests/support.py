@@ -50,7 +50,7 @@ class Harness:
             clock=clock,
         )
         self.bot = serve_in_thread(create_app(self.runtime))
-        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET)
+        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET, instance=self.settings.bot_instance)
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
         self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox", metrics=self.runtime.metrics,
                                    access=self.runtime.access, pacer=BulkPacer(self.settings.bulk_per_second))
@@ -101,10 +101,25 @@ class Harness:
         assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
         return room
 
-    def add_member(self, title: str, email: str) -> None:
-        """Add a person to a space the bot is in, and wait until the bot has heard of it."""
-        membership = self.state.add_member(self.room(title)["id"], email)
-        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
+    def add_member(self, title: str, email: str) -> dict[str, Any]:
+        """Add a person to a space the bot is in (the bot's webhooks hear only its own memberships)."""
+        return self.state.add_member(self.room(title)["id"], email)
+
+    def remove_bot(self, title: str, by_email: str) -> dict[str, Any]:
+        """Someone removes the bot from a space: Webex tells the bot with memberships/deleted."""
+        membership = next(m for m in self.state.memberships.values()
+                          if m["roomId"] == self.room(title)["id"] and m["personEmail"] == BOT_EMAIL)
+        before = len(self.state.deliveries)
+        self.state.remove_member(membership["id"], actor_email=by_email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S, since=before), "Webex did not deliver the webhook"
+        return membership
+
+    def add_bot(self, title: str, by_email: str) -> dict[str, Any]:
+        """Someone adds the bot to an existing space: Webex tells the bot with memberships/created."""
+        before = len(self.state.deliveries)
+        membership = self.state.add_member(self.room(title)["id"], BOT_EMAIL, actor_email=by_email)
+        assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S, since=before), "Webex did not deliver the webhook"
+        return membership
 
     def run(self) -> None:
         """Process every stored event, then send every due message."""

@@ -168,6 +168,16 @@ def create_sandbox_app(state: SandboxState) -> Flask:
                 raise ApiProblem(409, "The person is already a member of the room")
             return jsonify(state.add_member(room_id, email, actor_email=me()["emails"][0]))
 
+    @app.delete("/v1/memberships/<membership_id>")
+    def memberships_delete(membership_id: str):
+        with state.lock:
+            membership = state.memberships.get(membership_id)
+            # A member may remove anyone from the room (no moderators in the sandbox) or leave it.
+            if membership is None or not state.is_member(membership["roomId"], me()["id"]):
+                raise ApiProblem(404, NOT_FOUND)
+            state.remove_member(membership_id, actor_email=me()["emails"][0])
+        return Response(status=204)
+
     # Messages
 
     @app.get("/v1/messages")

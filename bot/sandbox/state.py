@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from bot.sandbox.delivery import Delivery
-from bot.sandbox.ids import new_id
+from bot.sandbox.ids import membership_id, new_id
 from bot.sandbox.render import render
 
 MAX_MESSAGE_BYTES = 7439  # Webex's limit on a message's text or markdown (bot/outbox.py splits longer ones)
@@ -244,11 +244,23 @@ class SandboxState:
             existing = next((m for m in self.memberships.values() if m["roomId"] == room_id and m["personId"] == person["id"]), None)
             if existing:
                 return existing
-            membership = {"id": new_id("MEMBERSHIP"), "roomId": room_id, "roomType": self.rooms[room_id]["type"], "personId": person["id"],
+            membership = {"id": membership_id(person["id"], room_id), "roomId": room_id, "roomType": self.rooms[room_id]["type"], "personId": person["id"],
                           "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
                           "personOrgId": person["orgId"], "isModerator": False, "isMonitor": False, "created": self.stamp()}
             self.memberships[membership["id"]] = membership
             self.delivery.membership_created(membership, actor_id=actor["id"])
+            return membership
+
+    def remove_member(self, membership_id: str, *, actor_email: str | None = None) -> dict:
+        """Take a person out of a room (a person leaving, or removed by `actor_email`); memberships/deleted
+        goes to webhook owners still in the room and to the person removed."""
+        with self.lock:
+            membership = self.memberships.get(membership_id)
+            if membership is None:
+                raise ApiProblem(404, "The requested resource could not be found.")
+            actor = self._person(actor_email) if actor_email else self.people[membership["personId"]]
+            del self.memberships[membership_id]
+            self.delivery.membership_deleted(membership, actor_id=actor["id"])
             return membership
 
     def members(self, room_id: str) -> list[str]:
@@ -503,10 +515,11 @@ class SandboxState:
         with self.changed:
             return self.changed.wait_for(lambda: self.pollers >= n, timeout=timeout)
 
-    def wait_delivered(self, data_id: str, timeout: float = 10.0) -> bool:
-        """Block until the webhook event about `data_id` (a message, action or membership) was delivered."""
+    def wait_delivered(self, data_id: str, timeout: float = 10.0, *, since: int = 0) -> bool:
+        """Block until the webhook event about `data_id` (a message, action or membership) was delivered;
+        with `since`, one among the deliveries after the first `since` (a membership's id comes back)."""
         with self.changed:
-            return self.changed.wait_for(lambda: any(d["data_id"] == data_id for d in self.deliveries), timeout=timeout)
+            return self.changed.wait_for(lambda: any(d["data_id"] == data_id for d in self.deliveries[since:]), timeout=timeout)
 
     def wait_deliveries(self, n: int, timeout: float = 10.0) -> bool:
         """Block until at least `n` webhook deliveries were attempted."""

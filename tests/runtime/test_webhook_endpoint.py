@@ -92,6 +92,36 @@ def test_same_id_different_resource_are_two_events(client, db):
     assert _stored(db) == 2
 
 
+def _membership(event: str, created: str) -> bytes:
+    return json.dumps({"id": "WH", "resource": "memberships", "event": event, "actorId": "P",
+                       "data": {"id": "MEMBERSHIP1", "roomId": "R", "personId": "BOT", "created": created}}).encode()
+
+
+def test_a_membership_is_one_event_per_beginning_and_end(client, db):
+    # Webex gives the bot the same membership id each time it joins the same space.
+    c, _ = client
+    bodies = [_membership("created", "2026-11-23T09:00:00.000Z"), _membership("deleted", "2026-11-23T09:00:00.000Z"),
+              _membership("created", "2026-11-23T09:05:00.000Z"), _membership("deleted", "2026-11-23T09:05:00.000Z")]
+    for body in bodies + bodies:  # each delivered twice
+        assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 200
+    with db.scope() as s:
+        keys = s.scalars(select(InboxEvent.event_key).order_by(InboxEvent.id)).all()
+    assert keys == ["memberships:created:MEMBERSHIP1:2026-11-23T09:00:00.000Z", "memberships:deleted:MEMBERSHIP1:2026-11-23T09:00:00.000Z",
+                    "memberships:created:MEMBERSHIP1:2026-11-23T09:05:00.000Z", "memberships:deleted:MEMBERSHIP1:2026-11-23T09:05:00.000Z"]
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps({"resource": "m" * 41, "event": "created", "data": {"id": "X"}}).encode(),
+    json.dumps({"resource": "messages", "event": "e" * 41, "data": {"id": "X"}}).encode(),
+    json.dumps({"resource": "messages", "event": "created", "data": {"id": "X" * 290}}).encode(),
+    json.dumps({"resource": "memberships", "event": "created", "data": {"id": "X" * 260, "created": "2" * 30}}).encode(),
+], ids=["resource", "event", "id", "id-and-created"])
+def test_identifiers_longer_than_webex_gives_are_refused(client, db, body):
+    c, _ = client
+    assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 400
+    assert _stored(db) == 0
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"resource": "messages"}', b'{"resource":"messages","event":"created","data":{}}'])
 def test_malformed_signed_body_is_refused(client, db, body):
     c, _ = client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ import pytest
 from webexpythonsdk import ApiError
 
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from bot.sandbox.ids import uuid_of
 from tests.sandbox.test_messages_api import CARD
 
 
@@ -102,6 +104,54 @@ def test_membership_created_reaches_the_added_bot(bot_api, api_for, state, recei
     assert body["data"] == {"id": membership.id, "roomId": room.id, "roomType": "group", "personId": membership.personId, "personEmail": BOT_EMAIL,
                             "personDisplayName": "IoT Service Desk", "isModerator": False, "isMonitor": False,
                             "created": membership._json_data["created"]}
+
+
+def test_a_membership_has_the_same_id_each_time_and_its_end_is_delivered(bot_api, api_for, state, receiver):
+    bot_api.webhooks.create(name="joins", targetUrl=receiver.url, resource="memberships", event="all")
+    sanne = api_for(SANNE_EMAIL)
+    room = sanne.rooms.create("New space")
+    first = sanne.memberships.create(roomId=room.id, personEmail=BOT_EMAIL)
+    bot_uuid = uuid_of(first.personId)
+    # As Webex derives it: the membership of this person in this room.
+    assert base64.b64decode(first.id + "=" * (-len(first.id) % 4)).decode() == (
+        f"ciscospark://us/MEMBERSHIP/{bot_uuid}:{uuid_of(room.id)}")
+    sanne.memberships.delete(first.id)
+    with pytest.raises(ApiError) as exc:  # the bot is out: it can no longer see the room
+        bot_api.rooms.get(room.id)
+    assert exc.value.status_code == 404
+    again = sanne.memberships.create(roomId=room.id, personEmail=BOT_EMAIL)
+    assert again.id == first.id
+    sanne_id = state.person_by_email(SANNE_EMAIL)["id"]
+    bodies = _bodies(receiver, 3)
+    # The bot hears of its joining, its removal (though no longer in the room) and joining again.
+    assert [(b["event"], b["data"]["id"], b["data"]["personId"], b["actorId"]) for b in bodies] == [
+        ("created", first.id, first.personId, sanne_id), ("deleted", first.id, first.personId, sanne_id),
+        ("created", first.id, first.personId, sanne_id)]
+    assert bodies[1]["data"]["roomId"] == room.id
+
+
+def test_someone_leaving_is_delivered_to_the_members_left_and_filters_apply(bot_api, api_for, state, receiver):
+    bot_id = state.person_by_email(BOT_EMAIL)["id"]
+    bot_api.webhooks.create(name="mine", targetUrl=receiver.url, resource="memberships", event="deleted", filter=f"personId={bot_id}")
+    sanne = api_for(SANNE_EMAIL)
+    staff = state.room_by_title(STAFF_ROOM)
+    [erik] = [m for m in sanne.memberships.list(roomId=staff["id"]) if m.personEmail == "erik@iot-desk.example"]
+    sanne.memberships.delete(erik.id)  # not the bot: its filtered webhook does not hear it
+    [mine] = [m for m in sanne.memberships.list(roomId=staff["id"]) if m.personEmail == BOT_EMAIL]
+    sanne.memberships.delete(mine.id)
+    [body] = _bodies(receiver, 1)
+    assert (body["event"], body["data"]["id"], body["filter"]) == ("deleted", mine.id, f"personId={bot_id}")
+    assert state.wait_deliveries(1) and len(state.deliveries) == 1
+
+
+def test_removing_a_member_is_refused_to_outsiders_and_for_unknown_ids(api_for, state):
+    acme = state.room_by_title(ACME_ROOM)
+    [anna] = [m for m in state.memberships.values() if m["roomId"] == acme["id"] and m["personEmail"] == ANNA_EMAIL]
+    for who, membership_id in ((SANNE_EMAIL, anna["id"]), (ANNA_EMAIL, "no-such-membership")):
+        with pytest.raises(ApiError) as exc:
+            api_for(who).memberships.delete(membership_id)
+        assert exc.value.status_code == 404
+    assert anna["id"] in state.memberships and state.is_member(acme["id"], anna["personId"])
 
 
 def test_webhook_disabled_after_100_failures_until_set_active(api_for, state, failing_receiver, receiver):

@@ -115,3 +115,91 @@ def test_rate_limit_setting(tmp_path):
 
     with pytest.raises(ConfigError, match="BOT_RATE_LIMIT must be a whole number"):
         load_settings({"BOT_RATE_LIMIT": "lots"}, cwd=tmp_path)
+
+
+def test_the_instance_defaults_to_the_host_and_is_one_short_printable_word(tmp_path, monkeypatch):
+    monkeypatch.setattr("socket.gethostname", lambda: "web-01.eu-west.example.com")
+    assert load_settings({}, cwd=tmp_path).bot_instance == "web-01"
+    monkeypatch.setattr("socket.gethostname", lambda: "Bob's Laptop")
+    assert load_settings({}, cwd=tmp_path).bot_instance == "Bob-s-Laptop"
+    monkeypatch.setattr("socket.gethostname", lambda: "...")
+    assert load_settings({}, cwd=tmp_path).bot_instance == "bot"
+    assert load_settings({"BOT_INSTANCE": "acceptance_2.eu"}, cwd=tmp_path).bot_instance == "acceptance_2.eu"
+
+
+@pytest.mark.parametrize("value", ["two words", "x" * 33, "-leading", "prod/eu", "prødu", "tab\there"])
+def test_a_bad_instance_name_is_refused_naming_the_variable(tmp_path, value):
+    with pytest.raises(ConfigError) as err:
+        load_settings({"BOT_INSTANCE": value}, cwd=tmp_path)
+    assert str(err.value).startswith("BOT_INSTANCE must be 1 to 32 letters, digits")
+    assert repr(value) in str(err.value)
+
+
+def _run_bot(tmp_path, *argv, **env):
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/"}
+    return subprocess.run([sys.executable, str(ROOT / "run_bot.py"), *argv], cwd=tmp_path, env=base | env, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("argv", [["serve"], []], ids=["serve", "the-default-with-a-token"])
+def test_serve_with_a_token_but_no_webhook_secret_is_refused(tmp_path, argv):
+    result = _run_bot(tmp_path, *argv, WEBEX_ACCESS_TOKEN="tok")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks (Webex signs every delivery with it); "
+        "set it, or accept unsigned deliveries with --no-webhook-secret"]
+    assert not (tmp_path / "servicedesk.db").exists()
+
+
+def test_serve_without_a_secret_starts_only_when_told_and_warns(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
+           "BOT_PORT": "0", "WEBHOOK_CHECK_MINUTES": "0"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "serve", "--no-webhook-secret"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("listening on http://127.0.0.1:")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert ("WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted without a "
+            "signature") in err
+    assert "WARNING" in next(line for line in err.splitlines() if "--no-webhook-secret" in line)
+
+
+def test_a_worker_needs_no_webhook_secret(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert _run_bot(tmp_path, "db", "upgrade", **env).returncode == 0
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        while not lines or "workers started" not in lines[-1]:
+            line = proc.stdout.readline()
+            assert line, lines  # the worker ended instead
+            lines.append(line)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert any("webhook watchdog off in this process: without WEBEX_WEBHOOK_SECRET" in line for line in lines), lines
+
+
+def test_registering_webhooks_needs_the_secret(tmp_path):
+    result = _run_bot(tmp_path, "webhooks", "register", WEBEX_ACCESS_TOKEN="tok", PUBLIC_URL="https://bot.example")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)"]
+
+
+def test_the_wsgi_application_needs_the_secret_or_says_it_goes_without(tmp_path):
+    env = {**{"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, "WEBEX_ACCESS_TOKEN": "tok", "DATABASE_URL": "sqlite://",
+           "PYTHONPATH": str(ROOT)}
+    refused = subprocess.run([sys.executable, "-c", "from bot.wsgi import make_app; make_app()"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith("configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks")
+    waived = subprocess.run([sys.executable, "-c", "from bot.wsgi import make_app; print(make_app(no_webhook_secret=True).name)"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert waived.returncode == 0, waived.stderr
+    assert waived.stdout.split() == ["servicedesk"]
+    assert "--no-webhook-secret was given" in waived.stderr

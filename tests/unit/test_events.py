@@ -1,8 +1,11 @@
-"""Mention stripping by id from `html`, and escaping of echoed text."""
+"""Mention stripping by id from `html`, escaping of echoed text, and the bot's own memberships."""
 
 import base64
+from datetime import datetime, timezone
 
-from bot.events import strip_bot_mention
+import pytest
+
+from bot.events import JoinEvent, LeaveEvent, membership_event, strip_bot_mention
 from bot.text import escape_markdown
 from bot.webex import BotIdentity, person_uuid
 
@@ -43,3 +46,28 @@ def test_escape_makes_markdown_inert():
     assert escape_markdown("**bold** <@personEmail:x@y.z> [a](http://e)") == (
         "\\*\\*bold\\*\\* &lt;@personEmail:x@y\\.z\\> \\[a\\]\\(http://e\\)"
     )
+
+
+def test_the_bots_own_memberships_become_join_and_leave_events():
+    data = {"id": "M1", "roomId": "R1", "roomType": "group", "personId": BOT_ID, "created": "2026-11-23T09:00:00.123Z"}
+    joined, left = membership_event(data, "created", BOT), membership_event(data, "deleted", BOT)
+    assert isinstance(joined, JoinEvent) and isinstance(left, LeaveEvent)
+    assert (left.room_id, left.room_type, left.membership_id, left.sender.person_id) == ("R1", "group", "M1", BOT_ID)
+    assert left.created == joined.created == datetime(2026, 11, 23, 9, 0, 0, 123000, tzinfo=timezone.utc)
+    assert left.thread_root is None
+
+
+@pytest.mark.parametrize(("changes", "event"), [
+    ({"personId": "SOMEONE-ELSE"}, "created"), ({"personId": "SOMEONE-ELSE"}, "deleted"), ({"roomId": ""}, "created"),
+    ({"roomId": 7}, "deleted"), ({}, "updated"),
+], ids=["someone-joins", "someone-leaves", "no-room", "room-not-a-string", "updated"])
+def test_other_memberships_are_no_events(changes, event):
+    data = {"id": "M1", "roomId": "R1", "personId": BOT_ID} | changes
+    assert membership_event(data, event, BOT) is None
+
+
+@pytest.mark.parametrize("created", [None, "yesterday", "2026-11-23T09:00:00", 17])
+def test_a_membership_without_a_usable_time_has_none(created):
+    data = {"id": "M1", "roomId": "R1", "roomType": "spaceship", "personId": BOT_ID, "created": created}
+    event = membership_event(data, "deleted", BOT)
+    assert event.created is None and event.room_type == "group"
