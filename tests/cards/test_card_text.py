@@ -1,12 +1,17 @@
 """What users typed shows as typed in a card on a phone: the card escaper judged by an oracle of the phone's parser.
 
 tests/cards/phone.py renders card markdown as Microsoft's shared parser does (the Webex apps on
-phones use it).
+phones use it); the sandbox page does the same in bot/sandbox/static/card_markdown.js, and the
+last test here checks that the two agree.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -105,3 +110,20 @@ def test_typed_text_in_a_list_item_stays_in_it(typed):
     escaped = card_markdown([("- Impact: ", False), (typed, True)])
     assert phone.markup(escaped) == {"ul", "li"}
     assert _shown(escaped) == f"Impact: {typed}"
+
+
+SANDBOX_RENDERER = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "static" / "card_markdown.js"
+
+
+def test_the_sandbox_page_renders_card_text_as_the_oracle_does():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node on this machine to run the sandbox page's card renderer")
+    samples = [ISSUE_TITLE, escape_markdown(ISSUE_TITLE), PUNCTUATION, escape_card_text(PUNCTUATION), "**x** _y_ [a](http://e)",
+               "- a\n- b\n\n1. c\n12.x", "*a **b** c* __d__ ***e***", r"a\*b\_c \[d\] e*\f", "x <b>&amp;</b> \"q\"",
+               "[l [m](n(o)p) q](r", "(x)- y [- z] 10.- w", "é*ü*ß_ö_ 😀**😀**"]
+    script = (f"const {{cardMarkdown}} = require({json.dumps(str(SANDBOX_RENDERER))});"
+              "const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "process.stdout.write(JSON.stringify(texts.map(cardMarkdown)));")
+    done = subprocess.run([node, "-e", script], input=json.dumps(samples), capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == [phone.render(sample) for sample in samples]
