@@ -7,10 +7,13 @@ most five actions per card and cannot edit a card once posted.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 VERSION = "1.3"
 MAX_ACTIONS = 5
+# Webex takes a card of about 20 KB of JSON; measured as the SDK sends it (card_bytes).
+MAX_CARD_BYTES = 20_000
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -27,6 +30,12 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     if actions:
         result["actions"] = actions
     return result
+
+
+def card_bytes(card: dict[str, Any]) -> int:
+    """The card's size as Webex receives it: requests serialises the body with json.dumps' defaults,
+    so every non-ASCII character travels as \\uXXXX (six bytes, twelve for an emoji)."""
+    return len(json.dumps(card).encode("ascii"))
 
 
 def text(value: str, *, weight: str | None = None, size: str | None = None, wrap: bool = True,
