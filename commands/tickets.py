@@ -215,18 +215,21 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
 
 
 def notify_staff(ctx: Context, ticket: Ticket, event_key: str, **values: object) -> None:
-    """A short card for the staff space, with Take, Respond and Set priority."""
+    """A short card for the staff space, with Take, Respond and Set priority (`values` as typed)."""
     spaces = directory.staff_spaces(ctx.session)
     if not spaces:
         return
     org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
-    label = i18n.t(event_key, staff_lang, number=ticket.number, **values)
-    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(ticket.title))
+    label = i18n.t(event_key, staff_lang, number=ticket.number,
+                   **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+    # The card shows the whole title (or points to /ticket); the fallback only needs to say which ticket.
+    title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
+    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title))
     card = ticket_cards.staff_ticket(
-        number=ticket.number, org=escape_markdown(org.name if org else "?"), kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
+        number=ticket.number, org=org.name if org else "?", kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
         priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
-        service=ticket.service, title=escape_markdown(ticket.title), event_label=label, lang=staff_lang)
+        service=ticket.service, title=ticket.title, event=event_key, event_values=values, lang=staff_lang)
     ctx.send(room_id=spaces[0].room_id, markdown=markdown, card=card, purpose=f"ticket:{ticket.number}:staff")
 
 
@@ -473,8 +476,7 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="customer answered",
                      status="in_progress")
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="note", text=text)
-    notify_staff(ctx, ticket, "staff.event.note", who=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                 text=escape_markdown(text[:300]))
+    notify_staff(ctx, ticket, "staff.event.note", who=ctx.actor.display_name or ctx.actor.email, text=text[:300])
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
     clocks.refresh(ctx.session, ticket, now)
 
@@ -509,7 +511,7 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
                  status="in_progress", resolved_at=None, closed_at=None)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.reopened", reason=escape_markdown(reason[:300]))
+    notify_staff(ctx, ticket, "staff.event.reopened", reason=reason[:300])
     clocks.stop_222(ctx.session, ticket)
     clocks.plan_aftercare(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
