@@ -1,4 +1,4 @@
-"""Text helpers for what users typed: escaping before it is echoed in markdown or in a card.
+"""Escaping what users typed before it is echoed: in a Webex message's markdown, or in a card.
 
 Webex messages and Adaptive Cards speak different markdown. A message's markdown honours
 backslash escapes, so `escape_markdown` puts a backslash before every character Webex could
