@@ -34,6 +34,7 @@ from bot.access import WebexAccess
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexClient
+from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
 from storage.types import UTCDateTime
@@ -163,7 +164,8 @@ def _order_key(room_id: str | None, to_person_email: str | None) -> str:
 
 def split_message(body: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
     """`body` in pieces of at most `limit` UTF-8 bytes, cut after a line where one fits, else
-    inside the line at a character boundary; the pieces joined give `body` back."""
+    inside the line at a character boundary that keeps an escape (`\\*`, `&lt;`) whole; the
+    pieces joined give `body` back."""
     pieces: list[str] = []
     current = ""
     for line in body.splitlines(keepends=True):
@@ -174,13 +176,25 @@ def split_message(body: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
             pieces.append(current)
             current = ""
         while len(line.encode("utf-8")) > limit:
-            cut = len(line.encode("utf-8")[:limit].decode("utf-8", errors="ignore"))
+            cut = _escape_boundary(line, len(line.encode("utf-8")[:limit].decode("utf-8", errors="ignore")))
             pieces.append(line[:cut])
             line = line[cut:]
         current = line
     if current or not pieces:
         pieces.append(current)
     return pieces
+
+
+def _escape_boundary(line: str, cut: int) -> int:
+    """`cut`, moved back so that no piece ends inside an escape: a backslash escapes the character
+    after it and `&…;` is one character, and a piece starting with what they escaped shows markup."""
+    entity = line.rfind("&", max(cut - 8, 0), cut)
+    if entity >= 0 and ";" not in line[entity:cut] and ";" in line[cut:entity + 8]:
+        cut = entity
+    backslashes = len(line[:cut]) - len(line[:cut].rstrip("\\"))
+    if backslashes % 2:
+        cut -= 1
+    return cut if cut > 0 else 1
 
 
 def enqueue(
@@ -209,6 +223,8 @@ def enqueue(
         raise ValueError("a message needs text or markdown (also as a card's fallback)")
     if files and (attachments or len(files) > 1):
         raise ValueError("Webex takes one file per message, and not with a card")
+    if attachments:
+        _check_card_message(text, markdown, attachments)
     body = markdown or text
     if not attachments and not files and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
         rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
@@ -239,10 +255,24 @@ def enqueue(
     return row
 
 
+def _check_card_message(text: str | None, markdown: str | None, attachments: list[dict[str, Any]]) -> None:
+    """A card message cannot be split: its fallback and its card must fit Webex's limits as they are."""
+    for name, value in (("text", text), ("markdown", markdown)):
+        if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise ValueError(f"a card's fallback {name} has {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES}")
+    for attachment in attachments:
+        size = card_bytes(attachment["content"])
+        if size > MAX_CARD_BYTES:
+            raise ValueError(f"a card of {size} bytes of JSON; Webex takes about {MAX_CARD_BYTES} (cards.common.fit shortens one)")
+
+
 def enqueue_update(session: Session, *, now: datetime, target: OutboxMessage, text: str | None = None, markdown: str | None = None) -> OutboxMessage:
     """Queue an edit of a message the bot sent (or will send) through the outbox."""
     if target.attachments or target.files:
         raise ValueError("messages with cards or files cannot be edited")
+    for value in (text, markdown):
+        if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            raise ValueError(f"an edit of {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES} and an edit cannot be split")
     row = OutboxMessage(
         order_key=target.order_key,
         action="update",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, choice, submit, text
+from cards.common import card, choice, says, submit, text
 
 
 class Action:
@@ -20,7 +20,7 @@ def bind_new_org(*, name: str, profiles: list[str], lang: str) -> dict[str, Any]
     return card(
         [
             text(i18n.t("space.bind.card.title", lang), weight="Bolder", size="Medium"),
-            text(i18n.t("space.bind.card.body", lang, org=name)),
+            text(says("space.bind.card.body", lang, org=name)),
             *choice("sla_profile", i18n.t("space.bind.card.profile", lang), [(p, p) for p in profiles], value=profiles[0]),
             *choice("language", i18n.t("space.bind.card.language", lang),
                     [(i18n.t("language.name.en", lang), "en"), (i18n.t("language.name.nl", lang), "nl")], value=lang),

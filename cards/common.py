@@ -3,14 +3,30 @@
 Cards are plain dicts in Adaptive Cards 1.3 (what Webex renders). Every button carries
 `{"action": <id>}` in its data; the router finds the handler by that id. Webex allows at
 most five actions per card and cannot edit a card once posted.
+
+Builders take what users typed as it was typed and escape it themselves, for the card's own
+markdown (`typed`, `says`: see bot/text.py), never with the backslashes of a Webex message;
+input values, placeholders and button data are plain text and stay as typed. A builder whose
+free text could outgrow a card wraps itself in `fit`, so a card never outgrows what Webex takes.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from string import Formatter
 from typing import Any
+
+from bot import i18n
+from bot.text import card_markdown, escape_card_text
 
 VERSION = "1.3"
 MAX_ACTIONS = 5
+# Webex takes a card of about 20 KB of JSON; measured as the SDK sends it (card_bytes).
+MAX_CARD_BYTES = 20_000
+ELLIPSIS = "…"
+# The id of the TextBlock a shortened card carries: senders look for it (was_shortened).
+SHORTENED = "shortened"
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -29,9 +45,79 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     return result
 
 
+def card_bytes(card: dict[str, Any]) -> int:
+    """The card's size as Webex receives it: requests serialises the body with json.dumps' defaults,
+    so every non-ASCII character travels as \\uXXXX (six bytes, twelve for an emoji)."""
+    return len(json.dumps(card).encode("ascii"))
+
+
+def says(key: str, lang: str, **values: object) -> str:
+    """A catalogue text for a card's TextBlock or Fact, its values (names, numbers, what users typed) shown as typed."""
+    template = i18n.template(key, lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
+    parts: list[tuple[str, bool]] = []
+    for literal, field, spec, _ in Formatter().parse(template):
+        parts.append((literal, False))
+        if field is not None:
+            parts.append((format(values[field], spec or ""), True))
+    return card_markdown(parts)
+
+
+def typed(value: str) -> str:
+    """What a user typed, for a card's TextBlock or Fact: shown as typed."""
+    return escape_card_text(value)
+
+
+class Cut:
+    """Shortens what users typed to at most `limit` characters, ending in an ellipsis; notes whether it did."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.shortened = False
+        self.longest = 0
+
+    def __call__(self, value: str) -> str:
+        self.longest = max(self.longest, len(value))
+        if self.limit is None or len(value) <= self.limit:
+            return value
+        self.shortened = True
+        return value[:max(self.limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def fit(build: Callable[[Cut], dict[str, Any]]) -> dict[str, Any]:
+    """The card `build(cut)` makes, with what users typed (passed through `cut`) shortened as little as
+    keeps it within MAX_CARD_BYTES; a shortened card says so and where the whole text is (`shortened`)."""
+    probe = Cut()
+    whole = build(probe)
+    if card_bytes(whole) <= MAX_CARD_BYTES:
+        return whole
+    low, high, best = 0, probe.longest - 1, None
+    while low <= high:
+        limit = (low + high) // 2
+        candidate = build(Cut(limit))
+        if card_bytes(candidate) <= MAX_CARD_BYTES:
+            best, low = candidate, limit + 1
+        else:
+            high = limit - 1
+    if best is None:
+        raise ValueError(f"the card is larger than {MAX_CARD_BYTES} bytes without anything users typed")
+    return best
+
+
+def shortened(lang: str, key: str = "card.shortened", **values: object) -> dict[str, Any]:
+    """The line a shortened card ends with: that it was shortened, and where the whole text is."""
+    block = text(says(key, lang, **values), is_subtle=True)
+    block["id"] = SHORTENED
+    return block
+
+
+def was_shortened(card: dict[str, Any]) -> bool:
+    """Whether `fit` had to shorten what users typed in `card`."""
+    return any(element.get("id") == SHORTENED for element in card.get("body", []))
+
+
 def text(value: str, *, weight: str | None = None, size: str | None = None, wrap: bool = True,
          is_subtle: bool = False) -> dict[str, Any]:
-    """A TextBlock (markdown subset as Adaptive Cards renders it)."""
+    """A TextBlock of card markdown (what users typed goes in through `typed` or `says`)."""
     block: dict[str, Any] = {"type": "TextBlock", "text": value, "wrap": wrap}
     if weight:
         block["weight"] = weight
@@ -43,7 +129,7 @@ def text(value: str, *, weight: str | None = None, size: str | None = None, wrap
 
 
 def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """A FactSet of (title, value) pairs."""
+    """A FactSet of (title, value) pairs, card markdown like a TextBlock's."""
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, submit, text
+from cards.common import Cut, card, fit, says, shortened, submit, text
 
 FIELD_MAX = 2000
 
@@ -73,13 +73,29 @@ def close_form(*, number: str, lang: str) -> dict[str, Any]:
     )
 
 
-def notice(*, body: str, number: str, lang: str) -> dict[str, Any]:
-    """A notice to customers: "We are affected too" and "Show my linked tickets"."""
-    return card([text(body)], [submit(i18n.t("dis.button.affected", lang), Action.AFFECTED, disruption=number),
-                               submit(i18n.t("dis.button.mine", lang), Action.MINE, disruption=number)])
+def notice(*, kind: str, number: str, services: str, severity: str, impact: str, actions: str, next_steps: str,
+           next_update: str, lang: str) -> dict[str, Any]:
+    """A notice to customers ("opened" or "updated"): "We are affected too" and "Show my linked tickets".
+
+    Impact, actions and next steps as typed, one line each; when they are too long for a card
+    they are shortened and the card says the whole notice is in the message above it.
+    """
+    def build(cut: Cut) -> dict[str, Any]:
+        body = [text(says(f"dis.notice.{kind}", lang, number=number, services=services, severity=severity)),
+                text(says("dis.notice.impact", lang, text=cut(impact))),
+                text(says("dis.notice.actions", lang, text=cut(actions))),
+                text(says("dis.notice.next_steps", lang, text=cut(next_steps))),
+                text(says("dis.notice.next_update", lang, time=next_update))]
+        if cut.shortened:
+            body.append(shortened(lang, "card.shortened.above"))
+        return card(body, [submit(i18n.t("dis.button.affected", lang), Action.AFFECTED, disruption=number),
+                           submit(i18n.t("dis.button.mine", lang), Action.MINE, disruption=number)])
+
+    return fit(build)
 
 
-def proposal(*, body: str, proposal_id: int, lang: str) -> dict[str, Any]:
+def proposal(*, count: int, service: str, orgs: int, tickets: str, proposal_id: int, lang: str) -> dict[str, Any]:
     """To the staff: these incidents look like one disruption."""
+    body = says("dis.proposal", lang, count=count, service=service, orgs=orgs, tickets=tickets)
     return card([text(body)], [submit(i18n.t("dis.button.open", lang), Action.PROPOSAL_OPEN, proposal=proposal_id),
                                submit(i18n.t("dis.button.not_related", lang), Action.PROPOSAL_DISMISS, proposal=proposal_id)])

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, submit, text
+from cards.common import Cut, card, fit, says, shortened, submit, text
 
 IMPACT_MAX = 2000
+# What "report it anyway" carries that may be shortened to fit a card.
+_FREE_TEXT = ("title", "description")
 
 
 class Action:
@@ -37,6 +39,17 @@ def announce_form(*, services: list[tuple[str, str]], lang: str) -> dict[str, An
     )
 
 
-def during_maintenance(*, notice: str, resubmit: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Explainable downtime is not an incident: the notice, and a button to report it anyway."""
-    return card([text(notice)], [{"type": "Action.Submit", "title": i18n.t("mnt.report_anyway", lang), "data": resubmit}])
+def during_maintenance(*, number: str, services: str, start: str, end: str, resubmit: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Explainable downtime is not an incident: the notice, and a button to report it anyway.
+
+    The button carries the report as typed (`resubmit`); a title or description too long for a
+    card is shortened there, and the card says so.
+    """
+    def build(cut: Cut) -> dict[str, Any]:
+        data = {k: cut(v) if k in _FREE_TEXT and isinstance(v, str) else v for k, v in resubmit.items()}
+        body = [text(says("mnt.notice.during", lang, number=number, services=services, start=start, end=end))]
+        if cut.shortened:
+            body.append(shortened(lang, "card.shortened.report"))
+        return card(body, [{"type": "Action.Submit", "title": i18n.t("mnt.report_anyway", lang), "data": data}])
+
+    return fit(build)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, facts, submit, text
+from cards.common import card, facts, submit, text, typed
 
 
 class Action:
@@ -18,14 +18,17 @@ class Action:
 
 def page_card(*, number: str, org: str, service: str | None, impact: str, since: str, title: str, page_id: int,
               lang: str) -> dict[str, Any]:
-    """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket."""
+    """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket.
+
+    `org`, `title` and `impact` as typed; the title of an incident is short enough for any card.
+    """
     t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
     return card(
         [
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
-            text(title),
-            facts([(t("page.card.customer"), org), (t("page.card.service"), service or "—"), (t("page.card.impact"), impact),
-                   (t("page.card.since"), since)]),
+            text(typed(title)),
+            facts([(t("page.card.customer"), typed(org)), (t("page.card.service"), typed(service or "—")),
+                   (t("page.card.impact"), typed(impact)), (t("page.card.since"), since)]),
         ],
         [
             submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from bot import i18n
-from cards.common import card, facts, submit, text
+from bot.text import card_markdown
+from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
@@ -22,6 +23,8 @@ PRIORITIES = ("P3", "P2", "P1")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 _NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-\d{1,9}$", re.IGNORECASE)
+# The prefilled fields a form may shorten to fit a card.
+_FREE_TEXT = ("title", "description")
 
 
 class Action:
@@ -69,8 +72,15 @@ def _choice(input_id: str, label: str, options: list[tuple[str, str]], *, lang: 
 
 
 def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str]) -> dict[str, Any]:
-    """The form of a new incident, RFC, RFI or complaint, prefilled with what is known."""
+    """The form of a new incident, RFC, RFI or complaint, prefilled with what is known (as typed)."""
+    return fit(lambda cut: _intake_form(kind, lang=lang, services=services, cut=cut,
+                                        prefill={k: cut(v) if k in _FREE_TEXT else v for k, v in prefill.items()}))
+
+
+def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str], cut: Cut) -> dict[str, Any]:
     body: list[dict[str, Any]] = [text(_t(f"form.{kind}.title", lang), weight="Bolder", size="Medium")]
+    if cut.shortened:
+        body.append(shortened(lang, "card.shortened.form"))
     service_field = _choice("service", _t("form.label.service", lang), services, lang=lang, value=prefill.get("service"), required=True)
     if kind == "incident":
         body += [
@@ -213,24 +223,35 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
 
 
 def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str, service: str | None, title: str,
-                 event_label: str, lang: str) -> dict[str, Any]:
-    """The staff space's card for a new ticket or a customer note, with the agent's buttons."""
-    return card(
-        [
-            text(f"{number} · {org}", weight="Bolder", size="Medium"),
-            text(event_label, is_subtle=True),
+                 event: str, event_values: dict[str, object], lang: str) -> dict[str, Any]:
+    """The staff space's card for a new ticket or a customer note, with the agent's buttons.
+
+    `event` is the catalogue key of what happened, filled with `event_values` (as typed, like
+    `org` and `title`); a title too long for a card is shortened and points to /ticket.
+    """
+    def build(cut: Cut) -> dict[str, Any]:
+        values = {k: cut(v) if isinstance(v, str) else v for k, v in event_values.items()}
+        body = [
+            text(card_markdown([(f"{number} · ", False), (org, True)]), weight="Bolder", size="Medium"),
+            text(says(event, lang, number=number, **values), is_subtle=True),
             facts([(_t("form.field.kind", lang), kind_label), (_t("form.field.priority", lang), priority_label),
-                   (_t("form.field.service", lang), service or "—"), (_t("form.field.title", lang), title)]),
+                   (_t("form.field.service", lang), typed(service or "—")), (_t("form.field.title", lang), typed(cut(title)))]),
             _input_text("text", _t("form.label.response", lang), lang=lang, max_length=TEXT_MAX, multiline=True),
             _choice("priority", _t("form.label.set_priority", lang), [(p, p) for p in ("P1", "P2", "P3")], lang=lang, value="P3"),
             _input_text("reason", _t("form.label.reason", lang), lang=lang, max_length=TITLE_MAX),
-        ],
-        [
-            submit(_t("button.take", lang), Action.TAKE, ticket=number),
-            submit(_t("button.respond", lang), Action.RESPOND, ticket=number),
-            submit(_t("button.priority", lang), Action.PRIORITY, ticket=number),
-        ],
-    )
+        ]
+        if cut.shortened:
+            body.append(shortened(lang, where=f"/ticket {number}"))
+        return card(
+            body,
+            [
+                submit(_t("button.take", lang), Action.TAKE, ticket=number),
+                submit(_t("button.respond", lang), Action.RESPOND, ticket=number),
+                submit(_t("button.priority", lang), Action.PRIORITY, ticket=number),
+            ],
+        )
+
+    return fit(build)
 
 
 def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
@@ -252,8 +273,9 @@ def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
 
 
 def warning_card(*, number: str, org: str, text: str, lang: str) -> dict[str, Any]:
-    """An SLA warning for the staff space, with a button to take the ticket."""
-    return card([_line(f"{number} · {org}", bold=True), _line(text)], [submit(_t("button.take", lang), Action.TAKE, ticket=number)])
+    """An SLA warning for the staff space (`text`: the bot's own words), with a button to take the ticket."""
+    return card([_line(card_markdown([(f"{number} · ", False), (org, True)]), bold=True), _line(text)],
+                [submit(_t("button.take", lang), Action.TAKE, ticket=number)])
 
 
 def confirm_card(*, number: str, lang: str) -> dict[str, Any]:
@@ -267,14 +289,20 @@ def confirm_card(*, number: str, lang: str) -> dict[str, Any]:
 
 
 def question_card(*, number: str, agent: str, question: str, lang: str) -> dict[str, Any]:
-    """An agent's question to the customer, with the answer field and Send (a press needs no mention of the bot)."""
-    return card(
-        [_line(_t("form.question.title", lang, number=number, agent=agent), bold=True),
-         _line(question),
-         _input_text("answer", _t("form.label.answer", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
-         text(_t("form.question.paused", lang), is_subtle=True)],
-        [submit(_t("button.send", lang), Action.ANSWER, ticket=number)],
-    )
+    """An agent's question to the customer (`agent` and `question` as typed), with the answer field
+    and Send (a press needs no mention of the bot); a question too long for a card is shortened and
+    the card says the whole text is in the message above it (the question as a message)."""
+
+    def build(cut: Cut) -> dict[str, Any]:
+        body = [_line(says("form.question.title", lang, number=number, agent=agent), bold=True),
+                _line(typed(cut(question))),
+                _input_text("answer", _t("form.label.answer", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+                text(_t("form.question.paused", lang), is_subtle=True)]
+        if cut.shortened:
+            body.append(shortened(lang, "card.shortened.above"))
+        return card(body, [submit(_t("button.send", lang), Action.ANSWER, ticket=number)])
+
+    return fit(build)
 
 
 def _line(value: str, *, bold: bool = False) -> dict[str, Any]:

@@ -36,7 +36,7 @@ def space_bind(ctx: Context, args: Args) -> None:
     if org is None:
         profiles = [sla.DEFAULT_PROFILE, *sorted(p for p in sla.profiles() if p != sla.DEFAULT_PROFILE)]
         ctx.reply(ctx.t("space.bind.confirm_new", org=escape_markdown(name)),
-                  card=admin_cards.bind_new_org(name=escape_markdown(name), profiles=profiles, lang=ctx.lang))
+                  card=admin_cards.bind_new_org(name=name, profiles=profiles, lang=ctx.lang))
         return
     bind(ctx, org_name=name)
 

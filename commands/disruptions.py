@@ -26,6 +26,7 @@ from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
+from cards.common import was_shortened
 from cards.disruptions import Action
 from commands import clocks
 from commands.maintenance import service_codes, audience
@@ -39,6 +40,7 @@ REMIND_BEFORE = timedelta(minutes=10)
 DUE = "disruption.update_due"
 DETECT_WINDOW = timedelta(minutes=30)
 DETECT_COUNT, DETECT_ORGS = 3, 2
+PROPOSAL_NAMES = 20
 _NUMBER = re.compile(r"^DIS-\d{1,9}$", re.IGNORECASE)
 
 
@@ -57,29 +59,48 @@ def audience_of(session: Session, d: Disruption) -> list[str]:
     return sorted(rooms)
 
 
-def _body(d: Disruption, kind: str, lang: str) -> str:
+def _lines(d: Disruption, kind: str, lang: str) -> list[str]:
     lines = [i18n.t(f"dis.notice.{kind}", lang, number=d.number, services=", ".join(d.services), severity=d.severity)]
     if kind == "closed":
         lines.append(i18n.t("dis.notice.summary", lang, summary=escape_markdown(d.closure["summary"]), cause=escape_markdown(d.closure["cause"])))
         if d.closure.get("rca"):
             lines.append(i18n.t("dis.notice.rca", lang))
-        return "\n".join(lines)
+        return lines
     lines += [i18n.t("dis.notice.impact", lang, text=escape_markdown(d.impact)),
               i18n.t("dis.notice.actions", lang, text=escape_markdown(d.actions)),
               i18n.t("dis.notice.next_steps", lang, text=escape_markdown(d.next_steps)),
               i18n.t("dis.notice.next_update", lang, time=i18n.when(d.next_update_at, lang, AMSTERDAM))]
-    return "\n".join(lines)
+    return lines
+
+
+def _notices(d: Disruption, kind: str, lang: str) -> list[tuple[str, dict[str, Any] | None]]:
+    """The messages of one notice to one space: (markdown, card or None).
+
+    The card holds the whole notice and the markdown is its fallback, or, when the notice is
+    too long for a message, a short one (the header). When it is too long for a card too, the
+    whole notice goes first as a message of its own (split as long messages are) and the card
+    says so.
+    """
+    lines = _lines(d, kind, lang)
+    body = "\n".join(lines)
+    if kind == "closed":
+        return [(body, None)]
+    card = dis_cards.notice(kind=kind, number=d.number, services=", ".join(d.services), severity=d.severity, impact=d.impact,
+                            actions=d.actions, next_steps=d.next_steps, next_update=i18n.when(d.next_update_at, lang, AMSTERDAM),
+                            lang=lang)
+    short = "\n".join([lines[0], i18n.t("card.fallback.details", lang)])
+    if was_shortened(card):
+        return [(body, None), (short, card)]
+    return [(body if len(body.encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES else short, card)]
 
 
 def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None) -> int:
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
     rooms = audience_of(session, d) if rooms is None else rooms
     for room_id in rooms:
-        lang = clocks.room_lang(session, room_id)
-        body = _body(d, kind, lang)
-        card = None if kind == "closed" else dis_cards.notice(body=body, number=d.number, lang=lang)
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:{d.number}:{kind}", bulk=True,
-                       attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
+        for markdown, card in _notices(d, kind, clocks.room_lang(session, room_id)):
+            outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"disruption:{d.number}:{kind}", bulk=True,
+                           attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
     return len(rooms)
 
 
@@ -273,11 +294,13 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is None:
         return
-    numbers = ", ".join(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
-    body = i18n.t("dis.proposal", lang, count=len(ids), service=ticket.service, orgs=len({t.org_id for t in recent}), tickets=numbers)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=body, purpose=f"disruption:proposal:{proposal.id}",
-                   attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
-                                 "content": dis_cards.proposal(body=body, proposal_id=proposal.id, lang=lang)}])
+    found = list(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
+    # A storm can link hundreds of incidents: the message names the first ones (the form carries them all).
+    numbers = ", ".join(found[:PROPOSAL_NAMES]) + (f", … (+{len(found) - PROPOSAL_NAMES})" if len(found) > PROPOSAL_NAMES else "")
+    facts = {"count": len(ids), "service": ticket.service, "orgs": len({t.org_id for t in recent}), "tickets": numbers}
+    outbox.enqueue(session, now=now, room_id=room_id, markdown=i18n.t("dis.proposal", lang, **facts),
+                   purpose=f"disruption:proposal:{proposal.id}", attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
+                                 "content": dis_cards.proposal(**facts, proposal_id=proposal.id, lang=lang)}])
 
 
 # A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).

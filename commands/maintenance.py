@@ -378,7 +378,9 @@ def during_maintenance_card(ctx: Context, maintenance: Maintenance, inputs: dict
     notice = _text(ctx.session, maintenance, "during", ctx.lang)
     resubmit = {**{k: v for k, v in inputs.items() if isinstance(v, (str, int))}, "action": "ticket.create", "kind": "incident",
                 "despite_maintenance": maintenance.number}
-    return notice, mnt_cards.during_maintenance(notice=notice, resubmit=resubmit, lang=ctx.lang)
+    return notice, mnt_cards.during_maintenance(
+        number=maintenance.number, services=", ".join(maintenance.services), start=i18n.when(maintenance.starts_at, ctx.lang, AMSTERDAM),
+        end=i18n.when(maintenance.ends_at, ctx.lang, AMSTERDAM), resubmit=resubmit, lang=ctx.lang)
 
 
 @router.command("maintenance", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE, usage="/maintenance [MNT-number]")

@@ -123,8 +123,8 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
     org = directory.org_by_id(session, org_id=ticket.org_id)
     impact = (ticket.details or {}).get("impact")
     since = _since(ticket.opened_at, now, lang)
-    card = page_cards.page_card(number=ticket.number, org=escape_markdown(org.name if org else "?"), service=ticket.service,
-                                impact=str(impact) if impact is not None else "—", since=since, title=escape_markdown(ticket.title),
+    card = page_cards.page_card(number=ticket.number, org=org.name if org else "?", service=ticket.service,
+                                impact=str(impact) if impact is not None else "—", since=since, title=ticket.title,
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
                       title=escape_markdown(ticket.title), attempt=attempt)

@@ -13,7 +13,7 @@ import shlex
 from datetime import datetime
 from typing import Any
 
-from bot import desk, i18n, logs, sla
+from bot import desk, i18n, logs, outbox, sla
 from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -21,8 +21,9 @@ from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
-from bot.text import escape_markdown, mention
+from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
+from cards.common import was_shortened
 from cards.tickets import Action, validate_intake
 from commands import clocks, disruptions, maintenance, paging
 from storage import directory
@@ -216,20 +217,24 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
 
 
 def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = False, **values: object) -> None:
-    """A short card for the staff space, with Take, Respond and Set priority; an `alert` mentions who must act."""
+    """A short card for the staff space, with Take, Respond and Set priority (`values` as typed); an
+    `alert` mentions who must act."""
     spaces = directory.staff_spaces(ctx.session)
     if not spaces:
         return
     org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
-    label = i18n.t(event_key, staff_lang, number=ticket.number, **values)
-    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(ticket.title))
+    label = i18n.t(event_key, staff_lang, number=ticket.number,
+                   **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+    # The card shows the whole title (or points to /ticket); the fallback only needs to say which ticket.
+    title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
+    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title))
     if alert:
         markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
     card = ticket_cards.staff_ticket(
-        number=ticket.number, org=escape_markdown(org.name if org else "?"), kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
+        number=ticket.number, org=org.name if org else "?", kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
         priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
-        service=ticket.service, title=escape_markdown(ticket.title), event_label=label, lang=staff_lang)
+        service=ticket.service, title=ticket.title, event=event_key, event_values=values, lang=staff_lang)
     ctx.send(room_id=spaces[0].room_id, markdown=markdown, card=card, purpose=f"ticket:{ticket.number}:staff")
 
 
@@ -349,11 +354,18 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question)
     store.start_pause(ctx.session, ticket, now=now)
     lang = _customer_lang(ctx, ticket)
-    agent, text = escape_markdown(ctx.actor.display_name or ctx.actor.email), escape_markdown(question)
-    markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number, text=text,
-                      bot=ctx.runtime.webex.identity().display_name or "Bot")
-    post_in_thread(ctx, ticket, markdown, card=ticket_cards.question_card(number=ticket.number, agent=agent, question=text, lang=lang),
-                   must_reach=True)
+    agent, bot = escape_markdown(ctx.actor.display_name or ctx.actor.email), ctx.runtime.webex.identity().display_name or "Bot"
+    markdown = i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent, number=ticket.number,
+                      text=escape_markdown(question), bot=bot)
+    card = ticket_cards.question_card(number=ticket.number, agent=ctx.actor.display_name or ctx.actor.email, question=question,
+                                      lang=lang)
+    if len(markdown.encode("utf-8")) > outbox.MAX_MESSAGE_BYTES or was_shortened(card):
+        # Too long for a card or its fallback: the whole question goes first as a message (split as
+        # long messages are), and the card under it carries the question cut to what fits.
+        post_in_thread(ctx, ticket, markdown, must_reach=True)
+        markdown = fit_escaped(lambda text: i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent,
+                                                   number=ticket.number, text=text, bot=bot), question, outbox.MAX_MESSAGE_BYTES)
+    post_in_thread(ctx, ticket, markdown, card=card, must_reach=True)
     clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
@@ -498,8 +510,7 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="customer answered",
                      status="in_progress")
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="note", text=text)
-    notify_staff(ctx, ticket, "staff.event.note", who=escape_markdown(ctx.actor.display_name or ctx.actor.email),
-                 text=escape_markdown(text[:300]))
+    notify_staff(ctx, ticket, "staff.event.note", who=ctx.actor.display_name or ctx.actor.email, text=text[:300])
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
     clocks.refresh(ctx.session, ticket, now)
 
@@ -534,7 +545,7 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
                  status="in_progress", resolved_at=None, closed_at=None)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.reopened", reason=escape_markdown(reason[:300]))
+    notify_staff(ctx, ticket, "staff.event.reopened", reason=reason[:300])
     clocks.stop_222(ctx.session, ticket)
     clocks.plan_aftercare(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from bot.text import escape_markdown
 from storage import directory
 from storage.models import AuditEntry, Ticket
 from tests.support import ask as _said, local
@@ -419,6 +420,28 @@ def test_a_question_mentions_the_intakes_contact_and_the_countdown_says_how_to_a
     assert _send(harness, question, "internet.m2m", email=JOOST_EMAIL) == "Added to **INC-1001**; the service desk has been told."
     assert _ticket(db, "INC-1001").status == "in_progress"
     assert "Waiting for your answer" not in _countdown(harness, ACME_ROOM, "INC-1001")["markdown"]
+
+
+# 1,700 satellites are 6,800 bytes (Webex takes the command) but 20,400 in a card's JSON; 3,920 marks
+# (a command's limit is 4,000 characters) double when escaped for the message.
+@pytest.mark.parametrize("question", ["Which? " + "🛰" * 1700, ".!#+-|~" * 560],
+                         ids=["too-long-for-the-card", "too-long-for-the-fallback"])
+def test_a_question_too_long_for_a_card_goes_whole_as_a_message_above_its_card(harness, db, question):
+    _open_incident(harness)
+    harness.say(SANNE_EMAIL, STAFF_ROOM, f"/wait INC-1001 {question.strip()}")
+    harness.run()
+    card_message = _question(harness)
+    thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == card_message["parentId"]]
+    # The message above holds the whole question (Webex clients show a card, not its fallback), in
+    # as many parts as Webex's size needs.
+    above = "".join(m["markdown"] for m in thread[:thread.index(card_message)] if not m["markdown"].startswith("⏱"))
+    assert above.startswith("<@personEmail:anna@acme-logistics.example>, Sanne Bakker asks about **INC-1001**:")
+    assert escape_markdown(question.strip()) in above
+    card = card_message["attachments"][0]["content"]
+    shortened = card["body"][-1]["text"] == "Shortened to fit a card (…). The whole text is in the message above."
+    assert shortened == question.startswith("Which?")  # a card of 20 KB holds 3,920 marks whole
+    assert len(card_message["markdown"].encode("utf-8")) <= 7439
+    assert _send(harness, card_message, "this one") == "Added to **INC-1001**; the service desk has been told."
 
 
 def test_a_question_about_an_rfc_mentions_whoever_opened_it_in_the_spaces_language(harness, db):

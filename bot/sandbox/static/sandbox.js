@@ -60,31 +60,6 @@ const HOST_CONFIG = {
             errorMessage: { size: "small", color: "attention" } },
 };
 
-// Card TextBlocks use the markdown subset Adaptive Cards allow: bold, italic, lists and links.
-function cardMarkdown(text) {
-  const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-  const inline = (s) => escape(s)
-    .replace(/\[([^\]]+)\]\(((?:https?:|mailto:|tel:)[^)\s]+)\)/g, '<a href="$2" target="_blank" rel="noopener">$1</a>')
-    .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/(^|[^*\w])[*_]([^*_\s](?:[^*_]*[^*_\s])?)[*_](?![\w*])/g, "$1<em>$2</em>");
-  const out = [];
-  let list = null;
-  for (const line of text.split("\n")) {
-    const bullet = line.match(/^\s*[-*]\s+(.*)$/);
-    const numbered = line.match(/^\s*\d+\.\s+(.*)$/);
-    const kind = bullet ? "ul" : numbered ? "ol" : null;
-    if (list && list !== kind) { out.push(`</${list}>`); list = null; }
-    if (kind) {
-      if (!list) { out.push(`<${kind}>`); list = kind; }
-      out.push(`<li>${inline((bullet || numbered)[1])}</li>`);
-    } else {
-      out.push(`<p>${inline(line)}</p>`);
-    }
-  }
-  if (list) out.push(`</${list}>`);
-  return out.join("");
-}
-
 function renderCard(message) {
   const box = document.createElement("div");
   box.className = "card";
@@ -448,6 +423,7 @@ function showError(text) {
 // --- Start -----------------------------------------------------------------------------------
 
 async function start() {
+  // Card texts as a phone shows them (card_markdown.js), backslashes and all.
   if (window.AdaptiveCards) AdaptiveCards.AdaptiveCard.onProcessMarkdown = (text, result) => {
     result.outputHtml = cardMarkdown(text);
     result.didProcess = true;
