@@ -17,6 +17,12 @@ def new_id(kind: str) -> str:
     return make_id(kind, uuid.uuid4())
 
 
+def membership_id(person_id: str, room_id: str) -> str:
+    """The id of a person's membership of a room: derived from both, as Webex's are, so the same
+    person joining the same room again gets the same id."""
+    return make_id("MEMBERSHIP", f"{uuid_of(person_id)}:{uuid_of(room_id)}")
+
+
 def uuid_of(resource_id: str) -> str:
     """The last path part of a decoded id (what spark-mention elements carry)."""
     decoded = base64.b64decode(resource_id + "=" * (-len(resource_id) % 4)).decode()

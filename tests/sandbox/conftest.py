@@ -1,4 +1,4 @@
-"""Fixtures: a demo sandbox served over HTTP, SDK clients per person, and a webhook receiver."""
+"""Fixtures: a demo sandbox on the settable clock served over HTTP, SDK clients per person, and a webhook receiver."""
 
 from __future__ import annotations
 
@@ -55,8 +55,9 @@ def make_receiver(status: int = 200) -> Receiver:
 
 
 @pytest.fixture
-def state() -> Iterator[SandboxState]:
-    state = build_demo_state()
+def state(clock) -> Iterator[SandboxState]:
+    """The demo sandbox on the test's settable clock (timestamps, rate limit refills)."""
+    state = build_demo_state(now=clock.now)
     yield state
     state.close()
 

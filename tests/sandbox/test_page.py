@@ -205,7 +205,7 @@ def test_the_card_renderer_is_pinned_to_one_version_with_a_sha512():
 def test_a_snapshot_holds_exactly_what_is_kept():
     state = SandboxState()
     try:
-        assert set(state.snapshot()) == {*SandboxState._KEPT, "org_id"}
+        assert set(state.snapshot()) == {*SandboxState._KEPT, "org_id", "file_data"}
     finally:
         state.close()
 
