@@ -63,6 +63,14 @@ def test_markup_that_is_not_allowed_stays_text(markdown, html):
     assert _md(markdown)[1] == html
 
 
+def test_a_markdown_table_is_not_rendered_but_shown_as_its_lines():
+    # Webex's markdown has no tables: a report written as one arrives as its literal lines.
+    table = "| Org | Tickets |\n|---|---:|\n| Acme | 3 |"
+    text, markup = _md(table)
+    assert markup == "<p>| Org | Tickets |<br/>|---|---:|<br/>| Acme | 3 |</p>"
+    assert text == table and "<table" not in markup
+
+
 def test_the_directory_lists_people_with_their_demo_role_and_every_space_by_kind(state):
     open_direct_spaces(state)
     data = state.directory()
