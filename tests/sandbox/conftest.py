@@ -14,6 +14,7 @@ from bot.sandbox.api import create_sandbox_app
 from bot.sandbox.demo import BOT_TOKEN, build_demo_state, token_for
 from bot.sandbox.state import SandboxState
 from bot.serving import RunningServer, serve_in_thread
+from tests.contract import webex_contract
 
 
 @dataclass
@@ -64,6 +65,9 @@ def state(clock) -> Iterator[SandboxState]:
 
 @pytest.fixture
 def server(state: SandboxState) -> Iterator[RunningServer]:
+    # Answers must be as Webex documents them; requests too, unless the sandbox refused them
+    # (these tests send bad requests on purpose).
+    webex_contract.watch(state, strict_requests=False)
     running = serve_in_thread(create_sandbox_app(state))
     yield running
     running.stop()
