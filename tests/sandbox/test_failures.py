@@ -11,7 +11,7 @@ import requests
 from webexpythonsdk import ApiError
 
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, SANNE_EMAIL, STAFF_ROOM
-from bot.sandbox.state import INVALID_TOKEN, NO_ONE_ON_ONE
+from bot.sandbox.state import INVALID_TOKEN, NO_ONE_ON_ONE, ApiProblem
 
 
 def _error(call) -> ApiError:
@@ -61,6 +61,10 @@ def test_only_moderators_post_in_an_announcement_only_space(api_for, bot_api, st
     assert bot_api.messages.create(roomId=room_id, text="alert").text == "alert"
     state.set_announcement_only(room_id, False)
     assert "isAnnouncementOnly" not in bot_api.rooms.get(room_id)._json_data
+    # A 1:1 space has no moderators to announce.
+    with pytest.raises(ApiProblem) as exc:
+        state.set_announcement_only(state.direct_room(ANNA_EMAIL, BOT_EMAIL)["id"])
+    assert exc.value.status == 404
 
 
 def test_a_1_1_with_an_address_without_a_webex_account_is_refused(bot_api, state):

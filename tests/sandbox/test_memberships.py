@@ -137,6 +137,7 @@ def test_a_moderator_is_set_with_put(api_for, state):
     assert sanne.memberships.update(erik["id"], isModerator=True, isRoomHidden=False).isModerator is True
     # Now the space has a moderator, and Sanne is not one.
     assert _status(lambda: sanne.memberships.update(erik["id"], isModerator=False, isRoomHidden=False)) == 403
+    assert _status(lambda: api_for(ERIK_EMAIL).memberships.update(erik["id"], isModerator=False)) == 400
     assert state.membership_of(room_id, erik["personId"])["isModerator"] is True
 
 
