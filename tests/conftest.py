@@ -1,4 +1,5 @@
-"""Shared fixtures: the database on SQLite and PostgreSQL, a settable clock, the sandbox and the bot.
+"""Shared fixtures: the database on SQLite and PostgreSQL, a settable clock, the sandbox and the
+bot, and the check of every sandbox exchange against Webex's OpenAPI document.
 
 Every test that takes `db` runs twice: on a fresh SQLite file, and on the PostgreSQL server
 named by TEST_DATABASE_URL (skipped, with the reason, when it is not set or not reachable).
@@ -81,6 +82,20 @@ def db(database_url):
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def webex_contract():
+    """Every /v1 exchange of a sandbox the test served (tests/support.py's Harness, the sandbox
+    tests' server) is validated against Webex's OpenAPI document when the test ends; a mismatch
+    fails it (tests/contract/webex_contract.py)."""
+    from tests.contract import webex_contract
+
+    webex_contract.begin()
+    yield
+    mismatches = webex_contract.end()
+    if mismatches:
+        pytest.fail(webex_contract.report(mismatches), pytrace=False)
 
 
 @pytest.fixture

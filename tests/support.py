@@ -23,6 +23,7 @@ from bot.sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.scheduler import Scheduler
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient
+from tests.contract import webex_contract
 
 SECRET = "test-webhook-secret"
 DELIVERY_TIMEOUT_S = 10
@@ -35,6 +36,8 @@ class Harness:
         load_commands()
         self.clock = clock
         self.state = build_demo_state(bot_token=BOT_TOKEN, now=clock.now)
+        # Every request the bot makes and every answer it gets must be as Webex documents them.
+        webex_contract.watch(self.state, strict_requests=True)
         self.sandbox = serve_in_thread(create_sandbox_app(self.state))
         self.settings = Settings(
             webex_access_token=BOT_TOKEN,
@@ -110,7 +113,7 @@ class Harness:
         membership = next(m for m in self.state.memberships.values()
                           if m["roomId"] == self.room(title)["id"] and m["personEmail"] == BOT_EMAIL)
         before = len(self.state.deliveries)
-        self.state.remove_member(membership["id"], actor_email=by_email)
+        self.state.remove_member(membership["roomId"], BOT_EMAIL, actor_email=by_email)
         assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S, since=before), "Webex did not deliver the webhook"
         return membership
 

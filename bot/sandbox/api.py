@@ -1,4 +1,10 @@
-"""The sandbox's HTTP face: the Webex REST subset under /v1/, and /_sandbox/ helpers."""
+"""The sandbox's HTTP face: the Webex REST subset under /v1/, and /_sandbox/ helpers.
+
+As Webex does: every /v1 answer carries a TrackingID header (and errors the same id as
+`trackingId`), lists honour `max` and page with `Link: <…>; rel="next"`, every token is rate
+limited per method and endpoint, a revoked token answers 401 everywhere, and a message may
+carry one file (a multipart upload, or a URL the sandbox downloads) served at /v1/contents/.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +13,39 @@ import math
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote, unquote, urlencode, urlparse
 
-from flask import Flask, Response, g, jsonify, request
+import requests
+from flask import Flask, Response, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bot.sandbox.delivery import EVENTS, RESOURCES
 from bot.sandbox.ids import new_id
-from bot.sandbox.state import ApiProblem, SandboxState
+from bot.sandbox.state import INVALID_TOKEN, MAX_FILE_BYTES, NOT_FOUND, ApiProblem, SandboxState
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 log = logging.getLogger(__name__)
 
 MAX_POLL_S = 30.0
-NOT_FOUND = "The requested resource could not be found."
 WEBHOOK_FIELDS = ("id", "name", "targetUrl", "resource", "event", "filter", "secret", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
+# Webex's page sizes when `max` is absent (the OpenAPI document's defaults) and the largest it allows.
+DEFAULT_MAX = {"messages": 50, "rooms": 100, "memberships": 100, "webhooks": 100, "people": 100}
+LARGEST_MAX = 1000
+MAX_MENTIONED = 100  # `max` with mentionedPeople
+# Webex downloads a file given by URL itself; a sandbox that waits long would hang the test that gave it.
+DOWNLOAD_TIMEOUT_S = 5
+MESSAGE_FIELDS = ("roomId", "toPersonId", "toPersonEmail", "text", "markdown", "parentId")
 
 
 def error_body(message: str) -> dict:
-    """A Webex-shaped error body."""
-    return {"message": message, "errors": [{"description": message}], "trackingId": f"SANDBOX_{uuid.uuid4()}"}
+    """A Webex-shaped error body (its trackingId the same as the answer's TrackingID header)."""
+    tracking_id = g.get("tracking_id") if has_request_context() else None
+    return {"message": message, "errors": [{"description": message}], "trackingId": tracking_id or _tracking_id()}
+
+
+def _tracking_id() -> str:
+    return f"SANDBOX_{uuid.uuid4()}"
 
 
 def _error(status: int, message: str) -> Response:
@@ -39,10 +58,72 @@ def _public_hook(hook: dict) -> dict:
     return {k: hook[k] for k in WEBHOOK_FIELDS if hook.get(k) is not None}
 
 
+def _collection(path: str) -> str:
+    """The endpoint collection of a /v1 path, for rate limiting: "messages", "people", "attachment/actions", …"""
+    parts = path.removeprefix("/v1/").split("/")
+    return "/".join(parts[:2]) if parts[0] == "attachment" else parts[0]
+
+
+def _page(items: list[dict], collection: str, *, largest: int = LARGEST_MAX) -> Response:
+    """One page of `items` as Webex answers a list: at most `max` of them, and a Link to the next
+    page (the request's own query with a cursor) when more follow."""
+    raw = request.args.get("max")
+    limit = DEFAULT_MAX[collection]
+    if raw is not None:
+        if not raw.isdigit() or not 1 <= int(raw) <= largest:
+            raise ApiProblem(400, f"max must be an integer between 1 and {largest}")
+        limit = int(raw)
+    cursor = request.args.get("cursor")
+    start = 0
+    if cursor is not None:
+        ids = [item["id"] for item in items]
+        if cursor not in ids:
+            raise ApiProblem(400, "The cursor is not valid for this list")
+        start = ids.index(cursor) + 1
+    page = items[start:start + limit]
+    response = jsonify(items=page)
+    if start + limit < len(items):
+        query = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
+        query.append(("cursor", page[-1]["id"]))
+        response.headers["Link"] = f'<{request.base_url}?{urlencode(query)}>; rel="next"'
+    return response
+
+
+def _content_disposition(name: str) -> str:
+    """`attachment; filename="…"`, with an RFC 5987 `filename*` where the name is not plain ASCII."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    header = f'attachment; filename="{plain}"'
+    if plain != name:
+        header += f"; filename*=UTF-8''{quote(name)}"
+    return header
+
+
+def _download(url: str) -> dict:
+    """The file at an http(s) URL, as Webex fetches a `files` URL; 400 when it cannot be had."""
+    if urlparse(url).scheme not in ("http", "https"):
+        raise ApiProblem(400, "files must be http or https URLs, or a multipart upload")
+    try:
+        with requests.get(url, timeout=DOWNLOAD_TIMEOUT_S, stream=True) as reply:
+            if reply.status_code != 200:
+                raise ApiProblem(400, f"The file at {url} could not be downloaded: {reply.status_code}")
+            data = reply.raw.read(MAX_FILE_BYTES + 1, decode_content=True)
+            content_type = (reply.headers.get("Content-Type") or "application/octet-stream").split(";")[0].strip()
+            disposition = reply.headers.get("Content-Disposition", "")
+    except requests.RequestException as exc:
+        raise ApiProblem(400, f"The file at {url} could not be downloaded: {type(exc).__name__}") from exc
+    name = ""
+    if "filename=" in disposition:
+        name = disposition.split("filename=", 1)[1].split(";")[0].strip().strip('"')
+    name = name or unquote(urlparse(url).path.rsplit("/", 1)[-1]) or "file"
+    return {"name": name, "type": content_type, "data": data}
+
+
 def create_sandbox_app(state: SandboxState) -> Flask:
     """A Flask app imitating Webex for `state`."""
     app = Flask("sandbox", static_folder=str(STATIC), static_url_path="/_sandbox/static")
     app.extensions["sandbox"] = state
+    # Room for one file of Webex's largest size and the fields around it; larger bodies answer 413.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_FILE_BYTES + 1024 * 1024
 
     @app.errorhandler(ApiProblem)
     def problem(exc: ApiProblem):
@@ -60,35 +141,62 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     @app.before_request
     def authenticate_and_inject():
         path = request.path
-        if path.startswith("/v1/"):
-            fault = state.faults.take(request.method, path) or state.faults.roll()
-            if fault is not None and "delay" in fault:
-                time.sleep(fault["delay"])  # then handled as usual: a timeout that still takes effect
-                fault = None
-            if fault is not None:
-                response = jsonify(fault["body"] or error_body(f"Injected fault {fault['status']}"))
-                response.status_code = fault["status"]
-                for key, value in fault["headers"].items():
-                    response.headers[key] = value
-                return response
-            header = request.headers.get("Authorization", "")
-            person = state.person_by_token(header.removeprefix("Bearer ").strip()) if header.startswith("Bearer ") else None
-            if person is None:
-                return _error(401, "The request requires a valid access token set in the Authorization request header.")
-            g.person = person
-            if request.method == "POST" and path == "/v1/messages":
-                wait = state.rate_limit.take(person["id"], time.monotonic())
-                if wait:
-                    response = _error(429, "Too many requests; retry later.")
-                    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                    return response
+        state.base_url = request.host_url.rstrip("/")
+        if not path.startswith("/v1/"):
+            return None
+        g.tracking_id = _tracking_id()
+        if state.exchanges is not None:
+            g.request_body = request.get_data()  # read before a multipart body is parsed, for the record
+        fault = state.faults.take(request.method, path) or state.faults.roll()
+        if fault is not None and "delay" in fault:
+            time.sleep(fault["delay"])  # then handled as usual: a timeout that still takes effect
+            fault = None
+        if fault is not None and fault.get("after"):
+            g.after_fault = fault  # the request takes effect; its answer is replaced afterwards
+            fault = None
+        if fault is not None:
+            return _fault_response(fault)
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        person = state.person_by_token(token) if token else None
+        if person is None:
+            return _error(401, INVALID_TOKEN)
+        g.person = person
+        wait = state.rate_limit.take((token, request.method, _collection(path)), state.now())
+        if wait:
+            response = _error(429, "Too many requests; retry later.")
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response
         return None
+
+    def _fault_response(fault: dict) -> Response:
+        body = fault["body"] or error_body(f"Injected fault {fault['status']}")
+        if isinstance(body, dict) and "message" in body:
+            # A test names the message; the rest of Webex's error shape is the sandbox's to fill in.
+            body = {**error_body(str(body["message"])), **body}
+        response = jsonify(body)
+        response.status_code = fault["status"]
+        for key, value in fault["headers"].items():
+            response.headers[key] = value
+        return response
 
     @app.after_request
     def record(response: Response):
-        if request.path.startswith("/v1/"):
-            state.requests.append({"method": request.method, "path": request.path, "status": response.status_code,
-                                   "at": state.now()})
+        if not request.path.startswith("/v1/"):
+            return response
+        after_fault = g.pop("after_fault", None)
+        if after_fault is not None and response.status_code < 400:
+            response = _fault_response(after_fault)
+        response.headers["TrackingID"] = g.get("tracking_id") or _tracking_id()
+        state.requests.append({"method": request.method, "path": request.path, "status": response.status_code, "at": state.now()})
+        exchanges = state.exchanges
+        if exchanges is not None:
+            exchanges.append({
+                "method": request.method, "path": request.path, "query": request.query_string.decode("latin-1"),
+                "headers": dict(request.headers), "content_type": request.content_type or "", "body": g.get("request_body", b""),
+                "status": response.status_code, "response_headers": dict(response.headers),
+                "response_content_type": response.content_type or "", "response_body": response.get_data(),
+            })
         return response
 
     def me() -> dict:
@@ -115,20 +223,30 @@ def create_sandbox_app(state: SandboxState) -> Flask:
 
     @app.get("/v1/people")
     def people_list():
-        email = request.args.get("email")
-        if not email:
+        email, name, ids = request.args.get("email"), request.args.get("displayName"), request.args.get("id")
+        if not (email or name or ids):
             raise ApiProblem(400, "email, displayName or id is required")
-        person = state.person_by_email(email)
-        return jsonify(items=[person] if person else [])
+        with state.lock:
+            people = list(state.people.values())
+        if email:
+            people = [p for p in people if email.lower() in p["emails"]]
+        if name:
+            people = [p for p in people if p["displayName"].lower().startswith(name.lower())]
+        if ids:
+            wanted = ids.split(",")
+            people = [p for p in people if p["id"] in wanted]
+        return _page(people, "people")
 
     # Rooms and memberships
 
     @app.get("/v1/rooms")
     def rooms_list():
-        with state.lock:
-            rooms = [r for r in state.rooms.values() if state.is_member(r["id"], me()["id"])]
         kind = request.args.get("type")
-        return jsonify(items=[r for r in rooms if kind is None or r["type"] == kind])
+        if kind not in (None, "direct", "group"):
+            raise ApiProblem(400, "type must be direct or group")
+        with state.lock:
+            rooms = [dict(r) for r in state.rooms.values() if state.is_member(r["id"], me()["id"])]
+        return _page([r for r in rooms if kind is None or r["type"] == kind], "rooms")
 
     @app.post("/v1/rooms")
     def rooms_create():
@@ -146,36 +264,58 @@ def create_sandbox_app(state: SandboxState) -> Flask:
 
     @app.get("/v1/memberships")
     def memberships_list():
-        room_id, email = request.args.get("roomId"), request.args.get("personEmail")
+        room_id, person_id, email = request.args.get("roomId"), request.args.get("personId"), request.args.get("personEmail")
+        if (person_id or email) and not room_id:
+            raise ApiProblem(400, "roomId is required with personId or personEmail")
         with state.lock:
-            mine = {m["roomId"] for m in state.memberships.values() if m["personId"] == me()["id"]}
-            items = [m for m in state.memberships.values()
-                     if m["roomId"] in mine and (room_id is None or m["roomId"] == room_id)
-                     and (email is None or m["personEmail"] == email.lower())]
-        return jsonify(items=items)
+            if room_id is None:
+                # Without a room: the caller's own memberships, one per space.
+                items = [dict(m) for m in state.memberships.values() if m["personId"] == me()["id"]]
+            else:
+                if not state.is_member(room_id, me()["id"]):
+                    raise ApiProblem(404, NOT_FOUND)
+                items = [dict(m) for m in state.memberships.values() if m["roomId"] == room_id
+                         and (person_id is None or m["personId"] == person_id)
+                         and (email is None or m["personEmail"] == email.lower())]
+        return _page(items, "memberships")
 
     @app.post("/v1/memberships")
     def memberships_create():
         data = body()
-        room_id, email = data.get("roomId"), data.get("personEmail")
-        if not room_id or not email:
-            raise ApiProblem(400, "roomId and personEmail are required")
+        room_id, email, person_id = data.get("roomId"), data.get("personEmail"), data.get("personId")
+        moderator = data.get("isModerator", False)
+        if not room_id or not (email or person_id) or not isinstance(moderator, bool):
+            raise ApiProblem(400, "roomId and personId or personEmail are required; isModerator is true or false")
         with state.lock:
             if not state.is_member(room_id, me()["id"]):
                 raise ApiProblem(404, NOT_FOUND)
-            person = state.person_by_email(email)
-            if person is not None and state.is_member(room_id, person["id"]):
+            person = state.people.get(person_id) if person_id else state.person_by_email(email)
+            if person is None:
+                raise ApiProblem(404, NOT_FOUND)
+            if state.is_member(room_id, person["id"]):
                 raise ApiProblem(409, "The person is already a member of the room")
-            return jsonify(state.add_member(room_id, email, actor_email=me()["emails"][0]))
+            return jsonify(state.add_member(room_id, person["emails"][0], actor_email=me()["emails"][0], moderator=moderator))
+
+    @app.get("/v1/memberships/<membership_id>")
+    def memberships_get(membership_id: str):
+        return jsonify(state.visible_membership(me()["id"], membership_id))
+
+    @app.put("/v1/memberships/<membership_id>")
+    def memberships_update(membership_id: str):
+        data = body()
+        if not isinstance(data.get("isModerator"), bool) or not isinstance(data.get("isRoomHidden"), bool):
+            raise ApiProblem(400, "isModerator and isRoomHidden are required")
+        with state.lock:
+            membership = state.visible_membership(me()["id"], membership_id)
+            mine = state.membership_of(membership["roomId"], me()["id"])
+            moderated = any(m["isModerator"] for m in state.memberships.values() if m["roomId"] == membership["roomId"])
+            if moderated and not mine["isModerator"]:
+                raise ApiProblem(403, "Only a moderator can change moderators of this space.")
+            return jsonify(state.set_moderator(membership["roomId"], membership["personEmail"], data["isModerator"]))
 
     @app.delete("/v1/memberships/<membership_id>")
     def memberships_delete(membership_id: str):
-        with state.lock:
-            membership = state.memberships.get(membership_id)
-            # A member may remove anyone from the room (no moderators in the sandbox) or leave it.
-            if membership is None or not state.is_member(membership["roomId"], me()["id"]):
-                raise ApiProblem(404, NOT_FOUND)
-            state.remove_member(membership_id, actor_email=me()["emails"][0])
+        state.delete_membership(me()["emails"][0], membership_id)
         return Response(status=204)
 
     # Messages
@@ -204,22 +344,36 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             ids = [m["id"] for m in items]
             if request.args["beforeMessage"] in ids:
                 items = items[ids.index(request.args["beforeMessage"]) + 1:]
-        limit = request.args.get("max")
-        if limit is not None:
-            if not limit.isdigit() or int(limit) < 1:
-                raise ApiProblem(400, "max must be a positive integer")
-            if mentioned is not None and int(limit) > 100:
-                raise ApiProblem(400, "max cannot exceed 100 with mentionedPeople")
-            items = items[:int(limit)]
-        return jsonify(items=items)
+        return _page(items, "messages", largest=MAX_MENTIONED if mentioned is not None else LARGEST_MAX)
+
+    def message_request() -> tuple[dict, list[dict]]:
+        """The fields and the file of a POST /messages: a JSON body (a file by URL, which is
+        downloaded) or a multipart/form-data upload, as the SDK sends a local file."""
+        if request.mimetype == "multipart/form-data":
+            unknown = set(request.form) - set(MESSAGE_FIELDS)
+            if unknown or set(request.files) - {"files"}:
+                raise ApiProblem(400, f"Unknown or unsupported multipart fields: {', '.join(sorted(unknown | set(request.files)))}")
+            uploads = request.files.getlist("files")
+            if len(uploads) > 1:
+                raise ApiProblem(400, "Only one file may be included with a message")
+            return dict(request.form), [{"name": u.filename or "", "type": u.mimetype, "data": u.read()} for u in uploads]
+        data = body()
+        urls = data.get("files")
+        if urls is None:
+            return data, []
+        if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls) or not urls:
+            raise ApiProblem(400, "files must be a list of one URL")
+        if len(urls) > 1:
+            raise ApiProblem(400, "Only one file may be included with a message")
+        return data, [_download(urls[0])]
 
     @app.post("/v1/messages")
     def messages_create():
-        data = body()
+        data, files = message_request()
         message = state.post_message(
             me()["emails"][0], room_id=data.get("roomId"), to_person_email=data.get("toPersonEmail"),
             to_person_id=data.get("toPersonId"), text=data.get("text"), markdown=data.get("markdown"),
-            parent_id=data.get("parentId"), attachments=data.get("attachments"),
+            parent_id=data.get("parentId"), attachments=data.get("attachments"), files=files,
         )
         return jsonify(message)
 
@@ -237,6 +391,13 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     def messages_delete(message_id: str):
         state.delete_message(me()["emails"][0], message_id)
         return Response(status=204)
+
+    def file_response(meta: dict, data: bytes) -> Response:
+        return Response(data, mimetype=meta["type"], headers={"Content-Disposition": _content_disposition(meta["name"])})
+
+    @app.get("/v1/contents/<content_id>")
+    def contents_get(content_id: str):
+        return file_response(*state.visible_content(me()["id"], content_id))
 
     # Card actions
 
@@ -256,7 +417,8 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     @app.get("/v1/webhooks")
     def webhooks_list():
         with state.lock:
-            return jsonify(items=[_public_hook(w) for w in state.webhooks.values() if w["ownerId"] == me()["id"]])
+            hooks = [_public_hook(w) for w in state.webhooks.values() if w["ownerId"] == me()["id"]]
+        return _page(hooks, "webhooks")
 
     @app.post("/v1/webhooks")
     def webhooks_create():
@@ -291,15 +453,16 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             hook = own_hook(webhook_id)
             if not data.get("name") or not data.get("targetUrl"):
                 raise ApiProblem(400, "name and targetUrl are required")
+            # Webex's PUT only re-activates ("active" is the one status it takes): a webhook is
+            # disabled by Webex alone, after 100 failed deliveries in 5 minutes.
+            if "status" in data and data["status"] != "active":
+                raise ApiProblem(400, "status can only be set to active")
             hook.update(name=data["name"], targetUrl=data["targetUrl"])
             if "secret" in data:
                 hook["secret"] = data["secret"]
-            if data.get("status") in ("active", "inactive"):
-                if data["status"] == "active" and hook["status"] != "active":
-                    state.delivery.reactivated(webhook_id)
-                hook["status"] = data["status"]
-            elif "status" in data:
-                raise ApiProblem(400, "status must be active or inactive")
+            if data.get("status") == "active" and hook["status"] != "active":
+                state.delivery.reactivated(webhook_id)
+                hook["status"] = "active"
         return jsonify(_public_hook(hook))
 
     @app.delete("/v1/webhooks/<webhook_id>")
@@ -322,7 +485,6 @@ def create_sandbox_app(state: SandboxState) -> Flask:
     def helper_directory():
         return jsonify(state.directory())
 
-
     @app.post("/_sandbox/post")
     def helper_post():
         data = body()
@@ -340,14 +502,27 @@ def create_sandbox_app(state: SandboxState) -> Flask:
         since = request.args.get("since", default=0, type=int)
         timeout = min(max(request.args.get("timeout", default=25.0, type=float), 0.0), MAX_POLL_S)
         events, cursor = state.wait_events(since, request.args.get("roomId"), timeout=timeout)
-        return jsonify(seq=cursor, events=events)
+        return jsonify(seq=cursor, events=[_with_downloads(e) for e in events])
+
+    def _with_downloads(event: dict) -> dict:
+        # The page has no token: it offers a message's files through /_sandbox/contents/.
+        message = event["message"]
+        if not message.get("files"):
+            return event
+        files = [state.file_of(url) for url in message["files"]]
+        downloads = [{"url": f"/_sandbox/contents/{f['id']}", "name": f["name"], "size": f["size"]} for f in files if f]
+        return {**event, "message": {**message, "sandboxFiles": downloads}}
+
+    @app.get("/_sandbox/contents/<content_id>")
+    def helper_contents(content_id: str):
+        return file_response(*state.visible_content(None, content_id))
 
     @app.post("/_sandbox/faults")
     def helper_faults():
         data = body()
         try:
             state.faults.add(str(data["method"]), str(data["path"]), int(data["status"]), headers=data.get("headers"),
-                             body=data.get("body"), times=int(data.get("times", 1)))
+                             body=data.get("body"), times=int(data.get("times", 1)), after=bool(data.get("after", False)))
         except (KeyError, TypeError, ValueError) as exc:
             raise ApiProblem(400, f"method, path and status are required: {exc}") from exc
         return jsonify(ok=True)
@@ -366,5 +541,14 @@ def create_sandbox_app(state: SandboxState) -> Flask:
         with state.lock:
             return jsonify(items=[{**r, "members": [state.people[p]["emails"][0] for p in state.members(r["id"])]}
                                   for r in state.rooms.values()])
+
+    @app.post("/_sandbox/rooms")
+    def helper_create_room():
+        # Many spaces at once for a bench, without the rate limit a person's token has.
+        data = body()
+        members = data.get("members") or []
+        if not data.get("title") or not isinstance(members, list):
+            raise ApiProblem(400, "title and a list of members are required")
+        return jsonify(state.add_room(str(data["title"]), [str(m) for m in members], creator_email=str(data.get("as", ""))))
 
     return app

@@ -2,8 +2,9 @@
 
 Who hears what: in group rooms a bot's webhook only gets messages that mention the bot and
 the bot's own messages; in 1:1 rooms it gets everything. Card submits go to the webhooks of
-the card's author. Memberships that begin or end go to the webhook owners in the room and to
-the person who joined or left. A webhook that fails 100 times within 5 minutes is disabled.
+the card's author. Memberships created and deleted go to the room's members, the person
+added or removed included (a bot hears its own removal). A webhook that fails 100 times
+within 5 minutes is disabled.
 """
 
 from __future__ import annotations
@@ -106,19 +107,17 @@ class Delivery:
 
     def membership_created(self, membership: dict, *, actor_id: str) -> None:
         """Queue memberships/created for webhook owners in the room (the added person included)."""
-        members = set(self.state.members(membership["roomId"]))
-        data = {k: membership[k] for k in MEMBERSHIP_DATA_FIELDS}
-        for hook in self._hooks("memberships", "created"):
-            if hook["ownerId"] in members or hook["ownerId"] == membership["personId"]:
-                self._enqueue(hook, "created", data, actor_id=actor_id)
+        self._membership("created", membership, actor_id=actor_id, audience=set(self.state.members(membership["roomId"])))
 
-    def membership_deleted(self, membership: dict, *, actor_id: str) -> None:
-        """Queue memberships/deleted for webhook owners still in the room and for the person who left."""
-        members = set(self.state.members(membership["roomId"]))
+    def membership_deleted(self, membership: dict, *, actor_id: str, audience: set[str]) -> None:
+        """Queue memberships/deleted for webhook owners who were in the room (the removed person included)."""
+        self._membership("deleted", membership, actor_id=actor_id, audience=audience)
+
+    def _membership(self, event: str, membership: dict, *, actor_id: str, audience: set[str]) -> None:
         data = {k: membership[k] for k in MEMBERSHIP_DATA_FIELDS}
-        for hook in self._hooks("memberships", "deleted"):
-            if hook["ownerId"] in members or hook["ownerId"] == membership["personId"]:
-                self._enqueue(hook, "deleted", data, actor_id=actor_id)
+        for hook in self._hooks("memberships", event):
+            if hook["ownerId"] in audience or hook["ownerId"] == membership["personId"]:
+                self._enqueue(hook, event, data, actor_id=actor_id)
 
     def _enqueue(self, hook: dict, event: str, data: dict, *, actor_id: str, resource: dict | None = None) -> None:
         if not filter_matches(hook.get("filter"), resource if resource is not None else data, hook["ownerId"]):

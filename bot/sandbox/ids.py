@@ -18,8 +18,8 @@ def new_id(kind: str) -> str:
 
 
 def membership_id(person_id: str, room_id: str) -> str:
-    """A membership's id: derived from person and room, as Webex does, so the same person joining
-    the same space again gets the same id."""
+    """The id of a person's membership of a room: derived from both, as Webex's are, so the same
+    person joining the same room again gets the same id."""
     return make_id("MEMBERSHIP", f"{uuid_of(person_id)}:{uuid_of(room_id)}")
 
 

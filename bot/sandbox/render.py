@@ -4,7 +4,8 @@ The sandbox renders the markdown Webex clients show: paragraphs and line breaks,
 italic, strike-through, inline code and fenced code, bulleted and numbered lists, quotes,
 headings, links (http, https, mailto and tel only), bare web addresses, backslash escapes
 and HTML entities (`&amp;` shows as `&`, as the bot's escaping relies on). Raw HTML is shown
-as text. Mentions become `<spark-mention>` elements, as in Webex's html.
+as text, and so are markdown tables: Webex renders none, so their lines show as written.
+Mentions become `<spark-mention>` elements, as in Webex's html.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""The sandbox's Webex, in memory: people, rooms, memberships, messages, card actions, webhooks.
+"""The sandbox's Webex, in memory: people, rooms, memberships, messages, files, card actions, webhooks.
 
-Rules follow Webex where the bot depends on them: 7,439-byte messages, one card per message
-with a text fallback, threads one level deep, at most 10 edits and none of card messages,
-bots in group rooms only hear messages that mention them (and their own).
+Rules follow Webex where the bot depends on them: 7,439-byte messages, one card and one file
+per message (a card with a text fallback), threads one level deep, at most 10 edits and none
+of messages with a card or a file, bots in group rooms only hear messages that mention them
+(and their own), only moderators post in announcement-only spaces, membership ids derived from
+person and room, a revoked token answers 401 everywhere.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
 import json
 import random
@@ -21,7 +24,15 @@ from bot.sandbox.render import render
 
 MAX_MESSAGE_BYTES = 7439  # Webex's limit on a message's text or markdown (bot/outbox.py splits longer ones)
 MAX_EDITS = 10
+MAX_FILE_BYTES = 100 * 1024 * 1024  # Webex's limit on one file of a message
+NOT_FOUND = "The requested resource could not be found."
+# What Webex answers to a token that is unknown, expired or revoked.
+INVALID_TOKEN = "The request requires a valid access token set in the Authorization request header."
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+# What Webex answers to toPersonEmail for an address without a Webex account: the body of a
+# public capture (jbogarin/go-cisco-webex-teams issue 19, a message to an outside address);
+# the capture shows no status, so 404, as for other people and rooms that cannot be found.
+NO_ONE_ON_ONE = "Failed to get one on one conversation"
 
 
 class ApiProblem(Exception):
@@ -34,29 +45,52 @@ class ApiProblem(Exception):
 
 
 class RateLimit:
-    """Webex-like rate limiting of message creation: a token bucket per caller, 429 with Retry-After beyond it."""
+    """Webex-like rate limiting: a token bucket per (token, HTTP method, endpoint collection),
+    refilled on the sandbox's clock; beyond it the request answers 429 with Retry-After.
 
-    def __init__(self, per_second: float | None = None) -> None:
-        self.per_second = per_second
-        self._buckets: dict[str, tuple[float, float]] = {}  # caller → (tokens, at)
+    Webex publishes no figures (it answers 429 with a Retry-After, see NOTES.md); a burst of 50
+    and 10 requests a second after it are this sandbox's choice, enough for a person and strict
+    enough that a bot sending in bulk meets 429s.
+    """
+
+    PER_SECOND = 10.0
+    BURST = 50
+
+    def __init__(self, per_second: float | None = PER_SECOND, burst: int = BURST) -> None:
         self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str, str], tuple[float, datetime]] = {}  # key → (tokens, at)
+        self.per_second: float | None = None
+        self.burst = burst
         self.refused = 0
         self.allowed = 0
+        self.configure(per_second=per_second, burst=burst)
 
-    def take(self, caller: str, now: float) -> float:
+    def configure(self, *, per_second: float | None, burst: int | None = None) -> None:
+        """Refill `per_second` (None or 0: no limit) up to `burst` (default BURST); every bucket starts full."""
+        if per_second is not None and per_second < 0 or burst is not None and burst < 1:
+            raise ValueError("per_second must be >= 0 and burst >= 1")
+        with self._lock:
+            self.per_second = per_second or None
+            self.burst = burst if burst is not None else self.BURST
+            self._buckets.clear()
+
+    def take(self, key: tuple[str, str, str], now: datetime) -> float:
         """0 when the call may go ahead, else the seconds to wait (Retry-After)."""
-        if not self.per_second:
+        per_second = self.per_second
+        if not per_second:
             return 0.0
         with self._lock:
-            tokens, at = self._buckets.get(caller, (self.per_second, now))
-            tokens = min(self.per_second, tokens + (now - at) * self.per_second)
+            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            # A test's clock may be set back; time never refills a bucket backwards.
+            elapsed = max(0.0, (now - at).total_seconds())
+            tokens = min(float(self.burst), tokens + elapsed * per_second)
             if tokens >= 1:
-                self._buckets[caller] = (tokens - 1, now)
+                self._buckets[key] = (tokens - 1, now)
                 self.allowed += 1
                 return 0.0
-            self._buckets[caller] = (tokens, now)
+            self._buckets[key] = (tokens, now)
             self.refused += 1
-            return (1 - tokens) / self.per_second
+            return (1 - tokens) / per_second
 
 
 class Faults:
@@ -66,11 +100,26 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: list[dict[str, Any]] = []
 
-    def add(self, method: str, path: str, status: int, *, headers: dict | None = None, body: dict | None = None, times: int = 1) -> None:
-        """The next `times` requests of `method` whose path starts with `path` get `status`."""
+    def add(self, method: str, path: str, status: int, *, headers: dict | None = None, body: dict | None = None, times: int = 1,
+            retry_after: int | None = None, after: bool = False) -> None:
+        """The next `times` requests of `method` whose path starts with `path` get `status`.
+
+        `retry_after` sets the Retry-After header (429, and 423 Locked, carry one). With `after`
+        the request is carried out first and only its answer is replaced: a 502 or 504 on a POST
+        whose message was created all the same.
+        """
+        headers = dict(headers or {})
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         with self._lock:
             for _ in range(times):
-                self._queue.append({"method": method.upper(), "path": path, "status": status, "headers": headers or {}, "body": body})
+                self._queue.append({"method": method.upper(), "path": path, "status": status, "headers": headers, "body": body,
+                                    "after": after})
+
+    def locked(self, method: str, path: str, *, retry_after: int, times: int = 1) -> None:
+        """423 Locked with Retry-After for the next `times` matching requests, as Webex answers
+        while a resource is briefly unavailable."""
+        self.add(method, path, 423, retry_after=retry_after, times=times)
 
     def take(self, method: str, path: str) -> dict[str, Any] | None:
         """The first queued fault matching this request, removed from the queue."""
@@ -125,12 +174,21 @@ class SandboxState:
         self.edits: dict[str, int] = {}
         self.actions: dict[str, dict] = {}
         self.webhooks: dict[str, dict] = {}
+        self.files: dict[str, dict] = {}  # content id → name, type, size, roomId, messageId
+        self.file_data: dict[str, bytes] = {}  # content id → the file's bytes
+        self.revoked: set[str] = set()
+        # Where this sandbox is reached, for the content URLs of files (the API sets it per request).
+        self.base_url = "http://127.0.0.1"
         self.roles: dict[str, str] = {}  # email → what the person is in the demo, shown on the page
         self.events: list[dict] = []
         self.seq = 0
+        self.revision = 0  # counts changes to memberships and rooms, which the message feed does not show
         self.pollers = 0
         self.deliveries: list[dict] = []
         self.requests: deque[dict] = deque(maxlen=10_000)
+        # Every /v1 exchange (request and answer in full) while a list is set here: the contract
+        # tests validate them against Webex's OpenAPI document.
+        self.exchanges: list[dict] | None = None
         self.faults = Faults()
         self.rate_limit = RateLimit()
         # How <spark-mention> names people in html: "base64" (the full person id, as public
@@ -154,19 +212,20 @@ class SandboxState:
 
     # Keeping the sandbox between starts
 
-    _KEPT = ("orgs", "people", "tokens", "rooms", "memberships", "messages", "edits", "actions", "webhooks", "roles")
+    _KEPT = ("orgs", "people", "tokens", "rooms", "memberships", "messages", "edits", "actions", "webhooks", "roles", "files")
 
     def snapshot(self) -> dict:
-        """Everything a later start needs to continue where this one stopped (JSON-ready)."""
+        """Everything a later start needs to continue where this one stopped (JSON-ready; file bytes in base64)."""
         with self.lock:
             data = {name: dict(getattr(self, name)) for name in self._KEPT}
             data["org_id"] = self.org_id
+            data["file_data"] = {key: base64.b64encode(value).decode("ascii") for key, value in self.file_data.items()}
             return json.loads(json.dumps(data))
 
     def fingerprint(self) -> tuple:
         """Changes whenever snapshot() would (cheap; for deciding when to save)."""
         with self.lock:
-            return (self.seq, len(self.people), len(self.rooms), len(self.memberships), len(self.actions),
+            return (self.seq, self.revision, len(self.people), len(self.rooms), len(self.actions), len(self.files),
                     tuple((w["id"], w["status"], w["targetUrl"]) for w in self.webhooks.values()))
 
     @classmethod
@@ -176,6 +235,10 @@ class SandboxState:
         state.org_id = data["org_id"]
         for name in cls._KEPT:
             getattr(state, name).update(data.get(name, {}))
+        # Snapshots kept before membership ids were derived from person and room: key them the new way.
+        state.memberships = {membership_id(m["personId"], m["roomId"]): {**m, "id": membership_id(m["personId"], m["roomId"])}
+                             for m in state.memberships.values()}
+        state.file_data.update({key: base64.b64decode(value) for key, value in data.get("file_data", {}).items()})
         with state.lock:
             for message in sorted(state.messages.values(), key=lambda m: m["created"]):
                 state._event("created", message)
@@ -212,10 +275,24 @@ class SandboxState:
             return next((p for p in self.people.values() if email in p["emails"]), None)
 
     def person_by_token(self, token: str) -> dict | None:
-        """The person a token belongs to."""
+        """The person a token belongs to (None for an unknown or revoked token)."""
         with self.lock:
+            if token in self.revoked:
+                return None
             person_id = self.tokens.get(token)
             return self.people.get(person_id) if person_id else None
+
+    def revoke_token(self, token: str) -> None:
+        """From now on every call with `token` answers 401, as when Webex revokes a bot's token."""
+        with self.lock:
+            if token not in self.tokens:
+                raise KeyError(token)
+            self.revoked.add(token)
+
+    def restore_token(self, token: str) -> None:
+        """Let a revoked token work again."""
+        with self.lock:
+            self.revoked.discard(token)
 
     def _person(self, email: str) -> dict:
         person = self.person_by_email(email)
@@ -234,34 +311,91 @@ class SandboxState:
                 self.add_member(room["id"], email, actor_email=creator_email)
         return room
 
-    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None) -> dict:
-        """Add a person to a room (idempotent); `actor_email` is who added them."""
+    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None, moderator: bool = False) -> dict:
+        """Add a person to a room (idempotent); `actor_email` is who added them. The membership's
+        id is derived from person and room, so the same person joining again gets the same id."""
         person = self._person(email)
         actor = self._person(actor_email) if actor_email else person
         with self.lock:
             if room_id not in self.rooms:
-                raise ApiProblem(404, "The requested resource could not be found.")
-            existing = next((m for m in self.memberships.values() if m["roomId"] == room_id and m["personId"] == person["id"]), None)
+                raise ApiProblem(404, NOT_FOUND)
+            existing = self.memberships.get(membership_id(person["id"], room_id))
             if existing:
                 return existing
-            membership = {"id": membership_id(person["id"], room_id), "roomId": room_id, "roomType": self.rooms[room_id]["type"], "personId": person["id"],
-                          "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
-                          "personOrgId": person["orgId"], "isModerator": False, "isMonitor": False, "created": self.stamp()}
+            membership = {"id": membership_id(person["id"], room_id), "roomId": room_id, "roomType": self.rooms[room_id]["type"],
+                          "personId": person["id"], "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
+                          "personOrgId": person["orgId"], "isModerator": moderator, "isMonitor": False, "created": self.stamp()}
             self.memberships[membership["id"]] = membership
+            self.revision += 1
             self.delivery.membership_created(membership, actor_id=actor["id"])
             return membership
 
-    def remove_member(self, membership_id: str, *, actor_email: str | None = None) -> dict:
-        """Take a person out of a room (a person leaving, or removed by `actor_email`); memberships/deleted
-        goes to webhook owners still in the room and to the person removed."""
+    def remove_member(self, room_id: str, email: str, *, actor_email: str | None = None) -> dict:
+        """Take a person out of a room (they left, or `actor_email` removed them); webhook owners
+        in the room and the removed person hear memberships/deleted. Returns the membership that was."""
+        person = self._person(email)
+        actor = self._person(actor_email) if actor_email else person
         with self.lock:
-            membership = self.memberships.get(membership_id)
+            membership = self.memberships.get(membership_id(person["id"], room_id))
             if membership is None:
-                raise ApiProblem(404, "The requested resource could not be found.")
-            actor = self._person(actor_email) if actor_email else self.people[membership["personId"]]
-            del self.memberships[membership_id]
-            self.delivery.membership_deleted(membership, actor_id=actor["id"])
-            return membership
+                raise ApiProblem(404, NOT_FOUND)
+            audience = set(self.members(room_id))
+            del self.memberships[membership["id"]]
+            self.revision += 1
+            self.delivery.membership_deleted(membership, actor_id=actor["id"], audience=audience)
+            return dict(membership)
+
+    def membership_of(self, room_id: str, person_id: str) -> dict | None:
+        """A person's membership of a room, if any."""
+        with self.lock:
+            return self.memberships.get(membership_id(person_id, room_id))
+
+    def set_moderator(self, room_id: str, email: str, moderator: bool = True) -> dict:
+        """Make a member a moderator of the room (or not)."""
+        person = self._person(email)
+        with self.lock:
+            membership = self.membership_of(room_id, person["id"])
+            if membership is None:
+                raise ApiProblem(404, NOT_FOUND)
+            membership["isModerator"] = moderator
+            self.revision += 1
+            return dict(membership)
+
+    def set_announcement_only(self, room_id: str, announcement_only: bool = True) -> dict:
+        """Make a group room announcement-only: from then on only its moderators may post."""
+        with self.lock:
+            room = self.rooms.get(room_id)
+            if room is None or room["type"] != "group":
+                raise ApiProblem(404, NOT_FOUND)
+            if announcement_only:
+                room["isAnnouncementOnly"] = True
+            else:
+                room.pop("isAnnouncementOnly", None)
+            self.revision += 1
+            return dict(room)
+
+    def visible_membership(self, person_id: str, membership_id_: str) -> dict:
+        """A membership of a room the person is in, or 404."""
+        with self.lock:
+            membership = self.memberships.get(membership_id_)
+            if membership is None or not self.is_member(membership["roomId"], person_id):
+                raise ApiProblem(404, NOT_FOUND)
+            return dict(membership)
+
+    def delete_membership(self, as_email: str, membership_id_: str) -> dict:
+        """DELETE /memberships/{id}: a member leaves, or removes someone; in a space with
+        moderators only a moderator removes others; nobody leaves a 1:1 space."""
+        caller = self._person(as_email)
+        with self.lock:
+            membership = self.visible_membership(caller["id"], membership_id_)
+            if membership["roomType"] == "direct":
+                raise ApiProblem(403, "A member cannot be removed from a 1:1 space.")
+            if membership["personId"] != caller["id"]:
+                moderated = any(m["isModerator"] for m in self.memberships.values() if m["roomId"] == membership["roomId"])
+                mine = self.membership_of(membership["roomId"], caller["id"])
+                if moderated and not (mine and mine["isModerator"]):
+                    raise ApiProblem(403, "Only a moderator can remove members from this space.")
+            return self.remove_member(membership["roomId"], membership["personEmail"], actor_email=as_email)
 
     def members(self, room_id: str) -> list[str]:
         """Person ids of a room's members."""
@@ -270,7 +404,8 @@ class SandboxState:
 
     def is_member(self, room_id: str, person_id: str) -> bool:
         """Whether a person belongs to a room."""
-        return person_id in self.members(room_id)
+        with self.lock:
+            return membership_id(person_id, room_id) in self.memberships
 
     def room_by_title(self, title: str) -> dict:
         """A room by its exact title."""
@@ -324,27 +459,38 @@ class SandboxState:
         markdown: str | None = None,
         parent_id: str | None = None,
         attachments: list[dict] | None = None,
+        files: list[dict] | None = None,
     ) -> dict:
-        """Create a message as a person, with Webex's checks, and deliver webhooks."""
+        """Create a message as a person, with Webex's checks, and deliver webhooks.
+
+        `files`: at most one {"name", "type", "data"} (bytes), shown in the message's `files` as
+        its content URL.
+        """
         author = self._person(as_email)
         if to_person_id and not to_person_email:
             target = self.people.get(to_person_id)
             if target is None:
-                raise ApiProblem(404, "Unknown toPersonId")
+                raise ApiProblem(404, NO_ONE_ON_ONE)
             to_person_email = target["emails"][0]
         recipient: dict | None = None
         with self.lock:
             if room_id is None:
                 if not to_person_email:
                     raise ApiProblem(400, "roomId, toPersonId or toPersonEmail is required")
-                recipient = self._person(to_person_email)
+                recipient = self.person_by_email(to_person_email)
+                if recipient is None:
+                    raise ApiProblem(404, NO_ONE_ON_ONE)
                 if recipient["id"] == author["id"]:
                     raise ApiProblem(400, "Cannot send a direct message to yourself")
                 room_id = self.direct_room(as_email, to_person_email)["id"]
             room = self.rooms.get(room_id)
             if room is None or not self.is_member(room_id, author["id"]):
-                raise ApiProblem(404, "The requested resource could not be found.")
-            self._check_body(text, markdown)
+                raise ApiProblem(404, NOT_FOUND)
+            if room.get("isAnnouncementOnly") and not self.membership_of(room_id, author["id"])["isModerator"]:
+                raise ApiProblem(403, "Only moderators can post in an announcement-only space.")
+            self._check_body(text, markdown, has_file=bool(files))
+            if files:
+                self._check_files(files)
             if attachments:
                 if len(attachments) > 1:
                     raise ApiProblem(400, "Only one attachment is allowed per message")
@@ -365,6 +511,8 @@ class SandboxState:
             self._set_body(message, text, markdown)
             if attachments:
                 message["attachments"] = attachments
+            if files:
+                message["files"] = [self._store_file(files[0], room_id=room_id, message_id=message["id"])]
             self.messages[message["id"]] = message
             room["lastActivity"] = message["created"]
             self._event("created", message)
@@ -380,16 +528,48 @@ class SandboxState:
                 message["html"] = markup
             if mentioned:
                 message["mentionedPeople"] = mentioned
-        else:
+        elif text is not None:  # a file may come without text: then the message has none
             message["text"] = text
 
-    def _check_body(self, text: str | None, markdown: str | None) -> None:
-        if not (text or markdown):
-            # Webex accepts file-only messages, but the sandbox has no files and a card needs a fallback.
-            raise ApiProblem(400, "text or markdown is required")
+    def _check_body(self, text: str | None, markdown: str | None, *, has_file: bool = False) -> None:
+        if not (text or markdown or has_file):
+            # A file may come alone; a card alone is refused: it needs a text fallback.
+            raise ApiProblem(400, "text, markdown or files is required")
         for value in (text, markdown):
             if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
                 raise ApiProblem(400, f"Message exceeds the maximum of {MAX_MESSAGE_BYTES} bytes")
+
+    def _check_files(self, files: list[dict]) -> None:
+        if len(files) > 1:
+            raise ApiProblem(400, "Only one file may be included with a message")
+        if len(files[0]["data"]) > MAX_FILE_BYTES:
+            raise ApiProblem(413, f"The file exceeds the maximum of {MAX_FILE_BYTES} bytes")
+        if not files[0].get("name"):
+            raise ApiProblem(400, "The file has no name")
+
+    def _store_file(self, file: dict, *, room_id: str, message_id: str) -> str:
+        content_id = new_id("CONTENT")
+        self.files[content_id] = {"id": content_id, "name": file["name"], "type": file.get("type") or "application/octet-stream",
+                                  "size": len(file["data"]), "roomId": room_id, "messageId": message_id}
+        self.file_data[content_id] = bytes(file["data"])
+        return f"{self.base_url.rstrip('/')}/v1/contents/{content_id}"
+
+    def file_of(self, url: str) -> dict | None:
+        """The stored file behind a message's content URL."""
+        with self.lock:
+            return self.files.get(url.rsplit("/", 1)[-1])
+
+    def visible_content(self, person_id: str | None, content_id: str) -> tuple[dict, bytes]:
+        """A file and its bytes for a reader who may read its message (person_id None: the page,
+        which reads everything); else 404, as for the message."""
+        with self.lock:
+            meta = self.files.get(content_id)
+            message = self.messages.get(meta["messageId"]) if meta else None
+            if meta is None or message is None:
+                raise ApiProblem(404, NOT_FOUND)
+            if person_id is not None:
+                self.visible_message(person_id, message["id"])
+            return dict(meta), self.file_data[content_id]
 
     def _lookup(self, kind: str, value: str) -> dict | None:
         if kind == "personEmail":
@@ -402,9 +582,9 @@ class SandboxState:
         with self.lock:
             message = self.messages.get(message_id)
             if message is None or not self.is_member(message["roomId"], person_id):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             if not self.bot_may_read(person_id, message):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             return dict(message)
 
     def bot_may_read(self, person_id: str, message: dict) -> bool:
@@ -421,13 +601,13 @@ class SandboxState:
         with self.lock:
             message = self.messages.get(message_id)
             if message is None or not self.is_member(message["roomId"], author["id"]):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             if message["personId"] != author["id"]:
                 raise ApiProblem(403, "Only the author can edit a message")
             if room_id is None or room_id != message["roomId"]:
                 raise ApiProblem(400, "roomId of the message is required")
-            if message.get("attachments"):
-                raise ApiProblem(400, "Messages with attachments cannot be edited")
+            if message.get("attachments") or message.get("files"):
+                raise ApiProblem(400, "Messages with attachments or files cannot be edited")
             if self.edits.get(message_id, 0) >= MAX_EDITS:
                 raise ApiProblem(400, f"A message can be edited at most {MAX_EDITS} times")
             self._check_body(text, markdown)
@@ -445,7 +625,7 @@ class SandboxState:
         with self.lock:
             message = self.messages.get(message_id)
             if message is None or not self.is_member(message["roomId"], author["id"]):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             if message["personId"] != author["id"]:
                 raise ApiProblem(403, "Only the author can delete a message")
             del self.messages[message_id]
@@ -464,7 +644,7 @@ class SandboxState:
         with self.lock:
             message = self.messages.get(message_id)
             if message is None or not self.is_member(message["roomId"], person["id"]):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             if not message.get("attachments"):
                 raise ApiProblem(400, "The message has no card")
             action = {"id": new_id("ATTACHMENT_ACTION"), "type": "submit", "messageId": message_id, "inputs": dict(inputs),
@@ -478,10 +658,10 @@ class SandboxState:
         with self.lock:
             action = self.actions.get(action_id)
             if action is None:
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             card = self.messages.get(action["messageId"])
             if person_id != action["personId"] and (card is None or card["personId"] != person_id):
-                raise ApiProblem(404, "The requested resource could not be found.")
+                raise ApiProblem(404, NOT_FOUND)
             return dict(action)
 
     # Change feed

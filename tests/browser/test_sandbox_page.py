@@ -198,3 +198,24 @@ def test_a_refused_post_is_shown_and_nothing_is_sent(page, sandbox):
     page.get_by_test_id("send").click()
     expect(page.get_by_test_id("composer-error")).to_contain_text("maximum of 7439 bytes", timeout=WAIT_MS)
     assert len(state.messages) == before
+
+
+def test_a_file_on_a_message_is_offered_for_download(page, sandbox, tmp_path):
+    from webexpythonsdk import WebexAPI
+
+    from bot.sandbox.demo import BOT_TOKEN
+
+    state = sandbox.sandbox_state
+    report = tmp_path / "report-2026-11.csv"
+    report.write_bytes(b"organisation;tickets\nAcme;3\n")
+    bot = WebexAPI(access_token=BOT_TOKEN, base_url=f"{sandbox.server.url}/v1/", wait_on_rate_limit=False)
+    room_id = next(r["id"] for r in state.rooms.values() if r["title"].startswith("Acme Logistics"))
+    bot.messages.create(roomId=room_id, markdown="The month's report", files=[str(report)])
+    page.get_by_test_id("post-as").select_option(ANNA_EMAIL)
+    _open_space(page, "Acme Logistics")
+    link = page.get_by_test_id("message").filter(has_text="The month's report").get_by_test_id("file")
+    expect(link).to_have_text("report-2026-11.csv (28 B)", timeout=WAIT_MS)
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "report-2026-11.csv"
+    assert Path(download.value.path()).read_bytes() == report.read_bytes()

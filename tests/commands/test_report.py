@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
 import requests
 
 import run_bot
@@ -30,7 +29,6 @@ def _month(harness):
     harness.clock.set(local(2026, 12, 2, 12, 0))
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox takes no file upload yet")
 def test_report_in_chat_is_a_block_per_organisation_and_the_csv_a_file(harness):
     _month(harness)
     harness.say(SANNE_EMAIL, STAFF_ROOM, "/report 2026-11")
@@ -62,7 +60,6 @@ def test_report_in_chat_is_a_block_per_organisation_and_the_csv_a_file(harness):
     assert rows[0].startswith("org,tickets,target,met,breached") and len(rows) == 5
 
 
-@pytest.mark.xfail(strict=True, reason="the sandbox takes no file upload yet")
 def test_the_report_in_dutch(harness):
     _month(harness)
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/language nl")

@@ -264,7 +264,7 @@ def test_memberships_of_other_people_change_nothing(harness, db):
     assert [d["data_id"] for d in harness.state.deliveries[before:]] == [ping["id"]]
     # A webhook without the filter (an earlier release's) would deliver them: they are ignored.
     assert _deliver(harness, "memberships", "created", bram, ANNA_EMAIL)["duplicate"] is False
-    harness.state.remove_member(bram["id"], actor_email=ANNA_EMAIL)
+    harness.state.remove_member(bram["roomId"], BRAM_EMAIL, actor_email=ANNA_EMAIL)
     assert _deliver(harness, "memberships", "deleted", bram, ANNA_EMAIL)["duplicate"] is False
     harness.run()
     with db.scope() as s:

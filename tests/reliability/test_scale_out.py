@@ -118,6 +118,9 @@ class Deployment:
         self.db = Database(self.url)
         upgrade(self.db.engine)
         self.state = build_demo_state(bot_token=BOT_TOKEN)
+        # The drill measures the deployment at full speed (and injects its own 429s with chaos);
+        # Webex's rate limit on the bot's token would set the pace instead.
+        self.state.rate_limit.configure(per_second=None)
         self.sandbox = serve_in_thread(create_sandbox_app(self.state), threads=16)
         self.web: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []

@@ -115,7 +115,7 @@ def test_a_500_on_a_post_did_not_arrive(harness, clock):
 
 
 def test_the_sandbox_rate_limit_answers_429_with_retry_after(harness):
-    harness.state.rate_limit.per_second = 2
+    harness.state.rate_limit.configure(per_second=2, burst=2)
     for i in range(4):
         _queue(harness, ACME_ROOM if i % 2 else POLDER_ROOM, f"m{i}")
     harness.sender.drain()

@@ -1,4 +1,4 @@
-"""Fixtures: a demo sandbox served over HTTP, SDK clients per person, and a webhook receiver."""
+"""Fixtures: a demo sandbox on the settable clock served over HTTP, SDK clients per person, and a webhook receiver."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.sandbox.api import create_sandbox_app
 from bot.sandbox.demo import BOT_TOKEN, build_demo_state, token_for
 from bot.sandbox.state import SandboxState
 from bot.serving import RunningServer, serve_in_thread
+from tests.contract import webex_contract
 
 
 @dataclass
@@ -55,14 +56,18 @@ def make_receiver(status: int = 200) -> Receiver:
 
 
 @pytest.fixture
-def state() -> Iterator[SandboxState]:
-    state = build_demo_state()
+def state(clock) -> Iterator[SandboxState]:
+    """The demo sandbox on the test's settable clock (timestamps, rate limit refills)."""
+    state = build_demo_state(now=clock.now)
     yield state
     state.close()
 
 
 @pytest.fixture
 def server(state: SandboxState) -> Iterator[RunningServer]:
+    # Answers must be as Webex documents them; requests too, unless the sandbox refused them
+    # (these tests send bad requests on purpose).
+    webex_contract.watch(state, strict_requests=False)
     running = serve_in_thread(create_sandbox_app(state))
     yield running
     running.stop()

@@ -67,6 +67,17 @@ def test_helper_post_submit_people_rooms(server, state):
     assert bad.status_code == 400 and bad.json()["errors"]
 
 
+def test_helper_creates_a_space_with_members_without_a_token(server, state):
+    made = requests.post(f"{server.url}/_sandbox/rooms", json={"as": ANNA_EMAIL, "title": "Customer 1", "members": [BOT_EMAIL]},
+                         timeout=10).json()
+    assert made["title"] == "Customer 1" and set(state.members(made["id"])) == {
+        state.person_by_email(ANNA_EMAIL)["id"], state.person_by_email(BOT_EMAIL)["id"]}
+    rooms_before = len(state.rooms)
+    assert requests.post(f"{server.url}/_sandbox/rooms", json={"as": ANNA_EMAIL, "members": []}, timeout=10).status_code == 400
+    assert requests.post(f"{server.url}/_sandbox/rooms", json={"as": "nobody@x", "title": "t"}, timeout=10).status_code == 404
+    assert len(state.rooms) == rooms_before
+
+
 def test_long_poll_returns_promptly_when_a_message_arrives(server, state, api_for):
     room_id = state.room_by_title(ACME_ROOM)["id"]
     cursor = requests.get(f"{server.url}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()["seq"]

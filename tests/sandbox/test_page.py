@@ -17,6 +17,7 @@ from bot.config import load_settings
 from bot.sandbox import assets, keeper
 from bot.sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM, build_demo_state,
                               open_direct_spaces)
+from bot.sandbox.ids import membership_id
 from bot.sandbox.render import render
 from bot.sandbox.state import SandboxState
 
@@ -63,6 +64,14 @@ def test_markup_that_is_not_allowed_stays_text(markdown, html):
     assert _md(markdown)[1] == html
 
 
+def test_a_markdown_table_is_not_rendered_but_shown_as_its_lines():
+    # Webex's markdown has no tables: a report written as one arrives as its literal lines.
+    table = "| Org | Tickets |\n|---|---:|\n| Acme | 3 |"
+    text, markup = _md(table)
+    assert markup == "<p>| Org | Tickets |<br/>|---|---:|<br/>| Acme | 3 |</p>"
+    assert text == table and "<table" not in markup
+
+
 def test_the_directory_lists_people_with_their_demo_role_and_every_space_by_kind(state):
     open_direct_spaces(state)
     data = state.directory()
@@ -105,6 +114,25 @@ def test_a_kept_sandbox_continues_with_the_same_spaces_messages_and_tokens(tmp_p
         # The page's change feed replays the kept messages, oldest first.
         assert [(e["kind"], e["message"]["id"]) for e in again.events_since(0, acme["id"])][0] == ("created", first["id"])
         assert again.roles[ANNA_EMAIL] == "customer"
+    finally:
+        again.close()
+
+
+def test_a_sandbox_kept_before_membership_ids_were_derived_continues(tmp_path):
+    state = build_demo_state()
+    acme = state.room_by_title(ACME_ROOM)["id"]
+    data = state.snapshot()
+    state.close()
+    # An older file: random membership ids.
+    data["memberships"] = {f"old-{n}": {**m, "id": f"old-{n}"} for n, m in enumerate(data["memberships"].values())}
+    path = tmp_path / "sandbox.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    again = keeper.load(path)
+    try:
+        anna = again.person_by_email(ANNA_EMAIL)["id"]
+        assert again.is_member(acme, anna)
+        assert again.membership_of(acme, anna)["id"] == membership_id(anna, acme)
+        assert len(again.memberships) == len(data["memberships"])
     finally:
         again.close()
 
@@ -205,7 +233,7 @@ def test_the_card_renderer_is_pinned_to_one_version_with_a_sha512():
 def test_a_snapshot_holds_exactly_what_is_kept():
     state = SandboxState()
     try:
-        assert set(state.snapshot()) == {*SandboxState._KEPT, "org_id"}
+        assert set(state.snapshot()) == {*SandboxState._KEPT, "org_id", "file_data"}
     finally:
         state.close()
 

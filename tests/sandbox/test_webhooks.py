@@ -28,9 +28,15 @@ def test_webhook_crud(bot_api, api_for, receiver):
     with pytest.raises(ApiError) as exc:
         api_for(ANNA_EMAIL).webhooks.get(hook.id)
     assert exc.value.status_code == 404
-    renamed = bot_api.webhooks.update(hook.id, name="renamed", targetUrl=receiver.url, status="inactive")
-    assert renamed.name == "renamed" and renamed.status == "inactive"
+    renamed = bot_api.webhooks.update(hook.id, name="renamed", targetUrl=receiver.url)
+    assert renamed.name == "renamed" and renamed.status == "active"
     assert bot_api.webhooks.get(hook.id).name == "renamed"
+    # Webex's PUT cannot deactivate: only its failure rule disables a webhook.
+    with pytest.raises(ApiError) as exc:
+        bot_api.webhooks.update(hook.id, name="quiet", targetUrl=receiver.url, status="inactive")
+    assert exc.value.status_code == 400
+    assert bot_api.webhooks.get(hook.id).status == "active" and bot_api.webhooks.get(hook.id).name == "renamed"
+    assert bot_api.webhooks.update(hook.id, name="renamed", targetUrl=receiver.url, status="active").status == "active"
     with pytest.raises(ApiError) as exc:
         bot_api.webhooks.create(name="bad", targetUrl=receiver.url, resource="files", event="created")
     assert exc.value.status_code == 400

@@ -364,6 +364,7 @@ function messageNode(message) {
   content.dataset.testid = "content";
   content.innerHTML = message.html || `<p>${escapeText(message.text || "").replace(/\n/g, "<br>")}</p>`;
   body.append(meta, content);
+  if (message.sandboxFiles && message.sandboxFiles.length) body.appendChild(renderFiles(message.sandboxFiles));
   if (message.attachments && message.attachments.length) body.appendChild(renderCard(message));
   if (!message.parentId) {
     const reply = document.createElement("button");
@@ -376,6 +377,28 @@ function messageNode(message) {
   }
   node.append(avatar, body);
   return node;
+}
+
+// A message's file, as Webex clients show one: its name, its size, a download.
+function renderFiles(files) {
+  const box = document.createElement("div");
+  box.className = "files";
+  for (const file of files) {
+    const link = document.createElement("a");
+    link.className = "file";
+    link.dataset.testid = "file";
+    link.href = file.url;
+    link.download = file.name;
+    link.textContent = `${file.name} (${formatSize(file.size)})`;
+    box.appendChild(link);
+  }
+  return box;
+}
+
+function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function appendMessage(message, live) {
