@@ -228,6 +228,10 @@ def create_sandbox_app(state: SandboxState) -> Flask:
             raise ApiProblem(400, "email, displayName or id is required")
         with state.lock:
             people = list(state.people.values())
+        if email or name:
+            # Webex no longer looks people up across organisations by email or name (its People
+            # API update of September 2022): only the caller's own organisation's are found.
+            people = [p for p in people if p["orgId"] == me()["orgId"]]
         if email:
             people = [p for p in people if email.lower() in p["emails"]]
         if name:

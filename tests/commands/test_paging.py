@@ -195,6 +195,12 @@ def _rota(db):
         return list(s.get(OnCallTeam, "iot-oncall").rota)
 
 
+def test_a_customer_is_no_engineer_of_the_desk(harness, db):
+    # Webex finds people by email in the caller's own organisation only.
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall swap anna@acme-logistics.example").startswith(
+        "No Webex account of the desk's organisation found for: anna@acme\\-logistics\\.example.")
+
+
 @pytest.mark.parametrize("text", [
     "/oncall set iot-oncall ghost@iot-desk.example erik@iot-desk.example",
     "/oncall swap ghost@iot-desk.example",
@@ -202,8 +208,8 @@ def _rota(db):
 ])
 def test_an_address_without_a_webex_account_is_refused_on_the_rota(harness, db, text):
     reply = _do(harness, SANNE_EMAIL, STAFF_ROOM, text)
-    assert reply == ("No Webex account found for: ghost@iot\\-desk\\.example. Check the addresses; pages can only reach people "
-                     "on Webex.")
+    assert reply == ("No Webex account of the desk's organisation found for: ghost@iot\\-desk\\.example. Check the addresses; "
+                     "pages go to the desk's own people on Webex.")
     assert _rota(db) == [ERIK_EMAIL, SANNE_EMAIL]
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now erik@iot\-desk\.example;")
 

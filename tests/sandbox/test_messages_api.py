@@ -27,7 +27,10 @@ def test_people_me_for_the_bot(bot_api, state):
     assert me.displayName == BOT_NAME and me.emails == [BOT_EMAIL] and me.type == "bot"
     assert me.id == state.person_by_email(BOT_EMAIL)["id"]
     assert bot_api.people.get(me.id).displayName == BOT_NAME
-    assert [p.id for p in bot_api.people.list(email=ANNA_EMAIL)] == [state.person_by_email(ANNA_EMAIL)["id"]]
+    # By email or name Webex finds only the caller's own organisation's people (not across orgs).
+    assert [p.id for p in bot_api.people.list(email=SANNE_EMAIL)] == [state.person_by_email(SANNE_EMAIL)["id"]]
+    assert list(bot_api.people.list(email=ANNA_EMAIL)) == [] and list(bot_api.people.list(displayName="Anna")) == []
+    assert bot_api.people.get(state.person_by_email(ANNA_EMAIL)["id"]).displayName == "Anna de Vries"
 
 
 def test_unknown_token_is_401(api_for):
