@@ -536,8 +536,8 @@ class OutboxSender:
         recorded as its own is not this row's, however alike (two "pong"s in a minute). Of the
         rest, the earliest.
         """
-        room_id = self._searchable_room(row)
-        if room_id is None:
+        recent = self._recent_in_direct_space(row)
+        if recent is None:
             log.warning("outbox %s: may have reached Webex already, but a bot cannot search a group space; sending again",
                         row.id)
             return None
@@ -545,7 +545,7 @@ class OutboxSender:
         me = self.webex.identity().person_id
         parent = self._parent_id(row)
         candidates = []
-        for message in self.webex.list_recent_messages(room_id):
+        for message in recent:
             created = datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00")) if message.get("created") else None
             if created is not None and created < since:
                 break
@@ -563,15 +563,13 @@ class OutboxSender:
         free = [m for m in candidates if m["id"] not in taken]
         return free[-1] if free else None  # the list is newest first
 
-    def _searchable_room(self, row: Claimed) -> str | None:
-        """The 1:1 space `row` goes to, which the bot may list; None for a group space (Webex
-        shows a bot only the messages that mention it there) or a person not written to before."""
+    def _recent_in_direct_space(self, row: Claimed) -> list[dict[str, Any]] | None:
+        """The newest messages of the 1:1 space `row` goes to, which the bot may list; None for a
+        group space (Webex shows a bot only the messages that mention it there)."""
         if row.room_id:
-            return row.room_id if self.webex.room_type(row.room_id) == "direct" else None
-        with self.db.read() as session:
-            # A message by email lands in the 1:1 space, whose id an earlier send to them returned.
-            return session.scalar(select(OutboxMessage.room_id).where(
-                OutboxMessage.to_person_email == row.to_person_email, OutboxMessage.room_id.is_not(None)).limit(1))
+            return self.webex.list_recent_messages(row.room_id) if self.webex.room_type(row.room_id) == "direct" else None
+        # By email: the 1:1 space named by the person, which the attempt in doubt may have opened.
+        return self.webex.list_direct_messages(row.to_person_email)
 
     def _record(self, session: Session, stmt: Update, row: Claimed, **params: Any) -> bool:
         """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""

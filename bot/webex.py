@@ -246,6 +246,12 @@ class WebexClient:
             self._room_types[room_id] = kind
         return kind
 
+    def list_direct_messages(self, email: str, *, max_items: int = 50) -> list[dict[str, Any]]:
+        """The newest messages of the bot's 1:1 space with `email` (newest first, one page): found by
+        the person, so also when the bot does not know the space's id (GET /messages/direct)."""
+        return self._call("list direct messages", lambda: [m._json_data for m in islice(self.api.messages.list_direct(personEmail=email),
+                                                                                          max_items)])
+
     def list_recent_messages(self, room_id: str, *, max_items: int = 50) -> list[dict[str, Any]]:
         """The newest messages of a 1:1 space (newest first), one page: Webex lets a bot list a
         group space only for the messages that mention it."""

@@ -350,6 +350,23 @@ def create_sandbox_app(state: SandboxState) -> Flask:
                 items = items[ids.index(request.args["beforeMessage"]) + 1:]
         return _page(items, "messages", largest=MAX_MENTIONED if mentioned is not None else LARGEST_MAX)
 
+    @app.get("/v1/messages/direct")
+    def messages_direct():
+        """A 1:1 space's messages named by the other person, newest first (without creating the space)."""
+        person_id, email = request.args.get("personId"), request.args.get("personEmail")
+        if bool(person_id) == bool(email):
+            raise ApiProblem(400, "Provide only one destination in the personId and personEmail fields")
+        other = state.people.get(person_id) if person_id else state.person_by_email(email)
+        if other is None:
+            raise ApiProblem(404, NOT_FOUND)
+        with state.lock:
+            room = next((r for r in state.rooms.values() if r["type"] == "direct"
+                         and set(state.members(r["id"])) == {me()["id"], other["id"]}), None)
+            items = [] if room is None else list(reversed(state.messages_in(room["id"])))
+        if "parentId" in request.args:
+            items = [m for m in items if m.get("parentId") == request.args["parentId"]]
+        return jsonify(items=items)
+
     def message_request() -> tuple[dict, list[dict]]:
         """The fields and the file of a POST /messages: a JSON body (a file by URL, which is
         downloaded) or a multipart/form-data upload, as the SDK sends a local file."""

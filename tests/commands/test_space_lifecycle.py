@@ -341,3 +341,17 @@ def test_two_senders_refused_at_once_tell_the_staff_once(harness, db):
     assert sorted(race(db, refused, refused)) == [False, True]
     with db.scope() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose == "space:unreachable")) == 1
+
+
+def test_an_announcement_only_space_refusing_the_bots_posts_is_marked_unreachable_once(harness, db):
+    room_id = harness.room(ACME_ROOM)["id"]
+    harness.state.set_moderator(room_id, ANNA_EMAIL)
+    harness.state.set_announcement_only(room_id)  # only moderators post now: Webex answers the bot 403
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/tickets")
+    harness.run()
+    tick(harness, harness.clock.now())  # the refusals' listeners run
+    staff = [m["markdown"] for m in harness.bot_messages(STAFF_ROOM)]
+    assert len([m for m in staff if m.startswith("⚠️ Webex refused my post to the customer space of **Acme Logistics**")]) == 1, staff
+    with db.scope() as s:
+        assert s.get(SpaceRecord, room_id).state == "unreachable"

@@ -18,11 +18,12 @@ from tests.support import tick
 
 
 def _revoke(harness) -> str:
-    return harness.state.tokens.pop(BOT_TOKEN)
+    harness.state.revoke_token(BOT_TOKEN)
+    return harness.state.tokens[BOT_TOKEN]
 
 
 def _restore(harness, person_id: str) -> None:
-    harness.state.tokens[BOT_TOKEN] = person_id
+    harness.state.restore_token(BOT_TOKEN)
 
 
 def _counts(harness, model) -> dict[str, int]:

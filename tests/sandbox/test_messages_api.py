@@ -226,3 +226,13 @@ def test_errors_have_the_webex_shape(server):
     assert no_room.status_code == 400 and "roomId" in no_room.json()["message"]
     not_json = requests.post(f"{server.url}/v1/messages", headers=auth, data="x", timeout=10)
     assert not_json.status_code == 400
+
+
+def test_direct_messages_are_listed_by_the_other_person_without_opening_a_space(bot_api, state):
+    rooms_before = len(state.rooms)
+    assert list(bot_api.messages.list_direct(personEmail=ANNA_EMAIL)) == []
+    assert len(state.rooms) == rooms_before  # asking opens no 1:1 space
+    first = bot_api.messages.create(toPersonEmail=ANNA_EMAIL, text="one")
+    second = bot_api.messages.create(toPersonEmail=ANNA_EMAIL, text="two")
+    assert [m.id for m in bot_api.messages.list_direct(personEmail=ANNA_EMAIL)] == [second.id, first.id]
+    assert _status(lambda: list(bot_api.messages.list_direct(personEmail=ANNA_EMAIL, personId=first.personId))) == 400
