@@ -105,14 +105,17 @@ def clock():
 
 
 @pytest.fixture
-def harness(db, clock):
+def harness(request, db, clock):
     """The sandbox and the bot on `db`, with the demo directory: bound spaces, roles, the rota.
 
-    A test module that wants the bare sandbox defines its own `harness`.
+    `@pytest.mark.admins("ada@…")` (on a test or a module's `pytestmark`) names the admins of the
+    bot's configuration (BOT_ADMINS). A test module that wants the bare sandbox defines its own
+    `harness`.
     """
     from tests.support import Harness
 
-    h = Harness(db, clock)
+    marker = request.node.get_closest_marker("admins")
+    h = Harness(db, clock, admins=frozenset(marker.args) if marker else frozenset())
     h.seed_directory()
     yield h
     h.close()

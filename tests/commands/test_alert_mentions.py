@@ -10,15 +10,10 @@ from sqlalchemy import delete
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import OnCallShift, OnCallTeam
-from tests.support import Harness, answer as _do, local, tick as _at
+from tests.support import answer as _do, local, tick as _at
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    yield h
-    h.close()
+pytestmark = pytest.mark.admins(ADA_EMAIL)
 
 
 def _id(harness, email):

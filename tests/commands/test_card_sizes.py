@@ -27,7 +27,7 @@ from commands.escalation import REASON_MAX
 from commands.problems import TITLE_MAX as PROBLEM_TITLE_MAX
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.cards.test_cards_valid import _validator
-from tests.support import Harness, local, tick
+from tests.support import local, tick
 
 KINDS = {
     "letters": "Lorem ipsum dolor sit amet consectetur ",
@@ -46,12 +46,7 @@ def kind(request):
     return request.param
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    yield h
-    h.close()
+pytestmark = pytest.mark.admins(ADA_EMAIL)
 
 
 def _say(harness, email: str, room: str, command: str, text: str = "") -> dict:

@@ -5,15 +5,9 @@ from sqlalchemy import func, select
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import Organisation
-from tests.support import Harness
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    yield h
-    h.close()
+pytestmark = pytest.mark.admins(ADA_EMAIL)
 
 
 def _said(harness, email, room, text):

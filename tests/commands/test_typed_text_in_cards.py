@@ -9,18 +9,13 @@ from bot.text import LOOKALIKE_ASTERISK, escape_markdown
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
 from storage.models import Organisation
 from tests.cards import phone
-from tests.support import Harness, ask
+from tests.support import ask
 
 TITLE = "Down since 10.00 - all sites"
 ORG = "Acme B.V. (NL) - *north* [2]"
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    yield h
-    h.close()
+pytestmark = pytest.mark.admins(ADA_EMAIL)
 
 
 def _facts(card: dict) -> dict[str, str]:
