@@ -246,7 +246,9 @@ class Ticket(Base):
     priority: Mapped[str | None] = mapped_column(String(2))
     requested_priority: Mapped[str | None] = mapped_column(String(2))
     service: Mapped[str | None] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(200))
+    # An incident's or RFC's title is at most 200 characters; an RFI's question and a complaint
+    # (4,000) are their titles. SQLite enforces no length and keeps the column it was made with.
+    title: Mapped[str] = mapped_column(String(200).with_variant(String(4000), "postgresql"))
     description: Mapped[str | None] = mapped_column(Text)
     # Kind-specific fields (impact, contact, watchers, roaming, RFC type and date, references, …).
     details: Mapped[dict[str, Any]]
