@@ -4,7 +4,9 @@ and reminders of a customer's answer that does not come.
 Everything runs on durable timers. After any change to a ticket, `refresh()` cancels the
 ticket's pending clock timers and schedules them again from what the SLA engine says now, so
 a timer made stale by a priority change, a pause or a reopening never fires. Each warning is
-sent once per ticket, target, point and budget (recorded on the ticket).
+sent once per ticket, target, point and budget (recorded on the ticket). When a clock has
+passed several warning points at once (a reopening, a priority change, timers that were due
+while no worker ran), only the furthest is posted: the others would only say less of the same.
 """
 
 from __future__ import annotations
@@ -142,15 +144,25 @@ def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Re-plan the ticket's clock timers from its state now and bring the countdown up to date."""
+    """Re-plan the ticket's clock timers from its state now and bring the countdown up to date.
+
+    Of the warning points a clock has already passed only the furthest is planned (at once),
+    so a reopening or a priority change that lands past 75%, 90% and the breach posts one
+    warning, the breach, and not three at the same minute.
+    """
     cancel(session, kind=POINT, ref=_ref(ticket))
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
-        for target, fraction, instant in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS):
+        planned = sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
+        passed: dict[str, float] = {}
+        for target, fraction, instant in planned:
+            if fraction in WARN_AT and instant <= now:
+                passed[target] = max(fraction, passed.get(target, 0.0))
+        for target, fraction, instant in planned:
+            if instant <= now and fraction != passed.get(target):
+                continue  # a passed 50% point needs no edit of its own; a passed warning is outdone by a further one
             if fraction in WARN_AT and _warned(ticket, target, fraction):
                 continue
-            if fraction not in WARN_AT and instant < now:
-                continue  # a passed 50% point needs no edit of its own
             schedule(session, kind=POINT, ref=_ref(ticket), due_at=max(instant, now), now=now,
                      payload={"ticket_id": ticket.id, "target": target, "fraction": fraction})
     if ticket.root_outbox_id is not None:
@@ -167,7 +179,12 @@ def _warned(ticket: Ticket, target: str, fraction: float) -> bool:
 
 @timers.handler(POINT)
 def on_point(tctx: TimerContext, timer: Timer) -> None:
-    """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once."""
+    """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once.
+
+    When the clock stands past further warning points too (their timers were due while no
+    worker ran, and are claimed one after the other now), the furthest is posted and the points
+    it passes count as warned: the staff read one warning, not three at the same minute.
+    """
     session, now = tctx.session, tctx.now
     ticket = session.get(Ticket, timer.payload["ticket_id"])
     if ticket is None or ticket.status == "closed":
@@ -176,10 +193,15 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
     if fraction in WARN_AT and not _warned(ticket, target, fraction):
         status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
         # Only when the clock really stands there now (the timer is re-planned on every change).
-        if status is not None and status.met_at is None and not status.paused and (status.fraction or 0) >= fraction - 1e-9:
-            _warn_staff(session, ticket, target, fraction, status, now)
+        reached = [p for p in WARN_AT if (status.fraction or 0) >= p - 1e-9] if status is not None else []
+        if status is not None and status.met_at is None and not status.paused and fraction in reached:
+            furthest = reached[-1]
+            if not _warned(ticket, target, furthest):
+                _warn_staff(session, ticket, target, furthest, status, now)
             clock = dict(ticket.clock or {})
-            clock["warned"] = [*clock.get("warned", []), _warn_key(ticket, target, fraction)]
+            warned = list(clock.get("warned", []))
+            warned += [key for key in (_warn_key(ticket, target, p) for p in reached) if key not in warned]
+            clock["warned"] = warned
             ticket.clock = clock
     update_countdown(session, ticket, now)
 

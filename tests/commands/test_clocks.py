@@ -214,7 +214,12 @@ def test_a_restart_between_scheduling_and_firing_loses_nothing_and_fires_once(ha
     assert other.run_due() == 0
     assert harness.scheduler.run_due() == 0
     harness.run()
-    assert len([w for w in _warnings(harness) if "First response" in w]) == 3
+    # The 75%, 90% and breach timers all ran, once; the furthest point is the one posted.
+    with db.scope() as s:
+        fired = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "done")).all()
+    assert sorted(t.payload["fraction"] for t in fired if t.payload["target"] == "first_response") == [0.5, 0.75, 0.9, 1.0]
+    assert [w for w in _warnings(harness) if "First response" in w] == [
+        "🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]
 
 
 def test_a_timer_handler_that_crashes_runs_again_and_warns_once(harness, db, clock, monkeypatch):
@@ -359,3 +364,59 @@ def test_a_second_question_during_a_wait_keeps_its_reminder(harness, db):
     assert _waiting_reminders(harness)[-1]["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00")
     with db.scope() as s:
         assert len(s.scalars(select(Timer).where(Timer.kind == "ticket.waiting")).all()) == 2  # the one fired, and the next
+
+
+# -- several warning points passed at once: only the furthest is posted ------------------------------------
+
+
+def test_a_reopening_past_every_warning_point_posts_the_breach_alone(harness, db):
+    harness.clock.set(local(2026, 11, 23, 9, 0))  # Monday; P3 resolution due Monday 30 November 09:00
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    _resolve(harness, local(2026, 11, 23, 10, 0))
+    harness.clock.set(local(2026, 11, 23, 11, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
+    # Reopened a week later, within the 5 business days: the time since the opening counts.
+    harness.clock.set(local(2026, 11, 30, 10, 59))
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 broken again") == (
+        "**INC-1001** is open again; the service desk has been told.")
+    _at(harness, local(2026, 11, 30, 10, 59))
+    assert _warnings(harness) == ["🚨 INC-1001: Resolution breached — it was due Mon 30 Nov 2026 09:00."]
+    # Later changes do not bring the passed 75% and 90% back.
+    harness.clock.set(local(2026, 11, 30, 11, 30))
+    root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId")][-1]
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "still down at two sites", parent_id=root["id"])
+    _at(harness, local(2026, 12, 2, 12, 0))
+    assert _warnings(harness) == ["🚨 INC-1001: Resolution breached — it was due Mon 30 Nov 2026 09:00."]
+
+
+def test_a_priority_change_past_two_points_posts_the_furthest_and_the_breach_on_time(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))  # Monday
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    # Tuesday 14:00 it becomes a P2: 16 office hours from Monday 09:00 end Tuesday 15:00, so
+    # 75% (Tuesday 11:00) and 90% (13:24) have passed.
+    harness.clock.set(local(2026, 1, 13, 14, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")
+    _at(harness, local(2026, 1, 13, 14, 0))
+    assert _warnings(harness) == ["⚠ INC-1001: Resolution at 90% — due Tue 13 Jan 2026 15:00, 1:00 left."]
+    _at(harness, local(2026, 1, 13, 14, 59))
+    assert len(_warnings(harness)) == 1
+    _at(harness, local(2026, 1, 13, 15, 0))
+    assert _warnings(harness)[1:] == ["🚨 INC-1001: Resolution breached — it was due Tue 13 Jan 2026 15:00."]
+
+
+def test_a_worker_back_after_an_outage_posts_only_the_furthest_point(harness, db, clock):
+    _p2_friday(harness)  # first response: 75% Monday 08:30, 90% 08:48, breach 09:00
+    _at(harness, local(2026, 1, 12, 8, 30))
+    assert _warnings(harness) == ["⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:30 left."]
+    # No worker runs from 08:40 until 09:05; then the 90% and the breach timers are both due.
+    clock.set(local(2026, 1, 12, 9, 5))
+    back = Scheduler(db, clock, worker_id="back", runtime=harness.runtime)
+    assert back.run_due() >= 2
+    harness.run()
+    assert _warnings(harness)[1:] == ["🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]
+    # The resolution's points come on time, one each.
+    _at(harness, local(2026, 1, 13, 9, 0))
+    assert _warnings(harness)[2:] == ["⚠ INC-1001: Resolution at 75% — due Tue 13 Jan 2026 13:00, 4:00 left."]
+
