@@ -28,6 +28,10 @@ UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
 _BUDGET = re.compile(r"^\s*(\d+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
 # The target whose clock a roaming partner turns into best effort.
 RECOVERY = "resolution"
+# What a target's clock may count from: the opening, the first resolution (the service
+# restored: a P1's RFO and RCA), or the closure.
+STARTS_AT_RESOLUTION = "resolved"
+STARTS = ("opened", STARTS_AT_RESOLUTION, "closed")
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class TargetSpec:
     name: str
     budget: Budget | None
     calendar: str | None
-    starts: str = "opened"  # or "closed"
+    starts: str = "opened"  # or STARTS_AT_RESOLUTION, or "closed"
     pauses: bool = True
     deadline: bool = True
 
@@ -194,8 +198,8 @@ def _target_from_config(profile: str, where: str, spec: dict, known_calendars: s
         if calendar not in known_calendars:
             raise CalendarConfigError(f"profile {profile} {where} {name}: unknown calendar {calendar!r}")
     starts = spec.get("starts", "opened")
-    if starts not in ("opened", "closed"):
-        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be \"opened\" or \"closed\"")
+    if starts not in STARTS:
+        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be one of {', '.join(repr(s) for s in STARTS)}")
     return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline)
 
 
@@ -271,6 +275,8 @@ class TicketHistory:
     """What the clocks need to know of a ticket; times are aware instants.
 
     `pauses` are the spans spent awaiting the customer (end None while still waiting).
+    `resolved_at` is the resolution that stands (None once rejected); `restored_at` the first
+    resolution, which a rejection leaves in place: the RFO and RCA count from it.
     `met` holds when other targets were delivered (e.g. "rfo", "rca").
     """
 
@@ -283,6 +289,7 @@ class TicketHistory:
     closed_at: datetime | None = None
     roaming: bool = False
     met: dict[str, datetime] = field(default_factory=dict)
+    restored_at: datetime | None = None
 
     def met_at(self, target: str) -> datetime | None:
         """When `target` was met, if it was."""
@@ -299,7 +306,7 @@ class TargetStatus:
 
     state: "running", "paused", "met", "breached" (due passed, not met in time), "late" (a
     best-effort target past due: shown, not a breach), "no_deadline", "not_started" (its clock
-    starts at a later event, e.g. the RFO at closure).
+    starts at a later event, e.g. the RFO at the resolution; `starts` names it).
     """
 
     target: str
@@ -314,6 +321,7 @@ class TargetStatus:
     best_effort: bool
     state: str
     met_at: datetime | None = None
+    starts: str = "opened"
 
 
 def _check_aware(*instants: datetime | None) -> None:
@@ -322,11 +330,20 @@ def _check_aware(*instants: datetime | None) -> None:
             raise NaiveDatetimeError(f"{t.isoformat()} has no time zone")
 
 
+def _start(spec: TargetSpec, history: TicketHistory) -> datetime | None:
+    """The instant the target's clock counts from, if it has come."""
+    if spec.starts == STARTS_AT_RESOLUTION:
+        return history.restored_at
+    if spec.starts == "closed":
+        return history.closed_at
+    return history.opened_at
+
+
 def deadlines(history: TicketHistory, profile: Profile | str | None, now: datetime) -> list[TargetStatus]:
     """Every target of the ticket's kind and priority under `profile`, as seen at `now`."""
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
-    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at)
+    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at)
     specs = profile.targets(history.kind, history.priority)
     _check_aware(*(t for span in history.pauses for t in span))
     _check_aware(*history.met.values())
@@ -338,7 +355,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
         met_at = history.met_at(spec.name)
         met_at = _utc(met_at) if met_at is not None else None
         best_effort = spec.name == RECOVERY and history.roaming
-        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        start = _start(spec, history)
         start = _utc(start) if start is not None else None
         if not spec.deadline:
             result.append(TargetStatus(spec.name, None, None, None, None, timedelta(0), None, None, False, best_effort,
@@ -346,7 +363,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             continue
         if start is None:
             result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
-                                       best_effort, "not_started", met_at))
+                                       best_effort, "not_started", met_at, spec.starts))
             continue
         # An open pause counts up to now, so the due instant shown is where it stands now; a
         # target already met is not moved by waits that came after it was met.
@@ -366,7 +383,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
         else:
             state = "paused" if paused else "running"
         result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
-                                   paused, best_effort, state, met_at))
+                                   paused, best_effort, state, met_at, spec.starts))
     return result
 
 
@@ -384,7 +401,7 @@ def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
         if status.state not in ("running", "breached", "late") or status.met_at is not None or status.total is None:
             continue
         spec = specs[status.target]
-        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        start = _start(spec, history)
         for fraction in fractions:
             result.append((status.target, fraction, spec.instant_at(start, status.total * fraction, pauses)))
     return result

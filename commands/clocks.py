@@ -7,6 +7,9 @@ a timer made stale by a priority change, a pause or a reopening never fires. Eac
 sent once per ticket, target, point and budget (recorded on the ticket). When a clock has
 passed several warning points at once (a reopening, a priority change, timers that were due
 while no worker ran), only the furthest is posted: the others would only say less of the same.
+
+A P1's RFO and RCA count from its first resolution (`resolved()`): their reminders are planned
+then, and a rejected resolution does not restart them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from storage.models import OutboxMessage, Ticket, Timer
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)
+# A P1's deliverables after the resolution: reminded a business day before and at their
+# deadline (plan_aftercare), not at 75% and 90% of their budget like the ticket's own targets.
+AFTERCARE_TARGETS = ("rfo", "rca_target", "rca")
 MAX_EDITS = 10  # Webex allows ten edits of a message
 POINT = "sla.point"
 REMIND = "ticket.222"
@@ -69,6 +75,7 @@ def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datet
         resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
+        restored_at=ticket.restored_at,
     )
 
 
@@ -153,7 +160,8 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
     cancel(session, kind=POINT, ref=_ref(ticket))
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
-        planned = sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
+        planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
+                   if p[0] not in AFTERCARE_TARGETS]
         passed: dict[str, float] = {}
         for target, fraction, instant in planned:
             if fraction in WARN_AT and instant <= now:
@@ -336,11 +344,21 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     schedule(session, kind=WAITING, ref=_ref(ticket), due_at=following, now=now, payload={**timer.payload, "days": days + TWO_DAYS})
 
 
-# -- after closing: P1 aftercare -----------------------------------------------------------------------
+# -- after the resolution: P1 aftercare ------------------------------------------------------------------
+
+
+def resolved(session: Session, ticket: Ticket, now: datetime) -> None:
+    """A ticket is resolved: the first resolution is when the service was restored, and a P1's
+    RFO and RCA count from it (a rejected resolution and the next one leave it); their
+    reminders for the problem managers are planned now, not at the closure that 2-2-2 may
+    bring six business days later."""
+    if ticket.restored_at is None:
+        ticket.restored_at = now
+    plan_aftercare(session, ticket, now)
 
 
 def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
-    """A ticket closed: stop its clocks; for a P1 plan the RFO/RCA reminders for problem managers."""
+    """A ticket closed: stop its clocks; a P1's RFO/RCA reminders stay as planned at its resolution."""
     cancel(session, kind=POINT, ref=_ref(ticket))
     stop_222(session, ticket)
     _end_waiting(session, ticket)
@@ -351,11 +369,11 @@ def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
 def plan_aftercare(session: Session, ticket: Ticket, now: datetime) -> None:
     """Reminders one business day before each open follow-up deadline and at its breach."""
     cancel(session, kind=AFTERCARE, ref=_ref(ticket))
-    if ticket.kind != "incident" or ticket.priority != "P1" or ticket.closed_at is None:
+    if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
     office = get_calendar(desk.current().office_hours)
     for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
-        if target.target not in ("rfo", "rca_target", "rca") or target.due is None or target.met_at is not None:
+        if target.target not in AFTERCARE_TARGETS or target.due is None or target.met_at is not None:
             continue
         before = _business_day_before(office, target.due)
         for when, moment in ((before, "before"), (target.due, "breach")):

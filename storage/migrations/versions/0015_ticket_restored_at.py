@@ -1,0 +1,31 @@
+"""tickets: the first resolution (restored_at)
+
+A P1's RFO and RCA count from the first resolution, which a rejected resolution does not move;
+tickets resolved before this revision take their current resolution as the first.
+
+Revision ID: 0015
+Revises: 0013
+Create Date: 2026-12-04 10:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+from storage.types import UTCDateTime
+
+
+revision = '0015'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('tickets') as batch_op:
+        batch_op.add_column(sa.Column('restored_at', UTCDateTime(), nullable=True))
+    op.execute("UPDATE tickets SET restored_at = resolved_at WHERE resolved_at IS NOT NULL AND status IN ('resolved', 'closed')")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('tickets') as batch_op:
+        batch_op.drop_column('restored_at')
