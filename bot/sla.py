@@ -8,13 +8,15 @@ per target: due instant, budget, used, left, fraction, paused, and met / breache
 Priority changes recompute from the Incident Start Time with the current priority (SPEC §4),
 so the history carries the current priority only. A roaming partner's involvement turns the
 recovery target into best effort: it is still computed and shown, never counted as breached.
+An RFC or RFI given a longer lead time (SPEC §5) has its recovery target's budget replaced by
+that lead time, so its deadline comes from the same arithmetic, and it shows as extended.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,12 +28,15 @@ KINDS = ("incident", "rfc", "rfi", "complaint")
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
 _BUDGET = re.compile(r"^\s*(\d+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
-# The target whose clock a roaming partner turns into best effort.
+# The target whose clock a roaming partner turns into best effort, and an extension lengthens.
 RECOVERY = "resolution"
 # What a target's clock may count from: the opening, the first resolution (the service
 # restored: a P1's RFO and RCA), or the closure.
 STARTS_AT_RESOLUTION = "resolved"
 STARTS = ("opened", STARTS_AT_RESOLUTION, "closed")
+# The record kinds whose lead time an agent may lengthen (SPEC §5): an RFC that became a
+# project, an exceptional RFI. An incident's recovery follows its priority; a complaint has none.
+EXTENDABLE = ("rfc", "rfi")
 
 
 @dataclass(frozen=True)
@@ -278,6 +283,7 @@ class TicketHistory:
     `resolved_at` is the resolution that stands (None once rejected); `restored_at` the first
     resolution, which a rejection leaves in place: the RFO and RCA count from it.
     `met` holds when other targets were delivered (e.g. "rfo", "rca").
+    `lead_time`: the longer lead time an agent gave an RFC or RFI, replacing its recovery budget.
     """
 
     kind: str
@@ -290,6 +296,7 @@ class TicketHistory:
     roaming: bool = False
     met: dict[str, datetime] = field(default_factory=dict)
     restored_at: datetime | None = None
+    lead_time: Budget | None = None
 
     def met_at(self, target: str) -> datetime | None:
         """When `target` was met, if it was."""
@@ -306,7 +313,8 @@ class TargetStatus:
 
     state: "running", "paused", "met", "breached" (due passed, not met in time), "late" (a
     best-effort target past due: shown, not a breach), "no_deadline", "not_started" (its clock
-    starts at a later event, e.g. the RFO at the resolution; `starts` names it).
+    starts at a later event, e.g. the RFO at the resolution; `starts` names it). `extended`: its
+    budget is a longer lead time an agent gave (then `budget` is that lead time).
     """
 
     target: str
@@ -321,6 +329,7 @@ class TargetStatus:
     best_effort: bool
     state: str
     met_at: datetime | None = None
+    extended: bool = False
     starts: str = "opened"
 
 
@@ -328,6 +337,19 @@ def _check_aware(*instants: datetime | None) -> None:
     for t in instants:
         if t is not None and (t.tzinfo is None or t.utcoffset() is None):
             raise NaiveDatetimeError(f"{t.isoformat()} has no time zone")
+
+
+def _specs(history: TicketHistory, profile: Profile) -> list[tuple[TargetSpec, bool]]:
+    """The targets of the ticket as they apply to it: (spec, extended), the recovery target's
+    budget replaced by the lead time an agent gave an RFC or RFI."""
+    result = []
+    for spec in profile.targets(history.kind, history.priority):
+        if (history.lead_time is not None and history.kind in EXTENDABLE and spec.name == RECOVERY and spec.deadline
+                and spec.calendar is not None):
+            result.append((replace(spec, budget=history.lead_time), True))
+        else:
+            result.append((spec, False))
+    return result
 
 
 def _start(spec: TargetSpec, history: TicketHistory) -> datetime | None:
@@ -344,14 +366,14 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
     _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at)
-    specs = profile.targets(history.kind, history.priority)
+    specs = _specs(history, profile)
     _check_aware(*(t for span in history.pauses for t in span))
     _check_aware(*history.met.values())
     now = _utc(now)
     pauses = [(_utc(s), _utc(e) if e is not None else now) for s, e in history.pauses]
     paused_now = any(e is None and _utc(s) <= now for s, e in history.pauses)
     result = []
-    for spec in specs:
+    for spec, extended in specs:
         met_at = history.met_at(spec.name)
         met_at = _utc(met_at) if met_at is not None else None
         best_effort = spec.name == RECOVERY and history.roaming
@@ -363,7 +385,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             continue
         if start is None:
             result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
-                                       best_effort, "not_started", met_at, spec.starts))
+                                       best_effort, "not_started", met_at, extended, spec.starts))
             continue
         # An open pause counts up to now, so the due instant shown is where it stands now; a
         # target already met is not moved by waits that came after it was met.
@@ -383,7 +405,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
         else:
             state = "paused" if paused else "running"
         result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
-                                   paused, best_effort, state, met_at, spec.starts))
+                                   paused, best_effort, state, met_at, extended, spec.starts))
     return result
 
 
@@ -394,7 +416,7 @@ def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
     a point already passed is given at its instant (the caller decides what to do with it)."""
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
-    specs = {s.name: s for s in profile.targets(history.kind, history.priority)}
+    specs = {spec.name: spec for spec, _ in _specs(history, profile)}
     pauses = [(_utc(s), _utc(e) if e is not None else _utc(now)) for s, e in history.pauses]
     result = []
     for status in deadlines(history, profile, now):

@@ -75,8 +75,13 @@ def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datet
         resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
-        restored_at=ticket.restored_at,
+        restored_at=ticket.restored_at, lead_time=lead_time_of(ticket),
     )
+
+
+def lead_time_of(ticket: Ticket) -> sla.Budget | None:
+    """The longer lead time an agent gave the ticket, if any."""
+    return sla.parse_budget(ticket.lead_time) if ticket.lead_time else None
 
 
 def deadlines_of(session: Session, tickets: list[Ticket], now: datetime) -> dict[int, list[sla.TargetStatus]]:
@@ -114,9 +119,17 @@ def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -
             unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
             key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
             lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
+        if target.extended:
+            lines[-1] += " " + extended_note(target, lang)
     if ticket.status == "awaiting_customer":
         lines.append(i18n.t("clock.how_to_answer", lang, number=ticket.number))
     return "\n".join(lines)
+
+
+def extended_note(target: sla.TargetStatus, lang: str) -> str:
+    """The note "(lead time extended to 10 business days)" of a target an agent lengthened."""
+    assert target.budget is not None
+    return i18n.t("sla.extended", lang, budget=i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang))
 
 
 def _hours(delta: timedelta | None) -> str:
@@ -178,7 +191,11 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def _warn_key(ticket: Ticket, target: str, fraction: float) -> str:
-    return f"{target}:{int(fraction * 100)}:{ticket.priority or ticket.kind}"
+    # Per budget: a new priority, or a longer lead time, has points of its own to warn at.
+    budget = ticket.priority or ticket.kind
+    if target == sla.RECOVERY and ticket.lead_time and ticket.kind in sla.EXTENDABLE:
+        budget += f"+{ticket.lead_time}"
+    return f"{target}:{int(fraction * 100)}:{budget}"
 
 
 def _warned(ticket: Ticket, target: str, fraction: float) -> bool:

@@ -98,6 +98,8 @@ def render_ticket_clocks(ctx: Context, number: str) -> str:
             lines.append(ctx.t(key, target=name))
             continue
         state = ctx.t("ticket.state.best_effort") if target.best_effort else ctx.t(f"ticket.state.{target.state}")
+        if target.extended:
+            state += " " + clocks.extended_note(target, ctx.lang)
         lines.append(ctx.t("sla.ticket.line", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), used=_hm(target.used),
                            total=_hm(target.total), left=_hm(target.left), state=state))
     return "\n".join(lines)

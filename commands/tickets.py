@@ -209,6 +209,8 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
             state = ctx.t(f"ticket.state.{target.state}")
             if target.best_effort:
                 state = ctx.t("ticket.state.best_effort")
+            if target.extended:
+                state += " " + clocks.extended_note(target, ctx.lang)
             lines.append(ctx.t("ticket.line.target", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), state=state))
     return lines
 

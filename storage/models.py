@@ -261,6 +261,8 @@ class Ticket(Base):
     # resolved_at and keeps this, so the RFO and RCA, which count from it, do not start again.
     restored_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # A longer lead time an agent gave an RFC or RFI ("10bd", with a reason on the timeline); None: the profile's.
+    lead_time: Mapped[str | None] = mapped_column(String(12))
     resolution: Mapped[dict[str, Any] | None]
     # The SLA clocks' own state: the countdown message and its edits, the warnings sent.
     clock: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -133,6 +133,26 @@ def test_follow_up_of_a_p1_counts_from_the_first_resolution():
     assert rows["resolution"].state == "breached"  # 8 h from 24 December 12:00: the rejection counts
 
 
+def test_a_longer_lead_time_replaces_the_budget_and_counts_as_extended():
+    opened = local(2026, 1, 12, 10)  # Monday
+    history = TicketHistory(kind="rfc", opened_at=opened, first_response_at=local(2026, 1, 12, 11))
+    standard = by_target(deadlines(history, "iot", now=local(2026, 1, 14, 10)))["resolution"]
+    assert (standard.due, standard.extended, standard.budget) == (local(2026, 1, 19, 10), False, sla.Budget(5, "bd"))
+    history.lead_time = sla.Budget(10, "bd")
+    rows = by_target(deadlines(history, "iot", now=local(2026, 1, 20, 10)))
+    # Business days on the target's calendar, from the opening: Monday 26 January 10:00.
+    assert (rows["resolution"].due, rows["resolution"].state, rows["resolution"].extended) == (local(2026, 1, 26, 10), "running", True)
+    assert rows["resolution"].budget == sla.Budget(10, "bd")
+    assert rows["first_response"].extended is False
+    # A wait for the customer moves it like the standard one.
+    history.pauses = [(local(2026, 1, 20, 10), local(2026, 1, 20, 14))]
+    assert by_target(deadlines(history, "iot", now=local(2026, 1, 21, 9)))["resolution"].due == local(2026, 1, 26, 14)
+    # An incident's recovery follows its priority: a lead time given to what is an incident now changes nothing.
+    converted = TicketHistory(kind="incident", priority="P3", opened_at=opened, lead_time=sla.Budget(10, "bd"))
+    rows = by_target(deadlines(converted, "iot", now=opened))
+    assert (rows["resolution"].due, rows["resolution"].extended) == (local(2026, 1, 19, 10), False)
+
+
 def test_partner_and_een_profiles():
     opened = local(2026, 1, 9, 16)
     partner = by_target(deadlines(TicketHistory(kind="incident", priority="P2", opened_at=opened), "partner", now=opened))
