@@ -8,13 +8,15 @@ per target: due instant, budget, used, left, fraction, paused, and met / breache
 Priority changes recompute from the Incident Start Time with the current priority (SPEC §4),
 so the history carries the current priority only. A roaming partner's involvement turns the
 recovery target into best effort: it is still computed and shown, never counted as breached.
+An RFC or RFI given a longer lead time (SPEC §5) has its recovery target's budget replaced by
+that lead time, so its deadline comes from the same arithmetic, and it shows as extended.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,8 +28,15 @@ KINDS = ("incident", "rfc", "rfi", "complaint")
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
 _BUDGET = re.compile(r"^\s*(\d+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
-# The target whose clock a roaming partner turns into best effort.
+# The target whose clock a roaming partner turns into best effort, and an extension lengthens.
 RECOVERY = "resolution"
+# What a target's clock may count from: the opening, the first resolution (the service
+# restored: a P1's RFO and RCA), or the closure.
+STARTS_AT_RESOLUTION = "resolved"
+STARTS = ("opened", STARTS_AT_RESOLUTION, "closed")
+# The record kinds whose lead time an agent may lengthen (SPEC §5): an RFC that became a
+# project, an exceptional RFI. An incident's recovery follows its priority; a complaint has none.
+EXTENDABLE = ("rfc", "rfi")
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,7 @@ class TargetSpec:
     name: str
     budget: Budget | None
     calendar: str | None
-    starts: str = "opened"  # or "closed"
+    starts: str = "opened"  # or STARTS_AT_RESOLUTION, or "closed"
     pauses: bool = True
     deadline: bool = True
 
@@ -194,8 +203,8 @@ def _target_from_config(profile: str, where: str, spec: dict, known_calendars: s
         if calendar not in known_calendars:
             raise CalendarConfigError(f"profile {profile} {where} {name}: unknown calendar {calendar!r}")
     starts = spec.get("starts", "opened")
-    if starts not in ("opened", "closed"):
-        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be \"opened\" or \"closed\"")
+    if starts not in STARTS:
+        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be one of {', '.join(repr(s) for s in STARTS)}")
     return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline)
 
 
@@ -271,7 +280,10 @@ class TicketHistory:
     """What the clocks need to know of a ticket; times are aware instants.
 
     `pauses` are the spans spent awaiting the customer (end None while still waiting).
+    `resolved_at` is the resolution that stands (None once rejected); `restored_at` the first
+    resolution, which a rejection leaves in place: the RFO and RCA count from it.
     `met` holds when other targets were delivered (e.g. "rfo", "rca").
+    `lead_time`: the longer lead time an agent gave an RFC or RFI, replacing its recovery budget.
     """
 
     kind: str
@@ -283,6 +295,8 @@ class TicketHistory:
     closed_at: datetime | None = None
     roaming: bool = False
     met: dict[str, datetime] = field(default_factory=dict)
+    restored_at: datetime | None = None
+    lead_time: Budget | None = None
 
     def met_at(self, target: str) -> datetime | None:
         """When `target` was met, if it was."""
@@ -299,7 +313,8 @@ class TargetStatus:
 
     state: "running", "paused", "met", "breached" (due passed, not met in time), "late" (a
     best-effort target past due: shown, not a breach), "no_deadline", "not_started" (its clock
-    starts at a later event, e.g. the RFO at closure).
+    starts at a later event, e.g. the RFO at the resolution; `starts` names it). `extended`: its
+    budget is a longer lead time an agent gave (then `budget` is that lead time).
     """
 
     target: str
@@ -314,6 +329,8 @@ class TargetStatus:
     best_effort: bool
     state: str
     met_at: datetime | None = None
+    extended: bool = False
+    starts: str = "opened"
 
 
 def _check_aware(*instants: datetime | None) -> None:
@@ -322,23 +339,45 @@ def _check_aware(*instants: datetime | None) -> None:
             raise NaiveDatetimeError(f"{t.isoformat()} has no time zone")
 
 
+def _specs(history: TicketHistory, profile: Profile) -> list[tuple[TargetSpec, bool]]:
+    """The targets of the ticket as they apply to it: (spec, extended), the recovery target's
+    budget replaced by the lead time an agent gave an RFC or RFI."""
+    result = []
+    for spec in profile.targets(history.kind, history.priority):
+        if (history.lead_time is not None and history.kind in EXTENDABLE and spec.name == RECOVERY and spec.deadline
+                and spec.calendar is not None):
+            result.append((replace(spec, budget=history.lead_time), True))
+        else:
+            result.append((spec, False))
+    return result
+
+
+def _start(spec: TargetSpec, history: TicketHistory) -> datetime | None:
+    """The instant the target's clock counts from, if it has come."""
+    if spec.starts == STARTS_AT_RESOLUTION:
+        return history.restored_at
+    if spec.starts == "closed":
+        return history.closed_at
+    return history.opened_at
+
+
 def deadlines(history: TicketHistory, profile: Profile | str | None, now: datetime) -> list[TargetStatus]:
     """Every target of the ticket's kind and priority under `profile`, as seen at `now`."""
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
-    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at)
-    specs = profile.targets(history.kind, history.priority)
+    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at)
+    specs = _specs(history, profile)
     _check_aware(*(t for span in history.pauses for t in span))
     _check_aware(*history.met.values())
     now = _utc(now)
     pauses = [(_utc(s), _utc(e) if e is not None else now) for s, e in history.pauses]
     paused_now = any(e is None and _utc(s) <= now for s, e in history.pauses)
     result = []
-    for spec in specs:
+    for spec, extended in specs:
         met_at = history.met_at(spec.name)
         met_at = _utc(met_at) if met_at is not None else None
         best_effort = spec.name == RECOVERY and history.roaming
-        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        start = _start(spec, history)
         start = _utc(start) if start is not None else None
         if not spec.deadline:
             result.append(TargetStatus(spec.name, None, None, None, None, timedelta(0), None, None, False, best_effort,
@@ -346,7 +385,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
             continue
         if start is None:
             result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
-                                       best_effort, "not_started", met_at))
+                                       best_effort, "not_started", met_at, extended, spec.starts))
             continue
         # An open pause counts up to now, so the due instant shown is where it stands now; a
         # target already met is not moved by waits that came after it was met.
@@ -366,7 +405,7 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
         else:
             state = "paused" if paused else "running"
         result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
-                                   paused, best_effort, state, met_at))
+                                   paused, best_effort, state, met_at, extended, spec.starts))
     return result
 
 
@@ -377,14 +416,14 @@ def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
     a point already passed is given at its instant (the caller decides what to do with it)."""
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
-    specs = {s.name: s for s in profile.targets(history.kind, history.priority)}
+    specs = {spec.name: spec for spec, _ in _specs(history, profile)}
     pauses = [(_utc(s), _utc(e) if e is not None else _utc(now)) for s, e in history.pauses]
     result = []
     for status in deadlines(history, profile, now):
         if status.state not in ("running", "breached", "late") or status.met_at is not None or status.total is None:
             continue
         spec = specs[status.target]
-        start = history.closed_at if spec.starts == "closed" else history.opened_at
+        start = _start(spec, history)
         for fraction in fractions:
             result.append((status.target, fraction, spec.instant_at(start, status.total * fraction, pauses)))
     return result

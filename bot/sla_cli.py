@@ -29,7 +29,7 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-_VALUE_OPTIONS = ("--start", "--end", "--duration", "--closed")
+_VALUE_OPTIONS = ("--start", "--end", "--duration", "--resolved", "--closed")
 
 
 def join_dashed_values(argv: list[str]) -> list[str]:
@@ -69,7 +69,8 @@ def add_parser(sub) -> None:
     targets.add_argument("--kind", default="incident", help="incident, rfc, rfi or complaint")
     targets.add_argument("--priority", help="P1, P2 or P3 (incidents)")
     targets.add_argument("--start", required=True, help="when the record was opened; local unless it has an offset")
-    targets.add_argument("--closed", help="when it was closed (targets that count from closure, such as the RFO)")
+    targets.add_argument("--resolved", help="when it was first resolved (targets that count from the resolution: a P1's RFO and RCA)")
+    targets.add_argument("--closed", help="when it was closed (targets a profile counts from the closure)")
     targets.add_argument("--json", action="store_true", help="print JSON instead of lines")
 
 
@@ -140,10 +141,14 @@ def _targets(args) -> list[str]:
     except KeyError as exc:
         raise CliInputError(exc.args[0]) from None
     start = parse_instant(args.start)
-    closed = parse_instant(args.closed) if args.closed else None
-    if closed is not None and closed.astimezone(timezone.utc) < start.astimezone(timezone.utc):
-        raise CliInputError("--closed is before --start")
-    history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start, closed_at=closed)
+    later = {}
+    for option in ("resolved", "closed"):
+        value = getattr(args, option)
+        later[option] = parse_instant(value) if value else None
+        if later[option] is not None and later[option].astimezone(timezone.utc) < start.astimezone(timezone.utc):
+            raise CliInputError(f"--{option} is before --start")
+    history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start,
+                                restored_at=later["resolved"], closed_at=later["closed"])
     rows = sla.deadlines(history, profile, now=start)
     if args.json:
         return [json.dumps([
@@ -156,7 +161,7 @@ def _targets(args) -> list[str]:
         if not spec.deadline:
             lines.append(f"{r.target} none")
         elif r.due is None:
-            lines.append(f"{r.target} from-closure")
+            lines.append(f"{r.target} from-{'resolution' if spec.starts == sla.STARTS_AT_RESOLUTION else 'closure'}")
         else:
             lines.append(f"{r.target} {r.due.isoformat()}")
     return lines

@@ -8,6 +8,7 @@ from commands import clocks  # noqa: F401
 from commands import report  # noqa: F401
 from commands import paging  # noqa: F401
 from commands import escalation  # noqa: F401
+from commands import lead_times  # noqa: F401
 from commands import maintenance  # noqa: F401
 from commands import disruptions  # noqa: F401
 from commands import problems  # noqa: F401

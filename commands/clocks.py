@@ -4,7 +4,12 @@ and reminders of a customer's answer that does not come.
 Everything runs on durable timers. After any change to a ticket, `refresh()` cancels the
 ticket's pending clock timers and schedules them again from what the SLA engine says now, so
 a timer made stale by a priority change, a pause or a reopening never fires. Each warning is
-sent once per ticket, target, point and budget (recorded on the ticket).
+sent once per ticket, target, point and budget (recorded on the ticket). When a clock has
+passed several warning points at once (a reopening, a priority change, timers that were due
+while no worker ran), only the furthest is posted: the others would only say less of the same.
+
+A P1's RFO and RCA count from its first resolution (`resolved()`): their reminders are planned
+then, and a rejected resolution does not restart them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from storage.models import OutboxMessage, Ticket, Timer
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)
+# A P1's deliverables after the resolution: reminded a business day before and at their
+# deadline (plan_aftercare), not at 75% and 90% of their budget like the ticket's own targets.
+AFTERCARE_TARGETS = ("rfo", "rca_target", "rca")
 MAX_EDITS = 10  # Webex allows ten edits of a message
 POINT = "sla.point"
 REMIND = "ticket.222"
@@ -67,7 +75,13 @@ def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datet
         resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
+        restored_at=ticket.restored_at, lead_time=lead_time_of(ticket),
     )
+
+
+def lead_time_of(ticket: Ticket) -> sla.Budget | None:
+    """The longer lead time an agent gave the ticket, if any."""
+    return sla.parse_budget(ticket.lead_time) if ticket.lead_time else None
 
 
 def deadlines_of(session: Session, tickets: list[Ticket], now: datetime) -> dict[int, list[sla.TargetStatus]]:
@@ -105,9 +119,17 @@ def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -
             unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
             key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
             lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
+        if target.extended:
+            lines[-1] += " " + extended_note(target, lang)
     if ticket.status == "awaiting_customer":
         lines.append(i18n.t("clock.how_to_answer", lang, number=ticket.number))
     return "\n".join(lines)
+
+
+def extended_note(target: sla.TargetStatus, lang: str) -> str:
+    """The note "(lead time extended to 10 business days)" of a target an agent lengthened."""
+    assert target.budget is not None
+    return i18n.t("sla.extended", lang, budget=i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang))
 
 
 def _hours(delta: timedelta | None) -> str:
@@ -142,15 +164,26 @@ def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Re-plan the ticket's clock timers from its state now and bring the countdown up to date."""
+    """Re-plan the ticket's clock timers from its state now and bring the countdown up to date.
+
+    Of the warning points a clock has already passed only the furthest is planned (at once),
+    so a reopening or a priority change that lands past 75%, 90% and the breach posts one
+    warning, the breach, and not three at the same minute.
+    """
     cancel(session, kind=POINT, ref=_ref(ticket))
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
-        for target, fraction, instant in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS):
+        planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
+                   if p[0] not in AFTERCARE_TARGETS]
+        passed: dict[str, float] = {}
+        for target, fraction, instant in planned:
+            if fraction in WARN_AT and instant <= now:
+                passed[target] = max(fraction, passed.get(target, 0.0))
+        for target, fraction, instant in planned:
+            if instant <= now and fraction != passed.get(target):
+                continue  # a passed 50% point needs no edit of its own; a passed warning is outdone by a further one
             if fraction in WARN_AT and _warned(ticket, target, fraction):
                 continue
-            if fraction not in WARN_AT and instant < now:
-                continue  # a passed 50% point needs no edit of its own
             schedule(session, kind=POINT, ref=_ref(ticket), due_at=max(instant, now), now=now,
                      payload={"ticket_id": ticket.id, "target": target, "fraction": fraction})
     if ticket.root_outbox_id is not None:
@@ -158,7 +191,11 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def _warn_key(ticket: Ticket, target: str, fraction: float) -> str:
-    return f"{target}:{int(fraction * 100)}:{ticket.priority or ticket.kind}"
+    # Per budget: a new priority, or a longer lead time, has points of its own to warn at.
+    budget = ticket.priority or ticket.kind
+    if target == sla.RECOVERY and ticket.lead_time and ticket.kind in sla.EXTENDABLE:
+        budget += f"+{ticket.lead_time}"
+    return f"{target}:{int(fraction * 100)}:{budget}"
 
 
 def _warned(ticket: Ticket, target: str, fraction: float) -> bool:
@@ -167,7 +204,12 @@ def _warned(ticket: Ticket, target: str, fraction: float) -> bool:
 
 @timers.handler(POINT)
 def on_point(tctx: TimerContext, timer: Timer) -> None:
-    """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once."""
+    """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once.
+
+    When the clock stands past further warning points too (their timers were due while no
+    worker ran, and are claimed one after the other now), the furthest is posted and the points
+    it passes count as warned: the staff read one warning, not three at the same minute.
+    """
     session, now = tctx.session, tctx.now
     ticket = session.get(Ticket, timer.payload["ticket_id"])
     if ticket is None or ticket.status == "closed":
@@ -176,10 +218,15 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
     if fraction in WARN_AT and not _warned(ticket, target, fraction):
         status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
         # Only when the clock really stands there now (the timer is re-planned on every change).
-        if status is not None and status.met_at is None and not status.paused and (status.fraction or 0) >= fraction - 1e-9:
-            _warn_staff(session, ticket, target, fraction, status, now)
+        reached = [p for p in WARN_AT if (status.fraction or 0) >= p - 1e-9] if status is not None else []
+        if status is not None and status.met_at is None and not status.paused and fraction in reached:
+            furthest = reached[-1]
+            if not _warned(ticket, target, furthest):
+                _warn_staff(session, ticket, target, furthest, status, now)
             clock = dict(ticket.clock or {})
-            clock["warned"] = [*clock.get("warned", []), _warn_key(ticket, target, fraction)]
+            warned = list(clock.get("warned", []))
+            warned += [key for key in (_warn_key(ticket, target, p) for p in reached) if key not in warned]
+            clock["warned"] = warned
             ticket.clock = clock
     update_countdown(session, ticket, now)
 
@@ -314,11 +361,21 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     schedule(session, kind=WAITING, ref=_ref(ticket), due_at=following, now=now, payload={**timer.payload, "days": days + TWO_DAYS})
 
 
-# -- after closing: P1 aftercare -----------------------------------------------------------------------
+# -- after the resolution: P1 aftercare ------------------------------------------------------------------
+
+
+def resolved(session: Session, ticket: Ticket, now: datetime) -> None:
+    """A ticket is resolved: the first resolution is when the service was restored, and a P1's
+    RFO and RCA count from it (a rejected resolution and the next one leave it); their
+    reminders for the problem managers are planned now, not at the closure that 2-2-2 may
+    bring six business days later."""
+    if ticket.restored_at is None:
+        ticket.restored_at = now
+    plan_aftercare(session, ticket, now)
 
 
 def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
-    """A ticket closed: stop its clocks; for a P1 plan the RFO/RCA reminders for problem managers."""
+    """A ticket closed: stop its clocks; a P1's RFO/RCA reminders stay as planned at its resolution."""
     cancel(session, kind=POINT, ref=_ref(ticket))
     stop_222(session, ticket)
     _end_waiting(session, ticket)
@@ -329,11 +386,11 @@ def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
 def plan_aftercare(session: Session, ticket: Ticket, now: datetime) -> None:
     """Reminders one business day before each open follow-up deadline and at its breach."""
     cancel(session, kind=AFTERCARE, ref=_ref(ticket))
-    if ticket.kind != "incident" or ticket.priority != "P1" or ticket.closed_at is None:
+    if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
     office = get_calendar(desk.current().office_hours)
     for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
-        if target.target not in ("rfo", "rca_target", "rca") or target.due is None or target.met_at is not None:
+        if target.target not in AFTERCARE_TARGETS or target.due is None or target.met_at is not None:
             continue
         before = _business_day_before(office, target.due)
         for when, moment in ((before, "before"), (target.due, "breach")):

@@ -12,7 +12,7 @@ from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router
-from bot.sla import TargetStatus, TicketHistory, deadlines, get_profile
+from bot.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines, get_profile
 
 USAGE = "/sla P2 2026-01-09 17:00 | /sla INC-1001"
 TICKET_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP|PRB)-\d+$", re.IGNORECASE)
@@ -48,7 +48,7 @@ class WhatIf:
 
 
 def what_if(kind: str, priority: str | None, opened: datetime, *, profile: str | None = None) -> WhatIf:
-    """Deadlines of a record opened at `opened` (targets counted from closure stay open)."""
+    """Deadlines of a record opened at `opened` (targets counted from a later event stay open)."""
     history = TicketHistory(kind=kind, priority=priority, opened_at=opened)
     return WhatIf(kind, priority, opened, deadlines(history, get_profile(profile), now=opened))
 
@@ -62,7 +62,8 @@ def render_what_if(lang: str, result: WhatIf) -> str:
         if target.state == "no_deadline":
             lines.append(i18n.t("sla.line.no_deadline", lang, target=name))
         elif target.due is None:
-            lines.append(i18n.t("sla.line.after_closure", lang, target=name, budget=_budget(lang, target)))
+            key = "sla.line.after_resolution" if target.starts == STARTS_AT_RESOLUTION else "sla.line.after_closure"
+            lines.append(i18n.t(key, lang, target=name, budget=_budget(lang, target)))
         else:
             lines.append(i18n.t("sla.line.due", lang, target=name, due=i18n.when(target.due, lang, AMSTERDAM),
                                 budget=_budget(lang, target)))
@@ -90,9 +91,15 @@ def render_ticket_clocks(ctx: Context, number: str) -> str:
     for target in deadlines(clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket), ctx.now()):
         name = ctx.t(f"sla.target.{target.target}")
         if target.due is None:
-            lines.append(ctx.t("sla.line.no_deadline" if target.state == "no_deadline" else "sla.ticket.not_started", target=name))
+            if target.state == "no_deadline":
+                key = "sla.line.no_deadline"
+            else:
+                key = "sla.ticket.starts_at_resolution" if target.starts == STARTS_AT_RESOLUTION else "sla.ticket.not_started"
+            lines.append(ctx.t(key, target=name))
             continue
         state = ctx.t("ticket.state.best_effort") if target.best_effort else ctx.t(f"ticket.state.{target.state}")
+        if target.extended:
+            state += " " + clocks.extended_note(target, ctx.lang)
         lines.append(ctx.t("sla.ticket.line", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), used=_hm(target.used),
                            total=_hm(target.total), left=_hm(target.left), state=state))
     return "\n".join(lines)

@@ -209,6 +209,8 @@ def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
             state = ctx.t(f"ticket.state.{target.state}")
             if target.best_effort:
                 state = ctx.t("ticket.state.best_effort")
+            if target.extended:
+                state += " " + clocks.extended_note(target, ctx.lang)
             lines.append(ctx.t("ticket.line.target", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), state=state))
     return lines
 
@@ -411,6 +413,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
+    clocks.resolved(ctx.session, ticket, now)
     _say_to_customer(ctx, ticket, summary_key, **summary)
     if closes_now:
         clocks.after_close(ctx.session, ticket, now)
@@ -863,11 +866,15 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
 
 
 def deliver_follow_up(ctx: Context, ticket: Ticket, target: str, text: str) -> None:
-    """Deliver the RFO or the RCA of a closed P1 to the customer's thread; its clock is met."""
+    """Deliver the RFO or the RCA of a resolved P1 to the customer's thread; its clock is met.
+
+    From the first resolution on, as its clock: also while the customer has not confirmed
+    yet, and after a rejected resolution.
+    """
     if ticket.kind != "incident" or ticket.priority != "P1":
         raise Refused("aftercare.not_p1", number=ticket.number)
-    if ticket.status != "closed":
-        raise Refused("aftercare.not_closed", number=ticket.number)
+    if ticket.restored_at is None:
+        raise Refused("aftercare.not_resolved", number=ticket.number)
     now = ctx.now()
     resolution = dict(ticket.resolution or {})
     delivered = dict(resolution.get("delivered", {}))
@@ -891,13 +898,13 @@ AFTERCARE_ROLES = frozenset({AGENT, PROBLEM_MANAGER})
 
 @router.command("rfo", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rfo <number> <link or text>")
 def rfo_command(ctx: Context, args: Args) -> None:
-    """Deliver the Reason For Outage of a closed P1."""
+    """Deliver the Reason For Outage of a resolved P1."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     deliver_follow_up(ctx, find_ticket(ctx, number), "rfo", text)
 
 
 @router.command("rca", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rca <number> <link or text>")
 def rca_command(ctx: Context, args: Args) -> None:
-    """Deliver the Root Cause Analysis of a closed P1."""
+    """Deliver the Root Cause Analysis of a resolved P1."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     deliver_follow_up(ctx, find_ticket(ctx, number), "rca", text)

@@ -257,7 +257,12 @@ class Ticket(Base):
     assignee: Mapped[str | None] = mapped_column(String(320))
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # The first resolution, when the service was restored: a rejected resolution clears
+    # resolved_at and keeps this, so the RFO and RCA, which count from it, do not start again.
+    restored_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # A longer lead time an agent gave an RFC or RFI ("10bd", with a reason on the timeline); None: the profile's.
+    lead_time: Mapped[str | None] = mapped_column(String(12))
     resolution: Mapped[dict[str, Any] | None]
     # The SLA clocks' own state: the countdown message and its edits, the warnings sent.
     clock: Mapped[dict[str, Any]] = mapped_column(default=dict)

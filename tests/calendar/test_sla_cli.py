@@ -63,9 +63,18 @@ GOOD: dict[str, tuple[tuple[str, ...], list[str]]] = {
     # SPEC: Monday 10:00 + 5 business days = next Monday 10:00.
     "5bd-monday": (ADD + ("--calendar", "iot-office", "--start", "2026-01-12T10:00", "--duration", "5bd"),
                    ["2026-01-19T10:00:00+01:00"]),
-    # SPEC: P1 closed Thu 24 Dec 2026 20:00, RFO 3 bd end of day = Wed 30 Dec 18:00.
+    # SPEC: P1 resolved Thu 24 Dec 2026 20:00, RFO 3 bd end of day = Wed 30 Dec 18:00.
     "3bd-end-of-day": (ADD + ("--calendar", "iot-office", "--start", "2026-12-24T20:00", "--duration", "3bd", "--end-of-day"),
                        ["2026-12-30T18:00:00+01:00"]),
+    # The same through the profile: a P1's follow-up counts from its (first) resolution.
+    "targets-p1-resolved": (("targets", "--kind", "incident", "--priority", "P1", "--start", "2026-12-24T12:00",
+                             "--resolved", "2026-12-24T20:00"),
+                            ["first_response 2026-12-24T12:15:00+01:00", "resolution 2026-12-24T20:00:00+01:00",
+                             "rfo 2026-12-30T18:00:00+01:00", "rca_target 2027-01-11T18:00:00+01:00", "rca 2027-01-25T18:00:00+01:00"]),
+    # Not resolved yet: the follow-up has no due time.
+    "targets-p1-open": (("targets", "--kind", "incident", "--priority", "P1", "--start", "2026-12-24T12:00"),
+                        ["first_response 2026-12-24T12:15:00+01:00", "resolution 2026-12-24T20:00:00+01:00",
+                         "rfo from-resolution", "rca_target from-resolution", "rca from-resolution"]),
     # SPEC: elapsed hours are added in UTC; 00:30 on spring-forward night + 8h = 09:30 CEST.
     "8h-spring": (ADD + ("--calendar", "24x7", "--start", "2026-03-29T00:30", "--duration", "8h"),
                   ["2026-03-29T09:30:00+02:00"]),
@@ -108,6 +117,8 @@ BAD: dict[str, tuple[str, ...]] = {
     "between-nonexistent": ("between", "--start", "2026-03-29T02:30", "--end", "2026-03-30T09:00"),
     "between-ambiguous": ("between", "--start", "2026-10-25T02:30", "--end", "2026-10-26T09:00"),
     "targets-malformed-time": ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "9 Jan 17h"),
+    "targets-resolved-before-start": ("targets", "--kind", "incident", "--priority", "P1", "--start", "2026-12-24T12:00",
+                                      "--resolved", "2026-12-24T11:00"),
     "targets-nonexistent": ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "2026-03-29T02:30"),
     "targets-ambiguous": ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "2026-10-25T02:30"),
 }

@@ -214,7 +214,12 @@ def test_a_restart_between_scheduling_and_firing_loses_nothing_and_fires_once(ha
     assert other.run_due() == 0
     assert harness.scheduler.run_due() == 0
     harness.run()
-    assert len([w for w in _warnings(harness) if "First response" in w]) == 3
+    # The 75%, 90% and breach timers all ran, once; the furthest point is the one posted.
+    with db.scope() as s:
+        fired = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "done")).all()
+    assert sorted(t.payload["fraction"] for t in fired if t.payload["target"] == "first_response") == [0.5, 0.75, 0.9, 1.0]
+    assert [w for w in _warnings(harness) if "First response" in w] == [
+        "🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]
 
 
 def test_a_timer_handler_that_crashes_runs_again_and_warns_once(harness, db, clock, monkeypatch):
@@ -359,3 +364,173 @@ def test_a_second_question_during_a_wait_keeps_its_reminder(harness, db):
     assert _waiting_reminders(harness)[-1]["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00")
     with db.scope() as s:
         assert len(s.scalars(select(Timer).where(Timer.kind == "ticket.waiting")).all()) == 2  # the one fired, and the next
+
+
+# -- several warning points passed at once: only the furthest is posted ------------------------------------
+
+
+def test_a_reopening_past_every_warning_point_posts_the_breach_alone(harness, db):
+    harness.clock.set(local(2026, 11, 23, 9, 0))  # Monday; P3 resolution due Monday 30 November 09:00
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    _resolve(harness, local(2026, 11, 23, 10, 0))
+    harness.clock.set(local(2026, 11, 23, 11, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
+    # Reopened a week later, within the 5 business days: the time since the opening counts.
+    harness.clock.set(local(2026, 11, 30, 10, 59))
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 broken again") == (
+        "**INC-1001** is open again; the service desk has been told.")
+    _at(harness, local(2026, 11, 30, 10, 59))
+    assert _warnings(harness) == ["🚨 INC-1001: Resolution breached — it was due Mon 30 Nov 2026 09:00."]
+    # Later changes do not bring the passed 75% and 90% back.
+    harness.clock.set(local(2026, 11, 30, 11, 30))
+    root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId")][-1]
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "still down at two sites", parent_id=root["id"])
+    _at(harness, local(2026, 12, 2, 12, 0))
+    assert _warnings(harness) == ["🚨 INC-1001: Resolution breached — it was due Mon 30 Nov 2026 09:00."]
+
+
+def test_a_priority_change_past_two_points_posts_the_furthest_and_the_breach_on_time(harness, db):
+    harness.clock.set(local(2026, 1, 12, 9, 0))  # Monday
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    # Tuesday 14:00 it becomes a P2: 16 office hours from Monday 09:00 end Tuesday 15:00, so
+    # 75% (Tuesday 11:00) and 90% (13:24) have passed.
+    harness.clock.set(local(2026, 1, 13, 14, 0))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")
+    _at(harness, local(2026, 1, 13, 14, 0))
+    assert _warnings(harness) == ["⚠ INC-1001: Resolution at 90% — due Tue 13 Jan 2026 15:00, 1:00 left."]
+    _at(harness, local(2026, 1, 13, 14, 59))
+    assert len(_warnings(harness)) == 1
+    _at(harness, local(2026, 1, 13, 15, 0))
+    assert _warnings(harness)[1:] == ["🚨 INC-1001: Resolution breached — it was due Tue 13 Jan 2026 15:00."]
+
+
+def test_a_worker_back_after_an_outage_posts_only_the_furthest_point(harness, db, clock):
+    _p2_friday(harness)  # first response: 75% Monday 08:30, 90% 08:48, breach 09:00
+    _at(harness, local(2026, 1, 12, 8, 30))
+    assert _warnings(harness) == ["⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:30 left."]
+    # No worker runs from 08:40 until 09:05; then the 90% and the breach timers are both due.
+    clock.set(local(2026, 1, 12, 9, 5))
+    back = Scheduler(db, clock, worker_id="back", runtime=harness.runtime)
+    assert back.run_due() >= 2
+    harness.run()
+    assert _warnings(harness)[1:] == ["🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]
+    # The resolution's points come on time, one each.
+    _at(harness, local(2026, 1, 13, 9, 0))
+    assert _warnings(harness)[2:] == ["⚠ INC-1001: Resolution at 75% — due Tue 13 Jan 2026 13:00, 4:00 left."]
+
+
+# -- RFO and RCA count from the resolution -----------------------------------------------------------------
+
+
+def _p1_resolved_christmas_eve(harness):
+    harness.clock.set(local(2026, 12, 24, 12, 0))  # Thursday
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
+    _resolve(harness, local(2026, 12, 24, 20, 0))
+
+
+def _aftercare_reminders(harness):
+    return [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith("Problem managers")]
+
+
+def _audit_count(db):
+    from storage.models import AuditEntry
+
+    with db.scope() as s:
+        return len(s.scalars(select(AuditEntry).where(AuditEntry.subject == "INC-1001")).all())
+
+
+def test_the_rfo_is_due_three_business_days_after_the_resolution_whenever_the_ticket_closes(harness, db):
+    harness.clock.set(local(2026, 12, 24, 12, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
+    # Before the resolution there is nothing to deliver yet, and nothing changes.
+    harness.clock.set(local(2026, 12, 24, 13, 0))
+    before = _audit_count(db)
+    assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
+        "**INC-1001** is not resolved yet; the RFO and RCA follow its resolution.")
+    assert _audit_count(db) == before and (_ticket(db).resolution or {}).get("delivered") is None
+    assert "- Reason For Outage: starts at the resolution" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+    # SPEC §5: resolved Thursday 24 December 2026 20:00 → RFO due Wednesday 30 December 18:00.
+    _resolve(harness, local(2026, 12, 24, 20, 0))
+    view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — running" in view
+    assert "- Root Cause Analysis (target): Mon 11 Jan 2027 18:00 — running" in view
+    assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
+    countdown = [m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("⏱")][-1]["markdown"]
+    assert "- Reason For Outage due Wed 30 Dec 2026 18:00 — 30:00 office hours left" in countdown
+    # Nobody confirms: the problem managers are reminded the day before, while 2-2-2 still runs.
+    _at(harness, local(2026, 12, 29, 17, 59))
+    assert _aftercare_reminders(harness) == []
+    _at(harness, local(2026, 12, 29, 18, 0))
+    assert _aftercare_reminders(harness) == [
+        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00)."]
+    assert _ticket(db).status == "resolved"
+    # Delivered on time, before the customer has confirmed anything.
+    harness.clock.set(local(2026, 12, 30, 10, 0))
+    assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
+        "Reason For Outage of **INC-1001** delivered to the customer.")
+    assert r"**INC-1001** — Reason For Outage: https://docs\.example\.net/rfo\-1001" in _thread(harness)
+    _at(harness, local(2026, 12, 30, 18, 0))
+    assert not any("overdue" in m for m in _aftercare_reminders(harness))
+    # 2-2-2 closes it on Tuesday 5 January 18:00, where the RFO would have counted from before.
+    _at(harness, local(2026, 12, 31, 18, 0))
+    _at(harness, local(2027, 1, 5, 18, 0))
+    ticket = _ticket(db)
+    assert (ticket.status, ticket.closed_at, ticket.restored_at) == ("closed", local(2027, 1, 5, 18, 0), local(2026, 12, 24, 20, 0))
+    view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — met" in view
+    assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
+    # The RCA's reminders stand where the resolution put them: the target the day before 11 January.
+    _at(harness, local(2027, 1, 8, 18, 0))
+    assert _aftercare_reminders(harness)[-1] == (
+        "Problem managers: the Root Cause Analysis (target) of INC-1001 is due tomorrow (Mon 11 Jan 2027 18:00).")
+
+
+def test_a_rejected_resolution_does_not_restart_the_rfo_and_rca(harness, db):
+    _p1_resolved_christmas_eve(harness)
+    # Monday: "Not solved". The follow-up clocks keep counting from Thursday 20:00.
+    harness.clock.set(local(2026, 12, 28, 10, 0))
+    card = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    harness.press(ANNA_EMAIL, card, {"action": "ticket.not_solved", "ticket": "INC-1001", "reason": "still offline"})
+    harness.run()
+    assert (_ticket(db).status, _ticket(db).resolved_at) == ("in_progress", None)
+    view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — running" in view
+    # Deliverable meanwhile: the RCA, found already on Monday.
+    harness.clock.set(local(2026, 12, 28, 11, 0))
+    assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rca INC-1001 https://docs.example.net/rca-1001") == (
+        "Root Cause Analysis (deadline) of **INC-1001** delivered to the customer.")
+    # Resolved again on Tuesday, confirmed: still Wednesday 30 December, reminded once.
+    _resolve(harness, local(2026, 12, 29, 12, 0))
+    harness.clock.set(local(2026, 12, 29, 13, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
+    ticket = _ticket(db)
+    assert (ticket.resolved_at, ticket.restored_at) == (local(2026, 12, 29, 12, 0), local(2026, 12, 24, 20, 0))
+    _at(harness, local(2026, 12, 31, 12, 0))
+    assert _aftercare_reminders(harness) == [
+        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00).",
+        "Problem managers: the Reason For Outage of INC-1001 is overdue (was due Wed 30 Dec 2026 18:00).",
+    ]
+    view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — breached" in view
+    assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — met" in view
+
+
+def test_follow_up_texts_in_dutch(harness, db):
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")
+    _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/language nl")
+    harness.clock.set(local(2026, 12, 24, 12, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
+    assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 x") == (
+        "**INC-1001** is nog niet opgelost; de RFO en RCA volgen op de oplossing.")
+    assert "- Reason For Outage: begint bij de oplossing" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+    harness.clock.set(local(2026, 12, 24, 20, 0))
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001") == "**INC-1001** oplossen:"
+    harness.press(SANNE_EMAIL, harness.bot_messages(STAFF_ROOM)[-1],
+                  {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
+    harness.run()
+    assert "- Reason For Outage: wo 30 dec 2026 18:00 — loopt" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")

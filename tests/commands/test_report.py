@@ -76,9 +76,9 @@ def test_report_as_csv_from_the_command_line(harness, db, monkeypatch, capsys):
     monkeypatch.delenv("WEBEX_ACCESS_TOKEN", raising=False)
     assert run_bot.main(["report", "--month", "2026-11", "--csv", "--at", "2026-12-02T12:00"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("org,tickets,target,met,breached,running,best_effort,first_response_median,first_response_p90,"
+    assert out[0] == ("org,tickets,target,met,breached,running,best_effort,extended,first_response_median,first_response_p90,"
                       "resolution_median,resolution_p90,acknowledge_median,acknowledge_p90")
-    assert out[1] == 'Acme Logistics,"incident P2: 1, incident P3: 1",first_response,1,1,0,0,0:30,0:30,—,—,—,—'
+    assert out[1] == 'Acme Logistics,"incident P2: 1, incident P3: 1",first_response,1,1,0,0,0,0:30,0:30,—,—,—,—'
     assert len(out) == 5
 
 

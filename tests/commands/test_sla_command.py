@@ -40,9 +40,9 @@ def test_p1_runs_around_the_clock_and_lists_the_follow_up(harness):
         "**SLA for a P1 opened Fri 9 Jan 2026 17:00** (Amsterdam time)",
         "- First response: **Fri 9 Jan 2026 17:15** (15 minutes, around the clock)",
         "- Resolution: **Sat 10 Jan 2026 01:00** (8 hours, around the clock)",
-        "- Reason For Outage: end of business day 3 after closure",
-        "- Root Cause Analysis (target): end of business day 10 after closure",
-        "- Root Cause Analysis (deadline): end of business day 20 after closure",
+        "- Reason For Outage: end of business day 3 after the resolution",
+        "- Root Cause Analysis (target): end of business day 10 after the resolution",
+        "- Root Cause Analysis (deadline): end of business day 20 after the resolution",
     ]
 
 

@@ -64,6 +64,8 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "resolve": (frozenset({AGENT}), TICKET_SPACES),
     "close": (frozenset({AGENT}), TICKET_SPACES),
     "convert": (frozenset({AGENT}), TICKET_SPACES),
+    # SPEC §5: a longer lead time comes from an agent, with a reason.
+    "extend": (frozenset({AGENT}), TICKET_SPACES),
     "queue": (frozenset({AGENT}), frozenset({"staff"})),
     "ticket.take": (frozenset({AGENT}), TICKET_SPACES),
     "ticket.respond": (frozenset({AGENT}), TICKET_SPACES),

@@ -110,18 +110,47 @@ def test_roaming_makes_recovery_best_effort_never_a_breach():
     assert rows["first_response"].state == "breached"  # only recovery is best effort
 
 
-def test_follow_up_of_a_p1_counts_from_closure():
+def test_follow_up_of_a_p1_counts_from_the_first_resolution():
     history = TicketHistory(kind="incident", priority="P1", opened_at=local(2026, 12, 24, 12),
-                            first_response_at=local(2026, 12, 24, 12, 5), resolved_at=local(2026, 12, 24, 15))
+                            first_response_at=local(2026, 12, 24, 12, 5))
     before = by_target(deadlines(history, "iot", now=local(2026, 12, 24, 16)))
-    assert before["rfo"].state == "not_started" and before["rfo"].due is None
-    history.closed_at = local(2026, 12, 24, 20)
-    history.met["rfo"] = local(2026, 12, 29, 11)
-    rows = by_target(deadlines(history, "iot", now=local(2026, 12, 30, 9)))
-    assert (rows["rfo"].due, rows["rfo"].state) == (local(2026, 12, 30, 18), "met")
+    assert before["rfo"].state == "not_started" and before["rfo"].due is None and before["rfo"].starts == "resolved"
+    # SPEC §5: resolved Thursday 24 December 2026 20:00 → RFO due Wednesday 30 December 18:00,
+    # whenever the customer confirms or 2-2-2 closes the ticket.
+    history.resolved_at = history.restored_at = local(2026, 12, 24, 20)
+    rows = by_target(deadlines(history, "iot", now=local(2026, 12, 28, 9)))
+    assert (rows["rfo"].due, rows["rfo"].state) == (local(2026, 12, 30, 18), "running")
     assert rows["rca_target"].due == local(2027, 1, 11, 18)
     assert rows["rca"].due == local(2027, 1, 25, 18)
-    assert rows["resolution"].state == "met"
+    # The customer rejects the resolution and it is resolved again on the 29th: the follow-up
+    # keeps counting from the first resolution; the closure a week later moves nothing either.
+    history.resolved_at = local(2026, 12, 29, 11)
+    history.closed_at = local(2027, 1, 7, 11)
+    history.met["rfo"] = local(2026, 12, 29, 16)
+    rows = by_target(deadlines(history, "iot", now=local(2027, 1, 8, 9)))
+    assert (rows["rfo"].due, rows["rfo"].state) == (local(2026, 12, 30, 18), "met")
+    assert rows["rca"].due == local(2027, 1, 25, 18)
+    assert rows["resolution"].state == "breached"  # 8 h from 24 December 12:00: the rejection counts
+
+
+def test_a_longer_lead_time_replaces_the_budget_and_counts_as_extended():
+    opened = local(2026, 1, 12, 10)  # Monday
+    history = TicketHistory(kind="rfc", opened_at=opened, first_response_at=local(2026, 1, 12, 11))
+    standard = by_target(deadlines(history, "iot", now=local(2026, 1, 14, 10)))["resolution"]
+    assert (standard.due, standard.extended, standard.budget) == (local(2026, 1, 19, 10), False, sla.Budget(5, "bd"))
+    history.lead_time = sla.Budget(10, "bd")
+    rows = by_target(deadlines(history, "iot", now=local(2026, 1, 20, 10)))
+    # Business days on the target's calendar, from the opening: Monday 26 January 10:00.
+    assert (rows["resolution"].due, rows["resolution"].state, rows["resolution"].extended) == (local(2026, 1, 26, 10), "running", True)
+    assert rows["resolution"].budget == sla.Budget(10, "bd")
+    assert rows["first_response"].extended is False
+    # A wait for the customer moves it like the standard one.
+    history.pauses = [(local(2026, 1, 20, 10), local(2026, 1, 20, 14))]
+    assert by_target(deadlines(history, "iot", now=local(2026, 1, 21, 9)))["resolution"].due == local(2026, 1, 26, 14)
+    # An incident's recovery follows its priority: a lead time given to what is an incident now changes nothing.
+    converted = TicketHistory(kind="incident", priority="P3", opened_at=opened, lead_time=sla.Budget(10, "bd"))
+    rows = by_target(deadlines(converted, "iot", now=opened))
+    assert (rows["resolution"].due, rows["resolution"].extended) == (local(2026, 1, 19, 10), False)
 
 
 def test_partner_and_een_profiles():
