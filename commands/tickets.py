@@ -516,15 +516,34 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
 
 
 def confirm(ctx: Context, ticket: Ticket) -> None:
-    """The customer confirms the resolution: closed; the Incident End Time is the resolution time."""
+    """The customer confirms the resolution (agrees with a complaint's outcome): closed; the
+    Incident End Time is the resolution time."""
     if ticket.status != "resolved":
         raise Refused("ticket.confirm.not_resolved", number=ticket.number)
     now = ctx.now()
-    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="confirmed",
+    agreed = ticket.kind == "complaint"
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="agreed" if agreed else "confirmed",
                  status="closed", closed_at=now)
-    post_in_thread(ctx, ticket, ctx.t("ticket.customer.closed", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.confirmed")
+    post_in_thread(ctx, ticket, ctx.t("ticket.customer.agreed" if agreed else "ticket.customer.closed", number=ticket.number))
+    notify_staff(ctx, ticket, "staff.event.agreed" if agreed else "staff.event.confirmed")
     clocks.after_close(ctx.session, ticket, now)
+
+
+def close_by_agreement(ctx: Context, ticket: Ticket, agreement: str) -> None:
+    """A complaint is closed in joint consultation: the agent records how it was agreed (by phone, in
+    a meeting), at any step; the customer is told in the thread."""
+    _require_open(ticket)
+    now = ctx.now()
+    store.end_pause(ctx.session, ticket, now=now)
+    changes: dict[str, Any] = {"status": "closed", "closed_at": now, "resolution": {**(ticket.resolution or {}), "agreement": agreement}}
+    if ticket.resolved_at is None:
+        changes["resolved_at"] = now
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="closed by agreement", **changes)
+    _say_to_customer(ctx, ticket, "ticket.customer.closed_by_agreement", agreement=escape_markdown(agreement))
+    clocks.after_close(ctx.session, ticket, now)
+    ctx.reply(ctx.t("ticket.agent.closed_by_agreement", number=ticket.number))
 
 
 def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
@@ -545,7 +564,8 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
                  status="in_progress", resolved_at=None, closed_at=None)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.reopened", reason=reason[:300])
+    not_agreed = ticket.kind == "complaint" and action == "resolution rejected"
+    notify_staff(ctx, ticket, "staff.event.not_agreed" if not_agreed else "staff.event.reopened", reason=reason[:300])
     clocks.stop_222(ctx.session, ticket)
     clocks.plan_aftercare(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
@@ -721,23 +741,30 @@ def wait_command(ctx: Context, args: Args) -> None:
 
 @router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")
 def resolve_command(ctx: Context, args: Args) -> None:
-    """The resolve form (cause, resolution, customer domain) for an incident."""
+    """The resolve form: cause, resolution and customer domain of an incident; a complaint's proposed outcome."""
     number, _ = number_and_rest(ctx, args)
     ticket = find_ticket(ctx, number, for_update=False)
     _require_open(ticket)
-    if ticket.kind != "incident":
+    if ticket.kind not in ("incident", "complaint"):
         raise Refused("ticket.resolve.use_close", number=ticket.number)
     ctx.reply(ctx.t("ticket.resolve.intro", number=ticket.number), card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang))
 
 
 @router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")
 def close_command(ctx: Context, args: Args) -> None:
-    """Record the outcome of an RFC, RFI (closed) or complaint (closed when the customer agrees)."""
-    number, text = number_and_rest(ctx, args, need_rest="outcome")
+    """Close an RFC or RFI with its outcome, or a complaint with how it was agreed with the customer."""
+    number, text = number_and_rest(ctx, args)
     ticket = find_ticket(ctx, number)
     if ticket.kind == "incident":
         raise Refused("ticket.close.use_resolve", number=ticket.number)
-    resolve(ctx, ticket, {"outcome": text})
+    complaint = ticket.kind == "complaint"
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.agreement" if complaint else "ticket.what.outcome"),
+                      usage="/close <number> <how it was agreed>" if complaint else args.usage)
+    if complaint:
+        close_by_agreement(ctx, ticket, text)
+    else:
+        resolve(ctx, ticket, {"outcome": text})
 
 
 @router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
@@ -852,11 +879,12 @@ def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
 
 @router.card_action(Action.NOT_SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Not solved" on the resolution card: reopens, the time spent resolved counts."""
-    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.no_reason")
+    """"Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
+    ticket = _card_ticket(ctx, inputs)
+    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.not_agreed" if ticket.kind == "complaint" else "confirm.card.no_reason")
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
-    reopen(ctx, _card_ticket(ctx, inputs), reason)
+    reopen(ctx, ticket, reason)
 
 
 # -- P1 aftercare ---------------------------------------------------------------------------------------

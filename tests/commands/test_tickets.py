@@ -194,24 +194,6 @@ def test_rfi_referring_to_another_orgs_ticket_is_refused(harness, db):
     assert _count(db, Ticket) == 1
 
 
-def test_complaint_closes_only_with_the_customers_agreement(harness, db):
-    asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/complaint")
-    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "complaint", "title": "Nobody called back about INC-1001"})
-    harness.run()
-    assert _lines(_root(harness, ACME_ROOM))[:4] == [
-        "**CMP-1001** — complaint registered: Nobody called back about INC\\-1001",
-        "**Targets** (Amsterdam time):",
-        "- First response: Tue 24 Nov 2026 10:00 — running",
-        "- Resolution: in joint consultation, no deadline",
-    ]
-    _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 Apologised; call-back rota changed")
-    assert _ticket(db, "CMP-1001").status == "resolved"
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
-        "Is **CMP-1001** solved for you? `/confirm CMP-1001`, or `/reopen CMP-1001 <reason>` if not.")
-    _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm CMP-1001")
-    assert _ticket(db, "CMP-1001").status == "closed"
-
-
 # -- hours, holidays and P1 ----------------------------------------------------------------------------------
 
 
