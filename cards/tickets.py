@@ -38,6 +38,7 @@ class Action:
     SOLVED = "ticket.solved"
     NOT_SOLVED = "ticket.not_solved"
     ANSWER = "ticket.answer"
+    ASK_IN = "ticket.ask_in"
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -290,6 +291,22 @@ def confirm_card(*, number: str, lang: str, agreement: bool = False) -> dict[str
         [submit(_t("button.agreed" if agreement else "button.solved", lang), Action.SOLVED, ticket=number),
          submit(_t("button.not_agreed" if agreement else "button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
     )
+
+
+def ask_in_incident(*, number: str, question: str, lang: str) -> dict[str, Any]:
+    """An RFI about an open incident is asked in the incident: the question (as typed, editable) and
+    the button that adds it to the incident as a note; a question too long for a card is shortened
+    and the card says so, to be checked before it is added."""
+
+    def build(cut: Cut) -> dict[str, Any]:
+        body = [_line(_t("form.ask_in.title", lang, number=number), bold=True),
+                _input_text("question", _t("form.label.question", lang), lang=lang, required=True, max_length=TEXT_MAX,
+                            multiline=True, value=cut(question))]
+        if cut.shortened:
+            body.append(shortened(lang, "card.shortened.form"))
+        return card(body, [submit(_t("button.ask_in", lang, number=number), Action.ASK_IN, ticket=number)])
+
+    return fit(build)
 
 
 def question_card(*, number: str, agent: str, question: str, lang: str) -> dict[str, Any]:

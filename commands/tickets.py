@@ -40,6 +40,8 @@ WHERE_TICKETS_ARE = frozenset({IN_CUSTOMER, IN_STAFF})
 KINDS = ("incident", "rfc", "rfi", "complaint")
 REOPEN_DAYS = 5
 _INLINE = re.compile(r"^(\w+)=(.*)$")
+# A ticket number anywhere in a text (an RFI's question naming the incident it is about).
+_NAMED = re.compile(r"\b(?:INC|RFC|RFI|CMP)-\d{1,9}\b", re.IGNORECASE)
 
 
 # -- intake -------------------------------------------------------------------------------------------
@@ -121,6 +123,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
             raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
     if fields.get("reference"):
         fields["reference"] = referenced.number
+    if kind == "rfi" and redirect_rfi(ctx, fields):
+        return None
     requested = fields.pop("requested_priority", None)
     details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
     if disruption:
@@ -155,6 +159,26 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     return ticket
 
 
+def redirect_rfi(ctx: Context, fields: dict[str, Any]) -> bool:
+    """An RFI about an open incident of the organisation is not registered: the customer is asked to
+    ask it in the incident, with a button that adds the question to it as a note (True). The guide:
+    an ongoing incident is asked about in its own ticket. An RFI about a closed incident refers to
+    it: when the question names one and gives no reference, that incident becomes the reference."""
+    if fields.get("reference"):
+        about = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
+    else:
+        named = (store.find(ctx.session, number=m.group(), org_id=ctx.space.org_id) for m in _NAMED.finditer(fields["title"]))
+        about = next((t for t in named if t is not None and t.kind == "incident"), None)
+    if about is None or about.kind != "incident":
+        return False
+    if about.status == "closed":
+        fields["reference"] = about.number
+        return False
+    ctx.reply(ctx.t("rfi.ask_in", number=about.number),
+              card=ticket_cards.ask_in_incident(number=about.number, question=fields["title"], lang=ctx.lang))
+    return True
+
+
 def confirmation(ctx: Context, ticket: Ticket) -> str:
     """The thread root: number, kind, service, priority, SLA targets in local time, what happens next."""
     lang = ctx.lang
@@ -162,6 +186,8 @@ def confirmation(ctx: Context, ticket: Ticket) -> str:
                    title=escape_markdown(ticket.title))]
     if ticket.service:
         lines.append(ctx.t("ticket.line.service", service=ticket.service))
+    if (ticket.details or {}).get("reference"):
+        lines.append(ctx.t("ticket.line.reference", reference=ticket.details["reference"]))
     if ticket.kind == "incident":
         lines.append(ctx.t("ticket.line.priority", priority=_priority_label(ctx, ticket)))
     lines.append(ctx.t("ticket.line.targets"))
@@ -885,6 +911,21 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     reopen(ctx, ticket, reason)
+
+
+@router.card_action(Action.ASK_IN, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
+def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
+    text = str(inputs.get("question", "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.question"), usage="/note <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("form.field.question"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    ticket = _card_ticket(ctx, inputs)
+    if ticket.status == "closed":
+        raise Refused("ticket.ask_in.closed", number=ticket.number)
+    add_note(ctx, ticket, text)
+    return ticket.number
 
 
 # -- P1 aftercare ---------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ EXAMPLES = {
                            dict(number="CMP-1001", kind="complaint")],
     tickets.warning_card: [dict(number="INC-1001", org="Acme", text="INC-1001: Resolution at 75%")],
     tickets.confirm_card: [dict(number="INC-1001"), dict(number="CMP-1001", agreement=True)],
+    tickets.ask_in_incident: [dict(number="INC-1001", question="Is the outage in Utrecht over?"),
+                              dict(number="INC-1001", question="🛰" * 4000)],
     tickets.question_card: [dict(number="INC-1001", agent="Sanne Bakker", question="Which APN do the modems use?")],
     maintenance.announce_form: [dict(services=SERVICES)],
     maintenance.during_maintenance: [dict(number="MNT-1001", services="M2M", start="Mon 23 Nov 2026 01:00", end="Mon 23 Nov 2026 05:00",

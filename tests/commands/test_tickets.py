@@ -170,8 +170,16 @@ def test_rfc_from_form_to_outcome(harness, db):
     assert _ticket(db, "RFC-1001").status == "closed"
 
 
+def _resolve_and_confirm(harness, number="INC-1001"):
+    form = _said(harness, SANNE_EMAIL, STAFF_ROOM, f"/resolve {number}")
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": number, "cause": "Power", "resolution": "Restored"})
+    harness.run()
+    _said(harness, ANNA_EMAIL, ACME_ROOM, f"/confirm {number}")
+
+
 def test_rfi_about_a_closed_incident_converted_to_an_incident(harness, db):
     _open_incident(harness)
+    _resolve_and_confirm(harness)
     asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/rfi")
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M",
                                       "title": "Is the outage in Utrecht over?", "reference": "inc-1001"})
