@@ -20,6 +20,7 @@ from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.text import mention
+from commands import watchers
 from storage import directory
 from storage import tickets as store
 from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
@@ -257,6 +258,7 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
         if reachable:
             outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
                            markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+        watchers.closed(session, ticket, now, how="no_answer")
         after_close(session, ticket, now)
         return
     if reachable:

@@ -25,7 +25,7 @@ from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
 from cards.tickets import Action, validate_intake
-from commands import clocks, disruptions, maintenance, paging
+from commands import clocks, disruptions, maintenance, paging, watchers
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -152,6 +152,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     ticket.root_outbox_id = root.id
     p1 = ticket.requested_priority == "P1"
     notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
+    watchers.registered(ctx.session, ticket, now, by=ctx.actor.display_name or ctx.actor.email)
     if ticket.requested_priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
@@ -438,6 +439,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
     _say_to_customer(ctx, ticket, summary_key, **summary)
+    watchers.resolved(ctx.session, ticket, now)
     if closes_now:
         clocks.after_close(ctx.session, ticket, now)
     else:
@@ -552,6 +554,7 @@ def confirm(ctx: Context, ticket: Ticket) -> None:
                  status="closed", closed_at=now)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.agreed" if agreed else "ticket.customer.closed", number=ticket.number))
     notify_staff(ctx, ticket, "staff.event.agreed" if agreed else "staff.event.confirmed")
+    watchers.closed(ctx.session, ticket, now, how="confirmed")
     clocks.after_close(ctx.session, ticket, now)
 
 
