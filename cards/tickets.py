@@ -38,6 +38,7 @@ class Action:
     SOLVED = "ticket.solved"
     NOT_SOLVED = "ticket.not_solved"
     ANSWER = "ticket.answer"
+    ASK_IN = "ticket.ask_in"
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -255,7 +256,7 @@ def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str,
 
 
 def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
-    """Resolve an incident (cause, resolution, customer domain) or record an outcome."""
+    """Resolve an incident (cause, resolution, customer domain), propose a complaint's outcome, or record an outcome."""
     if kind == "incident":
         body = [
             text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
@@ -267,7 +268,9 @@ def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
     else:
         body = [
             text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
-            _input_text("outcome", _t("form.label.outcome", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
+            # A complaint closes only when the customer agrees: what is proposed here is asked.
+            _input_text("outcome", _t("form.label.proposed_outcome" if kind == "complaint" else "form.label.outcome", lang), lang=lang,
+                        required=True, max_length=TEXT_MAX, multiline=True),
         ]
     return card(body, [submit(_t("form.submit", lang), Action.RESOLVE, ticket=number)])
 
@@ -278,14 +281,32 @@ def warning_card(*, number: str, org: str, text: str, lang: str) -> dict[str, An
                 [submit(_t("button.take", lang), Action.TAKE, ticket=number)])
 
 
-def confirm_card(*, number: str, lang: str) -> dict[str, Any]:
-    """Asked when a ticket is resolved: solved, or not (with a reason)."""
+def confirm_card(*, number: str, lang: str, agreement: bool = False) -> dict[str, Any]:
+    """Asked when a ticket is resolved: solved, or not (with a reason); for a complaint (`agreement`),
+    whether the customer agrees with its outcome, which is what closes it."""
     return card(
-        [_line(_t("confirm.card.title", lang, number=number), bold=True),
-         _input_text("reason", _t("confirm.card.reason", lang), lang=lang, max_length=TITLE_MAX)],
-        [submit(_t("button.solved", lang), Action.SOLVED, ticket=number),
-         submit(_t("button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
+        [_line(_t("confirm.card.title.agree" if agreement else "confirm.card.title", lang, number=number), bold=True),
+         _input_text("reason", _t("confirm.card.reason.agree" if agreement else "confirm.card.reason", lang), lang=lang,
+                     max_length=TITLE_MAX)],
+        [submit(_t("button.agreed" if agreement else "button.solved", lang), Action.SOLVED, ticket=number),
+         submit(_t("button.not_agreed" if agreement else "button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
     )
+
+
+def ask_in_incident(*, number: str, question: str, lang: str) -> dict[str, Any]:
+    """An RFI about an open incident is asked in the incident: the question (as typed, editable) and
+    the button that adds it to the incident as a note; a question too long for a card is shortened
+    and the card says so, to be checked before it is added."""
+
+    def build(cut: Cut) -> dict[str, Any]:
+        body = [_line(_t("form.ask_in.title", lang, number=number), bold=True),
+                _input_text("question", _t("form.label.question", lang), lang=lang, required=True, max_length=TEXT_MAX,
+                            multiline=True, value=cut(question))]
+        if cut.shortened:
+            body.append(shortened(lang, "card.shortened.form"))
+        return card(body, [submit(_t("button.ask_in", lang, number=number), Action.ASK_IN, ticket=number)])
+
+    return fit(build)
 
 
 def question_card(*, number: str, agent: str, question: str, lang: str) -> dict[str, Any]:

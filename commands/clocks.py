@@ -25,9 +25,10 @@ from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.text import mention
+from commands import watchers
 from storage import directory
 from storage import tickets as store
-from storage.models import OutboxMessage, Ticket, Timer
+from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)
@@ -260,13 +261,16 @@ def _attachment(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_222(session: Session, ticket: Ticket, now: datetime) -> None:
-    """Resolved: ask "Solved / Not solved?" with a card and plan the first reminder."""
+    """Resolved: ask "Solved / Not solved?" with a card and plan the first reminder. A complaint is
+    closed in joint consultation: its card asks "Agreed / Not agreed?" and the reminders go to the staff."""
     from cards import tickets as ticket_cards
 
     lang = customer_lang(session, ticket)
-    card = ticket_cards.confirm_card(number=ticket.number, lang=lang)
+    agreement = ticket.kind == "complaint"
+    card = ticket_cards.confirm_card(number=ticket.number, lang=lang, agreement=agreement)
     if directory.reachable(session, room_id=ticket.room_id):
-        outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t("ticket.customer.please_confirm", lang, number=ticket.number),
+        key = "ticket.customer.please_agree" if agreement else "ticket.customer.please_confirm"
+        outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t(key, lang, number=ticket.number),
                        attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
     _plan_step(session, ticket, now, step=0, start=now)
 
@@ -284,10 +288,14 @@ def stop_222(session: Session, ticket: Ticket) -> None:
 
 @timers.handler(REMIND)
 def on_reminder(tctx: TimerContext, timer: Timer) -> None:
-    """No answer for 2 business days: remind, remind again, then close (auto-closure)."""
+    """No answer for 2 business days: remind, remind again, then close (auto-closure); a complaint:
+    remind the staff, and again every 2 business days."""
     session, now = tctx.session, tctx.now
     ticket = session.get(Ticket, timer.payload["ticket_id"])
     if ticket is None or ticket.status != "resolved":
+        return
+    if ticket.kind == "complaint":
+        _remind_staff_to_agree(session, ticket, timer, now)
         return
     step = int(timer.payload["step"])
     lang = customer_lang(session, ticket)
@@ -297,6 +305,7 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
         if reachable:
             outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
                            markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+        watchers.closed(session, ticket, now, how="no_answer")
         after_close(session, ticket, now)
         return
     if reachable:
@@ -304,6 +313,40 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
                        markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
     store.note(session, ticket, actor="system", room_id=ticket.room_id, now=now, action=STEPS[step], text="")
     _plan_step(session, ticket, now, step=step + 1, start=now)
+
+
+def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: datetime) -> None:
+    """A complaint's proposed outcome has no answer: the staff are reminded, mentioning who must act,
+    and again every 2 business days; nothing closes it but an agreement (SPEC §6).
+
+    After an outage the reminders missed are not repeated: one says how long it has been."""
+    office = get_calendar(desk.current().office_hours)
+    days = int(timer.payload.get("days", TWO_DAYS * (int(timer.payload["step"]) + 1)))
+    days, following = _catch_up(office, timer.due_at, now, days)
+    room_id, lang = staff_lang(session)
+    if room_id is not None:
+        who = ticket.assignee or _resolved_by(session, ticket)
+        lines = [i18n.t("clock.agreement", lang, number=ticket.number, since=i18n.when(ticket.resolved_at, lang, AMSTERDAM), days=days)]
+        if who:
+            lines.append(i18n.t("staff.must_act", lang, who=mention(who)))
+        outbox.enqueue(session, now=now, room_id=room_id, markdown="\n".join(lines), purpose=f"ticket:{ticket.number}:agreement")
+    schedule(session, kind=REMIND, ref=_ref(ticket), due_at=following, now=now,
+             payload={"ticket_id": ticket.id, "step": 0, "days": days + TWO_DAYS})
+
+
+def _catch_up(office, due_at: datetime, now: datetime, days: int) -> tuple[int, datetime]:
+    """A reminder every 2 business days that was due at `due_at` and runs at `now`: how many business
+    days it stands for, and when the next one is due (later than now)."""
+    following = office.add_business_days(due_at, TWO_DAYS)
+    while following <= now:
+        days, following = days + TWO_DAYS, office.add_business_days(following, TWO_DAYS)
+    return days, following
+
+
+def _resolved_by(session: Session, ticket: Ticket) -> str | None:
+    """Who resolved the ticket last (proposed a complaint's outcome), from its timeline."""
+    return session.scalar(select(AuditEntry.actor).where(AuditEntry.subject_type == "ticket", AuditEntry.subject == ticket.number,
+                                                         AuditEntry.action == "resolved").order_by(AuditEntry.id.desc()).limit(1))
 
 
 # -- waiting for the customer ------------------------------------------------------------------------------
@@ -348,9 +391,7 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     if ticket is None or ticket.status != "awaiting_customer":
         return
     office = get_calendar(desk.current().office_hours)
-    days, following = int(timer.payload["days"]), office.add_business_days(timer.due_at, TWO_DAYS)
-    while following <= now:
-        days, following = days + TWO_DAYS, office.add_business_days(following, TWO_DAYS)
+    days, following = _catch_up(office, timer.due_at, now, int(timer.payload["days"]))
     room_id, lang = staff_lang(session)
     if room_id is not None:
         since = datetime.fromisoformat(timer.payload["since"])

@@ -25,7 +25,7 @@ from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
 from cards.tickets import Action, validate_intake
-from commands import clocks, disruptions, maintenance, paging
+from commands import clocks, disruptions, maintenance, paging, watchers
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -40,6 +40,8 @@ WHERE_TICKETS_ARE = frozenset({IN_CUSTOMER, IN_STAFF})
 KINDS = ("incident", "rfc", "rfi", "complaint")
 REOPEN_DAYS = 5
 _INLINE = re.compile(r"^(\w+)=(.*)$")
+# A ticket number anywhere in a text (an RFI's question naming the incident it is about).
+_NAMED = re.compile(r"\b(?:INC|RFC|RFI|CMP)-\d{1,9}\b", re.IGNORECASE)
 
 
 # -- intake -------------------------------------------------------------------------------------------
@@ -121,6 +123,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
             raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
     if fields.get("reference"):
         fields["reference"] = referenced.number
+    if kind == "rfi" and redirect_rfi(ctx, fields):
+        return None
     requested = fields.pop("requested_priority", None)
     details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
     if disruption:
@@ -148,11 +152,32 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     ticket.root_outbox_id = root.id
     p1 = ticket.requested_priority == "P1"
     notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
+    watchers.registered(ctx.session, ticket, now, by=ctx.actor.display_name or ctx.actor.email)
     if ticket.requested_priority == "P1":
         paging.start_paging(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
     disruptions.detect(ctx.session, ticket, now)
     return ticket
+
+
+def redirect_rfi(ctx: Context, fields: dict[str, Any]) -> bool:
+    """An RFI about an open incident of the organisation is not registered: the customer is asked to
+    ask it in the incident, with a button that adds the question to it as a note (True). The guide:
+    an ongoing incident is asked about in its own ticket. An RFI about a closed incident refers to
+    it: when the question names one and gives no reference, that incident becomes the reference."""
+    if fields.get("reference"):
+        about = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
+    else:
+        named = (store.find(ctx.session, number=m.group(), org_id=ctx.space.org_id) for m in _NAMED.finditer(fields["title"]))
+        about = next((t for t in named if t is not None and t.kind == "incident"), None)
+    if about is None or about.kind != "incident":
+        return False
+    if about.status == "closed":
+        fields["reference"] = about.number
+        return False
+    ctx.reply(ctx.t("rfi.ask_in", number=about.number),
+              card=ticket_cards.ask_in_incident(number=about.number, question=fields["title"], lang=ctx.lang))
+    return True
 
 
 def confirmation(ctx: Context, ticket: Ticket) -> str:
@@ -162,6 +187,8 @@ def confirmation(ctx: Context, ticket: Ticket) -> str:
                    title=escape_markdown(ticket.title))]
     if ticket.service:
         lines.append(ctx.t("ticket.line.service", service=ticket.service))
+    if (ticket.details or {}).get("reference"):
+        lines.append(ctx.t("ticket.line.reference", reference=ticket.details["reference"]))
     if ticket.kind == "incident":
         lines.append(ctx.t("ticket.line.priority", priority=_priority_label(ctx, ticket)))
     lines.append(ctx.t("ticket.line.targets"))
@@ -415,6 +442,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
                  action="closed" if closes_now else "resolved", **changes)
     clocks.resolved(ctx.session, ticket, now)
     _say_to_customer(ctx, ticket, summary_key, **summary)
+    watchers.resolved(ctx.session, ticket, now)
     if closes_now:
         clocks.after_close(ctx.session, ticket, now)
     else:
@@ -519,15 +547,35 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
 
 
 def confirm(ctx: Context, ticket: Ticket) -> None:
-    """The customer confirms the resolution: closed; the Incident End Time is the resolution time."""
+    """The customer confirms the resolution (agrees with a complaint's outcome): closed; the
+    Incident End Time is the resolution time."""
     if ticket.status != "resolved":
         raise Refused("ticket.confirm.not_resolved", number=ticket.number)
     now = ctx.now()
-    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="confirmed",
+    agreed = ticket.kind == "complaint"
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="agreed" if agreed else "confirmed",
                  status="closed", closed_at=now)
-    post_in_thread(ctx, ticket, ctx.t("ticket.customer.closed", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.confirmed")
+    post_in_thread(ctx, ticket, ctx.t("ticket.customer.agreed" if agreed else "ticket.customer.closed", number=ticket.number))
+    notify_staff(ctx, ticket, "staff.event.agreed" if agreed else "staff.event.confirmed")
+    watchers.closed(ctx.session, ticket, now, how="confirmed")
     clocks.after_close(ctx.session, ticket, now)
+
+
+def close_by_agreement(ctx: Context, ticket: Ticket, agreement: str) -> None:
+    """A complaint is closed in joint consultation: the agent records how it was agreed (by phone, in
+    a meeting), at any step; the customer is told in the thread."""
+    _require_open(ticket)
+    now = ctx.now()
+    store.end_pause(ctx.session, ticket, now=now)
+    changes: dict[str, Any] = {"status": "closed", "closed_at": now, "resolution": {**(ticket.resolution or {}), "agreement": agreement}}
+    if ticket.resolved_at is None:
+        changes["resolved_at"] = now
+    if ticket.first_response_at is None:
+        changes["first_response_at"] = now
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="closed by agreement", **changes)
+    _say_to_customer(ctx, ticket, "ticket.customer.closed_by_agreement", agreement=escape_markdown(agreement))
+    clocks.after_close(ctx.session, ticket, now)
+    ctx.reply(ctx.t("ticket.agent.closed_by_agreement", number=ticket.number))
 
 
 def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
@@ -548,7 +596,8 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
                  status="in_progress", resolved_at=None, closed_at=None)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
-    notify_staff(ctx, ticket, "staff.event.reopened", reason=reason[:300])
+    not_agreed = ticket.kind == "complaint" and action == "resolution rejected"
+    notify_staff(ctx, ticket, "staff.event.not_agreed" if not_agreed else "staff.event.reopened", reason=reason[:300])
     clocks.stop_222(ctx.session, ticket)
     clocks.plan_aftercare(ctx.session, ticket, now)
     clocks.refresh(ctx.session, ticket, now)
@@ -724,23 +773,30 @@ def wait_command(ctx: Context, args: Args) -> None:
 
 @router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")
 def resolve_command(ctx: Context, args: Args) -> None:
-    """The resolve form (cause, resolution, customer domain) for an incident."""
+    """The resolve form: cause, resolution and customer domain of an incident; a complaint's proposed outcome."""
     number, _ = number_and_rest(ctx, args)
     ticket = find_ticket(ctx, number, for_update=False)
     _require_open(ticket)
-    if ticket.kind != "incident":
+    if ticket.kind not in ("incident", "complaint"):
         raise Refused("ticket.resolve.use_close", number=ticket.number)
     ctx.reply(ctx.t("ticket.resolve.intro", number=ticket.number), card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang))
 
 
 @router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")
 def close_command(ctx: Context, args: Args) -> None:
-    """Record the outcome of an RFC, RFI (closed) or complaint (closed when the customer agrees)."""
-    number, text = number_and_rest(ctx, args, need_rest="outcome")
+    """Close an RFC or RFI with its outcome, or a complaint with how it was agreed with the customer."""
+    number, text = number_and_rest(ctx, args)
     ticket = find_ticket(ctx, number)
     if ticket.kind == "incident":
         raise Refused("ticket.close.use_resolve", number=ticket.number)
-    resolve(ctx, ticket, {"outcome": text})
+    complaint = ticket.kind == "complaint"
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.agreement" if complaint else "ticket.what.outcome"),
+                      usage="/close <number> <how it was agreed>" if complaint else args.usage)
+    if complaint:
+        close_by_agreement(ctx, ticket, text)
+    else:
+        resolve(ctx, ticket, {"outcome": text})
 
 
 @router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
@@ -855,11 +911,27 @@ def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
 
 @router.card_action(Action.NOT_SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Not solved" on the resolution card: reopens, the time spent resolved counts."""
-    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.no_reason")
+    """"Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
+    ticket = _card_ticket(ctx, inputs)
+    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.not_agreed" if ticket.kind == "complaint" else "confirm.card.no_reason")
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
-    reopen(ctx, _card_ticket(ctx, inputs), reason)
+    reopen(ctx, ticket, reason)
+
+
+@router.card_action(Action.ASK_IN, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
+def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
+    """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
+    text = str(inputs.get("question", "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t("ticket.what.question"), usage="/note <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("form.field.question"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    ticket = _card_ticket(ctx, inputs)
+    if ticket.status == "closed":
+        raise Refused("ticket.ask_in.closed", number=ticket.number)
+    add_note(ctx, ticket, text)
+    return ticket.number
 
 
 # -- P1 aftercare ---------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_which_buttons_act_once():
     # Forms that make a record, and cards answered once; buttons meant to be pressed again are not.
     load_commands()
     assert set(router.one_shot) == {
-        "ticket.create", "ticket.resolve", "ticket.answer", "disruption.open", "disruption.update", "disruption.close",
+        "ticket.create", "ticket.resolve", "ticket.answer", "ticket.ask_in", "disruption.open", "disruption.update", "disruption.close",
         "disruption.affected", "disruption.proposal.open", "disruption.proposal.dismiss", "maintenance.announce",
         "space.bind.confirm", "space.bind.cancel"}
     for repeatable in ("ticket.take", "ticket.respond", "ticket.priority", "ticket.solved", "ticket.not_solved", "page.ack",

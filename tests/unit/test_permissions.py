@@ -74,6 +74,7 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "ticket.solved": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     "ticket.not_solved": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     "ticket.answer": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
+    "ticket.ask_in": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     # P1 aftercare (SPEC §6): problem managers own the RFO and RCA; agents may deliver them.
     "rfo": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
     "rca": (frozenset({AGENT, PROBLEM_MANAGER}), TICKET_SPACES),
