@@ -67,6 +67,7 @@ def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datet
         resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
+        rfc_type=(ticket.details or {}).get("rfc_type") if ticket.kind == "rfc" else None,
     )
 
 
