@@ -51,7 +51,7 @@ EXAMPLES = {
                                           resubmit={"action": "ticket.create", "kind": "incident", "title": "x"})],
     disruptions.open_form: [dict(services=SERVICES), dict(services=SERVICES, tickets="INC-1001,INC-1002")],
     disruptions.update_form: [dict(number="DIS-1001")],
-    disruptions.close_form: [dict(number="DIS-1001")],
+    disruptions.close_form: [dict(number="DIS-1001"), dict(number="DIS-1001", rca=True)],
     disruptions.notice: [dict(kind=kind, number="DIS-1001", services="M2M", severity="P2", impact="No data", actions="Rerouted",
                               next_steps="Wait", next_update="Mon 23 Nov 2026 14:30") for kind in ("opened", "updated")],
     disruptions.proposal: [dict(count=3, service="M2M", orgs=2, tickets="INC-1001, INC-1002, INC-1003", proposal_id=1)],
