@@ -130,6 +130,20 @@ class Calendar:
         """The dates of `year` closed for holidays (weekends without windows are not listed)."""
         return sorted(self._closed_in(year))
 
+    def closed_days(self, year: int) -> list[tuple[date, str | None]]:
+        """The closed dates of `year` with the name of the holiday each is (the `holidays` package's
+        English name, as `closed_holidays` lists it); None for a date of `closed_dates`."""
+        named = _country_holidays(self.holiday_country, year) if self.holiday_country else {}
+        result = []
+        for day in self.closed_dates(year):
+            parts = [part.strip() for part in named.get(day, "").split(";")]
+            result.append((day, next((part for part in parts if part in self.closed_holidays), None)))
+        return result
+
+    def always_open(self, year: int) -> bool:
+        """True when every hour of every day of `year` is business time (a 24x7 calendar)."""
+        return all(windows == ((0, 24 * 60),) for windows in self.weekly) and not self._closed_in(year)
+
     def _closed_in(self, year: int) -> frozenset[date]:
         closed = self._closed.get(year)
         if closed is None:

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.calendar import Calendar, get_calendar
+
 
 DEFAULT_FILE = Path(__file__).with_name("desk.toml")
 _PHONE = re.compile(r"^\+[0-9 ]{6,20}$")
@@ -122,3 +124,6 @@ def current() -> Desk:
     return _current or configure(None)
 
 
+def office_calendar(office_hours: str | None = None) -> Calendar:
+    """The calendar of a profile's office hours (its `office_hours`), else of the desk's."""
+    return get_calendar(office_hours or current().office_hours)

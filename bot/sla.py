@@ -5,6 +5,10 @@ SERVICE_LEVELS_FILE): for each record kind (incidents per priority) an ordered l
 each a budget on a calendar. `deadlines()` turns a ticket's history into one `TargetStatus`
 per target: due instant, budget, used, left, fraction, paused, and met / breached.
 
+A profile also carries its customers' own terms: the calendar of its office hours, its change
+types (an RFC of a type with a lead time of its own has that as its resolution budget) and the
+calendar of its maintenance window.
+
 Priority changes recompute from the Incident Start Time with the current priority (SPEC §4),
 so the history carries the current priority only. A roaming partner's involvement turns the
 recovery target into best effort: it is still computed and shown, never counted as breached.
@@ -166,15 +170,42 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class RfcType:
+    """A type of change a profile's customers can request, with its own lead time when it has one.
+
+    `lead_time` None: the profile's RFC resolution target applies as it is. `title`: the type's
+    name per language from the configuration; None: the catalogues name it (form.rfc_type.<id>).
+    """
+
+    id: str
+    lead_time: Budget | None = None
+    calendar: str | None = None
+    title: dict[str, str] | None = None
+
+
+# What the RFC form offers for a profile that lists no types: the guide's two.
+DEFAULT_RFC_TYPES = (RfcType("standard"), RfcType("non-standard"))
+
+
+@dataclass(frozen=True)
 class Profile:
-    """A named set of target tables, one per record kind (and priority for incidents)."""
+    """A named set of target tables, one per record kind (and priority for incidents), with the
+    profile's own terms: its office hours, its change types and its maintenance window."""
 
     name: str
     description: str
     tables: dict[tuple[str, str | None], tuple[TargetSpec, ...]]
+    # The calendar whose windows are this profile's office hours (None: the desk's).
+    office_hours: str | None = None
+    # The calendar whose windows planned maintenance must fall inside (None: no window).
+    maintenance_window: str | None = None
+    rfc_types: tuple[RfcType, ...] = DEFAULT_RFC_TYPES
 
-    def targets(self, kind: str, priority: str | None = None) -> tuple[TargetSpec, ...]:
-        """The targets of a record kind; KeyError with the reason when the profile has none."""
+    def targets(self, kind: str, priority: str | None = None, rfc_type: str | None = None) -> tuple[TargetSpec, ...]:
+        """The targets of a record kind; KeyError with the reason when the profile has none.
+
+        An RFC of a type with its own lead time has that as its resolution target.
+        """
         if kind not in KINDS:
             raise KeyError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
         if kind == "incident":
@@ -185,7 +216,18 @@ class Profile:
             key = (kind, None)
         if key not in self.tables:
             raise KeyError(f"profile {self.name} has no targets for {kind}{' ' + priority if priority else ''}")
-        return self.tables[key]
+        specs = self.tables[key]
+        change = self.rfc_type(rfc_type) if kind == "rfc" else None
+        if change is None or change.lead_time is None:
+            return specs
+        base = next((s for s in specs if s.name == RECOVERY), None)
+        lead = TargetSpec(name=RECOVERY, budget=change.lead_time, calendar=change.calendar or (base.calendar if base else None),
+                          starts=base.starts if base else "opened", pauses=base.pauses if base else True)
+        return tuple(lead if s.name == RECOVERY else s for s in specs) if base else (*specs, lead)
+
+    def rfc_type(self, type_id: str | None) -> RfcType | None:
+        """The change type with this id, if the profile offers it."""
+        return next((t for t in self.rfc_types if t.id == type_id), None)
 
 
 def _target_from_config(profile: str, where: str, spec: dict, known_calendars: set[str]) -> TargetSpec:
@@ -208,6 +250,59 @@ def _target_from_config(profile: str, where: str, spec: dict, known_calendars: s
     return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline)
 
 
+_RFC_TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+PROFILE_KEYS = ("description", "office_hours", "maintenance_window", "rfc_types")
+
+
+def _calendar_key(profile: str, spec: dict, key: str, known_calendars: set[str]) -> str | None:
+    value = spec.get(key)
+    if value is not None and value not in known_calendars:
+        raise CalendarConfigError(f"profile {profile}: {key} names unknown calendar {value!r}")
+    return value
+
+
+def _rfc_types_from_config(profile: str, spec: dict, known_calendars: set[str], rfc_targets: tuple[TargetSpec, ...] | None) -> tuple[RfcType, ...]:
+    from bot import i18n
+
+    rows = spec.get("rfc_types")
+    if rows is None:
+        return DEFAULT_RFC_TYPES
+    if not isinstance(rows, list) or not rows:
+        raise CalendarConfigError(f"profile {profile}: rfc_types must list at least one type ([[profiles.{profile}.rfc_types]])")
+    found: list[RfcType] = []
+    for row in rows:
+        type_id = row.get("id") if isinstance(row, dict) else None
+        if not isinstance(type_id, str) or not _RFC_TYPE_ID.match(type_id):
+            raise CalendarConfigError(f"profile {profile}: every RFC type needs an id of lower-case letters, digits and -, got {type_id!r}")
+        where = f"profile {profile} RFC type {type_id}"
+        if any(t.id == type_id for t in found):
+            raise CalendarConfigError(f"{where}: listed twice")
+        unknown = set(row) - {"id", "lead_time", "calendar", "title"}
+        if unknown:
+            raise CalendarConfigError(f"{where}: unknown keys {sorted(unknown)}")
+        lead_time = None
+        if "lead_time" in row:
+            try:
+                lead_time = parse_budget(str(row["lead_time"]))
+            except ValueError as exc:
+                raise CalendarConfigError(f"{where}: {exc}") from None
+        calendar = row.get("calendar")
+        if calendar is not None and calendar not in known_calendars:
+            raise CalendarConfigError(f"{where}: unknown calendar {calendar!r}")
+        if lead_time is not None and calendar is None and not any(t.name == RECOVERY and t.calendar for t in rfc_targets or ()):
+            raise CalendarConfigError(f"{where}: a lead time needs a calendar (here, or on the profile's rfc resolution target)")
+        title = row.get("title")
+        if title is None:
+            if f"form.rfc_type.{type_id.replace('-', '_')}" not in i18n.keys(i18n.DEFAULT_LANGUAGE):
+                names = ", ".join(f'{lang} = "…"' for lang in i18n.LANGUAGES)
+                raise CalendarConfigError(f"{where}: the catalogues do not name it; give title = {{ {names} }}")
+        elif not isinstance(title, dict) or any(not isinstance(title.get(lang), str) or not title[lang].strip() for lang in i18n.LANGUAGES):
+            raise CalendarConfigError(f"{where}: title needs a name in each language ({', '.join(i18n.LANGUAGES)})")
+        found.append(RfcType(id=type_id, lead_time=lead_time, calendar=calendar,
+                             title={lang: title[lang].strip() for lang in i18n.LANGUAGES} if title else None))
+    return tuple(found)
+
+
 def load_profiles(config: dict, known_calendars: set[str]) -> dict[str, Profile]:
     """Every profile of a configuration, checked against the known calendars."""
     tables = config.get("profiles")
@@ -228,10 +323,15 @@ def load_profiles(config: dict, known_calendars: set[str]) -> dict[str, Profile]
                     parsed[(kind, priority)] = tuple(_target_from_config(name, f"incident {priority}", t, known_calendars) for t in targets)
             else:
                 parsed[(kind, None)] = tuple(_target_from_config(name, kind, t, known_calendars) for t in value)
-        unknown_kinds = set(spec) - set(KINDS) - {"description"}
+        unknown_kinds = set(spec) - set(KINDS) - set(PROFILE_KEYS)
         if unknown_kinds:
             raise CalendarConfigError(f"profile {name}: unknown record kinds {sorted(unknown_kinds)}")
-        profiles[name] = Profile(name=name, description=str(spec.get("description", "")), tables=parsed)
+        profiles[name] = Profile(
+            name=name, description=str(spec.get("description", "")), tables=parsed,
+            office_hours=_calendar_key(name, spec, "office_hours", known_calendars),
+            maintenance_window=_calendar_key(name, spec, "maintenance_window", known_calendars),
+            rfc_types=_rfc_types_from_config(name, spec, known_calendars, parsed.get(("rfc", None))),
+        )
     return profiles
 
 
@@ -297,6 +397,7 @@ class TicketHistory:
     met: dict[str, datetime] = field(default_factory=dict)
     restored_at: datetime | None = None
     lead_time: Budget | None = None
+    rfc_type: str | None = None
 
     def met_at(self, target: str) -> datetime | None:
         """When `target` was met, if it was."""
@@ -343,7 +444,7 @@ def _specs(history: TicketHistory, profile: Profile) -> list[tuple[TargetSpec, b
     """The targets of the ticket as they apply to it: (spec, extended), the recovery target's
     budget replaced by the lead time an agent gave an RFC or RFI."""
     result = []
-    for spec in profile.targets(history.kind, history.priority):
+    for spec in profile.targets(history.kind, history.priority, history.rfc_type):
         if (history.lead_time is not None and history.kind in EXTENDABLE and spec.name == RECOVERY and spec.deadline
                 and spec.calendar is not None):
             result.append((replace(spec, budget=history.lead_time), True))

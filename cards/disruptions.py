@@ -62,15 +62,14 @@ def update_form(*, number: str, lang: str) -> dict[str, Any]:
                 [submit(i18n.t("form.submit", lang), Action.UPDATE, disruption=number)])
 
 
-def close_form(*, number: str, lang: str) -> dict[str, Any]:
-    """Closing: summary, cause, whether an RCA follows."""
-    return card(
-        [text(i18n.t("dis.form.close", lang, number=number), weight="Bolder", size="Medium"),
-         _text_input("summary", i18n.t("dis.field.summary", lang), lang=lang),
-         _text_input("cause", i18n.t("dis.field.cause", lang), lang=lang),
-         {"type": "Input.Toggle", "id": "rca", "title": i18n.t("dis.field.rca", lang), "value": "false", "valueOn": "true", "valueOff": "false"}],
-        [submit(i18n.t("form.submit", lang), Action.CLOSE, disruption=number)],
-    )
+def close_form(*, number: str, lang: str, rca: bool = False) -> dict[str, Any]:
+    """Closing: summary and cause; a P1-level disruption's form (`rca`) says its root cause analysis follows."""
+    body = [text(i18n.t("dis.form.close", lang, number=number), weight="Bolder", size="Medium"),
+            _text_input("summary", i18n.t("dis.field.summary", lang), lang=lang),
+            _text_input("cause", i18n.t("dis.field.cause", lang), lang=lang)]
+    if rca:
+        body.append(text(i18n.t("dis.field.rca", lang), is_subtle=True))
+    return card(body, [submit(i18n.t("form.submit", lang), Action.CLOSE, disruption=number)])
 
 
 def notice(*, kind: str, number: str, services: str, severity: str, impact: str, actions: str, next_steps: str,

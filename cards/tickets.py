@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot import i18n
+from bot import i18n, sla
 from bot.text import card_markdown
 from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
 
@@ -72,13 +72,22 @@ def _choice(input_id: str, label: str, options: list[tuple[str, str]], *, lang: 
     return field
 
 
-def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str]) -> dict[str, Any]:
-    """The form of a new incident, RFC, RFI or complaint, prefilled with what is known (as typed)."""
-    return fit(lambda cut: _intake_form(kind, lang=lang, services=services, cut=cut,
+# The change types of a profile that lists none: the guide's two.
+DEFAULT_RFC_TYPES = tuple(t.id for t in sla.DEFAULT_RFC_TYPES)
+
+
+def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str],
+                rfc_types: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The form of a new incident, RFC, RFI or complaint, prefilled with what is known (as typed).
+
+    `rfc_types`: the (title, id) of each change type the customer's profile offers, in order.
+    """
+    return fit(lambda cut: _intake_form(kind, lang=lang, services=services, cut=cut, rfc_types=rfc_types,
                                         prefill={k: cut(v) if k in _FREE_TEXT else v for k, v in prefill.items()}))
 
 
-def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str], cut: Cut) -> dict[str, Any]:
+def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str], cut: Cut,
+                 rfc_types: list[tuple[str, str]] | None) -> dict[str, Any]:
     body: list[dict[str, Any]] = [text(_t(f"form.{kind}.title", lang), weight="Bolder", size="Medium")]
     if cut.shortened:
         body.append(shortened(lang, "card.shortened.form"))
@@ -106,10 +115,11 @@ def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefi
                         placeholder="INC-1001"),
         ]
     elif kind == "rfc":
+        types = rfc_types or [(_t(f"form.rfc_type.{t.replace('-', '_')}", lang), t) for t in DEFAULT_RFC_TYPES]
+        chosen = prefill.get("rfc_type")
         body += [
-            _choice("rfc_type", _t("form.label.rfc_type", lang),
-                    [(_t("form.rfc_type.standard", lang), "standard"), (_t("form.rfc_type.non_standard", lang), "non-standard")],
-                    lang=lang, value=prefill.get("rfc_type", "standard")),
+            _choice("rfc_type", _t("form.label.rfc_type", lang), types, lang=lang,
+                    value=chosen if chosen in [v for _, v in types] else types[0][1]),
             service_field,
             _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
             _input_text("description", _t("form.label.description", lang), lang=lang, required=True, max_length=TEXT_MAX,
@@ -145,8 +155,12 @@ class Intake:
     errors: list[str]
 
 
-def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: list[str]) -> Intake:
-    """Check a form submission (or inline fields) the same way the card does, and more."""
+def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: list[str],
+                    rfc_types: list[str] | None = None) -> Intake:
+    """Check a form submission (or inline fields) the same way the card does, and more.
+
+    `rfc_types`: the ids of the change types the customer's profile offers (the first is the default).
+    """
     errors: list[str] = []
     fields: dict[str, Any] = {}
 
@@ -204,9 +218,10 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
             errors.append(_t("form.error.roaming", lang))
         fields["roaming"] = roaming == "true"
     elif kind == "rfc":
-        rfc_type = value("rfc_type") or "standard"
-        if rfc_type not in ("standard", "non-standard"):
-            errors.append(_t("form.error.rfc_type", lang))
+        offered = list(rfc_types or DEFAULT_RFC_TYPES)
+        rfc_type = value("rfc_type").lower() or offered[0]
+        if rfc_type not in offered:
+            errors.append(_t("form.error.rfc_type", lang, types=", ".join(offered)))
         fields["rfc_type"] = rfc_type
         fields["description"] = need("description", TEXT_MAX)
         desired = value("desired_date")

@@ -77,6 +77,7 @@ def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datet
         closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
         met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
         restored_at=ticket.restored_at, lead_time=lead_time_of(ticket),
+        rfc_type=(ticket.details or {}).get("rfc_type") if ticket.kind == "rfc" else None,
     )
 
 

@@ -1,10 +1,12 @@
-"""Generic disruptions: broadcast with promised update times, detection, linked tickets, closure.
+"""Generic disruptions: broadcast with promised update times, detection, linked tickets, closure, RCA.
 
 Every notice carries impact, actions taken, next steps and the time of the next update, and
 goes through the outbox to each audience space (subscribers of an affected service, spaces
 without subscriptions, and spaces with a linked ticket), so a broadcast to thousands of
 spaces respects Webex's rate limits and per-space order. The staff is reminded ten minutes
-before a promised update and alerted when it is overdue; an update in time cancels both.
+before a promised update and alerted when it is overdue; an update in time cancels both. A
+P1-level disruption has a root cause analysis (and only those do): the staff are reminded on its
+target day and at its deadline until it is delivered to every space that received the notices.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
-from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
+from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
 from cards.common import was_shortened
@@ -35,9 +37,15 @@ from storage import tickets as store
 from storage.models import Disruption, DisruptionProposal, OutboxMessage, Ticket
 
 AGENTS = frozenset({AGENT})
+# Problem managers own root cause analyses (guide); agents may deliver them too, as with a ticket's /rca.
+RCA_ROLES = frozenset({AGENT, PROBLEM_MANAGER})
 STAFF_ONLY = frozenset({IN_STAFF})
 REMIND_BEFORE = timedelta(minutes=10)
 DUE = "disruption.update_due"
+RCA = "disruption.rca"
+# The notices to the audience: the spaces they went to are the ones that get the RCA.
+NOTICE_KINDS = ("opened", "updated", "closed")
+TEXT_MAX = 4000
 DETECT_WINDOW = timedelta(minutes=30)
 DETECT_COUNT, DETECT_ORGS = 3, 2
 PROPOSAL_NAMES = 20
@@ -222,7 +230,10 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
         raise Refused("dis.error.close")
     if max(len(summary), len(cause)) > dis_cards.FIELD_MAX:
         raise Refused("form.error.too_long", field=ctx.t("dis.field.summary"), limit=dis_cards.FIELD_MAX, length=max(len(summary), len(cause)))
-    rca = str(inputs.get("rca", "false")).lower() == "true" or d.severity == "P1"
+    # Only a P1-level disruption has a root cause analysis (guide: "for P1 incidents only"), and it always has one.
+    if str(inputs.get("rca", "false")).lower() == "true" and d.severity != "P1":
+        raise Refused("dis.error.rca_not_p1", number=d.number, severity=d.severity)
+    rca = d.severity == "P1"
     now = ctx.now()
     d.status, d.closed_at, d.closure = "closed", now, {"summary": summary, "cause": cause, "rca": rca}
     cancel(ctx.session, kind=DUE, ref=_ref(d))
@@ -249,7 +260,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     office = get_calendar(desk.current().office_hours)
     for days, label in ((10, "rca_target"), (20, "rca")):
         due = office.add_business_days(now, days, end_of_day=True)
-        schedule(ctx.session, kind="disruption.rca", ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
+        schedule(ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
     room_id, lang = clocks.staff_lang(ctx.session)
     if room_id:
         ctx.send(room_id=room_id, markdown=i18n.t("dis.staff.rca_planned", lang, number=d.number,
@@ -257,15 +268,55 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
                                                   deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM)))
 
 
-@timers.handler("disruption.rca")
+@timers.handler(RCA)
 def on_rca(tctx: TimerContext, timer: Any) -> None:
-    """The RCA of a P1-level disruption reached its target day or deadline."""
+    """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
     d = tctx.session.get(Disruption, timer.payload["disruption_id"])
     room_id, lang = clocks.staff_lang(tctx.session)
-    if d is None or room_id is None:
+    if d is None or room_id is None or (d.closure or {}).get("rca_delivered"):
         return
     outbox.enqueue(tctx.session, now=tctx.now, room_id=room_id, purpose=f"disruption:{d.number}:rca",
                    markdown=i18n.t(f"dis.staff.{timer.payload['target']}", lang, number=d.number))
+
+
+def notified_rooms(session: Session, d: Disruption) -> list[str]:
+    """The spaces its notices (opened, updated, closed) went to, as far as the bot can post in them now.
+
+    The outbox keeps a disruption's notices whatever their age (bot/retention.py), so this is the
+    audience of every moment of the disruption, not the subscribers of today.
+    """
+    purposes = [f"disruption:{d.number}:{kind}" for kind in NOTICE_KINDS]
+    rooms = session.scalars(select(OutboxMessage.room_id).distinct().where(
+        OutboxMessage.purpose.in_(purposes), OutboxMessage.action == "create", OutboxMessage.status != "failed",
+        OutboxMessage.room_id.is_not(None))).all()
+    return sorted(room_id for room_id in rooms if directory.reachable(session, room_id=room_id))
+
+
+def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
+    """Deliver a P1-level disruption's root cause analysis to every space that received its notices; its reminders stop."""
+    if d.severity != "P1":
+        raise Refused("dis.rca.not_p1", number=d.number, severity=d.severity)
+    if d.status != "closed":
+        raise Refused("dis.rca.not_closed", number=d.number)
+    delivered = (d.closure or {}).get("rca_delivered")
+    if delivered:
+        raise Refused("dis.rca.already", number=d.number, when=i18n.when(datetime.fromisoformat(delivered["at"]), ctx.lang, AMSTERDAM))
+    if not text:
+        raise Refused("dis.rca.usage", usage=usage)
+    if len(text) > TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("dis.field.rca_text"), limit=TEXT_MAX, length=len(text))
+    now = ctx.now()
+    d.closure = {**(d.closure or {}), "rca_delivered": {"at": now.isoformat(), "by": ctx.actor.email, "text": text}}
+    cancel(ctx.session, kind=RCA, ref=_ref(d))
+    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
+                    action="rca delivered", new={"text": text})
+    rooms = notified_rooms(ctx.session, d)
+    for room_id in rooms:
+        lang = clocks.room_lang(ctx.session, room_id)
+        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:rca_report", bulk=True,
+                       markdown=i18n.t("dis.notice.rca_delivered", lang, number=d.number, services=", ".join(d.services),
+                                       text=escape_markdown(text)))
+    ctx.reply(ctx.t("dis.rca.delivered", number=d.number, count=len(rooms)))
 
 
 # -- detection -------------------------------------------------------------------------------------------
@@ -404,7 +455,7 @@ def close_command(ctx: Context, args: Args) -> None:
     d = _find(ctx, number)
     fields = _inline(rest)
     if not fields:
-        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.close_form(number=d.number, lang=ctx.lang))
+        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.close_form(number=d.number, rca=d.severity == "P1", lang=ctx.lang))
         return
     close(ctx, d, fields)
 
@@ -415,6 +466,15 @@ def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     d = _find(ctx, str(inputs.get("disruption", "")))
     close(ctx, d, inputs)
     return d.number
+
+
+@router.command("disruption rca", roles=RCA_ROLES, spaces=STAFF_ONLY, usage="/disruption rca <DIS-number> <link or text>")
+def rca_command(ctx: Context, args: Args) -> None:
+    """Deliver the root cause analysis of a closed P1-level disruption to every space told about it."""
+    number, _, text = args.text.strip().partition(" ")
+    if not number:
+        raise Refused("dis.rca.usage", usage=args.usage)
+    deliver_rca(ctx, _find(ctx, number), text.strip(), usage=args.usage)
 
 
 @router.command("disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]")

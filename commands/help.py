@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from babel.dates import get_day_names
 
-from bot import desk
+from bot import desk, i18n, sla
 from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -40,25 +42,36 @@ def _one_command(ctx: Context, text: str) -> str:
 
 @router.command("contact", usage="/contact", summary="cmd.contact")
 def contact(ctx: Context, args: Args) -> None:
-    """The desk's phone, e-mail, portal, office hours, out-of-hours rule and escalation matrix."""
+    """The desk's phone, e-mail and portal, this organisation's own office hours, closed days and
+    maintenance window, the out-of-hours rule and the escalation matrix."""
     args.none()
-    ctx.reply(render_contact(desk.current(), ctx.lang))
+    profile = sla.get_profile(ctx.space.sla_profile) if ctx.space.sla_profile else None
+    year = ctx.now().astimezone(AMSTERDAM).year
+    ctx.reply(render_contact(desk.current(), ctx.lang, profile=profile, year=year))
 
 
-def render_contact(info: desk.Desk, lang: str) -> str:
-    """The /contact answer in `lang`."""
-    from bot import i18n
-
+def render_contact(info: desk.Desk, lang: str, *, profile: sla.Profile | None = None, year: int) -> str:
+    """The /contact answer in `lang`: the office hours and closed days of `year` are the profile's
+    (the desk's without one)."""
+    office = desk.office_calendar(profile.office_hours if profile else None)
+    closed = office.closed_days(year)
     lines = [
         f"**{info.name}**",
         i18n.t("contact.phone", lang, phone=desk.tel_link(info.phone)),
         i18n.t("contact.email", lang, email=info.email),
         i18n.t("contact.portal", lang, portal=info.portal),
-        i18n.t("contact.hours", lang, hours=office_hours(get_calendar(info.office_hours), lang)),
-        i18n.t("contact.out_of_hours", lang, phone=desk.tel_link(info.phone)),
-        "",
-        i18n.t("contact.escalation.title", lang),
     ]
+    if office.always_open(year):
+        lines.append(i18n.t("contact.hours.always", lang))
+    else:
+        lines.append(i18n.t("contact.hours" if closed else "contact.hours.no_closed", lang, hours=office_hours(office, lang)))
+        lines.append(i18n.t("contact.out_of_hours", lang, phone=desk.tel_link(info.phone)))
+    if profile is not None and profile.maintenance_window:
+        lines.append(i18n.t("contact.maintenance_window", lang, window=office_hours(get_calendar(profile.maintenance_window), lang)))
+    if closed:
+        lines += ["", i18n.t("contact.closed.title", lang, year=year)]
+        lines += [i18n.t("contact.closed.line", lang, day=i18n.day(day, lang), name=holiday_name(name, lang)) for day, name in closed]
+    lines += ["", i18n.t("contact.escalation.title", lang)]
     for level in info.escalation:
         key = "contact.escalation.level_pin" if level.pin else "contact.escalation.level"
         lines.append(i18n.t(key, lang, level=level.level, role=level.role, name=level.name,
@@ -66,8 +79,18 @@ def render_contact(info: desk.Desk, lang: str) -> str:
     return "\n".join(lines)
 
 
+def holiday_name(name: str | None, lang: str) -> str:
+    """A closed day's name in `lang` from the catalogues (holiday.<name>); the calendar's own name
+    when they have none, "closed" for a date the calendar closes without a holiday."""
+    if name is None:
+        return i18n.t("holiday.closed_date", lang)
+    key = "holiday." + re.sub(r"[^a-z0-9]+", "_", name.lower().replace("'", "")).strip("_")
+    return i18n.t(key, lang) if key in i18n.keys(lang) else name
+
+
 def office_hours(calendar: Calendar, lang: str) -> str:
-    """A calendar's weekly windows in words: 'Mon–Fri 08:00–18:00'; days with equal hours grouped."""
+    """A calendar's weekly windows in words: 'Mon–Fri 08:00–18:00'; days with equal hours grouped,
+    'every day 00:00–07:00' when all seven are alike."""
     names = get_day_names("abbreviated", locale=lang)
     groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
     for day, windows in enumerate(calendar.weekly):
@@ -79,7 +102,10 @@ def office_hours(calendar: Calendar, lang: str) -> str:
     for first, last, windows in groups:
         if not windows:
             continue
-        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        if (first, last) == (0, 6):
+            days = i18n.t("contact.every_day", lang)
+        else:
+            days = names[first] if first == last else f"{names[first]}–{names[last]}"
         hours = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in windows)
         parts.append(f"{days} {hours}")
     return "; ".join(parts)

@@ -4,20 +4,22 @@ Audience: customer spaces subscribed to an affected service, and customer spaces
 subscriptions at all (they get everything, unless DESK_FILE's [notices] says "none"). Each notice (announcement, reminder one business
 day before, started, completed, rescheduled, changed, cancelled) is computed for the audience
 of that moment and goes through the outbox; the timers are re-planned on every change, so a
-moved or cancelled maintenance never sends a stale notice.
+moved or cancelled maintenance never sends a stale notice. Planned work (announced, moved or
+widened to more services) must also fall inside the maintenance window of every organisation
+using an affected service whose SLA profile has one; ad-hoc work is exempt.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox
-from bot.calendar import AmbiguousTimeError, NonexistentTimeError, get_calendar, parse_local
+from bot import desk, i18n, outbox, sla
+from bot.calendar import AmbiguousTimeError, Calendar, NonexistentTimeError, get_calendar, parse_local
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -99,11 +101,13 @@ def subscriptions(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.subscriptions", services=", ".join(have)) if have else ctx.t("mnt.subscriptions.all"))
 
 
-def audience(session: Session, services: list[str]) -> list[str]:
+def audience(session: Session, services: list[str], *, reachable_only: bool = True) -> list[str]:
     """Customer spaces that get notices about `services`: subscribers, and spaces without subscriptions;
-    not those the bot cannot post in now (removed from, or refused there)."""
-    spaces = session.scalars(select(SpaceRecord.room_id).where(SpaceRecord.kind == "customer", SpaceRecord.state == directory.ACTIVE)
-                             .order_by(SpaceRecord.room_id)).all()
+    not those the bot cannot post in now (removed from, or refused there) unless `reachable_only` is off."""
+    query = select(SpaceRecord.room_id).where(SpaceRecord.kind == "customer")
+    if reachable_only:
+        query = query.where(SpaceRecord.state == directory.ACTIVE)
+    spaces = session.scalars(query.order_by(SpaceRecord.room_id)).all()
     subs: dict[str, set[str]] = {}
     for room_id, service in session.execute(select(Subscription.room_id, Subscription.service)):
         subs.setdefault(room_id, set()).add(service)
@@ -117,6 +121,38 @@ def audience(session: Session, services: list[str]) -> list[str]:
 def earliest_planned_start(now: datetime) -> datetime:
     """The first instant planned work may start: 10 business days after now."""
     return get_calendar(desk.current().office_hours).add_business_days(now, NOTICE_DAYS)
+
+
+def outside_windows(session: Session, services: list[str], start: datetime, end: datetime) -> list[tuple[str, str]]:
+    """(organisation, window calendar) for each organisation using `services` whose profile has a
+    maintenance window that work from `start` to `end` does not fall inside, by name."""
+    found: dict[str, str] = {}
+    # Every space using the services counts, also one the bot cannot post in now: its customers still use them.
+    for room_id in audience(session, services, reachable_only=False):
+        _, org = directory.space_and_org(session, room_id=room_id)
+        if org is None or org.name in found:
+            continue
+        window = sla.get_profile(org.sla_profile).maintenance_window
+        if window is not None and not inside(get_calendar(window), start, end):
+            found[org.name] = window
+    return sorted(found.items())
+
+
+def inside(window: Calendar, start: datetime, end: datetime) -> bool:
+    """True when every instant from `start` to `end` lies inside the window's hours."""
+    return window.business_time_between(start, end) == end.astimezone(timezone.utc) - start.astimezone(timezone.utc)
+
+
+def _check_windows(ctx: Context, services: list[str], start: datetime, end: datetime) -> None:
+    """Refuse planned work outside the maintenance window of an organisation that uses the services."""
+    from commands.help import office_hours
+
+    conflicts = outside_windows(ctx.session, services, start, end)
+    if conflicts:
+        lines = [ctx.t("mnt.error.window.line", org=escape_markdown(org), window=office_hours(get_calendar(window), ctx.lang))
+                 for org, window in conflicts]
+        raise Refused("mnt.error.window", start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM),
+                      orgs="\n".join(lines))
 
 
 def _instant(ctx: Context, text: str, field: str) -> datetime:
@@ -157,6 +193,8 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     earliest = earliest_planned_start(now)
     if not adhoc and start < earliest:
         raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest, ctx.lang, AMSTERDAM))
+    if not adhoc:
+        _check_windows(ctx, services, start, end)
     number = store.next_number(ctx.session, prefix="MNT")
     maintenance = Maintenance(number=number, services=services, starts_at=start, ends_at=end, impact=impact, planned=not adhoc,
                               reason=reason, status="announced", audience=[], created_by=ctx.actor.email, created_at=now)
@@ -303,6 +341,8 @@ def reschedule(ctx: Context, args: Args) -> None:
         raise Refused("mnt.error.order")
     if maintenance.planned and start < earliest_planned_start(now) and start < maintenance.starts_at:
         raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest_planned_start(now), ctx.lang, AMSTERDAM))
+    if maintenance.planned:
+        _check_windows(ctx, maintenance.services, start, end)
     old = {"start": maintenance.starts_at.isoformat(), "end": maintenance.ends_at.isoformat()}
     maintenance.starts_at, maintenance.ends_at = start, end
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
@@ -323,6 +363,8 @@ def scope(ctx: Context, args: Args) -> None:
     if maintenance.status not in ("announced", "started"):
         raise Refused("mnt.not_changeable", number=maintenance.number)
     services = service_codes(words[1:], ctx)
+    if maintenance.planned:
+        _check_windows(ctx, services, maintenance.starts_at, maintenance.ends_at)
     now = ctx.now()
     before = audience(ctx.session, maintenance.services)
     old = list(maintenance.services)

@@ -2,7 +2,8 @@
 
 Customer-specific updates go to the threads of the linked tickets; generic ones to every space
 subscribed to the services of the linked tickets. Closed with a permanent fix, or with the
-mitigating actions when none is feasible.
+mitigating actions when none is feasible: the linked tickets' threads are told, and when the
+problem is generic (not tied to one customer) so is every other space subscribed to its services.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def update(ctx: Context, args: Args) -> None:
     if problem.status != "open":
         raise Refused("prb.closed", number=problem.number)
     if len(text) > TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=TEXT_MAX, length=len(text))
+        raise Refused("form.error.too_long", field=ctx.t("prb.field.text"), limit=TEXT_MAX, length=len(text))
     count = _broadcast(ctx, problem, "prb.notice.update", scope, text=escape_markdown(text.strip()))
     directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem",
                     subject=problem.number, action=f"update ({scope})", new={"text": text.strip()})
@@ -143,12 +144,44 @@ def close(ctx: Context, args: Args) -> None:
         raise Refused("prb.close.usage", usage=args.usage)
     if problem.status != "open":
         raise Refused("prb.closed", number=problem.number)
+    if len(text) > TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t("prb.field.text"), limit=TEXT_MAX, length=len(text))
     now = ctx.now()
-    problem.status, problem.closed_at, problem.outcome = "closed", now, {"how": how, "text": text.strip()}
-    count = _broadcast(ctx, problem, f"prb.notice.{how}", "customer", text=escape_markdown(text.strip()))
+    generic = is_generic(ctx, problem)
+    problem.status, problem.closed_at, problem.outcome = "closed", now, {"how": how, "text": text.strip(), "generic": generic}
+    told = _broadcast(ctx, problem, f"prb.notice.{how}", "customer", text=escape_markdown(text.strip()))
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem", subject=problem.number,
-                    action=f"closed ({how})", new={"text": text.strip()})
-    ctx.reply(ctx.t("prb.closed_done", number=problem.number, count=count))
+                    action=f"closed ({how})", new={"text": text.strip(), "generic": generic})
+    if not generic:
+        ctx.reply(ctx.t("prb.closed_done", number=problem.number, count=told))
+        return
+    services = _services(ctx, problem)
+    spaces = _tell_subscribers(ctx, problem, f"prb.notice.{how}_generic", services, text=escape_markdown(text.strip()))
+    ctx.reply(ctx.t("prb.closed_generic", number=problem.number, count=told, spaces=spaces, services=", ".join(services) or "—"))
+
+
+def is_generic(ctx: Context, problem: Problem) -> bool:
+    """Not tied to one customer: its incidents come from more than one organisation (or none), or an
+    update already went to every affected space."""
+    orgs = {t.org_id for t in (ctx.session.get(Ticket, i) for i in problem.ticket_ids) if t is not None}
+    if len(orgs) != 1:
+        return True
+    return any(entry.action == "update (generic)" for entry in directory.timeline(ctx.session, subject_type="problem", subject=problem.number))
+
+
+def _services(ctx: Context, problem: Problem) -> list[str]:
+    tickets = (ctx.session.get(Ticket, i) for i in problem.ticket_ids)
+    return sorted({t.service for t in tickets if t is not None and t.service})
+
+
+def _tell_subscribers(ctx: Context, problem: Problem, key: str, services: list[str], **values: object) -> int:
+    """Every space subscribed to `services` that no linked ticket's thread told already: a message of its own."""
+    threads = {t.room_id for t in (ctx.session.get(Ticket, i) for i in problem.ticket_ids) if t is not None}
+    rooms = [r for r in audience(ctx.session, services) if r not in threads] if services else []
+    for room_id in rooms:
+        ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, title=escape_markdown(problem.title),
+                                                  services=", ".join(services), **values), purpose=f"problem:{problem.number}", bulk=True)
+    return len(rooms)
 
 
 @router.command("problems", roles=STAFF, spaces=WHERE, usage="/problems")

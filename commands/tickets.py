@@ -57,7 +57,8 @@ def _intake(kind: str):
             open_ticket(ctx, kind, {**_defaults(ctx), "title": title, **inline})
             return
         prefill = {**_defaults(ctx), "title": title}
-        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=_services(), prefill=prefill))
+        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=_services(), prefill=prefill,
+                                                                           rfc_types=rfc_type_choices(_space_profile(ctx), ctx.lang)))
 
     handler.__name__ = f"{kind}_command"
     handler.__doc__ = f"Open a new {kind}: the form card, or inline fields."
@@ -86,6 +87,29 @@ def _services() -> list[tuple[str, str]]:
     return [(s.name, s.code) for s in desk.current().services]
 
 
+def _space_profile(ctx: Context) -> sla.Profile:
+    return sla.get_profile(ctx.space.sla_profile)
+
+
+def rfc_type_title(change: sla.RfcType, lang: str) -> str:
+    """A change type's name in `lang`: from the configuration, else from the catalogues."""
+    if change.title:
+        return change.title.get(lang) or change.title[i18n.DEFAULT_LANGUAGE]
+    return i18n.t(f"form.rfc_type.{change.id.replace('-', '_')}", lang)
+
+
+def rfc_type_choices(profile: sla.Profile, lang: str) -> list[tuple[str, str]]:
+    """(title, id) of each change type the profile offers, with its lead time when it has its own."""
+    choices = []
+    for change in profile.rfc_types:
+        title = rfc_type_title(change, lang)
+        if change.lead_time is not None:
+            days = i18n.count(f"sla.budget.{change.lead_time.unit}", change.lead_time.amount, lang)
+            title = i18n.t("form.rfc_type.lead_time", lang, type=title, days=days)
+        choices.append((title, change.id))
+    return choices
+
+
 def _inline_fields(text: str) -> tuple[dict[str, str], str]:
     """'service=M2M devices=120 Modems offline' → ({'service': 'M2M', 'impact': '120'}, 'Modems offline')."""
     try:
@@ -112,7 +136,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     unless the customer reports it anyway. `disruption`: opened from a disruption notice
     ("We are affected too"), linked to it from the start.
     """
-    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services])
+    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services],
+                              rfc_types=[t.id for t in _space_profile(ctx).rfc_types])
     if checked.errors:
         raise Refused("form.refused", errors="\n".join(f"- {e}" for e in checked.errors))
     fields = checked.fields
@@ -208,7 +233,8 @@ def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
     phone = desk.tel_link(desk.current().phone)
     if ticket.requested_priority == "P1":
         return ctx.t("ticket.next.p1", phone=phone)
-    office = get_calendar(desk.current().office_hours)
+    # The organisation's own office hours: a partner customer at 08:30 waits for 09:00, an een one never waits.
+    office = desk.office_calendar(sla.get_profile(_profile(ctx, ticket)).office_hours)
     now = ctx.now()
     if office.is_business_time(now):
         return ctx.t("ticket.next.office_hours")
@@ -608,7 +634,8 @@ def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
     prefill = {**_defaults(ctx), "title": ctx.t("ticket.follow_up.title", number=ticket.number)[:ticket_cards.TITLE_MAX],
                "description": reason, "reference": ticket.number, "service": ticket.service or ""}
     ctx.reply(ctx.t("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS),
-              card=ticket_cards.intake_form(ticket.kind, lang=ctx.lang, services=_services(), prefill=prefill))
+              card=ticket_cards.intake_form(ticket.kind, lang=ctx.lang, services=_services(), prefill=prefill,
+                                            rfc_types=rfc_type_choices(_space_profile(ctx), ctx.lang)))
 
 
 def _require_open(ticket: Ticket) -> None:

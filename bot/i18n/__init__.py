@@ -10,10 +10,10 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
@@ -54,6 +54,12 @@ def when(instant: datetime, lang: str | None, zone: ZoneInfo) -> str:
     """A local date and time in the language's style: 'Mon 12 Jan 2026 09:00' / 'ma 12 jan 2026 09:00'."""
     lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
     return format_datetime(instant, "EEE d MMM y HH:mm", tzinfo=zone, locale=lang)
+
+
+def day(value: date, lang: str | None) -> str:
+    """A date without the year in the language's style: 'Mon 27 Apr' / 'ma 27 apr'."""
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    return format_date(value, "EEE d MMM", locale=lang)
 
 
 def keys(lang: str) -> set[str]:

@@ -192,7 +192,7 @@ def test_maintenance_disruptions_and_problems(harness, db, kind):
     _press(harness, SANNE_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "next_update": "15:30", **fields})
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption close DIS-1001")
     _press(harness, SANNE_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "summary": fill(kind, FIELD_MAX),
-                                         "cause": fill(kind, FIELD_MAX), "rca": "true"})
+                                         "cause": fill(kind, FIELD_MAX)})
     _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption DIS-1001")
 
     # A problem with the longest title, an update and a closure with the longest text.

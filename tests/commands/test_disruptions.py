@@ -195,8 +195,12 @@ def test_problem_from_incidents_updates_and_closes(harness, db):
         "Update of **PRB-1001** sent to 2 places.")
     assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "**Problem PRB-1001** — update: Root cause found in the APN pool"
     assert harness.bot_messages(POLDER_ROOM)[-1].get("parentId")  # in the ticket's thread
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/problem close PRB-1001 fixed APN pool enlarged") == "**PRB-1001** closed; 2 linked tickets told."
+    # Two organisations' incidents: a generic problem, so Delta Rail's space (no subscriptions: every service) hears too.
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/problem close PRB-1001 fixed APN pool enlarged") == (
+        "**PRB-1001** closed; 2 linked tickets told in their threads, and 1 other spaces subscribed to M2M.")
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**Problem PRB-1001** is fixed permanently: APN pool enlarged"
+    assert harness.bot_messages(DELTA_ROOM)[-1]["markdown"] == (
+        "**Problem PRB-1001** on M2M (Intermittent APN drops) is fixed permanently: APN pool enlarged")
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/problems") == "No open problems."
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/problem close PRB-1001 fixed again") == "**PRB-1001** is closed."
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/problems") == "`/problems` works only in: the staff space."

@@ -45,14 +45,26 @@ def test_help_for_a_command_that_needs_a_role(harness):
 
 
 def test_contact(harness):
+    # A space bound to no organisation: the desk's own office hours and closed days (DESK_FILE's calendar).
     reply = _ask(harness, "/contact")
     assert reply.splitlines() == [
         "**IoT Service Desk**",
         "- Phone: [+31 88 1200 043](tel:+31881200043)",
         "- E-mail: iotservicedesk@kpn.com",
         "- Portal: https://portal.example.net/iot",
-        "- Office hours: Mon–Fri 08:00–18:00 (Amsterdam time), except Dutch public holidays",
+        "- Office hours: Mon–Fri 08:00–18:00 (Amsterdam time), except the closed days below",
         "- Outside office hours only P1 incidents are handled: report the ticket and call [+31 88 1200 043](tel:+31881200043).",
+        "",
+        "**Closed days in 2026** — only P1 incidents are handled",
+        "- Thu 1 Jan: New Year's Day",
+        "- Sun 5 Apr: Easter Sunday",
+        "- Mon 6 Apr: Easter Monday",
+        "- Mon 27 Apr: King's Day",
+        "- Thu 14 May: Ascension Day",
+        "- Sun 24 May: Whit Sunday",
+        "- Mon 25 May: Whit Monday",
+        "- Fri 25 Dec: Christmas Day",
+        "- Sat 26 Dec: Boxing Day",
         "",
         "**Escalation** — always start at level 1; every level can be reached 24/7.",
         "1. IoT Service Desk — Team Member — [+31 88 1200 043](tel:+31881200043)",

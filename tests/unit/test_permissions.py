@@ -108,6 +108,8 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
         "disruption", "disruptions", "disruption open", "disruption update", "disruption close", "disruption link",
         "disruption unlink", "disruption.open", "disruption.update", "disruption.close", "disruption.proposal.open",
         "disruption.proposal.dismiss")},
+    # A P1-level disruption's root cause analysis, like a ticket's: problem managers own it, agents may deliver it.
+    "disruption rca": (frozenset({AGENT, PROBLEM_MANAGER}), frozenset({"staff"})),
     "disruption.affected": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     "disruption.mine": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     **{name: (frozenset({AGENT, PROBLEM_MANAGER}), frozenset({"staff"})) for name in (
