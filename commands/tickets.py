@@ -411,6 +411,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
+    paging.stop_paging(ctx.session, ticket, now)
     _say_to_customer(ctx, ticket, summary_key, **summary)
     if closes_now:
         clocks.after_close(ctx.session, ticket, now)
@@ -446,6 +447,8 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
                      alert=priority == "P1", priority=priority)
         if priority == "P1":
             paging.start_paging(ctx.session, ticket, now)
+        else:
+            paging.stop_paging(ctx.session, ticket, now)  # the customer withdrew a P1 request
         return
     if priority == ticket.priority:
         raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
