@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import desk, i18n, outbox, undeliverable
+from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
-from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
+from bot.security import AGENT, CUSTOMER, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
 from bot.text import escape_markdown, mention
 from bot.undeliverable import Undeliverable
 from cards import paging as page_cards
@@ -280,6 +281,8 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     if ticket.status == "new":
         changes["status"] = "in_progress"
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page acknowledged", **changes)
+    # Who acknowledged, by address: out of office hours they may decide the requested priority.
+    ticket.clock = {**(ticket.clock or {}), "acknowledged_email": ctx.actor.email}
     time = now.astimezone(AMSTERDAM).strftime("%H:%M")
     lang = clocks.customer_lang(ctx.session, ticket)
     # The customer and the staff hear at once that someone is on it: before any bulk sending.
@@ -292,7 +295,38 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,
                        markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
     clocks.refresh(ctx.session, ticket, now)
-    ctx.reply(ctx.t("page.acknowledged", number=ticket.number))
+    thanks = ctx.t("page.acknowledged", number=ticket.number)
+    requested = ticket.requested_priority
+    if requested and requested != ticket.priority and not _office().is_business_time(now):
+        # No agent is there to confirm the request: the engineer on it decides, from this answer.
+        ctx.reply("\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
+                  card=page_cards.decision_card(number=ticket.number, priority=ticket.priority or "P3", requested=requested,
+                                                lang=ctx.lang))
+    else:
+        ctx.reply(thanks)
+
+
+def _office() -> Calendar:
+    return get_calendar(desk.current().office_hours)
+
+
+def decides_on_call(ctx: Context, ticket: Ticket, now: datetime) -> bool:
+    """Whether the actor sets the priority of `ticket` as its on-call engineer: out of office hours,
+    the engineer who acknowledged its page confirms or lowers a requested P1 (SPEC §3: the guide's
+    stand-by handles P1 at night). False for agents and customers (they set and ask as before); any
+    other engineer is refused, told who may."""
+    if ctx.actor.has_any(frozenset({AGENT})) or ENGINEER not in ctx.actor.roles:
+        return False
+    out_of_hours = not _office().is_business_time(now)
+    if out_of_hours and (ticket.clock or {}).get("acknowledged_email") == ctx.actor.email:
+        return True
+    if CUSTOMER in ctx.actor.roles:
+        return False  # in their organisation's space they ask, as its other members do
+    if not out_of_hours:
+        raise Refused("page.decide.office_hours", number=ticket.number)
+    if ticket.acknowledged_by is None:
+        raise Refused("page.decide.not_acknowledged", number=ticket.number)
+    raise Refused("page.decide.someone_else", number=ticket.number, who=escape_markdown(ticket.acknowledged_by))
 
 
 def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
@@ -340,6 +374,16 @@ def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+
+
+@router.card_action(Action.PRIORITY, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
+    from commands.tickets import set_priority
+
+    ticket = _ticket(ctx, str(inputs.get("ticket", "")))
+    reason = str(inputs.get("reason", "")).strip() or i18n.t("page.decide.default_reason", clocks.customer_lang(ctx.session, ticket))
+    set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 
 @router.card_action(Action.VIEW, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)

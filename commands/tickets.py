@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
-from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
+from bot.security import AGENT, CUSTOMER, ENGINEER, IN_CUSTOMER, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
@@ -424,7 +424,8 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
 
 
 def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> None:
-    """Agents set the priority; customers request it (a P1 request tells them to phone). Deadlines restart from opening."""
+    """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
+    customers request it (a P1 request tells them to phone). Deadlines restart from opening."""
     if ticket.kind != "incident":
         raise Refused("ticket.priority.not_incident", number=ticket.number)
     _require_open(ticket)
@@ -436,8 +437,8 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     now = ctx.now()
-    is_agent = ctx.actor.has_any(AGENTS)
-    if not is_agent:
+    on_call = paging.decides_on_call(ctx, ticket, now)
+    if not on_call and not ctx.actor.has_any(AGENTS):
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority requested",
                      requested_priority=priority)
         store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
@@ -451,7 +452,10 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
             paging.stop_paging(ctx.session, ticket, now)  # the customer withdrew a P1 request
         return
     if priority == ticket.priority:
-        raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
+        if ticket.requested_priority in (None, priority):
+            raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
+        _keep_priority(ctx, ticket, reason, on_call=on_call)
+        return
     old = ticket.priority
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority set",
                  priority=priority, requested_priority=None)
@@ -466,8 +470,28 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
         paging.start_paging(ctx.session, ticket, now)
     elif paging.stop_paging(ctx.session, ticket, now):
         ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=priority))
+    if on_call:
+        notify_staff(ctx, ticket, "staff.event.priority_on_call", who=ctx.actor.display_name or ctx.actor.email, old=old,
+                     priority=priority, reason=reason)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
+
+
+def _keep_priority(ctx: Context, ticket: Ticket, reason: str, *, on_call: bool) -> None:
+    """The requested priority is not confirmed: the ticket keeps its own, and the request is answered."""
+    now, requested = ctx.now(), ticket.requested_priority
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority request declined",
+                 requested_priority=None)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    _say_to_customer(ctx, ticket, "ticket.customer.priority_kept", priority=ticket.priority, requested=requested,
+                     reason=escape_markdown(reason))
+    if paging.stop_paging(ctx.session, ticket, now):
+        ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=ticket.priority))
+    if on_call:
+        notify_staff(ctx, ticket, "staff.event.priority_kept_on_call", who=ctx.actor.display_name or ctx.actor.email,
+                     priority=ticket.priority, requested=requested, reason=reason)
+    clocks.refresh(ctx.session, ticket, now)
+    ctx.reply(ctx.t("ticket.agent.priority_kept", number=ticket.number, priority=ticket.priority, requested=requested))
 
 
 def _target_lines_in(ctx: Context, ticket: Ticket, lang: str) -> list[str]:
@@ -743,9 +767,11 @@ def close_command(ctx: Context, args: Args) -> None:
     resolve(ctx, ticket, {"outcome": text})
 
 
-@router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
+@router.command("priority", roles=frozenset({CUSTOMER, AGENT, ENGINEER}), spaces=frozenset({IN_CUSTOMER, IN_STAFF, IN_DIRECT}),
+                usage="/priority <number> P1|P2|P3 <reason>")
 def priority_command(ctx: Context, args: Args) -> None:
-    """Agents set the priority; customers request a change (P1: call the desk)."""
+    """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
+    customers request a change (P1: call the desk)."""
     number, rest = number_and_rest(ctx, args)
     level, _, reason = rest.partition(" ")
     if level.upper() not in ("P1", "P2", "P3"):

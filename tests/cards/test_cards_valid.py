@@ -54,6 +54,7 @@ EXAMPLES = {
     disruptions.proposal: [dict(count=3, service="M2M", orgs=2, tickets="INC-1001, INC-1002, INC-1003", proposal_id=1)],
     paging.page_card: [dict(number="INC-1001", org="Acme", service="M2M", impact="120", since="03:12 (0:05 ago)",
                             title="Everything down", page_id=7)],
+    paging.decision_card: [dict(number="INC-1001", priority="P3", requested="P1"), dict(number="INC-1001", priority="P2", requested="P1")],
 }
 
 
