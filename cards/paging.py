@@ -17,11 +17,11 @@ class Action:
     PRIORITY = "page.priority"
 
 
-def page_card(*, number: str, org: str, service: str | None, impact: str, since: str, title: str, page_id: int,
+def page_card(*, number: str, org: str, service: str | None, impact: str, contact: str, since: str, title: str, page_id: int,
               lang: str) -> dict[str, Any]:
-    """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket.
+    """Ticket, customer, service, impact, whom to call back and time since start; Acknowledge / Decline / Open ticket.
 
-    `org`, `title` and `impact` as typed; the title of an incident is short enough for any card.
+    `org`, `title`, `impact` and `contact` as typed; the title of an incident is short enough for any card.
     """
     t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
     return card(
@@ -29,7 +29,7 @@ def page_card(*, number: str, org: str, service: str | None, impact: str, since:
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
             text(typed(title)),
             facts([(t("page.card.customer"), typed(org)), (t("page.card.service"), typed(service or "—")),
-                   (t("page.card.impact"), typed(impact)), (t("page.card.since"), since)]),
+                   (t("page.card.impact"), typed(impact)), (t("page.card.contact"), typed(contact)), (t("page.card.since"), since)]),
         ],
         [
             submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),

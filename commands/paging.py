@@ -157,10 +157,13 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
     session.flush()
     lang = _language_of(session, email)
     org = directory.org_by_id(session, org_id=ticket.org_id)
-    impact = (ticket.details or {}).get("impact")
+    details = ticket.details or {}
+    impact = details.get("impact")
     since = _since(ticket.opened_at, now, lang)
+    # Who to call back (a P1 request carries a phone number).
+    contact = " · ".join(str(v) for v in (details.get("contact_name"), details.get("phone")) if v) or "—"
     card = page_cards.page_card(number=ticket.number, org=org.name if org else "?", service=ticket.service,
-                                impact=str(impact) if impact is not None else "—", since=since, title=ticket.title,
+                                impact=str(impact) if impact is not None else "—", contact=contact, since=since, title=ticket.title,
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
                       title=escape_markdown(ticket.title), attempt=attempt)

@@ -40,6 +40,7 @@ WHERE_TICKETS_ARE = frozenset({IN_CUSTOMER, IN_STAFF})
 KINDS = ("incident", "rfc", "rfi", "complaint")
 REOPEN_DAYS = 5
 _INLINE = re.compile(r"^(\w+)=(.*)$")
+_PHONE_GIVEN = re.compile(r'^phone=(?:"([^"]*)"|(\S+))(.*)$', re.IGNORECASE | re.DOTALL)
 
 
 # -- intake -------------------------------------------------------------------------------------------
@@ -184,8 +185,15 @@ def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
     office = get_calendar(desk.current().office_hours)
     now = ctx.now()
     if office.is_business_time(now):
-        return ctx.t("ticket.next.office_hours")
-    return ctx.t("ticket.next.out_of_hours", when=i18n.when(office.next_business_instant(now), lang, AMSTERDAM), phone=phone)
+        steps = [ctx.t("ticket.next.office_hours")]
+        if ticket.requested_priority == "P2":
+            steps.append(ctx.t("ticket.next.p2", phone=phone))
+        return "\n".join(steps)
+    when = i18n.when(office.next_business_instant(now), lang, AMSTERDAM)
+    steps = [ctx.t("ticket.next.out_of_hours", when=when, phone=phone)]
+    if ticket.requested_priority == "P2":  # the stand-by takes only P1 calls: the desk from when it opens
+        steps.append(ctx.t("ticket.next.p2_later", phone=phone, when=when))
+    return "\n".join(steps)
 
 
 def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
@@ -423,9 +431,10 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
     ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
 
 
-def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> None:
+def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, phone: str | None = None) -> None:
     """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
-    customers request it (a P1 request tells them to phone). Deadlines restart from opening."""
+    customers request it (a P1 request needs a phone number to call back, and tells them to phone;
+    `phone`: one given with the request). Deadlines restart from opening."""
     if ticket.kind != "incident":
         raise Refused("ticket.priority.not_incident", number=ticket.number)
     _require_open(ticket)
@@ -439,10 +448,17 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     now = ctx.now()
     on_call = paging.decides_on_call(ctx, ticket, now)
     if not on_call and not ctx.actor.has_any(AGENTS):
+        if phone is not None and not ticket_cards.valid_phone(phone):
+            raise Refused("form.error.phone")
+        if priority == "P1" and not (phone or (ticket.details or {}).get("phone")):
+            raise Refused("ticket.priority.p1_phone", number=ticket.number)
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority requested",
                      requested_priority=priority)
         store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
-        key = "ticket.customer.p1_requested" if priority == "P1" else "ticket.customer.priority_requested"
+        if phone:
+            ticket.details = {**(ticket.details or {}), "phone": phone}
+            store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="phone", text=phone)
+        key = {"P1": "ticket.customer.p1_requested", "P2": "ticket.customer.p2_requested"}.get(priority, "ticket.customer.priority_requested")
         ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
                      alert=priority == "P1", priority=priority)
@@ -776,6 +792,10 @@ def priority_command(ctx: Context, args: Args) -> None:
     level, _, reason = rest.partition(" ")
     if level.upper() not in ("P1", "P2", "P3"):
         raise Refused("ticket.priority.usage")
+    phone = _PHONE_GIVEN.match(reason.strip())
+    if phone:  # '/priority INC-1001 P1 phone=+31612345678 <reason>': the number to call back
+        set_priority(ctx, find_ticket(ctx, number), level, phone.group(3).strip(), phone=phone.group(1) or phone.group(2))
+        return
     set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
 

@@ -15,7 +15,7 @@ SUNDAY_NIGHT = local(2026, 11, 29, 2, 30)
 
 def _request_p1(harness, at=SUNDAY_NIGHT):
     harness.clock.set(at)
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 Everything down")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 phone=+31612345678 Everything down")
     harness.run()
     return next(m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId"))
 

@@ -27,7 +27,7 @@ def _pages(harness, email):
 
 def _p1_at_night(harness):
     harness.clock.set(local(2026, 11, 29, 3, 0))  # Sunday night
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 Everything down")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 phone=+31612345678 Everything down")
     harness.run()
 
 
@@ -43,7 +43,8 @@ def test_nobody_answers_repage_next_engineer_then_the_staff(harness, db):
     card = page["attachments"][0]["content"]
     assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Decline", "Open ticket"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
-    assert facts == {"Customer": "Acme Logistics", "Service": "M2M", "Impact": "4000", "Since": "03:00 (0:00 ago)"}
+    assert facts == {"Customer": "Acme Logistics", "Service": "M2M", "Impact": "4000", "Contact": "Anna de Vries · +31612345678",
+                     "Since": "03:00 (0:00 ago)"}
     steps = [
         (local(2026, 11, 29, 3, 4, 59), [1, 0]),
         (local(2026, 11, 29, 3, 5), [2, 0]),  # the same engineer again
@@ -142,7 +143,7 @@ def test_an_agent_confirming_p1_pages_once(harness, db):
     told = [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if "priority P3 → **P1**" in m["markdown"]]
     assert told and told[0].endswith("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
                                       "The staff has been alerted.")
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 really")  # a request while paging runs: no second page
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 phone=+31612345678 really")  # a request while paging runs: no second page
     assert len(_pages(harness, ERIK_EMAIL)) == 1
 
 
@@ -160,7 +161,7 @@ def test_oncall_set_swap_and_planned_shift(harness):
         r"fatima@iot\-desk\.example is on call for **iot-oncall** from Thu 24 Dec 2026 18:00 to Sun 27 Dec 2026 08:00.")
     harness.clock.set(local(2026, 12, 25, 3, 0))
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now fatima@iot\-desk\.example;")
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Christmas outage")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Christmas outage")
     harness.run()
     assert len(_pages(harness, FATIMA_EMAIL)) == 1
 
@@ -354,7 +355,7 @@ def test_a_page_goes_out_before_a_broadcast_that_was_queued_earlier(harness, db)
     with db.scope() as s:  # a notice still going out to a customer base
         for n in range(5):
             outbox.enqueue(s, now=harness.clock.now(), room_id=harness.room(POLDER_ROOM)["id"], markdown=f"notice {n}")
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     harness.inbox.drain()
     harness.sender.drain()
     sent = [m for m in harness.state.messages.values() if m["personEmail"] == "servicedesk@webex.bot"]  # as posted
@@ -424,7 +425,8 @@ def test_a_customer_withdrawing_the_p1_request_stops_the_paging(harness, db):
     _p1_at_night(harness)
     harness.clock.set(local(2026, 11, 29, 3, 2))
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P2 one site only after all") == (
-        "Your request for **P2** on **INC-1001** is recorded; an agent confirms it.")
+        "Your request for **P2** on **INC-1001** is recorded; an agent confirms it. Preferably also call the service desk on "
+        "[+31 88 1200 043](tel:+31881200043).")
     assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
         "Paging for **INC-1001** stopped: it is P3 now and no P1 is requested. You need not act on its page.")
     for instant in (local(2026, 11, 29, 3, 5), local(2026, 11, 29, 3, 20)):
