@@ -141,7 +141,7 @@ def main() -> None:
             for i in range(args.pages):
                 message = requests.post(f"{base}/_sandbox/post", json={
                     "as": ANNA_EMAIL, "roomId": rooms[i % len(rooms)],
-                    "markdown": f"<@personEmail:{BOT_EMAIL}> /incident service=M2M priority=P1 outage {i}"}, timeout=10).json()
+                    "markdown": f"<@personEmail:{BOT_EMAIL}> /incident service=M2M priority=P1 phone=+31201234567 outage {i}"}, timeout=10).json()
                 requests_posted.append(message)
             feed = Feed(base, me["id"])
             sent_at: dict[str, float] = {}  # request message id → webhook sent

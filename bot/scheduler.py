@@ -98,11 +98,20 @@ def schedule(
     return timer
 
 
-def cancel(session: Session, *, kind: str, ref: str) -> int:
-    """Cancel the pending timers of a kind for a reference; returns how many."""
-    result = session.execute(
-        update(Timer).where(Timer.kind == kind, Timer.ref == ref, Timer.status == "pending").values(status="cancelled")
-    )
+def cancel(session: Session, *, kind: str, ref: str, skip_running: bool = False) -> int:
+    """Cancel the pending timers of a kind for a reference; returns how many.
+
+    `skip_running`: leave alone a timer another worker has claimed and is running now (on
+    PostgreSQL its row is locked until that worker commits). Waiting for it would deadlock
+    when its handler waits for a row this transaction holds (the ticket), so such a handler
+    must check for itself whether it is still wanted once it gets that row.
+    """
+    pending = (Timer.kind == kind, Timer.ref == ref, Timer.status == "pending")
+    if skip_running and is_postgres(session):
+        free = select(Timer.id).where(*pending).with_for_update(skip_locked=True)
+        result = session.execute(update(Timer).where(Timer.id.in_(free)).values(status="cancelled"))
+    else:
+        result = session.execute(update(Timer).where(*pending).values(status="cancelled"))
     return result.rowcount or 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, facts, submit, text, typed
+from cards.common import card, facts, says, submit, text, typed
 
 
 class Action:
@@ -14,13 +14,14 @@ class Action:
     ACK = "page.ack"
     DECLINE = "page.decline"
     VIEW = "page.view"
+    PRIORITY = "page.priority"
 
 
-def page_card(*, number: str, org: str, service: str | None, impact: str, since: str, title: str, page_id: int,
+def page_card(*, number: str, org: str, service: str | None, impact: str, contact: str, since: str, title: str, page_id: int,
               lang: str) -> dict[str, Any]:
-    """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket.
+    """Ticket, customer, service, impact, whom to call back and time since start; Acknowledge / Decline / Open ticket.
 
-    `org`, `title` and `impact` as typed; the title of an incident is short enough for any card.
+    `org`, `title`, `impact` and `contact` as typed; the title of an incident is short enough for any card.
     """
     t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
     return card(
@@ -28,11 +29,32 @@ def page_card(*, number: str, org: str, service: str | None, impact: str, since:
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
             text(typed(title)),
             facts([(t("page.card.customer"), typed(org)), (t("page.card.service"), typed(service or "—")),
-                   (t("page.card.impact"), typed(impact)), (t("page.card.since"), since)]),
+                   (t("page.card.impact"), typed(impact)), (t("page.card.contact"), typed(contact)), (t("page.card.since"), since)]),
         ],
         [
             submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),
             submit(t("button.decline"), Action.DECLINE, ticket=number, page=page_id),
             submit(t("button.view"), Action.VIEW, ticket=number),
         ],
+    )
+
+
+REASON_MAX = 200
+
+
+def decision_card(*, number: str, priority: str, requested: str, lang: str) -> dict[str, Any]:
+    """The acknowledgement of a page out of office hours: the engineer confirms the requested
+    priority, lowers it or keeps the ticket's own (the same as `/priority`), with an optional reason."""
+    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    choices = [(requested, t("button.confirm_priority", priority=requested))]
+    for level in ("P1", "P2", "P3"):
+        if level > requested:  # "P2" > "P1": a lower priority
+            choices.append((level, t("button.keep_priority" if level == priority else "button.lower_priority", priority=level)))
+    return card(
+        [
+            text(says("page.acknowledged", lang, number=number)),
+            text(says("page.decide.title", lang, number=number, priority=priority, requested=requested), weight="Bolder"),
+            {"type": "Input.Text", "id": "reason", "label": t("page.decide.reason_label"), "maxLength": REASON_MAX},
+        ],
+        [submit(title, Action.PRIORITY, ticket=number, priority=level) for level, title in choices],
     )

@@ -202,8 +202,10 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
         fields["requested_priority"] = priority
         fields["contact_name"] = need("contact_name", NAME_MAX)
         phone = optional("phone", 25)
-        if phone and not _PHONE.match(phone):
+        if phone and not valid_phone(phone):
             errors.append(_t("form.error.phone", lang))
+        elif not phone and priority == "P1":
+            errors.append(_t("form.error.phone_p1", lang))  # the desk calls a P1 back
         fields["phone"] = phone
         email = need("email", 320)
         if email and not _EMAIL.match(email):
@@ -236,6 +238,11 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
             errors.append(_t("form.error.reference", lang))
         fields["reference"] = reference.upper() or None
     return Intake(fields=fields, errors=errors)
+
+
+def valid_phone(text: str) -> bool:
+    """Whether `text` looks like a phone number (+31 6 1234 5678, 020-1234567)."""
+    return bool(_PHONE.match(text))
 
 
 def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str, service: str | None, title: str,

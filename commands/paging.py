@@ -4,7 +4,9 @@ A P1 request or confirmation pages whoever is on call at that instant in a 1:1 s
 step is a durable timer: no answer within the team's interval → page again; after the
 team's number of pages → the next engineer; rota exhausted → the staff space is alerted.
 Acknowledge stops all of it, once: the ticket row is the lock, so of two engineers pressing
-at the same moment one wins and the other is told.
+at the same moment one wins and the other is told. Paging also stops when the ticket no longer
+needs it (resolved, closed, no P1 any more): the engineers paged are told, a page card pressed
+later answers with the ticket's state, and a page timer due meanwhile checks the ticket first.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import desk, i18n, outbox, undeliverable
+from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router
 from bot.scheduler import TimerContext, cancel, schedule, timers
-from bot.security import AGENT, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
+from bot.security import AGENT, CUSTOMER, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
 from bot.text import escape_markdown, mention
 from bot.undeliverable import Undeliverable
 from cards import paging as page_cards
@@ -84,9 +87,14 @@ def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, l
 # -- paging --------------------------------------------------------------------------------------------
 
 
+def needs_paging(ticket: Ticket) -> bool:
+    """A P1, confirmed or requested, that is neither resolved nor closed: someone must be on it."""
+    return ticket.status not in ("resolved", "closed") and "P1" in (ticket.priority, ticket.requested_priority)
+
+
 def start_paging(session: Session, ticket: Ticket, now: datetime) -> None:
     """Page the on-call engineer about a P1, unless paging runs already or was acknowledged."""
-    if ticket.paging in ("active", "acknowledged"):
+    if ticket.paging in ("active", "acknowledged") or not needs_paging(ticket):
         return
     team = get_team(session)
     order = order_at(session, team, now) if team is not None else []
@@ -97,20 +105,49 @@ def start_paging(session: Session, ticket: Ticket, now: datetime) -> None:
     clock = dict(ticket.clock or {})
     clock["paging_order"] = order
     clock["paging_team"] = team.name
+    clock["paging_since"] = now.isoformat()
     ticket.clock = clock
     ticket.paging = "active"
     _send_page(session, ticket, team, position=0, attempt=1, now=now)
 
 
 def stop_paging(session: Session, ticket: Ticket, now: datetime) -> bool:
-    """No P1 any more (an agent set a lower priority): pending pages stop; True when paging ran."""
-    if ticket.paging != "active":
+    """When the ticket no longer needs paging (resolved or closed, or no P1 any more): every
+    pending page and its timer stop, and the engineers paged hear why; True when paging ran.
+
+    A page timer another worker is running at this moment is left to it: its handler waits
+    for this transaction's ticket row and then finds paging stopped (on_timeout)."""
+    if ticket.paging not in ("active", "exhausted") or needs_paging(ticket):
         return False
-    for page in session.scalars(select(Page).where(Page.ticket_id == ticket.id, Page.status == "pending")):
-        page.status, page.answered_at = "stopped", now
-    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
-    ticket.paging = "stopped"
+    paged: dict[str, None] = {}
+    since = (ticket.clock or {}).get("paging_since")
+    this_round = select(Page).where(Page.ticket_id == ticket.id, Page.status.in_(("pending", "unanswered")))
+    if since:  # engineers paged in an earlier round were told when it ended
+        this_round = this_round.where(Page.sent_at >= datetime.fromisoformat(since))
+    for page in session.scalars(this_round.order_by(Page.id)):
+        if page.status == "pending":
+            page.status, page.answered_at = "stopped", now
+        paged[page.email] = None
+    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
+    store.change(session, ticket, actor="system", room_id=None, now=now, action="paging stopped", paging="stopped")
+    for email in paged:
+        lang = _language_of(session, email)
+        # Someone woken by the page may be getting up for it: they hear at once that they need not.
+        outbox.enqueue(session, now=now, to_person_email=email, purpose=f"page:{ticket.number}:stopped", urgent=True,
+                       markdown=i18n.t("page.stand_down", lang, number=ticket.number, why=why_not_paged(ticket, lang)))
     return True
+
+
+def why_not_paged(ticket: Ticket, lang: str) -> str:
+    """Why a ticket needs no page (any more), in `lang`: its state."""
+    if ticket.status in ("resolved", "closed"):
+        return i18n.t(f"page.why.{ticket.status}", lang)
+    return i18n.t("page.why.priority", lang, priority=ticket.priority or "—")
+
+
+def _language_of(session: Session, email: str) -> str:
+    person = directory.person(session, email=email)
+    return person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
 
 
 def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: int, attempt: int, now: datetime) -> Page:
@@ -118,13 +155,15 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
     page = Page(ticket_id=ticket.id, team=team.name, email=email, position=position, attempt=attempt, sent_at=now, status="pending")
     session.add(page)
     session.flush()
-    person = directory.person(session, email=email)
-    lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
+    lang = _language_of(session, email)
     org = directory.org_by_id(session, org_id=ticket.org_id)
-    impact = (ticket.details or {}).get("impact")
+    details = ticket.details or {}
+    impact = details.get("impact")
     since = _since(ticket.opened_at, now, lang)
+    # Who to call back (a P1 request carries a phone number).
+    contact = " · ".join(str(v) for v in (details.get("contact_name"), details.get("phone")) if v) or "—"
     card = page_cards.page_card(number=ticket.number, org=org.name if org else "?", service=ticket.service,
-                                impact=str(impact) if impact is not None else "—", since=since, title=ticket.title,
+                                impact=str(impact) if impact is not None else "—", contact=contact, since=since, title=ticket.title,
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
                       title=escape_markdown(ticket.title), attempt=attempt)
@@ -163,13 +202,20 @@ def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, w
 
 @timers.handler(PAGE_TIMEOUT)
 def on_timeout(tctx: TimerContext, timer: Any) -> None:
-    """No answer within the interval."""
+    """No answer within the interval: page again, unless the ticket no longer needs it.
+
+    The ticket's row is taken first: a resolve, a lower priority or an acknowledgement that
+    another worker is committing at this moment is seen here, and nobody is paged for it."""
     session, now = tctx.session, tctx.now
     page = session.get(Page, timer.payload["page_id"])
-    if page is None or page.status != "pending":
+    if page is None:
         return
     ticket = _locked(session, page.ticket_id)
-    if ticket.paging != "active":
+    session.refresh(page)
+    if page.status != "pending" or ticket.paging != "active":
+        return
+    if not needs_paging(ticket):
+        stop_paging(session, ticket, now)
         return
     page.status = "unanswered"
     _next(session, ticket, page, now)
@@ -187,10 +233,14 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     if page is None or page.status != "pending":
         return
     ticket = _locked(session, page.ticket_id)
-    if ticket.paging != "active":
+    session.refresh(page)
+    if page.status != "pending" or ticket.paging != "active":
+        return
+    if not needs_paging(ticket):
+        stop_paging(session, ticket, now)
         return
     page.status, page.answered_at = "undeliverable", now
-    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
     store.note(session, ticket, actor="system", room_id=None, now=now, action="page undeliverable",
                text=f"{page.email}: {failure.error}")
     order = ticket.clock.get("paging_order", [])
@@ -208,13 +258,15 @@ def _reason(failure: Undeliverable) -> str:
 
 
 def _locked(session: Session, ticket_id: int) -> Ticket:
-    return session.get(Ticket, ticket_id, with_for_update=is_postgres(session))
+    # populate_existing: the row as it is once locked, not as this session may have read it before.
+    return session.get(Ticket, ticket_id, with_for_update=is_postgres(session), populate_existing=True)
 
 
 def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     """Acknowledge: stop every page of the ticket, record the first response, tell customer and staff."""
     ticket = _ticket(ctx, ticket_number)
     now = ctx.now()
+    _refuse_when_not_needed(ctx, ticket)
     if ticket.paging == "acknowledged":
         ctx.reply(ctx.t("page.already", number=ticket.number, who=escape_markdown(ticket.acknowledged_by or "?"),
                         time=ticket.acknowledged_at.astimezone(AMSTERDAM).strftime("%H:%M")))
@@ -224,7 +276,7 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     for page in ctx.session.scalars(select(Page).where(Page.ticket_id == ticket.id, Page.status == "pending")):
         page.status = "acknowledged" if page.id == page_id and page.email == ctx.actor.email else "stopped"
         page.answered_at = now
-    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
     who = ctx.actor.display_name or ctx.actor.email
     changes: dict[str, Any] = {"paging": "acknowledged", "acknowledged_by": who, "acknowledged_at": now}
     if ticket.first_response_at is None:
@@ -232,6 +284,8 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     if ticket.status == "new":
         changes["status"] = "in_progress"
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page acknowledged", **changes)
+    # Who acknowledged, by address: out of office hours they may decide the requested priority.
+    ticket.clock = {**(ticket.clock or {}), "acknowledged_email": ctx.actor.email}
     time = now.astimezone(AMSTERDAM).strftime("%H:%M")
     lang = clocks.customer_lang(ctx.session, ticket)
     # The customer and the staff hear at once that someone is on it: before any bulk sending.
@@ -244,21 +298,59 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,
                        markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
     clocks.refresh(ctx.session, ticket, now)
-    ctx.reply(ctx.t("page.acknowledged", number=ticket.number))
+    thanks = ctx.t("page.acknowledged", number=ticket.number)
+    requested = ticket.requested_priority
+    if requested and requested != ticket.priority and not _office().is_business_time(now):
+        # No agent is there to confirm the request: the engineer on it decides, from this answer.
+        ctx.reply("\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
+                  card=page_cards.decision_card(number=ticket.number, priority=ticket.priority or "P3", requested=requested,
+                                                lang=ctx.lang))
+    else:
+        ctx.reply(thanks)
+
+
+def _office() -> Calendar:
+    return get_calendar(desk.current().office_hours)
+
+
+def decides_on_call(ctx: Context, ticket: Ticket, now: datetime) -> bool:
+    """Whether the actor sets the priority of `ticket` as its on-call engineer: out of office hours,
+    the engineer who acknowledged its page confirms or lowers a requested P1 (SPEC §3: the guide's
+    stand-by handles P1 at night). False for agents and customers (they set and ask as before); any
+    other engineer is refused, told who may."""
+    if ctx.actor.has_any(frozenset({AGENT})) or ENGINEER not in ctx.actor.roles:
+        return False
+    out_of_hours = not _office().is_business_time(now)
+    if out_of_hours and (ticket.clock or {}).get("acknowledged_email") == ctx.actor.email:
+        return True
+    if CUSTOMER in ctx.actor.roles:
+        return False  # in their organisation's space they ask, as its other members do
+    if not out_of_hours:
+        raise Refused("page.decide.office_hours", number=ticket.number)
+    if ticket.acknowledged_by is None:
+        raise Refused("page.decide.not_acknowledged", number=ticket.number)
+    raise Refused("page.decide.someone_else", number=ticket.number, who=escape_markdown(ticket.acknowledged_by))
 
 
 def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     """Decline: the next engineer is paged at once."""
     ticket = _ticket(ctx, ticket_number)
+    _refuse_when_not_needed(ctx, ticket)
     page = ctx.session.get(Page, page_id) if page_id else None
     if ticket.paging != "active" or page is None or page.ticket_id != ticket.id or page.status != "pending" or page.email != ctx.actor.email:
         raise Refused("page.not_yours", number=ticket.number)
     now = ctx.now()
     page.status, page.answered_at = "declined", now
-    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket))
+    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text="")
     _next(ctx.session, ticket, page, now)
     ctx.reply(ctx.t("page.declined", number=ticket.number))
+
+
+def _refuse_when_not_needed(ctx: Context, ticket: Ticket) -> None:
+    """A page answered after the ticket stopped needing it: say the ticket's state, change nothing."""
+    if ticket.paging is not None and not needs_paging(ticket):
+        raise Refused("page.not_needed", number=ticket.number, why=why_not_paged(ticket, ctx.lang))
 
 
 def _ticket(ctx: Context, number: str) -> Ticket:
@@ -285,6 +377,16 @@ def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+
+
+@router.card_action(Action.PRIORITY, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
+    """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
+    from commands.tickets import set_priority
+
+    ticket = _ticket(ctx, str(inputs.get("ticket", "")))
+    reason = str(inputs.get("reason", "")).strip() or i18n.t("page.decide.default_reason", clocks.customer_lang(ctx.session, ticket))
+    set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 
 @router.card_action(Action.VIEW, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)

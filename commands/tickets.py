@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, router
-from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
+from bot.security import AGENT, CUSTOMER, ENGINEER, IN_CUSTOMER, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
@@ -42,6 +42,7 @@ REOPEN_DAYS = 5
 _INLINE = re.compile(r"^(\w+)=(.*)$")
 # A ticket number anywhere in a text (an RFI's question naming the incident it is about).
 _NAMED = re.compile(r"\b(?:INC|RFC|RFI|CMP)-\d{1,9}\b", re.IGNORECASE)
+_PHONE_GIVEN = re.compile(r'^phone=(?:"([^"]*)"|(\S+))(.*)$', re.IGNORECASE | re.DOTALL)
 
 
 # -- intake -------------------------------------------------------------------------------------------
@@ -237,8 +238,15 @@ def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
     office = desk.office_calendar(sla.get_profile(_profile(ctx, ticket)).office_hours)
     now = ctx.now()
     if office.is_business_time(now):
-        return ctx.t("ticket.next.office_hours")
-    return ctx.t("ticket.next.out_of_hours", when=i18n.when(office.next_business_instant(now), lang, AMSTERDAM), phone=phone)
+        steps = [ctx.t("ticket.next.office_hours")]
+        if ticket.requested_priority == "P2":
+            steps.append(ctx.t("ticket.next.p2", phone=phone))
+        return "\n".join(steps)
+    when = i18n.when(office.next_business_instant(now), lang, AMSTERDAM)
+    steps = [ctx.t("ticket.next.out_of_hours", when=when, phone=phone)]
+    if ticket.requested_priority == "P2":  # the stand-by takes only P1 calls: the desk from when it opens
+        steps.append(ctx.t("ticket.next.p2_later", phone=phone, when=when))
+    return "\n".join(steps)
 
 
 def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
@@ -467,6 +475,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
     clocks.resolved(ctx.session, ticket, now)
+    paging.stop_paging(ctx.session, ticket, now)
     _say_to_customer(ctx, ticket, summary_key, **summary)
     watchers.resolved(ctx.session, ticket, now)
     if closes_now:
@@ -479,8 +488,10 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
     ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
 
 
-def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> None:
-    """Agents set the priority; customers request it (a P1 request tells them to phone). Deadlines restart from opening."""
+def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, phone: str | None = None) -> None:
+    """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
+    customers request it (a P1 request needs a phone number to call back, and tells them to phone;
+    `phone`: one given with the request). Deadlines restart from opening."""
     if ticket.kind != "incident":
         raise Refused("ticket.priority.not_incident", number=ticket.number)
     _require_open(ticket)
@@ -492,20 +503,32 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     now = ctx.now()
-    is_agent = ctx.actor.has_any(AGENTS)
-    if not is_agent:
+    on_call = paging.decides_on_call(ctx, ticket, now)
+    if not on_call and not ctx.actor.has_any(AGENTS):
+        if phone is not None and not ticket_cards.valid_phone(phone):
+            raise Refused("form.error.phone")
+        if priority == "P1" and not (phone or (ticket.details or {}).get("phone")):
+            raise Refused("ticket.priority.p1_phone", number=ticket.number)
         store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority requested",
                      requested_priority=priority)
         store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
-        key = "ticket.customer.p1_requested" if priority == "P1" else "ticket.customer.priority_requested"
+        if phone:
+            ticket.details = {**(ticket.details or {}), "phone": phone}
+            store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="phone", text=phone)
+        key = {"P1": "ticket.customer.p1_requested", "P2": "ticket.customer.p2_requested"}.get(priority, "ticket.customer.priority_requested")
         ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
                      alert=priority == "P1", priority=priority)
         if priority == "P1":
             paging.start_paging(ctx.session, ticket, now)
+        else:
+            paging.stop_paging(ctx.session, ticket, now)  # the customer withdrew a P1 request
         return
     if priority == ticket.priority:
-        raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
+        if ticket.requested_priority in (None, priority):
+            raise Refused("ticket.priority.same", number=ticket.number, priority=priority)
+        _keep_priority(ctx, ticket, reason, on_call=on_call)
+        return
     old = ticket.priority
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority set",
                  priority=priority, requested_priority=None)
@@ -520,8 +543,28 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str) -> No
         paging.start_paging(ctx.session, ticket, now)
     elif paging.stop_paging(ctx.session, ticket, now):
         ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=priority))
+    if on_call:
+        notify_staff(ctx, ticket, "staff.event.priority_on_call", who=ctx.actor.display_name or ctx.actor.email, old=old,
+                     priority=priority, reason=reason)
     clocks.refresh(ctx.session, ticket, now)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
+
+
+def _keep_priority(ctx: Context, ticket: Ticket, reason: str, *, on_call: bool) -> None:
+    """The requested priority is not confirmed: the ticket keeps its own, and the request is answered."""
+    now, requested = ctx.now(), ticket.requested_priority
+    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="priority request declined",
+                 requested_priority=None)
+    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    _say_to_customer(ctx, ticket, "ticket.customer.priority_kept", priority=ticket.priority, requested=requested,
+                     reason=escape_markdown(reason))
+    if paging.stop_paging(ctx.session, ticket, now):
+        ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=ticket.priority))
+    if on_call:
+        notify_staff(ctx, ticket, "staff.event.priority_kept_on_call", who=ctx.actor.display_name or ctx.actor.email,
+                     priority=ticket.priority, requested=requested, reason=reason)
+    clocks.refresh(ctx.session, ticket, now)
+    ctx.reply(ctx.t("ticket.agent.priority_kept", number=ticket.number, priority=ticket.priority, requested=requested))
 
 
 def _target_lines_in(ctx: Context, ticket: Ticket, lang: str) -> list[str]:
@@ -826,13 +869,19 @@ def close_command(ctx: Context, args: Args) -> None:
         resolve(ctx, ticket, {"outcome": text})
 
 
-@router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
+@router.command("priority", roles=frozenset({CUSTOMER, AGENT, ENGINEER}), spaces=frozenset({IN_CUSTOMER, IN_STAFF, IN_DIRECT}),
+                usage="/priority <number> P1|P2|P3 <reason>")
 def priority_command(ctx: Context, args: Args) -> None:
-    """Agents set the priority; customers request a change (P1: call the desk)."""
+    """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
+    customers request a change (P1: call the desk)."""
     number, rest = number_and_rest(ctx, args)
     level, _, reason = rest.partition(" ")
     if level.upper() not in ("P1", "P2", "P3"):
         raise Refused("ticket.priority.usage")
+    phone = _PHONE_GIVEN.match(reason.strip())
+    if phone:  # '/priority INC-1001 P1 phone=+31612345678 <reason>': the number to call back
+        set_priority(ctx, find_ticket(ctx, number), level, phone.group(3).strip(), phone=phone.group(1) or phone.group(2))
+        return
     set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
 

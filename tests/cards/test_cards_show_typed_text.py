@@ -27,8 +27,8 @@ CARDS = {
                                                          service="M2M", title=v, event="staff.event.note",
                                                          event_values={"who": v, "text": v}, lang=lang),
     "warning_card": lambda v, lang: tickets.warning_card(number="INC-1001", org=v, text="INC-1001: Resolution at 75%", lang=lang),
-    "page_card": lambda v, lang: paging.page_card(number="INC-1001", org=v, service="M2M", impact="120", since="03:12", title=v,
-                                                  page_id=7, lang=lang),
+    "page_card": lambda v, lang: paging.page_card(number="INC-1001", org=v, service="M2M", impact="120", contact=v, since="03:12",
+                                                  title=v, page_id=7, lang=lang),
     "notice": lambda v, lang: disruptions.notice(kind="opened", number="DIS-1001", services="M2M", severity="P2", impact=v, actions=v,
                                                  next_steps=v, next_update="14:30", lang=lang),
 }

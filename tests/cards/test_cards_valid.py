@@ -59,7 +59,8 @@ EXAMPLES = {
                               next_steps="Wait", next_update="Mon 23 Nov 2026 14:30") for kind in ("opened", "updated")],
     disruptions.proposal: [dict(count=3, service="M2M", orgs=2, tickets="INC-1001, INC-1002, INC-1003", proposal_id=1)],
     paging.page_card: [dict(number="INC-1001", org="Acme", service="M2M", impact="120", since="03:12 (0:05 ago)",
-                            title="Everything down", page_id=7)],
+                            title="Everything down", page_id=7, contact="Anna de Vries · +31 6 1234 5678")],
+    paging.decision_card: [dict(number="INC-1001", priority="P3", requested="P1"), dict(number="INC-1001", priority="P2", requested="P1")],
 }
 
 
@@ -107,7 +108,8 @@ def test_the_validator_rejects_a_broken_card():
 
 
 def test_the_page_card_has_at_most_three_actions():
-    card = paging.page_card(number="INC-1001", org="Acme", service=None, impact="—", since="03:12", title="x", page_id=1, lang="en")
+    card = paging.page_card(number="INC-1001", org="Acme", service=None, impact="—", contact="—", since="03:12", title="x", page_id=1,
+                            lang="en")
     assert len(card["actions"]) <= 3
 
 

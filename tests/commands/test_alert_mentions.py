@@ -58,7 +58,7 @@ def test_the_engineer_who_took_over_the_shift_is_the_one_mentioned(harness):
 
 def test_p1_alerts_mention_the_engineer_on_call(harness):
     harness.clock.set(local(2026, 11, 29, 3, 0))  # Sunday night
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     [requested] = _staff(harness, "P1 requested")
     assert requested["markdown"].endswith("\nAction: <@personEmail:erik@iot-desk.example>")
     assert requested["mentionedPeople"] == [_id(harness, ERIK_EMAIL)]
@@ -74,13 +74,13 @@ def test_without_a_rota_p1_alerts_mention_the_assignee_or_nobody(harness, db):
         s.execute(delete(OnCallTeam))
     harness.clock.set(local(2026, 11, 23, 10, 0))
     # Nobody on call and nobody assigned: the alert names nobody (there is no one to notify).
-    _do(harness, BRAM_EMAIL, POLDER_ROOM, "/incident service=LoRa priority=P1 Gateways down")
+    _do(harness, BRAM_EMAIL, POLDER_ROOM, "/incident service=LoRa priority=P1 phone=+31201234567 Gateways down")
     assert [m.get("mentionedPeople") for m in _staff(harness, ("P1 requested", "🚨 P1"))] == [None, None]
     assert _staff(harness, "🚨 P1")[0]["markdown"] == "🚨 P1 INC-1001: nobody is on call (no rota). Call an engineer now."
     # Taken first, then raised to P1 by the customer: the agent who has it is called on.
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1002")
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1002 P1 production stopped")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1002 P1 phone=+31612345678 production stopped")
     alerts = [m for m in _staff(harness, ("P1 requested", "🚨 P1")) if "INC-1002" in m["markdown"]]
     assert [m["markdown"].split("\n")[-1] for m in alerts] == ["Action: <@personEmail:sanne@iot-desk.example>"] * 2
     assert [m["mentionedPeople"] for m in alerts] == [[_id(harness, SANNE_EMAIL)]] * 2

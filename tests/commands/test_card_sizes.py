@@ -113,7 +113,7 @@ def test_tickets_staff_cards_pages_and_warnings(harness, db, kind):
     # Intake through the forms, every free-text field at its longest; a P1 request pages the engineer.
     forms = {
         "incident": {"title": fill(kind, TITLE_MAX), "description": fill(kind, TEXT_MAX), "contact_name": fill(kind, NAME_MAX),
-                     "email": ANNA_EMAIL, "service": "M2M", "priority": "P1", "impact": "120"},
+                     "email": ANNA_EMAIL, "phone": "+31 6 1234 5678", "service": "M2M", "priority": "P1", "impact": "120"},
         "rfc": {"title": fill(kind, TITLE_MAX), "description": fill(kind, TEXT_MAX), "service": "M2M"},
         # A question or complaint is the ticket's title, up to 4,000 characters.
         "rfi": {"title": fill(kind, TEXT_MAX), "service": "M2M"},

@@ -260,7 +260,7 @@ def test_the_countdown_is_never_edited_more_than_ten_times(harness, db):
 
 def test_p1_aftercare_reminds_problem_managers_and_delivers_to_the_customer(harness, db):
     harness.clock.set(local(2026, 12, 24, 9, 0))
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     _resolve(harness, local(2026, 12, 24, 15, 0))
     harness.clock.set(local(2026, 12, 24, 20, 0))

@@ -1,13 +1,15 @@
 """P1 paging on durable timers, acknowledgement from the phone, the on-call rota, escalation."""
 
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from storage.models import Page, Ticket, Timer
-from tests.support import answer as _do, local, tick as _at
+from tests.support import answer as _do, ask, local, tick as _at
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
@@ -25,7 +27,7 @@ def _pages(harness, email):
 
 def _p1_at_night(harness):
     harness.clock.set(local(2026, 11, 29, 3, 0))  # Sunday night
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 Everything down")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 phone=+31612345678 Everything down")
     harness.run()
 
 
@@ -41,7 +43,8 @@ def test_nobody_answers_repage_next_engineer_then_the_staff(harness, db):
     card = page["attachments"][0]["content"]
     assert [a["title"] for a in card["actions"]] == ["Acknowledge", "Decline", "Open ticket"]
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
-    assert facts == {"Customer": "Acme Logistics", "Service": "M2M", "Impact": "4000", "Since": "03:00 (0:00 ago)"}
+    assert facts == {"Customer": "Acme Logistics", "Service": "M2M", "Impact": "4000", "Contact": "Anna de Vries · +31612345678",
+                     "Since": "03:00 (0:00 ago)"}
     steps = [
         (local(2026, 11, 29, 3, 4, 59), [1, 0]),
         (local(2026, 11, 29, 3, 5), [2, 0]),  # the same engineer again
@@ -70,7 +73,7 @@ def test_acknowledge_from_the_card_stops_everything(harness, db):
     harness.clock.set(local(2026, 11, 29, 3, 12))
     harness.press(ERIK_EMAIL, second, second["attachments"][0]["content"]["actions"][0]["data"])
     harness.run()
-    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"].splitlines()[0] == (
         "You acknowledged **INC-1001**: the customer and the staff have been told. Thank you.")
     thread = [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if m.get("parentId")]
     assert "**INC-1001**: Erik Visser is working on it since 03:12." in thread
@@ -140,7 +143,7 @@ def test_an_agent_confirming_p1_pages_once(harness, db):
     told = [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if "priority P3 → **P1**" in m["markdown"]]
     assert told and told[0].endswith("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
                                       "The staff has been alerted.")
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 really")  # a request while paging runs: no second page
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 phone=+31612345678 really")  # a request while paging runs: no second page
     assert len(_pages(harness, ERIK_EMAIL)) == 1
 
 
@@ -158,7 +161,7 @@ def test_oncall_set_swap_and_planned_shift(harness):
         r"fatima@iot\-desk\.example is on call for **iot-oncall** from Thu 24 Dec 2026 18:00 to Sun 27 Dec 2026 08:00.")
     harness.clock.set(local(2026, 12, 25, 3, 0))
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/oncall").startswith(r"**iot-oncall**: on call now fatima@iot\-desk\.example;")
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Christmas outage")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Christmas outage")
     harness.run()
     assert len(_pages(harness, FATIMA_EMAIL)) == 1
 
@@ -352,9 +355,203 @@ def test_a_page_goes_out_before_a_broadcast_that_was_queued_earlier(harness, db)
     with db.scope() as s:  # a notice still going out to a customer base
         for n in range(5):
             outbox.enqueue(s, now=harness.clock.now(), room_id=harness.room(POLDER_ROOM)["id"], markdown=f"notice {n}")
-    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     harness.inbox.drain()
     harness.sender.drain()
     sent = [m for m in harness.state.messages.values() if m["personEmail"] == "servicedesk@webex.bot"]  # as posted
     assert sent[0]["markdown"].startswith("P1 page (#1)") and sent[0]["toPersonEmail"] == ERIK_EMAIL
     assert len(harness.bot_messages(POLDER_ROOM)) == 5
+
+
+# -- paging stops when it is no longer needed ---------------------------------------------------------------
+
+
+def _resolve(harness, email=SANNE_EMAIL, room=STAFF_ROOM, number="INC-1001"):
+    form = ask(harness, email, room, f"/resolve {number}")
+    harness.press(email, form, {"action": "ticket.resolve", "ticket": number, "cause": "Core router", "resolution": "Restarted"})
+    harness.run()
+
+
+def _page_rows(db):
+    with db.scope() as s:
+        return [(p.email, p.attempt, p.status) for p in s.scalars(select(Page).order_by(Page.id))]
+
+
+def _pending_page_timers(db):
+    with db.scope() as s:
+        return s.scalars(select(Timer).where(Timer.kind == "page.timeout", Timer.status == "pending")).all()
+
+
+def _rota_ran_out(harness):
+    return [m["markdown"] for m in harness.bot_messages(STAFF_ROOM) if "nobody on the rota" in m["markdown"]]
+
+
+def test_a_p1_resolved_a_minute_after_the_page_pages_nobody_again(harness, db):
+    _p1_at_night(harness)
+    harness.clock.set(local(2026, 11, 29, 3, 1))
+    _resolve(harness)
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "Paging for **INC-1001** stopped: it is resolved. You need not act on its page.")
+    assert _page_rows(db) == [(ERIK_EMAIL, 1, "stopped")]
+    assert _pending_page_timers(db) == []
+    # The instants paging would have gone on at: the same engineer again, the next one, the staff.
+    for instant in (local(2026, 11, 29, 3, 5), local(2026, 11, 29, 3, 10), local(2026, 11, 29, 3, 15), local(2026, 11, 29, 3, 20)):
+        _at(harness, instant)
+        assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0], instant
+        assert _rota_ran_out(harness) == [], instant
+    assert _ticket(db).paging == "stopped"
+    assert "- Sun 29 Nov 2026 03:01 system: paging stopped (paging: active → stopped)" in _do(harness, SANNE_EMAIL, STAFF_ROOM, "/ticket INC-1001")
+
+
+def test_a_page_card_pressed_after_the_resolve_answers_with_the_ticket_state(harness, db):
+    _p1_at_night(harness)
+    card = _pages(harness, ERIK_EMAIL)[0]
+    ack, decline = (card["attachments"][0]["content"]["actions"][i]["data"] for i in (0, 1))
+    harness.clock.set(local(2026, 11, 29, 3, 1))
+    _resolve(harness)
+    before = (_page_rows(db), _ticket(db).paging, _ticket(db).acknowledged_by, _ticket(db).status)
+    for data in (ack, decline):
+        harness.clock.set(local(2026, 11, 29, 3, 7))
+        harness.press(ERIK_EMAIL, card, data)
+        harness.run()
+        assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+            "**INC-1001** needs no page any more: it is resolved. Nothing changed.")
+    assert _do(harness, ERIK_EMAIL, STAFF_ROOM, "/ack INC-1001") == "**INC-1001** needs no page any more: it is resolved. Nothing changed."
+    assert (_page_rows(db), _ticket(db).paging, _ticket(db).acknowledged_by, _ticket(db).status) == before
+    assert [m["markdown"] for m in harness.bot_messages(ACME_ROOM) if "is working on it" in m["markdown"]] == []
+
+
+def test_a_customer_withdrawing_the_p1_request_stops_the_paging(harness, db):
+    _p1_at_night(harness)
+    harness.clock.set(local(2026, 11, 29, 3, 2))
+    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P2 one site only after all") == (
+        "Your request for **P2** on **INC-1001** is recorded; an agent confirms it. Preferably also call the service desk on "
+        "[+31 88 1200 043](tel:+31881200043).")
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "Paging for **INC-1001** stopped: it is P3 now and no P1 is requested. You need not act on its page.")
+    for instant in (local(2026, 11, 29, 3, 5), local(2026, 11, 29, 3, 20)):
+        _at(harness, instant)
+        assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0], instant
+    assert _rota_ran_out(harness) == [] and _pending_page_timers(db) == []
+    # Asked for P1 again: paging starts afresh.
+    harness.clock.set(local(2026, 11, 29, 3, 30))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 spreading again")
+    assert len(_pages(harness, ERIK_EMAIL)) == 2
+
+
+def test_resolved_after_the_rota_ran_out_everyone_paged_hears_it_once(harness, db):
+    _p1_at_night(harness)
+    for minute in (5, 10, 15, 20):
+        _at(harness, local(2026, 11, 29, 3, minute))
+    assert len(_rota_ran_out(harness)) == 1 and _ticket(db).paging == "exhausted"
+    harness.clock.set(local(2026, 11, 29, 3, 25))
+    _resolve(harness)
+    stopped = "Paging for **INC-1001** stopped: it is resolved. You need not act on its page."
+    assert [m["markdown"] for m in harness.direct_messages(ERIK_EMAIL)].count(stopped) == 1
+    assert [m["markdown"] for m in harness.direct_messages(SANNE_EMAIL)].count(stopped) == 1
+    assert _ticket(db).paging == "stopped"
+    card = _pages(harness, SANNE_EMAIL)[-1]
+    harness.press(SANNE_EMAIL, card, card["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.direct_messages(SANNE_EMAIL)[-1]["markdown"] == "**INC-1001** needs no page any more: it is resolved. Nothing changed."
+    assert _ticket(db).acknowledged_by is None
+
+
+def test_an_engineer_hears_that_paging_stopped_in_their_language(harness, db):
+    harness.say_direct(ERIK_EMAIL, "/language nl")
+    harness.run()
+    _p1_at_night(harness)
+    [card] = [m for m in harness.direct_messages(ERIK_EMAIL) if m["markdown"].startswith("P1-oproep (#1) INC-1001")]
+    harness.clock.set(local(2026, 11, 29, 3, 1))
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 one site only")
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "Oproepen voor **INC-1001** gestopt: het is nu P2 en er is geen P1 gevraagd. Je hoeft niets meer met de oproep te doen.")
+    harness.press(ERIK_EMAIL, card, card["attachments"][0]["content"]["actions"][0]["data"])
+    harness.run()
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "**INC-1001** hoeft niet meer opgeroepen te worden: het is nu P2 en er is geen P1 gevraagd. Er is niets veranderd.")
+    _resolve(harness)
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"].startswith("**INC-1001** hoeft niet")  # told once, when it stopped
+
+
+def _resolve_pressed(harness):
+    """The resolve form filled in and pressed at 03:01; the press is stored, not yet handled."""
+    harness.clock.set(local(2026, 11, 29, 3, 1))
+    form = ask(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
+    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Core router", "resolution": "Restarted"})
+
+
+def _held(monkeypatch, module, name):
+    """Make `module.name` stop after doing its work (resolve) or before it (the page timer's ticket lock)
+    until the test lets it go on: (inside, go_on) events."""
+    inside, go_on = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        if name == "_locked":
+            inside.set()
+            go_on.wait(10)
+            return real(*args, **kwargs)
+        result = real(*args, **kwargs)
+        inside.set()
+        go_on.wait(10)
+        return result
+
+    monkeypatch.setattr(module, name, held)
+    return inside, go_on
+
+
+def _no_page_after_the_resolve(harness, db):
+    harness.scheduler.run_due()
+    harness.run()
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0]
+    assert harness.direct_messages(ERIK_EMAIL)[-1]["markdown"] == (
+        "Paging for **INC-1001** stopped: it is resolved. You need not act on its page.")
+    assert _page_rows(db) == [(ERIK_EMAIL, 1, "stopped")] and _pending_page_timers(db) == []
+    _at(harness, local(2026, 11, 29, 3, 20))
+    assert [len(_pages(harness, e)) for e in (ERIK_EMAIL, SANNE_EMAIL)] == [1, 0] and _rota_ran_out(harness) == []
+    with db.scope() as s:
+        assert s.scalars(select(Timer.status).where(Timer.kind == "page.timeout")).all() in (["cancelled"], ["done"])
+
+
+def test_a_page_due_while_another_worker_resolves_is_not_sent(harness, db, clock, monkeypatch):
+    from commands import tickets as ticket_flows
+
+    _p1_at_night(harness)
+    _resolve_pressed(harness)
+    inside, go_on = _held(monkeypatch, ticket_flows, "resolve")
+    resolving = threading.Thread(target=harness.inbox.drain)
+    resolving.start()
+    assert inside.wait(10)  # the resolve has done its work; its transaction is still open
+    clock.set(local(2026, 11, 29, 3, 5))  # the re-page is due now, on another worker
+    timers = threading.Thread(target=Scheduler(db, clock, worker_id="other-timers", runtime=harness.runtime).run_due)
+    timers.start()
+    timers.join(0.5)
+    go_on.set()
+    for thread in (resolving, timers):
+        thread.join(10)
+        assert not thread.is_alive()
+    _no_page_after_the_resolve(harness, db)
+
+
+def test_a_page_timer_already_running_when_another_worker_resolves_does_not_page(harness, db, clock, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time: a running timer and a resolve never overlap (the test above)")
+    from commands import paging as paging_flows
+
+    _p1_at_night(harness)
+    _resolve_pressed(harness)
+    clock.set(local(2026, 11, 29, 3, 5))
+    inside, go_on = _held(monkeypatch, paging_flows, "_locked")
+    timers = threading.Thread(target=Scheduler(db, clock, worker_id="other-timers", runtime=harness.runtime).run_due)
+    timers.start()
+    assert inside.wait(10)  # that worker claimed the due page timer and is about to take the ticket's row
+    resolving = threading.Thread(target=harness.inbox.drain)
+    resolving.start()
+    resolving.join(10)
+    # The resolve does not wait for the running timer (which would wait for the resolve's ticket row: a deadlock).
+    assert not resolving.is_alive()
+    go_on.set()
+    timers.join(10)
+    assert not timers.is_alive()
+    _no_page_after_the_resolve(harness, db)

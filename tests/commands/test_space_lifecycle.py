@@ -152,7 +152,7 @@ def test_a_ticket_resolved_meanwhile_asks_and_reminds_nobody_there_and_still_clo
 
 def test_a_p1_acknowledged_meanwhile_tells_the_staff_only(harness, db):
     harness.clock.set(local(2026, 11, 29, 3, 0))  # Sunday night
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M devices=4000 priority=P1 phone=+31612345678 Everything down")
     harness.remove_bot(ACME_ROOM, ANNA_EMAIL)
     harness.run()
     rows_before = _rows_to(db, harness, ACME_ROOM)

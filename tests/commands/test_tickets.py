@@ -220,7 +220,7 @@ def test_out_of_hours_intake_is_registered_with_the_pickup_time(harness, clock, 
 
 def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, clock):
     clock.set(local(2026, 11, 29, 2, 30))
-    root = _open_incident(harness, "/incident service=M2M priority=P1 All modems down nationwide")
+    root = _open_incident(harness, "/incident service=M2M priority=P1 phone=+31612345678 All modems down nationwide")
     assert _lines(root)[2] == "- Priority: P3 (**P1 requested**, an agent confirms it)"
     assert _lines(root)[-1] == ("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
                                 "The staff has been alerted.")
@@ -248,7 +248,7 @@ def test_priority_raised_mid_incident_recomputes_from_the_start(harness, db, clo
 
 def test_a_customer_asking_for_p1_is_told_to_call_and_nothing_is_applied(harness, db):
     _open_incident(harness)
-    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 production line stopped")
+    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 phone=+31612345678 production line stopped")
     assert reply["markdown"] == ("Your request for **P1** on **INC-1001** is recorded. **Call the service desk now on "
                                  "[+31 88 1200 043](tel:+31881200043)**: a P1 is started by phone. An agent confirms the priority.")
     ticket = _ticket(db, "INC-1001")

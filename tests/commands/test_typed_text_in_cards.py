@@ -25,7 +25,7 @@ def _facts(card: dict) -> dict[str, str]:
 def test_a_title_with_dots_and_dashes_shows_as_typed_on_the_staff_card_and_the_page(harness):
     asked = ask(harness, ANNA_EMAIL, ACME_ROOM, "/incident")
     harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "service": "M2M", "title": TITLE,
-                                      "contact_name": "Anna", "email": ANNA_EMAIL, "priority": "P1"})
+                                      "contact_name": "Anna", "email": ANNA_EMAIL, "phone": "+31 6 1234 5678", "priority": "P1"})
     harness.run()
     staff = [m for m in harness.bot_messages(STAFF_ROOM) if m.get("attachments")][-1]
     assert _facts(staff["attachments"][0]["content"])["title"] == TITLE

@@ -57,7 +57,8 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "confirm": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     "reopen": (frozenset({CUSTOMER}), CUSTOMER_SPACES),
     "ticket": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
-    "priority": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
+    # Out of office hours the engineer who acknowledged a P1 page decides its priority (SPEC §3), from their 1:1 too.
+    "priority": (frozenset({CUSTOMER, AGENT, ENGINEER}), TICKET_SPACES | {"direct"}),
     "take": (frozenset({AGENT}), TICKET_SPACES),
     "respond": (frozenset({AGENT}), TICKET_SPACES),
     "wait": (frozenset({AGENT}), TICKET_SPACES),
@@ -89,6 +90,7 @@ POLICY: dict[str, tuple[frozenset[str] | str, frozenset[str]]] = {
     "page.ack": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
     "page.decline": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
     "page.view": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
+    "page.priority": (frozenset({AGENT, ENGINEER}), STAFF_OR_DIRECT),
     "escalate": (frozenset({CUSTOMER, AGENT}), TICKET_SPACES),
     "deescalate": (frozenset({AGENT}), TICKET_SPACES),
     # Maintenance (SPEC §8): customers manage their space's subscriptions and see what concerns
