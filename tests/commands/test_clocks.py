@@ -426,7 +426,7 @@ def test_a_worker_back_after_an_outage_posts_only_the_furthest_point(harness, db
 
 def _p1_resolved_christmas_eve(harness):
     harness.clock.set(local(2026, 12, 24, 12, 0))  # Thursday
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     _resolve(harness, local(2026, 12, 24, 20, 0))
 
@@ -444,7 +444,7 @@ def _audit_count(db):
 
 def test_the_rfo_is_due_three_business_days_after_the_resolution_whenever_the_ticket_closes(harness, db):
     harness.clock.set(local(2026, 12, 24, 12, 0))
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     # Before the resolution there is nothing to deliver yet, and nothing changes.
     harness.clock.set(local(2026, 12, 24, 13, 0))
@@ -523,7 +523,7 @@ def test_follow_up_texts_in_dutch(harness, db):
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")
     _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/language nl")
     harness.clock.set(local(2026, 12, 24, 12, 0))
-    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 Everything down")
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 x") == (
         "**INC-1001** is nog niet opgelost; de RFO en RCA volgen op de oplossing.")
