@@ -27,6 +27,7 @@ from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.text import mention
 from commands import watchers
 from storage import directory
+from storage.db import is_postgres
 from storage import tickets as store
 from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
 
@@ -172,7 +173,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
     so a reopening or a priority change that lands past 75%, 90% and the breach posts one
     warning, the breach, and not three at the same minute.
     """
-    cancel(session, kind=POINT, ref=_ref(ticket))
+    cancel(session, kind=POINT, ref=_ref(ticket), skip_running=True)
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
         planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
@@ -204,6 +205,17 @@ def _warned(ticket: Ticket, target: str, fraction: float) -> bool:
     return _warn_key(ticket, target, fraction) in (ticket.clock or {}).get("warned", [])
 
 
+def _locked(session: Session, ticket_id: int) -> Ticket | None:
+    """The ticket of a clock timer, locked and read afresh.
+
+    The commands that change a ticket cancel its clock timers without waiting for one another
+    worker is running (`skip_running`): that timer's handler waits here for the ticket instead,
+    and reads it as the command left it, so it neither deadlocks with the command nor acts on
+    what the command just changed.
+    """
+    return session.get(Ticket, ticket_id, with_for_update=is_postgres(session), populate_existing=True)
+
+
 @timers.handler(POINT)
 def on_point(tctx: TimerContext, timer: Timer) -> None:
     """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once.
@@ -213,7 +225,7 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
     it passes count as warned: the staff read one warning, not three at the same minute.
     """
     session, now = tctx.session, tctx.now
-    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    ticket = _locked(session, timer.payload["ticket_id"])
     if ticket is None or ticket.status == "closed":
         return
     target, fraction = timer.payload["target"], float(timer.payload["fraction"])
@@ -284,7 +296,7 @@ def _plan_step(session: Session, ticket: Ticket, now: datetime, *, step: int, st
 
 def stop_222(session: Session, ticket: Ticket) -> None:
     """The customer answered (or the ticket moved on): no more reminders."""
-    cancel(session, kind=REMIND, ref=_ref(ticket))
+    cancel(session, kind=REMIND, ref=_ref(ticket), skip_running=True)
 
 
 @timers.handler(REMIND)
@@ -292,7 +304,7 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
     """No answer for 2 business days: remind, remind again, then close (auto-closure); a complaint:
     remind the staff, and again every 2 business days."""
     session, now = tctx.session, tctx.now
-    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    ticket = _locked(session, timer.payload["ticket_id"])
     if ticket is None or ticket.status != "resolved":
         return
     if ticket.kind == "complaint":
@@ -374,7 +386,7 @@ def _end_waiting(session: Session, ticket: Ticket) -> None:
     """The wait ended (an answer, a resolution, a closure): its reminder is cancelled."""
     if ticket.status == "awaiting_customer" or "waiting" not in (ticket.clock or {}):
         return
-    cancel(session, kind=WAITING, ref=_ref(ticket))
+    cancel(session, kind=WAITING, ref=_ref(ticket), skip_running=True)
     clock = dict(ticket.clock)
     del clock["waiting"]
     ticket.clock = clock
@@ -388,7 +400,7 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     paused clock would never warn. After an outage the reminders missed are not repeated.
     """
     session, now = tctx.session, tctx.now
-    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    ticket = _locked(session, timer.payload["ticket_id"])
     if ticket is None or ticket.status != "awaiting_customer":
         return
     office = get_calendar(desk.current().office_hours)
@@ -418,7 +430,7 @@ def resolved(session: Session, ticket: Ticket, now: datetime) -> None:
 
 def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
     """A ticket closed: stop its clocks; a P1's RFO/RCA reminders stay as planned at its resolution."""
-    cancel(session, kind=POINT, ref=_ref(ticket))
+    cancel(session, kind=POINT, ref=_ref(ticket), skip_running=True)
     stop_222(session, ticket)
     _end_waiting(session, ticket)
     update_countdown(session, ticket, now)
@@ -427,7 +439,7 @@ def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
 
 def plan_aftercare(session: Session, ticket: Ticket, now: datetime) -> None:
     """Reminders one business day before each open follow-up deadline and at its breach."""
-    cancel(session, kind=AFTERCARE, ref=_ref(ticket))
+    cancel(session, kind=AFTERCARE, ref=_ref(ticket), skip_running=True)
     if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
     office = get_calendar(desk.current().office_hours)
@@ -453,7 +465,7 @@ def _business_day_before(office, due: datetime) -> datetime:
 def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     """Remind the problem managers in the staff space of an RFO/RCA due tomorrow, or breached."""
     session, now = tctx.session, tctx.now
-    ticket = session.get(Ticket, timer.payload["ticket_id"])
+    ticket = _locked(session, timer.payload["ticket_id"])
     if ticket is None:
         return
     target = timer.payload["target"]

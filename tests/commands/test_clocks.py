@@ -1,6 +1,8 @@
 """SLA clocks in chat on durable timers: warnings, pauses, 2-2-2, reopen window, aftercare, countdown edits."""
 
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -534,3 +536,34 @@ def test_follow_up_texts_in_dutch(harness, db):
                   {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
     harness.run()
     assert "- Reason For Outage: wo 30 dec 2026 18:00 — loopt" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+
+
+def test_a_warning_timer_running_while_an_agent_takes_the_ticket_neither_blocks_nor_warns(harness, db, clock, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time: a running timer and a command never overlap")
+    _p2_friday(harness)  # first response 75% due Monday 08:30
+    clock.set(local(2026, 1, 12, 8, 30))
+    inside, go_on = threading.Event(), threading.Event()
+    real = clocks._locked
+
+    def held(*args, **kwargs):
+        inside.set()  # the timer row is claimed; the ticket's row is next
+        go_on.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(clocks, "_locked", held)
+    timers = threading.Thread(target=Scheduler(db, clock, worker_id="other-timers", runtime=harness.runtime).run_due)
+    timers.start()
+    assert inside.wait(10)
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
+    taking = threading.Thread(target=harness.inbox.drain)
+    taking.start()
+    taking.join(10)
+    # The take does not wait for the running warning timer, which waits for the take's ticket row.
+    assert not taking.is_alive()
+    go_on.set()
+    timers.join(10)
+    assert not timers.is_alive()
+    harness.run()
+    assert _ticket(db).first_response_at is not None
+    assert _warnings(harness) == []  # the timer read the ticket as the take left it: answered, nothing to warn
