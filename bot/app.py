@@ -144,9 +144,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: Webe
 
 def create_app(runtime: Runtime) -> Flask:
     """The webhook application (no I/O at import or creation)."""
-    from bot.webhook import blueprint
+    from bot.webhook import MAX_BODY, blueprint
 
     app = Flask("servicedesk")
     app.extensions["servicedesk"] = runtime
+    # Werkzeug refuses a longer body with 413 before reading it: by Content-Length, or as a
+    # chunked body goes past it.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.register_blueprint(blueprint)
     return app

@@ -16,6 +16,7 @@ from bot.app import Runtime, build_runtime, create_app
 from bot.config import Settings, require_webhook_secret
 from bot.serving import RunningServer, make_server
 from bot.webex import WebexClient
+from bot.webhook import MAX_BODY
 from bot.workers import Workers
 from storage.migrate import upgrade
 
@@ -88,11 +89,11 @@ class Stack:
         self.runtime.db.dispose()
 
 
-def _serve(app, settings: Settings) -> RunningServer:
-    server = make_server(app, host=settings.bot_host, port=settings.bot_port)
+def _serve(app, *, host: str, port: int, max_body: int | None = None) -> RunningServer:
+    server = make_server(app, host=host, port=port, max_body=max_body)
     port = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.run, name="http", daemon=True)
-    return RunningServer(server=server, thread=thread, host=settings.bot_host, port=port)
+    return RunningServer(server=server, thread=thread, host=host, port=port)
 
 
 def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
@@ -100,7 +101,8 @@ def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
     check_webhook_secret(settings)
     runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
-    server = _serve(create_app(runtime), settings)
+    # Nothing but a webhook is ever posted here: waitress refuses a longer body before reading it.
+    server = _serve(create_app(runtime), host=settings.bot_host, port=settings.bot_port, max_body=MAX_BODY)
     server.thread.start()
     workers = Workers(runtime) if with_workers else None
     if workers:
@@ -179,7 +181,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
         state = build_demo_state(bot_token=BOT_TOKEN)
         open_direct_spaces(state)
     dispatch = _Dispatch(create_sandbox_app(state))
-    server = _serve(dispatch, settings)
+    server = _serve(dispatch, host=settings.bot_host, port=settings.bot_port)
     base = server.url
     secret = settings.webex_webhook_secret or secrets.token_hex(16)
     settings = settings.with_(

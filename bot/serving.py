@@ -119,19 +119,25 @@ def _in_loop(server, thunk) -> None:
         thunk()
 
 
-def make_server(app, *, host: str, port: int, threads: int = 8):
-    """Create (but do not start) a waitress server; port 0 picks a free port."""
+def make_server(app, *, host: str, port: int, threads: int = 8, max_body: int | None = None):
+    """Create (but do not start) a waitress server; port 0 picks a free port.
+
+    `max_body`: the largest request body, in bytes, waitress reads; a longer one is answered
+    413 and its connection closed, before the application sees it (by Content-Length at once,
+    a chunked body as soon as it has gone past). None: waitress's own limit, 1 GB.
+    """
     _allow_descriptors(CONNECTION_LIMIT + _SPARE_DESCRIPTORS)
+    limits = {} if max_body is None else {"max_request_body_size": max_body}
     server = create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True,
                            connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=_CLEANUP_INTERVAL_S,
-                           max_request_header_size=MAX_HEADER_BYTES, asyncore_use_poll=True)
+                           max_request_header_size=MAX_HEADER_BYTES, asyncore_use_poll=True, **limits)
     server.channel_class = _TimedChannel
     return server
 
 
-def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
+def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None) -> RunningServer:
     """Start `app` on a daemon thread and return once the socket is bound."""
-    server = make_server(app, host=host, port=port, threads=threads)
+    server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
     bound_port = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.run, name=f"http-{bound_port}", daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import inbox, wakeups
 from bot.metrics import CONTENT_TYPE
@@ -27,15 +28,19 @@ def receive():
 
 
 def _receive(runtime):
-    body = request.get_data(cache=False)
+    # The size first, before a byte of the body is read: by its Content-Length, or as a chunked
+    # body goes past MAX_BODY (Werkzeug stops reading there, app.config["MAX_CONTENT_LENGTH"]).
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _too_large(runtime)
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return _too_large(runtime)
     secret = runtime.settings.webex_webhook_secret
     if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):
         log.warning("webhook rejected: %s signature from %s", "missing" if not request.headers.get("X-Spark-Signature") else "wrong", request.remote_addr)
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
-    if len(body) > MAX_BODY:
-        runtime.metrics.webhook("too_large")
-        return jsonify(error="body too large"), 413
     try:
         payload = json.loads(body)
         inbox.event_key(payload)
@@ -55,6 +60,11 @@ def _receive(runtime):
     if stored:
         runtime.wake_inbox()
     return jsonify(accepted=True, duplicate=not stored), 200
+
+
+def _too_large(runtime):
+    runtime.metrics.webhook("too_large")
+    return jsonify(error="body too large"), 413
 
 
 @blueprint.get("/metrics")

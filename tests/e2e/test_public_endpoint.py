@@ -1,7 +1,8 @@
 """The public endpoint under hostile and careless clients: `run_bot.py serve` as its own process,
 on SQLite and PostgreSQL, with the sandbox in this process as Webex.
 
-Slow connections, sent over raw sockets next to `requests` to the real server process.
+Slow connections and a huge body: each is sent over raw sockets or `requests` to the real server
+process.
 """
 
 # The server runs on the system clock in another process: the tests wait on sockets, each wait
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "edge-secret"
 READY_TIMEOUT_S = 60
+MB = 1024 * 1024
 
 
 @dataclass
@@ -187,3 +189,59 @@ def test_300_slow_connections_lock_nobody_out_and_are_cut_off(served):
     finally:
         trickle.close()
     assert served.stored() == 3
+
+
+# -- a huge body ---------------------------------------------------------------------------------
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident memory so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def _send_huge(address: tuple[str, int], *, chunked: bool, size: int = 200 * MB) -> str:
+    """POST `size` bytes, unsigned, in 1 MB pieces, while reading the answer; its status line."""
+    sock = socket.create_connection(address, timeout=30)
+    framing = b"Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n".encode()
+    sock.sendall(b"POST /webhooks/webex HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n" + framing + b"\r\n")
+    piece = b"x" * MB
+    sent = [0]
+
+    def send():
+        try:
+            for _ in range(size // MB):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                sent[0] += MB
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server stopped reading and closed the connection
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    answer = b""
+    try:
+        while b"\r\n" not in answer:
+            data = sock.recv(4096)
+            if not data:
+                break
+            answer += data
+    finally:
+        sender.join(60)
+        sock.close()
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_200_mb_body_is_refused_without_being_read(served, chunked):
+    requests.get(f"{served.url}/healthz", timeout=5)  # the process has served a request before the baseline
+    before = _peak_rss(served.pid)
+    status = _send_huge(served.address, chunked=chunked)
+    grown = _peak_rss(served.pid) - before
+    assert status.startswith("HTTP/1.1 413"), status
+    assert grown < 5 * MB, f"peak memory grew by {grown / MB:.1f} MB"
+    assert requests.get(f"{served.url}/healthz", timeout=5).status_code == 200
+    assert served.stored() == 0
