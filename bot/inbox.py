@@ -8,7 +8,10 @@ the handler's rows and its outgoing messages commit together with "done", or not
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -22,7 +25,8 @@ from sqlalchemy.orm import Session
 from bot import i18n, logs
 from bot.context import Context, build_context
 from bot.errors import UserError
-from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event
+from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event,
+                        webex_time)
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
@@ -115,6 +119,84 @@ class BadEvent(ValueError):
     """A webhook body that is not a Webex event."""
 
 
+# Webex's ids are base64 text of some 70 to 110 characters. An id of anything but printable
+# ASCII, or longer than ID_MAX, is no Webex id: it would not fit the columns, and a line break
+# in one would write lines of its own into the logs.
+ID_MAX = 200
+ENVELOPE_IDS = ("id", "actorId", "createdBy", "orgId", "ownedBy", "appId")
+DATA_IDS = ("id", "roomId", "personId", "messageId", "parentId", "personOrgId")
+# Webex's envelope is three levels deep; a body of 64 KB could otherwise nest 30,000 deep.
+MAX_DEPTH = 16
+_PRINTABLE_ASCII = re.compile(r"[!-~]*")
+# No database stores these in text: PostgreSQL refuses NUL and half a surrogate pair in jsonb,
+# and no UTF-8 encoder takes the latter for a column.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> float:
+    raise BadEvent(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise BadEvent(f"{text[:20]} is beyond any JSON number a database stores")
+    return number
+
+
+def read_envelope(body: bytes) -> dict[str, Any]:
+    """The webhook body as a payload the inbox can store, or BadEvent saying what is wrong with it.
+
+    Strict JSON (no NaN or Infinity, which Python reads and PostgreSQL refuses), nested at most
+    MAX_DEPTH, every text storable, the ids printable ASCII of at most ID_MAX characters, and
+    `data.created`, when given, a time with its offset.
+    """
+    try:
+        payload = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise BadEvent(f"nested deeper than {MAX_DEPTH}") from None
+    except BadEvent:
+        raise
+    except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
+        raise BadEvent(f"not JSON: {exc}") from None
+    _check_values(payload)
+    event_key(payload)
+    for name in ENVELOPE_IDS:
+        _check_id(name, payload.get(name))
+    for name in DATA_IDS:
+        _check_id(f"data.{name}", payload["data"].get(name))
+    created = payload["data"].get("created")
+    if created is not None and webex_time(created) is None:
+        raise BadEvent("data.created is not a time")
+    return payload
+
+
+def _check_values(value: Any) -> None:
+    """Every text in `value` (keys too) storable, at most MAX_DEPTH levels deep."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        inner = []
+        for item in level:
+            if isinstance(item, str):
+                if _UNSTORABLE.search(item):
+                    raise BadEvent("a text holds NUL or half a surrogate pair")
+            elif isinstance(item, dict):
+                inner.extend(item.keys())
+                inner.extend(item.values())
+            elif isinstance(item, list):
+                inner.extend(item)
+        if not inner:
+            return
+        level = inner
+    raise BadEvent(f"nested deeper than {MAX_DEPTH}")
+
+
+def _check_id(name: str, value: Any) -> None:
+    """A string id, when one is given, is printable ASCII of at most ID_MAX characters."""
+    if isinstance(value, str) and (len(value) > ID_MAX or not _PRINTABLE_ASCII.fullmatch(value)):
+        raise BadEvent(f"{name} is not a Webex id (printable ASCII, at most {ID_MAX} characters)")
+
+
 def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them.
 
@@ -136,6 +218,8 @@ def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
         key = f"{key}:{created}"
     if len(resource) > NAME_MAX or len(event) > NAME_MAX or len(key) > KEY_MAX:
         raise BadEvent("resource, event or data.id is longer than any of Webex's")
+    if not all(_PRINTABLE_ASCII.fullmatch(part) for part in (resource, event, data_id)):
+        raise BadEvent("resource, event or data.id is not printable ASCII")
     return resource, event, key
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -42,9 +41,8 @@ def _receive(runtime):
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
     try:
-        payload = json.loads(body)
-        inbox.event_key(payload)
-    except (ValueError, inbox.BadEvent) as exc:
+        payload = inbox.read_envelope(body)
+    except inbox.BadEvent as exc:
         log.warning("webhook rejected: not a Webex event (%s)", exc)
         runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400

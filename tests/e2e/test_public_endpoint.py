@@ -1,8 +1,8 @@
 """The public endpoint under hostile and careless clients: `run_bot.py serve` as its own process,
 on SQLite and PostgreSQL, with the sandbox in this process as Webex.
 
-Slow connections and a huge body: each is sent over raw sockets or `requests` to the real server
-process.
+Slow connections, a huge body and signed bodies the database cannot hold: each is sent over raw
+sockets or `requests` to the real server process.
 """
 
 # The server runs on the system clock in another process: the tests wait on sockets, each wait
@@ -245,3 +245,41 @@ def test_a_200_mb_body_is_refused_without_being_read(served, chunked):
     assert grown < 5 * MB, f"peak memory grew by {grown / MB:.1f} MB"
     assert requests.get(f"{served.url}/healthz", timeout=5).status_code == 200
     assert served.stored() == 0
+
+
+# -- signed bodies the database cannot hold -------------------------------------------------------
+
+
+def _raw(text: str) -> bytes:
+    """A body exactly as written (json.dumps would escape or refuse what these are about)."""
+    return text.encode("utf-8")
+
+
+MALFORMED = {
+    "lone-surrogate-id": _raw('{"resource": "messages", "event": "created", "data": {"id": "M\\ud800"}}'),
+    "lone-surrogate-elsewhere": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "roomId": "R\\udfff"}}'),
+    "lone-surrogate-key": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "\\ud800": 1}}'),
+    "nul-id": _raw('{"resource": "messages", "event": "created", "data": {"id": "M\\u0000"}}'),
+    "nul-elsewhere": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "personEmail": "a\\u0000@b.c"}}'),
+    "nan": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "x": NaN}}'),
+    "infinity": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "x": -Infinity}}'),
+    "overflowing-number": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "x": 1e400}}'),
+    "id-of-2000": _raw(json.dumps({"resource": "messages", "event": "created", "data": {"id": "M" * 2000}})),
+    "room-of-2000": _raw(json.dumps({"resource": "messages", "event": "created", "data": {"id": "M1", "roomId": "R" * 2000}})),
+    "id-with-a-line-break": _raw(json.dumps({"resource": "messages", "event": "created", "data": {"id": "M1\nforged log line"}})),
+    "id-not-ascii": _raw(json.dumps({"resource": "messages", "event": "created", "data": {"id": "Mé"}}, ensure_ascii=False)),
+    "nested-30000-deep": _raw('{"resource": "messages", "event": "created", "data": {"id": "M1", "x": '
+                              + "[" * 30000 + "]" * 30000 + "}}"),
+    "created-not-a-time": _raw(json.dumps({"resource": "messages", "event": "created", "data": {"id": "M1", "created": "yesterday"}})),
+}
+
+
+def test_signed_bodies_no_database_can_hold_are_refused_with_400(served):
+    # One server for all of them: each must be refused, and the server must go on after each.
+    answers = {}
+    for name, body in MALFORMED.items():
+        response = _post_signed(served.url, body)
+        answers[name] = (response.status_code, served.stored())
+    assert answers == {name: (400, 0) for name in MALFORMED}
+    assert _post_signed(served.url, json.dumps(_envelope()).encode()).status_code == 200
+    assert served.stored() == 1
