@@ -30,6 +30,7 @@ from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, ca
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
+from bot.retention import replay_cutoff
 from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexFailure
 from storage.db import is_postgres
 from storage.models import InboxEvent
@@ -195,6 +196,20 @@ def _check_id(name: str, value: Any) -> None:
     """A string id, when one is given, is printable ASCII of at most ID_MAX characters."""
     if isinstance(value, str) and (len(value) > ID_MAX or not _PRINTABLE_ASCII.fullmatch(value)):
         raise BadEvent(f"{name} is not a Webex id (printable ASCII, at most {ID_MAX} characters)")
+
+
+# The events whose data.created is when they happened. A removal's is when the membership that
+# ended began, however long ago that was.
+_CREATED_IS_THE_EVENT = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
+
+
+def event_created(payload: dict[str, Any]) -> datetime | None:
+    """When the message was posted, the card pressed or the bot added, by Webex's `data.created`;
+    None when the payload does not say (or the event is a removal)."""
+    if (payload.get("resource"), payload.get("event")) not in _CREATED_IS_THE_EVENT:
+        return None
+    data = payload.get("data")
+    return webex_time(data.get("created")) if isinstance(data, dict) else None
 
 
 def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
@@ -377,8 +392,22 @@ class InboxWorker:
             if data.get("personId") == bot.person_id:
                 self._close(row, status="ignored", error=None)
                 return None
-            return message_event(webex.get_message(data["id"]), bot)
-        return card_event(webex.get_attachment_action(data["id"]), webex)
+            message = webex.get_message(data["id"])
+            return None if self._replayed(row, message) else message_event(message, bot)
+        action = webex.get_attachment_action(data["id"])
+        return None if self._replayed(row, action) else card_event(action, webex)
+
+    def _replayed(self, row: Claimed, found: dict[str, Any]) -> bool:
+        """Whether Webex says the message or card press was created before the retention window
+        of when its event arrived: a replay, whatever the delivery said of its time (closed, ignored)."""
+        cutoff = replay_cutoff(row.received_at, self.runtime.settings.retention_days)
+        created = webex_time(found.get("created"))
+        if cutoff is None or created is None or created >= cutoff:
+            return False
+        log.warning("inbox %s: %s/%s %s was created %s, before the retention window: a replay, ignored", row.id, row.resource,
+                    row.event, found.get("id"), created.isoformat())
+        self._close(row, status="ignored", error=f"created {created.isoformat()}, before the retention window: a replay")
+        return True
 
     def _fetch_failed(self, row: Claimed, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import inbox, wakeups
+from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
 from bot.security import signature_ok
 
@@ -50,8 +51,17 @@ def _receive(runtime):
         # Webex tells the bot of its own messages too; every answer would cost a stored event.
         runtime.metrics.webhook("own")
         return jsonify(accepted=True, duplicate=False, own=True), 200
+    now = runtime.clock.now()
+    created = inbox.event_created(payload)
+    cutoff = replay_cutoff(now, runtime.settings.retention_days)
+    if created is not None and cutoff is not None and created < cutoff:
+        # Its inbox row may be gone (BOT_RETENTION_DAYS): taken again, a command would run again.
+        log.warning("webhook rejected: %s/%s %s was created %s, before the retention window (%s)", payload["resource"],
+                    payload["event"], payload["data"]["id"], created.isoformat(), cutoff.isoformat(timespec="seconds"))
+        runtime.metrics.webhook("stale")
+        return jsonify(error="event older than the retention window"), 400
     with runtime.db.scope() as session:
-        stored = inbox.accept(session, payload, now=runtime.clock.now())
+        stored = inbox.accept(session, payload, now=now)
         if stored:
             wakeups.notify_inbox(session)  # worker processes on PostgreSQL take it at once
     runtime.metrics.webhook("accepted" if stored else "duplicate")

@@ -256,6 +256,31 @@ def test_a_replayed_removal_has_one_effect_and_a_late_older_join_none(harness, d
     assert len(_staff(harness)) == 2  # the removal and the return, nothing more
 
 
+def _bots_membership(harness, title: str) -> dict:
+    return dict(next(m for m in harness.state.memberships.values()
+                     if m["roomId"] == harness.room(title)["id"] and m["personEmail"] == BOT_EMAIL))
+
+
+def test_a_join_replayed_after_the_retention_is_refused(harness, db):
+    room = harness.add_bot_to_new_room("Pilot project", ANNA_EMAIL)
+    harness.run()
+    assert [m["markdown"].split("\n\n")[0] for m in harness.bot_messages("Pilot project")] == [HELLO]
+    joined = _bots_membership(harness, "Pilot project")
+    assert joined["roomId"] == room["id"]
+    # A month on, when the retention may have deleted the join's event, it is refused by its age.
+    harness.clock.advance(timedelta(days=30))
+    hook = next(w for w in harness.state.webhooks.values() if (w["resource"], w["event"]) == ("memberships", "created"))
+    payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
+    payload |= {"event": "created", "actorId": harness.state.person_by_email(ANNA_EMAIL)["id"],
+                "data": {k: joined[k] for k in MEMBERSHIP_DATA_FIELDS}}
+    body = json.dumps(payload).encode()
+    response = requests.post(f"{harness.bot.url}/webhooks/webex", data=body, timeout=10,
+                             headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"error": "event older than the retention window"})
+    harness.run()
+    assert len(harness.bot_messages("Pilot project")) == 1
+
+
 def test_memberships_of_other_people_change_nothing(harness, db):
     # The bot's webhooks filter on the bot: Bram joining is not delivered at all.
     before = len(harness.state.deliveries)
