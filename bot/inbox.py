@@ -1,8 +1,8 @@
 """The inbox: accepted webhook events, processed once each by workers.
 
 The endpoint only stores (unique on resource, event and data.id, so a repeated delivery is dropped).
-A worker claims rows (a few at a time, each with its own lease), fetches the message or card
-action from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
+A worker claims rows (a few at a time, each with its own lease), fetches the message, card
+action or the bot's membership from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
 """
 
@@ -31,7 +31,7 @@ from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
 from bot.retention import replay_cutoff
-from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexFailure
+from bot.webex import BotIdentity, Permanent, RateLimited, Transient, Unauthorized, WebexFailure
 from storage.db import is_postgres
 from storage.models import InboxEvent
 from storage.types import UTCDateTime
@@ -382,12 +382,7 @@ class InboxWorker:
         webex = self.runtime.webex
         bot = webex.identity()
         if row.resource == "memberships":
-            # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
-            changed = membership_event(data, row.event, bot) if row.payload.get("actorId") != bot.person_id else None
-            if changed is None:
-                # Someone else joined or left a space the bot is in: nothing to say.
-                self._close(row, status="ignored", error=None)
-            return changed
+            return self._membership(row, data, bot)
         if row.resource == "messages":
             if data.get("personId") == bot.person_id:
                 self._close(row, status="ignored", error=None)
@@ -408,6 +403,41 @@ class InboxWorker:
                     row.event, found.get("id"), created.isoformat())
         self._close(row, status="ignored", error=f"created {created.isoformat()}, before the retention window: a replay")
         return True
+
+    def _membership(self, row: Claimed, data: dict[str, Any], bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
+        """The bot's join or removal the row announces, as Webex confirms it; None (row closed) when
+        it is someone else's, a space the bot opened itself, or Webex does not confirm it."""
+        # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
+        claimed = membership_event(data, row.event, bot) if row.payload.get("actorId") != bot.person_id else None
+        if claimed is None:
+            # Someone else joined or left a space the bot is in: nothing to say.
+            self._close(row, status="ignored", error=None)
+            return None
+        confirmed = self._confirmed(claimed, bot)
+        if confirmed is None:
+            log.warning("inbox %s: Webex does not confirm the bot's %s of %s; ignored", row.id,
+                        "join" if isinstance(claimed, JoinEvent) else "removal", claimed.room_id)
+            self._close(row, status="ignored", error="Webex does not confirm this membership event")
+        return confirmed
+
+    def _confirmed(self, claimed: JoinEvent | LeaveEvent, bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
+        """A membership event as Webex has it, as messages and card presses are read, not taken
+        from the delivery: a join when Webex shows that very membership (the bot's, of that space,
+        begun at that time); a removal when Webex no longer shows the bot the space. A 404 for the
+        membership raises Permanent (the row is then ignored)."""
+        webex = self.runtime.webex
+        if isinstance(claimed, JoinEvent):
+            found = membership_event(webex.get_membership(claimed.membership_id), "created", bot)
+            if found is None or found.room_id != claimed.room_id or found.created is None or found.created != claimed.created:
+                return None
+            return found
+        try:
+            webex.get_room(claimed.room_id)
+        except Permanent as exc:
+            if exc.status in (403, 404):
+                return claimed
+            raise
+        return None  # the bot is in the space: the removal is an old one, or none
 
     def _fetch_failed(self, row: Claimed, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""

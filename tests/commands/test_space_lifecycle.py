@@ -261,6 +261,36 @@ def _bots_membership(harness, title: str) -> dict:
                      if m["roomId"] == harness.room(title)["id"] and m["personEmail"] == BOT_EMAIL))
 
 
+def _membership_events(db) -> list[tuple[str, str | None]]:
+    with db.scope() as s:
+        return [(e.status, e.error) for e in s.scalars(select(InboxEvent).where(InboxEvent.resource == "memberships")
+                                                       .order_by(InboxEvent.id))]
+
+
+def test_a_join_or_removal_webex_does_not_confirm_changes_nothing_and_says_nothing(harness, db):
+    # Deliveries that say the bot joined or left, while Webex shows it in each space since the start:
+    # signed as Webex signs them (a replay whose row is gone, or a leaked secret), they are read back first.
+    acme, staff = _bots_membership(harness, ACME_ROOM), _bots_membership(harness, STAFF_ROOM)
+    harness.clock.advance(timedelta(minutes=1))
+    now = harness.state.stamp()
+    forged = [
+        ("created", dict(acme, created=now)),  # "added again now": Webex has it from the start
+        ("created", dict(acme, id="Y2lzY29zcGFyazovL3VzL01FTUJFUlNISVAvbm9uZQ", created=now)),  # no such membership
+        ("created", dict(acme, roomId=harness.room(POLDER_ROOM)["id"])),  # Acme's membership, said to be Polder's
+        ("deleted", acme),  # "removed", while Webex still shows the bot in the space
+        ("deleted", dict(staff, created=now)),
+    ]
+    for event, membership in forged:
+        assert _deliver(harness, "memberships", event, membership, ANNA_EMAIL)["duplicate"] is False
+    harness.run()
+    assert [status for status, _ in _membership_events(db)] == ["ignored"] * 5
+    assert harness.bot_messages(ACME_ROOM) == [] and harness.bot_messages(POLDER_ROOM) == [] and _staff(harness) == []
+    assert [_state(db, harness, title)[2] for title in (ACME_ROOM, POLDER_ROOM, STAFF_ROOM)] == ["active"] * 3
+    with db.scope() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.subject_type == "space",
+                                                                           AuditEntry.action.in_(("suspended", "active")))) == 0
+
+
 def test_a_join_replayed_after_the_retention_is_refused(harness, db):
     room = harness.add_bot_to_new_room("Pilot project", ANNA_EMAIL)
     harness.run()
