@@ -11,11 +11,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from bot import inbox, wakeups
 from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
-from bot.security import signature_ok
+from bot.security import bearer_ok, signature_ok
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhook", __name__)
+# GET /metrics: on an address of its own (`serve`'s METRICS_HOST:METRICS_PORT), and on the
+# webhook port only to the bearer of METRICS_TOKEN, or in the local sandbox.
+metrics_blueprint = Blueprint("metrics", __name__)
 MAX_BODY = 64 * 1024
 
 
@@ -75,14 +78,6 @@ def _too_large(runtime):
     return jsonify(error="body too large"), 413
 
 
-@blueprint.get("/metrics")
-def metrics():
-    """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
-    runtime = current_app.extensions["servicedesk"]
-    runtime.metrics.watch_queues(runtime.db, runtime.clock)
-    return Response(runtime.metrics.exposition(), mimetype=CONTENT_TYPE)
-
-
 @blueprint.get("/healthz")
 def healthz():
     """Liveness, database reachability and whether Webex accepts the token.
@@ -98,3 +93,14 @@ def healthz():
         log.warning("health check: database unreachable: %s", exc)
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", version=runtime.version, webex=runtime.access.state), 200
+
+
+@metrics_blueprint.get("/metrics")
+def metrics():
+    """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
+    runtime = current_app.extensions["servicedesk"]
+    required = current_app.config.get("METRICS_TOKEN")
+    if required and not bearer_ok(request.headers.get("Authorization"), required):
+        return jsonify(error="not found"), 404  # as if there were nothing here
+    runtime.metrics.watch_queues(runtime.db, runtime.clock)
+    return Response(runtime.metrics.exposition(), mimetype=CONTENT_TYPE)

@@ -1,8 +1,8 @@
 """The public endpoint under hostile and careless clients: `run_bot.py serve` as its own process,
 on SQLite and PostgreSQL, with the sandbox in this process as Webex.
 
-Slow connections, a huge body and signed bodies the database cannot hold: each is sent over raw
-sockets or `requests` to the real server process.
+Slow connections, a huge body, signed bodies the database cannot hold, and a scrape of the
+metrics from outside: each is sent over raw sockets or `requests` to the real server process.
 """
 
 # The server runs on the system clock in another process: the tests wait on sockets, each wait
@@ -42,9 +42,10 @@ MB = 1024 * 1024
 
 @dataclass
 class Served:
-    """A `run_bot.py serve` process: its address, its pid and its database."""
+    """A `run_bot.py serve` process: its webhook and metrics addresses, its pid and its database."""
 
     url: str
+    metrics_url: str
     pid: int
     db: Database
     output: list[str]
@@ -65,7 +66,7 @@ def served(database_url, tmp_path):
     sandbox = serve_in_thread(create_sandbox_app(state))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WEBEX_", "BOT_", "METRICS_"))}
     env.update(WEBEX_ACCESS_TOKEN=BOT_TOKEN, WEBEX_BASE_URL=f"{sandbox.url}/v1/", WEBEX_WEBHOOK_SECRET=SECRET,
-               DATABASE_URL=database_url, BOT_PORT="0", WEBHOOK_CHECK_MINUTES="0", LOG_LEVEL="WARNING",
+               DATABASE_URL=database_url, BOT_PORT="0", METRICS_PORT="0", WEBHOOK_CHECK_MINUTES="0", LOG_LEVEL="WARNING",
                PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -78,21 +79,23 @@ def served(database_url, tmp_path):
             lines.put(line)
 
     threading.Thread(target=pump, daemon=True).start()
-    url = None
+    url = metrics_url = None
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while url is None and time.monotonic() < deadline:
+    while (url is None or metrics_url is None) and time.monotonic() < deadline:
         try:
             line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             break
+        if line.startswith("metrics on "):
+            metrics_url = line.split()[2].removesuffix("/metrics")
         if line.startswith("listening on "):
             url = line.split()[2].removesuffix("/webhooks/webex")
-    if url is None:
+    if url is None or metrics_url is None:
         proc.kill()
         sandbox.stop()
         pytest.fail("serve did not start:\n" + "".join(output))
     db = Database(database_url)
-    yield Served(url=url, pid=proc.pid, db=db, output=output)
+    yield Served(url=url, metrics_url=metrics_url, pid=proc.pid, db=db, output=output)
     proc.terminate()
     try:
         assert proc.wait(timeout=30) == 0, "".join(output)
@@ -283,3 +286,16 @@ def test_signed_bodies_no_database_can_hold_are_refused_with_400(served):
     assert answers == {name: (400, 0) for name in MALFORMED}
     assert _post_signed(served.url, json.dumps(_envelope()).encode()).status_code == 200
     assert served.stored() == 1
+
+
+# -- metrics -------------------------------------------------------------------------------------
+
+
+def test_metrics_are_not_on_the_public_port_but_on_their_own_loopback_address(served):
+    assert requests.get(f"{served.url}/metrics", timeout=5).status_code == 404
+    assert served.metrics_url.startswith("http://127.0.0.1:"), served.output
+    scraped = requests.get(f"{served.metrics_url}/metrics", timeout=5)
+    assert scraped.status_code == 200
+    assert "servicedesk_inbox_events" in scraped.text
+    # Only the metrics: the webhook is not served there.
+    assert requests.post(f"{served.metrics_url}/webhooks/webex", timeout=5).status_code == 404
