@@ -202,6 +202,7 @@ def _run(command: str, settings: Settings, args) -> int:
         _out(f"open {url}/ in a browser to chat as the demo customers and staff")
     if stack.server is not None and command == "serve":
         _out(f"listening on {stack.server.url}/webhooks/webex")
+        _out(f"metrics on {stack.metrics_server.url}/metrics")
     launch.run_until_signalled(stack)
     return 0
 

@@ -94,7 +94,7 @@ def main() -> None:
     pace = args.pace or round(0.9 * args.rate, 1)
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "METRICS_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET}
         sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py"), "--rate-limit", str(args.rate)], cwd=tmp, env=env,
                                ready="sandbox ready: Webex API ")
         bot = None

@@ -121,7 +121,7 @@ def main() -> None:
         if args.rate > 0:
             time.sleep(max(0.0, t0 + i / args.rate - time.perf_counter()))
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET,
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "METRICS_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET,
                "BOT_RATE_LIMIT": "0"}
         sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py")], cwd=tmp, env=env, ready="sandbox ready: Webex API ")
         bot = None

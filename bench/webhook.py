@@ -272,7 +272,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         # One demo person sends every ping, so the per-person command limit is off here.
-        env = {**os.environ, "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_PORT": "0", "LOG_LEVEL": "WARNING", "BOT_RATE_LIMIT": "0"}
+        env = {**os.environ, "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_PORT": "0", "METRICS_PORT": "0", "LOG_LEVEL": "WARNING", "BOT_RATE_LIMIT": "0"}
         env.pop("WEBEX_ACCESS_TOKEN", None)
         if args.database_url:
             env["DATABASE_URL"] = args.database_url

@@ -142,11 +142,33 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: Webe
     return Runtime(settings=settings, db=Database(settings.database_url), webex=webex, clock=clock or SystemClock())
 
 
-def create_app(runtime: Runtime) -> Flask:
-    """The webhook application (no I/O at import or creation)."""
-    from bot.webhook import blueprint
+def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:
+    """The webhook application and /healthz (no I/O at import or creation).
+
+    GET /metrics is served here only to the bearer of METRICS_TOKEN, or to anyone with
+    `open_metrics` (the local sandbox); `serve` answers it on an address of its own
+    (`create_metrics_app`).
+    """
+    from bot.webhook import MAX_BODY, blueprint, metrics_blueprint
 
     app = Flask("servicedesk")
     app.extensions["servicedesk"] = runtime
+    # Werkzeug refuses a longer body with 413 before reading it: by Content-Length, or as a
+    # chunked body goes past it.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.register_blueprint(blueprint)
+    if open_metrics or runtime.settings.metrics_token:
+        app.config["METRICS_TOKEN"] = None if open_metrics else runtime.settings.metrics_token
+        app.register_blueprint(metrics_blueprint)
+    return app
+
+
+def create_metrics_app(runtime: Runtime) -> Flask:
+    """GET /metrics alone, for an address of its own (METRICS_HOST:METRICS_PORT)."""
+    from bot.webhook import metrics_blueprint
+
+    app = Flask("servicedesk-metrics")
+    app.extensions["servicedesk"] = runtime
+    app.config["MAX_CONTENT_LENGTH"] = 0
+    app.register_blueprint(metrics_blueprint)
     return app

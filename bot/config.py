@@ -47,6 +47,12 @@ class Settings:
     database_url: str = f"sqlite:///{DEFAULT_DATABASE_FILE}"
     bot_host: str = "127.0.0.1"
     bot_port: int = 8080
+    # Where `serve` answers GET /metrics: an address of its own, off the public webhook port.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8081
+    # When set, GET /metrics on the webhook port answers too, to "Authorization: Bearer <token>"
+    # (for web processes under gunicorn, which serve one port only).
+    metrics_token: str | None = None
     bot_admins: frozenset[str] = field(default_factory=frozenset)
     log_level: str = "INFO"
     log_format: str = "text"  # text | json (one JSON object per line)
@@ -143,6 +149,18 @@ def _instance(name: str, value: str | None) -> str:
     return value
 
 
+# A bearer token anyone could guess in a few tries is no protection.
+METRICS_TOKEN_MIN = 16
+
+
+def _token(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) < METRICS_TOKEN_MIN or not all(33 <= ord(c) <= 126 for c in value):
+        raise ConfigError(f"{name} must be at least {METRICS_TOKEN_MIN} printable ASCII characters without spaces")
+    return value
+
+
 def _emails(name: str, value: str) -> frozenset[str]:
     emails = [part.strip().lower() for part in value.split(",") if part.strip()]
     for email in emails:
@@ -190,6 +208,9 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
         database_url=_database_url("DATABASE_URL", database_url),
         bot_host=get("BOT_HOST") or "127.0.0.1",
         bot_port=_int("BOT_PORT", get("BOT_PORT") or "8080", low=0, high=65535),
+        metrics_host=get("METRICS_HOST") or "127.0.0.1",
+        metrics_port=_int("METRICS_PORT", get("METRICS_PORT") or "8081", low=0, high=65535),
+        metrics_token=_token("METRICS_TOKEN", get("METRICS_TOKEN")),
         bot_admins=_emails("BOT_ADMINS", get("BOT_ADMINS") or ""),
         log_level=level,
         log_format=log_format,

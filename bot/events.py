@@ -115,13 +115,13 @@ def membership_event(data: dict[str, Any], event: str, bot: BotIdentity) -> Join
         room_id=data["roomId"],
         room_type=room_type if room_type in ("direct", "group") else "group",
         sender=Sender(person_id=bot.person_id, email=(bot.emails[0] if bot.emails else ""), display_name=bot.display_name),
-        created=_instant(data.get("created")),
+        created=webex_time(data.get("created")),
     )
 
 
-def _instant(value: Any) -> datetime | None:
+def webex_time(value: Any) -> datetime | None:
     """A Webex timestamp ("2026-11-23T09:00:00.000Z") as an aware datetime; None when it is none."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 40:
         return None
     try:
         instant = datetime.fromisoformat(value)

@@ -1,14 +1,17 @@
 """The inbox: accepted webhook events, processed once each by workers.
 
 The endpoint only stores (unique on resource, event and data.id, so a repeated delivery is dropped).
-A worker claims rows (a few at a time, each with its own lease), fetches the message or card
-action from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
+A worker claims rows (a few at a time, each with its own lease), fetches the message, card
+action or the bot's membership from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -22,11 +25,13 @@ from sqlalchemy.orm import Session
 from bot import i18n, logs
 from bot.context import Context, build_context
 from bot.errors import UserError
-from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event
+from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event,
+                        webex_time)
 from bot.outbox import backoff
 from storage import directory
 from bot.security import rate_check
-from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexFailure
+from bot.retention import replay_cutoff
+from bot.webex import BotIdentity, Permanent, RateLimited, Transient, Unauthorized, WebexFailure
 from storage.db import is_postgres
 from storage.models import InboxEvent
 from storage.types import UTCDateTime
@@ -115,6 +120,98 @@ class BadEvent(ValueError):
     """A webhook body that is not a Webex event."""
 
 
+# Webex's ids are base64 text of some 70 to 110 characters. An id of anything but printable
+# ASCII, or longer than ID_MAX, is no Webex id: it would not fit the columns, and a line break
+# in one would write lines of its own into the logs.
+ID_MAX = 200
+ENVELOPE_IDS = ("id", "actorId", "createdBy", "orgId", "ownedBy", "appId")
+DATA_IDS = ("id", "roomId", "personId", "messageId", "parentId", "personOrgId")
+# Webex's envelope is three levels deep; a body of 64 KB could otherwise nest 30,000 deep.
+MAX_DEPTH = 16
+_PRINTABLE_ASCII = re.compile(r"[!-~]*")
+# No database stores these in text: PostgreSQL refuses NUL and half a surrogate pair in jsonb,
+# and no UTF-8 encoder takes the latter for a column.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _no_constant(name: str) -> float:
+    raise BadEvent(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise BadEvent(f"{text[:20]} is beyond any JSON number a database stores")
+    return number
+
+
+def read_envelope(body: bytes) -> dict[str, Any]:
+    """The webhook body as a payload the inbox can store, or BadEvent saying what is wrong with it.
+
+    Strict JSON (no NaN or Infinity, which Python reads and PostgreSQL refuses), nested at most
+    MAX_DEPTH, every text storable, the ids printable ASCII of at most ID_MAX characters, and
+    `data.created`, when given, a time with its offset.
+    """
+    try:
+        payload = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise BadEvent(f"nested deeper than {MAX_DEPTH}") from None
+    except BadEvent:
+        raise
+    except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
+        raise BadEvent(f"not JSON: {exc}") from None
+    _check_values(payload)
+    event_key(payload)
+    for name in ENVELOPE_IDS:
+        _check_id(name, payload.get(name))
+    for name in DATA_IDS:
+        _check_id(f"data.{name}", payload["data"].get(name))
+    created = payload["data"].get("created")
+    if created is not None and webex_time(created) is None:
+        raise BadEvent("data.created is not a time")
+    return payload
+
+
+def _check_values(value: Any) -> None:
+    """Every text in `value` (keys too) storable, at most MAX_DEPTH levels deep."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        inner = []
+        for item in level:
+            if isinstance(item, str):
+                if _UNSTORABLE.search(item):
+                    raise BadEvent("a text holds NUL or half a surrogate pair")
+            elif isinstance(item, dict):
+                inner.extend(item.keys())
+                inner.extend(item.values())
+            elif isinstance(item, list):
+                inner.extend(item)
+        if not inner:
+            return
+        level = inner
+    raise BadEvent(f"nested deeper than {MAX_DEPTH}")
+
+
+def _check_id(name: str, value: Any) -> None:
+    """A string id, when one is given, is printable ASCII of at most ID_MAX characters."""
+    if isinstance(value, str) and (len(value) > ID_MAX or not _PRINTABLE_ASCII.fullmatch(value)):
+        raise BadEvent(f"{name} is not a Webex id (printable ASCII, at most {ID_MAX} characters)")
+
+
+# The events whose data.created is when they happened. A removal's is when the membership that
+# ended began, however long ago that was.
+_CREATED_IS_THE_EVENT = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
+
+
+def event_created(payload: dict[str, Any]) -> datetime | None:
+    """When the message was posted, the card pressed or the bot added, by Webex's `data.created`;
+    None when the payload does not say (or the event is a removal)."""
+    if (payload.get("resource"), payload.get("event")) not in _CREATED_IS_THE_EVENT:
+        return None
+    data = payload.get("data")
+    return webex_time(data.get("created")) if isinstance(data, dict) else None
+
+
 def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
     """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them.
 
@@ -136,6 +233,8 @@ def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
         key = f"{key}:{created}"
     if len(resource) > NAME_MAX or len(event) > NAME_MAX or len(key) > KEY_MAX:
         raise BadEvent("resource, event or data.id is longer than any of Webex's")
+    if not all(_PRINTABLE_ASCII.fullmatch(part) for part in (resource, event, data_id)):
+        raise BadEvent("resource, event or data.id is not printable ASCII")
     return resource, event, key
 
 
@@ -283,18 +382,62 @@ class InboxWorker:
         webex = self.runtime.webex
         bot = webex.identity()
         if row.resource == "memberships":
-            # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
-            changed = membership_event(data, row.event, bot) if row.payload.get("actorId") != bot.person_id else None
-            if changed is None:
-                # Someone else joined or left a space the bot is in: nothing to say.
-                self._close(row, status="ignored", error=None)
-            return changed
+            return self._membership(row, data, bot)
         if row.resource == "messages":
             if data.get("personId") == bot.person_id:
                 self._close(row, status="ignored", error=None)
                 return None
-            return message_event(webex.get_message(data["id"]), bot)
-        return card_event(webex.get_attachment_action(data["id"]), webex)
+            message = webex.get_message(data["id"])
+            return None if self._replayed(row, message) else message_event(message, bot)
+        action = webex.get_attachment_action(data["id"])
+        return None if self._replayed(row, action) else card_event(action, webex)
+
+    def _replayed(self, row: Claimed, found: dict[str, Any]) -> bool:
+        """Whether Webex says the message or card press was created before the retention window
+        of when its event arrived: a replay, whatever the delivery said of its time (closed, ignored)."""
+        cutoff = replay_cutoff(row.received_at, self.runtime.settings.retention_days)
+        created = webex_time(found.get("created"))
+        if cutoff is None or created is None or created >= cutoff:
+            return False
+        log.warning("inbox %s: %s/%s %s was created %s, before the retention window: a replay, ignored", row.id, row.resource,
+                    row.event, found.get("id"), created.isoformat())
+        self._close(row, status="ignored", error=f"created {created.isoformat()}, before the retention window: a replay")
+        return True
+
+    def _membership(self, row: Claimed, data: dict[str, Any], bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
+        """The bot's join or removal the row announces, as Webex confirms it; None (row closed) when
+        it is someone else's, a space the bot opened itself, or Webex does not confirm it."""
+        # A space the bot opened itself (a page to an engineer's 1:1) needs no introduction.
+        claimed = membership_event(data, row.event, bot) if row.payload.get("actorId") != bot.person_id else None
+        if claimed is None:
+            # Someone else joined or left a space the bot is in: nothing to say.
+            self._close(row, status="ignored", error=None)
+            return None
+        confirmed = self._confirmed(claimed, bot)
+        if confirmed is None:
+            log.warning("inbox %s: Webex does not confirm the bot's %s of %s; ignored", row.id,
+                        "join" if isinstance(claimed, JoinEvent) else "removal", claimed.room_id)
+            self._close(row, status="ignored", error="Webex does not confirm this membership event")
+        return confirmed
+
+    def _confirmed(self, claimed: JoinEvent | LeaveEvent, bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
+        """A membership event as Webex has it, as messages and card presses are read, not taken
+        from the delivery: a join when Webex shows that very membership (the bot's, of that space,
+        begun at that time); a removal when Webex no longer shows the bot the space. A 404 for the
+        membership raises Permanent (the row is then ignored)."""
+        webex = self.runtime.webex
+        if isinstance(claimed, JoinEvent):
+            found = membership_event(webex.get_membership(claimed.membership_id), "created", bot)
+            if found is None or found.room_id != claimed.room_id or found.created is None or found.created != claimed.created:
+                return None
+            return found
+        try:
+            webex.get_room(claimed.room_id)
+        except Permanent as exc:
+            if exc.status in (403, 404):
+                return claimed
+            raise
+        return None  # the bot is in the space: the removal is an old one, or none
 
     def _fetch_failed(self, row: Claimed, exc: WebexFailure) -> None:
         """Retry or close `row` after a failed Webex read, by the kind of failure."""

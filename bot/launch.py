@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import hooks
-from bot.app import Runtime, build_runtime, create_app
+from bot.app import Runtime, build_runtime, create_app, create_metrics_app
 from bot.config import Settings, require_webhook_secret
 from bot.serving import RunningServer, make_server
 from bot.webex import WebexClient
+from bot.webhook import MAX_BODY
 from bot.workers import Workers
 from storage.migrate import upgrade
 
@@ -73,13 +74,16 @@ class Stack:
     workers: Workers | None
     sandbox_state: object | None = None
     keeper: object | None = None
+    metrics_server: RunningServer | None = None
 
     def stop(self) -> None:
-        """Stop workers and the server (and keep the sandbox for the next start)."""
+        """Stop workers and the servers (and keep the sandbox for the next start)."""
         if self.workers is not None:
             self.workers.stop()
         if self.server is not None:
             self.server.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.keeper is not None:
             self.keeper.stop()
         close = getattr(self.sandbox_state, "close", None)
@@ -88,25 +92,30 @@ class Stack:
         self.runtime.db.dispose()
 
 
-def _serve(app, settings: Settings) -> RunningServer:
-    server = make_server(app, host=settings.bot_host, port=settings.bot_port)
+def _serve(app, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None) -> RunningServer:
+    server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
     port = server.socket.getsockname()[1]
-    thread = threading.Thread(target=server.run, name="http", daemon=True)
-    return RunningServer(server=server, thread=thread, host=settings.bot_host, port=port)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    return RunningServer(server=server, thread=thread, host=host, port=port)
 
 
 def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
-    """The webhook server (and in-process workers) against real Webex."""
+    """The webhook server (and in-process workers) against real Webex, and GET /metrics on an
+    address of its own (METRICS_HOST:METRICS_PORT, loopback unless told)."""
     check_webhook_secret(settings)
     runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
-    server = _serve(create_app(runtime), settings)
+    # Nothing but a webhook is ever posted here: waitress refuses a longer body before reading it.
+    server = _serve(create_app(runtime), host=settings.bot_host, port=settings.bot_port, max_body=MAX_BODY)
+    metrics = _serve(create_metrics_app(runtime), host=settings.metrics_host, port=settings.metrics_port, name="metrics",
+                     threads=2, max_body=0)
     server.thread.start()
+    metrics.thread.start()
     workers = Workers(runtime) if with_workers else None
     if workers:
         workers.start()
-    log.info("webhook endpoint listening on %s%s", server.url, WEBHOOK_PATH)
-    return Stack(runtime=runtime, server=server, workers=workers)
+    log.info("webhook endpoint listening on %s%s, metrics on %s/metrics", server.url, WEBHOOK_PATH, metrics.url)
+    return Stack(runtime=runtime, server=server, workers=workers, metrics_server=metrics)
 
 
 def lower_priority(nice: int) -> int:
@@ -179,7 +188,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
         state = build_demo_state(bot_token=BOT_TOKEN)
         open_direct_spaces(state)
     dispatch = _Dispatch(create_sandbox_app(state))
-    server = _serve(dispatch, settings)
+    server = _serve(dispatch, host=settings.bot_host, port=settings.bot_port)
     base = server.url
     secret = settings.webex_webhook_secret or secrets.token_hex(16)
     settings = settings.with_(
@@ -193,7 +202,8 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
     with runtime.db.scope() as session:
         seed_directory(session, state, now=runtime.clock.now())
         seed_subscriptions(session, state)
-    dispatch.bot_app = create_app(runtime)
+    # The sandbox is a local imitation (its demo tokens are public): /metrics stays on its one port.
+    dispatch.bot_app = create_app(runtime, open_metrics=True)
     server.thread.start()
     register_webhooks(runtime.webex, public_url=base, secret=secret, instance=settings.bot_instance)
     workers = Workers(runtime) if with_workers else None

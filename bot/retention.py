@@ -10,7 +10,11 @@ Kept whatever their age, because something still points at them or shows them:
 - maintenance and disruption notices (`/disruption` counts them).
 
 An event deleted is forgotten: Webex redelivers an event within minutes, not days, so the
-deduplication of deliveries is not weakened by any retention of a day or more.
+deduplication of deliveries is not weakened by any retention of a day or more. A delivery sent
+again by someone else (a replay of a captured one, signature and all) after its row was deleted
+would be new to the inbox, so the endpoint refuses every event created before `replay_cutoff`,
+and a worker every message and card press Webex says were created before it: a replay never
+runs a command twice.
 
 The timer thread of every worker process calls `tick()`; it prunes once an hour, in batches
 of BATCH rows, each its own short transaction. A tick does at most BATCHES_PER_TICK batches of
@@ -32,10 +36,21 @@ from storage.models import InboxEvent, OutboxMessage, Ticket
 log = logging.getLogger(__name__)
 
 EVERY = timedelta(hours=1)
+# Webex's clock and this host's may differ: events are refused from this long before the
+# retention's cutoff, so no clock difference up to it lets a replay in after its row is gone.
+REPLAY_MARGIN = timedelta(hours=1)
 BATCH = 1000
 BATCHES_PER_TICK = 10
 # Purposes of rows kept whatever their age (LIKE patterns): see the module docstring.
 KEPT_PURPOSES = ("ticket:%:countdown", "disruption:%", "maintenance:%")
+
+
+def replay_cutoff(now: datetime, retention_days: int) -> datetime | None:
+    """Events created before this instant are refused (their inbox rows may be deleted by now);
+    None when the retention keeps everything, and the inbox recognises every repeat."""
+    if not retention_days:
+        return None
+    return now - timedelta(days=retention_days) + REPLAY_MARGIN
 
 
 def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool):

@@ -48,6 +48,14 @@ def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
     return hmac.compare_digest(sign(body, secret).encode("ascii"), given)
 
 
+def bearer_ok(header: str | None, token: str) -> bool:
+    """Whether an Authorization header is "Bearer <token>", compared in constant time."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    given = header[len("Bearer "):].strip().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(token.encode("utf-8"), given)
+
+
 def roles_of(email: str, *, admins: frozenset[str], session: Session | None = None) -> frozenset[str]:
     """The staff roles a person holds now: admin from BOT_ADMINS, the rest from grants.
 

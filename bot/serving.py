@@ -4,11 +4,66 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 log = logging.getLogger(__name__)
+
+# The webhook endpoint is public, and waitress's defaults let a hundred slow clients lock
+# everyone out: it holds at most 100 connections, and one that sends a header line every few
+# seconds is never idle, so never closed. Here: many more connections (polled: select() stops
+# at 1024 descriptors), each request due whole (headers and body) within REQUEST_TIMEOUT_S of
+# its first byte, a connection idle between requests closed after IDLE_TIMEOUT_S, and headers
+# of at most MAX_HEADER_BYTES (a webhook delivery's are far smaller), so the connections cannot
+# fill memory either. In front of the bot a reverse proxy does the same for every client
+# (docs/operations.md).
+CONNECTION_LIMIT = 1000
+REQUEST_TIMEOUT_S = 10
+IDLE_TIMEOUT_S = 10
+MAX_HEADER_BYTES = 32 * 1024
+# How often waitress looks for idle connections (its default, 30 s, would triple IDLE_TIMEOUT_S).
+_CLEANUP_INTERVAL_S = 1
+# Descriptors beyond the connections: the database, Webex, temporary files, the loop's trigger.
+_SPARE_DESCRIPTORS = 256
+
+
+class _TimedChannel(HTTPChannel):
+    """A connection that must deliver each request whole within REQUEST_TIMEOUT_S of its first byte."""
+
+    _request_began: float | None = None
+
+    def received(self, data):
+        began = time.monotonic() if self.request is None else self._request_began
+        result = super().received(data)
+        # Still in the middle of a request (maybe a pipelined next one): its clock keeps running.
+        self._request_began = began if self.request is not None else None
+        return result
+
+    def readable(self):
+        # Asked on every turn of the serving loop (at least once a second).
+        if (self._request_began is not None and not self.requests
+                and time.monotonic() - self._request_began > REQUEST_TIMEOUT_S):
+            log.debug("closing a connection from %s: its request took more than %d s to arrive", self.addr, REQUEST_TIMEOUT_S)
+            self._request_began = None
+            self.will_close = True  # the loop's next write pass closes it
+            return False
+        return super().readable()
+
+
+def _allow_descriptors(wanted: int) -> None:
+    """Raise this process's soft limit on open files to `wanted` where the hard limit allows."""
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        log.debug("open files limit raised from %d to %d", soft, target)
 
 
 @dataclass
@@ -64,14 +119,25 @@ def _in_loop(server, thunk) -> None:
         thunk()
 
 
-def make_server(app, *, host: str, port: int, threads: int = 8):
-    """Create (but do not start) a waitress server; port 0 picks a free port."""
-    return create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True)
+def make_server(app, *, host: str, port: int, threads: int = 8, max_body: int | None = None):
+    """Create (but do not start) a waitress server; port 0 picks a free port.
+
+    `max_body`: the largest request body, in bytes, waitress reads; a longer one is answered
+    413 and its connection closed, before the application sees it (by Content-Length at once,
+    a chunked body as soon as it has gone past). None: waitress's own limit, 1 GB.
+    """
+    _allow_descriptors(CONNECTION_LIMIT + _SPARE_DESCRIPTORS)
+    limits = {} if max_body is None else {"max_request_body_size": max_body}
+    server = create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True,
+                           connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=_CLEANUP_INTERVAL_S,
+                           max_request_header_size=MAX_HEADER_BYTES, asyncore_use_poll=True, **limits)
+    server.channel_class = _TimedChannel
+    return server
 
 
-def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> RunningServer:
+def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None) -> RunningServer:
     """Start `app` on a daemon thread and return once the socket is bound."""
-    server = make_server(app, host=host, port=port, threads=threads)
+    server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
     bound_port = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.run, name=f"http-{bound_port}", daemon=True)
     thread.start()

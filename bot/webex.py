@@ -197,6 +197,16 @@ class WebexClient:
         """GET /attachment/actions/{id}."""
         return self._call("get attachment action", self.api.attachment_actions.get, action_id)._json_data
 
+    def get_membership(self, membership_id: str) -> dict[str, Any]:
+        """GET /memberships/{id}."""
+        return self._call("get membership", self.api.memberships.get, membership_id)._json_data
+
+    def get_room(self, room_id: str) -> dict[str, Any]:
+        """GET /rooms/{id}, asked afresh: 404 (Permanent) once the bot is no longer in the space."""
+        room = self._call("get room", self.api.rooms.get, room_id)._json_data
+        self._room_types[room_id] = room["type"]
+        return room
+
     def get_person(self, person_id: str) -> dict[str, Any]:
         """GET /people/{id}."""
         return self._call("get person", self.api.people.get, person_id)._json_data

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import inbox, wakeups
+from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
-from bot.security import signature_ok
+from bot.security import bearer_ok, signature_ok
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("webhook", __name__)
+# GET /metrics: on an address of its own (`serve`'s METRICS_HOST:METRICS_PORT), and on the
+# webhook port only to the bearer of METRICS_TOKEN, or in the local sandbox.
+metrics_blueprint = Blueprint("metrics", __name__)
 MAX_BODY = 64 * 1024
 
 
@@ -27,19 +31,22 @@ def receive():
 
 
 def _receive(runtime):
-    body = request.get_data(cache=False)
+    # The size first, before a byte of the body is read: by its Content-Length, or as a chunked
+    # body goes past MAX_BODY (Werkzeug stops reading there, app.config["MAX_CONTENT_LENGTH"]).
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _too_large(runtime)
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return _too_large(runtime)
     secret = runtime.settings.webex_webhook_secret
     if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):
         log.warning("webhook rejected: %s signature from %s", "missing" if not request.headers.get("X-Spark-Signature") else "wrong", request.remote_addr)
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
-    if len(body) > MAX_BODY:
-        runtime.metrics.webhook("too_large")
-        return jsonify(error="body too large"), 413
     try:
-        payload = json.loads(body)
-        inbox.event_key(payload)
-    except (ValueError, inbox.BadEvent) as exc:
+        payload = inbox.read_envelope(body)
+    except inbox.BadEvent as exc:
         log.warning("webhook rejected: not a Webex event (%s)", exc)
         runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400
@@ -47,8 +54,17 @@ def _receive(runtime):
         # Webex tells the bot of its own messages too; every answer would cost a stored event.
         runtime.metrics.webhook("own")
         return jsonify(accepted=True, duplicate=False, own=True), 200
+    now = runtime.clock.now()
+    created = inbox.event_created(payload)
+    cutoff = replay_cutoff(now, runtime.settings.retention_days)
+    if created is not None and cutoff is not None and created < cutoff:
+        # Its inbox row may be gone (BOT_RETENTION_DAYS): taken again, a command would run again.
+        log.warning("webhook rejected: %s/%s %s was created %s, before the retention window (%s)", payload["resource"],
+                    payload["event"], payload["data"]["id"], created.isoformat(), cutoff.isoformat(timespec="seconds"))
+        runtime.metrics.webhook("stale")
+        return jsonify(error="event older than the retention window"), 400
     with runtime.db.scope() as session:
-        stored = inbox.accept(session, payload, now=runtime.clock.now())
+        stored = inbox.accept(session, payload, now=now)
         if stored:
             wakeups.notify_inbox(session)  # worker processes on PostgreSQL take it at once
     runtime.metrics.webhook("accepted" if stored else "duplicate")
@@ -57,12 +73,9 @@ def _receive(runtime):
     return jsonify(accepted=True, duplicate=not stored), 200
 
 
-@blueprint.get("/metrics")
-def metrics():
-    """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
-    runtime = current_app.extensions["servicedesk"]
-    runtime.metrics.watch_queues(runtime.db, runtime.clock)
-    return Response(runtime.metrics.exposition(), mimetype=CONTENT_TYPE)
+def _too_large(runtime):
+    runtime.metrics.webhook("too_large")
+    return jsonify(error="body too large"), 413
 
 
 @blueprint.get("/healthz")
@@ -80,3 +93,14 @@ def healthz():
         log.warning("health check: database unreachable: %s", exc)
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", version=runtime.version, webex=runtime.access.state), 200
+
+
+@metrics_blueprint.get("/metrics")
+def metrics():
+    """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
+    runtime = current_app.extensions["servicedesk"]
+    required = current_app.config.get("METRICS_TOKEN")
+    if required and not bearer_ok(request.headers.get("Authorization"), required):
+        return jsonify(error="not found"), 404  # as if there were nothing here
+    runtime.metrics.watch_queues(runtime.db, runtime.clock)
+    return Response(runtime.metrics.exposition(), mimetype=CONTENT_TYPE)

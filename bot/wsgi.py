@@ -21,7 +21,7 @@ from bot.logs import configure
 
 
 def make_app(no_webhook_secret: bool = False):
-    """The Flask app of the webhook endpoint, /healthz and /metrics, built from the environment;
+    """The Flask app of the webhook endpoint and /healthz (and /metrics with METRICS_TOKEN), built from the environment;
     refused without WEBEX_WEBHOOK_SECRET unless called with `no_webhook_secret=True`."""
     try:
         settings = load_settings().with_(webhook_secret_waived=no_webhook_secret)

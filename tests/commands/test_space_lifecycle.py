@@ -256,6 +256,61 @@ def test_a_replayed_removal_has_one_effect_and_a_late_older_join_none(harness, d
     assert len(_staff(harness)) == 2  # the removal and the return, nothing more
 
 
+def _bots_membership(harness, title: str) -> dict:
+    return dict(next(m for m in harness.state.memberships.values()
+                     if m["roomId"] == harness.room(title)["id"] and m["personEmail"] == BOT_EMAIL))
+
+
+def _membership_events(db) -> list[tuple[str, str | None]]:
+    with db.scope() as s:
+        return [(e.status, e.error) for e in s.scalars(select(InboxEvent).where(InboxEvent.resource == "memberships")
+                                                       .order_by(InboxEvent.id))]
+
+
+def test_a_join_or_removal_webex_does_not_confirm_changes_nothing_and_says_nothing(harness, db):
+    # Deliveries that say the bot joined or left, while Webex shows it in each space since the start:
+    # signed as Webex signs them (a replay whose row is gone, or a leaked secret), they are read back first.
+    acme, staff = _bots_membership(harness, ACME_ROOM), _bots_membership(harness, STAFF_ROOM)
+    harness.clock.advance(timedelta(minutes=1))
+    now = harness.state.stamp()
+    forged = [
+        ("created", dict(acme, created=now)),  # "added again now": Webex has it from the start
+        ("created", dict(acme, id="Y2lzY29zcGFyazovL3VzL01FTUJFUlNISVAvbm9uZQ", created=now)),  # no such membership
+        ("created", dict(acme, roomId=harness.room(POLDER_ROOM)["id"])),  # Acme's membership, said to be Polder's
+        ("deleted", acme),  # "removed", while Webex still shows the bot in the space
+        ("deleted", dict(staff, created=now)),
+    ]
+    for event, membership in forged:
+        assert _deliver(harness, "memberships", event, membership, ANNA_EMAIL)["duplicate"] is False
+    harness.run()
+    assert [status for status, _ in _membership_events(db)] == ["ignored"] * 5
+    assert harness.bot_messages(ACME_ROOM) == [] and harness.bot_messages(POLDER_ROOM) == [] and _staff(harness) == []
+    assert [_state(db, harness, title)[2] for title in (ACME_ROOM, POLDER_ROOM, STAFF_ROOM)] == ["active"] * 3
+    with db.scope() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.subject_type == "space",
+                                                                           AuditEntry.action.in_(("suspended", "active")))) == 0
+
+
+def test_a_join_replayed_after_the_retention_is_refused(harness, db):
+    room = harness.add_bot_to_new_room("Pilot project", ANNA_EMAIL)
+    harness.run()
+    assert [m["markdown"].split("\n\n")[0] for m in harness.bot_messages("Pilot project")] == [HELLO]
+    joined = _bots_membership(harness, "Pilot project")
+    assert joined["roomId"] == room["id"]
+    # A month on, when the retention may have deleted the join's event, it is refused by its age.
+    harness.clock.advance(timedelta(days=30))
+    hook = next(w for w in harness.state.webhooks.values() if (w["resource"], w["event"]) == ("memberships", "created"))
+    payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
+    payload |= {"event": "created", "actorId": harness.state.person_by_email(ANNA_EMAIL)["id"],
+                "data": {k: joined[k] for k in MEMBERSHIP_DATA_FIELDS}}
+    body = json.dumps(payload).encode()
+    response = requests.post(f"{harness.bot.url}/webhooks/webex", data=body, timeout=10,
+                             headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"error": "event older than the retention window"})
+    harness.run()
+    assert len(harness.bot_messages("Pilot project")) == 1
+
+
 def test_memberships_of_other_people_change_nothing(harness, db):
     # The bot's webhooks filter on the bot: Bram joining is not delivered at all.
     before = len(harness.state.deliveries)

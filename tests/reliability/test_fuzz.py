@@ -102,6 +102,52 @@ def test_random_webhook_bodies_and_signatures(endpoint, request):
     post()
 
 
+# Signed as Webex signs, and still nothing the inbox can take: text no database stores (NUL, half a
+# surrogate pair, as JSON escapes), numbers JSON has not (NaN, Infinity, beyond a double), ids that
+# are no Webex id (too long, or not printable ASCII), nesting thousands deep; anywhere in the envelope.
+_plain = st.text(alphabet=string.ascii_letters + string.digits + "-_=", max_size=12)
+_json_string = _plain.map(lambda t: json.dumps(t)[1:-1])
+hostile_values = st.one_of(
+    st.builds(lambda a, bad, b: f'"{a}{bad}{b}"', _json_string,
+              st.sampled_from(["\\u0000", "\\ud800", "\\udfff", "\\udbff", "\\ud83d"]), _json_string),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "[NaN]", '{"x": Infinity}']),
+    st.integers(20, 20_000).map(lambda n: "[" * n + "]" * n),
+)
+hostile_ids = st.one_of(
+    hostile_values,
+    st.integers(201, 3000).map(lambda n: json.dumps("M" * n)),
+    st.builds(lambda a, bad, b: json.dumps(a + bad + b), _plain,
+              st.sampled_from([" ", "\n", "\r", "\t", "\x7f", "\x1b", "é", "\u202e", "\u200b"]), _plain),
+)
+_ENVELOPE = '{{"resource": {resource}, "event": "created", "actorId": {actor}, "data": {{"id": {data_id}, "roomId": {room}{extra}}}}}'
+
+
+@st.composite
+def hostile_envelopes(draw) -> bytes:
+    fields = {"resource": '"messages"', "actor": '"P1"', "data_id": '"M1"', "room": '"R1"', "extra": ""}
+    where = draw(st.sampled_from(["resource", "actor", "data_id", "room", "value", "key"]))
+    if where == "value":
+        fields["extra"] = f', "x": {draw(hostile_values)}'
+    elif where == "key":
+        fields["extra"] = f', {draw(hostile_values.filter(lambda v: v.startswith(chr(34))))}: 1'
+    else:
+        fields[where] = draw(hostile_ids)
+    return _ENVELOPE.format(**fields).encode()
+
+
+def test_signed_envelopes_no_database_holds_are_refused(endpoint, request):
+    client, db = endpoint
+
+    @_examples(request, 1000)
+    @given(body=hostile_envelopes())
+    def post(body):
+        response = client.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": sign(body, SECRET)})
+        assert response.status_code == 400, body[:300]
+        assert _stored(db) == 0
+
+    post()
+
+
 # --- The workers -------------------------------------------------------------------------------
 
 texts = st.one_of(

@@ -1,26 +1,40 @@
-"""GET /metrics: what this process did, and the shared queues as the database holds them."""
+"""GET /metrics: what this process did, and the shared queues as the database holds them; served
+on an address of its own, and on the webhook port only to the bearer of METRICS_TOKEN."""
 
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
+import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import Runtime, create_app
+from bot.app import Runtime, create_app, create_metrics_app
 from bot.config import Settings
 from bot.metrics import Metrics, QueueCollector
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from bot.scheduler import TimerRegistry, schedule
 from bot.security import sign
+from bot.serving import serve_in_thread
 from bot.webex import WebexClient
 from storage.db import Database
 from tests.support import SECRET
 
 
-def _scrape(url: str) -> dict[tuple[str, tuple], float]:
-    response = requests.get(f"{url}/metrics", timeout=10)
+TOKEN = "metrics-token-0123456789"
+
+
+@pytest.fixture
+def metrics_url(harness):
+    """The harness's runtime's /metrics on an address of its own, as `run_bot.py serve` serves it."""
+    server = serve_in_thread(create_metrics_app(harness.runtime))
+    yield server.url
+    server.stop()
+
+
+def _scrape(url: str, **headers: str) -> dict[tuple[str, tuple], float]:
+    response = requests.get(f"{url}/metrics", headers=headers, timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(response.text) for s in family.samples}
@@ -33,21 +47,21 @@ def _post(url: str, body: bytes, signature: str | None) -> int:
     return requests.post(f"{url}/webhooks/webex", data=body, headers=headers, timeout=10).status_code
 
 
-def test_webhooks_are_counted_by_outcome(harness):
+def test_webhooks_are_counted_by_outcome(harness, metrics_url):
     url = harness.bot.url
     body = json.dumps({"resource": "messages", "event": "created", "data": {"id": "M-metrics"}}).encode()
     assert _post(url, body, sign(body, SECRET)) == 200
     assert _post(url, body, sign(body, SECRET)) == 200  # the same event again
     assert _post(url, body, "0" * 40) == 401
     assert _post(url, b"[not an event]", sign(b"[not an event]", SECRET)) == 400
-    seen = _scrape(url)
+    seen = _scrape(metrics_url)
     for outcome, count in (("accepted", 1), ("duplicate", 1), ("bad_signature", 1), ("bad_body", 1)):
         assert seen[("servicedesk_webhooks_total", (("outcome", outcome),))] == count
     assert seen[("servicedesk_inbox_events", (("status", "pending"),))] == 1
 
 
-def test_a_command_shows_in_the_queues_the_counters_and_its_family_latency(harness):
-    url = harness.bot.url
+def test_a_command_shows_in_the_queues_the_counters_and_its_family_latency(harness, metrics_url):
+    url = metrics_url
     harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     harness.clock.advance(timedelta(seconds=3))
     assert _scrape(url)[("servicedesk_inbox_lag_seconds", ())] == 3.0
@@ -83,7 +97,7 @@ def test_timers_due_fired_and_late(db, clock):
     with db.scope() as session:
         schedule(session, kind="test.noop", ref="on-time", due_at=clock.now(), now=clock.now())
         schedule(session, kind="test.noop", ref="late", due_at=clock.now() + timedelta(seconds=1), now=clock.now())
-    client = create_app(runtime).test_client()
+    client = create_metrics_app(runtime).test_client()
     clock.advance(timedelta(seconds=1))
     text = client.get("/metrics").get_data(as_text=True)
     assert "servicedesk_timers_due 2.0" in text
@@ -109,3 +123,21 @@ def test_runtimes_in_one_process_keep_their_own_figures():
     first.webhook("accepted")
     assert (first.value("servicedesk_webhooks_total", outcome="accepted"),
             second.value("servicedesk_webhooks_total", outcome="accepted")) == (1, 0)
+
+
+def test_the_webhook_port_serves_no_metrics(harness):
+    assert requests.get(f"{harness.bot.url}/metrics", timeout=10).status_code == 404
+
+
+def test_with_a_token_the_webhook_port_serves_metrics_to_its_bearer_only(db, clock):
+    webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
+    runtime = Runtime(settings=Settings(webex_webhook_secret=SECRET, metrics_token=TOKEN), db=db, webex=webex, clock=clock)
+    server = serve_in_thread(create_app(runtime))
+    try:
+        refused = [requests.get(f"{server.url}/metrics", headers=headers, timeout=10).status_code
+                   for headers in ({}, {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Bearer {TOKEN[:-1]}"},
+                                   {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"})]
+        assert refused == [404] * 5
+        assert _scrape(server.url, Authorization=f"Bearer {TOKEN}")[("servicedesk_database_up", ())] == 1
+    finally:
+        server.stop()

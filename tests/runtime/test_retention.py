@@ -3,17 +3,21 @@ nothing a ticket, a clock or a notice count still needs."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import select, update
 
 from bot import outbox
 from bot.config import ConfigError, load_settings
 from bot.retention import Retention
+from bot.sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import InboxEvent, OutboxMessage
-from tests.support import local
+from bot.security import sign
+from storage.models import InboxEvent, OutboxMessage, Ticket
+from tests.support import SECRET, local
 
 DAY = timedelta(days=1)
 
@@ -131,3 +135,84 @@ def test_the_retention_setting_is_checked():
     for bad in ("-1", "thirty", "1.5", "40000"):
         with pytest.raises(ConfigError, match="BOT_RETENTION_DAYS"):
             load_settings({"BOT_RETENTION_DAYS": bad})
+
+
+# -- replays ---------------------------------------------------------------------------------------
+
+
+def _delivery(harness, message: dict, **data) -> bytes:
+    """The body Webex sent the bot for `message` (messages/created), as someone who kept it would replay it."""
+    hook = next(w for w in harness.state.webhooks.values() if (w["resource"], w["event"]) == ("messages", "created"))
+    payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
+    payload |= {"event": "created", "actorId": message["personId"],
+                "data": {k: message[k] for k in MESSAGE_DATA_FIELDS if k in message} | data}
+    return json.dumps(payload).encode()
+
+
+def _replay(harness, body: bytes) -> requests.Response:
+    return requests.post(f"{harness.bot.url}/webhooks/webex", data=body, timeout=10,
+                         headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+
+
+def _tickets(db) -> list[str]:
+    with db.scope() as s:
+        return [t.title for t in s.scalars(select(Ticket).order_by(Ticket.id))]
+
+
+def test_a_delivery_replayed_after_its_event_was_deleted_runs_nothing(harness, db):
+    harness.at(local(2026, 1, 12, 9, 0))
+    message = harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.run()
+    body = _delivery(harness, message)
+    said = len(harness.bot_messages(ACME_ROOM))
+    assert _tickets(db) == ["Modems offline"]
+
+    # Until its event is deleted, a replay is a repeat the inbox knows.
+    harness.at(local(2026, 2, 11, 7, 59))  # 30 days on, less the hour's margin, less a minute
+    assert _replay(harness, body).json() == {"accepted": True, "duplicate": True}
+    # From an hour before the retention may delete it, the event is refused by its age.
+    harness.at(local(2026, 2, 11, 8, 1))
+    refused = _replay(harness, body)
+    assert (refused.status_code, refused.json()) == (400, {"error": "event older than the retention window"})
+    harness.at(local(2026, 2, 11, 9, 1))
+    assert _retention(harness).tick()["inbox_events"] == 1
+    events = _rows(db, InboxEvent)
+    assert events == []
+    for later in (local(2026, 2, 11, 9, 2), local(2026, 9, 1, 12, 0)):
+        harness.at(later)
+        assert _replay(harness, body).status_code == 400
+    harness.run()
+    assert _rows(db, InboxEvent) == []
+    assert _tickets(db) == ["Modems offline"]
+    assert len(harness.bot_messages(ACME_ROOM)) == said
+    assert harness.runtime.metrics.value("servicedesk_webhooks_total", outcome="stale") == 3
+
+
+@pytest.mark.parametrize("created", [None, "now"], ids=["without-a-time", "claiming-to-be-new"])
+def test_an_old_message_is_not_run_again_whatever_its_delivery_says_of_its_time(harness, db, created):
+    # Webex's own time of the message decides: a delivery without a signature check (--no-webhook-secret),
+    # or one that names an old message as new, is read back from Webex like any other.
+    harness.at(local(2026, 1, 12, 9, 0))
+    message = harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.run()
+    harness.at(local(2026, 2, 11, 9, 1))
+    _retention(harness).tick()
+    said = len(harness.bot_messages(ACME_ROOM))
+    claimed = {"created": harness.state.stamp()} if created == "now" else {}
+    body = _delivery(harness, {k: v for k, v in message.items() if k != "created"}, **claimed)
+    assert _replay(harness, body).json() == {"accepted": True, "duplicate": False}
+    harness.run()
+    [event] = _rows(db, InboxEvent)
+    assert message["created"] == "2026-01-12T08:00:00.000Z"
+    assert (event.status, event.error) == ("ignored", "created 2026-01-12T08:00:00+00:00, before the retention window: a replay")
+    assert _tickets(db) == ["Modems offline"]
+    assert len(harness.bot_messages(ACME_ROOM)) == said
+
+
+def test_with_retention_zero_nothing_is_refused_for_its_age(harness, db):
+    harness.at(local(2026, 1, 12, 9, 0))
+    message = harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
+    harness.run()
+    _retention(harness, days=0)
+    harness.at(local(2027, 1, 12, 9, 0))
+    assert _replay(harness, _delivery(harness, message)).json() == {"accepted": True, "duplicate": True}

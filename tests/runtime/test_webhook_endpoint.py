@@ -129,6 +129,16 @@ def test_malformed_signed_body_is_refused(client, db, body):
     assert _stored(db) == 0
 
 
+def test_a_body_declared_too_large_is_refused_before_it_is_read_or_its_signature_checked(client, db):
+    c, runtime = client
+    big = b"x" * (64 * 1024 + 1)
+    for headers in ({}, {"X-Spark-Signature": _sig(big)}):
+        assert c.post("/webhooks/webex", data=big, headers=headers).status_code == 413
+    assert _stored(db) == 0
+    assert runtime.metrics.value("servicedesk_webhooks_total", outcome="too_large") == 2
+    assert runtime.metrics.value("servicedesk_webhooks_total", outcome="bad_signature") == 0
+
+
 def test_without_a_secret_signatures_are_not_required(db, clock):
     webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
     app = create_app(Runtime(settings=Settings(), db=db, webex=webex, clock=clock))

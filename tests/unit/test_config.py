@@ -19,6 +19,7 @@ def test_defaults(tmp_path):
     assert settings.sandbox is True
     assert settings.bot_admins == frozenset()
     assert settings.worker_nice == 0
+    assert (settings.metrics_host, settings.metrics_port, settings.metrics_token) == ("127.0.0.1", 8081, None)
 
 
 def test_values_are_read(tmp_path):
@@ -40,6 +41,8 @@ def test_values_are_read(tmp_path):
     assert settings.bot_port == 9090
     assert settings.bot_admins == frozenset({"ada@example.com", "bob@example.com"})
     assert load_settings({"BOT_BULK_PER_SECOND": "2.5"}, cwd=tmp_path).bulk_per_second == 2.5
+    metrics = load_settings({"METRICS_HOST": "10.0.0.5", "METRICS_PORT": "9464", "METRICS_TOKEN": "t" * 16}, cwd=tmp_path)
+    assert (metrics.metrics_host, metrics.metrics_port, metrics.metrics_token) == ("10.0.0.5", 9464, "t" * 16)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +62,9 @@ def test_values_are_read(tmp_path):
         ("BOT_BULK_PER_SECOND", "0", "between 0.1 and 1000"),
         ("BOT_BULK_PER_SECOND", "nan", "between 0.1 and 1000"),
         ("BOT_BULK_PER_SECOND", "fast", "number per second"),
+        ("METRICS_PORT", "65536", "between 0 and 65535"),
+        ("METRICS_TOKEN", "short", "at least 16 printable ASCII characters"),
+        ("METRICS_TOKEN", "sixteen chars and spaces", "without spaces"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, name, value, fragment):
@@ -153,7 +159,7 @@ def test_serve_with_a_token_but_no_webhook_secret_is_refused(tmp_path, argv):
 
 def test_serve_without_a_secret_starts_only_when_told_and_warns(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
-           "BOT_PORT": "0", "WEBHOOK_CHECK_MINUTES": "0"}
+           "BOT_PORT": "0", "METRICS_PORT": "0", "WEBHOOK_CHECK_MINUTES": "0"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "serve", "--no-webhook-secret"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
