@@ -4,7 +4,7 @@ A P1's RFO and RCA count from the first resolution, which a rejected resolution 
 tickets resolved before this revision take their current resolution as the first. An RFC or RFI
 that became a project gets a longer lead time ("10bd") instead of the profile's.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04 10:00:00
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from storage.types import UTCDateTime
 
 
-revision = '0015'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
