@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from bot import i18n
+from bot import i18n, parse
 from bot.text import card_markdown
 from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
 
@@ -20,6 +19,9 @@ TITLE_MAX = 200
 TEXT_MAX = 4000
 NAME_MAX = 200
 PRIORITIES = ("P3", "P2", "P1")
+# The most connections or devices an incident can affect: more than any customer has.
+IMPACT_MAX = 100_000_000
+_IMPACT_TEXT = re.compile(r"[0-9]{1,9}")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 _NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-\d{1,9}$", re.IGNORECASE)
@@ -91,7 +93,7 @@ def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefi
             # No "min": the Adaptive Cards web renderer then refuses an empty (optional) field. The
             # count is checked when the form comes back (validate_intake).
             {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang),
-             **({"value": int(prefill["impact"])} if prefill.get("impact", "").isdigit() else {})},
+             **({"value": int(prefill["impact"])} if _IMPACT_TEXT.fullmatch(prefill.get("impact", "")) else {})},
             _choice("priority", _t("form.label.priority", lang),
                     [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES], lang=lang, value=prefill.get("priority", "P3")),
             _input_text("contact_name", _t("form.label.contact_name", lang), lang=lang, required=True, max_length=NAME_MAX,
@@ -177,10 +179,12 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
     fields["title"] = need("title", title_limit)
     if kind == "incident":
         fields["description"] = optional("description", TEXT_MAX)
-        impact = value("impact")
-        if impact and not impact.isdigit():
-            errors.append(_t("form.error.impact", lang))
-        fields["impact"] = int(impact) if impact.isdigit() else None
+        fields["impact"] = None
+        if value("impact"):
+            try:
+                fields["impact"] = parse.whole_number(inputs["impact"], field="form.label.impact", low=0, high=IMPACT_MAX)
+            except parse.BadInput as exc:
+                errors.append(exc.render(lang))
         priority = (value("priority") or "P3").upper()
         if priority not in PRIORITIES:
             errors.append(_t("form.error.priority", lang))
@@ -211,9 +215,9 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
         desired = value("desired_date")
         if desired:
             try:
-                fields["desired_date"] = date.fromisoformat(desired).isoformat()
-            except ValueError:
-                errors.append(_t("form.error.desired_date", lang))
+                fields["desired_date"] = parse.local_date(desired, field="form.label.desired_date").isoformat()
+            except parse.BadInput as exc:
+                errors.append(exc.render(lang))
     if True:  # every kind may refer to an earlier ticket (an RFI about a closed incident, a follow-up)
         reference = value("reference")
         if reference and not _NUMBER.match(reference):

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox
-from bot.calendar import AmbiguousTimeError, NonexistentTimeError, parse_local
+from bot import desk, i18n, outbox, parse
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -124,16 +123,8 @@ def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool)
         if len(value) > dis_cards.FIELD_MAX:
             raise Refused("form.error.too_long", field=ctx.t(f"dis.field.{key}"), limit=dis_cards.FIELD_MAX, length=len(value))
         result[key] = value
-    text = str(inputs["next_update"]).strip()
-    try:
-        when = parse_local(text, AMSTERDAM, today=ctx.now().astimezone(AMSTERDAM).date())
-    except NonexistentTimeError:
-        raise Refused("sla.time_skipped", time=escape_markdown(text[:40])) from None
-    except AmbiguousTimeError as exc:
-        raise Refused("sla.time_twice", time=escape_markdown(text[:40]), earlier=exc.earlier.isoformat(timespec="minutes"),
-                      later=exc.later.isoformat(timespec="minutes")) from None
-    except ValueError:
-        raise Refused("dis.error.next_update") from None
+    when = parse.local_instant(str(inputs["next_update"]).strip(), field="input.field.next_update",
+                               today=ctx.now().astimezone(AMSTERDAM).date())
     if when <= ctx.now():
         raise Refused("dis.error.next_update_past", time=i18n.when(when, ctx.lang, AMSTERDAM))
     result["next_update_at"] = when
@@ -322,10 +313,8 @@ def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
 
 
 def _proposal(ctx: Context, inputs: dict[str, Any]) -> DisruptionProposal:
-    try:
-        proposal = ctx.session.get(DisruptionProposal, int(inputs.get("proposal")))
-    except (TypeError, ValueError):
-        proposal = None
+    proposal_id = parse.row_id(inputs.get("proposal"))
+    proposal = ctx.session.get(DisruptionProposal, proposal_id) if proposal_id is not None else None
     if proposal is None or proposal.status != "proposed":
         raise Refused("dis.proposal.gone")
     return proposal

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox
-from bot.calendar import AmbiguousTimeError, NonexistentTimeError, get_calendar, parse_local
+from bot import desk, i18n, outbox, parse
+from bot.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -120,15 +120,7 @@ def earliest_planned_start(now: datetime) -> datetime:
 
 
 def _instant(ctx: Context, text: str, field: str) -> datetime:
-    try:
-        return parse_local(text, AMSTERDAM, today=ctx.now().astimezone(AMSTERDAM).date())
-    except NonexistentTimeError:
-        raise Refused("sla.time_skipped", time=escape_markdown(text.strip()[:40])) from None
-    except AmbiguousTimeError as exc:
-        raise Refused("sla.time_twice", time=escape_markdown(text.strip()[:40]), earlier=exc.earlier.isoformat(timespec="minutes"),
-                      later=exc.later.isoformat(timespec="minutes")) from None
-    except ValueError:
-        raise Refused(f"mnt.error.{field}") from None
+    return parse.local_instant(text, field=f"input.field.{field}", today=ctx.now().astimezone(AMSTERDAM).date())
 
 
 def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, undeliverable
+from bot import desk, i18n, outbox, parse, undeliverable
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -269,10 +269,7 @@ def _ticket(ctx: Context, number: str) -> Ticket:
 
 
 def _page_id(inputs: dict[str, Any]) -> int | None:
-    try:
-        return int(inputs.get("page"))
-    except (TypeError, ValueError):
-        return None
+    return parse.row_id(inputs.get("page"))
 
 
 @router.card_action(Action.ACK, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
@@ -396,8 +393,6 @@ def oncall_swap(ctx: Context, args: Args) -> None:
 @router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall shift <team> <from> <to> <email>")
 def oncall_shift(ctx: Context, args: Args) -> None:
     """Plan a shift: from and to as 2026-12-24T18:00 (Amsterdam time)."""
-    from bot.calendar import parse_local
-
     words = args.words
     if len(words) != 4 or not _EMAIL.match(words[3]):
         raise Refused("oncall.shift.usage", usage=args.usage)
@@ -405,10 +400,8 @@ def oncall_shift(ctx: Context, args: Args) -> None:
     if team is None:
         raise Refused("oncall.no_team", team=escape_markdown(words[0][:40]))
     today = ctx.now().astimezone(AMSTERDAM).date()
-    try:
-        start, end = (parse_local(w, AMSTERDAM, today=today) for w in words[1:3])
-    except ValueError:
-        raise Refused("oncall.shift.bad_time") from None
+    start = parse.local_instant(words[1], field="input.field.start", today=today)
+    end = parse.local_instant(words[2], field="input.field.end", today=today)
     if end <= start:
         raise Refused("oncall.shift.order")
     _require_webex_accounts(ctx, [words[3].lower()])
