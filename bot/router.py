@@ -2,9 +2,12 @@
 
 Text commands match on whole words, longest registered name first, case-insensitive,
 with or without a leading slash: "/space bind acme" finds "space bind" before "space".
-Card buttons carry an action id in their data; each id has exactly one handler. A one-shot
-card (a form that makes a record) acts once: its first press claims the card's message in the
-handler's transaction, and every later press is told what the first one made.
+Card buttons carry an action id in their data; each id has exactly one handler, registered with
+the types of the fields its card submits. A press whose declared field holds a value of another
+type (a title sent as a list) is refused before the handler runs, and the handler sees only the
+declared fields. A one-shot card (a form that makes a record) acts once: its first press claims
+the card's message in the handler's transaction, and every later press is told what the first
+one made.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,7 @@ from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction
 from bot.events import CardSubmitEvent
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
+from cards.common import Field
 from storage import forms
 
 log = logging.getLogger(__name__)
@@ -81,12 +85,22 @@ class Command:
         return tuple(self.name.split())
 
 
+@dataclass(frozen=True)
+class CardAction:
+    """A registered card button: its handler, who may press it where, and the fields it takes."""
+
+    handler: CardHandler
+    roles: frozenset[str]
+    spaces: frozenset[str]
+    fields: Mapping[str, Field]
+
+
 @dataclass
 class Router:
     """The registry of text commands and card actions."""
 
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
-    actions: dict[str, tuple[CardHandler, frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    actions: dict[str, CardAction] = field(default_factory=dict)
     # One-shot action ids → the message key that answers a press of a card already used.
     one_shot: dict[str, str] = field(default_factory=dict)
     join_handler: Callable[[Context], None] | None = None
@@ -129,19 +143,23 @@ class Router:
 
         return register
 
-    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE, spaces: frozenset[str] = ANYWHERE,
-                    once: bool = False, already: str = ALREADY_SUBMITTED) -> Callable[[CardHandler], CardHandler]:
+    def card_action(self, action: str | StrEnum, *, fields: Mapping[str, Field], roles: frozenset[str] = EVERYONE,
+                    spaces: frozenset[str] = ANYWHERE, once: bool = False,
+                    already: str = ALREADY_SUBMITTED) -> Callable[[CardHandler], CardHandler]:
         """Decorator registering the handler of a card button's action id.
 
-        `once`: the card acts once, whichever of its one-shot buttons is pressed first; a later
-        press is answered with `already` (given the number the first press's handler returned).
+        `fields`: every input id the card submits (and data key its button carries) that the
+        handler reads, with its type; a press with another type there is refused, and the
+        handler gets only these. `once`: the card acts once, whichever of its one-shot buttons
+        is pressed first; a later press is answered with `already` (given the number the first
+        press's handler returned).
         """
         key = str(action)
 
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
-            self.actions[key] = (fn, frozenset(roles), frozenset(spaces))
+            self.actions[key] = CardAction(fn, frozenset(roles), frozenset(spaces), dict(fields))
             if once:
                 self.one_shot[key] = already
             return fn
@@ -223,16 +241,30 @@ class Router:
         entry = self.actions.get(action)
         if entry is None:
             raise UnknownAction()
-        handler, roles, spaces = entry
-        _authorise(ctx, roles, spaces, action)
+        _authorise(ctx, entry.roles, entry.spaces, action)
+        checked = _declared(ctx, entry.fields, inputs)
         log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
         card = ctx.event.message_id if action in self.one_shot and isinstance(ctx.event, CardSubmitEvent) else None
         if card is not None:
             _claim(ctx, card, action, self.one_shot[action])
-        made = handler(ctx, inputs)
+        made = entry.handler(ctx, checked)
         if card is not None:
             forms.record(ctx.session, message_id=card, number=made)
-        return _family(handler)
+        return _family(entry.handler)
+
+
+def _declared(ctx: Context, fields: Mapping[str, Field], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The press's declared fields (and its action id), each checked against its type; a value of
+    another type is refused, naming the field. Undeclared values are left out: no handler reads them."""
+    checked: dict[str, Any] = {"action": inputs.get("action")}
+    for name, kind in fields.items():
+        if name not in inputs:
+            continue
+        value = inputs[name]
+        if not kind.accepts(value):
+            raise Refused("form.error.type", field=escape_markdown(name), expected=ctx.t(f"form.type.{kind.value}"))
+        checked[name] = value
+    return checked
 
 
 def _claim(ctx: Context, card: str, action: str, already: str) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, facts, submit, text, typed
+from cards.common import Field, card, facts, submit, text, typed
+
+
+# What the page card's buttons carry: router.card_action's `fields`.
+PAGE_FIELDS = {"ticket": Field.TEXT, "page": Field.ID}
+VIEW_FIELDS = {"ticket": Field.TEXT}
 
 
 class Action:

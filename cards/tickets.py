@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import i18n, parse
 from bot.text import card_markdown
-from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
+from cards.common import Cut, Field, card, facts, fit, says, shortened, submit, text, typed
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
@@ -27,6 +27,22 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 _NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-\d{1,9}$", re.IGNORECASE)
 # The prefilled fields a form may shorten to fit a card.
 _FREE_TEXT = ("title", "description")
+
+
+# What each form submits, by input id (and button data key), with its type: router.card_action's `fields`.
+INTAKE_FIELDS = {
+    "kind": Field.TEXT, "service": Field.TEXT, "title": Field.TEXT, "description": Field.TEXT, "impact": Field.NUMBER,
+    "priority": Field.TEXT, "contact_name": Field.TEXT, "phone": Field.TEXT, "email": Field.TEXT, "watchers": Field.TEXT,
+    "roaming": Field.FLAG, "reference": Field.TEXT, "rfc_type": Field.TEXT, "desired_date": Field.TEXT,
+    # Set by "report it anyway" on the answer to an incident during maintenance.
+    "despite_maintenance": Field.TEXT,
+}
+TICKET_FIELDS = {"ticket": Field.TEXT}
+RESPOND_FIELDS = {**TICKET_FIELDS, "text": Field.TEXT}
+PRIORITY_FIELDS = {**TICKET_FIELDS, "priority": Field.TEXT, "reason": Field.TEXT}
+RESOLVE_FIELDS = {**TICKET_FIELDS, "cause": Field.TEXT, "resolution": Field.TEXT, "customer_domain": Field.FLAG, "outcome": Field.TEXT}
+NOT_SOLVED_FIELDS = {**TICKET_FIELDS, "reason": Field.TEXT}
+ANSWER_FIELDS = {**TICKET_FIELDS, "answer": Field.TEXT}
 
 
 class Action:

@@ -295,7 +295,7 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 # A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).
-@router.card_action(Action.PROPOSAL_OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
@@ -304,7 +304,7 @@ def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
                                                                lang=ctx.lang, tickets=tickets))
 
 
-@router.card_action(Action.PROPOSAL_DISMISS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not related": the proposal is set aside."""
     proposal = _proposal(ctx, inputs)
@@ -348,7 +348,7 @@ def open_command(ctx: Context, args: Args) -> None:
     open_disruption(ctx, fields)
 
 
-@router.card_action(Action.OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def open_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The open form's submit (possibly from a proposal, with its tickets): one disruption per form."""
     ids = []
@@ -378,7 +378,7 @@ def update_command(ctx: Context, args: Args) -> None:
     update(ctx, d, fields)
 
 
-@router.card_action(Action.UPDATE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def update_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The update form's submit: one update per form (a second press would notify every space again)."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -398,7 +398,7 @@ def close_command(ctx: Context, args: Args) -> None:
     close(ctx, d, fields)
 
 
-@router.card_action(Action.CLOSE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The close form's submit."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -443,7 +443,7 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
 
 
 # One incident per notice: two people of one organisation pressing at once opened two.
-@router.card_action(Action.AFFECTED, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
+@router.card_action(Action.AFFECTED, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
 def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
     from commands.tickets import open_ticket
@@ -463,7 +463,7 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.MINE, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
+@router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
 def mine(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Show my linked tickets": this organisation's tickets linked to the disruption."""
     d = _find(ctx, str(inputs.get("disruption", "")))

@@ -176,7 +176,7 @@ def announce_command(ctx: Context, args: Args) -> None:
     announce(ctx, fields)
 
 
-@router.card_action(mnt_cards.Action.ANNOUNCE, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
+@router.card_action(mnt_cards.Action.ANNOUNCE, fields=mnt_cards.ANNOUNCE_FIELDS, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
 def announce_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The announcement form's submit: one maintenance per form."""
     return announce(ctx, inputs).number

@@ -272,19 +272,19 @@ def _page_id(inputs: dict[str, Any]) -> int | None:
     return parse.row_id(inputs.get("page"))
 
 
-@router.card_action(Action.ACK, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Acknowledge, from the page card."""
     acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.DECLINE, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.VIEW, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.VIEW, fields=page_cards.VIEW_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Open ticket, from the page card: its details and targets, here."""
     from commands.tickets import ticket_view

@@ -66,7 +66,7 @@ for _kind in KINDS:
     _intake(_kind)
 
 
-@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
+@router.card_action(Action.CREATE, fields=ticket_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
 def create_from_card(ctx: Context, inputs: dict[str, Any]) -> str | None:
     """The intake form's submit button (the form opens one ticket, however often it is pressed)."""
     kind = str(inputs.get("kind", ""))
@@ -800,13 +800,13 @@ def _card_ticket(ctx: Context, inputs: dict[str, Any]) -> Ticket:
     return find_ticket(ctx, number if store.normalise_number(number) else "?")
 
 
-@router.card_action(Action.TAKE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.TAKE, fields=ticket_cards.TICKET_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def take_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Take, from the staff card."""
     take(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.RESPOND, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.RESPOND, fields=ticket_cards.RESPOND_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Respond, from the staff card (its text field)."""
     text = str(inputs.get("text", "")).strip()
@@ -817,13 +817,13 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     respond(ctx, _card_ticket(ctx, inputs), text)
 
 
-@router.card_action(Action.PRIORITY, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
 
 
-@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
+@router.card_action(Action.RESOLVE, fields=ticket_cards.RESOLVE_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
 def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
     ticket = _card_ticket(ctx, inputs)
@@ -831,7 +831,7 @@ def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.ANSWER, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
+@router.card_action(Action.ANSWER, fields=ticket_cards.ANSWER_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
 def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
     text = str(inputs.get("answer", "")).strip()
@@ -844,13 +844,13 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Solved" on the resolution card: the same as /confirm."""
     confirm(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.NOT_SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not solved" on the resolution card: reopens, the time spent resolved counts."""
     reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.no_reason")
