@@ -77,20 +77,23 @@ def card_bytes(card: dict[str, Any]) -> int:
     return len(json.dumps(card).encode("ascii"))
 
 
-def says(key: str, lang: str, **values: object) -> str:
-    """A catalogue text for a card's TextBlock or Fact, its values (names, numbers, what users typed) shown as typed."""
+def says(key: str, lang: str, *, links: bool = True, **values: object) -> str:
+    """A catalogue text for a card's TextBlock or Fact, its values (names, numbers, what users typed)
+    shown as typed; `links=False` where the staff read what customers typed: no web address in the
+    values is a link."""
     template = i18n.template(key, lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
     parts: list[tuple[str, bool]] = []
     for literal, field, spec, _ in Formatter().parse(template):
         parts.append((literal, False))
         if field is not None:
             parts.append((format(values[field], spec or ""), True))
-    return card_markdown(parts)
+    return card_markdown(parts, links=links)
 
 
-def typed(value: str) -> str:
-    """What a user typed, for a card's TextBlock or Fact: shown as typed."""
-    return escape_card_text(value)
+def typed(value: str, *, links: bool = True) -> str:
+    """What a user typed, for a card's TextBlock or Fact: shown as typed (`links=False`: with its web
+    addresses no links, where the staff read what customers typed)."""
+    return escape_card_text(value, links=links)
 
 
 class Cut:

@@ -26,14 +26,16 @@ def page_card(*, number: str, org: str, service: str | None, impact: str, since:
     """Ticket, customer, service, impact and time since start; Acknowledge / Decline / Open ticket.
 
     `org`, `title` and `impact` as typed; the title of an incident is short enough for any card.
+    What the customer typed shows no web address as a link: an engineer woken at night taps only
+    the buttons.
     """
     t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
     return card(
         [
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
-            text(typed(title)),
+            text(typed(title, links=False)),
             facts([(t("page.card.customer"), typed(org)), (t("page.card.service"), typed(service or "—")),
-                   (t("page.card.impact"), typed(impact)), (t("page.card.since"), since)]),
+                   (t("page.card.impact"), typed(impact, links=False)), (t("page.card.since"), since)]),
         ],
         [
             submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import i18n, parse
-from bot.text import card_markdown
+from bot.text import card_markdown, visible
 from cards.common import Cut, Field, card, facts, fit, says, shortened, submit, text, typed
 
 TITLE_MAX = 200
@@ -168,8 +168,9 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
     fields: dict[str, Any] = {}
 
     def value(key: str) -> str:
+        # Without invisible characters: a title of zero-width spaces is no title, and none is stored.
         raw = inputs.get(key)
-        return str(raw).strip() if raw is not None else ""
+        return visible(str(raw)).strip() if raw is not None else ""
 
     def need(key: str, limit: int) -> str:
         got = value(key)
@@ -247,15 +248,17 @@ def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str,
     """The staff space's card for a new ticket or a customer note, with the agent's buttons.
 
     `event` is the catalogue key of what happened, filled with `event_values` (as typed, like
-    `org` and `title`); a title too long for a card is shortened and points to /ticket.
+    `org` and `title`); a title too long for a card is shortened and points to /ticket. What the
+    customer typed shows no web address as a link.
     """
     def build(cut: Cut) -> dict[str, Any]:
         values = {k: cut(v) if isinstance(v, str) else v for k, v in event_values.items()}
         body = [
             text(card_markdown([(f"{number} · ", False), (org, True)]), weight="Bolder", size="Medium"),
-            text(says(event, lang, number=number, **values), is_subtle=True),
+            text(says(event, lang, links=False, number=number, **values), is_subtle=True),
             facts([(_t("form.field.kind", lang), kind_label), (_t("form.field.priority", lang), priority_label),
-                   (_t("form.field.service", lang), typed(service or "—")), (_t("form.field.title", lang), typed(cut(title)))]),
+                   (_t("form.field.service", lang), typed(service or "—")),
+                   (_t("form.field.title", lang), typed(cut(title), links=False))]),
             _input_text("text", _t("form.label.response", lang), lang=lang, max_length=TEXT_MAX, multiline=True),
             _choice("priority", _t("form.label.set_priority", lang), [(p, p) for p in ("P1", "P2", "P3")], lang=lang, value="P3"),
             _input_text("reason", _t("form.label.reason", lang), lang=lang, max_length=TITLE_MAX),

@@ -127,7 +127,7 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
                                 impact=str(impact) if impact is not None else "—", since=since, title=ticket.title,
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
-                      title=escape_markdown(ticket.title), attempt=attempt)
+                      title=escape_markdown(ticket.title, links=False), attempt=attempt)
     outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}", urgent=True,
                    attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
     schedule(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), due_at=now + timedelta(minutes=team.repage_minutes), now=now,

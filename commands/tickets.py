@@ -224,11 +224,12 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = 
         return
     org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
+    # What the customer typed is no link here: nobody opens a customer's web address from an alert by a tap.
     label = i18n.t(event_key, staff_lang, number=ticket.number,
-                   **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+                   **{k: escape_markdown(v, links=False) if isinstance(v, str) else v for k, v in values.items()})
     # The card shows the whole title (or points to /ticket); the fallback only needs to say which ticket.
     title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
-    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title))
+    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title, links=False))
     if alert:
         markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
     card = ticket_cards.staff_ticket(
