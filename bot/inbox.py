@@ -4,6 +4,9 @@ The endpoint only stores (unique on resource, event and data.id, so a repeated d
 A worker claims rows (a few at a time, each with its own lease), fetches the message or card
 action from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
+Order: the events of one space are handled in the order they arrived, as its messages are sent (the
+outbox): only the oldest unfinished event of a space can be claimed, so one waiting for a retry
+after a failed read holds back the later ones of its space and no others.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, Update, and_, bindparam, or_, select, update
+from sqlalchemy import Integer, Row, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,6 +45,8 @@ KEY_MAX, NAME_MAX = 300, 40
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
+# An event in one of these states holds back the later events of its space.
+UNFINISHED = ("pending", "claimed")
 
 # Statements are built once at import: building them and computing their cache keys on every
 # call cost more than running them.
@@ -63,14 +68,21 @@ def _claim_statement(*, skip_locked: bool) -> Update:
     cache key is then computed afresh, which cost more than running it.
     """
     cand = _T.alias("cand").c
+    earlier = _T.alias("earlier").c
     due = or_(
         and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
         and_(cand.status == "claimed", cand.lease_until < _NOW),
     )
-    pick = select(cand.id).where(due).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
+    # The oldest unfinished event of its space (an event without a space is always first). One NOT
+    # EXISTS per status, each a single probe of ix_inbox_head (order_key, status, id).
+    first_of_space = and_(*(
+        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
+        for status in UNFINISHED
+    ))
+    pick = select(cand.id).where(due, first_of_space).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
     if skip_locked:
         # Concurrent workers pass over each other's rows instead of waiting for them.
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update(skip_locked=True, of=cand.id.table)
     return (
         update(_T)
         .where(_T.c.id.in_(pick))
@@ -150,10 +162,12 @@ def own_doing(payload: dict[str, Any]) -> bool:
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
     """Store a webhook event; False when the same event was stored before."""
     resource, event, key = event_key(payload)
+    room = payload["data"].get("roomId")
     values = dict(
         event_key=key,
         resource=resource,
         event=event,
+        order_key=room if isinstance(room, str) and 0 < len(room) <= KEY_MAX else None,
         payload=payload,
         received_at=now,
         status="pending",
@@ -234,12 +248,13 @@ class InboxWorker:
     def work(self) -> int:
         """One step of a worker thread: process a batch; 1 when the thread should look again at once.
 
-        Only a full batch may have left due events behind. A partial one took all there were,
-        so the thread can wait for its wake-up: an event stored meanwhile rings the bell (a ring
-        while every thread is busy is kept), and events of other processes ring it through
-        LISTEN on PostgreSQL, or are found by polling.
+        A batch holds at most one event of a space (its oldest unfinished), so once it is worked
+        off the next event of those spaces may be due: the thread looks again. Only an empty claim
+        lets it wait for its wake-up: an event stored meanwhile rings the bell (a ring while every
+        thread is busy is kept), and events of other processes ring it through LISTEN on
+        PostgreSQL, or are found by polling.
         """
-        return 1 if self.run_once() >= CLAIM_BATCH else 0
+        return 1 if self.run_once() else 0
 
     def drain(self, limit: int = 10_000) -> int:
         """Process every due event (tests and benchmarks)."""
