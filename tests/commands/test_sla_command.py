@@ -127,3 +127,29 @@ def test_sla_of_a_ticket_shows_used_left_and_paused(harness, clock):
     harness.say(BRAM_EMAIL, POLDER_ROOM, "/sla INC-1001")
     harness.run()
     assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
+
+
+def test_a_member_of_the_staff_space_without_a_staff_role_reads_no_clocks(harness):
+    # Once anyone in the staff space read any organisation's clocks with /sla INC-… (while /ticket refused).
+    from bot.sandbox.demo import DESK_ORG, SANNE_EMAIL, STAFF_ROOM
+
+    harness.seed_directory()
+    harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
+    harness.run()
+    harness.state.add_person("intern@iot-desk.example", "Iris Intern", org=DESK_ORG)
+    harness.add_member(STAFF_ROOM, "intern@iot-desk.example")
+    for text, refusal in (
+        ("/sla INC-1001", "Only someone with the **admin or agent or engineer or problem-manager** role can use `/sla <number>`."),
+        ("/ticket INC-1001", "Only someone with the **agent** role can use `/ticket`."),
+    ):
+        harness.say("intern@iot-desk.example", STAFF_ROOM, text)
+        harness.run()
+        assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == refusal
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/language nl")
+    harness.say("intern@iot-desk.example", STAFF_ROOM, "/sla INC-1001")
+    harness.run()
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == \
+        "Alleen iemand met de rol **admin or agent or engineer or problem-manager** kan `/sla <number>` gebruiken."
+    harness.say(SANNE_EMAIL, STAFF_ROOM, "/sla INC-1001")
+    harness.run()
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("**INC-1001** (nieuw) — SLA-klokken")
