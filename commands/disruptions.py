@@ -331,6 +331,18 @@ def _find(ctx: Context, number: str) -> Disruption:
     return d
 
 
+def _noticed(ctx: Context, number: str) -> Disruption:
+    """The disruption a notice's button names, when this space got a notice of it; for any other space
+    it answers as one that does not exist (a forged press learns nothing and links nothing)."""
+    d = _find(ctx, number)
+    notices = [f"disruption:{d.number}:{kind}" for kind in ("opened", "updated")]
+    got = ctx.session.scalar(select(OutboxMessage.id).where(OutboxMessage.order_key == ctx.space.room_id,
+                                                            OutboxMessage.purpose.in_(notices)).limit(1))
+    if got is None:
+        raise Refused("dis.not_found", number=d.number)
+    return d
+
+
 def _inline(text: str) -> dict[str, str]:
     from commands.maintenance import inline_fields
 
@@ -448,7 +460,7 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
     from commands.tickets import open_ticket
 
-    d = _find(ctx, str(inputs.get("disruption", "")))
+    d = _noticed(ctx, str(inputs.get("disruption", "")))
     if d.status != "open":
         raise Refused("dis.closed", number=d.number)
     for ticket_id in d.ticket_ids:
@@ -466,7 +478,7 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
 @router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
 def mine(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Show my linked tickets": this organisation's tickets linked to the disruption."""
-    d = _find(ctx, str(inputs.get("disruption", "")))
+    d = _noticed(ctx, str(inputs.get("disruption", "")))
     numbers = [t.number for t in (ctx.session.get(Ticket, i) for i in d.ticket_ids) if t is not None and t.org_id == ctx.space.org_id]
     ctx.reply(ctx.t("dis.mine", number=d.number, tickets=", ".join(numbers)) if numbers else ctx.t("dis.mine.none", number=d.number))
 
