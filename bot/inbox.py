@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import i18n, logs
+from bot.clock import AMSTERDAM
 from bot.context import Context, build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event
@@ -413,11 +414,16 @@ class InboxWorker:
         return replace(event, sender=replace(event.sender, display_name=name))
 
     def _within_rate(self, ctx: Context) -> bool:
-        """Count the command against its sender's limit; over it, one polite warning, then silence."""
-        verdict = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
-        if verdict == "warn":
-            ctx.reply(ctx.t("rate.slow_down"))
-        return verdict == "ok"
+        """Count the command against its sender's limit; over it, one answer saying from when it may be
+        sent again, then silence. Acknowledgements, presses answering the bot's cards and P1 requests
+        are neither counted nor held back (the router knows which)."""
+        if self.runtime.router.unlimited(ctx.event):
+            return True
+        rate = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
+        if rate.verdict == "warn" and rate.again_at is not None:
+            ctx.reply(ctx.t("rate.slow_down", limit=self.runtime.settings.rate_limit,
+                            time=rate.again_at.astimezone(AMSTERDAM).strftime("%H:%M:%S")))
+        return rate.verdict == "ok"
 
     def _retry(self, row: Claimed, delay: timedelta, error: str, *, counted: bool = True) -> None:
         if counted and row.attempts >= MAX_FETCH_ATTEMPTS:

@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
-from bot.events import CardSubmitEvent
+from bot.events import CardSubmitEvent, MessageEvent
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
 from cards.common import Field
@@ -64,6 +64,9 @@ class Args:
 Handler = Callable[[Context, Args], None]
 # A one-shot card's handler returns what the press made ("INC-1001"), for later presses to be told.
 CardHandler = Callable[[Context, dict[str, Any]], str | None]
+# Whether the per-person rate limit leaves a command (given the text after its name) or a press (given
+# its inputs) alone: always, never, or as a test says (a P1 request). The test must not raise.
+Unlimited = bool | Callable[[Any], bool]
 ALREADY_SUBMITTED = "form.already_submitted"
 
 
@@ -78,6 +81,7 @@ class Command:
     summary_key: str
     hidden: bool = False
     spaces: frozenset[str] = ANYWHERE
+    unlimited: Unlimited = False
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -93,6 +97,7 @@ class CardAction:
     roles: frozenset[str]
     spaces: frozenset[str]
     fields: Mapping[str, Field]
+    unlimited: Unlimited = False
 
 
 @dataclass
@@ -117,11 +122,13 @@ class Router:
         usage: str | None = None,
         summary: str | None = None,
         hidden: bool = False,
+        unlimited: Unlimited = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator registering a text command; a name registered twice fails at import.
 
         `roles`: who may use it (any of them; empty = everyone). `spaces`: the kinds of space
-        it works in (customer, staff, unbound, direct).
+        it works in (customer, staff, unbound, direct). `unlimited`: never held back by the
+        per-person rate limit (an acknowledgement), or a test of the text after the name (a P1 request).
         """
         words = tuple(name.lower().split())
         if not words:
@@ -138,28 +145,32 @@ class Router:
                 summary_key=summary or f"cmd.{'.'.join(words)}",
                 hidden=hidden,
                 spaces=frozenset(spaces),
+                unlimited=unlimited,
             )
             return fn
 
         return register
 
     def card_action(self, action: str | StrEnum, *, fields: Mapping[str, Field], roles: frozenset[str] = EVERYONE,
-                    spaces: frozenset[str] = ANYWHERE, once: bool = False,
-                    already: str = ALREADY_SUBMITTED) -> Callable[[CardHandler], CardHandler]:
+                    spaces: frozenset[str] = ANYWHERE, once: bool = False, already: str = ALREADY_SUBMITTED,
+                    unlimited: Unlimited | None = None) -> Callable[[CardHandler], CardHandler]:
         """Decorator registering the handler of a card button's action id.
 
         `fields`: every input id the card submits (and data key its button carries) that the
         handler reads, with its type; a press with another type there is refused, and the
         handler gets only these. `once`: the card acts once, whichever of its one-shot buttons
         is pressed first; a later press is answered with `already` (given the number the first
-        press's handler returned).
+        press's handler returned). `unlimited`: never held back by the per-person rate limit (a
+        press answering the bot: a page, a question, a form), or a test of the inputs; by default
+        a one-shot card's presses are (a form answers the bot's form, and acts once).
         """
         key = str(action)
 
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
-            self.actions[key] = CardAction(fn, frozenset(roles), frozenset(spaces), dict(fields))
+            self.actions[key] = CardAction(fn, frozenset(roles), frozenset(spaces), dict(fields),
+                                           once if unlimited is None else unlimited)
             if once:
                 self.one_shot[key] = already
             return fn
@@ -210,6 +221,19 @@ class Router:
             if command is not None:
                 return command, body[spans[length - 1].end():].strip()
         return None
+
+    def unlimited(self, event: object) -> bool:
+        """Whether the per-person rate limit leaves this event alone: an acknowledgement, a press
+        answering one of the bot's cards, a P1 request (as their registrations say)."""
+        if isinstance(event, MessageEvent):
+            found = self.match(event.text)
+            rule, given = (found[0].unlimited, found[1]) if found else (False, None)
+        elif isinstance(event, CardSubmitEvent):
+            entry = self.actions.get(event.action)
+            rule, given = (entry.unlimited, event.inputs) if entry else (False, None)
+        else:
+            return False
+        return rule(given) if callable(rule) else bool(rule)
 
     def visible_to(self, roles: frozenset[str], space_kind: str | None = None) -> list[Command]:
         """Commands a person holding `roles` may use (in a space of `space_kind`), in name order."""

@@ -272,13 +272,13 @@ def _page_id(inputs: dict[str, Any]) -> int | None:
     return parse.row_id(inputs.get("page"))
 
 
-@router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Acknowledge, from the page card."""
     acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
@@ -292,7 +292,7 @@ def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     ctx.reply(ticket_view(ctx, _ticket(ctx, str(inputs.get("ticket", "")))))
 
 
-@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>")
+@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)
 def ack_command(ctx: Context, args: Args) -> None:
     """Acknowledge a page by typing (when the card is out of reach)."""
     number = args.text.strip()

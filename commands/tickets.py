@@ -45,9 +45,19 @@ _INLINE = re.compile(r"^(\w+)=(.*)$")
 # -- intake -------------------------------------------------------------------------------------------
 
 
+def _asks_for_p1(text: str) -> bool:
+    """Whether inline intake fields request P1: never held back by the rate limit."""
+    return str(_inline_fields(text)[0].get("priority", "")).strip().upper() == "P1"
+
+
+def _raises_to_p1(text: str) -> bool:
+    """Whether `/priority [number] P1 …` asks for P1: never held back by the rate limit."""
+    return "P1" in [word.upper() for word in text.split()[:2]]
+
+
 def _intake(kind: str):
     @router.command(kind, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, usage=f"/{kind} [title | field=value …]",
-                    summary=f"cmd.{kind}")
+                    summary=f"cmd.{kind}", unlimited=_asks_for_p1)
     def handler(ctx: Context, args: Args) -> None:
         inline, title = _inline_fields(args.text)
         if inline:
@@ -741,7 +751,8 @@ def close_command(ctx: Context, args: Args) -> None:
     resolve(ctx, ticket, {"outcome": text})
 
 
-@router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>")
+@router.command("priority", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/priority <number> P1|P2|P3 <reason>",
+                unlimited=_raises_to_p1)
 def priority_command(ctx: Context, args: Args) -> None:
     """Agents set the priority; customers request a change (P1: call the desk)."""
     number, rest = number_and_rest(ctx, args)
@@ -818,7 +829,8 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     respond(ctx, _card_ticket(ctx, inputs), text)
 
 
-@router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE,
+                    unlimited=lambda inputs: str(inputs.get("priority", "")).strip().upper() == "P1")
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
@@ -845,13 +857,14 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, unlimited=True)
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Solved" on the resolution card: the same as /confirm."""
     confirm(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE,
+                    unlimited=True)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not solved" on the resolution card: reopens, the time spent resolved counts."""
     reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.no_reason")
