@@ -374,6 +374,12 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
 def parse_local(text: str, zone: ZoneInfo, *, today: date) -> datetime:
     """A date and time as people type it ('2026-01-09 17:00', '9-1-2026 17:00', '17:00'),
     local to `zone` unless it carries an offset; ValueError when it is not one."""
+    return localize(read_wall_time(text, today=today), zone)
+
+
+def read_wall_time(text: str, *, today: date) -> datetime:
+    """What `parse_local` reads before it places it in a zone: a wall-clock time (naive), or an
+    instant when the text carries an offset; ValueError when it is not one."""
     from dateutil import parser as date_parser
 
     cleaned = " ".join(text.split())
@@ -387,7 +393,11 @@ def parse_local(text: str, zone: ZoneInfo, *, today: date) -> datetime:
             value = date_parser.parse(cleaned, dayfirst=True, default=datetime.combine(today, time(0)))
         except (ValueError, OverflowError):
             raise ValueError(f"{cleaned!r} is not a date and time") from None
-    return localize(value, zone)
+    try:
+        value.utcoffset()
+    except ValueError:  # dateutil reads "-3000" as an offset of 30 hours, which no datetime holds
+        raise ValueError(f"{cleaned!r} has an offset of a day or more") from None
+    return value
 
 
 def _merged(pauses: Iterable[Pause]) -> list[tuple[int, int]]:

@@ -4,6 +4,9 @@ The endpoint only stores (unique on resource, event and data.id, so a repeated d
 A worker claims rows (a few at a time, each with its own lease), fetches the message, card
 action or the bot's membership from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
 the handler's rows and its outgoing messages commit together with "done", or not at all.
+Order: the events of one space are handled in the order they arrived, as its messages are sent (the
+outbox): only the oldest unfinished event of a space can be claimed, so one waiting for a retry
+after a failed read holds back the later ones of its space and no others.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, Update, and_, bindparam, or_, select, update
+from sqlalchemy import Integer, Row, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import i18n, logs
+from bot.clock import AMSTERDAM
 from bot.context import Context, build_context
 from bot.errors import UserError
 from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event,
@@ -47,6 +51,8 @@ KEY_MAX, NAME_MAX = 300, 40
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
+# An event in one of these states holds back the later events of its space.
+UNFINISHED = ("pending", "claimed")
 
 # Statements are built once at import: building them and computing their cache keys on every
 # call cost more than running them.
@@ -68,14 +74,21 @@ def _claim_statement(*, skip_locked: bool) -> Update:
     cache key is then computed afresh, which cost more than running it.
     """
     cand = _T.alias("cand").c
+    earlier = _T.alias("earlier").c
     due = or_(
         and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
         and_(cand.status == "claimed", cand.lease_until < _NOW),
     )
-    pick = select(cand.id).where(due).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
+    # The oldest unfinished event of its space (an event without a space is always first). One NOT
+    # EXISTS per status, each a single probe of ix_inbox_head (order_key, status, id).
+    first_of_space = and_(*(
+        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
+        for status in UNFINISHED
+    ))
+    pick = select(cand.id).where(due, first_of_space).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
     if skip_locked:
         # Concurrent workers pass over each other's rows instead of waiting for them.
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update(skip_locked=True, of=cand.id.table)
     return (
         update(_T)
         .where(_T.c.id.in_(pick))
@@ -249,10 +262,12 @@ def own_doing(payload: dict[str, Any]) -> bool:
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
     """Store a webhook event; False when the same event was stored before."""
     resource, event, key = event_key(payload)
+    room = payload["data"].get("roomId")
     values = dict(
         event_key=key,
         resource=resource,
         event=event,
+        order_key=room if isinstance(room, str) and 0 < len(room) <= KEY_MAX else None,
         payload=payload,
         received_at=now,
         status="pending",
@@ -333,12 +348,13 @@ class InboxWorker:
     def work(self) -> int:
         """One step of a worker thread: process a batch; 1 when the thread should look again at once.
 
-        Only a full batch may have left due events behind. A partial one took all there were,
-        so the thread can wait for its wake-up: an event stored meanwhile rings the bell (a ring
-        while every thread is busy is kept), and events of other processes ring it through
-        LISTEN on PostgreSQL, or are found by polling.
+        A batch holds at most one event of a space (its oldest unfinished), so once it is worked
+        off the next event of those spaces may be due: the thread looks again. Only an empty claim
+        lets it wait for its wake-up: an event stored meanwhile rings the bell (a ring while every
+        thread is busy is kept), and events of other processes ring it through LISTEN on
+        PostgreSQL, or are found by polling.
         """
-        return 1 if self.run_once() >= CLAIM_BATCH else 0
+        return 1 if self.run_once() else 0
 
     def drain(self, limit: int = 10_000) -> int:
         """Process every due event (tests and benchmarks)."""
@@ -541,11 +557,16 @@ class InboxWorker:
         return replace(event, sender=replace(event.sender, display_name=name))
 
     def _within_rate(self, ctx: Context) -> bool:
-        """Count the command against its sender's limit; over it, one polite warning, then silence."""
-        verdict = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
-        if verdict == "warn":
-            ctx.reply(ctx.t("rate.slow_down"))
-        return verdict == "ok"
+        """Count the command against its sender's limit; over it, one answer saying from when it may be
+        sent again, then silence. Acknowledgements, presses answering the bot's cards and P1 requests
+        are neither counted nor held back (the router knows which)."""
+        if self.runtime.router.unlimited(ctx.event):
+            return True
+        rate = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
+        if rate.verdict == "warn" and rate.again_at is not None:
+            ctx.reply(ctx.t("rate.slow_down", limit=self.runtime.settings.rate_limit,
+                            time=rate.again_at.astimezone(AMSTERDAM).strftime("%H:%M:%S")))
+        return rate.verdict == "ok"
 
     def _retry(self, row: Claimed, delay: timedelta, error: str, *, counted: bool = True) -> None:
         if counted and row.attempts >= MAX_FETCH_ATTEMPTS:

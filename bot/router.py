@@ -2,9 +2,12 @@
 
 Text commands match on whole words, longest registered name first, case-insensitive,
 with or without a leading slash: "/space bind acme" finds "space bind" before "space".
-Card buttons carry an action id in their data; each id has exactly one handler. A one-shot
-card (a form that makes a record) acts once: its first press claims the card's message in the
-handler's transaction, and every later press is told what the first one made.
+Card buttons carry an action id in their data; each id has exactly one handler, registered with
+the types of the fields its card submits. A press whose declared field holds a value of another
+type (a title sent as a list) is refused before the handler runs, and the handler sees only the
+declared fields. A one-shot card (a form that makes a record) acts once: its first press claims
+the card's message in the handler's transaction, and every later press is told what the first
+one made.
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ from __future__ import annotations
 import logging
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from bot.context import Context
 from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
-from bot.events import CardSubmitEvent
+from bot.events import CardSubmitEvent, MessageEvent
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
+from cards.common import Field
 from storage import forms
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,9 @@ class Args:
 Handler = Callable[[Context, Args], None]
 # A one-shot card's handler returns what the press made ("INC-1001"), for later presses to be told.
 CardHandler = Callable[[Context, dict[str, Any]], str | None]
+# Whether the per-person rate limit leaves a command (given the text after its name) or a press (given
+# its inputs) alone: always, never, or as a test says (a P1 request). The test must not raise.
+Unlimited = bool | Callable[[Any], bool]
 ALREADY_SUBMITTED = "form.already_submitted"
 
 
@@ -74,6 +81,7 @@ class Command:
     summary_key: str
     hidden: bool = False
     spaces: frozenset[str] = ANYWHERE
+    unlimited: Unlimited = False
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -81,12 +89,23 @@ class Command:
         return tuple(self.name.split())
 
 
+@dataclass(frozen=True)
+class CardAction:
+    """A registered card button: its handler, who may press it where, and the fields it takes."""
+
+    handler: CardHandler
+    roles: frozenset[str]
+    spaces: frozenset[str]
+    fields: Mapping[str, Field]
+    unlimited: Unlimited = False
+
+
 @dataclass
 class Router:
     """The registry of text commands and card actions."""
 
     commands: dict[tuple[str, ...], Command] = field(default_factory=dict)
-    actions: dict[str, tuple[CardHandler, frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    actions: dict[str, CardAction] = field(default_factory=dict)
     # One-shot action ids → the message key that answers a press of a card already used.
     one_shot: dict[str, str] = field(default_factory=dict)
     join_handler: Callable[[Context], None] | None = None
@@ -103,11 +122,13 @@ class Router:
         usage: str | None = None,
         summary: str | None = None,
         hidden: bool = False,
+        unlimited: Unlimited = False,
     ) -> Callable[[Handler], Handler]:
         """Decorator registering a text command; a name registered twice fails at import.
 
         `roles`: who may use it (any of them; empty = everyone). `spaces`: the kinds of space
-        it works in (customer, staff, unbound, direct).
+        it works in (customer, staff, unbound, direct). `unlimited`: never held back by the
+        per-person rate limit (an acknowledgement), or a test of the text after the name (a P1 request).
         """
         words = tuple(name.lower().split())
         if not words:
@@ -124,24 +145,32 @@ class Router:
                 summary_key=summary or f"cmd.{'.'.join(words)}",
                 hidden=hidden,
                 spaces=frozenset(spaces),
+                unlimited=unlimited,
             )
             return fn
 
         return register
 
-    def card_action(self, action: str | StrEnum, *, roles: frozenset[str] = EVERYONE, spaces: frozenset[str] = ANYWHERE,
-                    once: bool = False, already: str = ALREADY_SUBMITTED) -> Callable[[CardHandler], CardHandler]:
+    def card_action(self, action: str | StrEnum, *, fields: Mapping[str, Field], roles: frozenset[str] = EVERYONE,
+                    spaces: frozenset[str] = ANYWHERE, once: bool = False, already: str = ALREADY_SUBMITTED,
+                    unlimited: Unlimited | None = None) -> Callable[[CardHandler], CardHandler]:
         """Decorator registering the handler of a card button's action id.
 
-        `once`: the card acts once, whichever of its one-shot buttons is pressed first; a later
-        press is answered with `already` (given the number the first press's handler returned).
+        `fields`: every input id the card submits (and data key its button carries) that the
+        handler reads, with its type; a press with another type there is refused, and the
+        handler gets only these. `once`: the card acts once, whichever of its one-shot buttons
+        is pressed first; a later press is answered with `already` (given the number the first
+        press's handler returned). `unlimited`: never held back by the per-person rate limit (a
+        press answering the bot: a page, a question, a form), or a test of the inputs; by default
+        a one-shot card's presses are (a form answers the bot's form, and acts once).
         """
         key = str(action)
 
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
-            self.actions[key] = (fn, frozenset(roles), frozenset(spaces))
+            self.actions[key] = CardAction(fn, frozenset(roles), frozenset(spaces), dict(fields),
+                                           once if unlimited is None else unlimited)
             if once:
                 self.one_shot[key] = already
             return fn
@@ -193,6 +222,19 @@ class Router:
                 return command, body[spans[length - 1].end():].strip()
         return None
 
+    def unlimited(self, event: object) -> bool:
+        """Whether the per-person rate limit leaves this event alone: an acknowledgement, a press
+        answering one of the bot's cards, a P1 request (as their registrations say)."""
+        if isinstance(event, MessageEvent):
+            found = self.match(event.text)
+            rule, given = (found[0].unlimited, found[1]) if found else (False, None)
+        elif isinstance(event, CardSubmitEvent):
+            entry = self.actions.get(event.action)
+            rule, given = (entry.unlimited, event.inputs) if entry else (False, None)
+        else:
+            return False
+        return rule(given) if callable(rule) else bool(rule)
+
     def visible_to(self, roles: frozenset[str], space_kind: str | None = None) -> list[Command]:
         """Commands a person holding `roles` may use (in a space of `space_kind`), in name order."""
         return sorted(
@@ -223,16 +265,30 @@ class Router:
         entry = self.actions.get(action)
         if entry is None:
             raise UnknownAction()
-        handler, roles, spaces = entry
-        _authorise(ctx, roles, spaces, action)
+        _authorise(ctx, entry.roles, entry.spaces, action)
+        checked = _declared(ctx, entry.fields, inputs)
         log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
         card = ctx.event.message_id if action in self.one_shot and isinstance(ctx.event, CardSubmitEvent) else None
         if card is not None:
             _claim(ctx, card, action, self.one_shot[action])
-        made = handler(ctx, inputs)
+        made = entry.handler(ctx, checked)
         if card is not None:
             forms.record(ctx.session, message_id=card, number=made)
-        return _family(handler)
+        return _family(entry.handler)
+
+
+def _declared(ctx: Context, fields: Mapping[str, Field], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The press's declared fields (and its action id), each checked against its type; a value of
+    another type is refused, naming the field. Undeclared values are left out: no handler reads them."""
+    checked: dict[str, Any] = {"action": inputs.get("action")}
+    for name, kind in fields.items():
+        if name not in inputs:
+            continue
+        value = inputs[name]
+        if not kind.accepts(value):
+            raise Refused("form.error.type", field=escape_markdown(name), expected=ctx.t(f"form.type.{kind.value}"))
+        checked[name] = value
+    return checked
 
 
 def _claim(ctx: Context, card: str, action: str, already: str) -> None:

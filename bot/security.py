@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
@@ -67,25 +69,36 @@ def roles_of(email: str, *, admins: frozenset[str], session: Session | None = No
     return frozenset(roles)
 
 
-def rate_check(session: Session, *, email: str, now: datetime, limit: int = RATE_LIMIT) -> str:
-    """Count a command against the person's limit: "ok", "warn" (the first one over), or "drop"."""
+@dataclass(frozen=True)
+class RateVerdict:
+    """What the per-person limit says of a command: "ok", "warn" (the first one over: answer once,
+    saying from when the person may send again, `again_at`), or "drop"."""
+
+    verdict: str
+    again_at: datetime | None = None
+
+
+def rate_check(session: Session, *, email: str, now: datetime, limit: int = RATE_LIMIT) -> RateVerdict:
+    """Count a command against the person's limit."""
     if limit == 0:
-        return "ok"
+        return RateVerdict("ok")
     email = email.lower()
     row = session.get(CommandRate, email, with_for_update=is_postgres(session))
     stamp = now.timestamp()
     if row is None:
         row = CommandRate(email=email, recent=[], warned_at=None)
         session.add(row)
-    recent = [t for t in row.recent if t > stamp - RATE_WINDOW.total_seconds()]
+    recent = sorted(t for t in row.recent if t > stamp - RATE_WINDOW.total_seconds())
     if len(recent) >= limit:
         row.recent = recent
-        # One warning per stretch of flooding; refused commands do not count, so the person
+        # One answer per stretch of flooding; refused commands do not count, so the person
         # is back as soon as the oldest of their last 20 is a minute old.
         if row.warned_at is not None:
-            return "drop"
+            return RateVerdict("drop")
         row.warned_at = now
-        return "warn"
+        # When as many have left the window as would make room for one more (whole seconds, up).
+        again = datetime.fromtimestamp(math.ceil(recent[len(recent) - limit] + RATE_WINDOW.total_seconds()), tz=timezone.utc)
+        return RateVerdict("warn", again_at=again)
     row.recent = [*recent, stamp]
     row.warned_at = None
-    return "ok"
+    return RateVerdict("ok")

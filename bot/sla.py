@@ -31,7 +31,9 @@ UTC = timezone.utc
 KINDS = ("incident", "rfc", "rfi", "complaint")
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
-_BUDGET = re.compile(r"^\s*(\d+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
+_BUDGET = re.compile(r"^\s*([0-9]+)\s*(bd-eod|bh|bm|bd|h|m)\s*$", re.IGNORECASE)
+# The largest amount of a budget: 100,000 hours are over eleven years.
+BUDGET_MAX = 100_000
 # The target whose clock a roaming partner turns into best effort, and an extension lengthens.
 RECOVERY = "resolution"
 # What a target's clock may count from: the opening, the first resolution (the service
@@ -79,6 +81,9 @@ def parse_budget(text: str) -> Budget:
     match = _BUDGET.match(text)
     if not match:
         raise ValueError(f"duration {text.strip()!r} is not understood; use e.g. 16bh, 30bm, 5bd, 8h or 90m")
+    # Counted before int(): thousands of digits are refused, not converted.
+    if len(match.group(1).lstrip("0")) > len(str(BUDGET_MAX)) or int(match.group(1)) > BUDGET_MAX:
+        raise ValueError(f"duration {text.strip()!r} is too long: at most {BUDGET_MAX} of a unit")
     return Budget(int(match.group(1)), match.group(2).lower())
 
 

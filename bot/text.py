@@ -1,5 +1,10 @@
 """Escaping what users typed before it is echoed: in a Webex message's markdown, or in a card.
 
+Both drop the invisible characters that change how text reads (`visible`): a right-to-left
+override (U+202E) can make a title read backwards, a zero-width space hide a word's real letters.
+Where the staff read what a customer typed (alerts, page cards), `links=False` also makes a web
+address plain text, so that nobody opens a customer's link from an alert by a tap.
+
 Webex messages and Adaptive Cards speak different markdown. A message's markdown honours
 backslash escapes, so `escape_markdown` puts a backslash before every character Webex could
 act on. A card's TextBlock and Fact texts go through Microsoft's shared markdown parser (the
@@ -20,6 +25,18 @@ from collections.abc import Callable, Iterable
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 # Control characters other than tab and newline: invisible, and some clients act on them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Unicode's format characters (category Cf: the direction controls U+202A-U+202E and U+2066-U+2069,
+# zero-width space, joiners and word joiner, soft hyphen, byte order mark, tag characters, …), the
+# C1 controls and the line and paragraph separators: invisible, or moving text about.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f\x80-\x9f\u2028\u2029]")
+# The joiners that shape emoji (👩‍💻) and scripts such as Persian and the Indic ones: kept between two
+# such characters, dropped elsewhere (between Latin letters they only hide a word's real letters).
+_JOINERS = "\u200c\u200d"
+# A web address: a scheme and "://", or a host name starting with www.
+_WEB_ADDRESS = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]{0,15}://|www\.)[^\s<>\"'`]*")
 
 WORD_JOINER = "\u2060"
 LOOKALIKE_ASTERISK = "\u2217"
@@ -29,6 +46,39 @@ _DELIMITERS = "*_"
 # The renderers turn {{DATE(…)}} and {{TIME(…)}} into a local date before any markdown.
 _DATE_FUNCTION = re.compile(r"\{\{(?:DATE|TIME)\(")
 _INIT, _SPACE, _ALNUM, _PUNCT = "init", "space", "alnum", "punct"
+
+
+def visible(value: str) -> str:
+    """`value` without the invisible characters that change how it reads (see _INVISIBLE); a line or
+    paragraph separator becomes a space."""
+    return _INVISIBLE.sub(_drop_invisible, value) if _INVISIBLE.search(value) else value
+
+
+def _drop_invisible(match: re.Match) -> str:
+    ch, text, at = match.group(), match.string, match.start()
+    if ch in "\u2028\u2029":
+        return " "
+    if ch in _JOINERS and 0 < at < len(text) - 1 and _joins(text[at - 1]) and _joins(text[at + 1]):
+        return ch
+    return ""
+
+
+def _joins(ch: str) -> bool:
+    return not ch.isascii() and not ch.isspace() and _INVISIBLE.match(ch) is None
+
+
+def inert_links(value: str) -> str:
+    """`value` with its web addresses written so that no client makes them links, readable still:
+    https://evil.example/x → https[:]//evil[.]example/x, www.evil.example → www[.]evil[.]example."""
+
+    def defang(match: re.Match) -> str:
+        scheme, sep, rest = match.group().partition("://")
+        if not sep:
+            scheme, rest = "", match.group()
+        host, slash, path = rest.partition("/")
+        return (f"{scheme}[:]//" if sep else "") + host.replace(".", "[.]") + slash + path
+
+    return _WEB_ADDRESS.sub(defang, value)
 
 
 def fit_escaped(render: Callable[[str], str], value: str, limit: int) -> str:
@@ -47,9 +97,13 @@ def fit_escaped(render: Callable[[str], str], value: str, limit: int) -> str:
     return render(escape_markdown(value[:low]) + "…")
 
 
-def escape_markdown(value: str) -> str:
-    """Make user text inert in a markdown message: no formatting, links, HTML, mentions or control characters."""
-    value = _CONTROL.sub("", value).replace("&", "&amp;").replace("<", "&lt;")
+def escape_markdown(value: str, *, links: bool = True) -> str:
+    """Make user text inert in a markdown message: no formatting, links, HTML, mentions, control or
+    invisible characters; `links=False`: no web address a client would make a link of either."""
+    value = visible(_CONTROL.sub("", value))
+    if not links:
+        value = inert_links(value)
+    value = value.replace("&", "&amp;").replace("<", "&lt;")
     return _MARKDOWN.sub(r"\\\1", value)
 
 
@@ -63,20 +117,25 @@ def mention(email: str) -> str:
         return f"<@personEmail:{email}>"
     return escape_markdown(email)
 
-def escape_card_text(value: str) -> str:
-    """Make user text show as typed in a card's TextBlock or Fact: no emphasis, links, lists or date functions."""
-    return card_markdown([(value, True)])
+def escape_card_text(value: str, *, links: bool = True) -> str:
+    """Make user text show as typed in a card's TextBlock or Fact: no emphasis, links, lists, date
+    functions or invisible characters; `links=False`: no web address a client would make a link of."""
+    return card_markdown([(value, True)], links=links)
 
 
-def card_markdown(parts: Iterable[tuple[str, bool]]) -> str:
-    """Join (text, typed) parts into card markdown: the typed parts shown as typed, the others' markup kept.
+def card_markdown(parts: Iterable[tuple[str, bool]], *, links: bool = True) -> str:
+    """Join (text, typed) parts into card markdown: the typed parts shown as typed, the others' markup
+    kept (`links=False`: the typed parts' web addresses are no links).
 
     The typed parts are judged in their place (a list starts only at a line start, an asterisk
     pairs with one in the surrounding text), but only they are changed.
     """
     text = _Text()
     for value, typed in parts:
-        text.add(_CONTROL.sub("", value) if typed else value, typed)
+        if typed:
+            value = visible(_CONTROL.sub("", value))
+            value = value if links else inert_links(value)
+        text.add(value, typed)
     text.break_escapes()
     text.break_date_functions()
     text.break_links()

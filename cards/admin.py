@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, choice, says, submit, text
+from cards.common import Field, card, choice, says, submit, text
+
+
+# What the binding card submits: router.card_action's `fields`.
+BIND_FIELDS = {"org": Field.TEXT, "sla_profile": Field.TEXT, "language": Field.TEXT}
 
 
 class Action:

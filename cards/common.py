@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from enum import StrEnum
 from string import Formatter
 from typing import Any
 
@@ -27,6 +28,31 @@ MAX_CARD_BYTES = 20_000
 ELLIPSIS = "…"
 # The id of the TextBlock a shortened card carries: senders look for it (was_shortened).
 SHORTENED = "shortened"
+
+
+class Field(StrEnum):
+    """What one value of a card's submission may be. A submission holds what the card's inputs
+    collected, which Webex sends as text, merged with the pressed button's data as the bot wrote
+    it; each card action declares its fields with these (`router.card_action(fields=…)`), and a
+    press with a value of another type is refused before its handler runs."""
+
+    TEXT = "text"  # Input.Text, Input.Date, Input.Time, a single-choice ChoiceSet; text in a button's data
+    NUMBER = "number"  # Input.Number: its text, or a number (bot/parse.py reads it)
+    CHOICES = "choices"  # a multi-select ChoiceSet: "M2M,LoRa", or a list of texts
+    FLAG = "flag"  # Input.Toggle: "true" or "false", or a boolean
+    ID = "id"  # a row id in a button's data: a whole number, or its digits
+
+    def accepts(self, value: object) -> bool:
+        """Whether `value` is of this field's type (its content is the handler's to check)."""
+        if isinstance(value, bool):
+            return self is Field.FLAG
+        if self is Field.NUMBER:
+            return isinstance(value, (str, int, float))
+        if self is Field.ID:
+            return isinstance(value, (str, int))
+        if self is Field.CHOICES:
+            return isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
+        return isinstance(value, str)
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -51,20 +77,23 @@ def card_bytes(card: dict[str, Any]) -> int:
     return len(json.dumps(card).encode("ascii"))
 
 
-def says(key: str, lang: str, **values: object) -> str:
-    """A catalogue text for a card's TextBlock or Fact, its values (names, numbers, what users typed) shown as typed."""
+def says(key: str, lang: str, *, links: bool = True, **values: object) -> str:
+    """A catalogue text for a card's TextBlock or Fact, its values (names, numbers, what users typed)
+    shown as typed; `links=False` where the staff read what customers typed: no web address in the
+    values is a link."""
     template = i18n.template(key, lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
     parts: list[tuple[str, bool]] = []
     for literal, field, spec, _ in Formatter().parse(template):
         parts.append((literal, False))
         if field is not None:
             parts.append((format(values[field], spec or ""), True))
-    return card_markdown(parts)
+    return card_markdown(parts, links=links)
 
 
-def typed(value: str) -> str:
-    """What a user typed, for a card's TextBlock or Fact: shown as typed."""
-    return escape_card_text(value)
+def typed(value: str, *, links: bool = True) -> str:
+    """What a user typed, for a card's TextBlock or Fact: shown as typed (`links=False`: with its web
+    addresses no links, where the staff read what customers typed)."""
+    return escape_card_text(value, links=links)
 
 
 class Cut:

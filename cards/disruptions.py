@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Cut, card, fit, says, shortened, submit, text
+from cards.common import Cut, Field, card, fit, says, shortened, submit, text
 
 FIELD_MAX = 2000
+# What each form and button submits: router.card_action's `fields`.
+UPDATE_FIELDS = {"disruption": Field.TEXT, "impact": Field.TEXT, "actions": Field.TEXT, "next_steps": Field.TEXT,
+                 "next_update": Field.TEXT}
+OPEN_FIELDS = {"services": Field.CHOICES, "severity": Field.TEXT, "tickets": Field.TEXT,
+               **{k: v for k, v in UPDATE_FIELDS.items() if k != "disruption"}}
+CLOSE_FIELDS = {"disruption": Field.TEXT, "summary": Field.TEXT, "cause": Field.TEXT, "rca": Field.FLAG}
+NOTICE_FIELDS = {"disruption": Field.TEXT}
+PROPOSAL_FIELDS = {"proposal": Field.ID}
 
 
 class Action:

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Cut, card, fit, says, shortened, submit, text
+from cards.common import Cut, Field, card, fit, says, shortened, submit, text
 
 IMPACT_MAX = 2000
 # What "report it anyway" carries that may be shortened to fit a card.
 _FREE_TEXT = ("title", "description")
+
+
+# What the announcement form submits: router.card_action's `fields`.
+ANNOUNCE_FIELDS = {"services": Field.CHOICES, "start": Field.TEXT, "end": Field.TEXT, "impact": Field.TEXT, "adhoc": Field.FLAG,
+                   "reason": Field.TEXT}
 
 
 class Action:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import card, facts, says, submit, text, typed
+from cards.common import Field, card, facts, says, submit, text, typed
+
+
+# What the page card's buttons carry: router.card_action's `fields`.
+PAGE_FIELDS = {"ticket": Field.TEXT, "page": Field.ID}
+VIEW_FIELDS = {"ticket": Field.TEXT}
+DECISION_FIELDS = {"ticket": Field.TEXT, "priority": Field.TEXT, "reason": Field.TEXT}
 
 
 class Action:
@@ -22,14 +28,16 @@ def page_card(*, number: str, org: str, service: str | None, impact: str, contac
     """Ticket, customer, service, impact, whom to call back and time since start; Acknowledge / Decline / Open ticket.
 
     `org`, `title`, `impact` and `contact` as typed; the title of an incident is short enough for any card.
+    What the customer typed shows no web address as a link: an engineer woken at night taps only
+    the buttons.
     """
     t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
     return card(
         [
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
-            text(typed(title)),
+            text(typed(title, links=False)),
             facts([(t("page.card.customer"), typed(org)), (t("page.card.service"), typed(service or "—")),
-                   (t("page.card.impact"), typed(impact)), (t("page.card.contact"), typed(contact)), (t("page.card.since"), since)]),
+                   (t("page.card.impact"), typed(impact, links=False)), (t("page.card.contact"), typed(contact, links=False)), (t("page.card.since"), since)]),
         ],
         [
             submit(t("button.ack"), Action.ACK, ticket=number, page=page_id),

@@ -9,22 +9,41 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from bot import i18n, sla
-from bot.text import card_markdown
-from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
+from bot import i18n, parse, sla
+from bot.text import card_markdown, visible
+from cards.common import Cut, Field, card, facts, fit, says, shortened, submit, text, typed
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
 NAME_MAX = 200
 PRIORITIES = ("P3", "P2", "P1")
+# The most connections or devices an incident can affect: more than any customer has.
+IMPACT_MAX = 100_000_000
+_IMPACT_TEXT = re.compile(r"[0-9]{1,9}")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 _NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-\d{1,9}$", re.IGNORECASE)
 # The prefilled fields a form may shorten to fit a card.
 _FREE_TEXT = ("title", "description")
+
+
+# What each form submits, by input id (and button data key), with its type: router.card_action's `fields`.
+INTAKE_FIELDS = {
+    "kind": Field.TEXT, "service": Field.TEXT, "title": Field.TEXT, "description": Field.TEXT, "impact": Field.NUMBER,
+    "priority": Field.TEXT, "contact_name": Field.TEXT, "phone": Field.TEXT, "email": Field.TEXT, "watchers": Field.TEXT,
+    "roaming": Field.FLAG, "reference": Field.TEXT, "rfc_type": Field.TEXT, "desired_date": Field.TEXT,
+    # Set by "report it anyway" on the answer to an incident during maintenance.
+    "despite_maintenance": Field.TEXT,
+}
+TICKET_FIELDS = {"ticket": Field.TEXT}
+RESPOND_FIELDS = {**TICKET_FIELDS, "text": Field.TEXT}
+PRIORITY_FIELDS = {**TICKET_FIELDS, "priority": Field.TEXT, "reason": Field.TEXT}
+RESOLVE_FIELDS = {**TICKET_FIELDS, "cause": Field.TEXT, "resolution": Field.TEXT, "customer_domain": Field.FLAG, "outcome": Field.TEXT}
+NOT_SOLVED_FIELDS = {**TICKET_FIELDS, "reason": Field.TEXT}
+ANSWER_FIELDS = {**TICKET_FIELDS, "answer": Field.TEXT}
+ASK_IN_FIELDS = {**TICKET_FIELDS, "question": Field.TEXT}
 
 
 class Action:
@@ -101,7 +120,7 @@ def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefi
             # No "min": the Adaptive Cards web renderer then refuses an empty (optional) field. The
             # count is checked when the form comes back (validate_intake).
             {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang),
-             **({"value": int(prefill["impact"])} if prefill.get("impact", "").isdigit() else {})},
+             **({"value": int(prefill["impact"])} if _IMPACT_TEXT.fullmatch(prefill.get("impact", "")) else {})},
             _choice("priority", _t("form.label.priority", lang),
                     [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES], lang=lang, value=prefill.get("priority", "P3")),
             _input_text("contact_name", _t("form.label.contact_name", lang), lang=lang, required=True, max_length=NAME_MAX,
@@ -165,8 +184,9 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
     fields: dict[str, Any] = {}
 
     def value(key: str) -> str:
+        # Without invisible characters: a title of zero-width spaces is no title, and none is stored.
         raw = inputs.get(key)
-        return str(raw).strip() if raw is not None else ""
+        return visible(str(raw)).strip() if raw is not None else ""
 
     def need(key: str, limit: int) -> str:
         got = value(key)
@@ -192,10 +212,12 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
     fields["title"] = need("title", title_limit)
     if kind == "incident":
         fields["description"] = optional("description", TEXT_MAX)
-        impact = value("impact")
-        if impact and not impact.isdigit():
-            errors.append(_t("form.error.impact", lang))
-        fields["impact"] = int(impact) if impact.isdigit() else None
+        fields["impact"] = None
+        if value("impact"):
+            try:
+                fields["impact"] = parse.whole_number(inputs["impact"], field="form.label.impact", low=0, high=IMPACT_MAX)
+            except parse.BadInput as exc:
+                errors.append(exc.render(lang))
         priority = (value("priority") or "P3").upper()
         if priority not in PRIORITIES:
             errors.append(_t("form.error.priority", lang))
@@ -229,9 +251,9 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
         desired = value("desired_date")
         if desired:
             try:
-                fields["desired_date"] = date.fromisoformat(desired).isoformat()
-            except ValueError:
-                errors.append(_t("form.error.desired_date", lang))
+                fields["desired_date"] = parse.local_date(desired, field="form.label.desired_date").isoformat()
+            except parse.BadInput as exc:
+                errors.append(exc.render(lang))
     if True:  # every kind may refer to an earlier ticket (an RFI about a closed incident, a follow-up)
         reference = value("reference")
         if reference and not _NUMBER.match(reference):
@@ -250,15 +272,17 @@ def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str,
     """The staff space's card for a new ticket or a customer note, with the agent's buttons.
 
     `event` is the catalogue key of what happened, filled with `event_values` (as typed, like
-    `org` and `title`); a title too long for a card is shortened and points to /ticket.
+    `org` and `title`); a title too long for a card is shortened and points to /ticket. What the
+    customer typed shows no web address as a link.
     """
     def build(cut: Cut) -> dict[str, Any]:
         values = {k: cut(v) if isinstance(v, str) else v for k, v in event_values.items()}
         body = [
             text(card_markdown([(f"{number} · ", False), (org, True)]), weight="Bolder", size="Medium"),
-            text(says(event, lang, number=number, **values), is_subtle=True),
+            text(says(event, lang, links=False, number=number, **values), is_subtle=True),
             facts([(_t("form.field.kind", lang), kind_label), (_t("form.field.priority", lang), priority_label),
-                   (_t("form.field.service", lang), typed(service or "—")), (_t("form.field.title", lang), typed(cut(title)))]),
+                   (_t("form.field.service", lang), typed(service or "—")),
+                   (_t("form.field.title", lang), typed(cut(title), links=False))]),
             _input_text("text", _t("form.label.response", lang), lang=lang, max_length=TEXT_MAX, multiline=True),
             _choice("priority", _t("form.label.set_priority", lang), [(p, p) for p in ("P1", "P2", "P3")], lang=lang, value="P3"),
             _input_text("reason", _t("form.label.reason", lang), lang=lang, max_length=TITLE_MAX),

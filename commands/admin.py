@@ -42,7 +42,7 @@ def space_bind(ctx: Context, args: Args) -> None:
 
 
 # The confirmation card is answered once: bound, or cancelled.
-@router.card_action(admin_cards.Action.BIND_CONFIRM, roles=ADMINS, spaces=GROUP_SPACES, once=True)
+@router.card_action(admin_cards.Action.BIND_CONFIRM, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)
 def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     """The confirmation card's button: create the organisation if still new, then bind."""
     name = _org_name(str(inputs.get("org", "")), usage="/space bind <organisation>")
@@ -55,7 +55,7 @@ def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     return escape_markdown(bind(ctx, org_name=name, create_profile=profile, create_language=language).name)
 
 
-@router.card_action(admin_cards.Action.BIND_CANCEL, roles=ADMINS, spaces=GROUP_SPACES, once=True)
+@router.card_action(admin_cards.Action.BIND_CANCEL, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)
 def space_bind_cancelled(ctx: Context, inputs: dict[str, Any]) -> None:
     """The confirmation card's cancel button."""
     ctx.reply(ctx.t("space.bind.cancelled"))

@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox
-from bot.calendar import AmbiguousTimeError, NonexistentTimeError, parse_local
+from bot import desk, i18n, outbox, parse
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -132,16 +131,8 @@ def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool)
         if len(value) > dis_cards.FIELD_MAX:
             raise Refused("form.error.too_long", field=ctx.t(f"dis.field.{key}"), limit=dis_cards.FIELD_MAX, length=len(value))
         result[key] = value
-    text = str(inputs["next_update"]).strip()
-    try:
-        when = parse_local(text, AMSTERDAM, today=ctx.now().astimezone(AMSTERDAM).date())
-    except NonexistentTimeError:
-        raise Refused("sla.time_skipped", time=escape_markdown(text[:40])) from None
-    except AmbiguousTimeError as exc:
-        raise Refused("sla.time_twice", time=escape_markdown(text[:40]), earlier=exc.earlier.isoformat(timespec="minutes"),
-                      later=exc.later.isoformat(timespec="minutes")) from None
-    except ValueError:
-        raise Refused("dis.error.next_update") from None
+    when = parse.local_instant(str(inputs["next_update"]).strip(), field="input.field.next_update",
+                               today=ctx.now().astimezone(AMSTERDAM).date())
     if when <= ctx.now():
         raise Refused("dis.error.next_update_past", time=i18n.when(when, ctx.lang, AMSTERDAM))
     result["next_update_at"] = when
@@ -355,7 +346,7 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 # A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).
-@router.card_action(Action.PROPOSAL_OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
@@ -364,7 +355,7 @@ def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
                                                                lang=ctx.lang, tickets=tickets))
 
 
-@router.card_action(Action.PROPOSAL_DISMISS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not related": the proposal is set aside."""
     proposal = _proposal(ctx, inputs)
@@ -373,10 +364,8 @@ def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
 
 
 def _proposal(ctx: Context, inputs: dict[str, Any]) -> DisruptionProposal:
-    try:
-        proposal = ctx.session.get(DisruptionProposal, int(inputs.get("proposal")))
-    except (TypeError, ValueError):
-        proposal = None
+    proposal_id = parse.row_id(inputs.get("proposal"))
+    proposal = ctx.session.get(DisruptionProposal, proposal_id) if proposal_id is not None else None
     if proposal is None or proposal.status != "proposed":
         raise Refused("dis.proposal.gone")
     return proposal
@@ -390,6 +379,18 @@ def _find(ctx: Context, number: str) -> Disruption:
     d = ctx.session.scalar(select(Disruption).where(Disruption.number == number)) if _NUMBER.match(number) else None
     if d is None:
         raise Refused("dis.not_found", number=number if _NUMBER.match(number) else escape_markdown(number[:20]))
+    return d
+
+
+def _noticed(ctx: Context, number: str) -> Disruption:
+    """The disruption a notice's button names, when this space got a notice of it; for any other space
+    it answers as one that does not exist (a forged press learns nothing and links nothing)."""
+    d = _find(ctx, number)
+    notices = [f"disruption:{d.number}:{kind}" for kind in ("opened", "updated")]
+    got = ctx.session.scalar(select(OutboxMessage.id).where(OutboxMessage.order_key == ctx.space.room_id,
+                                                            OutboxMessage.purpose.in_(notices)).limit(1))
+    if got is None:
+        raise Refused("dis.not_found", number=d.number)
     return d
 
 
@@ -410,7 +411,7 @@ def open_command(ctx: Context, args: Args) -> None:
     open_disruption(ctx, fields)
 
 
-@router.card_action(Action.OPEN, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def open_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The open form's submit (possibly from a proposal, with its tickets): one disruption per form."""
     ids = []
@@ -440,7 +441,7 @@ def update_command(ctx: Context, args: Args) -> None:
     update(ctx, d, fields)
 
 
-@router.card_action(Action.UPDATE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def update_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The update form's submit: one update per form (a second press would notify every space again)."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -460,7 +461,7 @@ def close_command(ctx: Context, args: Args) -> None:
     close(ctx, d, fields)
 
 
-@router.card_action(Action.CLOSE, roles=AGENTS, spaces=STAFF_ONLY, once=True)
+@router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The close form's submit."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -514,12 +515,12 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
 
 
 # One incident per notice: two people of one organisation pressing at once opened two.
-@router.card_action(Action.AFFECTED, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
+@router.card_action(Action.AFFECTED, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
 def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
     from commands.tickets import open_ticket
 
-    d = _find(ctx, str(inputs.get("disruption", "")))
+    d = _noticed(ctx, str(inputs.get("disruption", "")))
     if d.status != "open":
         raise Refused("dis.closed", number=d.number)
     for ticket_id in d.ticket_ids:
@@ -534,10 +535,10 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.MINE, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
+@router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
 def mine(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Show my linked tickets": this organisation's tickets linked to the disruption."""
-    d = _find(ctx, str(inputs.get("disruption", "")))
+    d = _noticed(ctx, str(inputs.get("disruption", "")))
     numbers = [t.number for t in (ctx.session.get(Ticket, i) for i in d.ticket_ids) if t is not None and t.org_id == ctx.space.org_id]
     ctx.reply(ctx.t("dis.mine", number=d.number, tickets=", ".join(numbers)) if numbers else ctx.t("dis.mine.none", number=d.number))
 

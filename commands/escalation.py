@@ -43,7 +43,7 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
         post_in_thread(ctx, ticket, i18n.t("deescalate.customer.none", lang, number=ticket.number, reason=escape_markdown(reason)))
         if room_id:
             ctx.send(room_id=room_id, markdown=i18n.t("deescalate.staff", staff_language, number=ticket.number, old=old, new=new,
-                                                      who=escape_markdown(ctx.actor.email), reason=escape_markdown(reason)))
+                                                      who=escape_markdown(ctx.actor.email), reason=escape_markdown(reason, links=False)))
         if ctx.space.room_id != ticket.room_id:
             ctx.reply(ctx.t("deescalate.done", number=ticket.number, level=new))
         return
@@ -55,11 +55,11 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
     if room_id:
         ctx.send(room_id=room_id, markdown=i18n.t("escalate.staff" if step > 0 else "deescalate.staff", staff_language,
                                                   number=ticket.number, old=old, new=new, who=escape_markdown(ctx.actor.email),
-                                                  reason=escape_markdown(reason)))
+                                                  reason=escape_markdown(reason, links=False)))
     if step > 0 and level.email:
         outbox.enqueue(ctx.session, now=now, to_person_email=level.email, purpose=f"escalation:{ticket.number}",
                        markdown=i18n.t("escalate.direct", i18n.DEFAULT_LANGUAGE, number=ticket.number, level=new,
-                                       title=escape_markdown(ticket.title), reason=escape_markdown(reason)))
+                                       title=escape_markdown(ticket.title, links=False), reason=escape_markdown(reason, links=False)))
     if ctx.space.room_id == ticket.room_id:
         return  # asked in the customer space: the thread message is the answer
     if step > 0:

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, sla
-from bot.calendar import AmbiguousTimeError, Calendar, NonexistentTimeError, get_calendar, parse_local
+from bot import desk, i18n, outbox, parse, sla
+from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -156,15 +156,7 @@ def _check_windows(ctx: Context, services: list[str], start: datetime, end: date
 
 
 def _instant(ctx: Context, text: str, field: str) -> datetime:
-    try:
-        return parse_local(text, AMSTERDAM, today=ctx.now().astimezone(AMSTERDAM).date())
-    except NonexistentTimeError:
-        raise Refused("sla.time_skipped", time=escape_markdown(text.strip()[:40])) from None
-    except AmbiguousTimeError as exc:
-        raise Refused("sla.time_twice", time=escape_markdown(text.strip()[:40]), earlier=exc.earlier.isoformat(timespec="minutes"),
-                      later=exc.later.isoformat(timespec="minutes")) from None
-    except ValueError:
-        raise Refused(f"mnt.error.{field}") from None
+    return parse.local_instant(text, field=f"input.field.{field}", today=ctx.now().astimezone(AMSTERDAM).date())
 
 
 def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
@@ -222,7 +214,7 @@ def announce_command(ctx: Context, args: Args) -> None:
     announce(ctx, fields)
 
 
-@router.card_action(mnt_cards.Action.ANNOUNCE, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
+@router.card_action(mnt_cards.Action.ANNOUNCE, fields=mnt_cards.ANNOUNCE_FIELDS, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
 def announce_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The announcement form's submit: one maintenance per form."""
     return announce(ctx, inputs).number

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, undeliverable
+from bot import desk, i18n, outbox, parse, undeliverable
 from bot.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -166,7 +166,7 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
                                 impact=str(impact) if impact is not None else "—", contact=contact, since=since, title=ticket.title,
                                 page_id=page.id, lang=lang)
     markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
-                      title=escape_markdown(ticket.title), attempt=attempt)
+                      title=escape_markdown(ticket.title, links=False), attempt=attempt)
     outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}", urgent=True,
                    attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
     schedule(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), due_at=now + timedelta(minutes=team.repage_minutes), now=now,
@@ -361,25 +361,22 @@ def _ticket(ctx: Context, number: str) -> Ticket:
 
 
 def _page_id(inputs: dict[str, Any]) -> int | None:
-    try:
-        return int(inputs.get("page"))
-    except (TypeError, ValueError):
-        return None
+    return parse.row_id(inputs.get("page"))
 
 
-@router.card_action(Action.ACK, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Acknowledge, from the page card."""
     acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.DECLINE, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.PRIORITY, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
     from commands.tickets import set_priority
@@ -389,7 +386,7 @@ def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 
-@router.card_action(Action.VIEW, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.VIEW, fields=page_cards.VIEW_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Open ticket, from the page card: its details and targets, here."""
     from commands.tickets import ticket_view
@@ -397,7 +394,7 @@ def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     ctx.reply(ticket_view(ctx, _ticket(ctx, str(inputs.get("ticket", "")))))
 
 
-@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>")
+@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)
 def ack_command(ctx: Context, args: Args) -> None:
     """Acknowledge a page by typing (when the card is out of reach)."""
     number = args.text.strip()
@@ -498,8 +495,6 @@ def oncall_swap(ctx: Context, args: Args) -> None:
 @router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall shift <team> <from> <to> <email>")
 def oncall_shift(ctx: Context, args: Args) -> None:
     """Plan a shift: from and to as 2026-12-24T18:00 (Amsterdam time)."""
-    from bot.calendar import parse_local
-
     words = args.words
     if len(words) != 4 or not _EMAIL.match(words[3]):
         raise Refused("oncall.shift.usage", usage=args.usage)
@@ -507,10 +502,8 @@ def oncall_shift(ctx: Context, args: Args) -> None:
     if team is None:
         raise Refused("oncall.no_team", team=escape_markdown(words[0][:40]))
     today = ctx.now().astimezone(AMSTERDAM).date()
-    try:
-        start, end = (parse_local(w, AMSTERDAM, today=today) for w in words[1:3])
-    except ValueError:
-        raise Refused("oncall.shift.bad_time") from None
+    start = parse.local_instant(words[1], field="input.field.start", today=today)
+    end = parse.local_instant(words[2], field="input.field.end", today=today)
     if end <= start:
         raise Refused("oncall.shift.order")
     _require_webex_accounts(ctx, [words[3].lower()])

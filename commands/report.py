@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,11 +19,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from bot import i18n
+from bot import i18n, parse
 from bot.calendar import localize
 from bot.clock import AMSTERDAM
 from bot.context import Context
-from bot.errors import Refused
 from bot.router import Args, router
 from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from bot.sla import TargetStatus
@@ -32,9 +30,6 @@ from bot.text import escape_markdown
 from commands import clocks
 from storage import directory
 from storage.models import Page, Ticket
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
 
 @dataclass
 class OrgReport:
@@ -49,11 +44,9 @@ class OrgReport:
 
 
 def month_bounds(text: str) -> tuple[datetime, datetime]:
-    """'2026-11' → the first instant of November and of December in Amsterdam; ValueError otherwise."""
-    match = _MONTH.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"{text!r} is not a month such as 2026-11")
-    year, month = int(match.group(1)), int(match.group(2))
+    """'2026-11' → the first instant of November and of December in Amsterdam; ValueError saying
+    the accepted months otherwise."""
+    year, month = parse.read_month(text)
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
     return (localize(datetime.combine(start, datetime.min.time()), AMSTERDAM),
@@ -186,10 +179,7 @@ def csv_file(reports: list[OrgReport], *, month: str) -> dict[str, str]:
 def report_command(ctx: Context, args: Args) -> None:
     """Per organisation, this month's (or the given month's) tickets and SLA results."""
     month = args.text.strip() or ctx.now().astimezone(AMSTERDAM).strftime("%Y-%m")
-    try:
-        month_bounds(month)
-    except ValueError:
-        raise Refused("report.bad_month", given=escape_markdown(month[:20])) from None
+    parse.month(month, field="input.field.month")
     reports = build(ctx.session, month=month, now=ctx.now())
     # Bulk: a long report waits behind pages and answers, not the other way round.
     ctx.reply(to_markdown(reports, month=month, lang=ctx.lang), bulk=True)

@@ -48,9 +48,19 @@ _PHONE_GIVEN = re.compile(r'^phone=(?:"([^"]*)"|(\S+))(.*)$', re.IGNORECASE | re
 # -- intake -------------------------------------------------------------------------------------------
 
 
+def _asks_for_p1(text: str) -> bool:
+    """Whether inline intake fields request P1: never held back by the rate limit."""
+    return str(_inline_fields(text)[0].get("priority", "")).strip().upper() == "P1"
+
+
+def _raises_to_p1(text: str) -> bool:
+    """Whether `/priority [number] P1 …` asks for P1: never held back by the rate limit."""
+    return "P1" in [word.upper() for word in text.split()[:2]]
+
+
 def _intake(kind: str):
     @router.command(kind, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, usage=f"/{kind} [title | field=value …]",
-                    summary=f"cmd.{kind}")
+                    summary=f"cmd.{kind}", unlimited=_asks_for_p1)
     def handler(ctx: Context, args: Args) -> None:
         inline, title = _inline_fields(args.text)
         if inline:
@@ -70,7 +80,7 @@ for _kind in KINDS:
     _intake(_kind)
 
 
-@router.card_action(Action.CREATE, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
+@router.card_action(Action.CREATE, fields=ticket_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
 def create_from_card(ctx: Context, inputs: dict[str, Any]) -> str | None:
     """The intake form's submit button (the form opens one ticket, however often it is pressed)."""
     kind = str(inputs.get("kind", ""))
@@ -287,11 +297,12 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = 
         return
     org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
+    # What the customer typed is no link here: nobody opens a customer's web address from an alert by a tap.
     label = i18n.t(event_key, staff_lang, number=ticket.number,
-                   **{k: escape_markdown(v) if isinstance(v, str) else v for k, v in values.items()})
+                   **{k: escape_markdown(v, links=False) if isinstance(v, str) else v for k, v in values.items()})
     # The card shows the whole title (or points to /ticket); the fallback only needs to say which ticket.
     title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
-    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title))
+    markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title, links=False))
     if alert:
         markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
     card = ticket_cards.staff_ticket(
@@ -870,7 +881,7 @@ def close_command(ctx: Context, args: Args) -> None:
 
 
 @router.command("priority", roles=frozenset({CUSTOMER, AGENT, ENGINEER}), spaces=frozenset({IN_CUSTOMER, IN_STAFF, IN_DIRECT}),
-                usage="/priority <number> P1|P2|P3 <reason>")
+                usage="/priority <number> P1|P2|P3 <reason>", unlimited=_raises_to_p1)
 def priority_command(ctx: Context, args: Args) -> None:
     """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
     customers request a change (P1: call the desk)."""
@@ -935,13 +946,13 @@ def _card_ticket(ctx: Context, inputs: dict[str, Any]) -> Ticket:
     return find_ticket(ctx, number if store.normalise_number(number) else "?")
 
 
-@router.card_action(Action.TAKE, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.TAKE, fields=ticket_cards.TICKET_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def take_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Take, from the staff card."""
     take(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.RESPOND, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.RESPOND, fields=ticket_cards.RESPOND_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Respond, from the staff card (its text field)."""
     text = str(inputs.get("text", "")).strip()
@@ -952,13 +963,14 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     respond(ctx, _card_ticket(ctx, inputs), text)
 
 
-@router.card_action(Action.PRIORITY, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
+@router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE,
+                    unlimited=lambda inputs: str(inputs.get("priority", "")).strip().upper() == "P1")
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
 
 
-@router.card_action(Action.RESOLVE, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
+@router.card_action(Action.RESOLVE, fields=ticket_cards.RESOLVE_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
 def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
     ticket = _card_ticket(ctx, inputs)
@@ -966,7 +978,7 @@ def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.ANSWER, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
+@router.card_action(Action.ANSWER, fields=ticket_cards.ANSWER_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
 def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
     text = str(inputs.get("answer", "")).strip()
@@ -979,13 +991,14 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, unlimited=True)
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Solved" on the resolution card: the same as /confirm."""
     confirm(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.NOT_SOLVED, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE)
+@router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE,
+                    unlimited=True)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
     ticket = _card_ticket(ctx, inputs)
@@ -995,7 +1008,7 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     reopen(ctx, ticket, reason)
 
 
-@router.card_action(Action.ASK_IN, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
+@router.card_action(Action.ASK_IN, fields=ticket_cards.ASK_IN_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
 def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
     text = str(inputs.get("question", "")).strip()

@@ -21,7 +21,7 @@ class InboxEvent(Base):
     """A webhook delivery accepted by the endpoint, waiting to be (or already) processed."""
 
     __tablename__ = "inbox_events"
-    __table_args__ = (Index("ix_inbox_claim", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_inbox_claim", "status", "next_attempt_at"), Index("ix_inbox_head", "order_key", "status", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # resource:event:data.id (and data.created for memberships): Webex may deliver one event more than once.
@@ -37,6 +37,8 @@ class InboxEvent(Base):
     lease_until: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # The space the event happened in (data.roomId): a space's events are handled in the order they arrived.
+    order_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class OutboxMessage(Base):

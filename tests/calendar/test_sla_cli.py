@@ -121,6 +121,12 @@ BAD: dict[str, tuple[str, ...]] = {
                                       "--resolved", "2026-12-24T11:00"),
     "targets-nonexistent": ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "2026-03-29T02:30"),
     "targets-ambiguous": ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "2026-10-25T02:30"),
+    # Instants a datetime holds but no calendar should compute with: once an OverflowError and its traceback.
+    "year-one": ADD + ("--start", "0001-01-01T00:00", "--duration", "8h"),
+    "year-9999": ADD + ("--start", "9999-12-31T23:00", "--duration", "5bd"),
+    "targets-year-9999": ("targets", "--priority", "P3", "--start", "9999-12-31T10:00"),
+    # More hours than a timedelta holds: once an OverflowError.
+    "huge-duration": ADD + ("--start", "2026-01-09T17:00", "--duration", "99999999999h"),
 }
 
 TARGETS = ("targets", "--profile", "iot", "--kind", "incident", "--priority", "P2", "--start", "2026-01-09T17:00")
@@ -166,7 +172,8 @@ def test_bad_input_messages_say_what_is_wrong(outcomes: dict[str, Outcome]) -> N
     # The one line names the offending value, so a script's log tells the reader what to fix.
     for case, needle in {"unknown-calendar": "mars-office", "malformed-time": "2026-13-45T17:00",
                          "unparsable-duration": "16xx", "negative-duration": "-3bh",
-                         "nonexistent-local-time": "02:30", "ambiguous-local-time": "02:30"}.items():
+                         "nonexistent-local-time": "02:30", "ambiguous-local-time": "02:30",
+                         "year-one": "not between 2000-01-01 and 2099-12-31", "huge-duration": "at most 100000"}.items():
         assert needle in outcomes[f"bad:{case}"].stderr, (case, outcomes[f"bad:{case}"].stderr)
 
 

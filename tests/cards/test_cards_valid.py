@@ -100,6 +100,11 @@ def test_card_is_valid(builder, kwargs, lang):
     assert len(card.get("actions", [])) <= 5
     for action in _submit_actions(card):
         assert action["data"]["action"] in router.actions, f"button {action['title']!r} has no handler"
+        # What the button carries reaches its handler only when its action declares it (with its type).
+        declared = router.actions[action["data"]["action"]].fields
+        undeclared = {key for key in action["data"] if key != "action" and key not in declared}
+        assert undeclared == set(), f"button {action['title']!r} carries undeclared {sorted(undeclared)}"
+        assert all(declared[key].accepts(value) for key, value in action["data"].items() if key != "action")
 
 
 def test_the_validator_rejects_a_broken_card():

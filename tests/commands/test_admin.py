@@ -294,14 +294,15 @@ def test_a_customer_command_in_an_unbound_space_says_how_to_get_it_bound(harness
         del router.commands[("test", "customeronly")]
 
 
-def test_twenty_commands_a_minute_then_one_polite_warning(harness, db, clock):
+def test_twenty_commands_a_minute_then_one_answer_saying_when(harness, db, clock):
     for _ in range(22):
         harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     harness.run()
     texts = [m["markdown"] for m in harness.bot_messages(ACME_ROOM)]
     assert len(texts) == 21
     assert all(t.startswith("pong") for t in texts[:20])
-    assert texts[20].startswith("You are sending commands faster than I can take them (at most 20 a minute).")
+    assert texts[20].startswith("You sent more than 20 commands within a minute, so I did not act on this one. "
+                                "Send it again from 10:01:00 (Amsterdam time).")
     # Another person is not affected; and a minute later Anna is back.
     assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/ping")["markdown"].startswith("pong")
     clock.advance(timedelta(seconds=61))

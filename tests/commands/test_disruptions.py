@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
-from storage.models import DisruptionProposal, Ticket
-from tests.support import Harness, answer as _do, local, tick as _at
+from storage.models import Disruption, DisruptionProposal, Ticket
+from tests.support import Harness, answer as _do, ask, local, tick as _at
 
 DELTA_ROOM = "Delta Rail — IoT"
 
@@ -153,6 +153,34 @@ def test_we_are_affected_too_from_two_spaces_then_closure_resolves_both(harness,
     with db.scope() as s:
         assert sorted((t.number, t.status, t.details["disruption"]) for t in s.scalars(select(Ticket))) == [
             ("INC-1001", "resolved", "DIS-1001"), ("INC-1002", "resolved", "DIS-1001")]
+
+
+def test_a_notice_button_from_a_space_outside_its_audience_answers_as_a_missing_disruption(harness, db):
+    # Once any customer space could link itself to any disruption, and learn which numbers exist.
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, ANNA_EMAIL, ACME_ROOM, "/subscribe M2M")
+    _do(harness, ANNA_EMAIL, DELTA_ROOM, "/subscribe Things")
+    _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe LoRa")
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, OPEN.replace("M2M,Things", "M2M"))
+    _do(harness, ANNA_EMAIL, DELTA_ROOM, "/language nl")
+    for email, room, missing in ((BRAM_EMAIL, POLDER_ROOM, "There is no disruption **{}**."),
+                                 (ANNA_EMAIL, DELTA_ROOM, "Er is geen storing **{}**.")):
+        card = ask(harness, email, room, "/incident")  # any card of the bot's in the space will do to forge a press
+        answers = []
+        for action in ("disruption.affected", "disruption.mine"):
+            for number in ("DIS-1001", "DIS-1002"):
+                harness.press(email, card, {"action": action, "disruption": number})
+                harness.run()
+                answers.append(harness.bot_messages(room)[-1]["markdown"])
+        assert answers == [missing.format(n) for n in ("DIS-1001", "DIS-1002")] * 2
+    with db.read() as s:
+        assert s.scalars(select(Ticket)).all() == []
+        assert s.scalars(select(Disruption.ticket_ids)).one() == []
+    # A space of the audience is answered.
+    notice = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
+    harness.press(ANNA_EMAIL, notice, notice["attachments"][0]["content"]["actions"][1]["data"])
+    harness.run()
+    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "None of your tickets is linked to DIS-1001."
 
 
 def test_a_broadcast_through_429s_arrives_once_and_in_order(harness, clock):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
-from storage.models import Organisation
+from storage.models import Organisation, Ticket
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
@@ -77,3 +77,57 @@ def test_a_contact_address_that_could_bend_a_mention_is_shown_not_mentioned(harn
     question = harness.bot_messages(ACME_ROOM)[-1]
     assert question["markdown"].startswith(r"ada@iot\-desk\.example\|x, Sanne Bakker asks about **INC-1001**:")
     assert "mentionedPeople" not in question
+
+
+# Direction controls and zero-width characters (Unicode's format characters) that turn text around or hide letters.
+HIDDEN = ("\u202e", "\u202c", "\u200b", "\u2066", "\ufeff")
+
+
+def _all_text(message) -> str:
+    """Everything a message shows: its markdown and its card's JSON (texts, facts, values)."""
+    import json
+
+    return message["markdown"] + "".join(json.dumps(a["content"], ensure_ascii=False) for a in message.get("attachments", []))
+
+
+def test_invisible_characters_are_dropped_wherever_the_bot_repeats_them(harness, db):
+    # Once: a title that reads "Modems offline" backwards (U+202E), with a zero-width space, in the
+    # customer's thread, the staff alert, the engineer's page card and /ticket; and in refusals.
+    typed = "Modems \u202eenilffo\u202c in \u200bUtr\ufeffecht \u2066x\u2069"
+    _said(harness, ANNA_EMAIL, ACME_ROOM, f"/incident service=M2M priority=P1 phone=+31612345678 {typed}")
+    root = next(m for m in harness.bot_messages(ACME_ROOM) if "registered" in m["markdown"])
+    staff = harness.bot_messages(STAFF_ROOM)[-1]
+    page = next(m for m in harness.direct_messages("erik@iot-desk.example") if m.get("attachments"))
+    assert root["markdown"].splitlines()[0] == "**INC-1001** — incident registered: Modems enilffo in Utrecht x"
+    for message in (root, staff, page, harness.bot_messages(ACME_ROOM)[-1]):
+        assert not any(ch in _all_text(message) for ch in HIDDEN), message["markdown"]
+    assert "Modems enilffo in Utrecht x" in _all_text(staff) and "Modems enilffo in Utrecht x" in _all_text(page)
+    with db.read() as s:
+        assert s.scalars(select(Ticket.title)).one() == "Modems enilffo in Utrecht x"
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/sla P\u202e9\u200b") == \
+        "**P9** is not something with an SLA: use P1, P2, P3, RFC, RFI or complaint.\n\nUsage: `/sla P2 2026-01-09 17:00 | /sla INC-1001`"
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")
+    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/he\u200blp\u202e now").startswith("Het commando **/help** ken ik niet.")
+
+
+def test_a_title_of_invisible_characters_is_no_title(harness, db):
+    reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M \u200b\u202e\u2060")
+    assert reply == "Nothing was registered:\n- Give a title."
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_a_customers_web_address_is_no_link_in_staff_alerts_and_page_cards(harness):
+    # Once a tap on the staff alert or the engineer's page (at night, on a phone) opened it.
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Log in at https://evil.example/reset")
+    staff = harness.bot_messages(STAFF_ROOM)[-1]
+    page = next(m for m in harness.direct_messages("erik@iot-desk.example") if m.get("attachments"))
+    for message in (staff, page):
+        assert r"https\[:\]//evil\[\.\]example/reset" in message["markdown"]
+        assert "https[:]//evil[.]example/reset" in _all_text(message)
+        assert "https://evil" not in _all_text(message) and "evil.example" not in message["html"]
+        assert "<a " not in message["html"]
+    _said(harness, ANNA_EMAIL, ACME_ROOM, "/note INC-1001 Or try www.evil.example/login")
+    note = harness.bot_messages(STAFF_ROOM)[-1]
+    assert r"www\[\.\]evil\[\.\]example/login" in note["markdown"] and "<a " not in note["html"]
+    assert "www[.]evil[.]example/login" in _all_text(note)

@@ -119,7 +119,11 @@ def test_unsubscribing_before_the_reminder_means_no_reminder(harness):
         ('start="2026-12-01 05:00" end="2026-12-01 06:00"', "Planned maintenance needs 10 business days' notice: it can start at "
                                                             "Mon 7 Dec 2026 10:00 at the earliest. Mark it ad-hoc with a reason if it cannot wait."),
         ('start="2026-12-01 05:00" end="2026-12-01 06:00" adhoc=true', "Ad-hoc maintenance needs a reason."),
-        ('start="someday" end="2026-12-01 06:00"', "Give the start as a date and time, such as 2026-12-10 01:00 (Amsterdam time)."),
+        ('start="someday" end="2026-12-01 06:00"', "**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
+                                                   "(Amsterdam time), such as 2026-01-09 17:00; **someday** is not one."),
+        # Far beyond any calendar: once a failed handler and an apology.
+        ('start="9999-12-31 23:00" end="9999-12-31 23:30"', r"**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
+                                                            r"(Amsterdam time), such as 2026-01-09 17:00; **9999\-12\-31 23:00** is not one."),
         ('start="2027-03-28 02:30" end="2027-03-28 06:00"', r"**2027\-03\-28 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night."),
     ],
 )

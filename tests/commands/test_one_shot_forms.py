@@ -7,7 +7,7 @@ action's id); these tests press a card again, which Webex delivers as a new acti
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import load_commands
 from bot.inbox import InboxWorker
@@ -15,7 +15,8 @@ from bot.router import router
 from bot.sandbox.demo import ACME_ORG, ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from commands import tickets as ticket_flows
 from storage import directory
-from storage.models import AuditEntry, Disruption, FormSubmission, Maintenance, Organisation, OutboxMessage, SpaceRecord, Ticket
+from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
+                            Ticket)
 from tests.support import Harness, ask, local
 
 JOOST_EMAIL = "joost@acme-logistics.example"
@@ -227,6 +228,10 @@ def test_two_presses_at_the_same_moment_on_two_workers_open_one_ticket(harness, 
     harness.press(ANNA_EMAIL, form, INCIDENT)
     harness.press(JOOST_EMAIL, form, {**INCIDENT, "contact_name": "Joost Smit", "email": JOOST_EMAIL})
     other = InboxWorker(harness.runtime, worker_id="other-inbox")
+    # The inbox hands a space's events out one at a time; an event stored before it recorded spaces
+    # (migration 0019) may still be worked beside another of its space: the form's claim holds then.
+    with db.scope() as s:
+        s.execute(update(InboxEvent).where(InboxEvent.id == s.scalar(select(func.max(InboxEvent.id)))).values(order_key=None))
     [first], [second] = harness.inbox.claim_batch(1), other.claim_batch(1)
 
     # The first press stops inside its handler, its transaction open, until the second press is under way.

@@ -1,13 +1,20 @@
 """/report and `run_bot.py report`: a month per organisation, in chat and as CSV."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import requests
 
 import run_bot
 from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
 from commands.report import month_bounds, percentile
 from tests.support import answer as _do, local
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 
@@ -83,9 +90,28 @@ def test_report_as_csv_from_the_command_line(harness, db, monkeypatch, capsys):
 
 
 def test_bad_month(harness, monkeypatch, capsys):
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report november") == "**november** is not a month; write it like 2026-11."
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report november") == \
+        "**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **november** is not one."
+    # The year 1 has no UTC instant at its start: once a failed handler and an apology.
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 0001-01") == \
+        r"**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **0001\-01** is not one."
+    _do(harness, SANNE_EMAIL, STAFF_ROOM, "/language nl")
+    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 9999-12") == \
+        r"**Maand**: geef een maand van 2000-01 tot en met 2099-12, zoals 2026-11; **9999\-12** is dat niet."
     assert run_bot.main(["report", "--month", "2026-13"]) == 2
-    assert capsys.readouterr().err.strip() == "run_bot.py report: '2026-13' is not a month such as 2026-11"
+    assert capsys.readouterr().err.strip() == "run_bot.py report: '2026-13' is not a month from 2000-01 to 2099-12, such as 2026-11"
+
+
+@pytest.mark.parametrize("argv", [["--month", "0001-01"], ["--month", "2026-11", "--at", "0001-01-01T00:00"]])
+def test_the_command_line_refuses_a_month_or_instant_out_of_range_in_one_line(tmp_path, argv):
+    # A real process, as scripts run it: once a traceback (OverflowError) and exit status 1.
+    env = {**{k: v for k, v in os.environ.items() if k != "WEBEX_ACCESS_TOKEN"}, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    done = subprocess.run([sys.executable, "run_bot.py", "report", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "run_bot.py report: '0001-01' is not a month from 2000-01 to 2099-12, such as 2026-11" if argv[1] == "0001-01"
+        else "run_bot.py report: '0001-01-01T00:00' is not between 2000-01-01 and 2099-12-31"]
 
 
 def test_an_empty_month(harness):

@@ -104,3 +104,29 @@ def test_unmentioned_message_in_a_group_space_is_not_delivered(bot_process):
     # Only the mentioned ping was answered: the first never reached the bot.
     assert len(replies) == 1
     assert len([m for m in customer.messages.list(roomId=room.id) if m.personId == bot_id]) == 1
+
+
+def test_odd_input_is_refused_and_no_event_fails(bot_process):
+    # What once failed in `run_bot.py` itself: a superscript count, a year 9999, a card value of the wrong type.
+    base, cwd = bot_process
+    customer = WebexAPI(access_token=ANNA_TOKEN, base_url=f"{base}/v1/", wait_on_rate_limit=False)
+    bot_id = WebexAPI(access_token=BOT_TOKEN, base_url=f"{base}/v1/").people.me().id
+    room = next(r for r in customer.rooms.list() if r.title == ACME_ROOM)
+    since = 0
+    answers = []
+    for text in ("/incident service=M2M devices=² Modems offline", "/sla P2 9999-12-31 23:00", "/incident"):
+        customer.messages.create(roomId=room.id, markdown=f"<@personEmail:{BOT_EMAIL}> {text}")
+        replies, since = _wait_for_bot_messages(base, room.id, bot_id, 1, since)
+        answers += replies
+    form = answers[-1]
+    customer.attachment_actions.create(type="submit", messageId=form["id"],
+                                       inputs={"action": "ticket.create", "kind": "incident", "service": "M2M", "title": ["a", "b"]})
+    replies, since = _wait_for_bot_messages(base, room.id, bot_id, 1, since)
+    assert [m["markdown"].splitlines()[-1] for m in answers[:2] + replies] == [
+        "- **Connections or devices affected**: give a whole number from 0 to 100,000,000; **²** is not one.",
+        r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), such as 2026-01-09 17:00; "
+        r"**9999\-12\-31 23:00** is not one.",
+        "Nothing was done: the form's field **title** must hold text."]
+    with sqlite3.connect(cwd / "sandbox.db") as conn:
+        assert dict(conn.execute("select status, count(*) from inbox_events group by status").fetchall()) == {"done": 4}
+        assert conn.execute("select count(*) from tickets").fetchone() == (0,)

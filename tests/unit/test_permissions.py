@@ -162,8 +162,8 @@ def _recording_router() -> tuple[Router, list[str]]:
     copy = Router()
     for key, command in router.commands.items():
         copy.commands[key] = replace(command, handler=lambda ctx, args, name=command.name: calls.append(name))
-    for key, (_, roles, spaces) in router.actions.items():
-        copy.actions[key] = (lambda ctx, inputs, name=key: calls.append(name), roles, spaces)
+    for key, action in router.actions.items():
+        copy.actions[key] = replace(action, handler=lambda ctx, inputs, name=key: calls.append(name))
     return copy, calls
 
 

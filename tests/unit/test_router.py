@@ -4,6 +4,7 @@ import pytest
 
 from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand
 from bot.router import Router
+from cards.common import Field
 
 
 def _router():
@@ -12,7 +13,7 @@ def _router():
     for name in ("space", "space bind", "space bind force", "ping"):
         r.command(name)(lambda ctx, args, _n=name: calls.append((_n, args.text)))
     r.command("admin only", roles=frozenset({"admin"}))(lambda ctx, args: calls.append(("admin only", args.text)))
-    r.card_action("take")(lambda ctx, inputs: calls.append(("take", inputs)))
+    r.card_action("take", fields={"ticket": Field.TEXT})(lambda ctx, inputs: calls.append(("take", inputs)))
     return r, calls
 
 
@@ -52,7 +53,7 @@ def test_duplicate_registration_fails():
     with pytest.raises(RuntimeError, match="registered twice"):
         r.command("Space  Bind")(lambda ctx, args: None)
     with pytest.raises(RuntimeError, match="registered twice"):
-        r.card_action("take")(lambda ctx, inputs: None)
+        r.card_action("take", fields={})(lambda ctx, inputs: None)
 
 
 def test_dispatch_unknown_and_empty():
