@@ -229,7 +229,7 @@ def test_two_presses_at_the_same_moment_on_two_workers_open_one_ticket(harness, 
     harness.press(JOOST_EMAIL, form, {**INCIDENT, "contact_name": "Joost Smit", "email": JOOST_EMAIL})
     other = InboxWorker(harness.runtime, worker_id="other-inbox")
     # The inbox hands a space's events out one at a time; an event stored before it recorded spaces
-    # (migration 0019) may still be worked beside another of its space: the form's claim holds then.
+    # (migration 0015) may still be worked beside another of its space: the form's claim holds then.
     with db.scope() as s:
         s.execute(update(InboxEvent).where(InboxEvent.id == s.scalar(select(func.max(InboxEvent.id)))).values(order_key=None))
     [first], [second] = harness.inbox.claim_batch(1), other.claim_batch(1)

@@ -1,7 +1,7 @@
 """inbox order: the space of each event, so a space's events are handled in the order they arrived
 
-Revision ID: 0019
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0019'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
