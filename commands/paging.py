@@ -376,7 +376,7 @@ def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
+@router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
     from commands.tickets import set_priority

@@ -92,7 +92,7 @@ def test_which_commands_and_presses_the_limit_leaves_alone():
         "/ack INC-1001", "/incident service=M2M priority=P1 Down", "/incident priority=p1", "/priority INC-1001 P1 x", "/priority P1 in the thread"]
     # Presses that answer the bot: the page, its question and resolution cards, and every form (a form acts once).
     assert {action for action in router.actions if pressed({"action": action})} == {
-        "page.ack", "page.decline", "ticket.solved", "ticket.not_solved", "ticket.answer", "ticket.create", "ticket.resolve",
+        "page.ack", "page.decline", "page.priority", "ticket.solved", "ticket.not_solved", "ticket.answer", "ticket.ask_in", "ticket.create", "ticket.resolve",
         "space.bind.confirm", "space.bind.cancel", "maintenance.announce", "disruption.open", "disruption.update", "disruption.close",
         "disruption.affected", "disruption.proposal.open", "disruption.proposal.dismiss"}
     assert pressed({"action": "ticket.priority", "priority": "P1"}) and not pressed({"action": "ticket.priority", "priority": ["P1"]})

@@ -56,11 +56,11 @@ def test_an_event_waiting_at_the_upgrade_keeps_its_place(database_url, tmp_path)
     try:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM alembic_version"))
-            conn.execute(text("INSERT INTO alembic_version VALUES ('0013')"))
+            conn.execute(text("INSERT INTO alembic_version VALUES ('0014')"))
             conn.execute(text("DROP INDEX ix_inbox_head"))
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE inbox_events DROP COLUMN order_key"))
-        # The table as release 0013 had it: no order_key.
+        # The table as release 0014 had it: no order_key.
         events = table("inbox_events", *(column(c.name, c.type) for c in InboxEvent.__table__.c if c.name not in ("id", "order_key")))
         with engine.begin() as conn:
             for key, status, room in (("a", "pending", "ROOM-A"), ("b", "done", "ROOM-B")):
