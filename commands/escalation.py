@@ -73,7 +73,7 @@ def _reason(ctx: Context, args: Args) -> tuple[str | None, str]:
     if not reason:
         raise Refused("escalate.reason", usage=args.usage)
     if len(reason) > REASON_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=REASON_MAX, length=len(reason))
+        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=REASON_MAX, length=len(reason))
     return number, reason
 
 

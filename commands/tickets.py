@@ -344,7 +344,7 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     if need_rest and not rest:
         raise Refused("ticket.missing", what=ctx.t(f"ticket.what.{need_rest}"), usage=args.usage)
     if len(rest) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t(f"ticket.what.{need_rest or 'text'}"), limit=ticket_cards.TEXT_MAX,
+        raise Refused("form.error.too_long", field=ctx.t(f"form.field.{need_rest or 'text'}"), limit=ticket_cards.TEXT_MAX,
                       length=len(rest))
     return number, rest
 
@@ -512,7 +512,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
     if not reason:
         raise Refused("ticket.priority.reason")
     if len(reason) > ticket_cards.TITLE_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     now = ctx.now()
     on_call = paging.decides_on_call(ctx, ticket, now)
     if not on_call and not ctx.actor.has_any(AGENTS):
@@ -933,7 +933,7 @@ def reply_in_thread(ctx: Context, text: str) -> bool:
     if ticket is None or ticket.org_id != ctx.space.org_id:
         return False
     if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+        raise Refused("form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
     add_note(ctx, ticket, text)
     return True
 
@@ -959,7 +959,7 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     if not text:
         raise Refused("ticket.missing", what=i18n.t("ticket.what.text", ctx.lang), usage="/respond <number> <text>")
     if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+        raise Refused("form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
     respond(ctx, _card_ticket(ctx, inputs), text)
 
 
@@ -1004,7 +1004,7 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     ticket = _card_ticket(ctx, inputs)
     reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.not_agreed" if ticket.kind == "complaint" else "confirm.card.no_reason")
     if len(reason) > ticket_cards.TITLE_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("ticket.what.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     reopen(ctx, ticket, reason)
 
 
