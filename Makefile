@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml bot/sandbox/assets.py | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/python run_bot.py
 
+# Two test processes, one per core of the machines it runs on; tests are spread by file.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The comparison library of bench/sla.py is installed for the benchmark only, pinned.
 bench: $(STAMP)

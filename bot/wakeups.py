@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,10 @@ from storage.db import is_postgres
 
 log = logging.getLogger(__name__)
 
+# One channel per schema: deployments (or test processes) that share a database in schemas of
+# their own never wake each other.
 INBOX_CHANNEL = "servicedesk_inbox"
-_NOTIFY_INBOX = text(f"NOTIFY {INBOX_CHANNEL}")
+_NOTIFY_INBOX = text(f"SELECT pg_notify('{INBOX_CHANNEL}:' || current_schema(), '')")
 MAX_RECONNECT_S = 30.0
 
 
@@ -39,7 +42,7 @@ def conninfo(engine: Engine) -> str:
 
 
 class InboxListener:
-    """A thread holding one connection that LISTENs on INBOX_CHANNEL and calls `wake` for each
+    """A thread holding one connection that LISTENs on its schema's channel and calls `wake` for each
     notification, reconnecting with backoff when the connection is lost."""
 
     def __init__(self, engine: Engine, wake: Callable[[], None], *, check_every_s: float = 1.0) -> None:
@@ -64,7 +67,9 @@ class InboxListener:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {INBOX_CHANNEL}")
+                    row = conn.execute("SELECT current_schema()").fetchone()
+                    channel = f"{INBOX_CHANNEL}:{row[0] if row else 'public'}"
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self.connects += 1
                     self.listening.set()
                     delay = 1.0

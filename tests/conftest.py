@@ -19,7 +19,8 @@ from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from storage.models import Base
 
-PG_SCHEMA = "servicedesk_test"
+# One schema per test process (`pytest -n 2` runs two), so parallel runs never share tables.
+PG_SCHEMA = f"servicedesk_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Amsterdam
 
 

@@ -48,7 +48,7 @@ from storage.models import InboxEvent, OutboxMessage, Timer
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = "servicedesk_drill"
+SCHEMA = f"servicedesk_drill_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per test process
 SECRET = "drill-secret"
 INSTANCE = "drill"
 LEASE_S = 3

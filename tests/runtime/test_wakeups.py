@@ -57,7 +57,7 @@ def test_the_listener_reconnects_after_losing_its_connection_and_wakes_once_for_
     started, woken = listener
     with db.scope() as session:
         session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE query LIKE 'LISTEN servicedesk_inbox%' AND pid <> pg_backend_pid()"))
+                             "WHERE query = 'LISTEN ' || quote_ident('servicedesk_inbox:' || current_schema()) AND pid <> pg_backend_pid()"))
     assert woken.wait(WAIT_S + wakeups.MAX_RECONNECT_S)  # the wake-up after reconnecting
     assert started.connects == 2
     woken.clear()
