@@ -74,12 +74,15 @@ class WebhookWatch:
             return 0
         target = hooks.target(settings.public_url) if settings.public_url else None
         with runtime.db.scope() as session:
-            in_streak = set(streaks.all_streaks(session))
+            in_streak = streaks.all_streaks(session)
         revived = 0
         for hook in hooks.own(listed, instance=settings.bot_instance, target_url=target):
             if hook.get("status") != "active":
                 revived += self._revive(hook, now)
             elif hook["id"] in in_streak:
+                if in_streak[hook["id"]].told_at is None:
+                    # Set active by an attempt whose answer was lost (a timeout that took effect): tell now.
+                    self._tell_staff(hook, now)
                 self._seen_active(hook, now)
         metrics.webhook_checks.labels(outcome="ok").inc()
         return revived

@@ -71,6 +71,30 @@ def test_a_disabled_webhook_is_set_active_again_and_the_staff_told_once(harness)
     assert harness.runtime.metrics.value("servicedesk_webhook_checks_total", outcome="ok") == 2
 
 
+def test_an_activation_that_timed_out_but_took_effect_is_told_at_the_next_check(harness, monkeypatch):
+    # Once the staff never heard of it: the answer to the activation was lost, and the next check found it active.
+    from bot.webex import Transient
+
+    hook = _disable_by_failed_deliveries(harness)
+    activate = harness.runtime.webex.activate_webhook
+
+    def timed_out(*args, **kwargs):
+        activate(*args, **kwargs)
+        raise Transient("update webhook: ReadTimeout", may_have_arrived=True)
+
+    monkeypatch.setattr(harness.runtime.webex, "activate_webhook", timed_out)
+    watch = WebhookWatch(harness.runtime, every=EVERY)
+    assert watch.tick() == 0 and hook["status"] == "active"
+    assert _told(harness) == []
+    harness.clock.advance(EVERY)
+    watch.tick()
+    [told] = _told(harness)
+    assert "**messages/created** webhook" in told and "active again" in told
+    harness.clock.advance(EVERY)
+    watch.tick()
+    assert len(_told(harness)) == 1
+
+
 def test_webex_unreachable_changes_nothing_and_the_next_check_tries_again(harness):
     hook = _disable_by_failed_deliveries(harness)
     watch = WebhookWatch(harness.runtime, every=EVERY)
