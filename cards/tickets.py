@@ -73,7 +73,7 @@ def _input_text(input_id: str, label: str, *, lang: str, required: bool = False,
         field["isRequired"] = True
         field["errorMessage"] = _t(f"form.error.{input_id}", lang)
     if value:
-        field["value"] = value[:max_length]
+        field["value"] = visible(value)[:max_length]  # as typed, without what only hides or turns text
     if placeholder:
         field["placeholder"] = placeholder
     return field

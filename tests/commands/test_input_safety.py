@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import Organisation, Ticket
+from tests.support import ask
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
@@ -104,6 +105,8 @@ def test_invisible_characters_are_dropped_wherever_the_bot_repeats_them(harness,
     assert "Modems enilffo in Utrecht x" in _all_text(staff) and "Modems enilffo in Utrecht x" in _all_text(page)
     with db.read() as s:
         assert s.scalars(select(Ticket.title)).one() == "Modems enilffo in Utrecht x"
+    form = ask(harness, ANNA_EMAIL, ACME_ROOM, "/incident Modems \u202eenilffo")
+    assert {f.get("id"): f.get("value") for f in form["attachments"][0]["content"]["body"]}["title"] == "Modems enilffo"
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/sla P\u202e9\u200b") == \
         "**P9** is not something with an SLA: use P1, P2, P3, RFC, RFI or complaint.\n\nUsage: `/sla P2 2026-01-09 17:00 | /sla INC-1001`"
     _said(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")
