@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml bot/sandbox/assets.py | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/python run_bot.py
 
-# Two test processes, one per core of the machines it runs on; tests are spread by file.
+# Two test processes, one per core of the machines it runs on, tests spread by file; then, alone,
+# the test that restarts PostgreSQL under everyone's feet.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
+	$(BIN)/python -m pytest -m serial
 
 # The comparison library of bench/sla.py is installed for the benchmark only, pinned.
 bench: $(STAMP)
