@@ -65,7 +65,7 @@ class Settings:
     webhook_check_minutes: float = 5
     # How much lower than normal a `run_bot.py worker` process runs on the CPU (Unix nice, 0..19).
     # On a host shared with web processes, a burst is then acknowledged before its work is done,
-    # at the cost of the work's own pace when the CPU runs out (see README, Running at scale).
+    # at the cost of the work's own pace when the CPU runs out (see docs/operations.md, Running at scale).
     worker_nice: int = 0
     # Days a handled webhook event or a sent message is kept in the queues (bot/retention.py); 0: for ever.
     retention_days: int = 30
