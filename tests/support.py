@@ -104,6 +104,18 @@ class Harness:
         assert self.state.wait_delivered(membership["id"], timeout=DELIVERY_TIMEOUT_S), "Webex did not deliver the webhook"
         return room
 
+    def add_customer_space(self, title: str, org_name: str, member_email: str, *, language: str = "en") -> dict[str, Any]:
+        """A new space with the bot and `member_email`, bound as the customer space of a new organisation."""
+        from storage import directory
+
+        room = self.add_bot_to_new_room(title, member_email)
+        self.run()
+        with self.runtime.db.scope() as s:
+            now = self.clock.now()
+            org = directory.create_org(s, name=org_name, actor="test", room_id=None, now=now, language=language)
+            directory.set_space_kind(s, room_id=room["id"], room_type="group", kind="customer", org=org, actor="test", now=now)
+        return room
+
     def add_member(self, title: str, email: str) -> dict[str, Any]:
         """Add a person to a space the bot is in (the bot's webhooks hear only its own memberships)."""
         return self.state.add_member(self.room(title)["id"], email)

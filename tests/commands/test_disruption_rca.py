@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from bot.sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL,
                               STAFF_ROOM)
-from storage import directory
 from storage.models import Disruption, OutboxMessage, Timer
 from tests.support import Harness, answer as _do, local, tick as _at
 
@@ -26,11 +25,7 @@ def harness(db, clock):
     h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
     h.seed_directory()
     # A third organisation, Delta Rail, whose space Anna also belongs to; it speaks Dutch.
-    room = h.add_bot_to_new_room(DELTA_ROOM, ANNA_EMAIL)
-    h.run()
-    with db.scope() as s:
-        org = directory.create_org(s, name="Delta Rail", actor="test", room_id=None, now=clock.now(), language="nl")
-        directory.set_space_kind(s, room_id=room["id"], room_type="group", kind="customer", org=org, actor="test", now=clock.now())
+    h.add_customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL, language="nl")
     yield h
     h.close()
 
