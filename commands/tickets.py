@@ -978,14 +978,20 @@ def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
+def _note_text(ctx: Context, inputs: dict[str, Any], field: str, *, what: str) -> str:
+    """The text a card adds to a ticket as a note (an answer, a question): given, and within the limit."""
+    text = str(inputs.get(field, "")).strip()
+    if not text:
+        raise Refused("ticket.missing", what=ctx.t(what), usage="/note <number> <text>")
+    if len(text) > ticket_cards.TEXT_MAX:
+        raise Refused("form.error.too_long", field=ctx.t(f"form.field.{field}"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    return text
+
+
 @router.card_action(Action.ANSWER, fields=ticket_cards.ANSWER_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
 def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
-    text = str(inputs.get("answer", "")).strip()
-    if not text:
-        raise Refused("ticket.missing", what=ctx.t("ticket.what.text"), usage="/note <number> <text>")
-    if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.answer"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    text = _note_text(ctx, inputs, "answer", what="ticket.what.text")
     ticket = _card_ticket(ctx, inputs)
     add_note(ctx, ticket, text)
     return ticket.number
@@ -1011,11 +1017,7 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
 @router.card_action(Action.ASK_IN, fields=ticket_cards.ASK_IN_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
 def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
-    text = str(inputs.get("question", "")).strip()
-    if not text:
-        raise Refused("ticket.missing", what=ctx.t("ticket.what.question"), usage="/note <number> <text>")
-    if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.question"), limit=ticket_cards.TEXT_MAX, length=len(text))
+    text = _note_text(ctx, inputs, "question", what="ticket.what.question")
     ticket = _card_ticket(ctx, inputs)
     if ticket.status == "closed":
         raise Refused("ticket.ask_in.closed", number=ticket.number)
