@@ -175,7 +175,7 @@ def test_300_slow_connections_lock_nobody_out_and_are_cut_off(served):
     try:
         started = time.monotonic()
         for round_ in range(3):
-            time.sleep(1.0)
+            time.sleep(1.0)  # real time: the slow clients trickle on meanwhile (a settable clock cannot drive sockets)
             began = time.monotonic()
             health = requests.get(f"{served.url}/healthz", timeout=1)
             health_s = time.monotonic() - began
