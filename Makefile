@@ -11,10 +11,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The sandbox page's card renderer comes from the npm registry, pinned and checked (bot/sandbox/assets.py).
-$(STAMP): pyproject.toml bot/sandbox/assets.py | $(BIN)/python
+# The sandbox page's card renderer comes from the npm registry, pinned and checked (sandbox/assets.py).
+$(STAMP): pyproject.toml sandbox/assets.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m bot.sandbox.assets
+	$(BIN)/python -m sandbox.assets
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -37,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/paging.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache bot/sandbox/static/vendor tests/browser/artefacts
+	rm -rf $(VENV) *.egg-info .pytest_cache sandbox/static/vendor tests/browser/artefacts

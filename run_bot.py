@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                                   description="Delete this instance's webhooks.")
     delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
     delete.add_argument("--all", action="store_true", help="delete every webhook of this instance")
-    from bot.sla_cli import add_parser as add_sla_parser
+    from rules.cli import add_parser as add_sla_parser
 
     add_sla_parser(sub)
     report = sub.add_parser("report", help="per organisation: a month's tickets and SLA results",
@@ -107,13 +107,14 @@ def _webhooks(settings: Settings, args) -> int:
 
 
 def _report(settings: Settings, args) -> int:
-    from bot import desk, sla
+    from rules import desk
+    from rules import sla
     from bot.app import load_commands
     from bot.clock import SystemClock
     from commands import report
     from storage.db import Database
 
-    from bot.sla_cli import CliInputError, parse_instant
+    from rules.cli import CliInputError, parse_instant
 
     try:
         report.month_bounds(args.month)
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, validate configuration, run the chosen command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sla"]:
-        from bot.sla_cli import join_dashed_values
+        from rules.cli import join_dashed_values
 
         argv = join_dashed_values(argv)
     args = _parser().parse_args(argv)
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(command: str, settings: Settings, args) -> int:
     if command == "sla":
         # Before importing the server side: a script calling this should not wait for Flask.
-        from bot.sla_cli import run as run_sla
+        from rules.cli import run as run_sla
 
         return run_sla(args, settings)
     if command == "webhooks":

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import _percentile, _start  # noqa: E402
-from bot.sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM  # noqa: E402
+from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM  # noqa: E402
 from bot.security import sign  # noqa: E402
 
 SECRET = "bench-secret"

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.clock import SystemClock  # noqa: E402
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL  # noqa: E402
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from bench.load import MIX, _database  # noqa: E402

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import SECRET, _start, run_one  # noqa: E402
-from bot.sandbox.demo import BOT_TOKEN  # noqa: E402
+from sandbox.demo import BOT_TOKEN  # noqa: E402
 
 SCHEMA = "servicedesk_load"
 

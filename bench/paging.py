@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import _percentile, _start  # noqa: E402
-from bot.sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, token_for  # noqa: E402
+from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, token_for  # noqa: E402
 from bot.security import sign  # noqa: E402
 
 SECRET = "bench-secret"
@@ -44,7 +44,7 @@ _NUMBER = re.compile(r"INC-\d+")
 
 
 def _seed(database_url: str, rooms: list[str]) -> None:
-    from bot import desk
+    from rules import desk
     from storage import directory
     from storage.db import Database
     from storage.migrate import upgrade

@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.launch import lower_priority  # noqa: E402
-from bot.sandbox.api import create_sandbox_app  # noqa: E402
-from bot.sandbox.demo import BOT_TOKEN, build_demo_state  # noqa: E402
+from sandbox.api import create_sandbox_app  # noqa: E402
+from sandbox.demo import BOT_TOKEN, build_demo_state  # noqa: E402
 from bot.serving import make_server  # noqa: E402
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.calendar import Calendar, get_calendar, load_calendars, load_config  # noqa: E402
+from rules.calendar import Calendar, get_calendar, load_calendars, load_config  # noqa: E402
 
 UTC = timezone.utc
 CALENDAR = "iot-office"

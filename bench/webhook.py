@@ -38,7 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, token_for  # noqa: E402
+from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, token_for  # noqa: E402
 from bot.security import sign  # noqa: E402
 
 SECRET = "bench-secret"

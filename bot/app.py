@@ -9,7 +9,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
 
-from bot import desk, sla
+from rules import desk
+from rules import sla
 from bot.access import WebexAccess
 from bot.clock import Clock, SystemClock
 from bot.config import Settings

@@ -72,14 +72,14 @@ class Settings:
     # Worker threads inside one process; more processes come from `run_bot.py worker`.
     inbox_threads: int = 2
     outbox_threads: int = 2
-    # Calendars and SLA profiles; None: the shipped bot/service_levels.toml.
+    # Calendars and SLA profiles; None: the shipped rules/service_levels.toml.
     service_levels_file: str | None = None
     # Commands a person may give per minute; 0 turns the limit off (load tests only).
     rate_limit: int = 20
     # Notices to whole audiences (maintenance, disruptions, problems) and reports sent per second
     # by each process: below Webex's limit for the token, leaving room for conversation.
     bulk_per_second: float = 5.0
-    # Contacts, escalation matrix and services; None: the shipped bot/desk.toml.
+    # Contacts, escalation matrix and services; None: the shipped rules/desk.toml.
     desk_file: str | None = None
 
     @property
@@ -238,13 +238,13 @@ def _checked_file(name: str, value: str | None, check, error: type[Exception]) -
 
 
 def _desk(name: str, value: str | None) -> str | None:
-    from bot.desk import DeskConfigError, load
+    from rules.desk import DeskConfigError, load
 
     return _checked_file(name, value, load, DeskConfigError)
 
 
 def _service_levels(name: str, value: str | None) -> str | None:
-    from bot.calendar import CalendarConfigError
-    from bot.sla import validate
+    from rules.calendar import CalendarConfigError
+    from rules.sla import validate
 
     return _checked_file(name, value, validate, CalendarConfigError)

@@ -164,7 +164,7 @@ def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path, 
 
 def _page_assets() -> None:
     """Fetch the chat page's card renderer if the install step has not (the page works without it, minus cards)."""
-    from bot.sandbox import assets
+    from sandbox import assets
 
     if not assets.present():
         try:
@@ -178,9 +178,9 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
 
     With `state_file`, the sandbox continues from it when it exists and is kept in it.
     """
-    from bot.sandbox import keeper as keeping
-    from bot.sandbox.api import create_sandbox_app
-    from bot.sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory, seed_subscriptions
+    from sandbox import keeper as keeping
+    from sandbox.api import create_sandbox_app
+    from sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory, seed_subscriptions
 
     _page_assets()
     state = keeping.load(state_file) if state_file is not None else None

@@ -19,13 +19,11 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 from bot import i18n
-from bot.calendar import AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
+from rules.calendar import EARLIEST, LATEST, AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
 from bot.clock import AMSTERDAM
 from bot.errors import Refused, UserError
 from bot.text import escape_markdown
 
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 # ASCII digits only: `²`, `٣` and the like are not read as numbers.
 _WHOLE = re.compile(r"-?[0-9]+")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot import i18n, parse, sla
+from bot import i18n, parse
+from rules import sla
 from bot.text import card_markdown, visible
 from cards.common import Cut, Field, card, facts, fit, says, shortened, submit, text, typed
 

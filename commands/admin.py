@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot import i18n, sla, spaces
+from bot import i18n, spaces
+from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused

@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, sla
-from bot.calendar import get_calendar
+from bot import i18n, outbox
+from rules import desk
+from rules import sla
+from rules.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.scheduler import TimerContext, cancel, schedule, timers
 from bot.text import mention

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, parse
+from bot import i18n, outbox, parse
+from rules import desk
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -246,7 +247,7 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
 
 def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     """A P1-level disruption's RCA: target end of business day 10, deadline end of day 20 (SPEC §5); staff reminders."""
-    from bot.calendar import get_calendar
+    from rules.calendar import get_calendar
 
     office = get_calendar(desk.current().office_hours)
     for days, label in ((10, "rca_target"), (20, "rca")):

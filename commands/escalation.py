@@ -8,7 +8,8 @@ a priority change.
 
 from __future__ import annotations
 
-from bot import desk, i18n, outbox
+from bot import i18n, outbox
+from rules import desk
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args, router

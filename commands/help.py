@@ -6,8 +6,10 @@ import re
 
 from babel.dates import get_day_names
 
-from bot import desk, i18n, sla
-from bot.calendar import Calendar, get_calendar
+from bot import i18n
+from rules import desk
+from rules import sla
+from rules.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused, UnknownCommand

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot import i18n, sla
+from bot import i18n
+from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot import desk, i18n, outbox, parse, sla
-from bot.calendar import Calendar, get_calendar
+from bot import i18n, outbox, parse
+from rules import desk
+from rules import sla
+from rules.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused

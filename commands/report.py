@@ -20,12 +20,12 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n, parse
-from bot.calendar import localize
+from rules.calendar import localize
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.router import Args, router
 from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
-from bot.sla import TargetStatus
+from rules.sla import TargetStatus
 from bot.text import escape_markdown
 from commands import clocks
 from storage import directory

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.errors import Forbidden, Refused
 from bot.router import Args, router
 from bot.security import IN_STAFF, STAFF_ROLES
-from bot.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines, get_profile
+from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines, get_profile
 
 USAGE = "/sla P2 2026-01-09 17:00 | /sla INC-1001"
 TICKET_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP|PRB)-\d+$", re.IGNORECASE)

@@ -13,8 +13,10 @@ import shlex
 from datetime import datetime
 from typing import Any
 
-from bot import desk, i18n, logs, outbox, sla
-from bot.calendar import get_calendar
+from bot import i18n, logs, outbox
+from rules import desk
+from rules import sla
+from rules.calendar import get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused

@@ -18,8 +18,8 @@ from bot.config import Settings
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
 from bot.outbox import BulkPacer, OutboxSender
-from bot.sandbox.api import create_sandbox_app
-from bot.sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
+from sandbox.api import create_sandbox_app
+from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.scheduler import Scheduler
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient
@@ -61,7 +61,7 @@ class Harness:
 
     def seed_directory(self) -> None:
         """Bind the demo spaces and grant the demo staff roles, as `run_bot.py sandbox` does."""
-        from bot.sandbox.demo import seed_directory
+        from sandbox.demo import seed_directory
 
         with self.runtime.db.scope() as session:
             seed_directory(session, self.state, now=self.clock.now())

@@ -21,8 +21,8 @@ import pytest
 
 from bot import launch
 from bot.config import load_settings
-from bot.sandbox import assets
-from bot.sandbox.demo import ANNA_EMAIL, ERIK_EMAIL
+from sandbox import assets
+from sandbox.demo import ANNA_EMAIL, ERIK_EMAIL
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ expect = playwright_api.expect
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     if not assets.present():
-        pytest.fail("the Adaptive Cards renderer is not installed: run `python -m bot.sandbox.assets` (make does)")
+        pytest.fail("the Adaptive Cards renderer is not installed: run `python -m sandbox.assets` (make does)")
     cwd = tmp_path_factory.mktemp("sandbox")
     environ = {"BOT_PORT": "0", "BOT_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
     settings = launch.sandbox_settings(load_settings(environ, cwd=cwd), explicit_database=False, cwd=cwd, reset=True)
@@ -204,7 +204,7 @@ def test_a_refused_post_is_shown_and_nothing_is_sent(page, sandbox):
 def test_a_file_on_a_message_is_offered_for_download(page, sandbox, tmp_path):
     from webexpythonsdk import WebexAPI
 
-    from bot.sandbox.demo import BOT_TOKEN
+    from sandbox.demo import BOT_TOKEN
 
     state = sandbox.sandbox_state
     report = tmp_path / "report-2026-11.csv"

@@ -1,1 +1,1 @@
-"""Tests of the business calendars (bot/calendar.py) and the `run_bot.py sla` command line."""
+"""Tests of the business calendars (rules/calendar.py) and the `run_bot.py sla` command line."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.calendar import NaiveDatetimeError, get_calendar
+from rules.calendar import NaiveDatetimeError, get_calendar
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc

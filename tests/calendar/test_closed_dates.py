@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from bot.calendar import get_calendar
+from rules.calendar import get_calendar
 
 D = date
 

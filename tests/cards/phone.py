@@ -2,7 +2,7 @@
 
 The Webex apps on phones render TextBlock and Fact texts with that parser
 (github.com/microsoft/AdaptiveCards, source/shared/cpp/ObjectModel/MarkDown*.cpp). This oracle
-follows its rules, quirks included, the way bot/sandbox/static/card_markdown.js does for the
+follows its rules, quirks included, the way sandbox/static/card_markdown.js does for the
 sandbox page (tests/cards/test_card_text.py checks that the two agree):
 
 - a block starts at the beginning, after a line break and after `[`, `]` and `)`; there

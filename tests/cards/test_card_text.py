@@ -1,7 +1,7 @@
 """What users typed shows as typed in a card on a phone: the card escaper judged by an oracle of the phone's parser.
 
 tests/cards/phone.py renders card markdown as Microsoft's shared parser does (the Webex apps on
-phones use it); the sandbox page does the same in bot/sandbox/static/card_markdown.js, and the
+phones use it); the sandbox page does the same in sandbox/static/card_markdown.js, and the
 last test here checks that the two agree.
 """
 
@@ -112,7 +112,7 @@ def test_typed_text_in_a_list_item_stays_in_it(typed):
     assert _shown(escaped) == f"Impact: {typed}"
 
 
-SANDBOX_RENDERER = Path(__file__).resolve().parents[2] / "bot" / "sandbox" / "static" / "card_markdown.js"
+SANDBOX_RENDERER = Path(__file__).resolve().parents[2] / "sandbox" / "static" / "card_markdown.js"
 
 
 def test_the_sandbox_page_renders_card_text_as_the_oracle_does():

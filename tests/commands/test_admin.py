@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import (
+from sandbox.demo import (
     ACME_ROOM,
     ADA_EMAIL,
     ANNA_EMAIL,

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import outbox
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.text import escape_markdown
 from cards.common import MAX_CARD_BYTES, SHORTENED, card_bytes
 from cards.disruptions import FIELD_MAX

@@ -6,9 +6,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.calendar import get_calendar
+from rules.calendar import get_calendar
 from bot.clock import AMSTERDAM
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from commands import clocks
 from storage import directory

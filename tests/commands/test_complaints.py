@@ -4,7 +4,7 @@ reminds the staff every 2 business days, and nothing closes a complaint by itsel
 
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket, Timer
 from tests.support import answer, ask, local, tick

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL,
+from sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL,
                               STAFF_ROOM)
 from storage.models import Disruption, OutboxMessage, Timer
 from tests.support import Harness, answer as _do, local, tick as _at

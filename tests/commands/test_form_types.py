@@ -4,7 +4,7 @@ number or an object) is refused naming the field, nothing is changed, and the fo
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import InboxEvent, Maintenance, Organisation, Ticket
 from tests.support import answer, ask
 

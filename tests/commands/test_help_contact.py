@@ -2,10 +2,10 @@
 
 import pytest
 
-from bot import desk
+from rules import desk
 from bot.config import ConfigError, load_settings
 from bot.router import router
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from tests.support import Harness
 
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import Organisation, Ticket
 from tests.support import ask
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
 from tests.support import answer as _do, local, tick as _at
 

@@ -4,7 +4,7 @@
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Maintenance, Ticket, Timer
 from tests.support import answer as _do, local, tick as _at
 
@@ -182,7 +182,7 @@ def test_customers_see_the_maintenance_of_their_services(harness):
 
 
 def test_spaces_without_subscriptions_get_nothing_when_configured_so(harness, tmp_path):
-    from bot import desk
+    from rules import desk
 
     text = (desk.DEFAULT_FILE.read_text().replace('unsubscribed = "all"', 'unsubscribed = "none"'))
     path = tmp_path / "desk.toml"

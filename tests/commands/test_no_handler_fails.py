@@ -31,7 +31,7 @@ from bot.context import build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, MessageEvent, Sender
 from bot.router import _authorise, router
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from cards.common import Field
 from storage.models import DisruptionProposal, Page
 from tests.support import answer

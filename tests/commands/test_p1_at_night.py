@@ -4,7 +4,7 @@ lowers it, from the acknowledgement's buttons or with /priority, and the P1 cloc
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, Ticket
 from tests.support import answer as _do, local, tick as _at
 

@@ -4,7 +4,7 @@ higher priority is agreed by phone)."""
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, Page, Ticket
 from tests.support import answer as _do, ask, local
 

@@ -4,7 +4,7 @@ customer) also tells every other space subscribed to its services."""
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import OutboxMessage, Problem
 from tests.support import Harness, answer as _do, local
 

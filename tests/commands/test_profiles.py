@@ -5,9 +5,9 @@ fourth profile added by configuration alone."""
 import pytest
 from sqlalchemy import func, select
 
-from bot import sla
-from bot.calendar import DEFAULT_FILE
-from bot.sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from rules import sla
+from rules.calendar import DEFAULT_FILE
+from sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import Maintenance, OutboxMessage, Ticket
 from tests.support import answer as _do, ask as _said, local, tick as _at

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 import run_bot
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
 from commands.report import month_bounds, percentile
 from tests.support import answer as _do, local
 

@@ -4,7 +4,7 @@ question to the incident as a note. An RFI about a closed incident refers to it.
 
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
 from tests.support import answer, ask

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import AMSTERDAM
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from commands.sla import render_what_if, what_if
 from storage.models import OutboxMessage
 from tests.support import Harness
@@ -110,7 +110,7 @@ def test_dutch_rendering():
 def test_sla_of_a_ticket_shows_used_left_and_paused(harness, clock):
     from datetime import timedelta
 
-    from bot.sandbox.demo import BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+    from sandbox.demo import BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 
     harness.seed_directory()
     harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
@@ -131,7 +131,7 @@ def test_sla_of_a_ticket_shows_used_left_and_paused(harness, clock):
 
 def test_a_member_of_the_staff_space_without_a_staff_role_reads_no_clocks(harness):
     # Once anyone in the staff space read any organisation's clocks with /sla INC-… (while /ticket refused).
-    from bot.sandbox.demo import DESK_ORG, SANNE_EMAIL, STAFF_ROOM
+    from sandbox.demo import DESK_ORG, SANNE_EMAIL, STAFF_ROOM
 
     harness.seed_directory()
     harness.say(ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from bot import spaces
 from bot.outbox import URGENT
-from bot.sandbox.delivery import HOOK_PAYLOAD_FIELDS, MEMBERSHIP_DATA_FIELDS
-from bot.sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM,
+from sandbox.delivery import HOOK_PAYLOAD_FIELDS, MEMBERSHIP_DATA_FIELDS
+from sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM,
                               SANNE_EMAIL, STAFF_ROOM)
 from bot.security import sign
 from storage import directory

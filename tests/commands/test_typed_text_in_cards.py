@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.text import LOOKALIKE_ASTERISK, escape_markdown
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
 from storage.models import Organisation
 from tests.cards import phone
 from tests.support import ask

@@ -5,7 +5,7 @@ apology and a failed event)."""
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Disruption, InboxEvent, Maintenance, OnCallShift, Ticket
 from tests.support import answer
 

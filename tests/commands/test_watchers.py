@@ -4,7 +4,7 @@ ticket's timeline and sent nothing more (SPEC §6)."""
 
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, OutboxMessage, Ticket
 from tests.support import answer, ask, local, tick

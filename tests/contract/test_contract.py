@@ -11,7 +11,7 @@ import pytest
 import requests
 from openapi_core import OpenAPI
 
-from bot.sandbox.demo import ACME_ROOM, BOT_TOKEN
+from sandbox.demo import ACME_ROOM, BOT_TOKEN
 from tests.contract import reduce_spec, webex_contract
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "webex" / "webex-messaging.json"

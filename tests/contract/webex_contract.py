@@ -24,7 +24,7 @@ from openapi_core import OpenAPI
 from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.testing import MockRequest, MockResponse
 
-from bot.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 REDUCED = Path(__file__).resolve().parent / "webex-messaging.reduced.json"
 HOST = "https://webexapis.com"  # where the document's paths live; the sandbox's own address does not matter

@@ -26,8 +26,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from bot.sandbox.api import create_sandbox_app
-from bot.sandbox.demo import BOT_TOKEN, build_demo_state
+from sandbox.api import create_sandbox_app
+from sandbox.demo import BOT_TOKEN, build_demo_state
 from bot.security import sign
 from bot.serving import REQUEST_TIMEOUT_S, serve_in_thread
 from storage.db import Database

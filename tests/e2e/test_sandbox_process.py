@@ -20,7 +20,7 @@ import pytest
 import requests
 from webexpythonsdk import WebexAPI
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_TOKEN, BOT_EMAIL, BOT_TOKEN
+from sandbox.demo import ACME_ROOM, ANNA_TOKEN, BOT_EMAIL, BOT_TOKEN
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

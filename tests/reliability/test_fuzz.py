@@ -19,7 +19,7 @@ from bot import i18n
 from bot.app import Runtime, create_app, load_commands
 from bot.config import Settings
 from bot.router import router
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.security import sign
 from bot.webex import WebexClient
 from storage.models import InboxEvent

@@ -36,8 +36,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.launch import register_webhooks
-from bot.sandbox.api import create_sandbox_app
-from bot.sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM,
+from sandbox.api import create_sandbox_app
+from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM,
                               build_demo_state, seed_directory)
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient

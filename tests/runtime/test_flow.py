@@ -11,7 +11,7 @@ from bot import i18n, inbox
 from bot.errors import Refused
 from bot.inbox import InboxWorker
 from bot.router import Router
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from bot.security import sign
 from storage import directory
 from storage.models import InboxEvent

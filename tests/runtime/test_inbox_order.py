@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import column, create_engine, insert, select, table, text
 
 from bot.inbox import InboxWorker
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM
 from storage.migrate import upgrade
 from storage.models import InboxEvent
 from tests.conftest import START

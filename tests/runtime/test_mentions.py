@@ -4,7 +4,7 @@ UUID id in `html`, a nickname, the mention anywhere in the text, next to other m
 
 import pytest
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, SANNE_EMAIL, STAFF_ROOM
 
 BOT = f"<@personEmail:{BOT_EMAIL}>"
 NICK = f"<@personEmail:{BOT_EMAIL}|IoT>"

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import Runtime, create_app, create_metrics_app
 from bot.config import Settings
 from bot.metrics import Metrics, QueueCollector
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from bot.scheduler import TimerRegistry, schedule
 from bot.security import sign
 from bot.serving import serve_in_thread

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot import outbox
 from bot.outbox import OutboxSender
-from bot.sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import OutboxMessage
 from tests.support import Harness
 
@@ -229,7 +229,7 @@ def test_card_messages_cannot_be_queued_for_edit(harness, clock):
 
 
 def test_direct_message_by_email(harness, clock):
-    from bot.sandbox.demo import ERIK_EMAIL
+    from sandbox.demo import ERIK_EMAIL
 
     with harness.runtime.db.scope() as s:
         outbox.enqueue(s, now=clock.now(), to_person_email=ERIK_EMAIL, markdown="page")
@@ -268,7 +268,7 @@ def _restarted(harness):
 
 @pytest.mark.parametrize("by_email", [False, True], ids=["room-id", "person-email"])
 def test_sent_but_not_recorded_in_a_direct_space_is_not_sent_again(harness, by_email):
-    from bot.sandbox.demo import ERIK_EMAIL
+    from sandbox.demo import ERIK_EMAIL
 
     room_id = _direct_room(harness, ERIK_EMAIL)
     with harness.runtime.db.scope() as s:
@@ -299,7 +299,7 @@ def test_sent_but_not_recorded_in_a_group_space_is_sent_again_rather_than_lost(h
 
 def test_a_first_message_by_email_that_reached_webex_is_found_in_the_new_one_to_one_and_not_sent_again(harness):
     # The bot never had the 1:1 space's id: Webex finds the space by the person (GET /messages/direct).
-    from bot.sandbox.demo import ERIK_EMAIL
+    from sandbox.demo import ERIK_EMAIL
 
     with harness.runtime.db.scope() as s:
         outbox.enqueue(s, now=harness.clock.now(), to_person_email=ERIK_EMAIL, markdown="page")
@@ -312,7 +312,7 @@ def test_a_first_message_by_email_that_reached_webex_is_found_in_the_new_one_to_
 def test_an_identical_message_another_row_sent_is_not_taken_for_this_one(harness, clock):
     # Two "pong"s in one minute: the first is sent and recorded; the second's sender dies after
     # claiming, before sending. Its successor must send it, not adopt the first.
-    from bot.sandbox.demo import ERIK_EMAIL
+    from sandbox.demo import ERIK_EMAIL
 
     room_id = _direct_room(harness, ERIK_EMAIL)
     with harness.runtime.db.scope() as s:

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 from bot import outbox
 from bot.config import ConfigError, load_settings
 from bot.retention import Retention
-from bot.sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.security import sign
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.support import SECRET, local

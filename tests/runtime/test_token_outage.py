@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_TOKEN, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_TOKEN, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import InboxEvent, OutboxMessage
 from tests.support import tick
 
@@ -130,7 +130,7 @@ def test_a_server_error_on_the_probe_keeps_holding(harness, clock, status):
 
 
 def test_a_token_refused_inside_a_command_holds_that_command_too(harness, clock):
-    from bot.sandbox.demo import SANNE_EMAIL
+    from sandbox.demo import SANNE_EMAIL
 
     harness.say(SANNE_EMAIL, STAFF_ROOM, "/ping")  # the directory learns Sanne's name
     harness.run()

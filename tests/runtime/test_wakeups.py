@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import inbox, wakeups
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from tests.support import Harness
 
 pytestmark = pytest.mark.postgres

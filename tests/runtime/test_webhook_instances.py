@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import run_bot
-from bot.sandbox.api import create_sandbox_app
-from bot.sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
+from sandbox.api import create_sandbox_app
+from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.serving import serve_in_thread
 
 SECRET = "instance-secret"

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.watchdog import MAX_WAIT, STABLE, WebhookWatch
 from storage import streaks
 from storage.models import WebhookStreak

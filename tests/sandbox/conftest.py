@@ -10,9 +10,9 @@ import pytest
 from flask import Flask, request
 from webexpythonsdk import WebexAPI
 
-from bot.sandbox.api import create_sandbox_app
-from bot.sandbox.demo import BOT_TOKEN, build_demo_state, token_for
-from bot.sandbox.state import SandboxState
+from sandbox.api import create_sandbox_app
+from sandbox.demo import BOT_TOKEN, build_demo_state, token_for
+from sandbox.state import SandboxState
 from bot.serving import RunningServer, serve_in_thread
 from tests.contract import webex_contract
 

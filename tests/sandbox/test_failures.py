@@ -10,8 +10,8 @@ import pytest
 import requests
 from webexpythonsdk import ApiError
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, SANNE_EMAIL, STAFF_ROOM
-from bot.sandbox.state import INVALID_TOKEN, NO_ONE_ON_ONE, ApiProblem
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, SANNE_EMAIL, STAFF_ROOM
+from sandbox.state import INVALID_TOKEN, NO_ONE_ON_ONE, ApiProblem
 
 
 def _error(call) -> ApiError:

@@ -9,7 +9,7 @@ import pytest
 import requests
 from webexpythonsdk import ApiError, RateLimitError
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN
 
 
 def test_429_with_retry_after_then_success(bot_api, state):

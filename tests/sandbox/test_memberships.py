@@ -9,9 +9,9 @@ import json
 import pytest
 from webexpythonsdk import ApiError
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from bot.sandbox.ids import uuid_of
-from bot.sandbox.state import ApiProblem
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.ids import uuid_of
+from sandbox.state import ApiProblem
 
 
 def _status(call) -> int:

@@ -6,8 +6,8 @@ import pytest
 import requests
 from webexpythonsdk import ApiError
 
-from bot.sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_NAME, BRAM_EMAIL, SANNE_EMAIL, STAFF_ROOM)
-from bot.sandbox.ids import uuid_of
+from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_NAME, BRAM_EMAIL, SANNE_EMAIL, STAFF_ROOM)
+from sandbox.ids import uuid_of
 
 CARD = {
     "contentType": "application/vnd.microsoft.card.adaptive",

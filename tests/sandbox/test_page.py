@@ -14,12 +14,12 @@ import requests
 
 from bot import launch
 from bot.config import load_settings
-from bot.sandbox import assets, keeper
-from bot.sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM, build_demo_state,
+from sandbox import assets, keeper
+from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM, build_demo_state,
                               open_direct_spaces)
-from bot.sandbox.ids import membership_id
-from bot.sandbox.render import render
-from bot.sandbox.state import SandboxState
+from sandbox.ids import membership_id
+from sandbox.render import render
+from sandbox.state import SandboxState
 
 
 def _md(markdown: str) -> tuple[str, str]:

@@ -9,8 +9,8 @@ import pytest
 import requests
 from webexpythonsdk import RateLimitError
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN
-from bot.sandbox.state import RateLimit
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN
+from sandbox.state import RateLimit
 
 
 def _limited(call) -> int:

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.sandbox.delivery import filter_matches
-from bot.sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM, build_demo_state)
-from bot.sandbox.ids import new_id, uuid_of
-from bot.sandbox.render import render
-from bot.sandbox.state import ApiProblem, SandboxState
+from sandbox.delivery import filter_matches
+from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM, build_demo_state)
+from sandbox.ids import new_id, uuid_of
+from sandbox.render import render
+from sandbox.state import ApiProblem, SandboxState
 
 
 def test_ids_are_unpadded_base64_of_ciscospark_uris():

@@ -10,8 +10,8 @@ import json
 import pytest
 from webexpythonsdk import ApiError
 
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from bot.sandbox.ids import uuid_of
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, SANNE_EMAIL, STAFF_ROOM
+from sandbox.ids import uuid_of
 from tests.sandbox.test_messages_api import CARD
 
 

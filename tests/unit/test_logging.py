@@ -10,7 +10,7 @@ import pytest
 
 from bot import logs
 from bot.config import ConfigError, load_settings
-from bot.sandbox.demo import ACME_ROOM, ANNA_EMAIL
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from tests.support import Harness
 
 

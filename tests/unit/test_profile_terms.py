@@ -3,10 +3,11 @@ lead times; checked in full when loaded. And the names of closed days in both la
 
 import pytest
 
-from bot import i18n, sla
-from bot.calendar import CalendarConfigError, _known_holiday_names, get_calendar
+from bot import i18n
+from rules import sla
+from rules.calendar import CalendarConfigError, _known_holiday_names, get_calendar
 from bot.config import ConfigError, load_settings
-from bot.sla import TicketHistory, deadlines
+from rules.sla import TicketHistory, deadlines
 from commands.help import holiday_name
 from tests.support import local
 

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import sla
-from bot.calendar import CalendarConfigError, NaiveDatetimeError
+from rules import sla
+from rules.calendar import CalendarConfigError, NaiveDatetimeError
 from bot.clock import AMSTERDAM
 from bot.config import ConfigError, load_settings
-from bot.sla import TicketHistory, deadlines, parse_budget
+from rules.sla import TicketHistory, deadlines, parse_budget
 
 
 def local(*parts: int) -> datetime:

@@ -13,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from bot.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

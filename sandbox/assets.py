@@ -1,9 +1,9 @@
 """Browser assets of the sandbox page that come from the npm registry, fetched at install time.
 
 The page renders cards with Microsoft's Adaptive Cards renderer. Its built file is not kept
-in the repository: `make` runs `python -m bot.sandbox.assets`, which downloads the pinned
+in the repository: `make` runs `python -m sandbox.assets`, which downloads the pinned
 tarball from the npm registry, checks it against the registry's sha512 integrity value, and
-unpacks the renderer and its licences into `bot/sandbox/static/vendor/` (ignored by git).
+unpacks the renderer and its licences into `sandbox/static/vendor/` (ignored by git).
 
 NPM_CONFIG_REGISTRY (npm's own variable) points it at a mirror.
 """

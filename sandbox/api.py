@@ -19,9 +19,9 @@ import requests
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.sandbox.delivery import EVENTS, RESOURCES
-from bot.sandbox.ids import new_id
-from bot.sandbox.state import INVALID_TOKEN, MAX_FILE_BYTES, NOT_FOUND, ApiProblem, SandboxState
+from sandbox.delivery import EVENTS, RESOURCES
+from sandbox.ids import new_id
+from sandbox.state import INVALID_TOKEN, MAX_FILE_BYTES, NOT_FOUND, ApiProblem, SandboxState
 
 STATIC = Path(__file__).resolve().parent / "static"
 

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.calendar import Calendar, get_calendar
+from rules.calendar import Calendar, get_calendar
 
 
 DEFAULT_FILE = Path(__file__).with_name("desk.toml")

@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Callable
 
-from bot.sandbox.ids import uuid_of
+from sandbox.ids import uuid_of
 
 MENTION = re.compile(r"<@(personEmail|personId):([^|>]+)(?:\|([^>]*))?>")
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")

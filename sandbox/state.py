@@ -18,9 +18,9 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from bot.sandbox.delivery import Delivery
-from bot.sandbox.ids import membership_id, new_id
-from bot.sandbox.render import render
+from sandbox.delivery import Delivery
+from sandbox.ids import membership_id, new_id
+from sandbox.render import render
 
 MAX_MESSAGE_BYTES = 7439  # Webex's limit on a message's text or markdown (bot/outbox.py splits longer ones)
 MAX_EDITS = 10

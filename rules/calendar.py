@@ -35,6 +35,9 @@ ONE_US = timedelta(microseconds=1)
 DAY = timedelta(days=1)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_FILE = Path(__file__).with_name("service_levels.toml")
+# The dates every calendar and deadline is computed for; what people type is held to them.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
 # Searching for the next business day gives up after this many days (a calendar without any
 # window would otherwise loop for ever).
 MAX_SEARCH_DAYS = 3660

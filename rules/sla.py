@@ -1,6 +1,6 @@
 """Service levels: budgets, per-profile target tables, and the state of each clock of a ticket.
 
-Profiles come from the same configuration as the calendars (`bot/service_levels.toml` or
+Profiles come from the same configuration as the calendars (`rules/service_levels.toml` or
 SERVICE_LEVELS_FILE): for each record kind (incidents per priority) an ordered list of targets,
 each a budget on a calendar. `deadlines()` turns a ticket's history into one `TargetStatus`
 per target: due instant, budget, used, left, fraction, paused, and met / breached.
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot import calendar as calendars_module
-from bot.calendar import Calendar, CalendarConfigError, NaiveDatetimeError, get_calendar
+from rules import calendar as calendars_module
+from rules.calendar import Calendar, CalendarConfigError, NaiveDatetimeError, get_calendar
 
 UTC = timezone.utc
 KINDS = ("incident", "rfc", "rfi", "complaint")

@@ -11,8 +11,8 @@ import json
 import sys
 from datetime import datetime, timedelta, timezone
 
-from bot import parse, sla
-from bot.calendar import CalendarConfigError, get_calendar, localize
+from rules import sla
+from rules.calendar import EARLIEST, LATEST, CalendarConfigError, get_calendar, localize
 
 AMSTERDAM_KEY = "Europe/Amsterdam"
 
@@ -75,14 +75,14 @@ def add_parser(sub) -> None:
 
 
 def parse_instant(text: str, zone_key: str = AMSTERDAM_KEY) -> datetime:
-    """An ISO 8601 date-time from 2000 to 2099 (bot/parse.py's range); local time in the calendar's
+    """An ISO 8601 date-time from 2000 to 2099 (the calendars' range); local time in the calendar's
     zone unless it carries an offset."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise CliInputError(f"{text!r} is not an ISO 8601 date and time such as 2026-01-09T17:00") from None
-    if not parse.EARLIEST <= value.date() <= parse.LATEST:
-        raise CliInputError(f"{text!r} is not between {parse.EARLIEST.isoformat()} and {parse.LATEST.isoformat()}")
+    if not EARLIEST <= value.date() <= LATEST:
+        raise CliInputError(f"{text!r} is not between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
     if value.tzinfo is None:
         from zoneinfo import ZoneInfo
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import requests
 
 if TYPE_CHECKING:
-    from bot.sandbox.state import SandboxState
+    from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 BOT_TOKEN = "sandbox-bot-token"
 BOT_EMAIL = "servicedesk@webex.bot"
@@ -105,7 +105,7 @@ def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
         directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
     for email, role in DEMO_GRANTS:
         directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)
-    from bot import desk
+    from rules import desk
     from storage.models import OnCallTeam
 
     settings = desk.current()
