@@ -9,8 +9,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
 
-from rules import desk
-from rules import sla
+from rules import Rules
+from rules import load as load_rules
+from bot import i18n
 from bot.access import WebexAccess
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -110,6 +111,8 @@ class Runtime:
     inbox_bell: Bell = field(default_factory=Bell)
     outbox_bell: Bell = field(default_factory=Bell)
     door: Door = field(default_factory=Door)
+    # The calendars, SLA profiles and desk (the shipped ones unless the settings name files).
+    rules: Rules = field(default_factory=lambda: rules_for(None))
     # Whether Webex accepts the token (shared by this process's workers).
     access: WebexAccess = field(init=False)
 
@@ -125,6 +128,13 @@ class Runtime:
         self.outbox_bell.ring()
 
 
+def rules_for(settings: Settings | None) -> Rules:
+    """The rules the settings name (SERVICE_LEVELS_FILE, DESK_FILE), checked against the catalogues."""
+    if settings is None:
+        return load_rules(naming=i18n.naming())
+    return load_rules(settings.service_levels_file, settings.desk_file, naming=i18n.naming())
+
+
 def load_commands() -> None:
     """Register every command family with the process's router and timers (once)."""
     import commands
@@ -136,14 +146,13 @@ def load_commands() -> None:
 def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: WebexClient | None = None) -> Runtime:
     """Create the runtime for `settings`; no network I/O happens here."""
     load_commands()
-    sla.configure(settings.service_levels_file)
-    desk.configure(settings.desk_file)
     token = settings.webex_access_token
     if webex is None:
         if not token:
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
         webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
-    return Runtime(settings=settings, db=Database(settings.database_url), webex=webex, clock=clock or SystemClock())
+    return Runtime(settings=settings, db=Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
+                   rules=rules_for(settings))
 
 
 def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
 from bot.clock import Clock
+from rules import Rules
 from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent
 from bot.security import CUSTOMER, roles_of
 from storage import directory
@@ -58,6 +59,11 @@ class Context:
     def now(self) -> datetime:
         """The current instant (UTC)."""
         return self.clock.now()
+
+    @property
+    def rules(self) -> Rules:
+        """The calendars, profiles and desk in use."""
+        return self.runtime.rules  # type: ignore[no-any-return]
 
     def t(self, key: str, **values: object) -> str:
         """A text from the catalogues in this context's language."""

@@ -200,7 +200,7 @@ def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: 
     runtime = build_runtime(settings)
     upgrade(runtime.db.engine)
     with runtime.db.scope() as session:
-        seed_directory(session, state, now=runtime.clock.now())
+        seed_directory(session, state, now=runtime.clock.now(), desk=runtime.rules.desk)
         seed_subscriptions(session, state)
     # The sandbox is a local imitation (its demo tokens are public): /metrics stays on its one port.
     dispatch.bot_app = create_app(runtime, open_metrics=True)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, to_utc
+from rules import Rules
 from storage.db import Database, is_postgres
 from storage.models import Timer
 
@@ -33,6 +34,11 @@ class TimerContext:
     clock: Clock
     now: datetime
     runtime: Any
+
+    @property
+    def rules(self) -> Rules:
+        """The calendars, profiles and desk in use."""
+        return self.runtime.rules  # type: ignore[no-any-return]
 
 
 TimerHandler = Callable[[TimerContext, Timer], None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rules.desk import Desk
 from sandbox.state import SandboxState
 
 BOT_TOKEN = "sandbox-bot-token"
@@ -87,7 +88,7 @@ DEMO_ROTA = (ERIK_EMAIL, SANNE_EMAIL)
 DEMO_SUBSCRIPTIONS = ((ACME_ROOM, ("M2M", "LoRa")), (POLDER_ROOM, ("M2M", "Things", "DSH")))
 
 
-def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
+def seed_directory(session, state: SandboxState, *, now: datetime, desk: Desk) -> None:
     """Bind the demo spaces and grant the demo roles, as an admin would have (idempotent)."""
     from storage import directory
 
@@ -105,13 +106,11 @@ def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
         directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
     for email, role in DEMO_GRANTS:
         directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)
-    from rules import desk
     from storage.models import OnCallTeam
 
-    settings = desk.current()
-    if session.get(OnCallTeam, settings.paging_team) is None:
-        session.add(OnCallTeam(name=settings.paging_team, rota=list(DEMO_ROTA), repage_minutes=settings.repage_minutes,
-                               pages_per_engineer=settings.pages_per_engineer))
+    if session.get(OnCallTeam, desk.paging_team) is None:
+        session.add(OnCallTeam(name=desk.paging_team, rota=list(DEMO_ROTA), repage_minutes=desk.repage_minutes,
+                               pages_per_engineer=desk.pages_per_engineer))
 
 
 def seed_subscriptions(session, state: SandboxState) -> None:
