@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from sandbox.problems import ApiProblem
 from sandbox.routes.plumbing import body, me, sandbox_state
-from sandbox.state import ApiProblem
 
 actions = Blueprint("actions", __name__)
 

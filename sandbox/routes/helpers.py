@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from sandbox.problems import ApiProblem
 from sandbox.routes.plumbing import body, file_response, sandbox_state
-from sandbox.state import ApiProblem
 
 MAX_POLL_S = 30.0
 

@@ -6,8 +6,8 @@ from typing import cast
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.problems import NOT_FOUND, ApiProblem
 from sandbox.routes.plumbing import body, me, page, sandbox_state
-from sandbox.state import NOT_FOUND, ApiProblem
 
 memberships = Blueprint("memberships", __name__)
 

@@ -8,8 +8,9 @@ from urllib.parse import unquote, urlparse
 import requests
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.problems import NOT_FOUND, ApiProblem
 from sandbox.routes.plumbing import LARGEST_MAX, body, file_response, me, page, sandbox_state
-from sandbox.state import MAX_FILE_BYTES, NOT_FOUND, ApiProblem
+from sandbox.state import MAX_FILE_BYTES
 
 MAX_MENTIONED = 100  # `max` with mentionedPeople
 # Webex downloads a file given by URL itself; a sandbox that waits long would hang the test that gave it.

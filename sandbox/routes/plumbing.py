@@ -16,7 +16,8 @@ from urllib.parse import quote, urlencode
 from flask import Response, current_app, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from sandbox.state import INVALID_TOKEN, ApiProblem, SandboxState
+from sandbox.problems import INVALID_TOKEN, ApiProblem
+from sandbox.state import SandboxState
 
 # Webex's page sizes when `max` is absent (the OpenAPI document's defaults) and the largest it allows.
 DEFAULT_MAX = {"messages": 50, "rooms": 100, "memberships": 100, "webhooks": 100, "people": 100}

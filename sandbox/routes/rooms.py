@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from sandbox.problems import NOT_FOUND, ApiProblem
 from sandbox.routes.plumbing import body, me, page, sandbox_state
-from sandbox.state import NOT_FOUND, ApiProblem
 
 rooms = Blueprint("rooms", __name__)
 

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify
 
 from sandbox.delivery import EVENTS, RESOURCES
 from sandbox.ids import new_id
+from sandbox.problems import NOT_FOUND, ApiProblem
 from sandbox.routes.plumbing import body, me, page, sandbox_state
-from sandbox.state import NOT_FOUND, ApiProblem
 
 WEBHOOK_FIELDS = ("id", "name", "targetUrl", "resource", "event", "filter", "secret", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
 
