@@ -16,12 +16,9 @@ import logging
 import queue
 import threading
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import requests
-
-if TYPE_CHECKING:
-    from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +57,37 @@ def filter_matches(filter_text: str | None, data: dict, owner_id: str) -> bool:
     return True
 
 
+class DeliveryHost(Protocol):
+    """What delivery reads and writes of the sandbox's state (SandboxState is one)."""
+
+    @property
+    def lock(self) -> threading.RLock: ...
+
+    @property
+    def changed(self) -> threading.Condition: ...
+
+    @property
+    def webhooks(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def people(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def deliveries(self) -> list[dict[str, Any]]: ...
+
+    def members(self, room_id: str) -> list[str]:
+        """Person ids of a room's members."""
+        ...
+
+    def now(self) -> datetime:
+        """The sandbox clock."""
+        ...
+
+
 class Delivery:
     """Queues deliveries (under the state lock, so in creation order) and sends them from a daemon thread."""
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(self, state: DeliveryHost) -> None:
         self.state = state
         self.queue: queue.Queue = queue.Queue()
         # Lowering this is allowed for tests only; Webex's rule is 100.
