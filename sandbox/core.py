@@ -8,7 +8,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from sandbox.delivery import Delivery
@@ -17,7 +17,7 @@ from sandbox.limits import Faults, RateLimit
 
 
 def _stamp(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
 
 
 class StateCore:
@@ -28,32 +28,32 @@ class StateCore:
     def __init__(self, *, now: Callable[[], datetime] | None = None) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         self.org_id = new_id("ORGANIZATION")
         self.orgs: dict[str, str] = {}
-        self.people: dict[str, dict] = {}
+        self.people: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, str] = {}
-        self.rooms: dict[str, dict] = {}
-        self.memberships: dict[str, dict] = {}
-        self.messages: dict[str, dict] = {}
+        self.rooms: dict[str, dict[str, Any]] = {}
+        self.memberships: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, dict[str, Any]] = {}
         self.edits: dict[str, int] = {}
-        self.actions: dict[str, dict] = {}
-        self.webhooks: dict[str, dict] = {}
-        self.files: dict[str, dict] = {}  # content id → name, type, size, roomId, messageId
+        self.actions: dict[str, dict[str, Any]] = {}
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}  # content id → name, type, size, roomId, messageId
         self.file_data: dict[str, bytes] = {}  # content id → the file's bytes
         self.revoked: set[str] = set()
         # Where this sandbox is reached, for the content URLs of files (the API sets it per request).
         self.base_url = "http://127.0.0.1"
         self.roles: dict[str, str] = {}  # email → what the person is in the demo, shown on the page
-        self.events: list[dict] = []
+        self.events: list[dict[str, Any]] = []
         self.seq = 0
         self.revision = 0  # counts changes to memberships and rooms, which the message feed does not show
         self.pollers = 0
-        self.deliveries: list[dict] = []
-        self.requests: deque[dict] = deque(maxlen=10_000)
+        self.deliveries: list[dict[str, Any]] = []
+        self.requests: deque[dict[str, Any]] = deque(maxlen=10_000)
         # Every /v1 exchange (request and answer in full) while a list is set here: the contract
         # tests validate them against Webex's OpenAPI document.
-        self.exchanges: list[dict] | None = None
+        self.exchanges: list[dict[str, Any]] | None = None
         self.faults = Faults()
         self.rate_limit = RateLimit()
         # How <spark-mention> names people in html: "base64" (the full person id, as public
@@ -74,15 +74,16 @@ class StateCore:
 
     _KEPT: tuple[str, ...] = ("orgs", "people", "tokens", "rooms", "memberships", "messages", "edits", "actions", "webhooks", "roles", "files")
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Everything a later start needs to continue where this one stopped (JSON-ready; file bytes in base64)."""
         with self.lock:
             data: dict[str, Any] = {name: dict(getattr(self, name)) for name in self._KEPT}
             data["org_id"] = self.org_id
             data["file_data"] = {key: base64.b64encode(value).decode("ascii") for key, value in self.file_data.items()}
-            return json.loads(json.dumps(data))
+            kept: dict[str, Any] = json.loads(json.dumps(data))  # a deep copy, and proof it is JSON-ready
+            return kept
 
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[object, ...]:
         """Changes whenever snapshot() would (cheap; for deciding when to save)."""
         with self.lock:
             return (self.seq, self.revision, len(self.people), len(self.rooms), len(self.actions), len(self.files),
@@ -106,19 +107,19 @@ class StateCore:
 
     # Change feed
 
-    def _event(self, kind: str, message: dict) -> None:
+    def _event(self, kind: str, message: dict[str, Any]) -> None:
         self.seq += 1
         self.events.append({"seq": self.seq, "kind": kind, "message": dict(message)})
         self.changed.notify_all()
 
-    def events_since(self, seq: int, room_id: str | None = None) -> list[dict]:
+    def events_since(self, seq: int, room_id: str | None = None) -> list[dict[str, Any]]:
         """Message events newer than `seq`, optionally of one room."""
         with self.lock:
             # Events are appended in seq order: start at the first newer one instead of scanning all.
             start = bisect.bisect_right(self.events, seq, key=lambda e: e["seq"])
             return [e for e in self.events[start:] if room_id is None or e["message"]["roomId"] == room_id]
 
-    def wait_events(self, since: int, room_id: str | None = None, timeout: float = 25.0) -> tuple[list[dict], int]:
+    def wait_events(self, since: int, room_id: str | None = None, timeout: float = 25.0) -> tuple[list[dict[str, Any]], int]:
         """Events newer than `since` (waiting up to `timeout` for one) and the cursor to poll from next."""
         with self.changed:
             if timeout > 0 and not self.events_since(since, room_id):

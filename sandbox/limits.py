@@ -64,7 +64,7 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: list[dict[str, Any]] = []
 
-    def add(self, method: str, path: str, status: int, *, headers: dict | None = None, body: dict | None = None, times: int = 1,
+    def add(self, method: str, path: str, status: int, *, headers: dict[str, Any] | None = None, body: dict[str, Any] | None = None, times: int = 1,
             retry_after: int | None = None, after: bool = False) -> None:
         """The next `times` requests of `method` whose path starts with `path` get `status`.
 

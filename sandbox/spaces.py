@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.core import StateCore
 from sandbox.ids import membership_id, new_id
 from sandbox.problems import NOT_FOUND, ApiProblem
@@ -16,10 +18,10 @@ class Spaces(StateCore):
             return self.orgs.setdefault(name, new_id("ORGANIZATION"))
 
     def add_person(self, email: str, display_name: str, *, bot: bool = False, token: str | None = None,
-                   org: str | None = None) -> dict:
+                   org: str | None = None) -> dict[str, Any]:
         """Create a person (or bot) with an optional API token, in the named org (default: the sandbox's own)."""
         first, _, last = display_name.partition(" ")
-        person = {
+        person: dict[str, Any] = {
             "id": new_id("PEOPLE"), "emails": [email.lower()], "displayName": display_name, "nickName": first,
             "firstName": first, "lastName": last, "orgId": self.org(org) if org else self.org_id, "type": "bot" if bot else "person",
             "created": self.stamp(),
@@ -32,13 +34,13 @@ class Spaces(StateCore):
                 self.tokens[token] = person["id"]
         return person
 
-    def person_by_email(self, email: str) -> dict | None:
+    def person_by_email(self, email: str) -> dict[str, Any] | None:
         """A person by email, case-insensitive."""
         email = email.lower()
         with self.lock:
             return next((p for p in self.people.values() if email in p["emails"]), None)
 
-    def person_by_token(self, token: str) -> dict | None:
+    def person_by_token(self, token: str) -> dict[str, Any] | None:
         """The person a token belongs to (None for an unknown or revoked token)."""
         with self.lock:
             if token in self.revoked:
@@ -58,13 +60,13 @@ class Spaces(StateCore):
         with self.lock:
             self.revoked.discard(token)
 
-    def _person(self, email: str) -> dict:
+    def _person(self, email: str) -> dict[str, Any]:
         person = self.person_by_email(email)
         if person is None:
             raise ApiProblem(404, f"No person with email {email}")
         return person
 
-    def add_room(self, title: str, members: list[str], *, creator_email: str, room_type: str = "group") -> dict:
+    def add_room(self, title: str, members: list[str], *, creator_email: str, room_type: str = "group") -> dict[str, Any]:
         """Create a room with members (by email); each membership is announced to webhooks."""
         creator = self._person(creator_email)
         room = {"id": new_id("ROOM"), "title": title, "type": room_type, "isLocked": False,
@@ -75,7 +77,7 @@ class Spaces(StateCore):
                 self.add_member(room["id"], email, actor_email=creator_email)
         return room
 
-    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None, moderator: bool = False) -> dict:
+    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None, moderator: bool = False) -> dict[str, Any]:
         """Add a person to a room (idempotent); `actor_email` is who added them. The membership's
         id is derived from person and room, so the same person joining again gets the same id."""
         person = self._person(email)
@@ -94,7 +96,7 @@ class Spaces(StateCore):
             self.delivery.membership_created(membership, actor_id=actor["id"])
             return membership
 
-    def remove_member(self, room_id: str, email: str, *, actor_email: str | None = None) -> dict:
+    def remove_member(self, room_id: str, email: str, *, actor_email: str | None = None) -> dict[str, Any]:
         """Take a person out of a room (they left, or `actor_email` removed them); webhook owners
         in the room and the removed person hear memberships/deleted. Returns the membership that was."""
         person = self._person(email)
@@ -109,12 +111,12 @@ class Spaces(StateCore):
             self.delivery.membership_deleted(membership, actor_id=actor["id"], audience=audience)
             return dict(membership)
 
-    def membership_of(self, room_id: str, person_id: str) -> dict | None:
+    def membership_of(self, room_id: str, person_id: str) -> dict[str, Any] | None:
         """A person's membership of a room, if any."""
         with self.lock:
             return self.memberships.get(membership_id(person_id, room_id))
 
-    def set_moderator(self, room_id: str, email: str, moderator: bool = True) -> dict:
+    def set_moderator(self, room_id: str, email: str, moderator: bool = True) -> dict[str, Any]:
         """Make a member a moderator of the room (or not)."""
         person = self._person(email)
         with self.lock:
@@ -125,7 +127,7 @@ class Spaces(StateCore):
             self.revision += 1
             return dict(membership)
 
-    def set_announcement_only(self, room_id: str, announcement_only: bool = True) -> dict:
+    def set_announcement_only(self, room_id: str, announcement_only: bool = True) -> dict[str, Any]:
         """Make a group room announcement-only: from then on only its moderators may post."""
         with self.lock:
             room = self.rooms.get(room_id)
@@ -138,7 +140,7 @@ class Spaces(StateCore):
             self.revision += 1
             return dict(room)
 
-    def visible_membership(self, person_id: str, membership_id_: str) -> dict:
+    def visible_membership(self, person_id: str, membership_id_: str) -> dict[str, Any]:
         """A membership of a room the person is in, or 404."""
         with self.lock:
             membership = self.memberships.get(membership_id_)
@@ -146,7 +148,7 @@ class Spaces(StateCore):
                 raise ApiProblem(404, NOT_FOUND)
             return dict(membership)
 
-    def delete_membership(self, as_email: str, membership_id_: str) -> dict:
+    def delete_membership(self, as_email: str, membership_id_: str) -> dict[str, Any]:
         """DELETE /memberships/{id}: a member leaves, or removes someone; in a space with
         moderators only a moderator removes others; nobody leaves a 1:1 space."""
         caller = self._person(as_email)
@@ -171,7 +173,7 @@ class Spaces(StateCore):
         with self.lock:
             return membership_id(person_id, room_id) in self.memberships
 
-    def room_by_title(self, title: str) -> dict:
+    def room_by_title(self, title: str) -> dict[str, Any]:
         """A room by its exact title."""
         with self.lock:
             room = next((r for r in self.rooms.values() if r["title"] == title), None)
@@ -179,7 +181,7 @@ class Spaces(StateCore):
             raise KeyError(title)
         return room
 
-    def direct_room(self, email_a: str, email_b: str) -> dict:
+    def direct_room(self, email_a: str, email_b: str) -> dict[str, Any]:
         """The 1:1 room of two people, created when missing."""
         a, b = self._person(email_a), self._person(email_b)
         with self.lock:
@@ -188,14 +190,14 @@ class Spaces(StateCore):
                     return room
             return self.add_room(b["displayName"], [email_b], creator_email=email_a, room_type="direct")
 
-    def directory(self) -> dict:
+    def directory(self) -> dict[str, Any]:
         """The bot, the people (with their demo role and organisation) and every room, for the chat page."""
         with self.lock:
             org_names = {org_id: name for name, org_id in self.orgs.items()}
             bots = [p for p in self.people.values() if p["type"] == "bot"]
             humans = [p for p in self.people.values() if p["type"] != "bot"]
 
-            def entry(person: dict) -> dict:
+            def entry(person: dict[str, Any]) -> dict[str, Any]:
                 email = person["emails"][0]
                 return {"id": person["id"], "email": email, "displayName": person["displayName"], "type": person["type"],
                         "org": org_names.get(person["orgId"]), "role": self.roles.get(email, "person")}

@@ -56,9 +56,9 @@ class SandboxState(Spaces):
         text: str | None = None,
         markdown: str | None = None,
         parent_id: str | None = None,
-        attachments: list[dict] | None = None,
-        files: list[dict] | None = None,
-    ) -> dict:
+        attachments: list[dict[str, Any]] | None = None,
+        files: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """Create a message as a person, with Webex's checks, and deliver webhooks.
 
         `files`: at most one {"name", "type", "data"} (bytes), shown in the message's `files` as
@@ -70,7 +70,7 @@ class SandboxState(Spaces):
             if target is None:
                 raise ApiProblem(404, NO_ONE_ON_ONE)
             to_person_email = target["emails"][0]
-        recipient: dict | None = None
+        recipient: dict[str, Any] | None = None
         with self.lock:
             if room_id is None:
                 if not to_person_email:
@@ -84,7 +84,8 @@ class SandboxState(Spaces):
             room = self.rooms.get(room_id)
             if room is None or not self.is_member(room_id, author["id"]):
                 raise ApiProblem(404, NOT_FOUND)
-            if room.get("isAnnouncementOnly") and not self.membership_of(room_id, author["id"])["isModerator"]:
+            mine = self.membership_of(room_id, author["id"])
+            if room.get("isAnnouncementOnly") and not (mine and mine["isModerator"]):
                 raise ApiProblem(403, "Only moderators can post in an announcement-only space.")
             self._check_body(text, markdown, has_file=bool(files))
             if files:
@@ -117,7 +118,7 @@ class SandboxState(Spaces):
             self.delivery.message_created(message)
             return dict(message)
 
-    def _set_body(self, message: dict, text: str | None, markdown: str | None) -> None:
+    def _set_body(self, message: dict[str, Any], text: str | None, markdown: str | None) -> None:
         """text, markdown, html and mentionedPeople of a message, as Webex derives them."""
         if markdown is not None:
             plain, markup, mentioned = render(markdown, self._lookup, mention_ids=self.mention_ids)
@@ -137,7 +138,7 @@ class SandboxState(Spaces):
             if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
                 raise ApiProblem(400, f"Message exceeds the maximum of {MAX_MESSAGE_BYTES} bytes")
 
-    def _check_files(self, files: list[dict]) -> None:
+    def _check_files(self, files: list[dict[str, Any]]) -> None:
         if len(files) > 1:
             raise ApiProblem(400, "Only one file may be included with a message")
         if len(files[0]["data"]) > MAX_FILE_BYTES:
@@ -145,19 +146,19 @@ class SandboxState(Spaces):
         if not files[0].get("name"):
             raise ApiProblem(400, "The file has no name")
 
-    def _store_file(self, file: dict, *, room_id: str, message_id: str) -> str:
+    def _store_file(self, file: dict[str, Any], *, room_id: str, message_id: str) -> str:
         content_id = new_id("CONTENT")
         self.files[content_id] = {"id": content_id, "name": file["name"], "type": file.get("type") or "application/octet-stream",
                                   "size": len(file["data"]), "roomId": room_id, "messageId": message_id}
         self.file_data[content_id] = bytes(file["data"])
         return f"{self.base_url.rstrip('/')}/v1/contents/{content_id}"
 
-    def file_of(self, url: str) -> dict | None:
+    def file_of(self, url: str) -> dict[str, Any] | None:
         """The stored file behind a message's content URL."""
         with self.lock:
             return self.files.get(url.rsplit("/", 1)[-1])
 
-    def visible_content(self, person_id: str | None, content_id: str) -> tuple[dict, bytes]:
+    def visible_content(self, person_id: str | None, content_id: str) -> tuple[dict[str, Any], bytes]:
         """A file and its bytes for a reader who may read its message (person_id None: the page,
         which reads everything); else 404, as for the message."""
         with self.lock:
@@ -169,12 +170,12 @@ class SandboxState(Spaces):
                 self.visible_message(person_id, message["id"])
             return dict(meta), self.file_data[content_id]
 
-    def _lookup(self, kind: str, value: str) -> dict | None:
+    def _lookup(self, kind: str, value: str) -> dict[str, Any] | None:
         if kind == "personEmail":
             return self.person_by_email(value)
         return self.people.get(value)
 
-    def visible_message(self, person_id: str, message_id: str) -> dict:
+    def visible_message(self, person_id: str, message_id: str) -> dict[str, Any]:
         """A message the person may see, or 404. In a group space a bot sees only the messages
         that mention it and its own, as Webex shows a bot nothing else there."""
         with self.lock:
@@ -185,7 +186,7 @@ class SandboxState(Spaces):
                 raise ApiProblem(404, NOT_FOUND)
             return dict(message)
 
-    def bot_may_read(self, person_id: str, message: dict) -> bool:
+    def bot_may_read(self, person_id: str, message: dict[str, Any]) -> bool:
         """Whether `person_id` may read `message`: people read everything in their spaces; a bot
         in a group space only what mentions it or what it wrote."""
         reader = self.people.get(person_id)
@@ -193,7 +194,7 @@ class SandboxState(Spaces):
             return True
         return message["personId"] == person_id or person_id in message.get("mentionedPeople", [])
 
-    def update_message(self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None) -> dict:
+    def update_message(self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None) -> dict[str, Any]:
         """Edit a message: author only, no cards, at most 10 times."""
         author = self._person(as_email)
         with self.lock:
@@ -229,14 +230,14 @@ class SandboxState(Spaces):
             del self.messages[message_id]
             self._event("deleted", message)
 
-    def messages_in(self, room_id: str) -> list[dict]:
+    def messages_in(self, room_id: str) -> list[dict[str, Any]]:
         """A room's messages, oldest first."""
         with self.lock:
             return [dict(m) for m in self.messages.values() if m["roomId"] == room_id]
 
     # Card submits
 
-    def submit_card(self, as_email: str, message_id: str, inputs: dict[str, Any]) -> dict:
+    def submit_card(self, as_email: str, message_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Press a card's button: an attachment action, delivered to the card author's webhooks."""
         person = self._person(as_email)
         with self.lock:
@@ -251,7 +252,7 @@ class SandboxState(Spaces):
             self.delivery.action_created(action, card_author=message["personId"])
             return dict(action)
 
-    def visible_action(self, person_id: str, action_id: str) -> dict:
+    def visible_action(self, person_id: str, action_id: str) -> dict[str, Any]:
         """An attachment action its submitter or the card's author may read."""
         with self.lock:
             action = self.actions.get(action_id)
