@@ -125,7 +125,7 @@ def test_each_command_is_listed_where_it_works(name: str) -> None:
     rows = [row for row in ROWS if name in row.commands]
     assert rows, f"README.md: /{name} is missing from the table"
     listed = frozenset().union(*(row.where for row in rows))
-    assert listed == command.spaces, f"README.md: /{name} works in {sorted(command.spaces)}, its rows say {sorted(listed)}"
+    assert listed == command.spaces, f"README.md: /{name} works in {sorted(command.spaces)}, not {sorted(listed)}"
 
 
 def test_hidden_commands_are_not_listed() -> None:
