@@ -11,252 +11,48 @@ after a failed read holds back the later ones of its space and no others.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, Update, and_, bindparam, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import i18n, logs
 from bot.clock import AMSTERDAM
 from bot.context import Context, build_context
+from bot.envelope import KEY_MAX, event_key
 from bot.errors import UserError
-from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event,
-                        webex_time)
-from bot.outbox import backoff
-from storage import directory
-from bot.security import rate_check
+from bot.events import (
+    CardSubmitEvent,
+    JoinEvent,
+    LeaveEvent,
+    MessageEvent,
+    card_event,
+    membership_event,
+    message_event,
+    webex_time,
+)
+from bot.inbox_sql import ACCEPT, CLAIM, CLOSE, RETRY, RETRY_UNCOUNTED, Claimed
+from bot.pacing import backoff
 from bot.retention import replay_cutoff
+from bot.security import rate_check
 from bot.webex import BotIdentity, Permanent, RateLimited, Transient, Unauthorized, WebexFailure
+from storage import directory
 from storage.db import is_postgres
-from storage.models import InboxEvent
-from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
 HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"), ("memberships", "deleted")}
-# What the columns hold (storage/models.py InboxEvent); a longer value is no Webex event.
-KEY_MAX, NAME_MAX = 300, 40
 # Events one claim leases at most. A busy inbox pays one claim transaction per batch instead of
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
-# An event in one of these states holds back the later events of its space.
-UNFINISHED = ("pending", "claimed")
-
-# Statements are built once at import: building them and computing their cache keys on every
-# call cost more than running them.
-_NOW = bindparam("now", type_=UTCDateTime())
-_T = InboxEvent.__table__
-# A claimed event as its claim returns it: a row with the table's columns, not a mapped object.
-Claimed = Row[Any]
-# On the table, not the mapped class: the ORM's bulk-insert path costs more than the insert itself.
-_ACCEPT = {
-    dialect: insert(InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.__table__.c.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
-
-
-def _claim_statement(*, skip_locked: bool) -> Update:
-    """UPDATE … RETURNING that leases the oldest due events (up to :batch) to :worker_id.
-
-    On the table, not the mapped class: the ORM copies such a statement on every run and its
-    cache key is then computed afresh, which cost more than running it.
-    """
-    cand = _T.alias("cand").c
-    earlier = _T.alias("earlier").c
-    due = or_(
-        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
-        and_(cand.status == "claimed", cand.lease_until < _NOW),
-    )
-    # The oldest unfinished event of its space (an event without a space is always first). One NOT
-    # EXISTS per status, each a single probe of ix_inbox_head (order_key, status, id).
-    first_of_space = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
-    pick = select(cand.id).where(due, first_of_space).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
-    if skip_locked:
-        # Concurrent workers pass over each other's rows instead of waiting for them.
-        pick = pick.with_for_update(skip_locked=True, of=cand.id.table)
-    return (
-        update(_T)
-        .where(_T.c.id.in_(pick))
-        .values(
-            status="claimed",
-            claimed_by=bindparam("worker_id"),
-            lease_until=bindparam("new_lease", type_=UTCDateTime()),
-            attempts=_T.c.attempts + 1,
-        )
-        .returning(*_T.c)
-    )
-
-
-_CLAIM = {"sqlite": _claim_statement(skip_locked=False), "postgresql": _claim_statement(skip_locked=True)}
-# Closing an event (done, ignored, failed, or back to pending for a retry) happens only while it
-# is still leased to this worker; rowcount 0 means the lease was lost to another worker.
-_OWNED = and_(
-    _T.c.id == bindparam("row_id"),
-    _T.c.claimed_by == bindparam("worker_id"),
-    _T.c.status == "claimed",
-)
-_CLOSE = (
-    update(_T)
-    .where(_OWNED)
-    .values(status=bindparam("new_status"), error=bindparam("error_text"), processed_at=_NOW, lease_until=None)
-)
-_RETRY = (
-    update(_T)
-    .where(_OWNED)
-    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
-            error=bindparam("error_text"))
-)
-# While Webex refuses the token an attempt says nothing about the event: it does not count
-# towards MAX_FETCH_ATTEMPTS, so no outage, however long, marks an event failed.
-_RETRY_UNCOUNTED = _RETRY.values(attempts=_T.c.attempts - 1)
-
 
 Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
-
-
-class BadEvent(ValueError):
-    """A webhook body that is not a Webex event."""
-
-
-# Webex's ids are base64 text of some 70 to 110 characters. An id of anything but printable
-# ASCII, or longer than ID_MAX, is no Webex id: it would not fit the columns, and a line break
-# in one would write lines of its own into the logs.
-ID_MAX = 200
-ENVELOPE_IDS = ("id", "actorId", "createdBy", "orgId", "ownedBy", "appId")
-DATA_IDS = ("id", "roomId", "personId", "messageId", "parentId", "personOrgId")
-# Webex's envelope is three levels deep; a body of 64 KB could otherwise nest 30,000 deep.
-MAX_DEPTH = 16
-_PRINTABLE_ASCII = re.compile(r"[!-~]*")
-# No database stores these in text: PostgreSQL refuses NUL and half a surrogate pair in jsonb,
-# and no UTF-8 encoder takes the latter for a column.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _no_constant(name: str) -> float:
-    raise BadEvent(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise BadEvent(f"{text[:20]} is beyond any JSON number a database stores")
-    return number
-
-
-def read_envelope(body: bytes) -> dict[str, Any]:
-    """The webhook body as a payload the inbox can store, or BadEvent saying what is wrong with it.
-
-    Strict JSON (no NaN or Infinity, which Python reads and PostgreSQL refuses), nested at most
-    MAX_DEPTH, every text storable, the ids printable ASCII of at most ID_MAX characters, and
-    `data.created`, when given, a time with its offset.
-    """
-    try:
-        payload = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
-    except RecursionError:
-        raise BadEvent(f"nested deeper than {MAX_DEPTH}") from None
-    except BadEvent:
-        raise
-    except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
-        raise BadEvent(f"not JSON: {exc}") from None
-    _check_values(payload)
-    event_key(payload)
-    for name in ENVELOPE_IDS:
-        _check_id(name, payload.get(name))
-    for name in DATA_IDS:
-        _check_id(f"data.{name}", payload["data"].get(name))
-    created = payload["data"].get("created")
-    if created is not None and webex_time(created) is None:
-        raise BadEvent("data.created is not a time")
-    return payload
-
-
-def _check_values(value: Any) -> None:
-    """Every text in `value` (keys too) storable, at most MAX_DEPTH levels deep."""
-    level = [value]
-    for _ in range(MAX_DEPTH + 1):
-        inner = []
-        for item in level:
-            if isinstance(item, str):
-                if _UNSTORABLE.search(item):
-                    raise BadEvent("a text holds NUL or half a surrogate pair")
-            elif isinstance(item, dict):
-                inner.extend(item.keys())
-                inner.extend(item.values())
-            elif isinstance(item, list):
-                inner.extend(item)
-        if not inner:
-            return
-        level = inner
-    raise BadEvent(f"nested deeper than {MAX_DEPTH}")
-
-
-def _check_id(name: str, value: Any) -> None:
-    """A string id, when one is given, is printable ASCII of at most ID_MAX characters."""
-    if isinstance(value, str) and (len(value) > ID_MAX or not _PRINTABLE_ASCII.fullmatch(value)):
-        raise BadEvent(f"{name} is not a Webex id (printable ASCII, at most {ID_MAX} characters)")
-
-
-# The events whose data.created is when they happened. A removal's is when the membership that
-# ended began, however long ago that was.
-_CREATED_IS_THE_EVENT = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
-
-
-def event_created(payload: dict[str, Any]) -> datetime | None:
-    """When the message was posted, the card pressed or the bot added, by Webex's `data.created`;
-    None when the payload does not say (or the event is a removal)."""
-    if (payload.get("resource"), payload.get("event")) not in _CREATED_IS_THE_EVENT:
-        return None
-    data = payload.get("data")
-    return webex_time(data.get("created")) if isinstance(data, dict) else None
-
-
-def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
-    """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them.
-
-    The key is resource, event and data.id, and for a membership also its data.created: Webex
-    gives a membership the same id each time the same person joins the same space, so a bot
-    removed and added again is told with the same id, and only the time tells the two apart.
-    """
-    if not isinstance(payload, dict):
-        raise BadEvent("body is not a JSON object")
-    resource, event, data = payload.get("resource"), payload.get("event"), payload.get("data")
-    if not isinstance(resource, str) or not isinstance(event, str) or not isinstance(data, dict):
-        raise BadEvent("resource, event and data are required")
-    data_id = data.get("id")
-    if not isinstance(data_id, str) or not data_id:
-        raise BadEvent("data.id is required")
-    key = f"{resource}:{event}:{data_id}"
-    created = data.get("created")
-    if resource == "memberships" and isinstance(created, str) and created:
-        key = f"{key}:{created}"
-    if len(resource) > NAME_MAX or len(event) > NAME_MAX or len(key) > KEY_MAX:
-        raise BadEvent("resource, event or data.id is longer than any of Webex's")
-    if not all(_PRINTABLE_ASCII.fullmatch(part) for part in (resource, event, data_id)):
-        raise BadEvent("resource, event or data.id is not printable ASCII")
-    return resource, event, key
-
-
-def own_doing(payload: dict[str, Any]) -> bool:
-    """Whether the event was caused by the webhook's creator: the bot's own message, or a space
-    it opened. The bot registers its webhooks with its own token, so `createdBy` is the bot and
-    such events need no work: the endpoint drops them unstored (a worker would drop them too)."""
-    created_by = payload.get("createdBy")
-    return isinstance(created_by, str) and bool(created_by) and payload.get("actorId") == created_by
 
 
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
@@ -274,7 +70,7 @@ def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
         attempts=0,
         next_attempt_at=now,
     )
-    stmt = _ACCEPT["postgresql" if is_postgres(session) else "sqlite"]
+    stmt = ACCEPT["postgresql" if is_postgres(session) else "sqlite"]
     return session.connection().execute(stmt, values).scalar() is not None
 
 
@@ -319,7 +115,7 @@ class InboxWorker:
         """
         now = self.clock.now()
         with self.runtime.db.scope() as session:
-            stmt = _CLAIM["postgresql" if is_postgres(session) else "sqlite"]
+            stmt = CLAIM["postgresql" if is_postgres(session) else "sqlite"]
             params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, "batch": limit}
             rows = list(session.connection().execute(stmt, params))  # rows with the table's columns
         # RETURNING gives no order.
@@ -574,7 +370,7 @@ class InboxWorker:
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            session.connection().execute(_RETRY if counted else _RETRY_UNCOUNTED,
+            session.connection().execute(RETRY if counted else RETRY_UNCOUNTED,
                                          {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
                                           "error_text": error})
 
@@ -586,4 +382,4 @@ class InboxWorker:
         """Close `row` with `status` if it is still leased to this worker; False when it is not."""
         params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
                   "now": self.clock.now()}
-        return session.connection().execute(_CLOSE, params).rowcount == 1
+        return session.connection().execute(CLOSE, params).rowcount == 1

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import inbox, wakeups
+from bot import envelope, inbox, wakeups
 from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
 from bot.security import bearer_ok, signature_ok
@@ -45,17 +45,17 @@ def _receive(runtime):
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
     try:
-        payload = inbox.read_envelope(body)
-    except inbox.BadEvent as exc:
+        payload = envelope.read_envelope(body)
+    except envelope.BadEvent as exc:
         log.warning("webhook rejected: not a Webex event (%s)", exc)
         runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400
-    if inbox.own_doing(payload):
+    if envelope.own_doing(payload):
         # Webex tells the bot of its own messages too; every answer would cost a stored event.
         runtime.metrics.webhook("own")
         return jsonify(accepted=True, duplicate=False, own=True), 200
     now = runtime.clock.now()
-    created = inbox.event_created(payload)
+    created = envelope.event_created(payload)
     cutoff = replay_cutoff(now, runtime.settings.retention_days)
     if created is not None and cutoff is not None and created < cutoff:
         # Its inbox row may be gone (BOT_RETENTION_DAYS): taken again, a command would run again.

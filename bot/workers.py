@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from bot.app import Bell
 from bot.inbox import InboxWorker
-from bot.outbox import BulkPacer, OutboxSender, RateGate
+from bot.pacing import BulkPacer, RateGate
+from bot.sender import OutboxSender
 from bot.retention import Retention
 from bot.scheduler import Scheduler
 from bot.wakeups import InboxListener

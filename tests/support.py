@@ -17,7 +17,8 @@ from bot.app import Runtime, create_app, load_commands
 from bot.config import Settings
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
-from bot.outbox import BulkPacer, OutboxSender
+from bot.pacing import BulkPacer
+from bot.sender import OutboxSender
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.scheduler import Scheduler
