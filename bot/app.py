@@ -126,8 +126,11 @@ class Runtime:
 
 
 def load_commands() -> None:
-    """Import every command family so its handlers register with the router."""
-    import commands  # noqa: F401  (registration happens at import)
+    """Register every command family with the process's router and timers (once)."""
+    import commands
+
+    if not default_router.commands:
+        commands.register(default_router, default_timers)
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: WebexClient | None = None) -> Runtime:

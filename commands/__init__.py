@@ -1,14 +1,31 @@
-"""Command families; importing this package registers every handler with the router."""
+"""Command families. `register(router, timers)` registers every family's commands, card actions,
+timers and listeners; importing a family registers nothing."""
 
-from commands import help  # noqa: F401
-from commands import sla  # noqa: F401
-from commands import admin  # noqa: F401
-from commands import tickets  # noqa: F401
-from commands import clocks  # noqa: F401
-from commands import report  # noqa: F401
-from commands import paging  # noqa: F401
-from commands import escalation  # noqa: F401
-from commands import lead_times  # noqa: F401
-from commands import maintenance  # noqa: F401
-from commands import disruptions  # noqa: F401
-from commands import problems  # noqa: F401
+from __future__ import annotations
+
+from bot.router import Router
+from bot.scheduler import TimerRegistry
+from commands import (
+    admin,
+    clocks,
+    disruptions,
+    escalation,
+    help,
+    lead_times,
+    maintenance,
+    paging,
+    problems,
+    report,
+    sla,
+    tickets,
+    watchers,
+)
+
+FAMILIES = (help, sla, admin, tickets, clocks, watchers, report, paging, escalation, lead_times, maintenance,
+            disruptions, problems)
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register every family with `router` and `timers`."""
+    for family in FAMILIES:
+        family.register(router, timers)

@@ -14,7 +14,8 @@ from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import ADMIN, ANYWHERE, GRANTABLE, GROUP_SPACES, IN_DIRECT, IN_STAFF, STAFF_ROLES
 from bot.text import escape_markdown
 from cards import admin as admin_cards
@@ -29,7 +30,6 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 # -- handlers ------------------------------------------------------------------------------------
 
 
-@router.command("space bind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space bind <organisation>")
 def space_bind(ctx: Context, args: Args) -> None:
     """Link this group space to a customer organisation (offering to create it when new)."""
     name = _org_name(args.text, usage="/space bind <organisation>")
@@ -43,7 +43,6 @@ def space_bind(ctx: Context, args: Args) -> None:
 
 
 # The confirmation card is answered once: bound, or cancelled.
-@router.card_action(admin_cards.Action.BIND_CONFIRM, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)
 def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     """The confirmation card's button: create the organisation if still new, then bind."""
     name = _org_name(str(inputs.get("org", "")), usage="/space bind <organisation>")
@@ -56,13 +55,11 @@ def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     return escape_markdown(bind(ctx, org_name=name, create_profile=profile, create_language=language).name)
 
 
-@router.card_action(admin_cards.Action.BIND_CANCEL, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)
 def space_bind_cancelled(ctx: Context, inputs: dict[str, Any]) -> None:
     """The confirmation card's cancel button."""
     ctx.reply(ctx.t("space.bind.cancelled"))
 
 
-@router.command("space unbind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space unbind")
 def space_unbind(ctx: Context, args: Args) -> None:
     """Make this space neither a customer space nor the staff space."""
     args.none()
@@ -75,7 +72,6 @@ def space_unbind(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("space.unbind.done", was=was))
 
 
-@router.command("space staff", roles=ADMINS, spaces=GROUP_SPACES, usage="/space staff")
 def space_staff(ctx: Context, args: Args) -> None:
     """Mark this group space as the staff space (there is one; the previous one is unmarked)."""
     args.none()
@@ -93,7 +89,6 @@ def space_staff(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("space.staff.moved" if previous else "space.staff.done"))
 
 
-@router.command("space info", spaces=GROUP_SPACES, usage="/space info")
 def space_info(ctx: Context, args: Args) -> None:
     """What this space is to the desk: customer space of which org, staff space, or unbound."""
     args.none()
@@ -108,7 +103,6 @@ def space_info(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("role grant", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role grant <email> <role>")
 def role_grant(ctx: Context, args: Args) -> None:
     """Give a person a staff role."""
     email, role = _email_and_role(args, usage="/role grant <email> <role>")
@@ -117,7 +111,6 @@ def role_grant(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("role.grant.done", email=escape_markdown(email), role=role))
 
 
-@router.command("role revoke", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role revoke <email> <role>")
 def role_revoke(ctx: Context, args: Args) -> None:
     """Take a staff role away; it stops working from the person's next command."""
     email, role = _email_and_role(args, usage="/role revoke <email> <role>")
@@ -128,7 +121,6 @@ def role_revoke(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("role.revoke.done", email=escape_markdown(email), role=role))
 
 
-@router.command("roles", roles=STAFF_ROLES, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/roles")
 def roles_list(ctx: Context, args: Args) -> None:
     """Who holds which staff role (grants and the admins from configuration)."""
     args.none()
@@ -146,7 +138,6 @@ def roles_list(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("language", spaces=ANYWHERE, usage="/language en|nl")
 def language(ctx: Context, args: Args) -> None:
     """Set the bot's language: for this space, or in a 1:1 for you (also your pages)."""
     words = args.words
@@ -166,7 +157,6 @@ def language(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("language.space.done", language=ctx.t(f"language.name.{chosen}")))
 
 
-@router.on_join
 def introduce(ctx: Context) -> None:
     """The bot was added to a space: say who it is and, when the space is unbound, how to bind it;
     a space it had been removed from is active again, and the introduction says so."""
@@ -186,7 +176,6 @@ def introduce(ctx: Context) -> None:
     ctx.reply("\n\n".join(lines))
 
 
-@router.on_leave
 def farewell(ctx: Context) -> None:
     """The bot was removed from a space: suspend it and tell the staff (nothing can be said there any more)."""
     if ctx.space.room_type != "direct":
@@ -254,3 +243,19 @@ def _email_and_role(args: Args, *, usage: str) -> tuple[str, str]:
     if role not in GRANTABLE:
         raise Refused("role.unknown", role=escape_markdown(words[1][:40]), roles=", ".join(GRANTABLE))
     return email, role
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("space bind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space bind <organisation>")(space_bind)
+    router.card_action(admin_cards.Action.BIND_CONFIRM, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)(space_bind_confirmed)
+    router.card_action(admin_cards.Action.BIND_CANCEL, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)(space_bind_cancelled)
+    router.command("space unbind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space unbind")(space_unbind)
+    router.command("space staff", roles=ADMINS, spaces=GROUP_SPACES, usage="/space staff")(space_staff)
+    router.command("space info", spaces=GROUP_SPACES, usage="/space info")(space_info)
+    router.command("role grant", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role grant <email> <role>")(role_grant)
+    router.command("role revoke", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role revoke <email> <role>")(role_revoke)
+    router.command("roles", roles=STAFF_ROLES, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/roles")(roles_list)
+    router.command("language", spaces=ANYWHERE, usage="/language en|nl")(language)
+    router.on_join(introduce)
+    router.on_leave(farewell)

@@ -25,7 +25,8 @@ from rules import desk
 from rules import sla
 from rules.calendar import get_calendar
 from bot.clock import AMSTERDAM
-from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.router import Router
+from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.text import mention
 from commands import watchers
 from storage import directory
@@ -218,7 +219,6 @@ def _locked(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id, with_for_update=is_postgres(session), populate_existing=True)
 
 
-@timers.handler(POINT)
 def on_point(tctx: TimerContext, timer: Timer) -> None:
     """A budget point is reached: edit the countdown; at 75%, 90% and the breach warn the staff once.
 
@@ -301,7 +301,6 @@ def stop_222(session: Session, ticket: Ticket) -> None:
     cancel(session, kind=REMIND, ref=_ref(ticket), skip_running=True)
 
 
-@timers.handler(REMIND)
 def on_reminder(tctx: TimerContext, timer: Timer) -> None:
     """No answer for 2 business days: remind, remind again, then close (auto-closure); a complaint:
     remind the staff, and again every 2 business days."""
@@ -394,7 +393,6 @@ def _end_waiting(session: Session, ticket: Ticket) -> None:
     ticket.clock = clock
 
 
-@timers.handler(WAITING)
 def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     """No answer for 2 business days: remind the staff, mentioning who must act, and again every 2 business days.
 
@@ -463,7 +461,6 @@ def _business_day_before(office, due: datetime) -> datetime:
     return datetime.combine(day, due.astimezone(office.zone).time()).replace(tzinfo=office.zone)
 
 
-@timers.handler(AFTERCARE)
 def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     """Remind the problem managers in the staff space of an RFO/RCA due tomorrow, or breached."""
     session, now = tctx.session, tctx.now
@@ -486,3 +483,11 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
 def pending_clock_timers(session: Session, ticket: Ticket) -> list[Timer]:
     """The ticket's pending timers (tests and /ticket)."""
     return list(session.scalars(select(Timer).where(Timer.ref == _ref(ticket), Timer.status == "pending").order_by(Timer.due_at)))
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    timers.handler(POINT)(on_point)
+    timers.handler(REMIND)(on_reminder)
+    timers.handler(WAITING)(on_waiting)
+    timers.handler(AFTERCARE)(on_aftercare)

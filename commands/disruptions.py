@@ -23,8 +23,8 @@ from rules import desk
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
-from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.router import Args, Router
+from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
@@ -149,7 +149,6 @@ def _plan(session: Session, d: Disruption, now: datetime) -> None:
     schedule(session, kind=DUE, ref=_ref(d), due_at=d.next_update_at, now=now, payload={"disruption_id": d.id, "moment": "overdue"})
 
 
-@timers.handler(DUE)
 def on_due(tctx: TimerContext, timer: Any) -> None:
     """Ten minutes before the promised update, and when it passed without one."""
     session, now = tctx.session, tctx.now
@@ -260,7 +259,6 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
                                                   deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM)))
 
 
-@timers.handler(RCA)
 def on_rca(tctx: TimerContext, timer: Any) -> None:
     """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
     d = tctx.session.get(Disruption, timer.payload["disruption_id"])
@@ -347,7 +345,6 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 # A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).
-@router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
@@ -356,7 +353,6 @@ def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
                                                                lang=ctx.lang, tickets=tickets))
 
 
-@router.card_action(Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not related": the proposal is set aside."""
     proposal = _proposal(ctx, inputs)
@@ -401,8 +397,6 @@ def _inline(text: str) -> dict[str, str]:
     return inline_fields(text)
 
 
-@router.command("disruption open", roles=AGENTS, spaces=STAFF_ONLY,
-                usage='/disruption open [services=M2M severity=P2 impact="…" actions="…" next_steps="…" next_update=14:30]')
 def open_command(ctx: Context, args: Args) -> None:
     """The form, or the fields inline."""
     fields = _inline(args.text)
@@ -412,7 +406,6 @@ def open_command(ctx: Context, args: Args) -> None:
     open_disruption(ctx, fields)
 
 
-@router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def open_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The open form's submit (possibly from a proposal, with its tickets): one disruption per form."""
     ids = []
@@ -429,8 +422,6 @@ def open_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return d.number
 
 
-@router.command("disruption update", roles=AGENTS, spaces=STAFF_ONLY,
-                usage='/disruption update <DIS-number> [impact="…" actions="…" next_steps="…" next_update=15:30]')
 def update_command(ctx: Context, args: Args) -> None:
     """The update form, or the fields inline (all four required)."""
     number, _, rest = args.text.strip().partition(" ")
@@ -442,7 +433,6 @@ def update_command(ctx: Context, args: Args) -> None:
     update(ctx, d, fields)
 
 
-@router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def update_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The update form's submit: one update per form (a second press would notify every space again)."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -450,7 +440,6 @@ def update_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return d.number
 
 
-@router.command("disruption close", roles=AGENTS, spaces=STAFF_ONLY, usage='/disruption close <DIS-number> [summary="…" cause="…" rca=true]')
 def close_command(ctx: Context, args: Args) -> None:
     """The close form, or the fields inline."""
     number, _, rest = args.text.strip().partition(" ")
@@ -462,7 +451,6 @@ def close_command(ctx: Context, args: Args) -> None:
     close(ctx, d, fields)
 
 
-@router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)
 def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The close form's submit."""
     d = _find(ctx, str(inputs.get("disruption", "")))
@@ -470,7 +458,6 @@ def close_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return d.number
 
 
-@router.command("disruption rca", roles=RCA_ROLES, spaces=STAFF_ONLY, usage="/disruption rca <DIS-number> <link or text>")
 def rca_command(ctx: Context, args: Args) -> None:
     """Deliver the root cause analysis of a closed P1-level disruption to every space told about it."""
     number, _, text = args.text.strip().partition(" ")
@@ -479,13 +466,11 @@ def rca_command(ctx: Context, args: Args) -> None:
     deliver_rca(ctx, _find(ctx, number), text.strip(), usage=args.usage)
 
 
-@router.command("disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]")
 def link_command(ctx: Context, args: Args) -> None:
     """Link tickets: their spaces join the audience, and they are resolved with the disruption."""
     _link(ctx, args, unlink=False)
 
 
-@router.command("disruption unlink", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption unlink <DIS-number> <ticket> [<ticket> …]")
 def unlink_command(ctx: Context, args: Args) -> None:
     """Unlink tickets."""
     _link(ctx, args, unlink=True)
@@ -516,7 +501,6 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
 
 
 # One incident per notice: two people of one organisation pressing at once opened two.
-@router.card_action(Action.AFFECTED, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)
 def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
     from commands.tickets import open_ticket
@@ -536,7 +520,6 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))
 def mine(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Show my linked tickets": this organisation's tickets linked to the disruption."""
     d = _noticed(ctx, str(inputs.get("disruption", "")))
@@ -544,7 +527,6 @@ def mine(ctx: Context, inputs: dict[str, Any]) -> None:
     ctx.reply(ctx.t("dis.mine", number=d.number, tickets=", ".join(numbers)) if numbers else ctx.t("dis.mine.none", number=d.number))
 
 
-@router.command("disruptions", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruptions")
 def list_command(ctx: Context, args: Args) -> None:
     """Open disruptions; overdue ones first."""
     args.none()
@@ -561,7 +543,6 @@ def list_command(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("disruption", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption <DIS-number>")
 def show_command(ctx: Context, args: Args) -> None:
     """One disruption: its state, linked tickets and how far its notices have been sent."""
     d = _find(ctx, args.text.strip())
@@ -571,3 +552,26 @@ def show_command(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("dis.view", number=d.number, status=ctx.t(f"dis.status.{d.status}"), services=", ".join(d.services), severity=d.severity,
                     tickets=tickets, sent=counts.get("sent", 0), pending=counts.get("pending", 0) + counts.get("sending", 0),
                     failed=counts.get("failed", 0)))
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    timers.handler(DUE)(on_due)
+    timers.handler(RCA)(on_rca)
+    router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_open)
+    router.card_action(Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_dismiss)
+    router.command("disruption open", roles=AGENTS, spaces=STAFF_ONLY,
+                   usage='/disruption open [services=M2M severity=P2 impact="…" actions="…" next_steps="…" next_update=14:30]')(open_command)
+    router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(open_button)
+    router.command("disruption update", roles=AGENTS, spaces=STAFF_ONLY,
+                   usage='/disruption update <DIS-number> [impact="…" actions="…" next_steps="…" next_update=15:30]')(update_command)
+    router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(update_button)
+    router.command("disruption close", roles=AGENTS, spaces=STAFF_ONLY, usage='/disruption close <DIS-number> [summary="…" cause="…" rca=true]')(close_command)
+    router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(close_button)
+    router.command("disruption rca", roles=RCA_ROLES, spaces=STAFF_ONLY, usage="/disruption rca <DIS-number> <link or text>")(rca_command)
+    router.command("disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]")(link_command)
+    router.command("disruption unlink", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption unlink <DIS-number> <ticket> [<ticket> …]")(unlink_command)
+    router.card_action(Action.AFFECTED, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)(affected)
+    router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))(mine)
+    router.command("disruptions", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruptions")(list_command)
+    router.command("disruption", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption <DIS-number>")(show_command)

@@ -12,7 +12,8 @@ from bot import i18n, outbox
 from rules import desk
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import AGENT, CUSTOMER
 from bot.text import escape_markdown
 from commands import clocks
@@ -78,15 +79,19 @@ def _reason(ctx: Context, args: Args) -> tuple[str | None, str]:
     return number, reason
 
 
-@router.command("escalate", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE_TICKETS_ARE, usage="/escalate <number> <reason>")
 def escalate_command(ctx: Context, args: Args) -> None:
     """Escalate a ticket to the next level of the matrix."""
     number, reason = _reason(ctx, args)
     escalate(ctx, find_ticket(ctx, number), reason, step=1)
 
 
-@router.command("deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/deescalate <number> <reason>")
 def deescalate_command(ctx: Context, args: Args) -> None:
     """Lower a ticket's escalation level by one."""
     number, reason = _reason(ctx, args)
     escalate(ctx, find_ticket(ctx, number), reason, step=-1)
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("escalate", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE_TICKETS_ARE, usage="/escalate <number> <reason>")(escalate_command)
+    router.command("deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/deescalate <number> <reason>")(deescalate_command)

@@ -13,18 +13,18 @@ from rules.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused, UnknownCommand
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.text import escape_markdown
 
 
-@router.command("help", usage="/help [command]", summary="cmd.help")
 def help_command(ctx: Context, args: Args) -> None:
     """List the commands the asking person may use here (from the registry), or explain one."""
     if args.text.strip():
         ctx.reply(_one_command(ctx, args.text))
         return
     lines = [ctx.t("help.title")]
-    for command in router.visible_to(ctx.actor.roles, ctx.space.kind):
+    for command in ctx.runtime.router.visible_to(ctx.actor.roles, ctx.space.kind):
         lines.append(ctx.t("help.line", usage=command.usage, summary=ctx.t(command.summary_key)))
     if ctx.space.room_type == "group":
         lines.append("")
@@ -33,7 +33,7 @@ def help_command(ctx: Context, args: Args) -> None:
 
 
 def _one_command(ctx: Context, text: str) -> str:
-    found = router.match(text)
+    found = ctx.runtime.router.match(text)
     if found is None:
         raise UnknownCommand(command=escape_markdown(text.strip().split()[0][:40]))
     command, _ = found
@@ -42,7 +42,6 @@ def _one_command(ctx: Context, text: str) -> str:
     return ctx.t("help.one", usage=command.usage, summary=ctx.t(command.summary_key))
 
 
-@router.command("contact", usage="/contact", summary="cmd.contact")
 def contact(ctx: Context, args: Args) -> None:
     """The desk's phone, e-mail and portal, this organisation's own office hours, closed days and
     maintenance window, the out-of-hours rule and the escalation matrix."""
@@ -117,8 +116,14 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-@router.command("ping", usage="/ping", summary="cmd.ping")
 def ping(ctx: Context, args: Args) -> None:
     """Answer with the version and the time in Amsterdam."""
     local = ctx.now().astimezone(AMSTERDAM)
     ctx.reply(ctx.t("ping.reply", version=ctx.runtime.version, time=local.strftime("%H:%M %Z, %a %d %b %Y")))
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("help", usage="/help [command]", summary="cmd.help")(help_command)
+    router.command("contact", usage="/contact", summary="cmd.contact")(contact)
+    router.command("ping", usage="/ping", summary="cmd.ping")(ping)

@@ -18,7 +18,8 @@ from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import AGENT
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
@@ -33,7 +34,6 @@ MAX_DAYS = 250
 _LEAD_TIME = re.compile(r"^(\d{1,6})bd$", re.IGNORECASE)
 
 
-@router.command("extend", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/extend <number> <N>bd <reason>")
 def extend_command(ctx: Context, args: Args) -> None:
     """Give an RFC or RFI a longer lead time, with the reason."""
     number, rest = number_and_rest(ctx, args, need_rest="lead_time")
@@ -89,3 +89,8 @@ def _lead_time_target(history: sla.TicketHistory, profile: str, now: datetime) -
 def _budget(target: sla.TargetStatus, lang: str) -> str:
     assert target.budget is not None
     return i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang)
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("extend", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/extend <number> <N>bd <reason>")(extend_command)

@@ -25,8 +25,8 @@ from rules.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
-from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.router import Args, Router
+from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
@@ -66,7 +66,6 @@ def subscriptions_of(session: Session, room_id: str) -> list[str]:
     return list(session.scalars(select(Subscription.service).where(Subscription.room_id == room_id).order_by(Subscription.service)))
 
 
-@router.command("subscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscribe <service> [<service> …]")
 def subscribe(ctx: Context, args: Args) -> None:
     """Get maintenance and disruption notices for these services in this space."""
     codes = service_codes(args.words, ctx)
@@ -82,7 +81,6 @@ def subscribe(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.subscriptions", services=", ".join(subscriptions_of(ctx.session, ctx.space.room_id))))
 
 
-@router.command("unsubscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/unsubscribe <service> [<service> …]")
 def unsubscribe(ctx: Context, args: Args) -> None:
     """Stop the notices of these services in this space."""
     codes = service_codes(args.words, ctx)
@@ -95,7 +93,6 @@ def unsubscribe(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.subscriptions", services=", ".join(left)) if left else ctx.t("mnt.subscriptions.all"))
 
 
-@router.command("subscriptions", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscriptions")
 def subscriptions(ctx: Context, args: Args) -> None:
     """Which services this space gets notices for."""
     args.none()
@@ -204,8 +201,6 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     return maintenance
 
 
-@router.command("maintenance announce", roles=AGENTS, spaces=frozenset({IN_STAFF}),
-                usage='/maintenance announce [services=M2M,LoRa start="2026-12-10 01:00" end="2026-12-10 05:00" impact="…" adhoc=true reason="…"]')
 def announce_command(ctx: Context, args: Args) -> None:
     """The announcement form, or the fields inline."""
     fields = inline_fields(args.text)
@@ -216,7 +211,6 @@ def announce_command(ctx: Context, args: Args) -> None:
     announce(ctx, fields)
 
 
-@router.card_action(mnt_cards.Action.ANNOUNCE, fields=mnt_cards.ANNOUNCE_FIELDS, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)
 def announce_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The announcement form's submit: one maintenance per form."""
     return announce(ctx, inputs).number
@@ -289,7 +283,6 @@ def _plan(session: Session, maintenance: Maintenance, now: datetime) -> None:
         schedule(session, kind=NOTICE, ref=ref, due_at=when, now=now, payload={"maintenance_id": maintenance.id, "notice": kind})
 
 
-@timers.handler(NOTICE)
 def on_notice(tctx: TimerContext, timer: Any) -> None:
     """Reminder, started, completed: to the audience of this moment."""
     session, now = tctx.session, tctx.now
@@ -317,8 +310,6 @@ def _find(ctx: Context, number: str) -> Maintenance:
     return found
 
 
-@router.command("maintenance reschedule", roles=AGENTS, spaces=frozenset({IN_STAFF}),
-                usage='/maintenance reschedule <MNT-number> "<start>" "<end>"')
 def reschedule(ctx: Context, args: Args) -> None:
     """Move a maintenance; its audience is told, the reminder moves with it."""
     words = args.words
@@ -347,7 +338,6 @@ def reschedule(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.rescheduled", number=maintenance.number, count=len(rooms)))
 
 
-@router.command("maintenance scope", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/maintenance scope <MNT-number> <service> [<service> …]")
 def scope(ctx: Context, args: Args) -> None:
     """Change the services: new audience gets the announcement, dropped audience a cancellation, the rest the change."""
     words = args.words
@@ -376,7 +366,6 @@ def scope(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.scoped", number=maintenance.number, added=len(added), dropped=len(dropped), kept=len(kept)))
 
 
-@router.command("maintenance cancel", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/maintenance cancel <MNT-number> <reason>")
 def cancel_command(ctx: Context, args: Args) -> None:
     """Cancel: every pending notice stops; the audience is told once."""
     number, _, reason = args.text.strip().partition(" ")
@@ -419,7 +408,6 @@ def during_maintenance_card(ctx: Context, maintenance: Maintenance, inputs: dict
         end=i18n.when(maintenance.ends_at, ctx.lang, AMSTERDAM), resubmit=resubmit, lang=ctx.lang)
 
 
-@router.command("maintenance", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE, usage="/maintenance [MNT-number]")
 def maintenance_command(ctx: Context, args: Args) -> None:
     """Upcoming and running maintenance for this space's services, or one maintenance with its history."""
     now = ctx.now()
@@ -447,3 +435,18 @@ def maintenance_command(ctx: Context, args: Args) -> None:
                            end=i18n.when(m.ends_at, ctx.lang, AMSTERDAM), status=ctx.t(f"mnt.status.{m.status}")))
     ctx.reply("\n".join(lines))
 
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("subscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscribe <service> [<service> …]")(subscribe)
+    router.command("unsubscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/unsubscribe <service> [<service> …]")(unsubscribe)
+    router.command("subscriptions", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscriptions")(subscriptions)
+    router.command("maintenance announce", roles=AGENTS, spaces=frozenset({IN_STAFF}),
+                   usage='/maintenance announce [services=M2M,LoRa start="2026-12-10 01:00" end="2026-12-10 05:00" impact="…" adhoc=true reason="…"]')(announce_command)
+    router.card_action(mnt_cards.Action.ANNOUNCE, fields=mnt_cards.ANNOUNCE_FIELDS, roles=AGENTS, spaces=frozenset({IN_STAFF}), once=True)(announce_button)
+    timers.handler(NOTICE)(on_notice)
+    router.command("maintenance reschedule", roles=AGENTS, spaces=frozenset({IN_STAFF}),
+                   usage='/maintenance reschedule <MNT-number> "<start>" "<end>"')(reschedule)
+    router.command("maintenance scope", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/maintenance scope <MNT-number> <service> [<service> …]")(scope)
+    router.command("maintenance cancel", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/maintenance cancel <MNT-number> <reason>")(cancel_command)
+    router.command("maintenance", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE, usage="/maintenance [MNT-number]")(maintenance_command)

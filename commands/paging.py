@@ -24,8 +24,8 @@ from rules.calendar import Calendar, get_calendar
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
-from bot.scheduler import TimerContext, cancel, schedule, timers
+from bot.router import Args, Router
+from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.security import AGENT, CUSTOMER, ENGINEER, IN_DIRECT, IN_STAFF, STAFF_ROLES
 from bot.text import escape_markdown, mention
 from bot.undeliverable import Undeliverable
@@ -201,7 +201,6 @@ def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, w
         outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True)
 
 
-@timers.handler(PAGE_TIMEOUT)
 def on_timeout(tctx: TimerContext, timer: Any) -> None:
     """No answer within the interval: page again, unless the ticket no longer needs it.
 
@@ -222,7 +221,6 @@ def on_timeout(tctx: TimerContext, timer: Any) -> None:
     _next(session, ticket, page, now)
 
 
-@undeliverable.listener
 def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     """Webex would not deliver a page (no account, blocked, the 1:1 gone): the staff are told and
     the next engineer is paged at once, instead of waiting out the re-page interval."""
@@ -365,19 +363,16 @@ def _page_id(inputs: dict[str, Any]) -> int | None:
     return parse.row_id(inputs.get("page"))
 
 
-@router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Acknowledge, from the page card."""
     acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
     decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
-@router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
     from commands.tickets import set_priority
@@ -387,7 +382,6 @@ def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 
-@router.card_action(Action.VIEW, fields=page_cards.VIEW_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)
 def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Open ticket, from the page card: its details and targets, here."""
     from commands.tickets import ticket_view
@@ -395,7 +389,6 @@ def view_button(ctx: Context, inputs: dict[str, Any]) -> None:
     ctx.reply(ticket_view(ctx, _ticket(ctx, str(inputs.get("ticket", "")))))
 
 
-@router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)
 def ack_command(ctx: Context, args: Args) -> None:
     """Acknowledge a page by typing (when the card is out of reach)."""
     number = args.text.strip()
@@ -412,7 +405,6 @@ def page_log(session: Session, ticket: Ticket) -> list[Page]:
 # -- /oncall ---------------------------------------------------------------------------------------------
 
 
-@router.command("oncall", roles=STAFF_ROLES, spaces=STAFF_OR_DIRECT, usage="/oncall [team]")
 def oncall(ctx: Context, args: Args) -> None:
     """Who is on call now, and who is next."""
     team = get_team(ctx.session, args.text.strip().lower() or None)
@@ -425,8 +417,6 @@ def oncall(ctx: Context, args: Args) -> None:
                     minutes=team.repage_minutes, pages=team.pages_per_engineer))
 
 
-@router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT,
-                usage="/oncall set <team> <email> [<email> …] [repage=<minutes>] [pages=<per engineer>]")
 def oncall_set(ctx: Context, args: Args) -> None:
     """Set a team's rota, in paging order, and optionally how patiently it is paged."""
     words = args.words
@@ -473,7 +463,6 @@ def _require_webex_accounts(ctx: Context, emails: list[str]) -> None:
         raise Refused("oncall.unknown_people", emails=escape_markdown(", ".join(unknown)))
 
 
-@router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")
 def oncall_swap(ctx: Context, args: Args) -> None:
     """`email` takes over now (until the next planned shift starts)."""
     words = args.words
@@ -493,7 +482,6 @@ def oncall_swap(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("oncall.swap.done", team=team.name, email=escape_markdown(words[0].lower())))
 
 
-@router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall shift <team> <from> <to> <email>")
 def oncall_shift(ctx: Context, args: Args) -> None:
     """Plan a shift: from and to as 2026-12-24T18:00 (Amsterdam time)."""
     words = args.words
@@ -513,3 +501,19 @@ def oncall_shift(ctx: Context, args: Args) -> None:
                     action="shift", new={"email": words[3].lower(), "from": start.isoformat(), "to": end.isoformat()})
     ctx.reply(ctx.t("oncall.shift.done", team=team.name, email=escape_markdown(words[3].lower()),
                     start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM)))
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    timers.handler(PAGE_TIMEOUT)(on_timeout)
+    undeliverable.listener(on_undeliverable)
+    router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(ack_button)
+    router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(decline_button)
+    router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(priority_button)
+    router.card_action(Action.VIEW, fields=page_cards.VIEW_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT)(view_button)
+    router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)(ack_command)
+    router.command("oncall", roles=STAFF_ROLES, spaces=STAFF_OR_DIRECT, usage="/oncall [team]")(oncall)
+    router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT,
+                   usage="/oncall set <team> <email> [<email> …] [repage=<minutes>] [pages=<per engineer>]")(oncall_set)
+    router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")(oncall_swap)
+    router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT, usage="/oncall shift <team> <from> <to> <email>")(oncall_shift)

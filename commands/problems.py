@@ -15,7 +15,8 @@ from sqlalchemy import select
 from bot import i18n
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import AGENT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
 from commands.maintenance import audience
@@ -58,7 +59,6 @@ def _owner(ctx: Context) -> str:
     return manager
 
 
-@router.command("problem open", roles=STAFF, spaces=WHERE, usage="/problem open <title> [INC-… …]")
 def open_problem(ctx: Context, args: Args) -> None:
     """Open a problem from one or more incidents; its owner is a problem manager."""
     words = args.text.split()
@@ -81,7 +81,6 @@ def open_problem(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("prb.opened", number=problem.number, owner=escape_markdown(problem.owner), count=len(tickets)))
 
 
-@router.command("problem link", roles=STAFF, spaces=WHERE, usage="/problem link <PRB-number> <INC-…> [<INC-…> …]")
 def link(ctx: Context, args: Args) -> None:
     """Link more incidents to a problem."""
     words = args.words
@@ -116,7 +115,6 @@ def _lang(ctx: Context, room_id: str) -> str:
     return room_lang(ctx.session, room_id)
 
 
-@router.command("problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>")
 def update(ctx: Context, args: Args) -> None:
     """An update to the linked tickets' threads (customer) or to every affected space (generic)."""
     number, _, rest = args.text.strip().partition(" ")
@@ -134,7 +132,6 @@ def update(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("prb.sent", number=problem.number, count=count))
 
 
-@router.command("problem close", roles=STAFF, spaces=WHERE, usage="/problem close <PRB-number> fixed|mitigated <text>")
 def close(ctx: Context, args: Args) -> None:
     """Close with the permanent fix, or with the mitigating actions when none is feasible."""
     number, _, rest = args.text.strip().partition(" ")
@@ -184,7 +181,6 @@ def _tell_subscribers(ctx: Context, problem: Problem, key: str, services: list[s
     return len(rooms)
 
 
-@router.command("problems", roles=STAFF, spaces=WHERE, usage="/problems")
 def problems(ctx: Context, args: Args) -> None:
     """Open problems with their owners and linked incidents."""
     args.none()
@@ -197,3 +193,12 @@ def problems(ctx: Context, args: Args) -> None:
         numbers = ", ".join(t.number for t in (ctx.session.get(Ticket, i) for i in p.ticket_ids) if t is not None) or "—"
         lines.append(ctx.t("prb.list.line", number=p.number, title=escape_markdown(p.title), owner=escape_markdown(p.owner), tickets=numbers))
     ctx.reply("\n".join(lines))
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("problem open", roles=STAFF, spaces=WHERE, usage="/problem open <title> [INC-… …]")(open_problem)
+    router.command("problem link", roles=STAFF, spaces=WHERE, usage="/problem link <PRB-number> <INC-…> [<INC-…> …]")(link)
+    router.command("problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>")(update)
+    router.command("problem close", roles=STAFF, spaces=WHERE, usage="/problem close <PRB-number> fixed|mitigated <text>")(close)
+    router.command("problems", roles=STAFF, spaces=WHERE, usage="/problems")(problems)

@@ -23,7 +23,8 @@ from bot import i18n, parse
 from rules.calendar import localize
 from bot.clock import AMSTERDAM
 from bot.context import Context
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from rules.sla import TargetStatus
 from bot.text import escape_markdown
@@ -174,8 +175,6 @@ def csv_file(reports: list[OrgReport], *, month: str) -> dict[str, str]:
     return {"name": f"servicedesk-report-{month}.csv", "content_type": "text/csv", "text": to_csv(reports)}
 
 
-@router.command("report", roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), spaces=frozenset({IN_STAFF, IN_DIRECT}),
-                usage="/report [YYYY-MM]")
 def report_command(ctx: Context, args: Args) -> None:
     """Per organisation, this month's (or the given month's) tickets and SLA results."""
     month = args.text.strip() or ctx.now().astimezone(AMSTERDAM).strftime("%Y-%m")
@@ -186,3 +185,9 @@ def report_command(ctx: Context, args: Args) -> None:
     if reports:
         # The figures as a file to open in a spreadsheet: Webex takes one file per message.
         ctx.reply(ctx.t("report.file", month=month), files=[csv_file(reports, month=month)], bulk=True)
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("report", roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), spaces=frozenset({IN_STAFF, IN_DIRECT}),
+                   usage="/report [YYYY-MM]")(report_command)

@@ -10,7 +10,8 @@ from bot import i18n, parse
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Forbidden, Refused
-from bot.router import Args, router
+from bot.router import Args, Router
+from bot.scheduler import TimerRegistry
 from bot.security import IN_STAFF, STAFF_ROLES
 from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines, get_profile
 
@@ -23,7 +24,6 @@ KIND_WORDS = {
 }
 
 
-@router.command("sla", usage=USAGE, summary="cmd.sla")
 def sla_command(ctx: Context, args: Args) -> None:
     """Show the SLA targets: for a record opened at a moment (default now), or for a ticket."""
     words = args.words
@@ -122,3 +122,8 @@ def _kind(word: str) -> tuple[str, str | None]:
 
 def _when(ctx: Context, text: str) -> datetime:
     return parse.local_instant(text, field="input.field.opened", today=ctx.now().astimezone(AMSTERDAM).date())
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    router.command("sla", usage=USAGE, summary="cmd.sla")(sla_command)

@@ -21,7 +21,8 @@ from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
 from bot.events import MessageEvent
-from bot.router import Args, router
+from bot.router import Args, Handler, Router
+from bot.scheduler import TimerRegistry
 from bot.security import AGENT, CUSTOMER, ENGINEER, IN_CUSTOMER, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
@@ -60,9 +61,7 @@ def _raises_to_p1(text: str) -> bool:
     return "P1" in [word.upper() for word in text.split()[:2]]
 
 
-def _intake(kind: str):
-    @router.command(kind, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, usage=f"/{kind} [title | field=value …]",
-                    summary=f"cmd.{kind}", unlimited=_asks_for_p1)
+def _intake(kind: str) -> Handler:
     def handler(ctx: Context, args: Args) -> None:
         inline, title = _inline_fields(args.text)
         if inline:
@@ -78,11 +77,8 @@ def _intake(kind: str):
     return handler
 
 
-for _kind in KINDS:
-    _intake(_kind)
 
 
-@router.card_action(Action.CREATE, fields=ticket_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)
 def create_from_card(ctx: Context, inputs: dict[str, Any]) -> str | None:
     """The intake form's submit button (the form opens one ticket, however often it is pressed)."""
     kind = str(inputs.get("kind", ""))
@@ -734,7 +730,6 @@ def _most_urgent_first(ctx: Context, found: list[Ticket]) -> tuple[list[Ticket],
     return sorted(found, key=lambda t: _due_order(t, targets[t.id])), targets
 
 
-@router.command("tickets", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/tickets")
 def tickets_command(ctx: Context, args: Args) -> None:
     """This organisation's open tickets, most urgent first."""
     args.none()
@@ -750,7 +745,6 @@ def tickets_command(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("queue", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/queue")
 def queue_command(ctx: Context, args: Args) -> None:
     """Open tickets of every organisation with the time left on each target, breached first."""
     args.none()
@@ -768,7 +762,6 @@ def queue_command(ctx: Context, args: Args) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("ticket", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/ticket <number>")
 def ticket_command(ctx: Context, args: Args) -> None:
     """A ticket's details, its current targets and its timeline."""
     number, _ = number_and_rest(ctx, args)
@@ -833,28 +826,24 @@ def _describe_entry(ctx: Context, entry) -> str:
 # -- text commands ---------------------------------------------------------------------------------------
 
 
-@router.command("take", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/take <number>")
 def take_command(ctx: Context, args: Args) -> None:
     """Take a ticket."""
     number, _ = number_and_rest(ctx, args)
     take(ctx, find_ticket(ctx, number))
 
 
-@router.command("respond", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/respond <number> <text>")
 def respond_command(ctx: Context, args: Args) -> None:
     """Answer the customer in the ticket's thread."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     respond(ctx, find_ticket(ctx, number), text)
 
 
-@router.command("wait", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/wait <number> <question>")
 def wait_command(ctx: Context, args: Args) -> None:
     """Ask the customer a question; the clocks pause until they answer."""
     number, text = number_and_rest(ctx, args, need_rest="question")
     wait_for_customer(ctx, find_ticket(ctx, number), text)
 
 
-@router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")
 def resolve_command(ctx: Context, args: Args) -> None:
     """The resolve form: cause, resolution and customer domain of an incident; a complaint's proposed outcome."""
     number, _ = number_and_rest(ctx, args)
@@ -865,7 +854,6 @@ def resolve_command(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("ticket.resolve.intro", number=ticket.number), card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang))
 
 
-@router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")
 def close_command(ctx: Context, args: Args) -> None:
     """Close an RFC or RFI with its outcome, or a complaint with how it was agreed with the customer."""
     number, text = number_and_rest(ctx, args)
@@ -882,8 +870,6 @@ def close_command(ctx: Context, args: Args) -> None:
         resolve(ctx, ticket, {"outcome": text})
 
 
-@router.command("priority", roles=frozenset({CUSTOMER, AGENT, ENGINEER}), spaces=frozenset({IN_CUSTOMER, IN_STAFF, IN_DIRECT}),
-                usage="/priority <number> P1|P2|P3 <reason>", unlimited=_raises_to_p1)
 def priority_command(ctx: Context, args: Args) -> None:
     """Agents set the priority (out of office hours also the engineer who acknowledged the P1 page);
     customers request a change (P1: call the desk)."""
@@ -898,35 +884,30 @@ def priority_command(ctx: Context, args: Args) -> None:
     set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
 
-@router.command("convert", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/convert <RFI-number> incident")
 def convert_command(ctx: Context, args: Args) -> None:
     """Turn an RFI that is a live disruption into an incident."""
     number, kind = number_and_rest(ctx, args, need_rest="kind")
     convert(ctx, find_ticket(ctx, number), kind.lower())
 
 
-@router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")
 def note_command(ctx: Context, args: Args) -> None:
     """Add something to a ticket; it also answers a question of the service desk."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     add_note(ctx, find_ticket(ctx, number), text)
 
 
-@router.command("confirm", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/confirm <number>")
 def confirm_command(ctx: Context, args: Args) -> None:
     """Confirm that a ticket is resolved."""
     number, _ = number_and_rest(ctx, args)
     confirm(ctx, find_ticket(ctx, number))
 
 
-@router.command("reopen", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/reopen <number> <reason>")
 def reopen_command(ctx: Context, args: Args) -> None:
     """Reject a resolution or reopen a recently closed ticket."""
     number, text = number_and_rest(ctx, args, need_rest="reason")
     reopen(ctx, find_ticket(ctx, number), text)
 
 
-@router.thread_reply
 def reply_in_thread(ctx: Context, text: str) -> bool:
     """A customer writing to the bot in a ticket's thread without a command adds a note."""
     if CUSTOMER not in ctx.actor.roles or not isinstance(ctx.event, MessageEvent) or not ctx.event.parent_id:
@@ -948,13 +929,11 @@ def _card_ticket(ctx: Context, inputs: dict[str, Any]) -> Ticket:
     return find_ticket(ctx, number if store.normalise_number(number) else "?")
 
 
-@router.card_action(Action.TAKE, fields=ticket_cards.TICKET_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def take_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Take, from the staff card."""
     take(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.RESPOND, fields=ticket_cards.RESPOND_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)
 def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Respond, from the staff card (its text field)."""
     text = str(inputs.get("text", "")).strip()
@@ -965,14 +944,11 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     respond(ctx, _card_ticket(ctx, inputs), text)
 
 
-@router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE,
-                    unlimited=lambda inputs: str(inputs.get("priority", "")).strip().upper() == "P1")
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
     set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
 
 
-@router.card_action(Action.RESOLVE, fields=ticket_cards.RESOLVE_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)
 def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """The resolve form's submit (one resolution per form: after a reopening `/resolve` gives a new one)."""
     ticket = _card_ticket(ctx, inputs)
@@ -990,7 +966,6 @@ def _note_text(ctx: Context, inputs: dict[str, Any], field: str, *, what: str) -
     return text
 
 
-@router.card_action(Action.ANSWER, fields=ticket_cards.ANSWER_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")
 def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
     text = _note_text(ctx, inputs, "answer", what="ticket.what.text")
@@ -999,14 +974,11 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     return ticket.number
 
 
-@router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, unlimited=True)
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Solved" on the resolution card: the same as /confirm."""
     confirm(ctx, _card_ticket(ctx, inputs))
 
 
-@router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE,
-                    unlimited=True)
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
     ticket = _card_ticket(ctx, inputs)
@@ -1016,7 +988,6 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     reopen(ctx, ticket, reason)
 
 
-@router.card_action(Action.ASK_IN, fields=ticket_cards.ASK_IN_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")
 def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
     text = _note_text(ctx, inputs, "question", what="ticket.what.question")
@@ -1061,15 +1032,48 @@ def deliver_follow_up(ctx: Context, ticket: Ticket, target: str, text: str) -> N
 AFTERCARE_ROLES = frozenset({AGENT, PROBLEM_MANAGER})
 
 
-@router.command("rfo", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rfo <number> <link or text>")
 def rfo_command(ctx: Context, args: Args) -> None:
     """Deliver the Reason For Outage of a resolved P1."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     deliver_follow_up(ctx, find_ticket(ctx, number), "rfo", text)
 
 
-@router.command("rca", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rca <number> <link or text>")
 def rca_command(ctx: Context, args: Args) -> None:
     """Deliver the Root Cause Analysis of a resolved P1."""
     number, text = number_and_rest(ctx, args, need_rest="text")
     deliver_follow_up(ctx, find_ticket(ctx, number), "rca", text)
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    for kind in KINDS:
+        router.command(kind, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, usage=f"/{kind} [title | field=value …]",
+                       summary=f"cmd.{kind}", unlimited=_asks_for_p1)(_intake(kind))
+    router.card_action(Action.CREATE, fields=ticket_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True)(create_from_card)
+    router.command("tickets", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/tickets")(tickets_command)
+    router.command("queue", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/queue")(queue_command)
+    router.command("ticket", roles=CUSTOMERS_OR_AGENTS, spaces=WHERE_TICKETS_ARE, usage="/ticket <number>")(ticket_command)
+    router.command("take", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/take <number>")(take_command)
+    router.command("respond", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/respond <number> <text>")(respond_command)
+    router.command("wait", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/wait <number> <question>")(wait_command)
+    router.command("resolve", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/resolve <number>")(resolve_command)
+    router.command("close", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/close <number> <outcome>")(close_command)
+    router.command("priority", roles=frozenset({CUSTOMER, AGENT, ENGINEER}), spaces=frozenset({IN_CUSTOMER, IN_STAFF, IN_DIRECT}),
+                   usage="/priority <number> P1|P2|P3 <reason>", unlimited=_raises_to_p1)(priority_command)
+    router.command("convert", roles=AGENTS, spaces=WHERE_TICKETS_ARE, usage="/convert <RFI-number> incident")(convert_command)
+    router.command("note", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/note <number> <text>")(note_command)
+    router.command("confirm", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/confirm <number>")(confirm_command)
+    router.command("reopen", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/reopen <number> <reason>")(reopen_command)
+    router.thread_reply(reply_in_thread)
+    router.card_action(Action.TAKE, fields=ticket_cards.TICKET_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)(take_button)
+    router.card_action(Action.RESPOND, fields=ticket_cards.RESPOND_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE)(respond_button)
+    router.card_action(Action.PRIORITY, fields=ticket_cards.PRIORITY_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE,
+                       unlimited=lambda inputs: str(inputs.get("priority", "")).strip().upper() == "P1")(priority_button)
+    router.card_action(Action.RESOLVE, fields=ticket_cards.RESOLVE_FIELDS, roles=AGENTS, spaces=WHERE_TICKETS_ARE, once=True)(resolve_button)
+    router.card_action(Action.ANSWER, fields=ticket_cards.ANSWER_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.answer.already")(answer_button)
+    router.card_action(Action.SOLVED, fields=ticket_cards.TICKET_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, unlimited=True)(solved_button)
+    router.card_action(Action.NOT_SOLVED, fields=ticket_cards.NOT_SOLVED_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE,
+                       unlimited=True)(not_solved_button)
+    router.card_action(Action.ASK_IN, fields=ticket_cards.ASK_IN_FIELDS, roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, once=True, already="ticket.ask_in.already")(ask_in_button)
+    router.command("rfo", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rfo <number> <link or text>")(rfo_command)
+    router.command("rca", roles=AFTERCARE_ROLES, spaces=WHERE_TICKETS_ARE, usage="/rca <number> <link or text>")(rca_command)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox, undeliverable
-from bot.scheduler import TimerContext
+from bot.router import Router
+from bot.scheduler import TimerContext, TimerRegistry
 from bot.text import escape_markdown
 from bot.undeliverable import Undeliverable
 from storage import directory
@@ -109,7 +110,6 @@ def unreachable(session: Session, ticket: Ticket) -> set[str]:
     return {str(new.get("email")) for new in rows if new}
 
 
-@undeliverable.listener
 def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     """Webex refused a watcher's message for good: noted once on the ticket's timeline; the address
     gets nothing more about it."""
@@ -129,3 +129,8 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     reason = failure.error.split(": ", 1)[-1][:160]
     directory.audit(session, at=tctx.now, actor="system", room_id=None, subject_type="ticket", subject=ticket.number,
                     action=UNREACHABLE, new={"text": f"{email}: {reason}", "email": email})
+
+
+def register(router: Router, timers: TimerRegistry) -> None:
+    """Register this family's commands, card actions and timers."""
+    undeliverable.listener(on_undeliverable)
