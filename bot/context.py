@@ -4,16 +4,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
+from bot.access import WebexAccess
 from bot.clock import Clock
+from bot.config import Settings
 from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent
+from bot.metrics import Metrics
 from bot.security import CUSTOMER, roles_of
+from bot.webex import WebexClient
 from storage import directory
+from storage.db import Database
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:  # the router and the timer registry hand handlers a Context: they import this module
+    from bot.router import Router
+    from bot.scheduler import TimerRegistry
+
+Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
+
+
+class RuntimeView(Protocol):
+    """What a handler, a flow, a timer and the inbox worker may use of the runtime (bot/app.py Runtime)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def webex(self) -> WebexClient: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def access(self) -> WebexAccess: ...
+
+    @property
+    def router(self) -> Router: ...
+
+    @property
+    def timers(self) -> TimerRegistry: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def wake_outbox(self) -> None:
+        """Tell in-process senders there is work."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +95,8 @@ class Context:
     clock: Clock
     actor: Actor
     space: Space
-    event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
-    runtime: Any
+    event: Event
+    runtime: RuntimeView
     lang: str = i18n.DEFAULT_LANGUAGE
     sent: list[OutboxMessage] = field(default_factory=list)
 
@@ -103,7 +148,7 @@ class Context:
         return row
 
 
-def build_context(session: Session, event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent, runtime: Any) -> Context:
+def build_context(session: Session, event: Event, runtime: RuntimeView) -> Context:
     """Who acts where, with which roles and in which language, read from the directory now.
 
     Roles are read at every event, so a revocation counts from the next command. Members of a

@@ -2,8 +2,9 @@
 
 The endpoint only stores (unique on resource, event and data.id, so a repeated delivery is dropped).
 A worker claims rows (a few at a time, each with its own lease), fetches the message, card
-action or the bot's membership from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
-the handler's rows and its outgoing messages commit together with "done", or not at all.
+action or the bot's membership from Webex outside any transaction, then runs the middleware
+(bot/middleware.py) and the handler in one transaction that also marks the row done: the
+handler's rows and its outgoing messages commit together with "done", or not at all.
 Order: the events of one space are handled in the order they arrived, as its messages are sent (the
 outbox): only the oldest unfinished event of a space can be claimed, so one waiting for a retry
 after a failed read holds back the later ones of its space and no others.
@@ -12,34 +13,23 @@ after a failed read holds back the later ones of its space and no others.
 from __future__ import annotations
 
 import logging
-import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import i18n, logs
-from bot.clock import AMSTERDAM
-from bot.context import Context, build_context
+from bot import logs
+from bot.clock import Clock
+from bot.context import Event, RuntimeView
 from bot.envelope import KEY_MAX, event_key
-from bot.errors import UserError
-from bot.events import (
-    CardSubmitEvent,
-    JoinEvent,
-    LeaveEvent,
-    MessageEvent,
-    card_event,
-    membership_event,
-    message_event,
-    webex_time,
-)
+from bot.events import JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event, webex_time
 from bot.inbox_sql import ACCEPT, CLAIM, CLOSE, RETRY, RETRY_UNCOUNTED, Claimed
+from bot.middleware import STEPS, Call, SenderUnnamed, Step, chain
 from bot.pacing import backoff
 from bot.retention import replay_cutoff
-from bot.security import rate_check
 from bot.webex import BotIdentity, Permanent, RateLimited, Transient, Unauthorized, WebexFailure
-from storage import directory
 from storage.db import is_postgres
 
 log = logging.getLogger(__name__)
@@ -52,7 +42,6 @@ HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), 
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
 
-Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
 
 
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
@@ -74,32 +63,21 @@ def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
     return session.connection().execute(stmt, values).scalar() is not None
 
 
-class _SenderUnnamed(Exception):
-    """The directory has no name for a message's sender (rolls back the handle transaction)."""
-
-
 class _LeaseLost(Exception):
     """Another worker holds the event by now (rolls back the handle transaction)."""
-
-
-class _CallFailed(Exception):
-    """A handler's own call to Webex failed in a way worth retrying (rolls back the handle transaction)."""
-
-    def __init__(self, failure: WebexFailure) -> None:
-        super().__init__(str(failure))
-        self.failure = failure
 
 
 class InboxWorker:
     """Claims stored events and turns them into handler calls."""
 
-    def __init__(self, runtime, *, worker_id: str) -> None:
+    def __init__(self, runtime: RuntimeView, *, worker_id: str, steps: Sequence[Step] = STEPS) -> None:
         self.runtime = runtime
         self.worker_id = worker_id
         self.lease = timedelta(seconds=getattr(runtime.settings, "lease_seconds", LEASE.total_seconds()))
+        self.pipeline = chain(steps)
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         return self.runtime.clock
 
     def claim(self) -> Claimed | None:
@@ -196,9 +174,6 @@ class InboxWorker:
         if row.resource == "memberships":
             return self._membership(row, data, bot)
         if row.resource == "messages":
-            if data.get("personId") == bot.person_id:
-                self._close(row, status="ignored", error=None)
-                return None
             message = webex.get_message(data["id"])
             return None if self._replayed(row, message) else message_event(message, bot)
         action = webex.get_attachment_action(data["id"])
@@ -268,12 +243,11 @@ class InboxWorker:
             self._retry(row, backoff(row.attempts), str(exc))
 
     def _handle(self, row: Claimed, event: Event, *, name_asked: bool = False) -> bool:
-        """Run the handler and close the event in one transaction.
+        """Run the middleware and the handler, and close the event, in one transaction.
 
         False, with nothing changed, when the sender of a message is unnamed and the directory
         does not know their name either: the caller asks Webex (outside any transaction) and
-        calls again with `name_asked`. Looking the name up here, and not in a transaction of its
-        own, costs nothing extra: build_context reads the same person row.
+        calls again with `name_asked`.
         """
         runtime = self.runtime
         try:
@@ -283,86 +257,35 @@ class InboxWorker:
                 if not self._set_closed(session, row, status="done", error=None):
                     log.warning("inbox %s: lease lost, another worker has it", row.id)
                     return True
-                if isinstance(event, MessageEvent) and not event.sender.display_name and not name_asked:
-                    event = self._named_from_directory(session, event)
-                self._dispatch(session, row, event)
-        except _SenderUnnamed:
+
+                def start_over(status: str, error: str | None) -> None:
+                    self._start_over(session, row, status=status, error=error)
+
+                self.pipeline(Call(session=session, event=event, runtime=runtime, received_at=row.received_at,
+                                   start_over=start_over, name_asked=name_asked))
+        except SenderUnnamed:
             return False
         except _LeaseLost:
             log.warning("inbox %s: lease lost while answering a refused or failed command", row.id)
             return True
-        except _CallFailed as exc:
-            # Undone already (the scope rolled back): the event is still leased to this worker.
-            self._fetch_failed(row, exc.failure)
+        except (RateLimited, Transient, Unauthorized) as exc:
+            # A handler's own call to Webex (a lookup) will work later: undone already (the scope
+            # rolled back), the event is still leased to this worker and retried as a failed read.
+            self._fetch_failed(row, exc)
             return True
         runtime.wake_outbox()
         return True
 
-    def _dispatch(self, session: Session, row: Claimed, event: Event) -> None:
-        """Route the event to its handler. A refusal or a failing handler undoes everything the
-        transaction did (the whole transaction, not a savepoint: two round trips fewer for every
-        command that succeeds), then the event is closed again and the answer queued."""
-        runtime = self.runtime
-        ctx = build_context(session, event, runtime)
-        try:
-            if isinstance(event, JoinEvent):
-                runtime.router.dispatch_join(ctx)
-            elif isinstance(event, LeaveEvent):
-                runtime.router.dispatch_leave(ctx)
-            elif self._within_rate(ctx):
-                started = time.perf_counter()
-                if isinstance(event, MessageEvent):
-                    family = runtime.router.dispatch_text(ctx, event.text)
-                else:
-                    family = runtime.router.dispatch_card(ctx, event.inputs)
-                runtime.metrics.command_done(family, handler_s=time.perf_counter() - started,
-                                             since_stored_s=(self.clock.now() - row.received_at).total_seconds())
-        except UserError as exc:
-            ctx = self._start_over(session, row, event, status="done", error=None)
-            if not isinstance(event, LeaveEvent):
-                ctx.reply(exc.render(ctx.lang))
-        except (RateLimited, Transient, Unauthorized) as exc:
-            # A handler's own call to Webex (a lookup) will work later: the event is retried as
-            # a failed read would be, not answered with an apology.
-            raise _CallFailed(exc) from exc
-        except Exception as exc:  # one bad handler must not stop the worker
-            log.exception("inbox %s: handler failed", row.id)
-            ctx = self._start_over(session, row, event, status="failed", error=f"{type(exc).__name__}: {exc}")
-            if not isinstance(event, LeaveEvent):  # the bot is no longer in that space
-                ctx.reply(i18n.t("error.apology", ctx.lang))
-
-    def _start_over(self, session: Session, row: Claimed, event: Event, *,
-                    status: str, error: str | None) -> Context:
-        """Undo the transaction so far, close `row` with `status` again and read the context anew."""
+    def _start_over(self, session: Session, row: Claimed, *, status: str, error: str | None) -> None:
+        """Undo the transaction so far and close `row` with `status` again."""
         session.rollback()
         if not self._set_closed(session, row, status=status, error=error):
             raise _LeaseLost()
-        return build_context(session, event, self.runtime)
-
-    @staticmethod
-    def _named_from_directory(session: Session, event: MessageEvent) -> MessageEvent:
-        """The event with its sender's name from the directory; _SenderUnnamed when it has none."""
-        known = directory.person(session, email=event.sender.email)
-        if known is None or not known.display_name:
-            raise _SenderUnnamed()
-        return replace(event, sender=replace(event.sender, display_name=known.display_name))
 
     def _named(self, event: MessageEvent) -> MessageEvent:
         """The event with its sender's display name as Webex has it (messages carry only the email)."""
         name = self.runtime.webex.get_person(event.sender.person_id).get("displayName", "")
         return replace(event, sender=replace(event.sender, display_name=name))
-
-    def _within_rate(self, ctx: Context) -> bool:
-        """Count the command against its sender's limit; over it, one answer saying from when it may be
-        sent again, then silence. Acknowledgements, presses answering the bot's cards and P1 requests
-        are neither counted nor held back (the router knows which)."""
-        if self.runtime.router.unlimited(ctx.event):
-            return True
-        rate = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
-        if rate.verdict == "warn" and rate.again_at is not None:
-            ctx.reply(ctx.t("rate.slow_down", limit=self.runtime.settings.rate_limit,
-                            time=rate.again_at.astimezone(AMSTERDAM).strftime("%H:%M:%S")))
-        return rate.verdict == "ok"
 
     def _retry(self, row: Claimed, delay: timedelta, error: str, *, counted: bool = True) -> None:
         if counted and row.attempts >= MAX_FETCH_ATTEMPTS:
