@@ -143,7 +143,6 @@ def unreachable(session: Session, *, room_id: str, now: datetime, error: str, ad
     return True
 
 
-@undeliverable.listener
 def on_undeliverable(tctx: TimerContext, failure: undeliverable.Undeliverable) -> None:
     """A post Webex refused with 403 or 404 (removed, announcement-only, gone) marks its space unreachable."""
     if failure.room_id and failure.status in (403, 404):

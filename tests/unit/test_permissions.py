@@ -11,14 +11,14 @@ from dataclasses import replace
 
 import pytest
 
-from bot.app import load_commands
 from bot.context import Actor, Context, Space
 from bot.errors import Forbidden, NotBound, WrongSpace
 from bot.events import MessageEvent, Sender
-from bot.router import Router, router
+from bot.router import Router
 from bot.security import ADMIN, AGENT, CUSTOMER, ENGINEER, PROBLEM_MANAGER
+from tests.support import command_router
 
-load_commands()
+router = command_router()
 
 EVERYONE = "everyone"
 STAFF = frozenset({AGENT, ENGINEER, PROBLEM_MANAGER, ADMIN})
