@@ -8,19 +8,27 @@ heads. A text longer than Webex takes is queued as several messages, in order, i
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cards.common import MAX_CARD_BYTES, card_bytes
 from storage.models import OutboxMessage
 
 UNFINISHED = ("pending", "sending")
 # Webex refuses a message whose text or markdown is longer (400).
 MAX_MESSAGE_BYTES = 7439
 URGENT, NORMAL, BULK = 0, 1, 2
+# Webex takes a card of about 20 KB of JSON; measured as the SDK sends it (card_bytes).
+MAX_CARD_BYTES = 20_000
+
+
+def card_bytes(card: dict[str, Any]) -> int:
+    """The card's size as Webex receives it: requests serialises the body with json.dumps' defaults,
+    so every non-ASCII character travels as \\uXXXX (six bytes, twelve for an emoji)."""
+    return len(json.dumps(card).encode("ascii"))
 
 
 def _order_key(room_id: str | None, to_person_email: str | None) -> str:

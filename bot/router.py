@@ -23,9 +23,9 @@ from typing import Any
 from bot.context import Context
 from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
 from bot.events import CardSubmitEvent, JoinEvent, MessageEvent
+from bot.fields import Field
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
-from cards.common import Field
 from storage import forms
 
 log = logging.getLogger(__name__)

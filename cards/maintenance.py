@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Cut, Field, card, fit, says, shortened, submit, text
+from bot.fields import Field
+from cards.common import Cut, card, fit, says, shortened, submit, text
 
 IMPACT_MAX = 2000
 # What "report it anyway" carries that may be shortened to fit a card.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Field, card, facts, says, submit, text, typed
+from bot.fields import Field
+from cards.common import card, facts, says, submit, text, typed
 
 
 # What the page card's buttons carry: router.card_action's `fields`.

@@ -31,7 +31,7 @@ from bot.errors import UserError
 from bot.events import CardSubmitEvent, MessageEvent, Sender
 from bot.router import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from cards.common import Field
+from bot.fields import Field
 from storage.models import DisruptionProposal, Page
 from tests.support import answer, command_router
 

@@ -4,7 +4,7 @@ import pytest
 
 from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand
 from bot.router import Router
-from cards.common import Field
+from bot.fields import Field
 
 
 def _router():
