@@ -48,7 +48,7 @@ class Door:
             self._inside += 1
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self._clear:
             self._inside -= 1
             if not self._inside:

@@ -61,6 +61,7 @@ def read_envelope(body: bytes) -> dict[str, Any]:
         raise BadEvent(f"not JSON: {exc}") from None
     _check_values(payload)
     event_key(payload)
+    assert isinstance(payload, dict)  # event_key refuses anything else
     for name in ENVELOPE_IDS:
         _check_id(name, payload.get(name))
     for name in DATA_IDS:
@@ -75,7 +76,7 @@ def _check_values(value: Any) -> None:
     """Every text in `value` (keys too) storable, at most MAX_DEPTH levels deep."""
     level = [value]
     for _ in range(MAX_DEPTH + 1):
-        inner = []
+        inner: list[Any] = []
         for item in level:
             if isinstance(item, str):
                 if _UNSTORABLE.search(item):

@@ -156,7 +156,7 @@ class InboxWorker:
         except WebexFailure as exc:
             self._fetch_failed(row, exc)
             return
-        if event is None or self._handle(row, event):
+        if event is None or self._handle(row, event) or not isinstance(event, MessageEvent):
             return
         # The sender is new to the directory: ask Webex for their name, outside any transaction.
         try:

@@ -7,9 +7,9 @@ call cost more than running them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Update, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Integer, Row, Table, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,12 +20,12 @@ from storage.types import UTCDateTime
 UNFINISHED = ("pending", "claimed")
 
 _NOW = bindparam("now", type_=UTCDateTime())
-_T = InboxEvent.__table__
+_T = cast(Table, InboxEvent.__table__)  # a mapped class's table is typed as any FromClause
 # A claimed event as its claim returns it: a row with the table's columns, not a mapped object.
 Claimed = Row[Any]
 # On the table, not the mapped class: the ORM's bulk-insert path costs more than the insert itself.
 ACCEPT = {
-    dialect: insert(InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.__table__.c.id)
+    dialect: insert(_T).on_conflict_do_nothing(index_elements=["event_key"]).returning(_T.c.id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 

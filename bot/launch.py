@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import hooks
 from bot.app import Register, Runtime, build_app, create_app, create_metrics_app
@@ -37,7 +37,7 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
-def register_webhooks(webex: WebexClient, *, public_url: str, secret: str, instance: str) -> list[dict]:
+def register_webhooks(webex: WebexClient, *, public_url: str, secret: str, instance: str) -> list[dict[str, Any]]:
     """Make sure exactly this instance's webhooks point at `public_url`, signed with `secret`; idempotent."""
     return hooks.register(webex, public_url=public_url, secret=secret, instance=instance)
 
@@ -50,6 +50,14 @@ def check_webhook_secret(settings: Settings) -> None:
                     "without a signature, from anyone who can reach %s", WEBHOOK_PATH)
 
 
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class Stack:
     """A running bot: its runtime, HTTP server and workers (and the sandbox state, if any)."""
@@ -57,8 +65,8 @@ class Stack:
     runtime: Runtime
     server: RunningServer | None
     workers: Workers | None
-    sandbox_state: object | None = None
-    keeper: object | None = None
+    sandbox_state: Closable | None = None
+    keeper: Stoppable | None = None
     metrics_server: RunningServer | None = None
 
     def stop(self) -> None:
@@ -71,9 +79,8 @@ class Stack:
             self.metrics_server.stop()
         if self.keeper is not None:
             self.keeper.stop()
-        close = getattr(self.sandbox_state, "close", None)
-        if close is not None:
-            close()
+        if self.sandbox_state is not None:
+            self.sandbox_state.close()
         self.runtime.db.dispose()
 
 

@@ -102,7 +102,7 @@ def enqueue(
         raise ValueError("Webex takes one file per message, and not with a card")
     if attachments:
         _check_card_message(text, markdown, attachments)
-    body = markdown or text
+    body = markdown or text or ""
     if not attachments and not files and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
         rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
                         text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,

@@ -225,6 +225,8 @@ class Router:
     def unlimited(self, event: object) -> bool:
         """Whether the per-person rate limit leaves this event alone: an acknowledgement, a press
         answering one of the bot's cards, a P1 request (as their registrations say)."""
+        rule: Unlimited
+        given: object
         if isinstance(event, MessageEvent):
             found = self.match(event.text)
             rule, given = (found[0].unlimited, found[1]) if found else (False, None)

@@ -121,7 +121,7 @@ def cancel(session: Session, *, kind: str, ref: str, skip_running: bool = False)
         result = session.execute(update(Timer).where(Timer.id.in_(free)).values(status="cancelled"))
     else:
         result = session.execute(update(Timer).where(*pending).values(status="cancelled"))
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # an UPDATE's result is a CursorResult
 
 
 class Scheduler:

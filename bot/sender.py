@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy import ColumnElement, Row, String, Table, Update, and_, bindparam, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from bot import logs, undeliverable
@@ -48,7 +48,7 @@ STREAK = 20
 RECONCILE_SLACK = timedelta(seconds=30)
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.
 _NOW = bindparam("now", type_=UTCDateTime())
-_T = OutboxMessage.__table__
+_T = cast(Table, OutboxMessage.__table__)  # a mapped class's table is typed as any FromClause
 # A claimed message as its claim returns it: a row with the table's columns, not a mapped object.
 Claimed = Row[Any]
 
@@ -284,9 +284,12 @@ class OutboxSender:
 
     def _parent_id(self, row: Claimed) -> str | None:
         if row.parent_id or row.parent_outbox_id is None:
-            return row.parent_id
+            parent_id: str | None = row.parent_id
+            return parent_id
         with self.db.read() as session:
             parent = session.get(OutboxMessage, row.parent_outbox_id)
+            if parent is None:
+                raise Permanent(f"thread root (outbox {row.parent_outbox_id}) is gone")
             if parent.status == "sent":
                 return parent.webex_message_id
             if parent.status == "failed":
@@ -299,8 +302,10 @@ class OutboxSender:
             return row.target_message_id, row.room_id or ""
         with self.db.read() as session:
             target = session.get(OutboxMessage, row.target_outbox_id)
-            if target.status == "sent":
-                return target.webex_message_id, target.room_id
+            if target is None:
+                raise Permanent(f"target outbox {row.target_outbox_id} is gone")
+            if target.status == "sent" and target.webex_message_id is not None:
+                return target.webex_message_id, target.room_id or ""
             if target.status == "failed":
                 raise Permanent(f"target outbox {target.id} was never sent")
         raise _NotReady(f"target (outbox {row.target_outbox_id}) not sent yet")

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.app import Bell
+from bot.app import Bell, Runtime
 from bot.inbox import InboxWorker
 from bot.pacing import BulkPacer, RateGate
 from bot.sender import OutboxSender
@@ -34,7 +34,7 @@ def worker_name(kind: str, n: int) -> str:
 class Workers:
     """Starts and stops the worker threads of one process."""
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
