@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot import hooks
 from bot.app import Register, Runtime, build_app, create_app, create_metrics_app
 from bot.config import Settings, require_webhook_secret
-from bot.serving import RunningServer, make_server
+from bot.serving import RunningServer, bound, make_server
 from bot.webex import WebexClient
 from bot.webhook import MAX_BODY
 from bot.workers import Workers
@@ -86,7 +86,7 @@ class Stack:
 
 def serve(app: WSGIApplication, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None) -> RunningServer:
     server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
-    port = server.socket.getsockname()[1]
+    port = bound(server)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     return RunningServer(server=server, thread=thread, host=host, port=port)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -12,6 +14,9 @@ from bot import envelope, inbox, wakeups
 from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
 from bot.security import bearer_ok, signature_ok
+
+if TYPE_CHECKING:  # bot/app.py builds the Flask app from these blueprints
+    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +28,14 @@ MAX_BODY = 64 * 1024
 
 
 @blueprint.post("/webhooks/webex")
-def receive():
+def receive() -> ResponseReturnValue:
     """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored, duplicate or the bot's own."""
-    runtime = current_app.extensions["servicedesk"]
+    runtime: Runtime = current_app.extensions["servicedesk"]
     with runtime.door:  # this process's workers hold back between steps meanwhile
         return _receive(runtime)
 
 
-def _receive(runtime):
+def _receive(runtime: Runtime) -> ResponseReturnValue:
     # The size first, before a byte of the body is read: by its Content-Length, or as a chunked
     # body goes past MAX_BODY (Werkzeug stops reading there, app.config["MAX_CONTENT_LENGTH"]).
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -73,13 +78,13 @@ def _receive(runtime):
     return jsonify(accepted=True, duplicate=not stored), 200
 
 
-def _too_large(runtime):
+def _too_large(runtime: Runtime) -> ResponseReturnValue:
     runtime.metrics.webhook("too_large")
     return jsonify(error="body too large"), 413
 
 
 @blueprint.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """Liveness, database reachability and whether Webex accepts the token.
 
     An outage at Webex's side (token refused) is named in the body but answered 200: the
@@ -96,7 +101,7 @@ def healthz():
 
 
 @metrics_blueprint.get("/metrics")
-def metrics():
+def metrics() -> ResponseReturnValue:
     """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
     runtime = current_app.extensions["servicedesk"]
     required = current_app.config.get("METRICS_TOKEN")
