@@ -100,7 +100,7 @@ def fit(build: Callable[[Cut], dict[str, Any]]) -> dict[str, Any]:
 
 def shortened(lang: str, key: str = "card.shortened", **values: object) -> dict[str, Any]:
     """The line a shortened card ends with: that it was shortened, and where the whole text is."""
-    block = text(says(key, lang, **values), is_subtle=True)
+    block = text(says(key, lang, links=True, **values), is_subtle=True)
     block["id"] = SHORTENED
     return block
 

@@ -43,7 +43,9 @@ def _text_input(input_id: str, label: str, *, lang: str, required: bool = True, 
 
 
 def _update_fields(lang: str) -> list[dict[str, Any]]:
-    t = lambda key: i18n.t(key, lang)  # noqa: E731 - local shorthand
+    def t(key: str) -> str:
+        return i18n.t(key, lang)
+
     return [
         _text_input("impact", t("dis.field.impact"), lang=lang),
         _text_input("actions", t("dis.field.actions"), lang=lang),

@@ -26,7 +26,9 @@ class Action:
 
 def announce_form(*, services: list[tuple[str, str]], lang: str) -> dict[str, Any]:
     """Services, start, end, expected impact, planned or ad-hoc (with the reason)."""
-    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    def t(key: str, **v: object) -> str:
+        return i18n.t(key, lang, **v)
+
     return card(
         [
             text(t("mnt.form.title"), weight="Bolder", size="Medium"),
