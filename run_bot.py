@@ -77,16 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _require_token(settings: Settings) -> None:
+def _require_token(settings: Settings) -> str:
     if not settings.webex_access_token:
         raise ConfigError("WEBEX_ACCESS_TOKEN is required for this command")
+    return settings.webex_access_token
 
 
 def _webex(settings: Settings):
     from bot.webex import WebexClient
 
-    _require_token(settings)
-    return WebexClient(access_token=settings.webex_access_token, base_url=settings.webex_base_url)
+    return WebexClient(access_token=_require_token(settings), base_url=settings.webex_base_url)
 
 
 def _webhooks(settings: Settings, args) -> int:
@@ -96,15 +96,15 @@ def _webhooks(settings: Settings, args) -> int:
     target = hooks.target(settings.public_url) if settings.public_url else None
     _require_token(settings)
     if args.action == "register":
-        if not settings.public_url:
+        public_url, secret = settings.public_url, settings.webex_webhook_secret
+        if not public_url:
             raise ConfigError("PUBLIC_URL is required to register webhooks (the address Webex can reach)")
-        if not settings.webex_webhook_secret:
+        if not secret:
             raise ConfigError("WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)")
-    webex = _webex(settings)
-    if args.action == "register":
-        for hook in hooks.register(webex, public_url=settings.public_url, secret=settings.webex_webhook_secret, instance=instance):
+        for hook in hooks.register(_webex(settings), public_url=public_url, secret=secret, instance=instance):
             _out(f"{hook['id']}  {hook['name']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
         return 0
+    webex = _webex(settings)
     mine = hooks.own(webex.list_webhooks(), instance=instance, target_url=target)
     if args.action == "list":
         for hook in mine:
@@ -217,12 +217,13 @@ def _run(command: str, settings: Settings, args) -> int:
             register=commands.register,
             state_file=cwd / sandbox.SANDBOX_STATE,
         )
-        url = stack.server.url
+        url = stack.server.url if stack.server is not None else ""
         _out(f"sandbox ready: Webex API {url}/v1/  bot webhook {url}/webhooks/webex  health {url}/healthz")
         _out(f"open {url}/ in a browser to chat as the demo customers and staff")
     if stack.server is not None and command == "serve":
         _out(f"listening on {stack.server.url}/webhooks/webex")
-        _out(f"metrics on {stack.metrics_server.url}/metrics")
+        if stack.metrics_server is not None:
+            _out(f"metrics on {stack.metrics_server.url}/metrics")
     launch.run_until_signalled(stack)
     return 0
 

@@ -26,6 +26,7 @@ from storage.models import OutboxMessage
 
 BOT = BotIdentity(person_id="bot-id", uuid="bot-uuid", display_name="Desk", emails=("desk@webex.bot",))
 ANNA = Sender(person_id="anna-id", email="anna@acme.example", display_name="Anna")
+_BOT_SENDER = Sender(BOT.person_id, BOT.emails[0])
 
 
 class _Webex:
@@ -63,7 +64,7 @@ def _message(text: str = "/ping", sender: Sender = ANNA) -> MessageEvent:
 
 
 def _leave() -> LeaveEvent:
-    return LeaveEvent(membership_id="ms", room_id="room-1", room_type="group", sender=Sender(BOT.person_id, BOT.emails[0]))
+    return LeaveEvent(membership_id="ms", room_id="room-1", room_type="group", sender=_BOT_SENDER)
 
 
 class _Recorder:
@@ -91,13 +92,13 @@ def _replies(session) -> list[str]:
 def test_drop_own_events_ignores_the_bots_own_message(db, runtime):
     rest = _Recorder()
     with db.scope() as session:
-        middleware.drop_own_events(rest.call(session, runtime, _message(sender=Sender(BOT.person_id, BOT.emails[0]))), rest)
+        middleware.drop_own_events(rest.call(session, runtime, _message(sender=_BOT_SENDER)), rest)
     assert rest.calls == [] and rest.restarts == [("ignored", None)]
 
 
 def test_drop_own_events_passes_on_other_senders_and_the_bots_joins(db, runtime):
     rest = _Recorder()
-    join = JoinEvent(membership_id="ms", room_id="room-1", room_type="group", sender=Sender(BOT.person_id, BOT.emails[0]))
+    join = JoinEvent(membership_id="ms", room_id="room-1", room_type="group", sender=_BOT_SENDER)
     with db.scope() as session:
         for event in (_message(), join):
             middleware.drop_own_events(rest.call(session, runtime, event), rest)
@@ -186,7 +187,7 @@ def test_rate_limit_warns_once_then_holds_back(db, runtime, clock):
 def test_rate_limit_leaves_unlimited_commands_and_joins_alone(db, runtime):
     runtime.router.command("ack", unlimited=True)(lambda ctx, args: None)
     rest = _Recorder()
-    join = JoinEvent(membership_id="ms", room_id="room-1", room_type="group", sender=Sender(BOT.person_id, BOT.emails[0]))
+    join = JoinEvent(membership_id="ms", room_id="room-1", room_type="group", sender=_BOT_SENDER)
     with db.scope() as session:
         for event in [_message("/ack INC-1")] * 5 + [join]:
             middleware.rate_limit(rest.call(session, runtime, event), rest)
