@@ -25,7 +25,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, String, Table, Update, and_, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    String,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot import logs, undeliverable

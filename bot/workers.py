@@ -12,9 +12,9 @@ from datetime import timedelta
 from bot.app import Bell, Runtime
 from bot.inbox import InboxWorker
 from bot.pacing import BulkPacer, RateGate
-from bot.sender import OutboxSender
 from bot.retention import Retention
 from bot.scheduler import Scheduler
+from bot.sender import OutboxSender
 from bot.wakeups import InboxListener
 from bot.watchdog import WebhookWatch
 

@@ -3,8 +3,8 @@
 import pytest
 
 from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand
-from bot.router import Router
 from bot.fields import Field
+from bot.router import Router
 
 
 def _router():
