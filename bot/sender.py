@@ -21,37 +21,32 @@ once, never lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Row,
-    String,
-    Table,
-    Update,
-    and_,
-    bindparam,
-    exists,
-    func,
-    or_,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Update, select
 from sqlalchemy.orm import Session
 
 from bot import logs, undeliverable
 from bot.access import WebexAccess
 from bot.clock import Clock
 from bot.metrics import Metrics
-from bot.outbox import BULK, NORMAL, UNFINISHED
+from bot.outbox import BULK, NORMAL
+from bot.outbox_sql import (
+    CLAIM_AFTER_SEND,
+    CLAIM_HEAD,
+    FAIL,
+    FINISH_CREATE,
+    FINISH_OTHER,
+    RETRY,
+    RETRY_CLEAN,
+    RETRY_UNCOUNTED,
+    Claimed,
+)
 from bot.pacing import DEFAULT_BULK_PER_SECOND, BulkPacer, RateGate, backoff
 from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexClient
 from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
-from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -60,107 +55,6 @@ LEASE = timedelta(seconds=60)
 STREAK = 20
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
-# The instant of a claim or outcome, typed so every use binds it as the columns store it.
-_NOW = bindparam("now", type_=UTCDateTime())
-_T = cast(Table, OutboxMessage.__table__)  # a mapped class's table is typed as any FromClause
-# A claimed message as its claim returns it: a row with the table's columns, not a mapped object.
-Claimed = Row[Any]
-
-
-def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
-    """UPDATE … RETURNING that leases the head row of a space matching the first of
-    `candidate_filters` (built on the columns of the `cand` alias) that finds one: (SQLite,
-    PostgreSQL). The PostgreSQL one locks the head with FOR UPDATE SKIP LOCKED, so concurrent
-    senders pass over each other's rows instead of waiting. With several filters, the picks are
-    branches of one UNION ALL … LIMIT 1: a later branch runs only when the earlier found nothing.
-
-    Built once at import and on the table, not the mapped class: constructing the correlated
-    subquery, and the ORM's copy of the statement on every run (whose cache key is then computed
-    afresh), cost more than running it.
-    """
-    cand = _T.alias("cand").c
-    earlier = _T.alias("earlier").c
-    # The head: no unfinished row of its space before it. One NOT EXISTS per status, so each is a
-    # single probe of ix_outbox_head (order_key, status, id); the minimum over both statuses was
-    # a scan of the space's unfinished rows for every candidate, quadratic in a space's backlog.
-    is_head = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
-    take = update(_T).values(
-        status="sending",
-        claimed_by=bindparam("worker_id"),
-        lease_until=bindparam("new_lease", type_=UTCDateTime()),
-        attempts=_T.c.attempts + 1,
-        # A retry of an attempt that may have reached Webex keeps its time, so deliver() looks for it.
-        attempt_started_at=func.coalesce(_T.c.attempt_started_at, _NOW),
-    )
-    statements = []
-    for locked in (False, True):
-        picks = []
-        for candidate_filter in candidate_filters:
-            pick = (select(cand.id).where(candidate_filter(cand), is_head, cand.priority <= bindparam("max_priority"))
-                    .order_by(cand.priority, cand.id).limit(1))
-            picks.append(pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick)
-        if len(picks) == 1:
-            chosen = picks[0].scalar_subquery()
-        else:
-            chosen = union_all(*(select(pick.subquery().c.id) for pick in picks)).limit(1).scalar_subquery()
-        statements.append(take.where(_T.c.id == chosen).returning(*_T.c))
-    return statements[0], statements[1]
-
-
-# Any space's oldest due head row: pending and due, or sending with its lease run out.
-def _any_head(cand: Any) -> ColumnElement[bool]:
-    return or_(
-        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
-        and_(cand.status == "sending", cand.lease_until < _NOW),
-    )
-
-
-# The head row of one space, when it is pending and due (a busy space keeps its sender).
-def _head_in_space(cand: Any) -> ColumnElement[bool]:
-    return and_(cand.order_key == bindparam("space_key"), cand.status == "pending", cand.next_attempt_at <= _NOW)
-
-
-_CLAIM_HEAD = _claim_statements(_any_head)
-# After a send: the same space's next row, else any space's head, in one statement.
-_CLAIM_AFTER_SEND = _claim_statements(_head_in_space, _any_head)
-# Outcomes are recorded only while the row is still leased to this sender (rowcount 0: lease lost).
-_OWNED = and_(
-    _T.c.id == bindparam("row_id"),
-    _T.c.claimed_by == bindparam("worker_id"),
-    _T.c.status == "sending",
-)
-_FINISH_CREATE = (
-    update(_T)
-    .where(_OWNED)
-    .values(
-        status="sent",
-        sent_at=_NOW,
-        lease_until=None,
-        webex_message_id=bindparam("sent_id"),
-        room_id=func.coalesce(_T.c.room_id, bindparam("result_room_id", type_=String())),
-    )
-)
-_FINISH_OTHER = update(_T).where(_OWNED).values(status="sent", sent_at=_NOW, lease_until=None)
-_RETRY = (
-    update(_T)
-    .where(_OWNED)
-    .values(
-        status="pending",
-        next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
-        lease_until=None,
-        claimed_by=None,
-        last_error=bindparam("error"),
-    )
-)
-_RETRY_CLEAN = _RETRY.values(attempt_started_at=None)
-# A request Webex refused for the token's sake says nothing about the row: not counted either.
-_RETRY_UNCOUNTED = _RETRY_CLEAN.values(attempts=_T.c.attempts - 1)
-_FAIL = update(_T).where(_OWNED).values(status="failed", lease_until=None, last_error=bindparam("error"))
-
-
 class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
@@ -184,7 +78,7 @@ class OutboxSender:
         if not self.gate.is_open(now) or not self.access.usable(now, self.webex):
             return None
         with self.db.scope() as session:
-            return self._take(session, _CLAIM_HEAD, now)
+            return self._take(session, CLAIM_HEAD, now)
 
     def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Claimed | None:
         """Lease the row `statements` pick to this worker, noting that its request is about to go out.
@@ -379,10 +273,10 @@ class OutboxSender:
         now = self.clock.now()
         with self.db.scope() as session:
             if row.action == "create":
-                owned = self._record(session, _FINISH_CREATE, row, now=now, sent_id=result.get("id"),
+                owned = self._record(session, FINISH_CREATE, row, now=now, sent_id=result.get("id"),
                                      result_room_id=result.get("roomId"))
             else:
-                owned = self._record(session, _FINISH_OTHER, row, now=now)
+                owned = self._record(session, FINISH_OTHER, row, now=now)
             if not owned:
                 return None
             self.metrics.sent.inc()
@@ -390,20 +284,20 @@ class OutboxSender:
                 return None
             # The space's next row, or when it has none due, the next head of all spaces: claimed in
             # this transaction instead of one of its own (most spaces get one message at a time).
-            return self._take(session, _CLAIM_AFTER_SEND, now, space_key=row.order_key)
+            return self._take(session, CLAIM_AFTER_SEND, now, space_key=row.order_key)
 
     def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool, counted: bool = True) -> None:
         now = self.clock.now()
         log.info("outbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
-        stmt = _RETRY if in_doubt else _RETRY_CLEAN if counted else _RETRY_UNCOUNTED
+        stmt = RETRY if in_doubt else RETRY_CLEAN if counted else RETRY_UNCOUNTED
         with self.db.scope() as session:
             self._record(session, stmt, row, retry_at=now + delay, error=error)
 
     def _fail(self, row: Claimed, error: str, *, status: int | None = None) -> None:
         log.warning("outbox %s: failed for good: %s", row.id, error)
         with self.db.scope() as session:
-            if self._record(session, _FAIL, row, error=error):
+            if self._record(session, FAIL, row, error=error):
                 self.metrics.send_failed.inc()
                 # The family that sent it decides what follows (bot/undeliverable.py).
                 undeliverable.note(session, undeliverable.Undeliverable(
