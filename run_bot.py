@@ -123,8 +123,7 @@ def _webhooks(settings: Settings, args) -> int:
 
 
 def _report(settings: Settings, args) -> int:
-    from rules import desk
-    from rules import sla
+    from bot.app import rules_for
     from bot.clock import SystemClock
     from commands import report
     from storage.db import Database
@@ -137,11 +136,10 @@ def _report(settings: Settings, args) -> int:
     except (ValueError, CliInputError) as exc:
         sys.stderr.write(f"run_bot.py report: {exc}\n")
         return 2
-    sla.configure(settings.service_levels_file)
-    desk.configure(settings.desk_file)
+    rules = rules_for(settings)
     database = Database(settings.database_url)
     with database.scope() as session:
-        reports = report.build(session, month=args.month, now=at)
+        reports = report.build(session, month=args.month, now=at, rules=rules)
         _out(report.to_csv(reports).rstrip("\n") if args.csv else report.to_markdown(reports, month=args.month, lang="en"))
     return 0
 

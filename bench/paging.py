@@ -58,7 +58,7 @@ def _seed(database_url: str, rooms: list[str]) -> None:
             org = directory.create_org(session, name=f"Customer org {i}", actor="bench", room_id=None, now=now)
             directory.set_space_kind(session, room_id=room_id, room_type="group", kind="customer", org=org, actor="bench", now=now)
         directory.grant_role(session, email=ERIK_EMAIL, role="engineer", actor="bench", room_id=None, now=now)
-        session.add(OnCallTeam(name=desk.current().paging_team, rota=[ERIK_EMAIL], repage_minutes=5, pages_per_engineer=2))
+        session.add(OnCallTeam(name=desk.load().paging_team, rota=[ERIK_EMAIL], repage_minutes=5, pages_per_engineer=2))
     db.dispose()
 
 

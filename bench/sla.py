@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rules.calendar import Calendar, get_calendar, load_calendars, load_config  # noqa: E402
+from rules.calendar import Calendar, load_calendars, load_config  # noqa: E402
 
 UTC = timezone.utc
 CALENDAR = "iot-office"
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
           f"businesstimedelta {_version('businesstimedelta')}, holidays {_version('holidays')}; "
           f"n={args.n}, seed={args.seed}")
 
-    cal = get_calendar(CALENDAR)
+    cal = load_calendars(load_config())[CALENDAR]
     holidays = {d for year in HOLIDAY_YEARS for d in cal.closed_dates(year)}
     rng = random.Random(args.seed)
     runs = {

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
 
-from bot import spaces, undeliverable
+from bot import i18n, spaces, undeliverable
 from bot.access import WebexAccess
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -18,7 +18,8 @@ from bot.metrics import Metrics
 from bot.router import Router
 from bot.scheduler import TimerRegistry
 from bot.webex import WebexClient
-from rules import desk, sla
+from rules import Rules
+from rules import load as load_rules
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ class Runtime:
     inbox_bell: Bell = field(default_factory=Bell)
     outbox_bell: Bell = field(default_factory=Bell)
     door: Door = field(default_factory=Door)
+    # The calendars, SLA profiles and desk (the shipped ones unless the settings name files).
+    rules: Rules = field(default_factory=lambda: rules_for(None))
     # Whether Webex accepts the token (shared by this process's workers).
     access: WebexAccess = field(init=False)
 
@@ -124,6 +127,13 @@ class Runtime:
     def wake_outbox(self) -> None:
         """Tell in-process senders there is work."""
         self.outbox_bell.ring()
+
+
+def rules_for(settings: Settings | None) -> Rules:
+    """The rules the settings name (SERVICE_LEVELS_FILE, DESK_FILE), checked against the catalogues."""
+    if settings is None:
+        return load_rules(naming=i18n.naming())
+    return load_rules(settings.service_levels_file, settings.desk_file, naming=i18n.naming())
 
 
 # What the composition root (run_bot.py) passes in: it registers every command family
@@ -143,18 +153,17 @@ def registries(register: Register) -> tuple[Router, TimerRegistry]:
 
 def build_app(settings: Settings, register: Register, *, clock: Clock | None = None, webex: WebexClient | None = None,
               db: Database | None = None) -> Runtime:
-    """The runtime for `settings`, with the router and timers `register` fills; no network I/O
-    happens here. `clock`, `webex` and `db` replace the real ones (tests, the sandbox)."""
+    """The runtime for `settings`, with the router and timers `register` fills and the rules the
+    settings name; no network I/O happens here. `clock`, `webex` and `db` replace the real ones
+    (tests, the sandbox)."""
     router, timers = registries(register)
-    sla.configure(settings.service_levels_file)
-    desk.configure(settings.desk_file)
     if webex is None:
         token = settings.webex_access_token
         if not token:
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
         webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
     return Runtime(settings=settings, db=db or Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
-                   router=router, timers=timers)
+                   router=router, timers=timers, rules=rules_for(settings))
 
 
 def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:

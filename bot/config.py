@@ -246,7 +246,8 @@ def _desk(name: str, value: str | None) -> str | None:
 
 
 def _service_levels(name: str, value: str | None) -> str | None:
+    from bot import i18n
+    from rules import load_service_levels
     from rules.calendar import CalendarConfigError
-    from rules.sla import validate
 
-    return _checked_file(name, value, validate, CalendarConfigError)
+    return _checked_file(name, value, lambda path: load_service_levels(path, naming=i18n.naming()), CalendarConfigError)

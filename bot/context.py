@@ -18,6 +18,7 @@ from bot.security import CUSTOMER, roles_of
 from bot.webex import WebexClient
 from storage import directory
 from storage.db import Database
+from rules import Rules
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:  # the router and the timer registry hand handlers a Context: they import this module
@@ -56,6 +57,9 @@ class RuntimeView(Protocol):
 
     @property
     def version(self) -> str: ...
+
+    @property
+    def rules(self) -> Rules: ...
 
     def wake_outbox(self) -> None:
         """Tell in-process senders there is work."""
@@ -103,6 +107,11 @@ class Context:
     def now(self) -> datetime:
         """The current instant (UTC)."""
         return self.clock.now()
+
+    @property
+    def rules(self) -> Rules:
+        """The calendars, profiles and desk in use."""
+        return self.runtime.rules
 
     def t(self, key: str, **values: object) -> str:
         """A text from the catalogues in this context's language."""

@@ -365,8 +365,10 @@ def _claim(ctx: Context, card: str, action: str, already: str) -> None:
 
 
 def _family(handler: Callable[..., object] | None) -> str:
-    """A handler's command family: the last part of its module's name (commands.tickets → tickets)."""
-    return str(getattr(handler, "__module__", "?")).rsplit(".", 1)[-1]
+    """A handler's command family: the package under `commands` it lives in (commands.tickets.intake
+    → tickets), else the last part of its module's name."""
+    parts = str(getattr(handler, "__module__", "?")).split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "commands" else parts[-1]
 
 
 def _authorise(ctx: Context, roles: frozenset[str], spaces: frozenset[str], name: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock, to_utc
 from bot.context import RuntimeView
+from rules import Rules
 from storage.db import Database, is_postgres
 from storage.models import Timer
 
@@ -37,6 +38,13 @@ class TimerContext:
     clock: Clock
     now: datetime
     runtime: RuntimeView | None
+
+    @property
+    def rules(self) -> Rules:
+        """The calendars, profiles and desk in use."""
+        if self.runtime is None:
+            raise LookupError("this timer runs without a runtime, so without rules")
+        return self.runtime.rules
 
 
 TimerHandler = Callable[[TimerContext, Timer], None]

@@ -35,7 +35,7 @@ def space_bind(ctx: Context, args: Args) -> None:
     name = _org_name(args.text, usage="/space bind <organisation>")
     org = directory.find_org(ctx.session, name=name)
     if org is None:
-        profiles = [sla.DEFAULT_PROFILE, *sorted(p for p in sla.profiles() if p != sla.DEFAULT_PROFILE)]
+        profiles = [sla.DEFAULT_PROFILE, *sorted(p for p in ctx.rules.profiles if p != sla.DEFAULT_PROFILE)]
         ctx.reply(ctx.t("space.bind.confirm_new", org=escape_markdown(name)),
                   card=admin_cards.bind_new_org(name=name, profiles=profiles, lang=ctx.lang))
         return
@@ -48,8 +48,8 @@ def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     name = _org_name(str(inputs.get("org", "")), usage="/space bind <organisation>")
     profile = str(inputs.get("sla_profile") or sla.DEFAULT_PROFILE)
     language = str(inputs.get("language") or i18n.DEFAULT_LANGUAGE)
-    if profile not in sla.profiles():
-        raise Refused("space.bind.bad_profile", profile=escape_markdown(profile), known=", ".join(sorted(sla.profiles())))
+    if profile not in ctx.rules.profiles:
+        raise Refused("space.bind.bad_profile", profile=escape_markdown(profile), known=", ".join(sorted(ctx.rules.profiles)))
     if language not in i18n.LANGUAGES:
         raise Refused("language.unknown", given=escape_markdown(language), known=", ".join(i18n.LANGUAGES))
     return escape_markdown(bind(ctx, org_name=name, create_profile=profile, create_language=language).name)

@@ -21,9 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
-from rules import desk
 from rules import sla
-from rules.calendar import get_calendar
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.router import Router
 from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
@@ -90,27 +89,27 @@ def lead_time_of(ticket: Ticket) -> sla.Budget | None:
     return sla.parse_budget(ticket.lead_time) if ticket.lead_time else None
 
 
-def deadlines_of(session: Session, tickets: list[Ticket], now: datetime) -> dict[int, list[sla.TargetStatus]]:
+def deadlines_of(session: Session, tickets: list[Ticket], now: datetime, *, rules: Rules) -> dict[int, list[sla.TargetStatus]]:
     """Every target of each ticket as seen at `now`, by ticket id: for lists of tickets, whose
     pauses are read together instead of one query per ticket."""
     pauses = store.pauses_of(session, tickets)
-    return {ticket.id: sla.deadlines(history(session, ticket, pauses[ticket.id]), profile_of(session, ticket), now)
+    return {ticket.id: sla.deadlines(history(session, ticket, pauses[ticket.id]), profile_of(session, ticket, rules=rules), now)
             for ticket in tickets}
 
 
-def profile_of(session: Session, ticket: Ticket) -> str:
+def profile_of(session: Session, ticket: Ticket, *, rules: Rules) -> sla.Profile:
     """The SLA profile of the ticket's organisation."""
     org = directory.org_by_id(session, org_id=ticket.org_id)
-    return org.sla_profile if org is not None else sla.DEFAULT_PROFILE
+    return rules.profile(org.sla_profile if org is not None else None)
 
 
 # -- the countdown -----------------------------------------------------------------------------------
 
 
-def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str) -> str:
+def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str, *, rules: Rules) -> str:
     """One line per target: due local time and what is left, or its state."""
     lines = [i18n.t("clock.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))]
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
+    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         if target.due is None:
             continue
         name = i18n.t(f"sla.target.{target.target}", lang)
@@ -143,14 +142,14 @@ def _hours(delta: timedelta | None) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
+def update_countdown(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Post the countdown in the ticket's thread, or edit it; a fresh one after ten edits (none while
     the bot cannot post in the customer space: the next refresh after that catches up)."""
     if not directory.reachable(session, room_id=ticket.room_id):
         return
     clock = dict(ticket.clock or {})
     state = dict(clock.get("countdown") or {})
-    markdown = countdown_text(session, ticket, now, customer_lang(session, ticket))
+    markdown = countdown_text(session, ticket, now, customer_lang(session, ticket), rules=rules)
     current = session.get(OutboxMessage, state["outbox_id"]) if state.get("outbox_id") else None
     if current is not None and state.get("text") == markdown:
         return
@@ -169,7 +168,7 @@ def update_countdown(session: Session, ticket: Ticket, now: datetime) -> None:
 # -- rescheduling ------------------------------------------------------------------------------------
 
 
-def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
+def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Re-plan the ticket's clock timers from its state now and bring the countdown up to date.
 
     Of the warning points a clock has already passed only the furthest is planned (at once),
@@ -179,7 +178,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
     cancel(session, kind=POINT, ref=_ref(ticket), skip_running=True)
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
-        planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket), now, POINTS)
+        planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
                    if p[0] not in AFTERCARE_TARGETS]
         passed: dict[str, float] = {}
         for target, fraction, instant in planned:
@@ -193,7 +192,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> None:
             schedule(session, kind=POINT, ref=_ref(ticket), due_at=max(instant, now), now=now,
                      payload={"ticket_id": ticket.id, "target": target, "fraction": fraction})
     if ticket.root_outbox_id is not None:
-        update_countdown(session, ticket, now)
+        update_countdown(session, ticket, now, rules=rules)
 
 
 def _warn_key(ticket: Ticket, target: str, fraction: float) -> str:
@@ -232,22 +231,22 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
         return
     target, fraction = timer.payload["target"], float(timer.payload["fraction"])
     if fraction in WARN_AT and not _warned(ticket, target, fraction):
-        status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
+        status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now) if t.target == target), None)
         # Only when the clock really stands there now (the timer is re-planned on every change).
         reached = [p for p in WARN_AT if (status.fraction or 0) >= p - 1e-9] if status is not None else []
         if status is not None and status.met_at is None and not status.paused and fraction in reached:
             furthest = reached[-1]
             if not _warned(ticket, target, furthest):
-                _warn_staff(session, ticket, target, furthest, status, now)
+                _warn_staff(session, ticket, target, furthest, status, now, rules=tctx.rules)
             clock = dict(ticket.clock or {})
             warned = list(clock.get("warned", []))
             warned += [key for key in (_warn_key(ticket, target, p) for p in reached) if key not in warned]
             clock["warned"] = warned
             ticket.clock = clock
-    update_countdown(session, ticket, now)
+    update_countdown(session, ticket, now, rules=tctx.rules)
 
 
-def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime) -> None:
+def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime, *, rules: Rules) -> None:
     from cards import tickets as ticket_cards
     from commands.paging import calling_on
 
@@ -264,7 +263,7 @@ def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, 
         text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
                       left=_hours(status.left))
     card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang),
+    outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang, rules=rules),
                    attachments=[_attachment(card)], purpose=f"ticket:{ticket.number}:warning")
 
 
@@ -275,7 +274,7 @@ def _attachment(card: dict[str, Any]) -> dict[str, Any]:
 # -- the 2-2-2 method ------------------------------------------------------------------------------------
 
 
-def start_222(session: Session, ticket: Ticket, now: datetime) -> None:
+def start_222(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Resolved: ask "Solved / Not solved?" with a card and plan the first reminder. A complaint is
     closed in joint consultation: its card asks "Agreed / Not agreed?" and the reminders go to the staff."""
     from cards import tickets as ticket_cards
@@ -287,11 +286,11 @@ def start_222(session: Session, ticket: Ticket, now: datetime) -> None:
         key = "ticket.customer.please_agree" if agreement else "ticket.customer.please_confirm"
         outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t(key, lang, number=ticket.number),
                        attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
-    _plan_step(session, ticket, now, step=0, start=now)
+    _plan_step(session, ticket, now, step=0, start=now, rules=rules)
 
 
-def _plan_step(session: Session, ticket: Ticket, now: datetime, *, step: int, start: datetime) -> None:
-    office = get_calendar(desk.current().office_hours)
+def _plan_step(session: Session, ticket: Ticket, now: datetime, *, step: int, start: datetime, rules: Rules) -> None:
+    office = rules.office_calendar()
     due = office.add_business_days(start, TWO_DAYS)
     schedule(session, kind=REMIND, ref=_ref(ticket), due_at=due, now=now, payload={"ticket_id": ticket.id, "step": step})
 
@@ -309,7 +308,7 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
     if ticket is None or ticket.status != "resolved":
         return
     if ticket.kind == "complaint":
-        _remind_staff_to_agree(session, ticket, timer, now)
+        _remind_staff_to_agree(session, ticket, timer, now, rules=tctx.rules)
         return
     step = int(timer.payload["step"])
     lang = customer_lang(session, ticket)
@@ -320,21 +319,21 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
             outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
                            markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
         watchers.closed(session, ticket, now, how="no_answer")
-        after_close(session, ticket, now)
+        after_close(session, ticket, now, rules=tctx.rules)
         return
     if reachable:
         outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
                        markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
     store.note(session, ticket, actor="system", room_id=ticket.room_id, now=now, action=STEPS[step], text="")
-    _plan_step(session, ticket, now, step=step + 1, start=now)
+    _plan_step(session, ticket, now, step=step + 1, start=now, rules=tctx.rules)
 
 
-def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: datetime) -> None:
+def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: datetime, *, rules: Rules) -> None:
     """A complaint's proposed outcome has no answer: the staff are reminded, mentioning who must act,
     and again every 2 business days; nothing closes it but an agreement (SPEC §6).
 
     After an outage the reminders missed are not repeated: one says how long it has been."""
-    office = get_calendar(desk.current().office_hours)
+    office = rules.office_calendar()
     days = int(timer.payload.get("days", TWO_DAYS * (int(timer.payload["step"]) + 1)))
     days, following = _catch_up(office, timer.due_at, now, days)
     room_id, lang = staff_lang(session)
@@ -366,7 +365,7 @@ def _resolved_by(session: Session, ticket: Ticket) -> str | None:
 # -- waiting for the customer ------------------------------------------------------------------------------
 
 
-def plan_waiting(session: Session, ticket: Ticket, now: datetime, *, asked_by: str) -> None:
+def plan_waiting(session: Session, ticket: Ticket, now: datetime, *, asked_by: str, rules: Rules) -> None:
     """The ticket starts waiting for the customer: the staff is reminded after 2 business days without an answer.
 
     While the clocks are paused no SLA warning comes, so without this reminder a forgotten
@@ -376,7 +375,7 @@ def plan_waiting(session: Session, ticket: Ticket, now: datetime, *, asked_by: s
     clock = dict(ticket.clock or {})
     if "waiting" in clock:
         return
-    office = get_calendar(desk.current().office_hours)
+    office = rules.office_calendar()
     schedule(session, kind=WAITING, ref=_ref(ticket), due_at=office.add_business_days(now, TWO_DAYS), now=now,
              payload={"ticket_id": ticket.id, "since": now.isoformat(), "days": TWO_DAYS, "asked_by": asked_by})
     clock["waiting"] = {"since": now.isoformat()}
@@ -403,7 +402,7 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     ticket = _locked(session, timer.payload["ticket_id"])
     if ticket is None or ticket.status != "awaiting_customer":
         return
-    office = get_calendar(desk.current().office_hours)
+    office = tctx.rules.office_calendar()
     days, following = _catch_up(office, timer.due_at, now, int(timer.payload["days"]))
     room_id, lang = staff_lang(session)
     if room_id is not None:
@@ -418,32 +417,32 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
 # -- after the resolution: P1 aftercare ------------------------------------------------------------------
 
 
-def resolved(session: Session, ticket: Ticket, now: datetime) -> None:
+def resolved(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """A ticket is resolved: the first resolution is when the service was restored, and a P1's
     RFO and RCA count from it (a rejected resolution and the next one leave it); their
     reminders for the problem managers are planned now, not at the closure that 2-2-2 may
     bring six business days later."""
     if ticket.restored_at is None:
         ticket.restored_at = now
-    plan_aftercare(session, ticket, now)
+    plan_aftercare(session, ticket, now, rules=rules)
 
 
-def after_close(session: Session, ticket: Ticket, now: datetime) -> None:
+def after_close(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """A ticket closed: stop its clocks; a P1's RFO/RCA reminders stay as planned at its resolution."""
     cancel(session, kind=POINT, ref=_ref(ticket), skip_running=True)
     stop_222(session, ticket)
     _end_waiting(session, ticket)
-    update_countdown(session, ticket, now)
-    plan_aftercare(session, ticket, now)
+    update_countdown(session, ticket, now, rules=rules)
+    plan_aftercare(session, ticket, now, rules=rules)
 
 
-def plan_aftercare(session: Session, ticket: Ticket, now: datetime) -> None:
+def plan_aftercare(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Reminders one business day before each open follow-up deadline and at its breach."""
     cancel(session, kind=AFTERCARE, ref=_ref(ticket), skip_running=True)
     if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
-    office = get_calendar(desk.current().office_hours)
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket), now):
+    office = rules.office_calendar()
+    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         if target.target not in AFTERCARE_TARGETS or target.due is None or target.met_at is not None:
             continue
         before = _business_day_before(office, target.due)
@@ -468,7 +467,7 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     if ticket is None:
         return
     target = timer.payload["target"]
-    status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket), now) if t.target == target), None)
+    status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now) if t.target == target), None)
     if status is None or status.met_at is not None:
         return
     room_id, lang = staff_lang(session)

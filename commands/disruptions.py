@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox, parse
-from rules import desk
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -56,10 +56,10 @@ def _ref(d: Disruption) -> str:
     return f"disruption:{d.id}"
 
 
-def audience_of(session: Session, d: Disruption) -> list[str]:
+def audience_of(session: Session, d: Disruption, *, rules: Rules) -> list[str]:
     """Subscribers of an affected service (and spaces without subscriptions), plus spaces with a linked
     ticket, as far as the bot can post in them now."""
-    rooms = set(audience(session, d.services))
+    rooms = set(audience(session, d.services, rules=rules))
     for ticket_id in d.ticket_ids:
         ticket = session.get(Ticket, ticket_id)
         if ticket is not None and directory.reachable(session, room_id=ticket.room_id):
@@ -102,9 +102,9 @@ def _notices(d: Disruption, kind: str, lang: str) -> list[tuple[str, dict[str, A
     return [(body if len(body.encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES else short, card)]
 
 
-def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None) -> int:
+def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None, *, rules: Rules) -> int:
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
-    rooms = audience_of(session, d) if rooms is None else rooms
+    rooms = audience_of(session, d, rules=rules) if rooms is None else rooms
     for room_id in rooms:
         for markdown, card in _notices(d, kind, clocks.room_lang(session, room_id)):
             outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"disruption:{d.number}:{kind}", bulk=True,
@@ -179,7 +179,7 @@ def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] 
         _mark_linked(ctx, session_ticket(ctx.session, ticket_id), d)
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="opened", new={"services": d.services, "severity": d.severity})
-    count = broadcast(ctx.session, d, "opened", now)
+    count = broadcast(ctx.session, d, "opened", now, rules=ctx.rules)
     _plan(ctx.session, d, now)
     ctx.reply(ctx.t("dis.opened", number=d.number, count=count))
     return d
@@ -207,7 +207,7 @@ def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     d.impact, d.actions, d.next_steps, d.next_update_at = fields["impact"], fields["actions"], fields["next_steps"], fields["next_update_at"]
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="updated", old=old, new={"next_update": d.next_update_at.isoformat()})
-    count = broadcast(ctx.session, d, "updated", now)
+    count = broadcast(ctx.session, d, "updated", now, rules=ctx.rules)
     _plan(ctx.session, d, now)
     ctx.reply(ctx.t("dis.updated", number=d.number, count=count))
 
@@ -230,7 +230,7 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     cancel(ctx.session, kind=DUE, ref=_ref(d))
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="closed", new={"rca": rca})
-    count = broadcast(ctx.session, d, "closed", now)
+    count = broadcast(ctx.session, d, "closed", now, rules=ctx.rules)
     from commands.tickets import resolve as resolve_ticket
 
     for ticket_id in d.ticket_ids:
@@ -246,9 +246,8 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
 
 def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     """A P1-level disruption's RCA: target end of business day 10, deadline end of day 20 (SPEC §5); staff reminders."""
-    from rules.calendar import get_calendar
 
-    office = get_calendar(desk.current().office_hours)
+    office = ctx.rules.office_calendar()
     for days, label in ((10, "rca_target"), (20, "rca")):
         due = office.add_business_days(now, days, end_of_day=True)
         schedule(ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
@@ -349,7 +348,7 @@ def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
     tickets = ",".join(ctx.session.get(Ticket, i).number for i in proposal.ticket_ids)
-    ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in desk.current().services],
+    ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services],
                                                                lang=ctx.lang, tickets=tickets))
 
 
@@ -401,7 +400,7 @@ def open_command(ctx: Context, args: Args) -> None:
     """The form, or the fields inline."""
     fields = _inline(args.text)
     if not fields:
-        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in desk.current().services], lang=ctx.lang))
+        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services], lang=ctx.lang))
         return
     open_disruption(ctx, fields)
 

@@ -28,7 +28,7 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
     """Move the ticket one level up (step=1) or down (step=-1) the escalation matrix."""
     if ticket.status in ("resolved", "closed"):
         raise Refused("escalate.not_open", number=ticket.number)
-    levels = desk.current().escalation
+    levels = ctx.rules.desk.escalation
     new = ticket.escalation_level + step
     if step > 0 and new > len(levels):
         raise Refused("escalate.top", number=ticket.number, level=len(levels))

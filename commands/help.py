@@ -9,7 +9,8 @@ from babel.dates import get_day_names
 from bot import i18n
 from rules import desk
 from rules import sla
-from rules.calendar import Calendar, get_calendar
+from rules.calendar import Calendar
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused, UnknownCommand
@@ -46,15 +47,15 @@ def contact(ctx: Context, args: Args) -> None:
     """The desk's phone, e-mail and portal, this organisation's own office hours, closed days and
     maintenance window, the out-of-hours rule and the escalation matrix."""
     args.none()
-    profile = sla.get_profile(ctx.space.sla_profile) if ctx.space.sla_profile else None
+    profile = ctx.rules.profile(ctx.space.sla_profile) if ctx.space.sla_profile else None
     year = ctx.now().astimezone(AMSTERDAM).year
-    ctx.reply(render_contact(desk.current(), ctx.lang, profile=profile, year=year))
+    ctx.reply(render_contact(ctx.rules.desk, ctx.lang, profile=profile, year=year, rules=ctx.rules))
 
 
-def render_contact(info: desk.Desk, lang: str, *, profile: sla.Profile | None = None, year: int) -> str:
+def render_contact(info: desk.Desk, lang: str, *, profile: sla.Profile | None = None, year: int, rules: Rules) -> str:
     """The /contact answer in `lang`: the office hours and closed days of `year` are the profile's
     (the desk's without one)."""
-    office = desk.office_calendar(profile.office_hours if profile else None)
+    office = rules.office_calendar(profile.office_hours if profile else None)
     closed = office.closed_days(year)
     lines = [
         f"**{info.name}**",
@@ -68,7 +69,7 @@ def render_contact(info: desk.Desk, lang: str, *, profile: sla.Profile | None = 
         lines.append(i18n.t("contact.hours" if closed else "contact.hours.no_closed", lang, hours=office_hours(office, lang)))
         lines.append(i18n.t("contact.out_of_hours", lang, phone=desk.tel_link(info.phone)))
     if profile is not None and profile.maintenance_window:
-        lines.append(i18n.t("contact.maintenance_window", lang, window=office_hours(get_calendar(profile.maintenance_window), lang)))
+        lines.append(i18n.t("contact.maintenance_window", lang, window=office_hours(rules.calendar(profile.maintenance_window), lang)))
     if closed:
         lines += ["", i18n.t("contact.closed.title", lang, year=year)]
         lines += [i18n.t("contact.closed.line", lang, day=i18n.day(day, lang), name=holiday_name(name, lang)) for day, name in closed]

@@ -55,7 +55,7 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     now = ctx.now()
-    history, profile = clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket)
+    history, profile = clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket, rules=ctx.rules)
     current = _lead_time_target(history, profile, now)
     if current is None:
         raise Refused("extend.no_lead_time", number=ticket.number)
@@ -75,7 +75,7 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     lang = clocks.customer_lang(ctx.session, ticket)
     post_in_thread(ctx, ticket, i18n.t("extend.customer", lang, number=ticket.number, budget=_budget(longer, lang),
                                        due=i18n.when(longer.due, lang, AMSTERDAM), reason=escape_markdown(reason)))
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     if ctx.space.room_id != ticket.room_id:
         ctx.reply(ctx.t("extend.done", number=ticket.number, budget=_budget(longer, ctx.lang),
                         due=i18n.when(longer.due, ctx.lang, AMSTERDAM)))

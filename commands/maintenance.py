@@ -19,9 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox, parse
-from rules import desk
-from rules import sla
-from rules.calendar import Calendar, get_calendar
+from rules.calendar import Calendar
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -52,10 +51,10 @@ def service_codes(words: list[str], ctx: Context) -> list[str]:
         for part in word.split(","):
             if not part:
                 continue
-            service = desk.current().service(part)
+            service = ctx.rules.desk.service(part)
             if service is None:
                 raise Refused("mnt.unknown_service", service=escape_markdown(part[:40]),
-                              known=", ".join(s.code for s in desk.current().services))
+                              known=", ".join(s.code for s in ctx.rules.desk.services))
             if service.code not in codes:
                 codes.append(service.code)
     return codes
@@ -70,7 +69,7 @@ def subscribe(ctx: Context, args: Args) -> None:
     """Get maintenance and disruption notices for these services in this space."""
     codes = service_codes(args.words, ctx)
     if not codes:
-        raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in desk.current().services))
+        raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in ctx.rules.desk.services))
     have = set(subscriptions_of(ctx.session, ctx.space.room_id))
     for code in codes:
         if code not in have:
@@ -85,7 +84,7 @@ def unsubscribe(ctx: Context, args: Args) -> None:
     """Stop the notices of these services in this space."""
     codes = service_codes(args.words, ctx)
     if not codes:
-        raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in desk.current().services))
+        raise Refused("mnt.subscribe.usage", usage=args.usage, known=", ".join(s.code for s in ctx.rules.desk.services))
     ctx.session.execute(delete(Subscription).where(Subscription.room_id == ctx.space.room_id, Subscription.service.in_(codes)))
     directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="space",
                     subject=ctx.space.room_id, action="unsubscribed", old={"services": codes})
@@ -100,7 +99,7 @@ def subscriptions(ctx: Context, args: Args) -> None:
     ctx.reply(ctx.t("mnt.subscriptions", services=", ".join(have)) if have else ctx.t("mnt.subscriptions.all"))
 
 
-def audience(session: Session, services: list[str], *, reachable_only: bool = True) -> list[str]:
+def audience(session: Session, services: list[str], *, reachable_only: bool = True, rules: Rules) -> list[str]:
     """Customer spaces that get notices about `services`: subscribers, and spaces without subscriptions;
     not those the bot cannot post in now (removed from, or refused there) unless `reachable_only` is off."""
     query = select(SpaceRecord.room_id).where(SpaceRecord.kind == "customer")
@@ -110,29 +109,29 @@ def audience(session: Session, services: list[str], *, reachable_only: bool = Tr
     subs: dict[str, set[str]] = {}
     for room_id, service in session.execute(select(Subscription.room_id, Subscription.service)):
         subs.setdefault(room_id, set()).add(service)
-    everything = desk.current().unsubscribed_notices == "all"
+    everything = rules.desk.unsubscribed_notices == "all"
     return [r for r in spaces if (r not in subs and everything) or subs.get(r, set()) & set(services)]
 
 
 # -- announcing -----------------------------------------------------------------------------------------
 
 
-def earliest_planned_start(now: datetime) -> datetime:
+def earliest_planned_start(now: datetime, *, rules: Rules) -> datetime:
     """The first instant planned work may start: 10 business days after now."""
-    return get_calendar(desk.current().office_hours).add_business_days(now, NOTICE_DAYS)
+    return rules.office_calendar().add_business_days(now, NOTICE_DAYS)
 
 
-def outside_windows(session: Session, services: list[str], start: datetime, end: datetime) -> list[tuple[str, str]]:
+def outside_windows(session: Session, services: list[str], start: datetime, end: datetime, *, rules: Rules) -> list[tuple[str, str]]:
     """(organisation, window calendar) for each organisation using `services` whose profile has a
     maintenance window that work from `start` to `end` does not fall inside, by name."""
     found: dict[str, str] = {}
     # Every space using the services counts, also one the bot cannot post in now: its customers still use them.
-    for room_id in audience(session, services, reachable_only=False):
+    for room_id in audience(session, services, reachable_only=False, rules=rules):
         _, org = directory.space_and_org(session, room_id=room_id)
         if org is None or org.name in found:
             continue
-        window = sla.get_profile(org.sla_profile).maintenance_window
-        if window is not None and not inside(get_calendar(window), start, end):
+        window = rules.profile(org.sla_profile).maintenance_window
+        if window is not None and not inside(rules.calendar(window), start, end):
             found[org.name] = window
     return sorted(found.items())
 
@@ -146,9 +145,9 @@ def _check_windows(ctx: Context, services: list[str], start: datetime, end: date
     """Refuse planned work outside the maintenance window of an organisation that uses the services."""
     from commands.help import office_hours
 
-    conflicts = outside_windows(ctx.session, services, start, end)
+    conflicts = outside_windows(ctx.session, services, start, end, rules=ctx.rules)
     if conflicts:
-        lines = [ctx.t("mnt.error.window.line", org=escape_markdown(org), window=office_hours(get_calendar(window), ctx.lang))
+        lines = [ctx.t("mnt.error.window.line", org=escape_markdown(org), window=office_hours(ctx.rules.calendar(window), ctx.lang))
                  for org, window in conflicts]
         raise Refused("mnt.error.window", start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM),
                       orgs="\n".join(lines))
@@ -181,7 +180,7 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
         raise Refused("mnt.error.order")
     if adhoc and not reason:
         raise Refused("mnt.error.reason")
-    earliest = earliest_planned_start(now)
+    earliest = earliest_planned_start(now, rules=ctx.rules)
     if not adhoc and start < earliest:
         raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest, ctx.lang, AMSTERDAM))
     if not adhoc:
@@ -193,10 +192,10 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     ctx.session.flush()
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance", subject=number,
                     action="announced", new={"services": services, "start": start.isoformat(), "end": end.isoformat(), "planned": not adhoc})
-    rooms = audience(ctx.session, services)
+    rooms = audience(ctx.session, services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "announced", now)
     maintenance.audience = rooms
-    _plan(ctx.session, maintenance, now)
+    _plan(ctx.session, maintenance, now, rules=ctx.rules)
     ctx.reply(ctx.t("mnt.announced", number=number, count=len(rooms)))
     return maintenance
 
@@ -205,7 +204,7 @@ def announce_command(ctx: Context, args: Args) -> None:
     """The announcement form, or the fields inline."""
     fields = inline_fields(args.text)
     if not fields:
-        ctx.reply(ctx.t("mnt.form.intro"), card=mnt_cards.announce_form(services=[(s.name, s.code) for s in desk.current().services],
+        ctx.reply(ctx.t("mnt.form.intro"), card=mnt_cards.announce_form(services=[(s.name, s.code) for s in ctx.rules.desk.services],
                                                                         lang=ctx.lang))
         return
     announce(ctx, fields)
@@ -253,9 +252,9 @@ def _notify(session: Session, maintenance: Maintenance, rooms: list[str], kind: 
                        purpose=f"maintenance:{maintenance.number}:{kind}", bulk=True)
 
 
-def reminder_at(maintenance: Maintenance) -> datetime:
+def reminder_at(maintenance: Maintenance, *, rules: Rules) -> datetime:
     """One business day before the start, inside office hours (at the opening if the same time is not)."""
-    office = get_calendar(desk.current().office_hours)
+    office = rules.office_calendar()
     start = maintenance.starts_at.astimezone(office.zone)
     day = start.date() - timedelta(days=1)
     while not office.is_business_day(day):
@@ -267,14 +266,14 @@ def reminder_at(maintenance: Maintenance) -> datetime:
     return office.next_business_instant(datetime.combine(day, time(0)).replace(tzinfo=office.zone))
 
 
-def _plan(session: Session, maintenance: Maintenance, now: datetime) -> None:
+def _plan(session: Session, maintenance: Maintenance, now: datetime, *, rules: Rules) -> None:
     ref = f"maintenance:{maintenance.id}"
     cancel(session, kind=NOTICE, ref=ref)
     if maintenance.status in ("completed", "cancelled"):
         return
     plan = []
     if maintenance.status == "announced":
-        reminder = reminder_at(maintenance)
+        reminder = reminder_at(maintenance, rules=rules)
         if reminder > now:
             plan.append(("reminder", reminder))
         plan.append(("started", maintenance.starts_at))
@@ -295,7 +294,7 @@ def on_notice(tctx: TimerContext, timer: Any) -> None:
     elif kind == "completed":
         maintenance.status = "completed"
     directory.audit(session, at=now, actor="system", room_id=None, subject_type="maintenance", subject=maintenance.number, action=kind)
-    _notify(session, maintenance, audience(session, maintenance.services), kind, now)
+    _notify(session, maintenance, audience(session, maintenance.services, rules=tctx.rules), kind, now)
 
 
 # -- changes ---------------------------------------------------------------------------------------------
@@ -324,17 +323,17 @@ def reschedule(ctx: Context, args: Args) -> None:
         raise Refused("mnt.error.past", start=i18n.when(start, ctx.lang, AMSTERDAM))
     if end <= start:
         raise Refused("mnt.error.order")
-    if maintenance.planned and start < earliest_planned_start(now) and start < maintenance.starts_at:
-        raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest_planned_start(now), ctx.lang, AMSTERDAM))
+    if maintenance.planned and start < earliest_planned_start(now, rules=ctx.rules) and start < maintenance.starts_at:
+        raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest_planned_start(now, rules=ctx.rules), ctx.lang, AMSTERDAM))
     if maintenance.planned:
         _check_windows(ctx, maintenance.services, start, end)
     old = {"start": maintenance.starts_at.isoformat(), "end": maintenance.ends_at.isoformat()}
     maintenance.starts_at, maintenance.ends_at = start, end
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
                     subject=maintenance.number, action="rescheduled", old=old, new={"start": start.isoformat(), "end": end.isoformat()})
-    rooms = audience(ctx.session, maintenance.services)
+    rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "rescheduled", now)
-    _plan(ctx.session, maintenance, now)
+    _plan(ctx.session, maintenance, now, rules=ctx.rules)
     ctx.reply(ctx.t("mnt.rescheduled", number=maintenance.number, count=len(rooms)))
 
 
@@ -350,10 +349,10 @@ def scope(ctx: Context, args: Args) -> None:
     if maintenance.planned:
         _check_windows(ctx, services, maintenance.starts_at, maintenance.ends_at)
     now = ctx.now()
-    before = audience(ctx.session, maintenance.services)
+    before = audience(ctx.session, maintenance.services, rules=ctx.rules)
     old = list(maintenance.services)
     maintenance.services = services
-    after = audience(ctx.session, services)
+    after = audience(ctx.session, services, rules=ctx.rules)
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
                     subject=maintenance.number, action="scope changed", old={"services": old}, new={"services": services})
     added = [r for r in after if r not in before]
@@ -378,8 +377,8 @@ def cancel_command(ctx: Context, args: Args) -> None:
     maintenance.status = "cancelled"
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
                     subject=maintenance.number, action="cancelled", new={"reason": reason.strip()})
-    _plan(ctx.session, maintenance, now)
-    rooms = audience(ctx.session, maintenance.services)
+    _plan(ctx.session, maintenance, now, rules=ctx.rules)
+    rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "cancelled", now, reason=escape_markdown(reason.strip()))
     ctx.reply(ctx.t("mnt.cancelled", number=maintenance.number, count=len(rooms)))
 
@@ -413,7 +412,7 @@ def maintenance_command(ctx: Context, args: Args) -> None:
     now = ctx.now()
     if args.text.strip():
         maintenance = _find(ctx, args.text.strip())
-        if ctx.space.kind == IN_CUSTOMER and ctx.space.room_id not in maintenance.audience + audience(ctx.session, maintenance.services):
+        if ctx.space.kind == IN_CUSTOMER and ctx.space.room_id not in maintenance.audience + audience(ctx.session, maintenance.services, rules=ctx.rules):
             raise Refused("mnt.not_found", number=maintenance.number)
         lines = [_text(ctx.session, maintenance, "view", ctx.lang, status=ctx.t(f"mnt.status.{maintenance.status}"))]
         for entry in directory.timeline(ctx.session, subject_type="maintenance", subject=maintenance.number):

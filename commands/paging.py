@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox, parse
-from rules import desk
-from rules.calendar import Calendar, get_calendar
+from rules.calendar import Calendar
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -51,9 +51,9 @@ def _ref(ticket: Ticket) -> str:
 # -- the rota ------------------------------------------------------------------------------------------
 
 
-def get_team(session: Session, name: str | None = None) -> OnCallTeam | None:
+def get_team(session: Session, name: str | None = None, *, rules: Rules) -> OnCallTeam | None:
     """A team by name (the desk's paging team when None)."""
-    return session.get(OnCallTeam, (name or desk.current().paging_team).lower())
+    return session.get(OnCallTeam, (name or rules.desk.paging_team).lower())
 
 
 def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
@@ -67,21 +67,21 @@ def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
     return order + [e for e in team.rota if e not in order]
 
 
-def must_act(session: Session, ticket: Ticket, now: datetime) -> str | None:
+def must_act(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> str | None:
     """Who a staff alert about `ticket` calls on: its assignee, else the engineer on call now (None: nobody)."""
     if ticket.assignee:
         return ticket.assignee
-    team = get_team(session)
+    team = get_team(session, rules=rules)
     order = order_at(session, team, now) if team is not None else []
     # Nobody Webex could not deliver this ticket's page to: mentioning them notifies no one.
     unreachable = set(session.scalars(select(Page.email).where(Page.ticket_id == ticket.id, Page.status == "undeliverable")))
     return next((email for email in order if email not in unreachable), None)
 
 
-def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str, *, who: str | None = None) -> str:
+def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str, *, who: str | None = None, rules: Rules) -> str:
     """A staff alert with a line that mentions who must act (`who`, else must_act): Webex notifies
     a person only when mentioned."""
-    who = who or must_act(session, ticket, now)
+    who = who or must_act(session, ticket, now, rules=rules)
     return markdown if who is None else "\n".join([markdown, i18n.t("staff.must_act", lang, who=mention(who))])
 
 
@@ -93,15 +93,15 @@ def needs_paging(ticket: Ticket) -> bool:
     return ticket.status not in ("resolved", "closed") and "P1" in (ticket.priority, ticket.requested_priority)
 
 
-def start_paging(session: Session, ticket: Ticket, now: datetime) -> None:
+def start_paging(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Page the on-call engineer about a P1, unless paging runs already or was acknowledged."""
     if ticket.paging in ("active", "acknowledged") or not needs_paging(ticket):
         return
-    team = get_team(session)
+    team = get_team(session, rules=rules)
     order = order_at(session, team, now) if team is not None else []
     if not order:
         ticket.paging = "exhausted"
-        _alert_staff(session, ticket, now, "page.staff.no_rota")
+        _alert_staff(session, ticket, now, "page.staff.no_rota", rules=rules)
         return
     clock = dict(ticket.clock or {})
     clock["paging_order"] = order
@@ -181,7 +181,7 @@ def _since(start: datetime, now: datetime, lang: str) -> str:
                   ago=f"{minutes // 60}:{minutes % 60:02d}")
 
 
-def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
+def _next(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules: Rules) -> None:
     """After an unanswered or declined page: the same engineer again, the next one, or the staff."""
     team = session.get(OnCallTeam, page.team)
     order = ticket.clock.get("paging_order", [])
@@ -191,13 +191,13 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime) -> None:
         _send_page(session, ticket, team, position=page.position + 1, attempt=1, now=now)
     else:
         ticket.paging = "exhausted"
-        _alert_staff(session, ticket, now, "page.staff.exhausted")
+        _alert_staff(session, ticket, now, "page.staff.exhausted", rules=rules)
 
 
-def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, who: str | None = None, **values: object) -> None:
+def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, who: str | None = None, rules: Rules, **values: object) -> None:
     room_id, lang = clocks.staff_lang(session)
     if room_id is not None:
-        markdown = calling_on(session, ticket, now, i18n.t(key, lang, number=ticket.number, **values), lang, who=who)
+        markdown = calling_on(session, ticket, now, i18n.t(key, lang, number=ticket.number, **values), lang, who=who, rules=rules)
         outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True)
 
 
@@ -218,7 +218,7 @@ def on_timeout(tctx: TimerContext, timer: Any) -> None:
         stop_paging(session, ticket, now)
         return
     page.status = "unanswered"
-    _next(session, ticket, page, now)
+    _next(session, ticket, page, now, rules=tctx.rules)
 
 
 def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
@@ -246,8 +246,8 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     following = order[page.position + 1] if page.position + 1 < len(order) else None
     # The engineer paged next is the one to call on, not the one Webex cannot reach.
     _alert_staff(session, ticket, now, "page.staff.undeliverable", who=following or ticket.assignee,
-                 engineer=escape_markdown(page.email), reason=escape_markdown(_reason(failure)))
-    _next(session, ticket, page, now)
+                 engineer=escape_markdown(page.email), reason=escape_markdown(_reason(failure)), rules=tctx.rules)
+    _next(session, ticket, page, now, rules=tctx.rules)
 
 
 def _reason(failure: Undeliverable) -> str:
@@ -296,10 +296,10 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     if room_id is not None:
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,
                        markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     thanks = ctx.t("page.acknowledged", number=ticket.number)
     requested = ticket.requested_priority
-    if requested and requested != ticket.priority and not _office().is_business_time(now):
+    if requested and requested != ticket.priority and not _office(rules=ctx.rules).is_business_time(now):
         # No agent is there to confirm the request: the engineer on it decides, from this answer.
         ctx.reply("\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
                   card=page_cards.decision_card(number=ticket.number, priority=ticket.priority or "P3", requested=requested,
@@ -308,8 +308,8 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
         ctx.reply(thanks)
 
 
-def _office() -> Calendar:
-    return get_calendar(desk.current().office_hours)
+def _office(*, rules: Rules) -> Calendar:
+    return rules.office_calendar()
 
 
 def decides_on_call(ctx: Context, ticket: Ticket, now: datetime) -> bool:
@@ -319,7 +319,7 @@ def decides_on_call(ctx: Context, ticket: Ticket, now: datetime) -> bool:
     other engineer is refused, told who may."""
     if ctx.actor.has_any(frozenset({AGENT})) or ENGINEER not in ctx.actor.roles:
         return False
-    out_of_hours = not _office().is_business_time(now)
+    out_of_hours = not _office(rules=ctx.rules).is_business_time(now)
     if out_of_hours and (ticket.clock or {}).get("acknowledged_email") == ctx.actor.email:
         return True
     if CUSTOMER in ctx.actor.roles:
@@ -342,7 +342,7 @@ def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     page.status, page.answered_at = "declined", now
     cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text="")
-    _next(ctx.session, ticket, page, now)
+    _next(ctx.session, ticket, page, now, rules=ctx.rules)
     ctx.reply(ctx.t("page.declined", number=ticket.number))
 
 
@@ -407,9 +407,9 @@ def page_log(session: Session, ticket: Ticket) -> list[Page]:
 
 def oncall(ctx: Context, args: Args) -> None:
     """Who is on call now, and who is next."""
-    team = get_team(ctx.session, args.text.strip().lower() or None)
+    team = get_team(ctx.session, args.text.strip().lower() or None, rules=ctx.rules)
     if team is None:
-        raise Refused("oncall.no_team", team=escape_markdown(args.text.strip() or desk.current().paging_team))
+        raise Refused("oncall.no_team", team=escape_markdown(args.text.strip() or ctx.rules.desk.paging_team))
     order = order_at(ctx.session, team, ctx.now())
     if not order:
         raise Refused("oncall.empty", team=team.name)
@@ -432,8 +432,8 @@ def oncall_set(ctx: Context, args: Args) -> None:
         raise Refused("oncall.bad_emails", emails=escape_markdown(", ".join(bad) or ", ".join(emails)))
     _require_webex_accounts(ctx, emails)
     try:
-        repage = int(options.get("repage", desk.current().repage_minutes))
-        pages = int(options.get("pages", desk.current().pages_per_engineer))
+        repage = int(options.get("repage", ctx.rules.desk.repage_minutes))
+        pages = int(options.get("pages", ctx.rules.desk.pages_per_engineer))
     except ValueError:
         raise Refused("oncall.bad_patience") from None
     if not (1 <= repage <= 120 and 1 <= pages <= 10):
@@ -468,9 +468,9 @@ def oncall_swap(ctx: Context, args: Args) -> None:
     words = args.words
     if not words or not _EMAIL.match(words[0]):
         raise Refused("oncall.swap.usage", usage=args.usage)
-    team = get_team(ctx.session, words[1].lower() if len(words) > 1 else None)
+    team = get_team(ctx.session, words[1].lower() if len(words) > 1 else None, rules=ctx.rules)
     if team is None:
-        raise Refused("oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else desk.current().paging_team))
+        raise Refused("oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else ctx.rules.desk.paging_team))
     _require_webex_accounts(ctx, [words[0].lower()])
     now = ctx.now()
     upcoming = ctx.session.scalars(select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at > now)
@@ -487,7 +487,7 @@ def oncall_shift(ctx: Context, args: Args) -> None:
     words = args.words
     if len(words) != 4 or not _EMAIL.match(words[3]):
         raise Refused("oncall.shift.usage", usage=args.usage)
-    team = get_team(ctx.session, words[0].lower())
+    team = get_team(ctx.session, words[0].lower(), rules=ctx.rules)
     if team is None:
         raise Refused("oncall.no_team", team=escape_markdown(words[0][:40]))
     today = ctx.now().astimezone(AMSTERDAM).date()

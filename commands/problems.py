@@ -102,7 +102,7 @@ def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: o
         for ticket in reachable:
             post_in_thread(ctx, ticket, i18n.t(key, _lang(ctx, ticket.room_id), number=problem.number, **values))
         return len(reachable)
-    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}))) | {t.room_id for t in reachable})
+    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}), rules=ctx.rules)) | {t.room_id for t in reachable})
     for room_id in rooms:
         ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, **values), purpose=f"problem:{problem.number}",
                  bulk=True)
@@ -174,7 +174,7 @@ def _services(ctx: Context, problem: Problem) -> list[str]:
 def _tell_subscribers(ctx: Context, problem: Problem, key: str, services: list[str], **values: object) -> int:
     """Every space subscribed to `services` that no linked ticket's thread told already: a message of its own."""
     threads = {t.room_id for t in (ctx.session.get(Ticket, i) for i in problem.ticket_ids) if t is not None}
-    rooms = [r for r in audience(ctx.session, services) if r not in threads] if services else []
+    rooms = [r for r in audience(ctx.session, services, rules=ctx.rules) if r not in threads] if services else []
     for room_id in rooms:
         ctx.send(room_id=room_id, markdown=i18n.t(key, _lang(ctx, room_id), number=problem.number, title=escape_markdown(problem.title),
                                                   services=", ".join(services), **values), purpose=f"problem:{problem.number}", bulk=True)

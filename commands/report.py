@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot import i18n, parse
+from rules import Rules
 from rules.calendar import localize
 from bot.clock import AMSTERDAM
 from bot.context import Context
@@ -54,12 +55,12 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
             localize(datetime.combine(end, datetime.min.time()), AMSTERDAM))
 
 
-def build(session: Session, *, month: str, now: datetime) -> list[OrgReport]:
+def build(session: Session, *, month: str, now: datetime, rules: Rules) -> list[OrgReport]:
     """The month's figures per organisation, as the clocks stand at `now`."""
     start, end = month_bounds(month)
     in_month = and_(Ticket.opened_at >= start, Ticket.opened_at < end)
     rows = list(session.scalars(select(Ticket).where(in_month).order_by(Ticket.id)))
-    targets = clocks.deadlines_of(session, rows, now)
+    targets = clocks.deadlines_of(session, rows, now, rules=rules)
     # The first page of each of the month's tickets, in one query.
     first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).join(Ticket, Ticket.id == Page.ticket_id)
                                        .where(in_month).group_by(Page.ticket_id)).all())
@@ -179,7 +180,7 @@ def report_command(ctx: Context, args: Args) -> None:
     """Per organisation, this month's (or the given month's) tickets and SLA results."""
     month = args.text.strip() or ctx.now().astimezone(AMSTERDAM).strftime("%Y-%m")
     parse.month(month, field="input.field.month")
-    reports = build(ctx.session, month=month, now=ctx.now())
+    reports = build(ctx.session, month=month, now=ctx.now(), rules=ctx.rules)
     # Bulk: a long report waits behind pages and answers, not the other way round.
     ctx.reply(to_markdown(reports, month=month, lang=ctx.lang), bulk=True)
     if reports:

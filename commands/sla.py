@@ -13,7 +13,8 @@ from bot.errors import Forbidden, Refused
 from bot.router import Args, Router
 from bot.scheduler import TimerRegistry
 from bot.security import IN_STAFF, STAFF_ROLES
-from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines, get_profile
+from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines
+from rules import Rules
 
 USAGE = "/sla P2 2026-01-09 17:00 | /sla INC-1001"
 TICKET_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP|PRB)-\d+$", re.IGNORECASE)
@@ -34,7 +35,7 @@ def sla_command(ctx: Context, args: Args) -> None:
         return
     kind, priority = _kind(words[0])
     opened = _when(ctx, " ".join(words[1:])) if len(words) > 1 else ctx.now()
-    ctx.reply(render_what_if(ctx.lang, what_if(kind, priority, opened)))
+    ctx.reply(render_what_if(ctx.lang, what_if(kind, priority, opened, rules=ctx.rules)))
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,10 @@ class WhatIf:
     targets: list[TargetStatus]
 
 
-def what_if(kind: str, priority: str | None, opened: datetime, *, profile: str | None = None) -> WhatIf:
+def what_if(kind: str, priority: str | None, opened: datetime, *, profile: str | None = None, rules: Rules) -> WhatIf:
     """Deadlines of a record opened at `opened` (targets counted from a later event stay open)."""
     history = TicketHistory(kind=kind, priority=priority, opened_at=opened)
-    return WhatIf(kind, priority, opened, deadlines(history, get_profile(profile), now=opened))
+    return WhatIf(kind, priority, opened, deadlines(history, rules.profile(profile), now=opened))
 
 
 def render_what_if(lang: str, result: WhatIf) -> str:
@@ -91,7 +92,7 @@ def render_ticket_clocks(ctx: Context, number: str) -> str:
     if ticket is None or (ctx.space.kind != IN_STAFF and ticket.org_id != ctx.space.org_id):
         raise Refused("sla.no_ticket", number=store.normalise_number(number) or parse.shown(number.upper()))
     lines = [ctx.t("sla.ticket.title", number=ticket.number, status=ctx.t(f"ticket.status.{ticket.status}"))]
-    for target in deadlines(clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket), ctx.now()):
+    for target in deadlines(clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket, rules=ctx.rules), ctx.now()):
         name = ctx.t(f"sla.target.{target.target}")
         if target.due is None:
             if target.state == "no_deadline":

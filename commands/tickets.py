@@ -16,7 +16,7 @@ from typing import Any
 from bot import i18n, logs, outbox
 from rules import desk
 from rules import sla
-from rules.calendar import get_calendar
+from rules import Rules
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
@@ -69,7 +69,7 @@ def _intake(kind: str) -> Handler:
             open_ticket(ctx, kind, {**_defaults(ctx), "title": title, **inline})
             return
         prefill = {**_defaults(ctx), "title": title}
-        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=_services(), prefill=prefill,
+        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=_services(rules=ctx.rules), prefill=prefill,
                                                                            rfc_types=rfc_type_choices(_space_profile(ctx), ctx.lang)))
 
     handler.__name__ = f"{kind}_command"
@@ -92,12 +92,12 @@ def _defaults(ctx: Context) -> dict[str, str]:
     return {"contact_name": ctx.actor.display_name, "email": ctx.actor.email}
 
 
-def _services() -> list[tuple[str, str]]:
-    return [(s.name, s.code) for s in desk.current().services]
+def _services(*, rules: Rules) -> list[tuple[str, str]]:
+    return [(s.name, s.code) for s in rules.desk.services]
 
 
 def _space_profile(ctx: Context) -> sla.Profile:
-    return sla.get_profile(ctx.space.sla_profile)
+    return ctx.rules.profile(ctx.space.sla_profile)
 
 
 def rfc_type_title(change: sla.RfcType, lang: str) -> str:
@@ -145,7 +145,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     unless the customer reports it anyway. `disruption`: opened from a disruption notice
     ("We are affected too"), linked to it from the start.
     """
-    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in desk.current().services],
+    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in ctx.rules.desk.services],
                               rfc_types=[t.id for t in _space_profile(ctx).rfc_types])
     if checked.errors:
         raise Refused("form.refused", errors="\n".join(f"- {e}" for e in checked.errors))
@@ -188,8 +188,8 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
     watchers.registered(ctx.session, ticket, now, by=ctx.actor.display_name or ctx.actor.email)
     if ticket.requested_priority == "P1":
-        paging.start_paging(ctx.session, ticket, now)
-    clocks.refresh(ctx.session, ticket, now)
+        paging.start_paging(ctx.session, ticket, now, rules=ctx.rules)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     disruptions.detect(ctx.session, ticket, now)
     return ticket
 
@@ -239,11 +239,11 @@ def _priority_label(ctx: Context, ticket: Ticket) -> str:
 
 
 def _next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
-    phone = desk.tel_link(desk.current().phone)
+    phone = desk.tel_link(ctx.rules.desk.phone)
     if ticket.requested_priority == "P1":
         return ctx.t("ticket.next.p1", phone=phone)
     # The organisation's own office hours: a partner customer at 08:30 waits for 09:00, an een one never waits.
-    office = desk.office_calendar(sla.get_profile(_profile(ctx, ticket)).office_hours)
+    office = ctx.rules.office_calendar(_profile(ctx, ticket).office_hours)
     now = ctx.now()
     if office.is_business_time(now):
         steps = [ctx.t("ticket.next.office_hours")]
@@ -262,8 +262,8 @@ def history(ctx: Context, ticket: Ticket) -> sla.TicketHistory:
     return clocks.history(ctx.session, ticket)
 
 
-def _profile(ctx: Context, ticket: Ticket) -> str:
-    return clocks.profile_of(ctx.session, ticket)
+def _profile(ctx: Context, ticket: Ticket) -> sla.Profile:
+    return clocks.profile_of(ctx.session, ticket, rules=ctx.rules)
 
 
 def _target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
@@ -302,7 +302,7 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = 
     title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
     markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title, links=False))
     if alert:
-        markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang)
+        markdown = paging.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang, rules=ctx.rules)
     card = ticket_cards.staff_ticket(
         number=ticket.number, org=org.name if org else "?", kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
         priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
@@ -382,7 +382,7 @@ def take(ctx: Context, ticket: Ticket) -> None:
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="taken", **changes)
     _say_to_customer(ctx, ticket, "ticket.customer.taken", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email))
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.taken", number=ticket.number))
 
 
@@ -400,7 +400,7 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text)
     _say_to_customer(ctx, ticket, "ticket.customer.response", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email),
                      text=escape_markdown(text), must_reach=True)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.sent", number=ticket.number))
 
 
@@ -438,8 +438,8 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
         markdown = fit_escaped(lambda text: i18n.t("ticket.customer.question", lang, contact=mention(contact_of(ticket)), agent=agent,
                                                    number=ticket.number, text=text, bot=bot), question, outbox.MAX_MESSAGE_BYTES)
     post_in_thread(ctx, ticket, markdown, card=card, must_reach=True)
-    clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.plan_waiting(ctx.session, ticket, now, asked_by=ctx.actor.email, rules=ctx.rules)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.waiting", number=ticket.number))
 
 
@@ -483,15 +483,15 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
-    clocks.resolved(ctx.session, ticket, now)
+    clocks.resolved(ctx.session, ticket, now, rules=ctx.rules)
     paging.stop_paging(ctx.session, ticket, now)
     _say_to_customer(ctx, ticket, summary_key, **summary)
     watchers.resolved(ctx.session, ticket, now)
     if closes_now:
-        clocks.after_close(ctx.session, ticket, now)
+        clocks.after_close(ctx.session, ticket, now, rules=ctx.rules)
     else:
-        clocks.refresh(ctx.session, ticket, now)
-        clocks.start_222(ctx.session, ticket, now)
+        clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
+        clocks.start_222(ctx.session, ticket, now, rules=ctx.rules)
     if quiet:
         return
     ctx.reply(ctx.t("ticket.agent.closed" if closes_now else "ticket.agent.resolved", number=ticket.number))
@@ -525,11 +525,11 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
             ticket.details = {**(ticket.details or {}), "phone": phone}
             store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="phone", text=phone)
         key = {"P1": "ticket.customer.p1_requested", "P2": "ticket.customer.p2_requested"}.get(priority, "ticket.customer.priority_requested")
-        ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(desk.current().phone)))
+        ctx.reply(ctx.t(key, number=ticket.number, priority=priority, phone=desk.tel_link(ctx.rules.desk.phone)))
         notify_staff(ctx, ticket, "staff.event.p1_requested" if priority == "P1" else "staff.event.priority_requested",
                      alert=priority == "P1", priority=priority)
         if priority == "P1":
-            paging.start_paging(ctx.session, ticket, now)
+            paging.start_paging(ctx.session, ticket, now, rules=ctx.rules)
         else:
             paging.stop_paging(ctx.session, ticket, now)  # the customer withdrew a P1 request
         return
@@ -546,16 +546,16 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
                     reason=escape_markdown(reason))]
     lines += _target_lines_in(ctx, ticket, _customer_lang(ctx, ticket))
     if priority == "P1":
-        lines.append(i18n.t("ticket.next.p1", _customer_lang(ctx, ticket), phone=desk.tel_link(desk.current().phone)))
+        lines.append(i18n.t("ticket.next.p1", _customer_lang(ctx, ticket), phone=desk.tel_link(ctx.rules.desk.phone)))
     post_in_thread(ctx, ticket, "\n".join(lines))
     if priority == "P1":
-        paging.start_paging(ctx.session, ticket, now)
+        paging.start_paging(ctx.session, ticket, now, rules=ctx.rules)
     elif paging.stop_paging(ctx.session, ticket, now):
         ctx.send(room_id=ctx.space.room_id, markdown=ctx.t("page.stopped", number=ticket.number, priority=priority))
     if on_call:
         notify_staff(ctx, ticket, "staff.event.priority_on_call", who=ctx.actor.display_name or ctx.actor.email, old=old,
                      priority=priority, reason=reason)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.priority_set", number=ticket.number, priority=priority))
 
 
@@ -572,7 +572,7 @@ def _keep_priority(ctx: Context, ticket: Ticket, reason: str, *, on_call: bool) 
     if on_call:
         notify_staff(ctx, ticket, "staff.event.priority_kept_on_call", who=ctx.actor.display_name or ctx.actor.email,
                      priority=ticket.priority, requested=requested, reason=reason)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.priority_kept", number=ticket.number, priority=ticket.priority, requested=requested))
 
 
@@ -602,7 +602,7 @@ def convert(ctx: Context, ticket: Ticket, kind: str) -> None:
     audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="ticket", subject=new_number,
           action="renumbered", old={"number": old_number}, new={"number": new_number})
     _say_to_customer(ctx, ticket, "ticket.customer.converted", old=old_number)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.converted", old=old_number, number=new_number))
 
 
@@ -621,7 +621,7 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="note", text=text)
     notify_staff(ctx, ticket, "staff.event.note", who=ctx.actor.display_name or ctx.actor.email, text=text[:300])
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
 
 
 def confirm(ctx: Context, ticket: Ticket) -> None:
@@ -636,7 +636,7 @@ def confirm(ctx: Context, ticket: Ticket) -> None:
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.agreed" if agreed else "ticket.customer.closed", number=ticket.number))
     notify_staff(ctx, ticket, "staff.event.agreed" if agreed else "staff.event.confirmed")
     watchers.closed(ctx.session, ticket, now, how="confirmed")
-    clocks.after_close(ctx.session, ticket, now)
+    clocks.after_close(ctx.session, ticket, now, rules=ctx.rules)
 
 
 def close_by_agreement(ctx: Context, ticket: Ticket, agreement: str) -> None:
@@ -652,7 +652,7 @@ def close_by_agreement(ctx: Context, ticket: Ticket, agreement: str) -> None:
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="closed by agreement", **changes)
     _say_to_customer(ctx, ticket, "ticket.customer.closed_by_agreement", agreement=escape_markdown(agreement))
-    clocks.after_close(ctx.session, ticket, now)
+    clocks.after_close(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("ticket.agent.closed_by_agreement", number=ticket.number))
 
 
@@ -662,7 +662,7 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
     if ticket.status == "resolved":
         action = "resolution rejected"
     elif ticket.status == "closed":
-        office = get_calendar(desk.current().office_hours)
+        office = ctx.rules.office_calendar()
         if ticket.closed_at is None or now >= office.add_business_days(ticket.closed_at, REOPEN_DAYS):
             offer_follow_up(ctx, ticket, reason)
             return
@@ -677,8 +677,8 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
     not_agreed = ticket.kind == "complaint" and action == "resolution rejected"
     notify_staff(ctx, ticket, "staff.event.not_agreed" if not_agreed else "staff.event.reopened", reason=reason[:300])
     clocks.stop_222(ctx.session, ticket)
-    clocks.plan_aftercare(ctx.session, ticket, now)
-    clocks.refresh(ctx.session, ticket, now)
+    clocks.plan_aftercare(ctx.session, ticket, now, rules=ctx.rules)
+    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
 
 
 def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
@@ -686,7 +686,7 @@ def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
     prefill = {**_defaults(ctx), "title": ctx.t("ticket.follow_up.title", number=ticket.number)[:ticket_cards.TITLE_MAX],
                "description": reason, "reference": ticket.number, "service": ticket.service or ""}
     ctx.reply(ctx.t("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS),
-              card=ticket_cards.intake_form(ticket.kind, lang=ctx.lang, services=_services(), prefill=prefill,
+              card=ticket_cards.intake_form(ticket.kind, lang=ctx.lang, services=_services(rules=ctx.rules), prefill=prefill,
                                             rfc_types=rfc_type_choices(_space_profile(ctx), ctx.lang)))
 
 
@@ -726,7 +726,7 @@ def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
 
 def _most_urgent_first(ctx: Context, found: list[Ticket]) -> tuple[list[Ticket], dict[int, list[sla.TargetStatus]]]:
     """The tickets in the order the lists show them, and each one's targets now (read once)."""
-    targets = clocks.deadlines_of(ctx.session, found, ctx.now())
+    targets = clocks.deadlines_of(ctx.session, found, ctx.now(), rules=ctx.rules)
     return sorted(found, key=lambda t: _due_order(t, targets[t.id])), targets
 
 
@@ -778,7 +778,7 @@ def ticket_view(ctx: Context, ticket: Ticket) -> str:
                    priority=_priority_label(ctx, ticket) if ticket.kind == "incident" else "—",
                    service=ticket.service or "—", opened=i18n.when(ticket.opened_at, ctx.lang, AMSTERDAM))]
     if ticket.escalation_level:
-        level = desk.current().escalation[ticket.escalation_level - 1]
+        level = ctx.rules.desk.escalation[ticket.escalation_level - 1]
         lines.append(ctx.t("ticket.view.escalation", level=level.level, role=level.role))
     lines.append(ctx.t("ticket.line.targets"))
     lines.extend(_target_lines(ctx, ticket, now))
@@ -1024,8 +1024,8 @@ def deliver_follow_up(ctx: Context, ticket: Ticket, target: str, text: str) -> N
                  resolution=resolution)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action=target, text=text)
     _say_to_customer(ctx, ticket, f"aftercare.customer.{target}", text=escape_markdown(text))
-    clocks.plan_aftercare(ctx.session, ticket, now)
-    clocks.update_countdown(ctx.session, ticket, now)
+    clocks.plan_aftercare(ctx.session, ticket, now, rules=ctx.rules)
+    clocks.update_countdown(ctx.session, ticket, now, rules=ctx.rules)
     ctx.reply(ctx.t("aftercare.delivered", number=ticket.number, what=ctx.t(f"sla.target.{target}")))
 
 

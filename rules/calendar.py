@@ -480,39 +480,3 @@ def load_calendars(config: dict) -> dict[str, Calendar]:
     if not isinstance(tables, dict) or not tables:
         raise CalendarConfigError("the configuration has no [calendars]")
     return {name: calendar_from_config(name, spec) for name, spec in tables.items()}
-
-
-_active: dict[str, Calendar] | None = None
-_active_path: Path | None = None
-_active_lock = Lock()
-
-
-def configure(path: str | Path | None = None) -> dict[str, Calendar]:
-    """Load the calendars from `path` (the shipped file when None) and make them current."""
-    global _active, _active_path
-    calendars = load_calendars(load_config(path))
-    with _active_lock:
-        _active = calendars
-        _active_path = Path(path) if path else None
-    return calendars
-
-
-def current_path() -> Path | None:
-    """The configuration file in use (None: the shipped one)."""
-    return _active_path
-
-
-def calendars() -> dict[str, Calendar]:
-    """The current calendars (the shipped ones unless `configure` chose others)."""
-    if _active is None:
-        configure(None)
-    assert _active is not None
-    return _active
-
-
-def get_calendar(name: str) -> Calendar:
-    """A calendar by name; KeyError naming the known ones when there is none."""
-    known = calendars()
-    if name not in known:
-        raise KeyError(f"unknown calendar {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]

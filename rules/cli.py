@@ -10,15 +10,23 @@ import argparse
 import json
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
-from rules import sla
-from rules.calendar import EARLIEST, LATEST, CalendarConfigError, get_calendar, localize
+from rules import load_service_levels, sla
+from rules.calendar import EARLIEST, LATEST, Calendar, CalendarConfigError, localize
 
 AMSTERDAM_KEY = "Europe/Amsterdam"
 
 
 class CliInputError(ValueError):
     """Input the sla command cannot use; the message is the one line shown."""
+
+
+class ServiceLevels(NamedTuple):
+    """The calendars and profiles of the service-levels file in use."""
+
+    calendars: dict[str, Calendar]
+    profiles: dict[str, sla.Profile]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -99,15 +107,14 @@ def format_hours(duration: timedelta) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _calendar(name: str):
-    try:
-        return get_calendar(name)
-    except KeyError as exc:
-        raise CliInputError(exc.args[0]) from None
+def _calendar(levels: ServiceLevels, name: str) -> Calendar:
+    if name not in levels.calendars:
+        raise CliInputError(f"unknown calendar {name!r}; known: {', '.join(sorted(levels.calendars))}")
+    return levels.calendars[name]
 
 
-def _add(args) -> list[str]:
-    cal = _calendar(args.calendar)
+def _add(args, levels: ServiceLevels) -> list[str]:
+    cal = _calendar(levels, args.calendar)
     start = parse_instant(args.start, cal.zone.key)
     try:
         budget = sla.parse_budget(args.duration)
@@ -127,17 +134,20 @@ def _add(args) -> list[str]:
     return [due.isoformat()]
 
 
-def _between(args) -> list[str]:
-    cal = _calendar(args.calendar)
+def _between(args, levels: ServiceLevels) -> list[str]:
+    cal = _calendar(levels, args.calendar)
     start, end = parse_instant(args.start, cal.zone.key), parse_instant(args.end, cal.zone.key)
     if end.astimezone(timezone.utc) < start.astimezone(timezone.utc):
         raise CliInputError(f"--end {args.end} is before --start {args.start}")
     return [format_hours(cal.business_time_between(start, end))]
 
 
-def _targets(args) -> list[str]:
+def _targets(args, levels: ServiceLevels) -> list[str]:
     try:
-        profile = sla.get_profile(args.profile)
+        name = args.profile or sla.DEFAULT_PROFILE
+        if name not in levels.profiles:
+            raise KeyError(f"unknown profile {name!r}; known: {', '.join(sorted(levels.profiles))}")
+        profile = levels.profiles[name]
         kind = args.kind.lower()
         priority = args.priority.upper() if args.priority else None
         specs = profile.targets(kind, priority if kind == "incident" else None)
@@ -173,8 +183,8 @@ def _targets(args) -> list[str]:
 def run(args, settings) -> int:
     """Carry out `run_bot.py sla ACTION`; 0 on success, 2 on bad input."""
     try:
-        sla.configure(settings.service_levels_file)
-        lines = {"add": _add, "between": _between, "targets": _targets}[args.action](args)
+        calendars, profiles = load_service_levels(settings.service_levels_file)
+        lines = {"add": _add, "between": _between, "targets": _targets}[args.action](args, ServiceLevels(calendars, profiles))
     except (CliInputError, CalendarConfigError) as exc:
         sys.stderr.write(f"run_bot.py sla {args.action}: {exc}\n")
         return 2

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rules.calendar import Calendar, get_calendar
 
 
 DEFAULT_FILE = Path(__file__).with_name("desk.toml")
@@ -107,23 +106,3 @@ def load(path: str | Path | None = None) -> Desk:
     return Desk(unsubscribed_notices=unsubscribed, name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
                 office_hours=contact["office_hours"], escalation=levels, services=services,
                 paging_team=str(paging.get("team", "iot-oncall")), repage_minutes=repage, pages_per_engineer=per_engineer)
-
-
-_current: Desk | None = None
-
-
-def configure(path: str | Path | None = None) -> Desk:
-    """Load the desk file and make it current."""
-    global _current
-    _current = load(path)
-    return _current
-
-
-def current() -> Desk:
-    """The desk in use."""
-    return _current or configure(None)
-
-
-def office_calendar(office_hours: str | None = None) -> Calendar:
-    """The calendar of a profile's office hours (its `office_hours`), else of the desk's."""
-    return get_calendar(office_hours or current().office_hours)

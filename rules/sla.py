@@ -19,13 +19,11 @@ that lead time, so its deadline comes from the same arithmetic, and it shows as 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from rules import calendar as calendars_module
-from rules.calendar import Calendar, CalendarConfigError, NaiveDatetimeError, get_calendar
+from rules.calendar import Calendar, CalendarConfigError, NaiveDatetimeError
 
 UTC = timezone.utc
 KINDS = ("incident", "rfc", "rfi", "complaint")
@@ -137,6 +135,8 @@ class TargetSpec:
     starts: str = "opened"  # or STARTS_AT_RESOLUTION, or "closed"
     pauses: bool = True
     deadline: bool = True
+    # The calendar named by `calendar`, resolved when the configuration is loaded.
+    cal: Calendar | None = field(default=None, compare=False, repr=False)
 
     def due(self, start: datetime, pauses: Sequence[tuple[datetime, datetime]] = ()) -> tuple[datetime, timedelta]:
         """(due instant, budget as business or elapsed time) for a clock started at `start`."""
@@ -145,8 +145,8 @@ class TargetSpec:
         counted = list(pauses) if self.pauses else []
         if budget.elapsed:
             amount = budget.as_timedelta()
-            return _elapsed_add(start, amount, counted).astimezone(get_calendar(self.calendar).zone), amount
-        cal = get_calendar(self.calendar)
+            return _elapsed_add(start, amount, counted).astimezone(self._calendar().zone), amount
+        cal = self._calendar()
         if budget.business_days:
             plain = cal.add_business_days(start, budget.amount, end_of_day=budget.unit == "bd-eod")
             # The same budget as business time, so pauses move the deadline by what they took.
@@ -159,7 +159,7 @@ class TargetSpec:
         """When `amount` of this target's budget is used up, counted from `start` (with its pauses)."""
         assert self.budget is not None and self.calendar is not None
         counted = list(pauses) if self.pauses else []
-        cal = get_calendar(self.calendar)
+        cal = self._calendar()
         if self.budget.elapsed:
             return _elapsed_add(start, amount, counted).astimezone(cal.zone)
         return cal.add_business_time(start, amount, counted)
@@ -171,7 +171,12 @@ class TargetSpec:
         counted = list(pauses) if self.pauses else []
         if self.budget is not None and self.budget.elapsed:
             return _elapsed_between(start, until, counted)
-        return get_calendar(self.calendar).business_time_between(start, until, counted)
+        return self._calendar().business_time_between(start, until, counted)
+
+    def _calendar(self) -> Calendar:
+        if self.cal is None:
+            raise ValueError(f"target {self.name} has no calendar")
+        return self.cal
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,7 @@ class RfcType:
     lead_time: Budget | None = None
     calendar: str | None = None
     title: dict[str, str] | None = None
+    cal: Calendar | None = field(default=None, compare=False, repr=False)
 
 
 # What the RFC form offers for a profile that lists no types: the guide's two.
@@ -227,6 +233,7 @@ class Profile:
             return specs
         base = next((s for s in specs if s.name == RECOVERY), None)
         lead = TargetSpec(name=RECOVERY, budget=change.lead_time, calendar=change.calendar or (base.calendar if base else None),
+                          cal=change.cal or (base.cal if base else None),
                           starts=base.starts if base else "opened", pauses=base.pauses if base else True)
         return tuple(lead if s.name == RECOVERY else s for s in specs) if base else (*specs, lead)
 
@@ -235,7 +242,7 @@ class Profile:
         return next((t for t in self.rfc_types if t.id == type_id), None)
 
 
-def _target_from_config(profile: str, where: str, spec: dict, known_calendars: set[str]) -> TargetSpec:
+def _target_from_config(profile: str, where: str, spec: dict, known_calendars: Mapping[str, Calendar]) -> TargetSpec:
     name = spec.get("target")
     if not isinstance(name, str) or not name:
         raise CalendarConfigError(f"profile {profile} {where}: every target needs a name (target = \"...\")")
@@ -252,23 +259,23 @@ def _target_from_config(profile: str, where: str, spec: dict, known_calendars: s
     starts = spec.get("starts", "opened")
     if starts not in STARTS:
         raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be one of {', '.join(repr(s) for s in STARTS)}")
-    return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline)
+    return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline,
+                      cal=known_calendars[calendar] if calendar else None)
 
 
 _RFC_TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PROFILE_KEYS = ("description", "office_hours", "maintenance_window", "rfc_types")
 
 
-def _calendar_key(profile: str, spec: dict, key: str, known_calendars: set[str]) -> str | None:
+def _calendar_key(profile: str, spec: dict, key: str, known_calendars: Mapping[str, Calendar]) -> str | None:
     value = spec.get(key)
     if value is not None and value not in known_calendars:
         raise CalendarConfigError(f"profile {profile}: {key} names unknown calendar {value!r}")
     return value
 
 
-def _rfc_types_from_config(profile: str, spec: dict, known_calendars: set[str], rfc_targets: tuple[TargetSpec, ...] | None) -> tuple[RfcType, ...]:
-    from bot import i18n
-
+def _rfc_types_from_config(profile: str, spec: dict, known_calendars: Mapping[str, Calendar], rfc_targets: tuple[TargetSpec, ...] | None,
+                           naming: Naming) -> tuple[RfcType, ...]:
     rows = spec.get("rfc_types")
     if rows is None:
         return DEFAULT_RFC_TYPES
@@ -297,18 +304,29 @@ def _rfc_types_from_config(profile: str, spec: dict, known_calendars: set[str], 
         if lead_time is not None and calendar is None and not any(t.name == RECOVERY and t.calendar for t in rfc_targets or ()):
             raise CalendarConfigError(f"{where}: a lead time needs a calendar (here, or on the profile's rfc resolution target)")
         title = row.get("title")
+        languages = naming.languages
         if title is None:
-            if f"form.rfc_type.{type_id.replace('-', '_')}" not in i18n.keys(i18n.DEFAULT_LANGUAGE):
-                names = ", ".join(f'{lang} = "…"' for lang in i18n.LANGUAGES)
+            if naming.keys is not None and f"form.rfc_type.{type_id.replace('-', '_')}" not in naming.keys:
+                names = ", ".join(f'{lang} = "…"' for lang in languages)
                 raise CalendarConfigError(f"{where}: the catalogues do not name it; give title = {{ {names} }}")
-        elif not isinstance(title, dict) or any(not isinstance(title.get(lang), str) or not title[lang].strip() for lang in i18n.LANGUAGES):
-            raise CalendarConfigError(f"{where}: title needs a name in each language ({', '.join(i18n.LANGUAGES)})")
+        elif not isinstance(title, dict) or any(not isinstance(title.get(lang), str) or not title[lang].strip() for lang in languages):
+            raise CalendarConfigError(f"{where}: title needs a name in each language ({', '.join(languages)})")
         found.append(RfcType(id=type_id, lead_time=lead_time, calendar=calendar,
-                             title={lang: title[lang].strip() for lang in i18n.LANGUAGES} if title else None))
+                             title={lang: title[lang].strip() for lang in languages} if title else None,
+                             cal=known_calendars[calendar] if calendar else None))
     return tuple(found)
 
 
-def load_profiles(config: dict, known_calendars: set[str]) -> dict[str, Profile]:
+@dataclass(frozen=True)
+class Naming:
+    """What the bot's catalogues offer a change type's name: the languages every configured title must
+    have, and the catalogue keys (None: not checked, as when the rules are used without the bot)."""
+
+    languages: tuple[str, ...] = ("en", "nl")
+    keys: frozenset[str] | None = None
+
+
+def load_profiles(config: dict, known_calendars: Mapping[str, Calendar], naming: Naming = Naming()) -> dict[str, Profile]:
     """Every profile of a configuration, checked against the known calendars."""
     tables = config.get("profiles")
     if not isinstance(tables, dict) or not tables:
@@ -335,46 +353,12 @@ def load_profiles(config: dict, known_calendars: set[str]) -> dict[str, Profile]
             name=name, description=str(spec.get("description", "")), tables=parsed,
             office_hours=_calendar_key(name, spec, "office_hours", known_calendars),
             maintenance_window=_calendar_key(name, spec, "maintenance_window", known_calendars),
-            rfc_types=_rfc_types_from_config(name, spec, known_calendars, parsed.get(("rfc", None))),
+            rfc_types=_rfc_types_from_config(name, spec, known_calendars, parsed.get(("rfc", None)), naming),
         )
     return profiles
 
 
-_profiles: dict[str, Profile] | None = None
 DEFAULT_PROFILE = "iot"
-
-
-def validate(path: str | Path | None = None) -> tuple[dict[str, Calendar], dict[str, Profile]]:
-    """Load and check calendars and profiles from `path` without making them current."""
-    config = calendars_module.load_config(path)
-    cals = calendars_module.load_calendars(config)
-    return cals, load_profiles(config, set(cals))
-
-
-def configure(path: str | Path | None = None) -> dict[str, Profile]:
-    """Load calendars and profiles from `path` (the shipped file when None) and make them current."""
-    global _profiles
-    _, loaded = validate(path)
-    calendars_module.configure(path)
-    _profiles = loaded
-    return loaded
-
-
-def profiles() -> dict[str, Profile]:
-    """The current profiles."""
-    if _profiles is None:
-        configure(calendars_module.current_path())
-    assert _profiles is not None
-    return _profiles
-
-
-def get_profile(name: str | None = None) -> Profile:
-    """A profile by name (the default `iot` when None); KeyError naming the known ones."""
-    known = profiles()
-    name = name or DEFAULT_PROFILE
-    if name not in known:
-        raise KeyError(f"unknown profile {name!r}; known: {', '.join(sorted(known))}")
-    return known[name]
 
 
 # -- a ticket's clocks -------------------------------------------------------------------------
@@ -467,10 +451,8 @@ def _start(spec: TargetSpec, history: TicketHistory) -> datetime | None:
     return history.opened_at
 
 
-def deadlines(history: TicketHistory, profile: Profile | str | None, now: datetime) -> list[TargetStatus]:
+def deadlines(history: TicketHistory, profile: Profile, now: datetime) -> list[TargetStatus]:
     """Every target of the ticket's kind and priority under `profile`, as seen at `now`."""
-    if not isinstance(profile, Profile):
-        profile = get_profile(profile)
     _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at)
     specs = _specs(history, profile)
     _check_aware(*(t for span in history.pauses for t in span))
@@ -515,13 +497,11 @@ def deadlines(history: TicketHistory, profile: Profile | str | None, now: dateti
     return result
 
 
-def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
+def points(history: TicketHistory, profile: Profile, now: datetime,
            fractions: Sequence[float]) -> list[tuple[str, float, datetime]]:
     """(target, fraction, instant) for every running target: when each fraction of its budget
     will be used, given the pauses so far. Paused, met and not-started targets have none;
     a point already passed is given at its instant (the caller decides what to do with it)."""
-    if not isinstance(profile, Profile):
-        profile = get_profile(profile)
     specs = {spec.name: spec for spec, _ in _specs(history, profile)}
     pauses = [(_utc(s), _utc(e) if e is not None else _utc(now)) for s, e in history.pauses]
     result = []
@@ -537,4 +517,4 @@ def points(history: TicketHistory, profile: Profile | str | None, now: datetime,
 
 def calendar_for(spec: TargetSpec) -> Calendar | None:
     """The calendar object of a target, if it has one."""
-    return get_calendar(spec.calendar) if spec.calendar else None
+    return spec.cal

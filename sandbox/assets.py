@@ -98,7 +98,8 @@ def fetch(pin: NpmFile, registry: str | None = None) -> bytes:
     url = f"{base.rstrip('/')}/{pin.tarball}"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310 (a fixed https registry URL)
-            return response.read()
+            tarball: bytes = response.read()
+            return tarball
     except OSError as exc:
         raise AssetError(f"could not download {url}: {exc}") from exc
 

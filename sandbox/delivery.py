@@ -16,12 +16,9 @@ import logging
 import queue
 import threading
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import requests
-
-if TYPE_CHECKING:
-    from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,7 @@ def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
 
 
-def filter_matches(filter_text: str | None, data: dict, owner_id: str) -> bool:
+def filter_matches(filter_text: str | None, data: dict[str, Any], owner_id: str) -> bool:
     """Whether a resource passes a webhook filter such as "roomId=X&roomType=group" (for a
     message, the whole message: "mentionedPeople=me" filters on what the payload leaves out)."""
     if not filter_text:
@@ -60,12 +57,40 @@ def filter_matches(filter_text: str | None, data: dict, owner_id: str) -> bool:
     return True
 
 
+class DeliveryHost(Protocol):
+    """What delivery reads and writes of the sandbox's state (SandboxState is one)."""
+
+    @property
+    def lock(self) -> threading.RLock: ...
+
+    @property
+    def changed(self) -> threading.Condition: ...
+
+    @property
+    def webhooks(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def people(self) -> dict[str, dict[str, Any]]: ...
+
+    @property
+    def deliveries(self) -> list[dict[str, Any]]: ...
+
+    def members(self, room_id: str) -> list[str]:
+        """Person ids of a room's members."""
+        ...
+
+    def now(self) -> datetime:
+        """The sandbox clock."""
+        ...
+
+
 class Delivery:
     """Queues deliveries (under the state lock, so in creation order) and sends them from a daemon thread."""
 
-    def __init__(self, state: SandboxState) -> None:
+    def __init__(self, state: DeliveryHost) -> None:
         self.state = state
-        self.queue: queue.Queue = queue.Queue()
+        # (webhook id, secret, target URL, payload) per delivery; None stops the thread.
+        self.queue: queue.Queue[tuple[str, str | None, str, dict[str, Any]] | None] = queue.Queue()
         # Lowering this is allowed for tests only; Webex's rule is 100.
         self.disable_after = DISABLE_AFTER
         self._failures: dict[str, list[datetime]] = {}
@@ -81,11 +106,11 @@ class Delivery:
             self.queue.put(None)
             thread.join(timeout=TIMEOUT_S + 5)
 
-    def _hooks(self, resource: str, event: str) -> list[dict]:
+    def _hooks(self, resource: str, event: str) -> list[dict[str, Any]]:
         return [w for w in self.state.webhooks.values()
                 if w["resource"] == resource and w["event"] in (event, "all") and w["status"] == "active"]
 
-    def message_created(self, message: dict) -> None:
+    def message_created(self, message: dict[str, Any]) -> None:
         """Queue messages/created for every webhook owner who hears this message."""
         data = {k: message[k] for k in MESSAGE_DATA_FIELDS if k in message}
         members = set(self.state.members(message["roomId"]))
@@ -98,28 +123,28 @@ class Delivery:
                     continue
             self._enqueue(hook, "created", data, actor_id=message["personId"], resource=message)
 
-    def action_created(self, action: dict, *, card_author: str) -> None:
+    def action_created(self, action: dict[str, Any], *, card_author: str) -> None:
         """Queue attachmentActions/created for the card author's webhooks."""
         data = {k: action[k] for k in ACTION_DATA_FIELDS}
         for hook in self._hooks("attachmentActions", "created"):
             if hook["ownerId"] == card_author:
                 self._enqueue(hook, "created", data, actor_id=action["personId"])
 
-    def membership_created(self, membership: dict, *, actor_id: str) -> None:
+    def membership_created(self, membership: dict[str, Any], *, actor_id: str) -> None:
         """Queue memberships/created for webhook owners in the room (the added person included)."""
         self._membership("created", membership, actor_id=actor_id, audience=set(self.state.members(membership["roomId"])))
 
-    def membership_deleted(self, membership: dict, *, actor_id: str, audience: set[str]) -> None:
+    def membership_deleted(self, membership: dict[str, Any], *, actor_id: str, audience: set[str]) -> None:
         """Queue memberships/deleted for webhook owners who were in the room (the removed person included)."""
         self._membership("deleted", membership, actor_id=actor_id, audience=audience)
 
-    def _membership(self, event: str, membership: dict, *, actor_id: str, audience: set[str]) -> None:
+    def _membership(self, event: str, membership: dict[str, Any], *, actor_id: str, audience: set[str]) -> None:
         data = {k: membership[k] for k in MEMBERSHIP_DATA_FIELDS}
         for hook in self._hooks("memberships", event):
             if hook["ownerId"] in audience or hook["ownerId"] == membership["personId"]:
                 self._enqueue(hook, event, data, actor_id=actor_id)
 
-    def _enqueue(self, hook: dict, event: str, data: dict, *, actor_id: str, resource: dict | None = None) -> None:
+    def _enqueue(self, hook: dict[str, Any], event: str, data: dict[str, Any], *, actor_id: str, resource: dict[str, Any] | None = None) -> None:
         if not filter_matches(hook.get("filter"), resource if resource is not None else data, hook["ownerId"]):
             return
         payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
@@ -157,7 +182,7 @@ class Delivery:
                 error = f"{type(exc).__name__}: {exc}"
             self.record(hook_id, payload, status, error)
 
-    def record(self, hook_id: str, payload: dict, status: int | None, error: str | None) -> None:
+    def record(self, hook_id: str, payload: dict[str, Any], status: int | None, error: str | None) -> None:
         """Note one delivery attempt; disable the webhook on too many recent failures."""
         with self.state.changed:
             now = self.state.now()

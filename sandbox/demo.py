@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
+from rules.desk import Desk
 from sandbox.state import SandboxState
+from storage import directory
+from storage.models import OnCallTeam, Subscription
 
 BOT_TOKEN = "sandbox-bot-token"
 BOT_EMAIL = "servicedesk@webex.bot"
@@ -87,10 +92,8 @@ DEMO_ROTA = (ERIK_EMAIL, SANNE_EMAIL)
 DEMO_SUBSCRIPTIONS = ((ACME_ROOM, ("M2M", "LoRa")), (POLDER_ROOM, ("M2M", "Things", "DSH")))
 
 
-def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
+def seed_directory(session: Session, state: SandboxState, *, now: datetime, desk: Desk) -> None:
     """Bind the demo spaces and grant the demo roles, as an admin would have (idempotent)."""
-    from storage import directory
-
     actor = "sandbox-setup"
     for title, org_name in DEMO_BINDINGS:
         room = state.room_by_title(title)
@@ -105,19 +108,13 @@ def seed_directory(session, state: SandboxState, *, now: datetime) -> None:
         directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
     for email, role in DEMO_GRANTS:
         directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)
-    from rules import desk
-    from storage.models import OnCallTeam
-
-    settings = desk.current()
-    if session.get(OnCallTeam, settings.paging_team) is None:
-        session.add(OnCallTeam(name=settings.paging_team, rota=list(DEMO_ROTA), repage_minutes=settings.repage_minutes,
-                               pages_per_engineer=settings.pages_per_engineer))
+    if session.get(OnCallTeam, desk.paging_team) is None:
+        session.add(OnCallTeam(name=desk.paging_team, rota=list(DEMO_ROTA), repage_minutes=desk.repage_minutes,
+                               pages_per_engineer=desk.pages_per_engineer))
 
 
-def seed_subscriptions(session, state: SandboxState) -> None:
+def seed_subscriptions(session: Session, state: SandboxState) -> None:
     """Each demo customer space's notice subscriptions, as its customers would have asked (idempotent)."""
-    from storage.models import Subscription
-
     for title, services in DEMO_SUBSCRIPTIONS:
         room_id = state.room_by_title(title)["id"]
         for service in services:

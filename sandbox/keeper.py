@@ -47,10 +47,10 @@ class Keeper:
         self.path = path
         self.every_s = every_s
         self._stopping = threading.Event()
-        self._saved: tuple | None = None
+        self._saved: tuple[object, ...] | None = None
         self._thread = threading.Thread(target=self._run, name="sandbox-keeper", daemon=True)
 
-    def start(self) -> "Keeper":
+    def start(self) -> Keeper:
         self._thread.start()
         return self
 

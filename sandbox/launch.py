@@ -96,7 +96,7 @@ def start_sandbox(settings: Settings, *, register: Register = commands.register,
     runtime = build_app(settings, register)
     upgrade(runtime.db.engine)
     with runtime.db.scope() as session:
-        seed_directory(session, state, now=runtime.clock.now())
+        seed_directory(session, state, now=runtime.clock.now(), desk=runtime.rules.desk)
         seed_subscriptions(session, state)
     # The sandbox is a local imitation (its demo tokens are public): /metrics stays on its one port.
     dispatch.bot_app = create_app(runtime, open_metrics=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sandbox.ids import uuid_of
 
@@ -36,7 +37,7 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,3})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}```")
 
 
-def render(markdown: str, lookup: Callable[[str, str], dict | None], *, mention_ids: str = "base64") -> tuple[str, str, list[str]]:
+def render(markdown: str, lookup: Callable[[str, str], dict[str, Any] | None], *, mention_ids: str = "base64") -> tuple[str, str, list[str]]:
     """(text, html, mentioned person ids) of a markdown message; unknown mentions stay literal.
 
     `mention_ids`: how `<spark-mention>` names the person: "base64", the full person id as
@@ -45,7 +46,7 @@ def render(markdown: str, lookup: Callable[[str, str], dict | None], *, mention_
     mentions: list[tuple[str, str]] = []  # (html, text) per placeholder
     mentioned: list[str] = []
 
-    def hold(match: re.Match) -> str:
+    def hold(match: re.Match[str]) -> str:
         person = lookup(match.group(1), match.group(2).strip())
         if person is None:
             return match.group(0)
@@ -60,10 +61,10 @@ def render(markdown: str, lookup: Callable[[str, str], dict | None], *, mention_
     held = MENTION.sub(hold, markdown.replace("\x00", ""))
     markup, text = _blocks(held)
 
-    def put_html(match: re.Match) -> str:
+    def put_html(match: re.Match[str]) -> str:
         return mentions[int(match.group(1))][0]
 
-    def put_text(match: re.Match) -> str:
+    def put_text(match: re.Match[str]) -> str:
         return mentions[int(match.group(1))][1]
 
     return _PLACEHOLDER.sub(put_text, text), _PLACEHOLDER.sub(put_html, markup) or "<p></p>", mentioned
@@ -100,11 +101,12 @@ def _blocks(source: str) -> tuple[str, str]:
             i += 1
             continue
         for pattern, tag in ((_BULLET, "ul"), (_NUMBERED, "ol")):
-            if pattern.match(line):
+            first = pattern.match(line)
+            if first:
                 items: list[str] = []
-                start = _NUMBERED.match(line).group(1) if tag == "ol" else None
-                while i < len(lines) and pattern.match(lines[i]):
-                    items.append(pattern.match(lines[i]).groups()[-1])
+                start = first.group(1) if tag == "ol" else None
+                while i < len(lines) and (item := pattern.match(lines[i])):
+                    items.append(item.groups()[-1])
                     i += 1
                 rendered = [_inline(item) for item in items]
                 opening = f'<ol start="{int(start)}">' if start and int(start) != 1 else f"<{tag}>"
@@ -114,8 +116,8 @@ def _blocks(source: str) -> tuple[str, str]:
         else:
             if _QUOTE.match(line):
                 quoted: list[str] = []
-                while i < len(lines) and _QUOTE.match(lines[i]):
-                    quoted.append(_QUOTE.match(lines[i]).group(1))
+                while i < len(lines) and (quote := _QUOTE.match(lines[i])):
+                    quoted.append(quote.group(1))
                     i += 1
                 inner_html, inner_text = _blocks("\n".join(quoted))
                 html_out.append(f"<blockquote>{inner_html}</blockquote>")
@@ -146,7 +148,7 @@ def _inline(chunk: str) -> tuple[str, str]:
     for match in _INLINE.finditer(chunk):
         _literal(chunk[pos:match.start()], html_parts, text_parts)
         pos = match.end()
-        kind = match.lastgroup
+        kind = match.lastgroup or ""  # every alternative of _INLINE is a named group
         if kind == "esc":
             _literal(match.group(0)[1], html_parts, text_parts, entities=False)
         elif kind == "code":

@@ -67,7 +67,7 @@ class Harness:
         from sandbox.demo import seed_directory
 
         with self.runtime.db.scope() as session:
-            seed_directory(session, self.state, now=self.clock.now())
+            seed_directory(session, self.state, now=self.clock.now(), desk=self.runtime.rules.desk)
 
     def room(self, title: str) -> dict[str, Any]:
         """A demo room by title."""

@@ -17,6 +17,8 @@ from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from rules.sla import Naming
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "nl")
@@ -70,3 +72,8 @@ def keys(lang: str) -> set[str]:
 def template(key: str, lang: str) -> str:
     """The raw text of `key` in `lang`, placeholders unfilled."""
     return _texts(lang)[key]
+
+
+def naming() -> Naming:
+    """What the catalogues offer the rules: the languages and the keys that name things."""
+    return Naming(languages=LANGUAGES, keys=frozenset(keys(DEFAULT_LANGUAGE)))

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.calendar import NaiveDatetimeError, get_calendar
+from rules.calendar import NaiveDatetimeError
+from tests.shipped import get_calendar
 
 AMS = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rules.calendar import get_calendar
+from tests.shipped import get_calendar
 from tests.calendar.test_closed_dates import CLOSED_BY_CALENDAR
 
 UTC = timezone.utc

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from rules.calendar import get_calendar
+from tests.shipped import get_calendar
 
 D = date
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from rules.calendar import get_calendar
+from tests.shipped import get_calendar
 from bot.clock import AMSTERDAM
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler

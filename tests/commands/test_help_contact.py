@@ -2,7 +2,7 @@
 
 import pytest
 
-from rules import desk
+from tests.shipped import RULES as SHIPPED
 from bot.config import ConfigError, load_settings
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from tests.support import Harness
@@ -96,5 +96,5 @@ def test_bad_desk_file_stops_start_up(tmp_path, text, message):
 
 
 def test_services_catalogue():
-    assert [s.code for s in desk.current().services] == ["M2M", "Things", "LoRa", "DSH", "Other"]
-    assert desk.current().service("dsh").name == "Data Services Hub"
+    assert [s.code for s in SHIPPED.desk.services] == ["M2M", "Things", "LoRa", "DSH", "Other"]
+    assert SHIPPED.desk.service("dsh").name == "Data Services Hub"

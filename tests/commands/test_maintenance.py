@@ -1,6 +1,8 @@
 """Maintenance: the notice rule, the life cycle on timers, audiences from subscriptions, intake during work."""
 
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -187,11 +189,8 @@ def test_spaces_without_subscriptions_get_nothing_when_configured_so(harness, tm
     text = (desk.DEFAULT_FILE.read_text().replace('unsubscribed = "all"', 'unsubscribed = "none"'))
     path = tmp_path / "desk.toml"
     path.write_text(text)
-    desk.configure(path)
-    try:
-        harness.clock.set(local(2026, 11, 23, 10, 0))
-        _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe M2M")
-        assert _announce(harness) == "**MNT-1001** announced to 1 spaces."
-        assert _notices(harness, ACME_ROOM) == []
-    finally:
-        desk.configure(None)
+    harness.runtime.rules = replace(harness.runtime.rules, desk=desk.load(path))
+    harness.clock.set(local(2026, 11, 23, 10, 0))
+    _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe M2M")
+    assert _announce(harness) == "**MNT-1001** announced to 1 spaces."
+    assert _notices(harness, ACME_ROOM) == []

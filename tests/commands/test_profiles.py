@@ -5,11 +5,11 @@ fourth profile added by configuration alone."""
 import pytest
 from sqlalchemy import func, select
 
-from rules import sla
 from rules.calendar import DEFAULT_FILE
 from sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import Maintenance, OutboxMessage, Ticket
+from tests.shipped import load_levels
 from tests.support import answer as _do, ask as _said, local, tick as _at
 
 PHONE = "[+31 88 1200 043](tel:+31881200043)"
@@ -341,13 +341,11 @@ id = "standard"
 
 
 @pytest.fixture
-def gold(tmp_path):
+def gold(tmp_path, harness):
     """The shipped service levels plus a `gold` profile with its own calendars, in a file of its own."""
     path = tmp_path / "service_levels.toml"
     path.write_text(DEFAULT_FILE.read_text() + GOLD)
-    sla.configure(path)
-    yield
-    sla.configure(None)
+    harness.runtime.rules = load_levels(str(path))
 
 
 def test_a_fourth_profile_from_toml_alone(harness, db, gold):

@@ -9,6 +9,7 @@ from bot.clock import AMSTERDAM
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from commands.sla import render_what_if, what_if
 from storage.models import OutboxMessage
+from tests.shipped import RULES
 from tests.support import Harness
 
 
@@ -99,7 +100,7 @@ def test_an_offset_settles_the_repeated_hour(harness):
 
 
 def test_dutch_rendering():
-    result = what_if("incident", "P2", datetime(2026, 1, 9, 17, tzinfo=AMSTERDAM))
+    result = what_if("incident", "P2", datetime(2026, 1, 9, 17, tzinfo=AMSTERDAM), rules=RULES)
     assert render_what_if("nl", result).splitlines() == [
         "**SLA voor een P2 gemeld op vr 9 jan 2026 17:00** (Nederlandse tijd)",
         "- Eerste reactie: **ma 12 jan 2026 09:00** (2 kantooruren)",

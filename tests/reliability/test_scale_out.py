@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 from bot.launch import register_webhooks
 from sandbox.api import create_sandbox_app
+from rules import load as load_rules
 from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM,
                               build_demo_state, seed_directory)
 from bot.serving import serve_in_thread
@@ -132,7 +133,7 @@ class Deployment:
 
     def _start(self) -> None:
         with self.db.scope() as session:
-            seed_directory(session, self.state, now=self.state.now())
+            seed_directory(session, self.state, now=self.state.now(), desk=load_rules().desk)
         self.env = {**os.environ, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{self.sandbox.url}/v1/",
                     "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_INSTANCE": INSTANCE, "DATABASE_URL": self.url, "BOT_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
                     "BOT_LEASE_SECONDS": str(LEASE_S), "WEBHOOK_CHECK_MINUTES": str(CHECK_MINUTES),

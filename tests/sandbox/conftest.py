@@ -10,10 +10,10 @@ import pytest
 from flask import Flask, request
 from webexpythonsdk import WebexAPI
 
+from bot.serving import RunningServer, serve_in_thread
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_TOKEN, build_demo_state, token_for
 from sandbox.state import SandboxState
-from bot.serving import RunningServer, serve_in_thread
 from tests.contract import webex_contract
 
 

@@ -11,10 +11,10 @@ import requests
 from flask import Flask, Response
 from webexpythonsdk import ApiError
 
+from bot.serving import RunningServer, serve_in_thread
 from sandbox import keeper
 from sandbox import state as sandbox_state
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, BRAM_EMAIL, token_for
-from bot.serving import RunningServer, serve_in_thread
 
 CSV = b"organisation;tickets\nAcme;3\n"
 

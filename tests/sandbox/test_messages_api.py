@@ -6,7 +6,7 @@ import pytest
 import requests
 from webexpythonsdk import ApiError
 
-from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_NAME, BRAM_EMAIL, SANNE_EMAIL, STAFF_ROOM)
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_NAME, BRAM_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from sandbox.ids import uuid_of
 
 CARD = {

@@ -15,8 +15,16 @@ import requests
 from sandbox import launch
 from bot.config import load_settings
 from sandbox import assets, keeper
-from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM, build_demo_state,
-                              open_direct_spaces)
+from sandbox.demo import (
+    ACME_ROOM,
+    ANNA_EMAIL,
+    BOT_EMAIL,
+    ERIK_EMAIL,
+    SANNE_EMAIL,
+    STAFF_ROOM,
+    build_demo_state,
+    open_direct_spaces,
+)
 from sandbox.ids import membership_id
 from sandbox.render import render
 from sandbox.state import SandboxState

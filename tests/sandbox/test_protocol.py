@@ -8,9 +8,9 @@ import re
 import pytest
 import requests
 
+from bot.webex import WebexClient
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, STAFF_ROOM, token_for
 from sandbox.ids import new_id
-from bot.webex import WebexClient
 
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
 

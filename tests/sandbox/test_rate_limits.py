@@ -3,7 +3,7 @@ sandbox's clock, 429 with Retry-After beyond it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -89,7 +89,7 @@ def test_switched_off_and_bad_settings_refused(bot_api, state):
 
 def test_a_clock_set_back_does_not_refill():
     limit = RateLimit(per_second=1, burst=1)
-    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     key = ("token", "GET", "people")
     assert limit.take(key, t0) == 0
     assert limit.take(key, t0 - timedelta(hours=1)) == 1.0

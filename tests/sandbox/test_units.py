@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sandbox.delivery import filter_matches
-from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM, build_demo_state)
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM, build_demo_state
 from sandbox.ids import new_id, uuid_of
 from sandbox.render import render
 from sandbox.state import ApiProblem, SandboxState
@@ -39,14 +39,14 @@ def test_render_mentions_by_email_and_id_with_and_without_label():
     # The full base64 person id by default, as public captures of the REST API show it.
     tag = f'<spark-mention data-object-type="person" data-object-id="{ann["id"]}">'
     assert html.count(tag) == 2
-    uuid_html = render(f"<@personEmail:a@x|Ann> hi", lookup, mention_ids="uuid")[1]
+    uuid_html = render("<@personEmail:a@x|Ann> hi", lookup, mention_ids="uuid")[1]
     assert f'data-object-id="{uuid_of(ann["id"])}">Ann</spark-mention>' in uuid_html
     assert "<strong>there</strong>" in html and "&amp; &lt;b&gt;" in html
     assert render("<@personEmail:nobody@x|N> hi", lookup)[2] == []
 
 
 def test_timestamps_use_the_given_clock_with_milliseconds():
-    state = SandboxState(now=lambda: datetime(2026, 11, 22, 13, 45, 1, 123456, tzinfo=timezone.utc))
+    state = SandboxState(now=lambda: datetime(2026, 11, 22, 13, 45, 1, 123456, tzinfo=UTC))
     person = state.add_person("p@x", "P Q")
     assert person["created"] == "2026-11-22T13:45:01.123Z"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", build_demo_state().stamp())
@@ -109,7 +109,7 @@ def test_filters():
 
 
 def test_auto_disable_counts_only_failures_within_five_minutes():
-    clock = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    clock = {"t": datetime(2026, 1, 1, tzinfo=UTC)}
     state = SandboxState(now=lambda: clock["t"])
     state.webhooks["W"] = {"id": "W", "status": "active"}
     payload = {"resource": "messages", "event": "created", "data": {"id": "M"}}

@@ -4,10 +4,10 @@ lead times; checked in full when loaded. And the names of closed days in both la
 import pytest
 
 from bot import i18n
-from rules import sla
-from rules.calendar import CalendarConfigError, _known_holiday_names, get_calendar
+from rules.calendar import CalendarConfigError, _known_holiday_names
+from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 from bot.config import ConfigError, load_settings
-from rules.sla import TicketHistory, deadlines
+from rules.sla import TicketHistory
 from commands.help import holiday_name
 from tests.support import local
 
@@ -50,20 +50,18 @@ def test_bad_profile_terms_are_refused_with_the_reason(tmp_path, extra, message)
     head, _, rest = RFC.partition("[[profiles.x.rfc]]")
     text = CALENDAR + (head + extra + "[[profiles.x.rfc]]" + rest if not extra.startswith("[[") else RFC + extra)
     with pytest.raises(CalendarConfigError, match=message):
-        sla.validate(_write(tmp_path, text))
+        levels(_write(tmp_path, text))
 
 
 def test_a_lead_time_needs_a_calendar(tmp_path):
     text = CALENDAR + '[profiles.x]\n[[profiles.x.rfc]]\ntarget = "first_response"\nbudget = "2bh"\ncalendar = "office"\n' \
         '[[profiles.x.rfc_types]]\nid = "standard"\nlead_time = "1bd"\n'
     with pytest.raises(CalendarConfigError, match="a lead time needs a calendar"):
-        sla.validate(_write(tmp_path, text))
+        levels(_write(tmp_path, text))
     # With its own calendar it is its RFCs' resolution target.
-    try:
-        sla.configure(_write(tmp_path, text.replace('lead_time = "1bd"', 'lead_time = "1bd"\ncalendar = "office"')))
-        rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 10), rfc_type="standard"), "x", now=local(2026, 1, 12, 10))
-    finally:
-        sla.configure(None)
+    own = load_levels(_write(tmp_path, text.replace('lead_time = "1bd"', 'lead_time = "1bd"\ncalendar = "office"')))
+    rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 10), rfc_type="standard"), "x", now=local(2026, 1, 12, 10),
+                     rules=own)
     assert [(r.target, r.due) for r in rows] == [("first_response", local(2026, 1, 12, 12)), ("resolution", local(2026, 1, 13, 10))]
 
 
@@ -74,7 +72,7 @@ def test_bad_profile_terms_stop_start_up_naming_the_variable(tmp_path):
 
 
 def test_the_shipped_profiles_terms():
-    iot, partner, een = (sla.get_profile(name) for name in ("iot", "partner", "een"))
+    iot, partner, een = (RULES.profile(name) for name in ("iot", "partner", "een"))
     assert (iot.office_hours, partner.office_hours, een.office_hours) == ("iot-office", "partner-office", "24x7")
     assert (iot.maintenance_window, partner.maintenance_window, een.maintenance_window) == (None, None, "een-maintenance")
     assert [t.id for t in iot.rfc_types] == [t.id for t in partner.rfc_types] == ["standard", "non-standard"]

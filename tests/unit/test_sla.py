@@ -8,7 +8,8 @@ from rules import sla
 from rules.calendar import CalendarConfigError, NaiveDatetimeError
 from bot.clock import AMSTERDAM
 from bot.config import ConfigError, load_settings
-from rules.sla import TicketHistory, deadlines, parse_budget
+from rules.sla import TicketHistory, parse_budget
+from tests.shipped import RULES, deadlines, levels, load_levels
 
 
 def local(*parts: int) -> datetime:
@@ -198,15 +199,12 @@ target = "resolution"
 budget = "4bh"
 calendar = "office"
 ''')
-    try:
-        sla.configure(path)
-        rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 15)), "gold", now=local(2026, 1, 12, 15))
-        # Mondays only, 09:00–17:00: two hours this Monday, two the next.
-        assert [(r.target, r.due) for r in rows] == [("resolution", local(2026, 1, 19, 11))]
-    finally:
-        sla.configure(None)
+    rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 15)), "gold", now=local(2026, 1, 12, 15),
+                     rules=load_levels(path))
+    # Mondays only, 09:00–17:00: two hours this Monday, two the next.
+    assert [(r.target, r.due) for r in rows] == [("resolution", local(2026, 1, 19, 11))]
     with pytest.raises(KeyError, match="unknown profile 'gold'"):
-        sla.get_profile("gold")
+        RULES.profile("gold")
 
 
 @pytest.mark.parametrize(
@@ -220,7 +218,7 @@ calendar = "office"
 )
 def test_bad_profiles_are_refused_with_the_reason(tmp_path, extra, message):
     with pytest.raises(CalendarConfigError, match=message):
-        sla.validate(_write(tmp_path, CALENDAR + extra))
+        levels(_write(tmp_path, CALENDAR + extra))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The sandbox's routes: one blueprint per Webex resource family, and the page's /_sandbox/ helpers."""
