@@ -1,6 +1,18 @@
 """Command line of the service desk bot: serve | worker | sandbox | webhooks | sla | report | db.
 
-With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise.
+With no subcommand: `serve` when WEBEX_ACCESS_TOKEN is set, `sandbox` otherwise. This is where
+the runtime (bot/) meets the command families (commands/) and the sandbox: it passes
+`commands.register` to the runtime it starts, so bot/ imports neither.
+
+For running at scale, `wsgi_app()` is the webhook application for a WSGI server, without workers:
+
+    run_bot.py db upgrade                                             # once, before the processes start
+    gunicorn -w 2 --threads 4 -b 0.0.0.0:8080 'run_bot:wsgi_app()'   # web processes: verify, store, answer
+    run_bot.py worker                                                 # as many as needed: inbox, outbox, timers
+
+All on one PostgreSQL (DATABASE_URL). Without WEBEX_WEBHOOK_SECRET it refuses to start, as
+`run_bot.py serve` does; 'run_bot:wsgi_app(no_webhook_secret=True)' is the explicit way to accept
+unsigned deliveries.
 """
 
 from __future__ import annotations
@@ -8,8 +20,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings, require_webhook_secret
+
+if TYPE_CHECKING:  # the server side is imported only by the commands that run it: `sla` and `report` do not wait for Flask
+    from flask import Flask
 
 
 def _out(line: str) -> None:
@@ -61,16 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _require_token(settings: Settings) -> None:
+def _require_token(settings: Settings) -> str:
     if not settings.webex_access_token:
         raise ConfigError("WEBEX_ACCESS_TOKEN is required for this command")
+    return settings.webex_access_token
 
 
 def _webex(settings: Settings):
     from bot.webex import WebexClient
 
-    _require_token(settings)
-    return WebexClient(access_token=settings.webex_access_token, base_url=settings.webex_base_url)
+    return WebexClient(access_token=_require_token(settings), base_url=settings.webex_base_url)
 
 
 def _webhooks(settings: Settings, args) -> int:
@@ -80,15 +96,15 @@ def _webhooks(settings: Settings, args) -> int:
     target = hooks.target(settings.public_url) if settings.public_url else None
     _require_token(settings)
     if args.action == "register":
-        if not settings.public_url:
+        public_url, secret = settings.public_url, settings.webex_webhook_secret
+        if not public_url:
             raise ConfigError("PUBLIC_URL is required to register webhooks (the address Webex can reach)")
-        if not settings.webex_webhook_secret:
+        if not secret:
             raise ConfigError("WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)")
-    webex = _webex(settings)
-    if args.action == "register":
-        for hook in hooks.register(webex, public_url=settings.public_url, secret=settings.webex_webhook_secret, instance=instance):
+        for hook in hooks.register(_webex(settings), public_url=public_url, secret=secret, instance=instance):
             _out(f"{hook['id']}  {hook['name']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
         return 0
+    webex = _webex(settings)
     mine = hooks.own(webex.list_webhooks(), instance=instance, target_url=target)
     if args.action == "list":
         for hook in mine:
@@ -107,7 +123,7 @@ def _webhooks(settings: Settings, args) -> int:
 
 
 def _report(settings: Settings, args) -> int:
-    from bot.app import load_commands, rules_for
+    from bot.app import rules_for
     from bot.clock import SystemClock
     from commands import report
     from storage.db import Database
@@ -120,7 +136,6 @@ def _report(settings: Settings, args) -> int:
     except (ValueError, CliInputError) as exc:
         sys.stderr.write(f"run_bot.py report: {exc}\n")
         return 2
-    load_commands()
     rules = rules_for(settings)
     database = Database(settings.database_url)
     with database.scope() as session:
@@ -169,6 +184,8 @@ def _run(command: str, settings: Settings, args) -> int:
         if command == "serve":
             settings = settings.with_(webhook_secret_waived=getattr(args, "no_webhook_secret", False))
             require_webhook_secret(settings)
+    # The server side and the families, imported only by the commands that run them.
+    import commands
     from bot import launch
 
     if command == "report":
@@ -183,26 +200,56 @@ def _run(command: str, settings: Settings, args) -> int:
         return 0
     launch.tune_interpreter()
     if command == "serve":
-        stack = launch.start_serve(settings)
+        stack = launch.start_serve(settings, commands.register)
     elif command == "worker":
-        stack = launch.start_worker(settings)
+        stack = launch.start_worker(settings, commands.register)
     else:
         import os
 
+        from sandbox import launch as sandbox
+
         cwd = Path.cwd()
-        stack = launch.start_sandbox(
-            launch.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=cwd,
-                                    reset=getattr(args, "reset", False)),
-            state_file=cwd / launch.SANDBOX_STATE,
+        stack = sandbox.start_sandbox(
+            sandbox.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=cwd,
+                                     reset=getattr(args, "reset", False)),
+            register=commands.register,
+            state_file=cwd / sandbox.SANDBOX_STATE,
         )
-        url = stack.server.url
+        url = stack.server.url if stack.server is not None else ""
         _out(f"sandbox ready: Webex API {url}/v1/  bot webhook {url}/webhooks/webex  health {url}/healthz")
         _out(f"open {url}/ in a browser to chat as the demo customers and staff")
     if stack.server is not None and command == "serve":
         _out(f"listening on {stack.server.url}/webhooks/webex")
-        _out(f"metrics on {stack.metrics_server.url}/metrics")
+        if stack.metrics_server is not None:
+            _out(f"metrics on {stack.metrics_server.url}/metrics")
     launch.run_until_signalled(stack)
     return 0
+
+
+def wsgi_app(no_webhook_secret: bool = False) -> Flask:
+    """The Flask app of the webhook endpoint and /healthz (and /metrics with METRICS_TOKEN), built from the environment;
+    refused without WEBEX_WEBHOOK_SECRET unless called with `no_webhook_secret=True`."""
+    # Imported when a WSGI server calls this, not when the command line starts.
+    import commands
+    from bot import launch, logs
+    from bot.app import build_app, create_app
+
+    try:
+        settings = load_settings().with_(webhook_secret_waived=no_webhook_secret)
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+    logs.configure(settings.log_level, settings.log_format)
+    launch.tune_interpreter()  # the request threads hand each webhook on, as in run_bot.py serve
+    if not settings.webex_access_token:
+        sys.stderr.write("configuration error: WEBEX_ACCESS_TOKEN is required for the webhook application\n")
+        raise SystemExit(2)
+    try:
+        launch.check_webhook_secret(settings)
+    except ConfigError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+    return create_app(build_app(settings, commands.register))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ def _cpu(kinds: dict[str, list[int]]) -> dict[str, float]:
 
 def _gunicorn(env: dict[str, str], web: int, log: Path, threads: int) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web), "--threads", str(threads), "-b", "127.0.0.1:0",
-                             "--log-file", str(log), "bot.wsgi:make_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+                             "--log-file", str(log), "run_bot:wsgi_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         content = log.read_text() if log.exists() else ""

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
 
-from rules import Rules
-from rules import load as load_rules
-from bot import i18n
+from bot import i18n, spaces, undeliverable
 from bot.access import WebexAccess
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.metrics import Metrics
-from bot.router import Router, router as default_router
-from bot.scheduler import TimerRegistry, timers as default_timers
+from bot.router import Router
+from bot.scheduler import TimerRegistry
 from bot.webex import WebexClient
+from rules import Rules
+from rules import load as load_rules
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Door:
             self._inside += 1
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self._clear:
             self._inside -= 1
             if not self._inside:
@@ -104,8 +105,8 @@ class Runtime:
     db: Database
     webex: WebexClient
     clock: Clock = field(default_factory=SystemClock)
-    router: Router = field(default_factory=lambda: default_router)
-    timers: TimerRegistry = field(default_factory=lambda: default_timers)
+    router: Router = field(default_factory=Router)
+    timers: TimerRegistry = field(default_factory=TimerRegistry)
     metrics: Metrics = field(default_factory=Metrics)
     version: str = field(default_factory=bot_version)
     inbox_bell: Bell = field(default_factory=Bell)
@@ -135,24 +136,34 @@ def rules_for(settings: Settings | None) -> Rules:
     return load_rules(settings.service_levels_file, settings.desk_file, naming=i18n.naming())
 
 
-def load_commands() -> None:
-    """Register every command family with the process's router and timers (once)."""
-    import commands
-
-    if not default_router.commands:
-        commands.register(default_router, default_timers)
+# What the composition root (run_bot.py) passes in: it registers every command family
+# (commands.register), so the runtime never imports the families.
+Register = Callable[[Router, TimerRegistry], None]
 
 
-def build_runtime(settings: Settings, *, clock: Clock | None = None, webex: WebexClient | None = None) -> Runtime:
-    """Create the runtime for `settings`; no network I/O happens here."""
-    load_commands()
-    token = settings.webex_access_token
+def registries(register: Register) -> tuple[Router, TimerRegistry]:
+    """A router and a timer registry holding the runtime's own handlers and all that `register` adds."""
+    router, timers = Router(), TimerRegistry()
+    undeliverable.register(timers)
+    # The runtime's own listener first: a space Webex refuses posts to is marked unreachable.
+    timers.on_undeliverable(spaces.on_undeliverable)
+    register(router, timers)
+    return router, timers
+
+
+def build_app(settings: Settings, register: Register, *, clock: Clock | None = None, webex: WebexClient | None = None,
+              db: Database | None = None) -> Runtime:
+    """The runtime for `settings`, with the router and timers `register` fills and the rules the
+    settings name; no network I/O happens here. `clock`, `webex` and `db` replace the real ones
+    (tests, the sandbox)."""
+    router, timers = registries(register)
     if webex is None:
+        token = settings.webex_access_token
         if not token:
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
         webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
-    return Runtime(settings=settings, db=Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
-                   rules=rules_for(settings))
+    return Runtime(settings=settings, db=db or Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
+                   router=router, timers=timers, rules=rules_for(settings))
 
 
 def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import make_url
@@ -87,7 +89,7 @@ class Settings:
         """True when no Webex token is configured: the bot talks to the local sandbox."""
         return not self.webex_access_token
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (used by the sandbox wiring and tests)."""
         return replace(self, **changes)
 
@@ -228,7 +230,7 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
     )
 
 
-def _checked_file(name: str, value: str | None, check, error: type[Exception]) -> str | None:
+def _checked_file(name: str, value: str | None, check: Callable[[str | None], object], error: type[Exception]) -> str | None:
     """A configuration file checked in full at start-up, so a typo cannot wait for a ticket."""
     try:
         check(value)

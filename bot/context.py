@@ -4,17 +4,65 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
+from bot.access import WebexAccess
 from bot.clock import Clock
-from rules import Rules
+from bot.config import Settings
 from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent
+from bot.metrics import Metrics
 from bot.security import CUSTOMER, roles_of
+from bot.webex import WebexClient
 from storage import directory
+from storage.db import Database
+from rules import Rules
 from storage.models import OutboxMessage
+
+if TYPE_CHECKING:  # the router and the timer registry hand handlers a Context: they import this module
+    from bot.router import Router
+    from bot.scheduler import TimerRegistry
+
+Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
+
+
+class RuntimeView(Protocol):
+    """What a handler, a flow, a timer and the inbox worker may use of the runtime (bot/app.py Runtime)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def webex(self) -> WebexClient: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def access(self) -> WebexAccess: ...
+
+    @property
+    def router(self) -> Router: ...
+
+    @property
+    def timers(self) -> TimerRegistry: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def rules(self) -> Rules: ...
+
+    def wake_outbox(self) -> None:
+        """Tell in-process senders there is work."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +99,8 @@ class Context:
     clock: Clock
     actor: Actor
     space: Space
-    event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
-    runtime: Any
+    event: Event
+    runtime: RuntimeView
     lang: str = i18n.DEFAULT_LANGUAGE
     sent: list[OutboxMessage] = field(default_factory=list)
 
@@ -63,7 +111,7 @@ class Context:
     @property
     def rules(self) -> Rules:
         """The calendars, profiles and desk in use."""
-        return self.runtime.rules  # type: ignore[no-any-return]
+        return self.runtime.rules
 
     def t(self, key: str, **values: object) -> str:
         """A text from the catalogues in this context's language."""
@@ -109,7 +157,7 @@ class Context:
         return row
 
 
-def build_context(session: Session, event: MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent, runtime: Any) -> Context:
+def build_context(session: Session, event: Event, runtime: RuntimeView) -> Context:
     """Who acts where, with which roles and in which language, read from the directory now.
 
     Roles are read at every event, so a revocation counts from the next command. Members of a

@@ -76,8 +76,9 @@ class WrongSpace(UserError):
 
     def __init__(self, *, command: str, where: list[str]) -> None:
         super().__init__(command=command, where=where)
+        self.where = where
 
     def render(self, lang: str) -> str:
         """The reply in `lang`, naming the kinds of space it works in."""
-        places = ", ".join(i18n.t(f"space.kind.{kind}", lang) for kind in self.values["where"])
+        places = ", ".join(i18n.t(f"space.kind.{kind}", lang) for kind in self.where)
         return i18n.t(self.key, lang, command=self.values["command"], where=places)

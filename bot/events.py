@@ -106,7 +106,8 @@ def membership_event(data: dict[str, Any], event: str, bot: BotIdentity) -> Join
     earlier release hears every member."""
     if data.get("personId") != bot.person_id or not isinstance(data.get("roomId"), str) or not data["roomId"]:
         return None
-    kind = {"created": JoinEvent, "deleted": LeaveEvent}.get(event)
+    kinds: dict[str, type[JoinEvent] | type[LeaveEvent]] = {"created": JoinEvent, "deleted": LeaveEvent}
+    kind = kinds.get(event)
     if kind is None:
         return None
     room_type = data.get("roomType")

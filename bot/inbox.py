@@ -2,8 +2,9 @@
 
 The endpoint only stores (unique on resource, event and data.id, so a repeated delivery is dropped).
 A worker claims rows (a few at a time, each with its own lease), fetches the message, card
-action or the bot's membership from Webex outside any transaction, then runs the handler in one transaction that also marks the row done:
-the handler's rows and its outgoing messages commit together with "done", or not at all.
+action or the bot's membership from Webex outside any transaction, then runs the middleware
+(bot/middleware.py) and the handler in one transaction that also marks the row done: the
+handler's rows and its outgoing messages commit together with "done", or not at all.
 Order: the events of one space are handled in the order they arrived, as its messages are sent (the
 outbox): only the oldest unfinished event of a space can be claimed, so one waiting for a retry
 after a failed read holds back the later ones of its space and no others.
@@ -11,252 +12,36 @@ after a failed read holds back the later ones of its space and no others.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
-import re
-import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Row, Update, and_, bindparam, exists, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot import i18n, logs
-from bot.clock import AMSTERDAM
-from bot.context import Context, build_context
-from bot.errors import UserError
-from bot.events import (CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event,
-                        webex_time)
-from bot.outbox import backoff
-from storage import directory
-from bot.security import rate_check
+from bot import logs
+from bot.clock import Clock
+from bot.context import Event, RuntimeView
+from bot.envelope import KEY_MAX, event_key
+from bot.events import JoinEvent, LeaveEvent, MessageEvent, card_event, membership_event, message_event, webex_time
+from bot.inbox_sql import ACCEPT, CLAIM, CLOSE, RETRY, RETRY_UNCOUNTED, Claimed
+from bot.middleware import STEPS, Call, SenderUnnamed, Step, chain
+from bot.pacing import backoff
 from bot.retention import replay_cutoff
 from bot.webex import BotIdentity, Permanent, RateLimited, Transient, Unauthorized, WebexFailure
 from storage.db import is_postgres
-from storage.models import InboxEvent
-from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
 HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"), ("memberships", "deleted")}
-# What the columns hold (storage/models.py InboxEvent); a longer value is no Webex event.
-KEY_MAX, NAME_MAX = 300, 40
 # Events one claim leases at most. A busy inbox pays one claim transaction per batch instead of
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
-# An event in one of these states holds back the later events of its space.
-UNFINISHED = ("pending", "claimed")
 
-# Statements are built once at import: building them and computing their cache keys on every
-# call cost more than running them.
-_NOW = bindparam("now", type_=UTCDateTime())
-_T = InboxEvent.__table__
-# A claimed event as its claim returns it: a row with the table's columns, not a mapped object.
-Claimed = Row[Any]
-# On the table, not the mapped class: the ORM's bulk-insert path costs more than the insert itself.
-_ACCEPT = {
-    dialect: insert(InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_key"]).returning(InboxEvent.__table__.c.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
-
-
-def _claim_statement(*, skip_locked: bool) -> Update:
-    """UPDATE … RETURNING that leases the oldest due events (up to :batch) to :worker_id.
-
-    On the table, not the mapped class: the ORM copies such a statement on every run and its
-    cache key is then computed afresh, which cost more than running it.
-    """
-    cand = _T.alias("cand").c
-    earlier = _T.alias("earlier").c
-    due = or_(
-        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
-        and_(cand.status == "claimed", cand.lease_until < _NOW),
-    )
-    # The oldest unfinished event of its space (an event without a space is always first). One NOT
-    # EXISTS per status, each a single probe of ix_inbox_head (order_key, status, id).
-    first_of_space = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
-    pick = select(cand.id).where(due, first_of_space).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
-    if skip_locked:
-        # Concurrent workers pass over each other's rows instead of waiting for them.
-        pick = pick.with_for_update(skip_locked=True, of=cand.id.table)
-    return (
-        update(_T)
-        .where(_T.c.id.in_(pick))
-        .values(
-            status="claimed",
-            claimed_by=bindparam("worker_id"),
-            lease_until=bindparam("new_lease", type_=UTCDateTime()),
-            attempts=_T.c.attempts + 1,
-        )
-        .returning(*_T.c)
-    )
-
-
-_CLAIM = {"sqlite": _claim_statement(skip_locked=False), "postgresql": _claim_statement(skip_locked=True)}
-# Closing an event (done, ignored, failed, or back to pending for a retry) happens only while it
-# is still leased to this worker; rowcount 0 means the lease was lost to another worker.
-_OWNED = and_(
-    _T.c.id == bindparam("row_id"),
-    _T.c.claimed_by == bindparam("worker_id"),
-    _T.c.status == "claimed",
-)
-_CLOSE = (
-    update(_T)
-    .where(_OWNED)
-    .values(status=bindparam("new_status"), error=bindparam("error_text"), processed_at=_NOW, lease_until=None)
-)
-_RETRY = (
-    update(_T)
-    .where(_OWNED)
-    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
-            error=bindparam("error_text"))
-)
-# While Webex refuses the token an attempt says nothing about the event: it does not count
-# towards MAX_FETCH_ATTEMPTS, so no outage, however long, marks an event failed.
-_RETRY_UNCOUNTED = _RETRY.values(attempts=_T.c.attempts - 1)
-
-
-Event = MessageEvent | CardSubmitEvent | JoinEvent | LeaveEvent
-
-
-class BadEvent(ValueError):
-    """A webhook body that is not a Webex event."""
-
-
-# Webex's ids are base64 text of some 70 to 110 characters. An id of anything but printable
-# ASCII, or longer than ID_MAX, is no Webex id: it would not fit the columns, and a line break
-# in one would write lines of its own into the logs.
-ID_MAX = 200
-ENVELOPE_IDS = ("id", "actorId", "createdBy", "orgId", "ownedBy", "appId")
-DATA_IDS = ("id", "roomId", "personId", "messageId", "parentId", "personOrgId")
-# Webex's envelope is three levels deep; a body of 64 KB could otherwise nest 30,000 deep.
-MAX_DEPTH = 16
-_PRINTABLE_ASCII = re.compile(r"[!-~]*")
-# No database stores these in text: PostgreSQL refuses NUL and half a surrogate pair in jsonb,
-# and no UTF-8 encoder takes the latter for a column.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _no_constant(name: str) -> float:
-    raise BadEvent(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise BadEvent(f"{text[:20]} is beyond any JSON number a database stores")
-    return number
-
-
-def read_envelope(body: bytes) -> dict[str, Any]:
-    """The webhook body as a payload the inbox can store, or BadEvent saying what is wrong with it.
-
-    Strict JSON (no NaN or Infinity, which Python reads and PostgreSQL refuses), nested at most
-    MAX_DEPTH, every text storable, the ids printable ASCII of at most ID_MAX characters, and
-    `data.created`, when given, a time with its offset.
-    """
-    try:
-        payload = json.loads(body, parse_constant=_no_constant, parse_float=_finite)
-    except RecursionError:
-        raise BadEvent(f"nested deeper than {MAX_DEPTH}") from None
-    except BadEvent:
-        raise
-    except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
-        raise BadEvent(f"not JSON: {exc}") from None
-    _check_values(payload)
-    event_key(payload)
-    for name in ENVELOPE_IDS:
-        _check_id(name, payload.get(name))
-    for name in DATA_IDS:
-        _check_id(f"data.{name}", payload["data"].get(name))
-    created = payload["data"].get("created")
-    if created is not None and webex_time(created) is None:
-        raise BadEvent("data.created is not a time")
-    return payload
-
-
-def _check_values(value: Any) -> None:
-    """Every text in `value` (keys too) storable, at most MAX_DEPTH levels deep."""
-    level = [value]
-    for _ in range(MAX_DEPTH + 1):
-        inner = []
-        for item in level:
-            if isinstance(item, str):
-                if _UNSTORABLE.search(item):
-                    raise BadEvent("a text holds NUL or half a surrogate pair")
-            elif isinstance(item, dict):
-                inner.extend(item.keys())
-                inner.extend(item.values())
-            elif isinstance(item, list):
-                inner.extend(item)
-        if not inner:
-            return
-        level = inner
-    raise BadEvent(f"nested deeper than {MAX_DEPTH}")
-
-
-def _check_id(name: str, value: Any) -> None:
-    """A string id, when one is given, is printable ASCII of at most ID_MAX characters."""
-    if isinstance(value, str) and (len(value) > ID_MAX or not _PRINTABLE_ASCII.fullmatch(value)):
-        raise BadEvent(f"{name} is not a Webex id (printable ASCII, at most {ID_MAX} characters)")
-
-
-# The events whose data.created is when they happened. A removal's is when the membership that
-# ended began, however long ago that was.
-_CREATED_IS_THE_EVENT = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created")}
-
-
-def event_created(payload: dict[str, Any]) -> datetime | None:
-    """When the message was posted, the card pressed or the bot added, by Webex's `data.created`;
-    None when the payload does not say (or the event is a removal)."""
-    if (payload.get("resource"), payload.get("event")) not in _CREATED_IS_THE_EVENT:
-        return None
-    data = payload.get("data")
-    return webex_time(data.get("created")) if isinstance(data, dict) else None
-
-
-def event_key(payload: dict[str, Any]) -> tuple[str, str, str]:
-    """(resource, event, unique key) of a webhook payload; BadEvent if it lacks them.
-
-    The key is resource, event and data.id, and for a membership also its data.created: Webex
-    gives a membership the same id each time the same person joins the same space, so a bot
-    removed and added again is told with the same id, and only the time tells the two apart.
-    """
-    if not isinstance(payload, dict):
-        raise BadEvent("body is not a JSON object")
-    resource, event, data = payload.get("resource"), payload.get("event"), payload.get("data")
-    if not isinstance(resource, str) or not isinstance(event, str) or not isinstance(data, dict):
-        raise BadEvent("resource, event and data are required")
-    data_id = data.get("id")
-    if not isinstance(data_id, str) or not data_id:
-        raise BadEvent("data.id is required")
-    key = f"{resource}:{event}:{data_id}"
-    created = data.get("created")
-    if resource == "memberships" and isinstance(created, str) and created:
-        key = f"{key}:{created}"
-    if len(resource) > NAME_MAX or len(event) > NAME_MAX or len(key) > KEY_MAX:
-        raise BadEvent("resource, event or data.id is longer than any of Webex's")
-    if not all(_PRINTABLE_ASCII.fullmatch(part) for part in (resource, event, data_id)):
-        raise BadEvent("resource, event or data.id is not printable ASCII")
-    return resource, event, key
-
-
-def own_doing(payload: dict[str, Any]) -> bool:
-    """Whether the event was caused by the webhook's creator: the bot's own message, or a space
-    it opened. The bot registers its webhooks with its own token, so `createdBy` is the bot and
-    such events need no work: the endpoint drops them unstored (a worker would drop them too)."""
-    created_by = payload.get("createdBy")
-    return isinstance(created_by, str) and bool(created_by) and payload.get("actorId") == created_by
 
 
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
@@ -274,36 +59,25 @@ def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
         attempts=0,
         next_attempt_at=now,
     )
-    stmt = _ACCEPT["postgresql" if is_postgres(session) else "sqlite"]
+    stmt = ACCEPT["postgresql" if is_postgres(session) else "sqlite"]
     return session.connection().execute(stmt, values).scalar() is not None
-
-
-class _SenderUnnamed(Exception):
-    """The directory has no name for a message's sender (rolls back the handle transaction)."""
 
 
 class _LeaseLost(Exception):
     """Another worker holds the event by now (rolls back the handle transaction)."""
 
 
-class _CallFailed(Exception):
-    """A handler's own call to Webex failed in a way worth retrying (rolls back the handle transaction)."""
-
-    def __init__(self, failure: WebexFailure) -> None:
-        super().__init__(str(failure))
-        self.failure = failure
-
-
 class InboxWorker:
     """Claims stored events and turns them into handler calls."""
 
-    def __init__(self, runtime, *, worker_id: str) -> None:
+    def __init__(self, runtime: RuntimeView, *, worker_id: str, steps: Sequence[Step] = STEPS) -> None:
         self.runtime = runtime
         self.worker_id = worker_id
         self.lease = timedelta(seconds=getattr(runtime.settings, "lease_seconds", LEASE.total_seconds()))
+        self.pipeline = chain(steps)
 
     @property
-    def clock(self):
+    def clock(self) -> Clock:
         return self.runtime.clock
 
     def claim(self) -> Claimed | None:
@@ -319,7 +93,7 @@ class InboxWorker:
         """
         now = self.clock.now()
         with self.runtime.db.scope() as session:
-            stmt = _CLAIM["postgresql" if is_postgres(session) else "sqlite"]
+            stmt = CLAIM["postgresql" if is_postgres(session) else "sqlite"]
             params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease, "batch": limit}
             rows = list(session.connection().execute(stmt, params))  # rows with the table's columns
         # RETURNING gives no order.
@@ -382,7 +156,7 @@ class InboxWorker:
         except WebexFailure as exc:
             self._fetch_failed(row, exc)
             return
-        if event is None or self._handle(row, event):
+        if event is None or self._handle(row, event) or not isinstance(event, MessageEvent):
             return
         # The sender is new to the directory: ask Webex for their name, outside any transaction.
         try:
@@ -400,9 +174,6 @@ class InboxWorker:
         if row.resource == "memberships":
             return self._membership(row, data, bot)
         if row.resource == "messages":
-            if data.get("personId") == bot.person_id:
-                self._close(row, status="ignored", error=None)
-                return None
             message = webex.get_message(data["id"])
             return None if self._replayed(row, message) else message_event(message, bot)
         action = webex.get_attachment_action(data["id"])
@@ -472,12 +243,11 @@ class InboxWorker:
             self._retry(row, backoff(row.attempts), str(exc))
 
     def _handle(self, row: Claimed, event: Event, *, name_asked: bool = False) -> bool:
-        """Run the handler and close the event in one transaction.
+        """Run the middleware and the handler, and close the event, in one transaction.
 
         False, with nothing changed, when the sender of a message is unnamed and the directory
         does not know their name either: the caller asks Webex (outside any transaction) and
-        calls again with `name_asked`. Looking the name up here, and not in a transaction of its
-        own, costs nothing extra: build_context reads the same person row.
+        calls again with `name_asked`.
         """
         runtime = self.runtime
         try:
@@ -487,86 +257,35 @@ class InboxWorker:
                 if not self._set_closed(session, row, status="done", error=None):
                     log.warning("inbox %s: lease lost, another worker has it", row.id)
                     return True
-                if isinstance(event, MessageEvent) and not event.sender.display_name and not name_asked:
-                    event = self._named_from_directory(session, event)
-                self._dispatch(session, row, event)
-        except _SenderUnnamed:
+
+                def start_over(status: str, error: str | None) -> None:
+                    self._start_over(session, row, status=status, error=error)
+
+                self.pipeline(Call(session=session, event=event, runtime=runtime, received_at=row.received_at,
+                                   start_over=start_over, name_asked=name_asked))
+        except SenderUnnamed:
             return False
         except _LeaseLost:
             log.warning("inbox %s: lease lost while answering a refused or failed command", row.id)
             return True
-        except _CallFailed as exc:
-            # Undone already (the scope rolled back): the event is still leased to this worker.
-            self._fetch_failed(row, exc.failure)
+        except (RateLimited, Transient, Unauthorized) as exc:
+            # A handler's own call to Webex (a lookup) will work later: undone already (the scope
+            # rolled back), the event is still leased to this worker and retried as a failed read.
+            self._fetch_failed(row, exc)
             return True
         runtime.wake_outbox()
         return True
 
-    def _dispatch(self, session: Session, row: Claimed, event: Event) -> None:
-        """Route the event to its handler. A refusal or a failing handler undoes everything the
-        transaction did (the whole transaction, not a savepoint: two round trips fewer for every
-        command that succeeds), then the event is closed again and the answer queued."""
-        runtime = self.runtime
-        ctx = build_context(session, event, runtime)
-        try:
-            if isinstance(event, JoinEvent):
-                runtime.router.dispatch_join(ctx)
-            elif isinstance(event, LeaveEvent):
-                runtime.router.dispatch_leave(ctx)
-            elif self._within_rate(ctx):
-                started = time.perf_counter()
-                if isinstance(event, MessageEvent):
-                    family = runtime.router.dispatch_text(ctx, event.text)
-                else:
-                    family = runtime.router.dispatch_card(ctx, event.inputs)
-                runtime.metrics.command_done(family, handler_s=time.perf_counter() - started,
-                                             since_stored_s=(self.clock.now() - row.received_at).total_seconds())
-        except UserError as exc:
-            ctx = self._start_over(session, row, event, status="done", error=None)
-            if not isinstance(event, LeaveEvent):
-                ctx.reply(exc.render(ctx.lang))
-        except (RateLimited, Transient, Unauthorized) as exc:
-            # A handler's own call to Webex (a lookup) will work later: the event is retried as
-            # a failed read would be, not answered with an apology.
-            raise _CallFailed(exc) from exc
-        except Exception as exc:  # one bad handler must not stop the worker
-            log.exception("inbox %s: handler failed", row.id)
-            ctx = self._start_over(session, row, event, status="failed", error=f"{type(exc).__name__}: {exc}")
-            if not isinstance(event, LeaveEvent):  # the bot is no longer in that space
-                ctx.reply(i18n.t("error.apology", ctx.lang))
-
-    def _start_over(self, session: Session, row: Claimed, event: Event, *,
-                    status: str, error: str | None) -> Context:
-        """Undo the transaction so far, close `row` with `status` again and read the context anew."""
+    def _start_over(self, session: Session, row: Claimed, *, status: str, error: str | None) -> None:
+        """Undo the transaction so far and close `row` with `status` again."""
         session.rollback()
         if not self._set_closed(session, row, status=status, error=error):
             raise _LeaseLost()
-        return build_context(session, event, self.runtime)
-
-    @staticmethod
-    def _named_from_directory(session: Session, event: MessageEvent) -> MessageEvent:
-        """The event with its sender's name from the directory; _SenderUnnamed when it has none."""
-        known = directory.person(session, email=event.sender.email)
-        if known is None or not known.display_name:
-            raise _SenderUnnamed()
-        return replace(event, sender=replace(event.sender, display_name=known.display_name))
 
     def _named(self, event: MessageEvent) -> MessageEvent:
         """The event with its sender's display name as Webex has it (messages carry only the email)."""
         name = self.runtime.webex.get_person(event.sender.person_id).get("displayName", "")
         return replace(event, sender=replace(event.sender, display_name=name))
-
-    def _within_rate(self, ctx: Context) -> bool:
-        """Count the command against its sender's limit; over it, one answer saying from when it may be
-        sent again, then silence. Acknowledgements, presses answering the bot's cards and P1 requests
-        are neither counted nor held back (the router knows which)."""
-        if self.runtime.router.unlimited(ctx.event):
-            return True
-        rate = rate_check(ctx.session, email=ctx.actor.email, now=self.clock.now(), limit=self.runtime.settings.rate_limit)
-        if rate.verdict == "warn" and rate.again_at is not None:
-            ctx.reply(ctx.t("rate.slow_down", limit=self.runtime.settings.rate_limit,
-                            time=rate.again_at.astimezone(AMSTERDAM).strftime("%H:%M:%S")))
-        return rate.verdict == "ok"
 
     def _retry(self, row: Claimed, delay: timedelta, error: str, *, counted: bool = True) -> None:
         if counted and row.attempts >= MAX_FETCH_ATTEMPTS:
@@ -574,7 +293,7 @@ class InboxWorker:
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            session.connection().execute(_RETRY if counted else _RETRY_UNCOUNTED,
+            session.connection().execute(RETRY if counted else RETRY_UNCOUNTED,
                                          {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
                                           "error_text": error})
 
@@ -586,4 +305,4 @@ class InboxWorker:
         """Close `row` with `status` if it is still leased to this worker; False when it is not."""
         params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
                   "now": self.clock.now()}
-        return session.connection().execute(_CLOSE, params).rowcount == 1
+        return session.connection().execute(CLOSE, params).rowcount == 1

@@ -1,31 +1,30 @@
-"""Starting the bot: against Webex, as workers only, or wired to the local sandbox."""
+"""Starting the bot: against Webex, or as workers only (sandbox/launch.py wires it to the sandbox)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot import hooks
-from bot.app import Runtime, build_runtime, create_app, create_metrics_app
+from bot.app import Register, Runtime, build_app, create_app, create_metrics_app
 from bot.config import Settings, require_webhook_secret
-from bot.serving import RunningServer, make_server
+from bot.serving import RunningServer, bound, make_server
 from bot.webex import WebexClient
 from bot.webhook import MAX_BODY
 from bot.workers import Workers
 from storage.migrate import upgrade
 
+if TYPE_CHECKING:  # the WSGI types exist for type checkers only
+    from _typeshed.wsgi import WSGIApplication
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = hooks.PATH
-SANDBOX_DATABASE = "sandbox.db"
-SANDBOX_STATE = "sandbox.json"
-_BOT_PATHS = ("/webhooks/", "/healthz", "/metrics")
 # How long a thread may hold the GIL while another waits for it. The bot's threads hand every
 # event on (HTTP thread → inbox worker → outbox sender); at Python's default of 5 ms each
 # hand-off can wait that long. Measured with bench/webhook.py at 200 webhooks/s: 1 ms cut the
@@ -38,7 +37,7 @@ def tune_interpreter() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
-def register_webhooks(webex: WebexClient, *, public_url: str, secret: str, instance: str) -> list[dict]:
+def register_webhooks(webex: WebexClient, *, public_url: str, secret: str, instance: str) -> list[dict[str, Any]]:
     """Make sure exactly this instance's webhooks point at `public_url`, signed with `secret`; idempotent."""
     return hooks.register(webex, public_url=public_url, secret=secret, instance=instance)
 
@@ -51,18 +50,12 @@ def check_webhook_secret(settings: Settings) -> None:
                     "without a signature, from anyone who can reach %s", WEBHOOK_PATH)
 
 
-class _Dispatch:
-    """One port for the sandbox: the bot's paths go to the bot, everything else to the sandbox API."""
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
-    def __init__(self, sandbox_app) -> None:
-        self.sandbox_app = sandbox_app
-        self.bot_app = None
 
-    def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if self.bot_app is not None and path.startswith(_BOT_PATHS):
-            return self.bot_app(environ, start_response)
-        return self.sandbox_app(environ, start_response)
+class Closable(Protocol):
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -72,8 +65,8 @@ class Stack:
     runtime: Runtime
     server: RunningServer | None
     workers: Workers | None
-    sandbox_state: object | None = None
-    keeper: object | None = None
+    sandbox_state: Closable | None = None
+    keeper: Stoppable | None = None
     metrics_server: RunningServer | None = None
 
     def stop(self) -> None:
@@ -86,28 +79,27 @@ class Stack:
             self.metrics_server.stop()
         if self.keeper is not None:
             self.keeper.stop()
-        close = getattr(self.sandbox_state, "close", None)
-        if close is not None:
-            close()
+        if self.sandbox_state is not None:
+            self.sandbox_state.close()
         self.runtime.db.dispose()
 
 
-def _serve(app, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None) -> RunningServer:
+def serve(app: WSGIApplication, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None) -> RunningServer:
     server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
-    port = server.socket.getsockname()[1]
+    port = bound(server)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     return RunningServer(server=server, thread=thread, host=host, port=port)
 
 
-def start_serve(settings: Settings, *, with_workers: bool = True) -> Stack:
+def start_serve(settings: Settings, register: Register, *, with_workers: bool = True) -> Stack:
     """The webhook server (and in-process workers) against real Webex, and GET /metrics on an
     address of its own (METRICS_HOST:METRICS_PORT, loopback unless told)."""
     check_webhook_secret(settings)
-    runtime = build_runtime(settings)
+    runtime = build_app(settings, register)
     upgrade(runtime.db.engine)
     # Nothing but a webhook is ever posted here: waitress refuses a longer body before reading it.
-    server = _serve(create_app(runtime), host=settings.bot_host, port=settings.bot_port, max_body=MAX_BODY)
-    metrics = _serve(create_metrics_app(runtime), host=settings.metrics_host, port=settings.metrics_port, name="metrics",
+    server = serve(create_app(runtime), host=settings.bot_host, port=settings.bot_port, max_body=MAX_BODY)
+    metrics = serve(create_metrics_app(runtime), host=settings.metrics_host, port=settings.metrics_port, name="metrics",
                      threads=2, max_body=0)
     server.thread.start()
     metrics.thread.start()
@@ -128,7 +120,7 @@ def lower_priority(nice: int) -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def start_worker(settings: Settings) -> Stack:
+def start_worker(settings: Settings, register: Register) -> Stack:
     """Workers only (scale-out); the schema must be current already (`db upgrade`).
 
     The process runs `worker_nice` below normal priority: on a host shared with web processes a
@@ -136,82 +128,11 @@ def start_worker(settings: Settings) -> Stack:
     behind the work it queues.
     """
     lower_priority(settings.worker_nice)
-    runtime = build_runtime(settings)
+    runtime = build_app(settings, register)
     workers = Workers(runtime)
     workers.start()
     log.info("workers started: %d inbox, %d outbox, 1 timer", settings.inbox_threads, settings.outbox_threads)
     return Stack(runtime=runtime, server=None, workers=workers)
-
-
-def sandbox_settings(settings: Settings, *, explicit_database: bool, cwd: Path, reset: bool = False) -> Settings:
-    """Settings for sandbox mode: its own database file unless DATABASE_URL was given.
-
-    The sandbox's Webex is kept in sandbox.json beside the database; the two belong together,
-    so when either is missing, or on `reset`, both start afresh.
-    """
-    state_file = cwd / SANDBOX_STATE
-    path = cwd / SANDBOX_DATABASE
-    fresh = reset or not state_file.exists() or (not explicit_database and not path.exists())
-    if fresh:
-        state_file.unlink(missing_ok=True)
-    if explicit_database:
-        return settings
-    if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return settings.with_(database_url=f"sqlite:///{path}")
-
-
-def _page_assets() -> None:
-    """Fetch the chat page's card renderer if the install step has not (the page works without it, minus cards)."""
-    from sandbox import assets
-
-    if not assets.present():
-        try:
-            assets.ensure()
-        except assets.AssetError as exc:
-            log.warning("sandbox page: cards will not render: %s (run `make run`, which installs it)", exc)
-
-
-def start_sandbox(settings: Settings, *, with_workers: bool = True, state_file: Path | None = None) -> Stack:
-    """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded.
-
-    With `state_file`, the sandbox continues from it when it exists and is kept in it.
-    """
-    from sandbox import keeper as keeping
-    from sandbox.api import create_sandbox_app
-    from sandbox.demo import BOT_TOKEN, build_demo_state, open_direct_spaces, seed_directory, seed_subscriptions
-
-    _page_assets()
-    state = keeping.load(state_file) if state_file is not None else None
-    if state is None:
-        state = build_demo_state(bot_token=BOT_TOKEN)
-        open_direct_spaces(state)
-    dispatch = _Dispatch(create_sandbox_app(state))
-    server = _serve(dispatch, host=settings.bot_host, port=settings.bot_port)
-    base = server.url
-    secret = settings.webex_webhook_secret or secrets.token_hex(16)
-    settings = settings.with_(
-        webex_access_token=BOT_TOKEN,
-        webex_base_url=f"{base}/v1/",
-        webex_webhook_secret=secret,
-        public_url=base,
-    )
-    runtime = build_runtime(settings)
-    upgrade(runtime.db.engine)
-    with runtime.db.scope() as session:
-        seed_directory(session, state, now=runtime.clock.now(), desk=runtime.rules.desk)
-        seed_subscriptions(session, state)
-    # The sandbox is a local imitation (its demo tokens are public): /metrics stays on its one port.
-    dispatch.bot_app = create_app(runtime, open_metrics=True)
-    server.thread.start()
-    register_webhooks(runtime.webex, public_url=base, secret=secret, instance=settings.bot_instance)
-    workers = Workers(runtime) if with_workers else None
-    if workers:
-        workers.start()
-    keeper = keeping.Keeper(state, state_file).start() if state_file is not None else None
-    log.info("sandbox Webex API on %s/v1/, bot webhook on %s%s", base, base, WEBHOOK_PATH)
-    return Stack(runtime=runtime, server=server, workers=workers, sandbox_state=state, keeper=keeper)
 
 
 def run_until_signalled(stack: Stack) -> None:

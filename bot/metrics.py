@@ -13,11 +13,12 @@ Each runtime has its own registry, so several runtimes in one process (tests) do
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
 from storage.models import InboxEvent, OutboxMessage, Timer
@@ -102,10 +103,10 @@ class QueueCollector:
         self.db = db
         self.clock = clock
 
-    def describe(self):
+    def describe(self) -> list[Metric]:
         return []
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         now = self.clock.now()
         try:
             with self.db.read() as session:

@@ -1,157 +1,34 @@
-"""The outbox: every message the bot sends is a row first; a sender delivers rows in order per space.
+"""The outbox: every message the bot sends is a row first, queued in the transaction that decides to
+send it; bot/sender.py delivers the rows, in order per space.
 
-Order: only the oldest unfinished row of a space (its head) can be claimed, so a message
-waiting for a retry holds back the later ones of that space and no others. Among the spaces'
-heads, urgent rows (P1 pages and their outcome) go first, then conversation (answers, staff
-alerts), then bulk (notices to a whole audience, reports), oldest first within each: a page or
-an answer does not wait behind a broadcast to thousands of spaces. Bulk rows are paced
-(BulkPacer, BOT_BULK_PER_SECOND) below Webex's limit, so a broadcast does not run into 429s
-that would hold everything else.
-Failure handling: 429 → every sender waits out Retry-After; 423 Locked → this row retries after
-its Retry-After; 5xx, timeouts, connection errors → exponential backoff capped at MAX_BACKOFF;
-401 → the token is refused: the row goes back untouched and nothing is claimed until Webex
-accepts the token again (bot/access.py); other 4xx → failed with the reason.
-Crash safety: a row is claimed with a lease and its attempt time; a row whose lease expired
-while "sending" is claimed again. As that earlier request may have reached Webex, the sender
-first looks for the message in a 1:1 space and adopts it instead of sending twice. A bot
-cannot list its own messages in a group space, so there such a row is sent again: at least
-once, never lost.
+A row is urgent (P1 pages and their outcome), conversation (answers, staff alerts) or bulk
+(notices to a whole audience, reports); the sender takes them in that order among the spaces'
+heads. A text longer than Webex takes is queued as several messages, in order, in one thread.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import json
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, String, Update, and_, bindparam, exists, func, or_, select, union_all, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import logs, undeliverable
-from bot.access import WebexAccess
-from bot.clock import Clock
-from bot.metrics import Metrics
-from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexClient
-from cards.common import MAX_CARD_BYTES, card_bytes
-from storage.db import Database, is_postgres
 from storage.models import OutboxMessage
-from storage.types import UTCDateTime
 
-log = logging.getLogger(__name__)
-
-LEASE = timedelta(seconds=60)
-# Rows of one space a sender sends back to back before it looks at the other spaces again.
-STREAK = 20
-MAX_BACKOFF = timedelta(minutes=5)
-# How far before the recorded attempt a found message may be dated (clock skew with Webex).
-RECONCILE_SLACK = timedelta(seconds=30)
 UNFINISHED = ("pending", "sending")
 # Webex refuses a message whose text or markdown is longer (400).
 MAX_MESSAGE_BYTES = 7439
 URGENT, NORMAL, BULK = 0, 1, 2
-# Bulk messages a second per process, unless BOT_BULK_PER_SECOND says otherwise.
-DEFAULT_BULK_PER_SECOND = 5.0
-# The instant of a claim or outcome, typed so every use binds it as the columns store it.
-_NOW = bindparam("now", type_=UTCDateTime())
-_T = OutboxMessage.__table__
-# A claimed message as its claim returns it: a row with the table's columns, not a mapped object.
-Claimed = Row[Any]
+# Webex takes a card of about 20 KB of JSON; measured as the SDK sends it (card_bytes).
+MAX_CARD_BYTES = 20_000
 
 
-def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) -> tuple[Update, Update]:
-    """UPDATE … RETURNING that leases the head row of a space matching the first of
-    `candidate_filters` (built on the columns of the `cand` alias) that finds one: (SQLite,
-    PostgreSQL). The PostgreSQL one locks the head with FOR UPDATE SKIP LOCKED, so concurrent
-    senders pass over each other's rows instead of waiting. With several filters, the picks are
-    branches of one UNION ALL … LIMIT 1: a later branch runs only when the earlier found nothing.
-
-    Built once at import and on the table, not the mapped class: constructing the correlated
-    subquery, and the ORM's copy of the statement on every run (whose cache key is then computed
-    afresh), cost more than running it.
-    """
-    cand = _T.alias("cand").c
-    earlier = _T.alias("earlier").c
-    # The head: no unfinished row of its space before it. One NOT EXISTS per status, so each is a
-    # single probe of ix_outbox_head (order_key, status, id); the minimum over both statuses was
-    # a scan of the space's unfinished rows for every candidate, quadratic in a space's backlog.
-    is_head = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
-    take = update(_T).values(
-        status="sending",
-        claimed_by=bindparam("worker_id"),
-        lease_until=bindparam("new_lease", type_=UTCDateTime()),
-        attempts=_T.c.attempts + 1,
-        # A retry of an attempt that may have reached Webex keeps its time, so deliver() looks for it.
-        attempt_started_at=func.coalesce(_T.c.attempt_started_at, _NOW),
-    )
-    statements = []
-    for locked in (False, True):
-        picks = []
-        for candidate_filter in candidate_filters:
-            pick = (select(cand.id).where(candidate_filter(cand), is_head, cand.priority <= bindparam("max_priority"))
-                    .order_by(cand.priority, cand.id).limit(1))
-            picks.append(pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick)
-        if len(picks) == 1:
-            chosen = picks[0].scalar_subquery()
-        else:
-            chosen = union_all(*(select(pick.subquery().c.id) for pick in picks)).limit(1).scalar_subquery()
-        statements.append(take.where(_T.c.id == chosen).returning(*_T.c))
-    return statements[0], statements[1]
-
-
-# Any space's oldest due head row: pending and due, or sending with its lease run out.
-def _any_head(cand: Any) -> ColumnElement[bool]:
-    return or_(
-        and_(cand.status == "pending", cand.next_attempt_at <= _NOW),
-        and_(cand.status == "sending", cand.lease_until < _NOW),
-    )
-
-
-# The head row of one space, when it is pending and due (a busy space keeps its sender).
-def _head_in_space(cand: Any) -> ColumnElement[bool]:
-    return and_(cand.order_key == bindparam("space_key"), cand.status == "pending", cand.next_attempt_at <= _NOW)
-
-
-_CLAIM_HEAD = _claim_statements(_any_head)
-# After a send: the same space's next row, else any space's head, in one statement.
-_CLAIM_AFTER_SEND = _claim_statements(_head_in_space, _any_head)
-# Outcomes are recorded only while the row is still leased to this sender (rowcount 0: lease lost).
-_OWNED = and_(
-    _T.c.id == bindparam("row_id"),
-    _T.c.claimed_by == bindparam("worker_id"),
-    _T.c.status == "sending",
-)
-_FINISH_CREATE = (
-    update(_T)
-    .where(_OWNED)
-    .values(
-        status="sent",
-        sent_at=_NOW,
-        lease_until=None,
-        webex_message_id=bindparam("sent_id"),
-        room_id=func.coalesce(_T.c.room_id, bindparam("result_room_id", type_=String())),
-    )
-)
-_FINISH_OTHER = update(_T).where(_OWNED).values(status="sent", sent_at=_NOW, lease_until=None)
-_RETRY = (
-    update(_T)
-    .where(_OWNED)
-    .values(
-        status="pending",
-        next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
-        lease_until=None,
-        claimed_by=None,
-        last_error=bindparam("error"),
-    )
-)
-_RETRY_CLEAN = _RETRY.values(attempt_started_at=None)
-# A request Webex refused for the token's sake says nothing about the row: not counted either.
-_RETRY_UNCOUNTED = _RETRY_CLEAN.values(attempts=_T.c.attempts - 1)
-_FAIL = update(_T).where(_OWNED).values(status="failed", lease_until=None, last_error=bindparam("error"))
+def card_bytes(card: dict[str, Any]) -> int:
+    """The card's size as Webex receives it: requests serialises the body with json.dumps' defaults,
+    so every non-ASCII character travels as \\uXXXX (six bytes, twelve for an emoji)."""
+    return len(json.dumps(card).encode("ascii"))
 
 
 def _order_key(room_id: str | None, to_person_email: str | None) -> str:
@@ -225,7 +102,7 @@ def enqueue(
         raise ValueError("Webex takes one file per message, and not with a card")
     if attachments:
         _check_card_message(text, markdown, attachments)
-    body = markdown or text
+    body = markdown or text or ""
     if not attachments and not files and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
         rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
                         text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,
@@ -311,312 +188,6 @@ def enqueue_delete(session: Session, *, now: datetime, target: OutboxMessage) ->
     session.add(row)
     session.flush()
     return row
-
-
-def backoff(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s, … capped at MAX_BACKOFF."""
-    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-
-
-class BulkPacer:
-    """Bulk rows go out at most `per_second` a second (a token bucket holding one second's worth),
-    below the rate Webex allows the token, so a broadcast leaves room for conversation and does
-    not run into the 429s that would hold every space. One per process: senders share it."""
-
-    def __init__(self, per_second: float) -> None:
-        if not per_second > 0:
-            raise ValueError("the bulk rate must be positive")
-        self.per_second = per_second
-        self.burst = max(1.0, per_second)
-        self._tokens = self.burst
-        self._at: datetime | None = None
-        self._lock = threading.Lock()
-
-    def reserve(self, now: datetime) -> bool:
-        """Take the right to send one bulk row now; False when the pace does not allow one yet."""
-        with self._lock:
-            if self._at is not None and now > self._at:
-                self._tokens = min(self.burst, self._tokens + (now - self._at).total_seconds() * self.per_second)
-            if self._at is None or now > self._at:
-                self._at = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
-
-    def refund(self) -> None:
-        """Give back a reservation the claim did not use."""
-        with self._lock:
-            self._tokens = min(self.burst, self._tokens + 1)
-
-
-class RateGate:
-    """Webex limits the bot's token, not a space: after a 429 every sender sharing the gate waits
-    out the Retry-After, instead of each space finding the limit again with a request of its own."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._until: datetime | None = None
-
-    def hold(self, until: datetime) -> None:
-        """No sending before `until`."""
-        with self._lock:
-            if self._until is None or until > self._until:
-                self._until = until
-
-    def is_open(self, now: datetime) -> bool:
-        """Whether sending may go on at `now`."""
-        with self._lock:
-            return self._until is None or now >= self._until
-
-
-class OutboxSender:
-    """Claims head rows and delivers them through the Webex seam."""
-
-    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
-                 metrics: Metrics | None = None, lease: timedelta = LEASE, access: WebexAccess | None = None,
-                 pacer: BulkPacer | None = None) -> None:
-        self.db = db
-        self.lease = lease
-        self.webex = webex
-        self.clock = clock
-        self.worker_id = worker_id
-        self.gate = gate or RateGate()
-        self.metrics = metrics or Metrics()
-        self.access = access or WebexAccess(self.metrics)
-        self.pacer = pacer or BulkPacer(DEFAULT_BULK_PER_SECOND)
-        self._found_nothing = False  # whether the last claim of this sender found no row due
-
-    def claim(self) -> Claimed | None:
-        """Claim the oldest due head row of any space (lease it to this worker)."""
-        now = self.clock.now()
-        if not self.gate.is_open(now) or not self.access.usable(now, self.webex):
-            return None
-        with self.db.scope() as session:
-            return self._take(session, _CLAIM_HEAD, now)
-
-    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Claimed | None:
-        """Lease the row `statements` pick to this worker, noting that its request is about to go out.
-
-        One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
-        """
-        stmt = statements[1] if is_postgres(session) else statements[0]
-        bulk_allowed = self.pacer.reserve(now)
-        params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease,
-                  "max_priority": BULK if bulk_allowed else NORMAL, **params}
-        row = session.connection().execute(stmt, params).first()  # a row with the table's columns
-        if bulk_allowed and (row is None or row.priority != BULK):
-            self.pacer.refund()
-        self._found_nothing = row is None
-        return row
-
-    def run_once(self) -> int:
-        """Send the oldest due head row, then up to STREAK more: the following rows of its space, and
-        when that space has none due, the next head of all spaces; returns how many."""
-        self._found_nothing = False
-        row = self.claim()
-        done = 0
-        while row is not None:
-            done += 1
-            row = self.deliver(row, keep_going=done < STREAK)
-        return done
-
-    def work(self) -> int:
-        """One step of a sender thread: send what is due; 1 when the thread should look again at once.
-
-        A turn that ended because a claim found nothing due took all there was, so the thread
-        waits for its wake-up (a queued message rings the bell) instead of waking a peer to find
-        nothing. A turn cut short at STREAK, or by a send that failed, may have left other
-        spaces' rows due: the thread goes on.
-        """
-        sent = self.run_once()
-        return 1 if sent and not self._found_nothing else 0
-
-    def drain(self, limit: int = 10_000) -> int:
-        """Send everything that is due now (tests and the sandbox use this)."""
-        done = 0
-        while done < limit:
-            sent = self.run_once()
-            if not sent:
-                break
-            done += sent
-        return done
-
-    def _in_doubt(self, row: Claimed) -> bool:
-        # A fresh claim stamps attempt_started_at and lease_until from the same instant; an
-        # older attempt time means an earlier attempt may have reached Webex.
-        return row.attempt_started_at is not None and row.attempt_started_at < row.lease_until - self.lease
-
-    def deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
-        """Send one claimed row and record the outcome; with keep_going, claim the next row (its
-        space's, else any space's head)."""
-        purpose = row.purpose or ""
-        with logs.bound(outbox=row.id, space=row.room_id or row.order_key,
-                        ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None):
-            return self._deliver(row, keep_going=keep_going)
-
-    def _deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
-        try:
-            if self._in_doubt(row) and row.action == "create":
-                found = self._find_sent(row)
-                if found is not None:
-                    log.warning("outbox %s: found already delivered as %s, not sending again", row.id, found.get("id"))
-                    return self._finish(row, found, keep_going=keep_going)
-            if self.clock.now() >= row.lease_until:
-                # Stalled past the lease: another sender may own the row by now.
-                log.warning("outbox %s: lease expired before sending; leaving it to the next claim", row.id)
-                return None
-            result = self._send(row)
-        except Unauthorized as exc:
-            self.access.lost(self.clock.now(), str(exc))
-            self._retry(row, delay=timedelta(0), error=str(exc), in_doubt=False, counted=False)
-            return None
-        except RateLimited as exc:
-            if exc.status == 429:
-                # Webex limits the token: every sender waits. A 423 locks one resource only.
-                self.metrics.rate_limited.labels(worker="outbox").inc()
-                self.gate.hold(self.clock.now() + timedelta(seconds=exc.retry_after))
-            self._retry(row, delay=timedelta(seconds=exc.retry_after), error=str(exc), in_doubt=False)
-            return None
-        except Transient as exc:
-            self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=exc.may_have_arrived)
-        except _NotReady as exc:
-            self._retry(row, delay=backoff(row.attempts), error=str(exc), in_doubt=False)
-        except Permanent as exc:
-            self._fail(row, str(exc), status=exc.status)
-        else:
-            return self._finish(row, result, keep_going=keep_going)
-        return None
-
-    def _send(self, row: Claimed) -> dict[str, Any]:
-        if row.action == "create":
-            return self.webex.create_message(
-                room_id=row.room_id,
-                to_person_email=None if row.room_id else row.to_person_email,
-                text=row.text,
-                markdown=row.markdown,
-                parent_id=self._parent_id(row),
-                attachments=row.attachments,
-                files=row.files,
-            )
-        target_id, room_id = self._target(row)
-        if row.action == "update":
-            return self.webex.update_message(target_id, room_id=room_id, text=row.text, markdown=row.markdown)
-        self.webex.delete_message(target_id)
-        return {"id": target_id, "roomId": room_id}
-
-    def _parent_id(self, row: Claimed) -> str | None:
-        if row.parent_id or row.parent_outbox_id is None:
-            return row.parent_id
-        with self.db.read() as session:
-            parent = session.get(OutboxMessage, row.parent_outbox_id)
-            if parent.status == "sent":
-                return parent.webex_message_id
-            if parent.status == "failed":
-                # The root never made it: post at top level rather than lose the message.
-                return None
-        raise _NotReady(f"thread root (outbox {row.parent_outbox_id}) not sent yet")
-
-    def _target(self, row: Claimed) -> tuple[str, str]:
-        if row.target_message_id:
-            return row.target_message_id, row.room_id or ""
-        with self.db.read() as session:
-            target = session.get(OutboxMessage, row.target_outbox_id)
-            if target.status == "sent":
-                return target.webex_message_id, target.room_id
-            if target.status == "failed":
-                raise Permanent(f"target outbox {target.id} was never sent")
-        raise _NotReady(f"target (outbox {row.target_outbox_id}) not sent yet")
-
-    def _find_sent(self, row: Claimed) -> dict[str, Any] | None:
-        """Look for a message this row may already have created before a crash or timeout.
-
-        Only 1:1 spaces can be searched. A candidate has this row's author, thread and text and
-        was created after the attempt began (less the clock slack); one that another row already
-        recorded as its own is not this row's, however alike (two "pong"s in a minute). Of the
-        rest, the earliest.
-        """
-        recent = self._recent_in_direct_space(row)
-        if recent is None:
-            log.warning("outbox %s: may have reached Webex already, but a bot cannot search a group space; sending again",
-                        row.id)
-            return None
-        since = row.attempt_started_at - RECONCILE_SLACK
-        me = self.webex.identity().person_id
-        parent = self._parent_id(row)
-        candidates = []
-        for message in recent:
-            created = datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00")) if message.get("created") else None
-            if created is not None and created < since:
-                break
-            if (
-                message.get("personId") == me
-                and message.get("parentId") == parent
-                and (message.get("markdown") if row.markdown else message.get("text")) == (row.markdown or row.text)
-            ):
-                candidates.append(message)
-        if not candidates:
-            return None
-        with self.db.read() as session:
-            taken = set(session.scalars(select(OutboxMessage.webex_message_id).where(
-                OutboxMessage.webex_message_id.in_([m["id"] for m in candidates]), OutboxMessage.id != row.id)))
-        free = [m for m in candidates if m["id"] not in taken]
-        return free[-1] if free else None  # the list is newest first
-
-    def _recent_in_direct_space(self, row: Claimed) -> list[dict[str, Any]] | None:
-        """The newest messages of the 1:1 space `row` goes to, which the bot may list; None for a
-        group space (Webex shows a bot only the messages that mention it there)."""
-        if row.room_id:
-            return self.webex.list_recent_messages(row.room_id) if self.webex.room_type(row.room_id) == "direct" else None
-        # By email: the 1:1 space named by the person, which the attempt in doubt may have opened.
-        return self.webex.list_direct_messages(row.to_person_email)
-
-    def _record(self, session: Session, stmt: Update, row: Claimed, **params: Any) -> bool:
-        """Run an outcome UPDATE guarded by this sender's lease; False (and a warning) when it was lost."""
-        result = session.connection().execute(stmt, {"row_id": row.id, "worker_id": self.worker_id, **params})
-        if result.rowcount != 1:
-            log.warning("outbox %s: lease lost before the outcome was recorded", row.id)
-            return False
-        return True
-
-    def _finish(self, row: Claimed, result: dict[str, Any], *, keep_going: bool = False) -> Claimed | None:
-        now = self.clock.now()
-        with self.db.scope() as session:
-            if row.action == "create":
-                owned = self._record(session, _FINISH_CREATE, row, now=now, sent_id=result.get("id"),
-                                     result_room_id=result.get("roomId"))
-            else:
-                owned = self._record(session, _FINISH_OTHER, row, now=now)
-            if not owned:
-                return None
-            self.metrics.sent.inc()
-            if not keep_going or not self.gate.is_open(now):
-                return None
-            # The space's next row, or when it has none due, the next head of all spaces: claimed in
-            # this transaction instead of one of its own (most spaces get one message at a time).
-            return self._take(session, _CLAIM_AFTER_SEND, now, space_key=row.order_key)
-
-    def _retry(self, row: Claimed, *, delay: timedelta, error: str, in_doubt: bool, counted: bool = True) -> None:
-        now = self.clock.now()
-        log.info("outbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
-        # In doubt, the attempt time stays: the next claim first looks for the message at Webex.
-        stmt = _RETRY if in_doubt else _RETRY_CLEAN if counted else _RETRY_UNCOUNTED
-        with self.db.scope() as session:
-            self._record(session, stmt, row, retry_at=now + delay, error=error)
-
-    def _fail(self, row: Claimed, error: str, *, status: int | None = None) -> None:
-        log.warning("outbox %s: failed for good: %s", row.id, error)
-        with self.db.scope() as session:
-            if self._record(session, _FAIL, row, error=error):
-                self.metrics.send_failed.inc()
-                # The family that sent it decides what follows (bot/undeliverable.py).
-                undeliverable.note(session, undeliverable.Undeliverable(
-                    outbox_id=row.id, purpose=row.purpose, room_id=row.room_id, to_person_email=row.to_person_email, status=status,
-                    error=error), now=self.clock.now())
-
-
-class _NotReady(Exception):
-    """A row depends on another row (thread root, edit target) that is not sent yet."""
 
 
 def pending_count(session: Session) -> int:

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, delete, exists, not_, or_, select
+from sqlalchemy import Delete, Table, and_, delete, exists, not_, or_, select
 
+from bot.context import RuntimeView
 from storage.db import is_postgres
 from storage.models import InboxEvent, OutboxMessage, Ticket
 
@@ -53,7 +55,7 @@ def replay_cutoff(now: datetime, retention_days: int) -> datetime | None:
     return now - timedelta(days=retention_days) + REPLAY_MARGIN
 
 
-def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool):
+def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool) -> Delete:
     pick = (select(InboxEvent.id)
             .where(InboxEvent.status.in_(("done", "ignored", "failed")), InboxEvent.processed_at < cutoff)
             .order_by(InboxEvent.id).limit(batch))
@@ -62,9 +64,10 @@ def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool):
     return delete(InboxEvent).where(InboxEvent.id.in_(pick.scalar_subquery()))
 
 
-def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool):
-    row = OutboxMessage.__table__.alias("row")
-    other = OutboxMessage.__table__.alias("other")
+def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool) -> Delete:
+    table = cast(Table, OutboxMessage.__table__)  # a mapped class's table is typed as any FromClause
+    row = table.alias("row")
+    other = table.alias("other")
     pick = (
         select(row.c.id)
         .where(
@@ -86,7 +89,7 @@ def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool):
 class Retention:
     """Deletes what the queues no longer need; `tick()` is called by the timer thread."""
 
-    def __init__(self, runtime, *, every: timedelta = EVERY, batch: int = BATCH, batches_per_tick: int = BATCHES_PER_TICK) -> None:
+    def __init__(self, runtime: RuntimeView, *, every: timedelta = EVERY, batch: int = BATCH, batches_per_tick: int = BATCHES_PER_TICK) -> None:
         self.runtime = runtime
         self.every = every
         self.batch = batch
@@ -113,6 +116,8 @@ class Retention:
         return self._prune(now, max_batches=None)[0] if self.keep is not None else {}
 
     def _prune(self, now: datetime, *, max_batches: int | None) -> tuple[dict[str, int], bool]:
+        if self.keep is None:  # kept for ever (BOT_RETENTION_DAYS=0): tick and prune do not call this
+            return {}, True
         cutoff = now - self.keep  # an instant in UTC: no calendar involved
         deleted = {"inbox_events": 0, "outbox_messages": 0}
         finished = True
@@ -120,8 +125,9 @@ class Retention:
             batches = 0
             while True:
                 with self.runtime.db.scope() as session:
-                    count = session.execute(build(cutoff, self.batch, locked=is_postgres(session)),
-                                            execution_options={"synchronize_session": False}).rowcount
+                    result = session.execute(build(cutoff, self.batch, locked=is_postgres(session)),
+                                             execution_options={"synchronize_session": False})
+                    count: int = getattr(result, "rowcount", 0)  # a DELETE's result is a CursorResult
                 deleted[table] += count
                 batches += 1
                 if count < self.batch:

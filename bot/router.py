@@ -22,10 +22,10 @@ from typing import Any
 
 from bot.context import Context
 from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
-from bot.events import CardSubmitEvent, MessageEvent
+from bot.events import CardSubmitEvent, JoinEvent, MessageEvent
+from bot.fields import Field
 from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
 from bot.text import escape_markdown
-from cards.common import Field
 from storage import forms
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,8 @@ class Router:
     def unlimited(self, event: object) -> bool:
         """Whether the per-person rate limit leaves this event alone: an acknowledgement, a press
         answering one of the bot's cards, a P1 request (as their registrations say)."""
+        rule: Unlimited
+        given: object
         if isinstance(event, MessageEvent):
             found = self.match(event.text)
             rule, given = (found[0].unlimited, found[1]) if found else (False, None)
@@ -243,38 +245,98 @@ class Router:
             key=lambda c: c.name,
         )
 
-    def dispatch_text(self, ctx: Context, text: str) -> str:
-        """Run the command `text` names, after the role check; returns the command's family (its module)."""
+    def resolve(self, ctx: Context) -> Route:
+        """What the event of `ctx` runs, and who may run it where; a refusal (an empty or unknown
+        command, an unknown button) when it runs nothing."""
+        event = ctx.event
+        if isinstance(event, MessageEvent):
+            return self._text_route(event.text)
+        if isinstance(event, CardSubmitEvent):
+            return self._card_route(event.inputs)
+        handler = self.join_handler if isinstance(event, JoinEvent) else self.leave_handler
+        return Route(name=type(event).__name__, roles=EVERYONE, spaces=ANYWHERE, family=_family(handler),
+                     run=handler or _nothing)
+
+    def _text_route(self, text: str) -> Route:
         if not text.strip():
             raise EmptyCommand()
         found = self.match(text)
         if found is None:
-            if self.thread_handler is not None and self.thread_handler(ctx, text.strip()):
-                return _family(self.thread_handler)
-            first = text.strip().split()[0]
-            raise UnknownCommand(command=escape_markdown(first[:40]))
+            return self._thread_route(text.strip())
         command, rest = found
-        _authorise(ctx, command.roles, command.spaces, command.name)
-        log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
-        command.handler(ctx, Args(text=rest, usage=command.usage))
-        return _family(command.handler)
 
-    def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> str:
-        """Run the handler of the pressed button, after the role check; returns its family."""
+        def run(ctx: Context) -> None:
+            log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
+            command.handler(ctx, Args(text=rest, usage=command.usage))
+
+        return Route(name=command.name, roles=command.roles, spaces=command.spaces, family=_family(command.handler), run=run)
+
+    def _thread_route(self, text: str) -> Route:
+        """Text that is no command: the thread-reply handler may take it, or it is refused as unknown."""
+        unknown = UnknownCommand(command=escape_markdown(text.split()[0][:40]))
+        thread = self.thread_handler
+        if thread is None:
+            raise unknown
+
+        def run(ctx: Context) -> None:
+            if not thread(ctx, text):
+                raise unknown
+
+        return Route(name="thread reply", roles=EVERYONE, spaces=ANYWHERE, family=_family(thread), run=run)
+
+    def _card_route(self, inputs: dict[str, Any]) -> Route:
         action = str(inputs.get("action", ""))
         entry = self.actions.get(action)
         if entry is None:
             raise UnknownAction()
-        _authorise(ctx, entry.roles, entry.spaces, action)
-        checked = _declared(ctx, entry.fields, inputs)
-        log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
-        card = ctx.event.message_id if action in self.one_shot and isinstance(ctx.event, CardSubmitEvent) else None
-        if card is not None:
-            _claim(ctx, card, action, self.one_shot[action])
-        made = entry.handler(ctx, checked)
-        if card is not None:
-            forms.record(ctx.session, message_id=card, number=made)
-        return _family(entry.handler)
+        already = self.one_shot.get(action)
+
+        def run(ctx: Context) -> None:
+            checked = _declared(ctx, entry.fields, inputs)
+            log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
+            card = ctx.event.message_id if already is not None and isinstance(ctx.event, CardSubmitEvent) else None
+            if card is not None and already is not None:
+                _claim(ctx, card, action, already)
+            made = entry.handler(ctx, checked)
+            if card is not None:
+                forms.record(ctx.session, message_id=card, number=made)
+
+        return Route(name=action, roles=entry.roles, spaces=entry.spaces, family=_family(entry.handler), run=run)
+
+    def dispatch_text(self, ctx: Context, text: str) -> str:
+        """Run the command `text` names, after the role check; returns the command's family (its module)."""
+        return _authorised(ctx, self._text_route(text))
+
+    def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> str:
+        """Run the handler of the pressed button, after the role check; returns its family."""
+        return _authorised(ctx, self._card_route(inputs))
+
+
+@dataclass(frozen=True)
+class Route:
+    """What an event resolved to: its name (for refusals), who may run it where, its family and the
+    call of its handler with the event's arguments."""
+
+    name: str
+    roles: frozenset[str]
+    spaces: frozenset[str]
+    family: str
+    run: Callable[[Context], object]
+
+
+def authorise(ctx: Context, route: Route) -> None:
+    """Refuse `route` to the actor of `ctx` unless they hold one of its roles in a space of its kinds."""
+    _authorise(ctx, route.roles, route.spaces, route.name)
+
+
+def _authorised(ctx: Context, route: Route) -> str:
+    authorise(ctx, route)
+    route.run(ctx)
+    return route.family
+
+
+def _nothing(ctx: Context) -> None:
+    """No handler is registered for this event."""
 
 
 def _declared(ctx: Context, fields: Mapping[str, Field], inputs: dict[str, Any]) -> dict[str, Any]:
@@ -302,10 +364,10 @@ def _claim(ctx: Context, card: str, action: str, already: str) -> None:
     raise Refused("form.already_used", who=escape_markdown(earlier.submitted_by))
 
 
-def _family(handler: Callable[..., Any]) -> str:
+def _family(handler: Callable[..., object] | None) -> str:
     """A handler's command family: the package under `commands` it lives in (commands.tickets.intake
     → tickets), else the last part of its module's name."""
-    parts = getattr(handler, "__module__", "?").split(".")
+    parts = str(getattr(handler, "__module__", "?")).split(".")
     return parts[1] if len(parts) > 1 and parts[0] == "commands" else parts[-1]
 
 

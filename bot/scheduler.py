@@ -11,15 +11,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, to_utc
+from bot.context import RuntimeView
 from rules import Rules
 from storage.db import Database, is_postgres
 from storage.models import Timer
+
+if TYPE_CHECKING:  # bot/undeliverable.py schedules timers: it imports this module
+    from bot.undeliverable import Listener
 
 log = logging.getLogger(__name__)
 
@@ -33,22 +37,26 @@ class TimerContext:
     session: Session
     clock: Clock
     now: datetime
-    runtime: Any
+    runtime: RuntimeView | None
 
     @property
     def rules(self) -> Rules:
         """The calendars, profiles and desk in use."""
-        return self.runtime.rules  # type: ignore[no-any-return]
+        if self.runtime is None:
+            raise LookupError("this timer runs without a runtime, so without rules")
+        return self.runtime.rules
 
 
 TimerHandler = Callable[[TimerContext, Timer], None]
 
 
 class TimerRegistry:
-    """Handlers by timer kind; registering a kind twice is a start-up error."""
+    """Handlers by timer kind (registering a kind twice is a start-up error), and the listeners of
+    messages Webex refused for good (bot/undeliverable.py)."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, TimerHandler] = {}
+        self.undeliverable_listeners: list[Listener] = []
 
     def handler(self, kind: str) -> Callable[[TimerHandler], TimerHandler]:
         """Decorator: `@timers.handler("sla.warning")`."""
@@ -65,8 +73,11 @@ class TimerRegistry:
         """The handler for `kind`, if any."""
         return self._handlers.get(kind)
 
-
-timers = TimerRegistry()
+    def on_undeliverable(self, fn: Listener) -> Listener:
+        """Run `fn` for every message Webex refused for good, after those registered before it."""
+        if fn not in self.undeliverable_listeners:
+            self.undeliverable_listeners.append(fn)
+        return fn
 
 
 def schedule(
@@ -118,13 +129,19 @@ def cancel(session: Session, *, kind: str, ref: str, skip_running: bool = False)
         result = session.execute(update(Timer).where(Timer.id.in_(free)).values(status="cancelled"))
     else:
         result = session.execute(update(Timer).where(*pending).values(status="cancelled"))
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # an UPDATE's result is a CursorResult
 
 
 class Scheduler:
     """Runs due timers; `run_due(now)` is what tests call after moving the clock."""
 
-    def __init__(self, db: Database, clock: Clock, *, worker_id: str, registry: TimerRegistry = timers, runtime: Any = None) -> None:
+    def __init__(self, db: Database, clock: Clock, *, worker_id: str, registry: TimerRegistry | None = None,
+                 runtime: RuntimeView | None = None) -> None:
+        """`registry`: the handlers to run; by default the runtime's."""
+        if registry is None:
+            if runtime is None:
+                raise ValueError("a scheduler needs a timer registry or a runtime holding one")
+            registry = runtime.timers
         self.db = db
         self.clock = clock
         self.worker_id = worker_id

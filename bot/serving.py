@@ -5,10 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from waitress.channel import HTTPChannel
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
+
+if TYPE_CHECKING:  # the WSGI types exist for type checkers only
+    from _typeshed.wsgi import WSGIApplication
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +40,14 @@ class _TimedChannel(HTTPChannel):
 
     _request_began: float | None = None
 
-    def received(self, data):
+    def received(self, data: bytes) -> bool:
         began = time.monotonic() if self.request is None else self._request_began
         result = super().received(data)
         # Still in the middle of a request (maybe a pipelined next one): its clock keeps running.
         self._request_began = began if self.request is not None else None
         return result
 
-    def readable(self):
+    def readable(self) -> bool:
         # Asked on every turn of the serving loop (at least once a second).
         if (self._request_began is not None and not self.requests
                 and time.monotonic() - self._request_began > REQUEST_TIMEOUT_S):
@@ -66,11 +71,19 @@ def _allow_descriptors(wanted: int) -> None:
         log.debug("open files limit raised from %d to %d", soft, target)
 
 
+def bound(server: BaseWSGIServer) -> int:
+    """The port `server` listens on."""
+    if server.socket is None:
+        raise RuntimeError("the server has closed its socket")
+    port: int = server.socket.getsockname()[1]
+    return port
+
+
 @dataclass
 class RunningServer:
     """A waitress server running on a daemon thread; `port` is the bound port."""
 
-    server: object
+    server: BaseWSGIServer
     thread: threading.Thread
     host: str
     port: int
@@ -85,7 +98,7 @@ class RunningServer:
         stop_server(self.server, self.thread)
 
 
-def stop_server(server, thread: threading.Thread | None) -> None:
+def stop_server(server: BaseWSGIServer, thread: threading.Thread | None) -> None:
     """Stop a waitress server started with `run()` on `thread`.
 
     waitress's loop runs while its socket map has channels, and open keep-alive connections
@@ -99,10 +112,11 @@ def stop_server(server, thread: threading.Thread | None) -> None:
             server.socket.close()
 
     def close_all() -> None:
-        for channel in list(server._map.values()):
-            if channel is not server.trigger:
+        loop: Any = server  # the serving loop's channel map and trigger are not in waitress's type stubs
+        for channel in list(loop._map.values()):
+            if channel is not loop.trigger:
                 channel.close()
-        server.trigger.close()
+        loop.trigger.close()
 
     _in_loop(server, stop_accepting)
     server.task_dispatcher.shutdown(timeout=5)
@@ -111,15 +125,16 @@ def stop_server(server, thread: threading.Thread | None) -> None:
         thread.join(timeout=10)
 
 
-def _in_loop(server, thunk) -> None:
+def _in_loop(server: BaseWSGIServer, thunk: Callable[[], None]) -> None:
     """Run `thunk` on the serving loop; if the loop has already closed its trigger, run it here."""
+    loop: Any = server  # the trigger is not in waitress's type stubs
     try:
-        server.trigger.pull_trigger(thunk)
+        loop.trigger.pull_trigger(thunk)
     except OSError:
         thunk()
 
 
-def make_server(app, *, host: str, port: int, threads: int = 8, max_body: int | None = None):
+def make_server(app: WSGIApplication, *, host: str, port: int, threads: int = 8, max_body: int | None = None) -> BaseWSGIServer:
     """Create (but do not start) a waitress server; port 0 picks a free port.
 
     `max_body`: the largest request body, in bytes, waitress reads; a longer one is answered
@@ -127,18 +142,20 @@ def make_server(app, *, host: str, port: int, threads: int = 8, max_body: int | 
     a chunked body as soon as it has gone past). None: waitress's own limit, 1 GB.
     """
     _allow_descriptors(CONNECTION_LIMIT + _SPARE_DESCRIPTORS)
-    limits = {} if max_body is None else {"max_request_body_size": max_body}
+    limits: dict[str, Any] = {} if max_body is None else {"max_request_body_size": max_body}
     server = create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True,
                            connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=_CLEANUP_INTERVAL_S,
                            max_request_header_size=MAX_HEADER_BYTES, asyncore_use_poll=True, **limits)
+    # One host and port: one server, not the several of a MultiSocketServer.
+    assert isinstance(server, BaseWSGIServer)
     server.channel_class = _TimedChannel
     return server
 
 
-def serve_in_thread(app, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None) -> RunningServer:
+def serve_in_thread(app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None) -> RunningServer:
     """Start `app` on a daemon thread and return once the socket is bound."""
     server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
-    bound_port = server.socket.getsockname()[1]
+    bound_port = bound(server)
     thread = threading.Thread(target=server.run, name=f"http-{bound_port}", daemon=True)
     thread.start()
     log.debug("serving %s on %s:%s", getattr(app, "name", app), host, bound_port)

@@ -79,6 +79,8 @@ def _membership(session: Session, *, room_id: str, room_type: str, since: dateti
     newer than the latest membership known, a removal at least as new (it ends that membership)."""
     directory.ensure_space(session, room_id=room_id, room_type=room_type)
     record = directory.space(session, room_id=room_id, for_update=True)
+    if record is None:
+        raise LookupError(f"space {room_id} was just ensured, yet is not there")
     known = record.bot_joined_at
     if since is not None and known is not None and (since <= known if newer else since < known):
         log.info("a membership event of %s from %s is older than the one known (%s); ignored", room_id, since, known)
@@ -143,7 +145,6 @@ def unreachable(session: Session, *, room_id: str, now: datetime, error: str, ad
     return True
 
 
-@undeliverable.listener
 def on_undeliverable(tctx: TimerContext, failure: undeliverable.Undeliverable) -> None:
     """A post Webex refused with 403 or 404 (removed, announcement-only, gone) marks its space unreachable."""
     if failure.room_id and failure.status in (403, 404):

@@ -54,8 +54,8 @@ def visible(value: str) -> str:
     return _INVISIBLE.sub(_drop_invisible, value) if _INVISIBLE.search(value) else value
 
 
-def _drop_invisible(match: re.Match) -> str:
-    ch, text, at = match.group(), match.string, match.start()
+def _drop_invisible(match: re.Match[str]) -> str:
+    ch, text, at = str(match.group()), match.string, match.start()
     if ch in "\u2028\u2029":
         return " "
     if ch in _JOINERS and 0 < at < len(text) - 1 and _joins(text[at - 1]) and _joins(text[at + 1]):
@@ -71,10 +71,10 @@ def inert_links(value: str) -> str:
     """`value` with its web addresses written so that no client makes them links, readable still:
     https://evil.example/x → https[:]//evil[.]example/x, www.evil.example → www[.]evil[.]example."""
 
-    def defang(match: re.Match) -> str:
-        scheme, sep, rest = match.group().partition("://")
+    def defang(match: re.Match[str]) -> str:
+        scheme, sep, rest = str(match.group()).partition("://")
         if not sep:
-            scheme, rest = "", match.group()
+            scheme, rest = "", str(match.group())
         host, slash, path = rest.partition("/")
         return (f"{scheme}[:]//" if sep else "") + host.replace(".", "[.]") + slash + path
 

@@ -1,8 +1,9 @@
 """Messages Webex will not take for good: a person without a Webex account, one who blocks the
 bot, a space the bot was removed from. What follows is the sending family's business (a page
 goes to the next engineer, a customer space is marked unreachable), so the outbox records the
-failure as a durable timer, due at once, and that timer runs every listener registered here in
-its own transaction: a crash between the failure and the reaction loses neither.
+failure as a durable timer, due at once, and that timer runs every listener the families gave
+the timer registry (`timers.on_undeliverable(fn)`, in their register()) in its own transaction:
+a crash between the failure and the reaction loses neither.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.scheduler import TimerContext, schedule, timers
+from bot.scheduler import TimerContext, TimerRegistry, schedule
 from storage.models import Timer
 
 KIND = "outbox.undeliverable"
@@ -32,14 +33,6 @@ class Undeliverable:
 
 
 Listener = Callable[[TimerContext, Undeliverable], None]
-_listeners: list[Listener] = []
-
-
-def listener(fn: Listener) -> Listener:
-    """Decorator: run `fn` for every message Webex refused for good."""
-    if fn not in _listeners:
-        _listeners.append(fn)
-    return fn
 
 
 def note(session: Session, failure: Undeliverable, *, now: datetime) -> None:
@@ -49,8 +42,12 @@ def note(session: Session, failure: Undeliverable, *, now: datetime) -> None:
                       "to_person_email": failure.to_person_email, "status": failure.status, "error": failure.error[:500]})
 
 
-@timers.handler(KIND)
-def _tell_listeners(tctx: TimerContext, timer: Timer) -> None:
-    failure = Undeliverable(**timer.payload)
-    for fn in _listeners:
-        fn(tctx, failure)
+def register(timers: TimerRegistry) -> None:
+    """Handle the failures `note` records: each runs the listeners given to `timers`, in order."""
+
+    def tell_listeners(tctx: TimerContext, timer: Timer) -> None:
+        failure = Undeliverable(**timer.payload)
+        for fn in timers.undeliverable_listeners:
+            fn(tctx, failure)
+
+    timers.handler(KIND)(tell_listeners)

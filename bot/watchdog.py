@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot import hooks, spaces
+from bot.context import RuntimeView
 from bot.webex import Unauthorized, WebexFailure
 from storage import streaks
 
@@ -33,7 +35,7 @@ STABLE = timedelta(hours=1)
 class WebhookWatch:
     """Checks this instance's webhooks every `every`; `tick()` is called by the timer thread."""
 
-    def __init__(self, runtime, *, every: timedelta) -> None:
+    def __init__(self, runtime: RuntimeView, *, every: timedelta) -> None:
         self.runtime = runtime
         self.every = every
         self.next_at: datetime | None = None
@@ -87,13 +89,13 @@ class WebhookWatch:
         metrics.webhook_checks.labels(outcome="ok").inc()
         return revived
 
-    def _seen_active(self, hook: dict, now: datetime) -> None:
+    def _seen_active(self, hook: dict[str, Any], now: datetime) -> None:
         with self.runtime.db.scope() as session:
             if streaks.seen_active(session, hook_id=hook["id"], now=now, stable=STABLE):
                 log.info("webhook check: %s (%s) stayed active for %s; a new disabling will be told again", hook["id"],
                          hook.get("name"), STABLE)
 
-    def _revive(self, hook: dict, now: datetime) -> bool:
+    def _revive(self, hook: dict[str, Any], now: datetime) -> bool:
         """Set a disabled webhook active, if it is this process's turn; True when it was."""
         with self.runtime.db.scope() as session:
             attempt = streaks.take_attempt(session, hook_id=hook["id"], now=now, first_wait=self.every, max_wait=MAX_WAIT)
@@ -114,7 +116,7 @@ class WebhookWatch:
         self._tell_staff(hook, now)
         return True
 
-    def _tell_staff(self, hook: dict, now: datetime) -> None:
+    def _tell_staff(self, hook: dict[str, Any], now: datetime) -> None:
         """Tell the staff of the streak, the first time a webhook in it was set active again."""
         runtime = self.runtime
         with runtime.db.scope() as session:

@@ -147,6 +147,12 @@ def settle_environment(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
 
 
+def _data(entity: Any) -> dict[str, Any]:
+    """The JSON object an SDK entity was read from."""
+    data: dict[str, Any] = entity._json_data
+    return data
+
+
 class WebexClient:
     """Thin wrapper over WebexAPI returning JSON dicts and raising WebexFailure kinds."""
 
@@ -191,25 +197,25 @@ class WebexClient:
 
     def get_message(self, message_id: str) -> dict[str, Any]:
         """GET /messages/{id}."""
-        return self._call("get message", self.api.messages.get, message_id)._json_data
+        return _data(self._call("get message", self.api.messages.get, message_id))
 
     def get_attachment_action(self, action_id: str) -> dict[str, Any]:
         """GET /attachment/actions/{id}."""
-        return self._call("get attachment action", self.api.attachment_actions.get, action_id)._json_data
+        return _data(self._call("get attachment action", self.api.attachment_actions.get, action_id))
 
     def get_membership(self, membership_id: str) -> dict[str, Any]:
         """GET /memberships/{id}."""
-        return self._call("get membership", self.api.memberships.get, membership_id)._json_data
+        return _data(self._call("get membership", self.api.memberships.get, membership_id))
 
     def get_room(self, room_id: str) -> dict[str, Any]:
         """GET /rooms/{id}, asked afresh: 404 (Permanent) once the bot is no longer in the space."""
-        room = self._call("get room", self.api.rooms.get, room_id)._json_data
+        room = _data(self._call("get room", self.api.rooms.get, room_id))
         self._room_types[room_id] = room["type"]
         return room
 
     def get_person(self, person_id: str) -> dict[str, Any]:
         """GET /people/{id}."""
-        return self._call("get person", self.api.people.get, person_id)._json_data
+        return _data(self._call("get person", self.api.people.get, person_id))
 
     def create_message(
         self,
@@ -219,7 +225,7 @@ class WebexClient:
         text: str | None = None,
         markdown: str | None = None,
         parent_id: str | None = None,
-        attachments: list[dict] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
         files: list[dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         """POST /messages; returns the created message. `files`: one {"name", "text"} to upload
@@ -231,18 +237,18 @@ class WebexClient:
             kwargs["toPersonEmail"] = to_person_email
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if not files:
-            return self._call("create message", self.api.messages.create, creates=True, **kwargs)._json_data
+            return _data(self._call("create message", self.api.messages.create, creates=True, **kwargs))
         [upload] = files
         # The SDK uploads a file it finds on disk, named after it and typed by its extension.
         with tempfile.TemporaryDirectory(prefix="servicedesk-") as folder:
             path = Path(folder) / Path(upload["name"]).name
             path.write_text(upload["text"], encoding="utf-8")
-            return self._call("create message", self.api.messages.create, creates=True, files=[str(path)], **kwargs)._json_data
+            return _data(self._call("create message", self.api.messages.create, creates=True, files=[str(path)], **kwargs))
 
     def update_message(self, message_id: str, *, room_id: str, text: str | None, markdown: str | None) -> dict[str, Any]:
         """PUT /messages/{id} (only messages without cards or files, at most 10 times)."""
-        kwargs = {k: v for k, v in {"text": text, "markdown": markdown}.items() if v is not None}
-        return self._call("update message", self.api.messages.update, messageId=message_id, roomId=room_id, **kwargs)._json_data
+        kwargs: dict[str, Any] = {k: v for k, v in {"text": text, "markdown": markdown}.items() if v is not None}
+        return _data(self._call("update message", self.api.messages.update, messageId=message_id, roomId=room_id, **kwargs))
 
     def delete_message(self, message_id: str) -> None:
         """DELETE /messages/{id}."""
@@ -259,8 +265,9 @@ class WebexClient:
     def list_direct_messages(self, email: str, *, max_items: int = 50) -> list[dict[str, Any]]:
         """The newest messages of the bot's 1:1 space with `email` (newest first, one page): found by
         the person, so also when the bot does not know the space's id (GET /messages/direct)."""
-        return self._call("list direct messages", lambda: [m._json_data for m in islice(self.api.messages.list_direct(personEmail=email),
-                                                                                          max_items)])
+        messages: list[dict[str, Any]] = self._call(
+            "list direct messages", lambda: [m._json_data for m in islice(self.api.messages.list_direct(personEmail=email), max_items)])
+        return messages
 
     def list_recent_messages(self, room_id: str, *, max_items: int = 50) -> list[dict[str, Any]]:
         """The newest messages of a 1:1 space (newest first), one page: Webex lets a bot list a
@@ -277,19 +284,19 @@ class WebexClient:
     def create_webhook(self, *, name: str, target_url: str, resource: str, event: str, secret: str | None,
                        filter: str | None = None) -> dict[str, Any]:
         """POST /webhooks."""
-        kwargs = {"name": name, "targetUrl": target_url, "resource": resource, "event": event}
+        kwargs: dict[str, Any] = {"name": name, "targetUrl": target_url, "resource": resource, "event": event}
         if secret:
             kwargs["secret"] = secret
         if filter:
             kwargs["filter"] = filter
-        return self._call("create webhook", self.api.webhooks.create, **kwargs)._json_data
+        return _data(self._call("create webhook", self.api.webhooks.create, **kwargs))
 
     def update_webhook(self, webhook_id: str, *, name: str, target_url: str, secret: str | None) -> dict[str, Any]:
         """PUT /webhooks/{id}: name, address and secret, and status active (Webex requires name and targetUrl)."""
         kwargs: dict[str, Any] = {"name": name, "targetUrl": target_url, "status": "active"}
         if secret:
             kwargs["secret"] = secret
-        return self._call("update webhook", self.api.webhooks.update, webhook_id, **kwargs)._json_data
+        return _data(self._call("update webhook", self.api.webhooks.update, webhook_id, **kwargs))
 
     def activate_webhook(self, hook: dict[str, Any], *, secret: str | None) -> dict[str, Any]:
         """Set a webhook Webex disabled active again, keeping its name and address, with `secret`

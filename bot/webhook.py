@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import inbox, wakeups
+from bot import envelope, inbox, wakeups
 from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
 from bot.security import bearer_ok, signature_ok
+
+if TYPE_CHECKING:  # bot/app.py builds the Flask app from these blueprints
+    from bot.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +28,14 @@ MAX_BODY = 64 * 1024
 
 
 @blueprint.post("/webhooks/webex")
-def receive():
+def receive() -> ResponseReturnValue:
     """Accept one Webex delivery: 401 bad signature, 400 not an event, 200 stored, duplicate or the bot's own."""
-    runtime = current_app.extensions["servicedesk"]
+    runtime: Runtime = current_app.extensions["servicedesk"]
     with runtime.door:  # this process's workers hold back between steps meanwhile
         return _receive(runtime)
 
 
-def _receive(runtime):
+def _receive(runtime: Runtime) -> ResponseReturnValue:
     # The size first, before a byte of the body is read: by its Content-Length, or as a chunked
     # body goes past MAX_BODY (Werkzeug stops reading there, app.config["MAX_CONTENT_LENGTH"]).
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -45,17 +50,17 @@ def _receive(runtime):
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
     try:
-        payload = inbox.read_envelope(body)
-    except inbox.BadEvent as exc:
+        payload = envelope.read_envelope(body)
+    except envelope.BadEvent as exc:
         log.warning("webhook rejected: not a Webex event (%s)", exc)
         runtime.metrics.webhook("bad_body")
         return jsonify(error="not a webhook event"), 400
-    if inbox.own_doing(payload):
+    if envelope.own_doing(payload):
         # Webex tells the bot of its own messages too; every answer would cost a stored event.
         runtime.metrics.webhook("own")
         return jsonify(accepted=True, duplicate=False, own=True), 200
     now = runtime.clock.now()
-    created = inbox.event_created(payload)
+    created = envelope.event_created(payload)
     cutoff = replay_cutoff(now, runtime.settings.retention_days)
     if created is not None and cutoff is not None and created < cutoff:
         # Its inbox row may be gone (BOT_RETENTION_DAYS): taken again, a command would run again.
@@ -73,13 +78,13 @@ def _receive(runtime):
     return jsonify(accepted=True, duplicate=not stored), 200
 
 
-def _too_large(runtime):
+def _too_large(runtime: Runtime) -> ResponseReturnValue:
     runtime.metrics.webhook("too_large")
     return jsonify(error="body too large"), 413
 
 
 @blueprint.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """Liveness, database reachability and whether Webex accepts the token.
 
     An outage at Webex's side (token refused) is named in the body but answered 200: the
@@ -96,7 +101,7 @@ def healthz():
 
 
 @metrics_blueprint.get("/metrics")
-def metrics():
+def metrics() -> ResponseReturnValue:
     """Prometheus text: this process's counters and the shared queues' gauges (see bot/metrics.py)."""
     runtime = current_app.extensions["servicedesk"]
     required = current_app.config.get("METRICS_TOKEN")

@@ -9,11 +9,12 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.app import Bell
+from bot.app import Bell, Runtime
 from bot.inbox import InboxWorker
-from bot.outbox import BulkPacer, OutboxSender, RateGate
+from bot.pacing import BulkPacer, RateGate
 from bot.retention import Retention
 from bot.scheduler import Scheduler
+from bot.sender import OutboxSender
 from bot.wakeups import InboxListener
 from bot.watchdog import WebhookWatch
 
@@ -33,7 +34,7 @@ def worker_name(kind: str, n: int) -> str:
 class Workers:
     """Starts and stops the worker threads of one process."""
 
-    def __init__(self, runtime) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Field, card, choice, says, submit, text
+from bot.fields import Field
+from cards.common import card, choice, says, submit, text
 
 
 # What the binding card submits: router.card_action's `fields`.

@@ -12,47 +12,19 @@ free text could outgrow a card wraps itself in `fit`, so a card never outgrows w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from enum import StrEnum
 from string import Formatter
 from typing import Any
 
 from bot import i18n
+from bot.outbox import MAX_CARD_BYTES, card_bytes
 from bot.text import card_markdown, escape_card_text
 
 VERSION = "1.3"
 MAX_ACTIONS = 5
-# Webex takes a card of about 20 KB of JSON; measured as the SDK sends it (card_bytes).
-MAX_CARD_BYTES = 20_000
 ELLIPSIS = "…"
 # The id of the TextBlock a shortened card carries: senders look for it (was_shortened).
 SHORTENED = "shortened"
-
-
-class Field(StrEnum):
-    """What one value of a card's submission may be. A submission holds what the card's inputs
-    collected, which Webex sends as text, merged with the pressed button's data as the bot wrote
-    it; each card action declares its fields with these (`router.card_action(fields=…)`), and a
-    press with a value of another type is refused before its handler runs."""
-
-    TEXT = "text"  # Input.Text, Input.Date, Input.Time, a single-choice ChoiceSet; text in a button's data
-    NUMBER = "number"  # Input.Number: its text, or a number (bot/parse.py reads it)
-    CHOICES = "choices"  # a multi-select ChoiceSet: "M2M,LoRa", or a list of texts
-    FLAG = "flag"  # Input.Toggle: "true" or "false", or a boolean
-    ID = "id"  # a row id in a button's data: a whole number, or its digits
-
-    def accepts(self, value: object) -> bool:
-        """Whether `value` is of this field's type (its content is the handler's to check)."""
-        if isinstance(value, bool):
-            return self is Field.FLAG
-        if self is Field.NUMBER:
-            return isinstance(value, (str, int, float))
-        if self is Field.ID:
-            return isinstance(value, (str, int))
-        if self is Field.CHOICES:
-            return isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value))
-        return isinstance(value, str)
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -69,12 +41,6 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
     if actions:
         result["actions"] = actions
     return result
-
-
-def card_bytes(card: dict[str, Any]) -> int:
-    """The card's size as Webex receives it: requests serialises the body with json.dumps' defaults,
-    so every non-ASCII character travels as \\uXXXX (six bytes, twelve for an emoji)."""
-    return len(json.dumps(card).encode("ascii"))
 
 
 def says(key: str, lang: str, *, links: bool = True, **values: object) -> str:
@@ -134,7 +100,7 @@ def fit(build: Callable[[Cut], dict[str, Any]]) -> dict[str, Any]:
 
 def shortened(lang: str, key: str = "card.shortened", **values: object) -> dict[str, Any]:
     """The line a shortened card ends with: that it was shortened, and where the whole text is."""
-    block = text(says(key, lang, **values), is_subtle=True)
+    block = text(says(key, lang, links=True, **values), is_subtle=True)
     block["id"] = SHORTENED
     return block
 

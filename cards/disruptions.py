@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Cut, Field, card, fit, says, shortened, submit, text
+from bot.fields import Field
+from cards.common import Cut, card, fit, says, shortened, submit, text
 
 FIELD_MAX = 2000
 # What each form and button submits: router.card_action's `fields`.
@@ -42,7 +43,9 @@ def _text_input(input_id: str, label: str, *, lang: str, required: bool = True, 
 
 
 def _update_fields(lang: str) -> list[dict[str, Any]]:
-    t = lambda key: i18n.t(key, lang)  # noqa: E731 - local shorthand
+    def t(key: str) -> str:
+        return i18n.t(key, lang)
+
     return [
         _text_input("impact", t("dis.field.impact"), lang=lang),
         _text_input("actions", t("dis.field.actions"), lang=lang),

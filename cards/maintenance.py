@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Cut, Field, card, fit, says, shortened, submit, text
+from bot.fields import Field
+from cards.common import Cut, card, fit, says, shortened, submit, text
 
 IMPACT_MAX = 2000
 # What "report it anyway" carries that may be shortened to fit a card.
@@ -25,7 +26,9 @@ class Action:
 
 def announce_form(*, services: list[tuple[str, str]], lang: str) -> dict[str, Any]:
     """Services, start, end, expected impact, planned or ad-hoc (with the reason)."""
-    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    def t(key: str, **v: object) -> str:
+        return i18n.t(key, lang, **v)
+
     return card(
         [
             text(t("mnt.form.title"), weight="Bolder", size="Medium"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import i18n
-from cards.common import Field, card, facts, says, submit, text, typed
+from bot.fields import Field
+from cards.common import card, facts, says, submit, text, typed
 
 
 # What the page card's buttons carry: router.card_action's `fields`.
@@ -31,7 +32,9 @@ def page_card(*, number: str, org: str, service: str | None, impact: str, contac
     What the customer typed shows no web address as a link: an engineer woken at night taps only
     the buttons.
     """
-    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    def t(key: str, **v: object) -> str:
+        return i18n.t(key, lang, **v)
+
     return card(
         [
             text(t("page.card.title", number=number), weight="Bolder", size="Large"),
@@ -53,7 +56,9 @@ REASON_MAX = 200
 def decision_card(*, number: str, priority: str, requested: str, lang: str) -> dict[str, Any]:
     """The acknowledgement of a page out of office hours: the engineer confirms the requested
     priority, lowers it or keeps the ticket's own (the same as `/priority`), with an optional reason."""
-    t = lambda key, **v: i18n.t(key, lang, **v)  # noqa: E731 - local shorthand
+    def t(key: str, **v: object) -> str:
+        return i18n.t(key, lang, **v)
+
     choices = [(requested, t("button.confirm_priority", priority=requested))]
     for level in ("P1", "P2", "P3"):
         if level > requested:  # "P2" > "P1": a lower priority

@@ -14,7 +14,8 @@ from typing import Any
 from bot import i18n, parse
 from rules import sla
 from bot.text import card_markdown, visible
-from cards.common import Cut, Field, card, facts, fit, says, shortened, submit, text, typed
+from bot.fields import Field
+from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
 
 TITLE_MAX = 200
 TEXT_MAX = 4000

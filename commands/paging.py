@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import i18n, outbox, parse, undeliverable
+from bot import i18n, outbox, parse
 from rules.calendar import Calendar
 from rules import Rules
 from bot.clock import AMSTERDAM
@@ -506,7 +506,7 @@ def oncall_shift(ctx: Context, args: Args) -> None:
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions and timers."""
     timers.handler(PAGE_TIMEOUT)(on_timeout)
-    undeliverable.listener(on_undeliverable)
+    timers.on_undeliverable(on_undeliverable)
     router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(ack_button)
     router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(decline_button)
     router.card_action(Action.PRIORITY, fields=page_cards.DECISION_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(priority_button)

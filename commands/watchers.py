@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import i18n, outbox, undeliverable
+from bot import i18n, outbox
 from bot.router import Router
 from bot.scheduler import TimerContext, TimerRegistry
 from bot.text import escape_markdown
@@ -133,4 +133,4 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions and timers."""
-    undeliverable.listener(on_undeliverable)
+    timers.on_undeliverable(on_undeliverable)

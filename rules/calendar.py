@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from threading import Lock
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
@@ -431,7 +432,7 @@ def _known_holiday_names(country: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def calendar_from_config(name: str, spec: dict) -> Calendar:
+def calendar_from_config(name: str, spec: dict[str, Any]) -> Calendar:
     """Build one calendar from its configuration table; CalendarConfigError when it is wrong."""
     try:
         zone = ZoneInfo(spec.get("zone", "Europe/Amsterdam"))
@@ -462,7 +463,7 @@ def calendar_from_config(name: str, spec: dict) -> Calendar:
     return Calendar(name=name, zone=zone, weekly=weekly, closed_holidays=names, holiday_country=country, closed_extra=extra)
 
 
-def load_config(path: str | Path | None = None) -> dict:
+def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """The service-levels configuration (calendars and profiles) as a dict."""
     source = Path(path) if path else DEFAULT_FILE
     try:
@@ -474,7 +475,7 @@ def load_config(path: str | Path | None = None) -> dict:
         raise CalendarConfigError(f"{source} is not valid TOML: {exc}") from None
 
 
-def load_calendars(config: dict) -> dict[str, Calendar]:
+def load_calendars(config: dict[str, Any]) -> dict[str, Calendar]:
     """Every calendar of a configuration."""
     tables = config.get("calendars")
     if not isinstance(tables, dict) or not tables:

@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn, Protocol
 
 from rules import load_service_levels, sla
 from rules.calendar import EARLIEST, LATEST, Calendar, CalendarConfigError, localize
@@ -29,10 +29,17 @@ class ServiceLevels(NamedTuple):
     profiles: dict[str, sla.Profile]
 
 
+class Files(Protocol):
+    """Where the operator's files are (the runtime's settings; this package does not import them)."""
+
+    @property
+    def service_levels_file(self) -> str | None: ...
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports bad arguments in one line and exits with 2."""
 
-    def error(self, message: str):  # noqa: D102 - argparse's hook
+    def error(self, message: str) -> NoReturn:  # noqa: D102 - argparse's hook
         sys.stderr.write(f"{self.prog}: {message}\n")
         raise SystemExit(2)
 
@@ -55,7 +62,7 @@ def join_dashed_values(argv: list[str]) -> list[str]:
     return joined
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `sla` and its actions on the run_bot.py subparsers."""
     parser = sub.add_parser("sla", help="business time and SLA deadlines (scripts and checks)",
                             description="Compute deadlines with the business calendars and SLA profiles.")
@@ -113,7 +120,7 @@ def _calendar(levels: ServiceLevels, name: str) -> Calendar:
     return levels.calendars[name]
 
 
-def _add(args, levels: ServiceLevels) -> list[str]:
+def _add(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
     cal = _calendar(levels, args.calendar)
     start = parse_instant(args.start, cal.zone.key)
     try:
@@ -134,7 +141,7 @@ def _add(args, levels: ServiceLevels) -> list[str]:
     return [due.isoformat()]
 
 
-def _between(args, levels: ServiceLevels) -> list[str]:
+def _between(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
     cal = _calendar(levels, args.calendar)
     start, end = parse_instant(args.start, cal.zone.key), parse_instant(args.end, cal.zone.key)
     if end.astimezone(timezone.utc) < start.astimezone(timezone.utc):
@@ -142,7 +149,7 @@ def _between(args, levels: ServiceLevels) -> list[str]:
     return [format_hours(cal.business_time_between(start, end))]
 
 
-def _targets(args, levels: ServiceLevels) -> list[str]:
+def _targets(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
     try:
         name = args.profile or sla.DEFAULT_PROFILE
         if name not in levels.profiles:
@@ -154,12 +161,13 @@ def _targets(args, levels: ServiceLevels) -> list[str]:
     except KeyError as exc:
         raise CliInputError(exc.args[0]) from None
     start = parse_instant(args.start)
-    later = {}
+    later: dict[str, datetime | None] = {}
     for option in ("resolved", "closed"):
         value = getattr(args, option)
-        later[option] = parse_instant(value) if value else None
-        if later[option] is not None and later[option].astimezone(timezone.utc) < start.astimezone(timezone.utc):
+        at = parse_instant(value) if value else None
+        if at is not None and at.astimezone(timezone.utc) < start.astimezone(timezone.utc):
             raise CliInputError(f"--{option} is before --start")
+        later[option] = at
     history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start,
                                 restored_at=later["resolved"], closed_at=later["closed"])
     rows = sla.deadlines(history, profile, now=start)
@@ -180,7 +188,7 @@ def _targets(args, levels: ServiceLevels) -> list[str]:
     return lines
 
 
-def run(args, settings) -> int:
+def run(args: argparse.Namespace, settings: Files) -> int:
     """Carry out `run_bot.py sla ACTION`; 0 on success, 2 on bad input."""
     try:
         calendars, profiles = load_service_levels(settings.service_levels_file)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from rules.calendar import Calendar, CalendarConfigError, NaiveDatetimeError
 
@@ -219,6 +220,7 @@ class Profile:
         """
         if kind not in KINDS:
             raise KeyError(f"unknown record kind {kind!r}; known: {', '.join(KINDS)}")
+        key: tuple[str, str | None]
         if kind == "incident":
             if priority not in PRIORITIES:
                 raise KeyError(f"an incident needs a priority P1, P2 or P3, got {priority!r}")
@@ -242,7 +244,8 @@ class Profile:
         return next((t for t in self.rfc_types if t.id == type_id), None)
 
 
-def _target_from_config(profile: str, where: str, spec: dict, known_calendars: Mapping[str, Calendar]) -> TargetSpec:
+def _target_from_config(profile: str, where: str, spec: dict[str, Any],
+                        known_calendars: Mapping[str, Calendar]) -> TargetSpec:
     name = spec.get("target")
     if not isinstance(name, str) or not name:
         raise CalendarConfigError(f"profile {profile} {where}: every target needs a name (target = \"...\")")
@@ -267,14 +270,16 @@ _RFC_TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PROFILE_KEYS = ("description", "office_hours", "maintenance_window", "rfc_types")
 
 
-def _calendar_key(profile: str, spec: dict, key: str, known_calendars: Mapping[str, Calendar]) -> str | None:
+def _calendar_key(profile: str, spec: dict[str, Any], key: str,
+                  known_calendars: Mapping[str, Calendar]) -> str | None:
     value = spec.get(key)
     if value is not None and value not in known_calendars:
         raise CalendarConfigError(f"profile {profile}: {key} names unknown calendar {value!r}")
     return value
 
 
-def _rfc_types_from_config(profile: str, spec: dict, known_calendars: Mapping[str, Calendar], rfc_targets: tuple[TargetSpec, ...] | None,
+def _rfc_types_from_config(profile: str, spec: dict[str, Any], known_calendars: Mapping[str, Calendar],
+                           rfc_targets: tuple[TargetSpec, ...] | None,
                            naming: Naming) -> tuple[RfcType, ...]:
     rows = spec.get("rfc_types")
     if rows is None:
@@ -326,7 +331,8 @@ class Naming:
     keys: frozenset[str] | None = None
 
 
-def load_profiles(config: dict, known_calendars: Mapping[str, Calendar], naming: Naming = Naming()) -> dict[str, Profile]:
+def load_profiles(config: dict[str, Any], known_calendars: Mapping[str, Calendar],
+                  naming: Naming = Naming()) -> dict[str, Profile]:
     """Every profile of a configuration, checked against the known calendars."""
     tables = config.get("profiles")
     if not isinstance(tables, dict) or not tables:
@@ -510,6 +516,8 @@ def points(history: TicketHistory, profile: Profile, now: datetime,
             continue
         spec = specs[status.target]
         start = _start(spec, history)
+        if start is None:  # a clock that runs has started: never None here
+            continue
         for fraction in fractions:
             result.append((status.target, fraction, spec.instant_at(start, status.total * fraction, pauses)))
     return result

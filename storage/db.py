@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, FromClause, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,12 @@ PING_AFTER_IDLE_S = 1.0
 
 def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
-    def on_checkin(_dbapi_conn, record):
+    def on_checkin(_dbapi_conn: DBAPIConnection | None, record: ConnectionPoolEntry | None) -> None:
         if record is not None:
             record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def on_checkout(dbapi_conn, record, _proxy):
+    def on_checkout(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
             return
@@ -68,7 +70,7 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_conn, _record):
+    def on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:  # pysqlite's own connection
         # Let SQLAlchemy issue BEGIN itself (below) instead of pysqlite's implicit one.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
@@ -79,22 +81,24 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(conn):
+    def on_begin(conn: Connection) -> None:
         # Take the write lock up front: a deferred transaction that reads, then writes,
         # can fail with SQLITE_BUSY at once instead of waiting for busy_timeout. Read-only
         # scopes need no lock at all (WAL readers do not block the writer).
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
-def insert_missing(session: Session, table: Table, **values: Any) -> None:
+def insert_missing(session: Session, table: FromClause, **values: Any) -> None:
     """INSERT … ON CONFLICT DO NOTHING on `table`'s primary key: a row that two workers create
     at the same moment (a person or space seen first by two events) is created once, and the
     second waits for the first's commit instead of failing on the key."""
+    if not isinstance(table, Table):  # a mapped class's __table__, typed as any FromClause
+        raise TypeError(f"{table} is not a table")
     insert = pg_insert if is_postgres(session) else sqlite_insert
     session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(table.primary_key.columns)))
 
 
-def is_postgres(session_or_engine) -> bool:
+def is_postgres(session_or_engine: Session | Engine | Connection) -> bool:
     """True when running on PostgreSQL (claims then use FOR UPDATE SKIP LOCKED)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"

@@ -92,7 +92,7 @@ def ensure_space(session: Session, *, room_id: str, room_type: str) -> SpaceReco
     record = space(session, room_id=room_id)
     if record is None:
         insert_missing(session, SpaceRecord.__table__, room_id=room_id, room_type=room_type, kind="unbound")
-        record = space(session, room_id=room_id)
+        record = session.get_one(SpaceRecord, room_id)
     return record
 
 
@@ -174,7 +174,7 @@ def touch_person(session: Session, *, email: str, person_id: str | None, display
     person = session.get(Person, email)
     if person is None:
         insert_missing(session, Person.__table__, email=email)
-        person = session.get(Person, email)
+        person = session.get_one(Person, email)
     # Assigning unchanged values writes nothing; last_seen only moves once a minute, so a busy
     # person's commands do not each rewrite their row.
     if person_id and person.person_id != person_id:

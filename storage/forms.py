@@ -8,8 +8,9 @@ transaction is rolled back) leaves the card unused.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from storage.db import is_postgres
 from storage.models import FormSubmission
 
-_T = FormSubmission.__table__
+_T = cast(Table, FormSubmission.__table__)  # a mapped class's table is typed as any FromClause
 
 
 def claim(session: Session, *, message_id: str, action: str, actor: str, now: datetime) -> FormSubmission | None:

@@ -24,11 +24,15 @@ def _locked(session: Session, hook_id: str) -> WebhookStreak | None:
     return session.get(WebhookStreak, hook_id, with_for_update=is_postgres(session))
 
 
+def _locked_one(session: Session, hook_id: str) -> WebhookStreak:
+    return session.get_one(WebhookStreak, hook_id, with_for_update=is_postgres(session))
+
+
 def take_attempt(session: Session, *, hook_id: str, now: datetime, first_wait: timedelta, max_wait: timedelta) -> int | None:
     """Take the next re-activation of a disabled webhook, unless the back-off says wait: its number
     in the streak, or None. The wait after it doubles with every attempt, from `first_wait` up to `max_wait`."""
     insert_missing(session, WebhookStreak.__table__, hook_id=hook_id, attempts=0)
-    row = _locked(session, hook_id)
+    row = _locked_one(session, hook_id)
     row.active_since = None  # found disabled: whatever stretch of being active there was has ended
     if row.next_attempt_at is not None and now < row.next_attempt_at:
         return None

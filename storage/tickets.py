@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ def next_number(session: Session, *, prefix: str) -> str:
     get their own number, where reading the counter and then inserting it made one of them fail
     on the counter's key.
     """
-    table = Sequence.__table__
+    table = cast(Table, Sequence.__table__)  # a mapped class's table is typed as any FromClause
     insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = (
         insert(table)

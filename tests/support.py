@@ -13,11 +13,14 @@ from typing import Any
 
 from bot.clock import AMSTERDAM
 
-from bot.app import Runtime, create_app, load_commands
+import commands
+from bot.app import build_app, create_app, registries
 from bot.config import Settings
+from bot.router import Router
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
-from bot.outbox import BulkPacer, OutboxSender
+from bot.pacing import BulkPacer
+from bot.sender import OutboxSender
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
 from bot.scheduler import Scheduler
@@ -29,11 +32,15 @@ SECRET = "test-webhook-secret"
 DELIVERY_TIMEOUT_S = 10
 
 
+def command_router() -> Router:
+    """A router holding every command family, as build_app fills one."""
+    return registries(commands.register)[0]
+
+
 class Harness:
     """A sandbox Webex, the bot's webhook endpoint, and hand-cranked workers on one database."""
 
     def __init__(self, db, clock, *, admins: frozenset[str] = frozenset()) -> None:
-        load_commands()
         self.clock = clock
         self.state = build_demo_state(bot_token=BOT_TOKEN, now=clock.now)
         # Every request the bot makes and every answer it gets must be as Webex documents them.
@@ -46,12 +53,8 @@ class Harness:
             database_url=db.url,
             bot_admins=admins,
         )
-        self.runtime = Runtime(
-            settings=self.settings,
-            db=db,
-            webex=WebexClient(access_token=BOT_TOKEN, base_url=self.settings.webex_base_url),
-            clock=clock,
-        )
+        self.runtime = build_app(self.settings, commands.register, db=db, clock=clock,
+                                 webex=WebexClient(access_token=BOT_TOKEN, base_url=self.settings.webex_base_url))
         self.bot = serve_in_thread(create_app(self.runtime))
         register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET, instance=self.settings.bot_instance)
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")

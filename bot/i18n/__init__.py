@@ -35,7 +35,7 @@ def catalog(lang: str) -> Catalog:
 
 @lru_cache(maxsize=None)
 def _texts(lang: str) -> dict[str, str]:
-    return {m.id: m.string for m in catalog(lang) if m.id and m.string}
+    return {m.id: m.string for m in catalog(lang) if isinstance(m.id, str) and isinstance(m.string, str) and m.string}
 
 
 def t(key: str, lang: str | None = None, **values: object) -> str:

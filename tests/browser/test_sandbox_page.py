@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import launch
+from sandbox import launch
 from bot.config import load_settings
 from sandbox import assets
 from sandbox.demo import ANNA_EMAIL, ERIK_EMAIL

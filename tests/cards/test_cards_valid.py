@@ -18,11 +18,10 @@ import jsonschema
 import pytest
 
 import cards
-from bot.app import load_commands
-from bot.router import router
 from cards import admin, disruptions, maintenance, paging, tickets
+from tests.support import command_router
 
-load_commands()
+router = command_router()
 
 # builder → keyword arguments that exercise it; every public builder of cards/* must be here.
 SERVICES = [("M2M", "M2M"), ("Things", "Things"), ("LoRa", "LoRa"), ("Data Services Hub", "DSH"), ("Other", "Other")]

@@ -275,8 +275,9 @@ def test_someone_else_joining_is_ignored(harness):
 
 
 def test_a_customer_command_in_an_unbound_space_says_how_to_get_it_bound(harness):
-    from bot.router import router
     from bot.security import CUSTOMER, IN_CUSTOMER
+
+    router = harness.runtime.router
 
     @router.command("test customeronly", roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), summary="cmd.ping")
     def customer_only(ctx, args):

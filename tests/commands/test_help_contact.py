@@ -4,7 +4,6 @@ import pytest
 
 from tests.shipped import RULES as SHIPPED
 from bot.config import ConfigError, load_settings
-from bot.router import router
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from tests.support import Harness
 
@@ -34,6 +33,8 @@ def test_help_for_an_unknown_command(harness):
 
 
 def test_help_for_a_command_that_needs_a_role(harness):
+    router = harness.runtime.router
+
     @router.command("test staffonly", roles=frozenset({"agent"}), summary="cmd.ping")
     def staff_only(ctx, args):  # pragma: no cover - never allowed here
         raise AssertionError

@@ -26,19 +26,18 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import select
 
 from bot import logs
-from bot.app import load_commands
 from bot.context import build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, MessageEvent, Sender
-from bot.router import _authorise, router
+from bot.router import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from cards.common import Field
+from bot.fields import Field
 from storage.models import DisruptionProposal, Page
-from tests.support import answer
+from tests.support import answer, command_router
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 
-load_commands()
+router = command_router()
 COMMANDS = sorted(" ".join(words) for words in router.commands)
 ACTIONS = sorted(router.actions)
 # Random examples besides the explicit ones (every hostile value in every slot and field).

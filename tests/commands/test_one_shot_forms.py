@@ -9,15 +9,13 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import load_commands
 from bot.inbox import InboxWorker
-from bot.router import router
 from sandbox.demo import ACME_ORG, ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from commands import tickets as ticket_flows
 from storage import directory
 from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
                             Ticket)
-from tests.support import Harness, ask, local
+from tests.support import Harness, ask, command_router, local
 
 JOOST_EMAIL = "joost@acme-logistics.example"
 ALREADY = "This was already submitted as **{}**; nothing else was changed."
@@ -55,7 +53,7 @@ def _registered(harness, room):
 
 def test_which_buttons_act_once():
     # Forms that make a record, and cards answered once; buttons meant to be pressed again are not.
-    load_commands()
+    router = command_router()
     assert set(router.one_shot) == {
         "ticket.create", "ticket.resolve", "ticket.answer", "ticket.ask_in", "disruption.open", "disruption.update", "disruption.close",
         "disruption.affected", "disruption.proposal.open", "disruption.proposal.dismiss", "maintenance.announce",

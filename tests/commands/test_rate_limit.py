@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Ticket
-from tests.support import answer
+from tests.support import answer, command_router
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 
@@ -71,11 +71,9 @@ def test_a_p1_request_an_acknowledgement_and_answers_on_cards_get_through(limite
 
 
 def test_which_commands_and_presses_the_limit_leaves_alone():
-    from bot.app import load_commands
     from bot.events import CardSubmitEvent, MessageEvent, Sender
-    from bot.router import router
 
-    load_commands()
+    router = command_router()
     sender = Sender(person_id="p", email="p@example.com")
 
     def typed(text):

@@ -16,18 +16,17 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from bot import i18n
-from bot.app import Runtime, create_app, load_commands
+from bot.app import Runtime, create_app
 from bot.config import Settings
-from bot.router import router
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.security import sign
 from bot.webex import WebexClient
 from storage.models import InboxEvent
-from tests.support import SECRET, Harness
+from tests.support import SECRET, Harness, command_router
 
 pytestmark = pytest.mark.reliability
 
-load_commands()
+router = command_router()
 COMMANDS = sorted(" ".join(name) for name in router.commands)
 ACTIONS = sorted(router.actions)
 PEOPLE = (ANNA_EMAIL, BRAM_EMAIL, SANNE_EMAIL, ERIK_EMAIL, ADA_EMAIL)

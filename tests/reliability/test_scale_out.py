@@ -154,7 +154,7 @@ class Deployment:
         self.web_starts += 1
         log = self.tmp / f"gunicorn-{self.web_starts}.log"
         self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{self.port}", "--log-file",
-                                     str(log), "bot.wsgi:make_app()"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                     str(log), "run_bot:wsgi_app()"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.web.poll() is None:

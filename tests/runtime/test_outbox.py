@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox
-from bot.outbox import OutboxSender
+from bot import outbox, pacing, sender
+from bot.sender import OutboxSender
 from sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import OutboxMessage
 from tests.support import Harness
@@ -164,8 +164,8 @@ def test_500_twice_then_success_delivers_once_with_backoff(harness, clock):
 
 
 def test_backoff_is_capped():
-    assert [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
-    assert outbox.backoff(30) == outbox.MAX_BACKOFF == timedelta(minutes=5)
+    assert [pacing.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert pacing.backoff(30) == pacing.MAX_BACKOFF == timedelta(minutes=5)
 
 
 def test_other_4xx_fails_with_the_reason_and_does_not_block_the_space(harness, clock):
@@ -364,10 +364,10 @@ def test_one_senders_turn_goes_on_to_the_other_spaces_heads_most_urgent_and_olde
 def test_a_sender_thread_looks_again_at_once_only_after_a_turn_cut_short(harness):
     # A turn ends after STREAK messages, with more due: the thread goes on (and wakes a peer).
     # A turn that ended because nothing more was due leaves the thread waiting for its bell.
-    texts = [f"m{i}" for i in range(outbox.STREAK + 3)]
+    texts = [f"m{i}" for i in range(sender.STREAK + 3)]
     _queue(harness, ACME_ROOM, *texts)
     assert harness.sender.work() == 1
-    assert _sent(harness, ACME_ROOM) == texts[:outbox.STREAK]
+    assert _sent(harness, ACME_ROOM) == texts[:sender.STREAK]
     assert harness.sender.work() == 0
     assert _sent(harness, ACME_ROOM) == texts
     assert harness.sender.work() == 0
@@ -473,7 +473,7 @@ def test_a_429_on_bulk_holds_a_page_no_longer_than_its_retry_after(harness, cloc
 
 def test_the_bulk_pace_is_positive():
     with pytest.raises(ValueError):
-        outbox.BulkPacer(0)
+        pacing.BulkPacer(0)
 
 
 def test_a_file_goes_alone_and_is_never_edited(harness):

@@ -12,7 +12,7 @@ import tarfile
 import pytest
 import requests
 
-from bot import launch
+from sandbox import launch
 from bot.config import load_settings
 from sandbox import assets, keeper
 from sandbox.demo import (

@@ -200,11 +200,11 @@ def test_registering_webhooks_needs_the_secret(tmp_path):
 def test_the_wsgi_application_needs_the_secret_or_says_it_goes_without(tmp_path):
     env = {**{"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, "WEBEX_ACCESS_TOKEN": "tok", "DATABASE_URL": "sqlite://",
            "PYTHONPATH": str(ROOT)}
-    refused = subprocess.run([sys.executable, "-c", "from bot.wsgi import make_app; make_app()"], cwd=tmp_path, env=env,
+    refused = subprocess.run([sys.executable, "-c", "from run_bot import wsgi_app; wsgi_app()"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].startswith("configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks")
-    waived = subprocess.run([sys.executable, "-c", "from bot.wsgi import make_app; print(make_app(no_webhook_secret=True).name)"],
+    waived = subprocess.run([sys.executable, "-c", "from run_bot import wsgi_app; print(wsgi_app(no_webhook_secret=True).name)"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert waived.returncode == 0, waived.stderr
     assert waived.stdout.split() == ["servicedesk"]

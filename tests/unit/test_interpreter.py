@@ -34,8 +34,8 @@ def test_a_worker_process_lowers_its_priority_and_never_raises_it():
 
 
 def test_a_web_process_under_a_wsgi_server_switches_threads_every_millisecond():
-    # In a child process: gunicorn imports bot.wsgi and calls make_app in each web process.
-    code = ("import sys; from bot.wsgi import make_app; make_app(); print(sys.getswitchinterval())")
+    # In a child process: gunicorn imports run_bot and calls wsgi_app in each web process.
+    code = ("import sys; from run_bot import wsgi_app; wsgi_app(); print(sys.getswitchinterval())")
     env = {**os.environ, "WEBEX_ACCESS_TOKEN": "token", "WEBEX_WEBHOOK_SECRET": "s3cret", "DATABASE_URL": "sqlite://",
            "LOG_LEVEL": "WARNING"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout

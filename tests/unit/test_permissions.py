@@ -15,11 +15,10 @@ from dataclasses import replace
 import pytest
 
 from bot import i18n
-from bot.app import load_commands
 from bot.context import Actor, Context, Space
 from bot.errors import Forbidden, NotBound, UserError, WrongSpace
 from bot.events import MessageEvent, Sender
-from bot.router import Router, router
+from bot.router import Router
 from bot.security import (
     ADMIN,
     AGENT,
@@ -32,12 +31,15 @@ from bot.security import (
     IN_UNBOUND,
     PROBLEM_MANAGER,
 )
+from tests.support import command_router
+
+
+_REGISTRY = command_router()
 
 
 def registry() -> Router:
     """The router the bot runs with, every family registered."""
-    load_commands()
-    return router
+    return _REGISTRY
 
 
 PERSONAS: dict[str, frozenset[str]] = {

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import load_commands
-from bot.router import Command, Router, router
+from bot.router import Command, Router
 from bot.security import (
     ADMIN,
     AGENT,
@@ -28,6 +27,7 @@ from bot.security import (
     PROBLEM_MANAGER,
     STAFF_ROLES,
 )
+from tests.support import command_router
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Commands by role"
@@ -53,10 +53,12 @@ _CELL = re.compile(r"(?<!\\)\|")
 _COMMAND = re.compile(r"`(/[^`]+)`")
 
 
+_REGISTRY = command_router()
+
+
 def registry() -> Router:
     """The router the bot runs with, every family registered."""
-    load_commands()
-    return router
+    return _REGISTRY
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 import pytest
 
 from bot.errors import EmptyCommand, Forbidden, UnknownAction, UnknownCommand
+from bot.fields import Field
 from bot.router import Router
-from cards.common import Field
 
 
 def _router():
