@@ -13,7 +13,7 @@ from bot.app import load_commands
 from bot.inbox import InboxWorker
 from bot.router import router
 from sandbox.demo import ACME_ORG, ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
-from commands import tickets as ticket_flows
+from commands.tickets import intake as ticket_flows
 from storage import directory
 from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
                             Ticket)
