@@ -30,7 +30,8 @@ from bot.text import escape_markdown
 from cards import disruptions as dis_cards
 from cards.common import was_shortened
 from cards.disruptions import Action
-from commands import clocks
+from commands import events
+from commands.common.threads import room_lang, staff_lang
 from commands.maintenance import service_codes, audience
 from storage import directory
 from storage import tickets as store
@@ -106,7 +107,7 @@ def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: 
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
     rooms = audience_of(session, d, rules=rules) if rooms is None else rooms
     for room_id in rooms:
-        for markdown, card in _notices(d, kind, clocks.room_lang(session, room_id)):
+        for markdown, card in _notices(d, kind, room_lang(session, room_id)):
             outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"disruption:{d.number}:{kind}", bulk=True,
                            attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
     return len(rooms)
@@ -155,7 +156,7 @@ def on_due(tctx: TimerContext, timer: Any) -> None:
     d = session.get(Disruption, timer.payload["disruption_id"])
     if d is None or d.status != "open":
         return
-    room_id, lang = clocks.staff_lang(session)
+    room_id, lang = staff_lang(session)
     if room_id is None:
         return
     key = "dis.staff.soon" if timer.payload["moment"] == "soon" else "dis.staff.overdue"
@@ -231,14 +232,11 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="closed", new={"rca": rca})
     count = broadcast(ctx.session, d, "closed", now, rules=ctx.rules)
-    from commands.tickets import resolve as resolve_ticket
-
     for ticket_id in d.ticket_ids:
         ticket = session_ticket(ctx.session, ticket_id)
         if ticket is None or ticket.status in ("resolved", "closed"):
             continue
-        inputs = {"cause": cause, "resolution": summary, "outcome": summary}
-        resolve_ticket(ctx, ticket, inputs, quiet=True)
+        events.disruption_closed.send(ctx, ticket=ticket, cause=cause, summary=summary)
     if rca:
         _plan_rca(ctx, d, now)
     ctx.reply(ctx.t("dis.closed_done", number=d.number, count=count, tickets=len(d.ticket_ids)))
@@ -251,7 +249,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     for days, label in ((10, "rca_target"), (20, "rca")):
         due = office.add_business_days(now, days, end_of_day=True)
         schedule(ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
-    room_id, lang = clocks.staff_lang(ctx.session)
+    room_id, lang = staff_lang(ctx.session)
     if room_id:
         ctx.send(room_id=room_id, markdown=i18n.t("dis.staff.rca_planned", lang, number=d.number,
                                                   target=i18n.when(office.add_business_days(now, 10, end_of_day=True), lang, AMSTERDAM),
@@ -261,7 +259,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
 def on_rca(tctx: TimerContext, timer: Any) -> None:
     """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
     d = tctx.session.get(Disruption, timer.payload["disruption_id"])
-    room_id, lang = clocks.staff_lang(tctx.session)
+    room_id, lang = staff_lang(tctx.session)
     if d is None or room_id is None or (d.closure or {}).get("rca_delivered"):
         return
     outbox.enqueue(tctx.session, now=tctx.now, room_id=room_id, purpose=f"disruption:{d.number}:rca",
@@ -301,7 +299,7 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
                     action="rca delivered", new={"text": text})
     rooms = notified_rooms(ctx.session, d)
     for room_id in rooms:
-        lang = clocks.room_lang(ctx.session, room_id)
+        lang = room_lang(ctx.session, room_id)
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:rca_report", bulk=True,
                        markdown=i18n.t("dis.notice.rca_delivered", lang, number=d.number, services=", ".join(d.services),
                                        text=escape_markdown(text)))
@@ -331,7 +329,7 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     proposal = DisruptionProposal(service=ticket.service, ticket_ids=ids, status="proposed", created_at=now)
     session.add(proposal)
     session.flush()
-    room_id, lang = clocks.staff_lang(session)
+    room_id, lang = staff_lang(session)
     if room_id is None:
         return
     found = list(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
@@ -502,8 +500,6 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
 # One incident per notice: two people of one organisation pressing at once opened two.
 def affected(ctx: Context, inputs: dict[str, Any]) -> str:
     """"We are affected too": an incident of this organisation, linked to the disruption."""
-    from commands.tickets import open_ticket
-
     d = _noticed(ctx, str(inputs.get("disruption", "")))
     if d.status != "open":
         raise Refused("dis.closed", number=d.number)
@@ -511,9 +507,9 @@ def affected(ctx: Context, inputs: dict[str, Any]) -> str:
         ticket = ctx.session.get(Ticket, ticket_id)
         if ticket is not None and ticket.org_id == ctx.space.org_id and ticket.status not in ("resolved", "closed"):
             raise Refused("dis.already_affected", number=d.number, ticket=ticket.number)
-    ticket = open_ticket(ctx, "incident", {"service": d.services[0], "title": ctx.t("dis.affected.title", number=d.number)[:200],
-                                           "contact_name": ctx.actor.display_name or ctx.actor.email, "email": ctx.actor.email},
-                         disruption=d.number)
+    inputs = {"service": d.services[0], "title": ctx.t("dis.affected.title", number=d.number)[:200],
+              "contact_name": ctx.actor.display_name or ctx.actor.email, "email": ctx.actor.email}
+    ticket = next(t for _, t in events.disruption_affected.send(ctx, disruption=d.number, inputs=inputs) if t is not None)
     d.ticket_ids = [*d.ticket_ids, ticket.id]
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now(), action="linked", text=d.number)
     return ticket.number
@@ -553,8 +549,14 @@ def show_command(ctx: Context, args: Args) -> None:
                     failed=counts.get("failed", 0)))
 
 
+def on_ticket_opened(sender: events.Sender, *, ticket: Ticket, now: datetime) -> None:
+    """A ticket was registered: detection looks for a disruption."""
+    detect(sender.session, ticket, now)
+
+
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions and timers."""
+    events.ticket_opened.connect(on_ticket_opened, weak=False)
     timers.handler(DUE)(on_due)
     timers.handler(RCA)(on_rca)
     router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_open)

@@ -29,6 +29,7 @@ from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
+from commands import events
 from storage import directory
 from storage import tickets as store
 from storage.models import Maintenance, SpaceRecord, Subscription
@@ -407,6 +408,16 @@ def during_maintenance_card(ctx: Context, maintenance: Maintenance, inputs: dict
         end=i18n.when(maintenance.ends_at, ctx.lang, AMSTERDAM), resubmit=resubmit, lang=ctx.lang)
 
 
+def on_incident_intake(ctx: Context, *, service: str | None, inputs: dict[str, Any],
+                       now: datetime) -> tuple[str, str, dict[str, Any]] | None:
+    """An incident about to be registered: (number, notice, "report anyway" card) of a maintenance running on its service."""
+    active = active_for(ctx.session, service, now)
+    if active is None:
+        return None
+    notice, card = during_maintenance_card(ctx, active, inputs)
+    return active.number, notice, card
+
+
 def maintenance_command(ctx: Context, args: Args) -> None:
     """Upcoming and running maintenance for this space's services, or one maintenance with its history."""
     now = ctx.now()
@@ -437,6 +448,7 @@ def maintenance_command(ctx: Context, args: Args) -> None:
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions and timers."""
+    events.incident_intake.connect(on_incident_intake, weak=False)
     router.command("subscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscribe <service> [<service> …]")(subscribe)
     router.command("unsubscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/unsubscribe <service> [<service> …]")(unsubscribe)
     router.command("subscriptions", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscriptions")(subscriptions)

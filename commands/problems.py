@@ -19,8 +19,8 @@ from bot.router import Args, Router
 from bot.scheduler import TimerRegistry
 from bot.security import AGENT, IN_STAFF, PROBLEM_MANAGER
 from bot.text import escape_markdown
+from commands.common.threads import post_in_thread
 from commands.maintenance import audience
-from commands.tickets import post_in_thread
 from storage import directory
 from storage import tickets as store
 from storage.models import Problem, RoleGrant, Ticket
@@ -110,7 +110,7 @@ def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: o
 
 
 def _lang(ctx: Context, room_id: str) -> str:
-    from commands.clocks import room_lang
+    from commands.common.threads import room_lang
 
     return room_lang(ctx.session, room_id)
 

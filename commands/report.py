@@ -29,7 +29,7 @@ from bot.scheduler import TimerRegistry
 from bot.security import ADMIN, AGENT, IN_DIRECT, IN_STAFF, PROBLEM_MANAGER
 from rules.sla import TargetStatus
 from bot.text import escape_markdown
-from commands import clocks
+from commands.common import deadlines
 from storage import directory
 from storage.models import Page, Ticket
 
@@ -60,7 +60,7 @@ def build(session: Session, *, month: str, now: datetime, rules: Rules) -> list[
     start, end = month_bounds(month)
     in_month = and_(Ticket.opened_at >= start, Ticket.opened_at < end)
     rows = list(session.scalars(select(Ticket).where(in_month).order_by(Ticket.id)))
-    targets = clocks.deadlines_of(session, rows, now, rules=rules)
+    targets = deadlines.deadlines_of(session, rows, now, rules=rules)
     # The first page of each of the month's tickets, in one query.
     first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).join(Ticket, Ticket.id == Page.ticket_id)
                                        .where(in_month).group_by(Page.ticket_id)).all())

@@ -80,7 +80,7 @@ def _budget(lang: str, target: TargetStatus) -> str:
 
 def render_ticket_clocks(ctx: Context, number: str) -> str:
     """A ticket's targets: due, budget used and left, paused or not, met or breached."""
-    from commands import clocks
+    from commands.common import deadlines as ticket_deadlines
     from storage import tickets as store
 
     # A customer sees only their organisation's tickets (others answer as missing); the staff see all,
@@ -92,7 +92,7 @@ def render_ticket_clocks(ctx: Context, number: str) -> str:
     if ticket is None or (ctx.space.kind != IN_STAFF and ticket.org_id != ctx.space.org_id):
         raise Refused("sla.no_ticket", number=store.normalise_number(number) or parse.shown(number.upper()))
     lines = [ctx.t("sla.ticket.title", number=ticket.number, status=ctx.t(f"ticket.status.{ticket.status}"))]
-    for target in deadlines(clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket, rules=ctx.rules), ctx.now()):
+    for target in deadlines(ticket_deadlines.history(ctx.session, ticket), ticket_deadlines.profile_of(ctx.session, ticket, rules=ctx.rules), ctx.now()):
         name = ctx.t(f"sla.target.{target.target}")
         if target.due is None:
             if target.state == "no_deadline":
@@ -103,7 +103,7 @@ def render_ticket_clocks(ctx: Context, number: str) -> str:
             continue
         state = ctx.t("ticket.state.best_effort") if target.best_effort else ctx.t(f"ticket.state.{target.state}")
         if target.extended:
-            state += " " + clocks.extended_note(target, ctx.lang)
+            state += " " + ticket_deadlines.extended_note(target, ctx.lang)
         lines.append(ctx.t("sla.ticket.line", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), used=_hm(target.used),
                            total=_hm(target.total), left=_hm(target.left), state=state))
     return "\n".join(lines)

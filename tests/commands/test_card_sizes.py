@@ -23,7 +23,7 @@ from cards.disruptions import FIELD_MAX
 from cards.maintenance import IMPACT_MAX
 from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, intake_form, staff_ticket
 from commands.admin import ORG_NAME_MAX
-from commands.escalation import REASON_MAX
+from commands.escalation.handlers import REASON_MAX
 from commands.problems import TITLE_MAX as PROBLEM_TITLE_MAX
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.cards.test_cards_valid import _validator

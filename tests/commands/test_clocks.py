@@ -10,7 +10,7 @@ from tests.shipped import get_calendar
 from bot.clock import AMSTERDAM
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
-from commands import clocks
+from commands.clocks import flows as clocks
 from storage import directory
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
 from tests.support import answer as _do, local, tick as _at

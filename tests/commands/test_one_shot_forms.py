@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.inbox import InboxWorker
 from sandbox.demo import ACME_ORG, ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
-from commands import tickets as ticket_flows
+from commands.tickets import intake as ticket_flows
 from storage import directory
 from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
                             Ticket)

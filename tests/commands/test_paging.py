@@ -515,7 +515,7 @@ def _no_page_after_the_resolve(harness, db):
 
 
 def test_a_page_due_while_another_worker_resolves_is_not_sent(harness, db, clock, monkeypatch):
-    from commands import tickets as ticket_flows
+    from commands.tickets import lifecycle as ticket_flows
 
     _p1_at_night(harness)
     _resolve_pressed(harness)
@@ -537,7 +537,7 @@ def test_a_page_due_while_another_worker_resolves_is_not_sent(harness, db, clock
 def test_a_page_timer_already_running_when_another_worker_resolves_does_not_page(harness, db, clock, monkeypatch):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one transaction at a time: a running timer and a resolve never overlap (the test above)")
-    from commands import paging as paging_flows
+    from commands.paging import flows as paging_flows
 
     _p1_at_night(harness)
     _resolve_pressed(harness)

@@ -16,10 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
-from bot.router import Router
-from bot.scheduler import TimerContext, TimerRegistry
+from bot.context import Context
+from bot.scheduler import TimerContext
 from bot.text import escape_markdown
 from bot.undeliverable import Undeliverable
+from commands.events import Sender
 from storage import directory
 from storage import tickets as store
 from storage.models import AuditEntry, Ticket, TicketNumber
@@ -131,6 +132,21 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
                     action=UNREACHABLE, new={"text": f"{email}: {reason}", "email": email})
 
 
-def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
-    timers.on_undeliverable(on_undeliverable)
+# -- listeners of the tickets' events ----------------------------------------------------------------------
+
+
+def on_ticket_opened(ctx: Context, *, ticket: Ticket, now: datetime) -> None:
+    """A ticket was registered: its watchers hear who reported it."""
+    registered(ctx.session, ticket, now, by=ctx.actor.display_name or ctx.actor.email)
+
+
+def on_ticket_resolved(sender: Sender, *, ticket: Ticket, now: datetime) -> None:
+    """A ticket was resolved (or closed with its outcome at once): its watchers hear the outcome."""
+    resolved(sender.session, ticket, now)
+
+
+def on_ticket_closed(sender: Sender, *, ticket: Ticket, now: datetime, how: str) -> None:
+    """A resolution was confirmed, or 2-2-2 closed the ticket: its watchers hear. A complaint closed
+    by agreement is not told them: the agreement is between the desk and the customer."""
+    if how != "agreed":
+        closed(sender.session, ticket, now, how=how)

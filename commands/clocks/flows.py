@@ -1,5 +1,5 @@
-"""SLA clocks in chat: the countdown message, 75/90/breach warnings, the 2-2-2 method, P1 aftercare,
-and reminders of a customer's answer that does not come.
+"""SLA clocks in chat: the 75/90/breach warnings, the 2-2-2 method, P1 aftercare, and reminders of
+a customer's answer that does not come.
 
 Everything runs on durable timers. After any change to a ticket, `refresh()` cancels the
 ticket's pending clock timers and schedules them again from what the SLA engine says now, so
@@ -9,7 +9,8 @@ passed several warning points at once (a reopening, a priority change, timers th
 while no worker ran), only the furthest is posted: the others would only say less of the same.
 
 A P1's RFO and RCA count from its first resolution (`resolved()`): their reminders are planned
-then, and a rejected resolution does not restart them.
+then, and a rejected resolution does not restart them. The listeners at the end follow the
+tickets' events (commands.events).
 """
 
 from __future__ import annotations
@@ -17,28 +18,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
-from rules import sla
-from rules import Rules
 from bot.clock import AMSTERDAM
-from bot.router import Router
-from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
+from bot.scheduler import TimerContext, cancel, schedule
 from bot.text import mention
-from commands import watchers
+from cards import tickets as ticket_cards
+from commands import events
+from commands.clocks import queries
+from commands.clocks.countdown import hours, update_countdown
+from commands.common.deadlines import history, profile_of
+from commands.common.oncall import calling_on
+from commands.common.threads import customer_lang, staff_lang
+from commands.events import Sender
+from rules import Rules, sla
+from rules.calendar import Calendar
 from storage import directory
-from storage.db import is_postgres
 from storage import tickets as store
-from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
+from storage.db import is_postgres
+from storage.models import Ticket, Timer
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)
 # A P1's deliverables after the resolution: reminded a business day before and at their
 # deadline (plan_aftercare), not at 75% and 90% of their budget like the ticket's own targets.
 AFTERCARE_TARGETS = ("rfo", "rca_target", "rca")
-MAX_EDITS = 10  # Webex allows ten edits of a message
 POINT = "sla.point"
 REMIND = "ticket.222"
 AFTERCARE = "ticket.aftercare"
@@ -49,123 +54,6 @@ STEPS = ("reminder1", "reminder2", "close")
 
 def _ref(ticket: Ticket) -> str:
     return f"ticket:{ticket.id}"
-
-
-def customer_lang(session: Session, ticket: Ticket) -> str:
-    """The language of the ticket's customer space."""
-    return room_lang(session, ticket.room_id)
-
-
-def room_lang(session: Session, room_id: str) -> str:
-    """The language the bot speaks in a group space."""
-    return directory.space_language(session, room_id=room_id) or i18n.DEFAULT_LANGUAGE
-
-
-def staff_lang(session: Session) -> tuple[str | None, str]:
-    """(room id, language) of the staff space, if there is one."""
-    spaces = directory.staff_spaces(session)
-    if not spaces:
-        return None, i18n.DEFAULT_LANGUAGE
-    return spaces[0].room_id, spaces[0].language or i18n.DEFAULT_LANGUAGE
-
-
-def history(session: Session, ticket: Ticket, pauses: list[tuple[datetime, datetime | None]] | None = None) -> sla.TicketHistory:
-    """What the SLA engine needs of a ticket (`pauses`: already read, see deadlines_of)."""
-    resolution = ticket.resolution or {}
-    return sla.TicketHistory(
-        kind=ticket.kind, opened_at=ticket.opened_at, priority=ticket.priority,
-        pauses=store.pauses(session, ticket) if pauses is None else pauses,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at if ticket.status in ("resolved", "closed") else None,
-        closed_at=ticket.closed_at, roaming=bool((ticket.details or {}).get("roaming")),
-        met={k: datetime.fromisoformat(v) for k, v in resolution.get("delivered", {}).items()},
-        restored_at=ticket.restored_at, lead_time=lead_time_of(ticket),
-        rfc_type=(ticket.details or {}).get("rfc_type") if ticket.kind == "rfc" else None,
-    )
-
-
-def lead_time_of(ticket: Ticket) -> sla.Budget | None:
-    """The longer lead time an agent gave the ticket, if any."""
-    return sla.parse_budget(ticket.lead_time) if ticket.lead_time else None
-
-
-def deadlines_of(session: Session, tickets: list[Ticket], now: datetime, *, rules: Rules) -> dict[int, list[sla.TargetStatus]]:
-    """Every target of each ticket as seen at `now`, by ticket id: for lists of tickets, whose
-    pauses are read together instead of one query per ticket."""
-    pauses = store.pauses_of(session, tickets)
-    return {ticket.id: sla.deadlines(history(session, ticket, pauses[ticket.id]), profile_of(session, ticket, rules=rules), now)
-            for ticket in tickets}
-
-
-def profile_of(session: Session, ticket: Ticket, *, rules: Rules) -> sla.Profile:
-    """The SLA profile of the ticket's organisation."""
-    org = directory.org_by_id(session, org_id=ticket.org_id)
-    return rules.profile(org.sla_profile if org is not None else None)
-
-
-# -- the countdown -----------------------------------------------------------------------------------
-
-
-def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str, *, rules: Rules) -> str:
-    """One line per target: due local time and what is left, or its state."""
-    lines = [i18n.t("clock.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))]
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
-        if target.due is None:
-            continue
-        name = i18n.t(f"sla.target.{target.target}", lang)
-        due = i18n.when(target.due, lang, AMSTERDAM)
-        if target.state == "met":
-            lines.append(i18n.t("clock.met", lang, target=name, due=due))
-        elif target.state in ("breached", "late"):
-            key = "clock.late" if target.best_effort else "clock.breached"
-            lines.append(i18n.t(key, lang, target=name, due=due))
-        else:
-            left = _hours(target.left)
-            unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
-            key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
-            lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
-        if target.extended:
-            lines[-1] += " " + extended_note(target, lang)
-    if ticket.status == "awaiting_customer":
-        lines.append(i18n.t("clock.how_to_answer", lang, number=ticket.number))
-    return "\n".join(lines)
-
-
-def extended_note(target: sla.TargetStatus, lang: str) -> str:
-    """The note "(lead time extended to 10 business days)" of a target an agent lengthened."""
-    assert target.budget is not None
-    return i18n.t("sla.extended", lang, budget=i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang))
-
-
-def _hours(delta: timedelta | None) -> str:
-    minutes = int((delta or timedelta(0)).total_seconds() // 60)
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def update_countdown(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
-    """Post the countdown in the ticket's thread, or edit it; a fresh one after ten edits (none while
-    the bot cannot post in the customer space: the next refresh after that catches up)."""
-    if not directory.reachable(session, room_id=ticket.room_id):
-        return
-    clock = dict(ticket.clock or {})
-    state = dict(clock.get("countdown") or {})
-    markdown = countdown_text(session, ticket, now, customer_lang(session, ticket), rules=rules)
-    current = session.get(OutboxMessage, state["outbox_id"]) if state.get("outbox_id") else None
-    if current is not None and state.get("text") == markdown:
-        return
-    if current is not None and state.get("edits", 0) < MAX_EDITS:
-        outbox.enqueue_update(session, now=now, target=current, markdown=markdown)
-        state["edits"] = state.get("edits", 0) + 1
-    else:
-        row = outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id,
-                             purpose=f"ticket:{ticket.number}:countdown")
-        state = {"outbox_id": row.id, "edits": 0}
-    state["text"] = markdown
-    clock["countdown"] = state
-    ticket.clock = clock
-
-
-# -- rescheduling ------------------------------------------------------------------------------------
 
 
 def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
@@ -247,9 +135,6 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
 
 
 def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime, *, rules: Rules) -> None:
-    from cards import tickets as ticket_cards
-    from commands.paging import calling_on
-
     room_id, lang = staff_lang(session)
     if room_id is None:
         return
@@ -261,7 +146,7 @@ def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, 
                       target=name, due=due)
     else:
         text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
-                      left=_hours(status.left))
+                      left=hours(status.left))
     card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
     outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang, rules=rules),
                    attachments=[_attachment(card)], purpose=f"ticket:{ticket.number}:warning")
@@ -277,8 +162,6 @@ def _attachment(card: dict[str, Any]) -> dict[str, Any]:
 def start_222(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
     """Resolved: ask "Solved / Not solved?" with a card and plan the first reminder. A complaint is
     closed in joint consultation: its card asks "Agreed / Not agreed?" and the reminders go to the staff."""
-    from cards import tickets as ticket_cards
-
     lang = customer_lang(session, ticket)
     agreement = ticket.kind == "complaint"
     card = ticket_cards.confirm_card(number=ticket.number, lang=lang, agreement=agreement)
@@ -318,8 +201,7 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
         if reachable:
             outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
                            markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
-        watchers.closed(session, ticket, now, how="no_answer")
-        after_close(session, ticket, now, rules=tctx.rules)
+        events.ticket_closed.send(tctx, ticket=ticket, now=now, how="no_answer")
         return
     if reachable:
         outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
@@ -338,7 +220,7 @@ def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: 
     days, following = _catch_up(office, timer.due_at, now, days)
     room_id, lang = staff_lang(session)
     if room_id is not None:
-        who = ticket.assignee or _resolved_by(session, ticket)
+        who = ticket.assignee or queries.resolved_by(session, ticket)
         lines = [i18n.t("clock.agreement", lang, number=ticket.number, since=i18n.when(ticket.resolved_at, lang, AMSTERDAM), days=days)]
         if who:
             lines.append(i18n.t("staff.must_act", lang, who=mention(who)))
@@ -347,19 +229,13 @@ def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: 
              payload={"ticket_id": ticket.id, "step": 0, "days": days + TWO_DAYS})
 
 
-def _catch_up(office, due_at: datetime, now: datetime, days: int) -> tuple[int, datetime]:
+def _catch_up(office: Calendar, due_at: datetime, now: datetime, days: int) -> tuple[int, datetime]:
     """A reminder every 2 business days that was due at `due_at` and runs at `now`: how many business
     days it stands for, and when the next one is due (later than now)."""
     following = office.add_business_days(due_at, TWO_DAYS)
     while following <= now:
         days, following = days + TWO_DAYS, office.add_business_days(following, TWO_DAYS)
     return days, following
-
-
-def _resolved_by(session: Session, ticket: Ticket) -> str | None:
-    """Who resolved the ticket last (proposed a complaint's outcome), from its timeline."""
-    return session.scalar(select(AuditEntry.actor).where(AuditEntry.subject_type == "ticket", AuditEntry.subject == ticket.number,
-                                                         AuditEntry.action == "resolved").order_by(AuditEntry.id.desc()).limit(1))
 
 
 # -- waiting for the customer ------------------------------------------------------------------------------
@@ -452,7 +328,7 @@ def plan_aftercare(session: Session, ticket: Ticket, now: datetime, *, rules: Ru
                          payload={"ticket_id": ticket.id, "target": target.target, "moment": moment})
 
 
-def _business_day_before(office, due: datetime) -> datetime:
+def _business_day_before(office: Calendar, due: datetime) -> datetime:
     """The same local time one business day earlier (a deadline at 18:00 → the previous business day 18:00)."""
     day = due.astimezone(office.zone).date() - timedelta(days=1)
     while not office.is_business_day(day):
@@ -479,14 +355,43 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
                                    due=i18n.when(status.due, lang, AMSTERDAM)))
 
 
-def pending_clock_timers(session: Session, ticket: Ticket) -> list[Timer]:
-    """The ticket's pending timers (tests and /ticket)."""
-    return list(session.scalars(select(Timer).where(Timer.ref == _ref(ticket), Timer.status == "pending").order_by(Timer.due_at)))
+# -- listeners of the tickets' events ----------------------------------------------------------------------
 
 
-def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
-    timers.handler(POINT)(on_point)
-    timers.handler(REMIND)(on_reminder)
-    timers.handler(WAITING)(on_waiting)
-    timers.handler(AFTERCARE)(on_aftercare)
+def on_ticket_changed(sender: Sender, *, ticket: Ticket, now: datetime, **_: object) -> None:
+    """A ticket was opened or changed: its clocks are re-planned and its countdown brought up to date."""
+    refresh(sender.session, ticket, now, rules=sender.rules)
+
+
+def on_ticket_awaiting(sender: Sender, *, ticket: Ticket, now: datetime, asked_by: str) -> None:
+    """The desk asked the customer: the staff is reminded if no answer comes; the clocks pause."""
+    plan_waiting(sender.session, ticket, now, asked_by=asked_by, rules=sender.rules)
+    refresh(sender.session, ticket, now, rules=sender.rules)
+
+
+def on_ticket_resolved(sender: Sender, *, ticket: Ticket, now: datetime) -> None:
+    """Resolved: aftercare counts from now; 2-2-2 starts, or (an RFC, an RFI closed at once) every clock stops."""
+    resolved(sender.session, ticket, now, rules=sender.rules)
+    if ticket.status == "closed":
+        after_close(sender.session, ticket, now, rules=sender.rules)
+    else:
+        refresh(sender.session, ticket, now, rules=sender.rules)
+        start_222(sender.session, ticket, now, rules=sender.rules)
+
+
+def on_ticket_closed(sender: Sender, *, ticket: Ticket, now: datetime, how: str) -> None:
+    """Closed: every clock stops."""
+    after_close(sender.session, ticket, now, rules=sender.rules)
+
+
+def on_ticket_reopened(sender: Sender, *, ticket: Ticket, now: datetime) -> None:
+    """Reopened: no more 2-2-2 reminders; aftercare and the clocks run again."""
+    stop_222(sender.session, ticket)
+    plan_aftercare(sender.session, ticket, now, rules=sender.rules)
+    refresh(sender.session, ticket, now, rules=sender.rules)
+
+
+def on_follow_up_delivered(sender: Sender, *, ticket: Ticket, now: datetime) -> None:
+    """An RFO or RCA was delivered: its reminders stop and the countdown shows it met."""
+    plan_aftercare(sender.session, ticket, now, rules=sender.rules)
+    update_countdown(sender.session, ticket, now, rules=sender.rules)

@@ -9,19 +9,13 @@ a priority change.
 from __future__ import annotations
 
 from bot import i18n, outbox
-from rules import desk
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, Router
-from bot.scheduler import TimerRegistry
-from bot.security import AGENT, CUSTOMER
 from bot.text import escape_markdown
-from commands import clocks
-from commands.tickets import WHERE_TICKETS_ARE, find_ticket, number_and_rest, post_in_thread
+from commands.common.threads import customer_lang, post_in_thread, staff_lang
+from rules import desk
 from storage import tickets as store
 from storage.models import Ticket
-
-REASON_MAX = 200
 
 
 def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
@@ -39,8 +33,8 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="escalated" if step > 0 else "de-escalated", escalation_level=new)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
-    lang = clocks.customer_lang(ctx.session, ticket)
-    room_id, staff_language = clocks.staff_lang(ctx.session)
+    lang = customer_lang(ctx.session, ticket)
+    room_id, staff_language = staff_lang(ctx.session)
     if new == 0:
         post_in_thread(ctx, ticket, i18n.t("deescalate.customer.none", lang, number=ticket.number, reason=escape_markdown(reason)))
         if room_id:
@@ -68,30 +62,3 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
         ctx.reply(ctx.t("escalate.done", number=ticket.number, level=new, role=level.role))
     else:
         ctx.reply(ctx.t("deescalate.done", number=ticket.number, level=new))
-
-
-def _reason(ctx: Context, args: Args) -> tuple[str | None, str]:
-    number, reason = number_and_rest(ctx, args)
-    if not reason:
-        raise Refused("escalate.reason", usage=args.usage)
-    if len(reason) > REASON_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=REASON_MAX, length=len(reason))
-    return number, reason
-
-
-def escalate_command(ctx: Context, args: Args) -> None:
-    """Escalate a ticket to the next level of the matrix."""
-    number, reason = _reason(ctx, args)
-    escalate(ctx, find_ticket(ctx, number), reason, step=1)
-
-
-def deescalate_command(ctx: Context, args: Args) -> None:
-    """Lower a ticket's escalation level by one."""
-    number, reason = _reason(ctx, args)
-    escalate(ctx, find_ticket(ctx, number), reason, step=-1)
-
-
-def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
-    router.command("escalate", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE_TICKETS_ARE, usage="/escalate <number> <reason>")(escalate_command)
-    router.command("deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/deescalate <number> <reason>")(deescalate_command)

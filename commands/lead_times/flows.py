@@ -14,17 +14,15 @@ import re
 from datetime import datetime
 
 from bot import i18n
-from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, Router
-from bot.scheduler import TimerRegistry
-from bot.security import AGENT
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
-from commands import clocks
-from commands.tickets import WHERE_TICKETS_ARE, find_ticket, number_and_rest, post_in_thread
+from commands import events
+from commands.common import deadlines
+from commands.common.threads import customer_lang, post_in_thread
+from rules import sla
 from storage import directory
 from storage import tickets as store
 from storage.models import Ticket
@@ -32,13 +30,6 @@ from storage.models import Ticket
 # About a year of business days: a lead time beyond that is a typing error, not a project.
 MAX_DAYS = 250
 _LEAD_TIME = re.compile(r"^(\d{1,6})bd$", re.IGNORECASE)
-
-
-def extend_command(ctx: Context, args: Args) -> None:
-    """Give an RFC or RFI a longer lead time, with the reason."""
-    number, rest = number_and_rest(ctx, args, need_rest="lead_time")
-    lead_time, _, reason = rest.partition(" ")
-    extend(ctx, find_ticket(ctx, number), lead_time, reason.strip())
 
 
 def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
@@ -55,7 +46,7 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     if len(reason) > ticket_cards.TITLE_MAX:
         raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
     now = ctx.now()
-    history, profile = clocks.history(ctx.session, ticket), clocks.profile_of(ctx.session, ticket, rules=ctx.rules)
+    history, profile = deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules)
     current = _lead_time_target(history, profile, now)
     if current is None:
         raise Refused("extend.no_lead_time", number=ticket.number)
@@ -72,16 +63,16 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
                     new={"lead_time": str(history.lead_time)})
     ticket.lead_time = str(history.lead_time)
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
-    lang = clocks.customer_lang(ctx.session, ticket)
+    lang = customer_lang(ctx.session, ticket)
     post_in_thread(ctx, ticket, i18n.t("extend.customer", lang, number=ticket.number, budget=_budget(longer, lang),
                                        due=i18n.when(longer.due, lang, AMSTERDAM), reason=escape_markdown(reason)))
-    clocks.refresh(ctx.session, ticket, now, rules=ctx.rules)
+    events.ticket_changed.send(ctx, ticket=ticket, now=now)
     if ctx.space.room_id != ticket.room_id:
         ctx.reply(ctx.t("extend.done", number=ticket.number, budget=_budget(longer, ctx.lang),
                         due=i18n.when(longer.due, ctx.lang, AMSTERDAM)))
 
 
-def _lead_time_target(history: sla.TicketHistory, profile: str, now: datetime) -> sla.TargetStatus | None:
+def _lead_time_target(history: sla.TicketHistory, profile: sla.Profile, now: datetime) -> sla.TargetStatus | None:
     """The ticket's lead time (its recovery target) as the engine sees it, if it has a deadline."""
     return next((t for t in sla.deadlines(history, profile, now) if t.target == sla.RECOVERY and t.due is not None), None)
 
@@ -89,8 +80,3 @@ def _lead_time_target(history: sla.TicketHistory, profile: str, now: datetime) -
 def _budget(target: sla.TargetStatus, lang: str) -> str:
     assert target.budget is not None
     return i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang)
-
-
-def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
-    router.command("extend", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/extend <number> <N>bd <reason>")(extend_command)
