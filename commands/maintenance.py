@@ -29,6 +29,7 @@ from bot.scheduler import TimerContext, cancel, schedule, TimerRegistry
 from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
+from commands.common.office_hours import office_hours
 from storage import directory
 from storage import tickets as store
 from storage.models import Maintenance, SpaceRecord, Subscription
@@ -143,8 +144,6 @@ def inside(window: Calendar, start: datetime, end: datetime) -> bool:
 
 def _check_windows(ctx: Context, services: list[str], start: datetime, end: datetime) -> None:
     """Refuse planned work outside the maintenance window of an organisation that uses the services."""
-    from commands.help import office_hours
-
     conflicts = outside_windows(ctx.session, services, start, end, rules=ctx.rules)
     if conflicts:
         lines = [ctx.t("mnt.error.window.line", org=escape_markdown(org), window=office_hours(ctx.rules.calendar(window), ctx.lang))

@@ -1,0 +1,1 @@
+"""Helpers several command families share and none owns; below every family, importing none."""
