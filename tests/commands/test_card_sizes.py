@@ -22,7 +22,7 @@ from cards.common import MAX_CARD_BYTES, SHORTENED, card_bytes
 from cards.disruptions import FIELD_MAX
 from cards.maintenance import IMPACT_MAX
 from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, intake_form, staff_ticket
-from commands.admin import ORG_NAME_MAX
+from commands.admin.handlers import ORG_NAME_MAX
 from commands.escalation import REASON_MAX
 from commands.problems import TITLE_MAX as PROBLEM_TITLE_MAX
 from storage.models import InboxEvent, OutboxMessage, Ticket
