@@ -31,7 +31,7 @@ from cards import disruptions as dis_cards
 from cards.common import was_shortened
 from cards.disruptions import Action
 from commands import clocks
-from commands.maintenance import service_codes, audience
+from commands.common.audience import audience, inline_fields, service_codes
 from storage import directory
 from storage import tickets as store
 from storage.models import Disruption, DisruptionProposal, OutboxMessage, Ticket
@@ -391,8 +391,6 @@ def _noticed(ctx: Context, number: str) -> Disruption:
 
 
 def _inline(text: str) -> dict[str, str]:
-    from commands.maintenance import inline_fields
-
     return inline_fields(text)
 
 
