@@ -11,6 +11,7 @@ from commands import (
     disruptions,
     escalation,
     help,
+    interim,
     lead_times,
     maintenance,
     paging,
@@ -29,3 +30,4 @@ def register(router: Router, timers: TimerRegistry) -> None:
     """Register every family with `router` and `timers`."""
     for family in FAMILIES:
         family.register(router, timers)
+    interim.connect()

@@ -22,3 +22,10 @@ ticket_closed = _events.signal("ticket-closed")
 ticket_reopened = _events.signal("ticket-reopened")
 # A ticket's priority changed (ticket=Ticket, old=str | None, new=str | None).
 priority_changed = _events.signal("priority-changed")
+# A disruption was closed (disruption=Disruption, summary=str, cause=str): its linked tickets still
+# open are resolved quietly, with the summary as resolution and outcome and the cause as cause.
+disruption_closed = _events.signal("disruption-closed")
+# A customer space pressed "we are affected too" on a disruption's notice (disruption=Disruption):
+# an incident of the sender's organisation on its first service, titled after it and marked with its
+# number, is opened and returned; the one receiver's answer is that ticket.
+disruption_affected = _events.signal("disruption-affected")
