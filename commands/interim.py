@@ -3,31 +3,25 @@ connects them in its own register(): opening and resolving tickets is the ticket
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.context import Context
-from commands import tickets
 from commands.events import disruption_affected, disruption_closed
-from storage.models import Disruption, Ticket
+from commands.tickets import open_ticket, resolve
+from storage.models import Ticket
 
 
-def resolve_linked(sender: Context, *, disruption: Disruption, summary: str, cause: str) -> None:
-    """The disruption's linked tickets still open are resolved quietly with its summary and cause."""
-    for ticket_id in disruption.ticket_ids:
-        ticket = sender.session.get(Ticket, ticket_id)
-        if ticket is None or ticket.status in ("resolved", "closed"):
-            continue
-        tickets.resolve(sender, ticket, {"cause": cause, "resolution": summary, "outcome": summary}, quiet=True)
+def on_disruption_closed(ctx: Context, *, ticket: Ticket, cause: str, summary: str) -> None:
+    """A disruption closed with this ticket linked and open: resolved with the disruption's cause and summary."""
+    resolve(ctx, ticket, {"cause": cause, "resolution": summary, "outcome": summary}, quiet=True)
 
 
-def open_affected(sender: Context, *, disruption: Disruption) -> Ticket | None:
-    """An incident of the sender's organisation on the disruption's first service, marked with its number."""
-    ctx = sender
-    return tickets.open_ticket(ctx, "incident", {"service": disruption.services[0],
-                                                 "title": ctx.t("dis.affected.title", number=disruption.number)[:200],
-                                                 "contact_name": ctx.actor.display_name or ctx.actor.email, "email": ctx.actor.email},
-                               disruption=disruption.number)
+def on_disruption_affected(ctx: Context, *, disruption: str, inputs: dict[str, Any]) -> Ticket | None:
+    """An incident of the organisation, linked to the disruption from the start (its notice's button)."""
+    return open_ticket(ctx, "incident", inputs, disruption=disruption)
 
 
 def connect() -> None:
     """Connect the listeners (once however often it is called: blinker keeps one of each)."""
-    disruption_closed.connect(resolve_linked, weak=False)
-    disruption_affected.connect(open_affected, weak=False)
+    disruption_closed.connect(on_disruption_closed, weak=False)
+    disruption_affected.connect(on_disruption_affected, weak=False)

@@ -16,6 +16,7 @@ from bot.scheduler import TimerRegistry
 from bot.security import CUSTOMER, IN_CUSTOMER
 from cards import disruptions as dis_cards
 from cards.disruptions import Action
+from commands import events
 from commands.disruptions import flows
 from commands.disruptions.detection import detect, on_ticket_opened
 from commands.disruptions.handlers import (
@@ -38,7 +39,6 @@ from commands.disruptions.handlers import (
     update_button,
     update_command,
 )
-from commands.events import ticket_opened
 
 # Ticket intake still calls detect() here until it sends ticket_opened, which this family listens to.
 __all__ = ["detect", "register"]
@@ -46,7 +46,7 @@ __all__ = ["detect", "register"]
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions, timers and listeners."""
-    ticket_opened.connect(on_ticket_opened, weak=False)
+    events.ticket_opened.connect(on_ticket_opened, weak=False)
     timers.handler(flows.DUE)(flows.on_due)
     timers.handler(flows.RCA)(flows.on_rca)
     router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_open)

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import i18n, outbox
-from bot.context import Context
-from bot.scheduler import TimerContext
 from cards import disruptions as dis_cards
-from commands import clocks
+from commands import events
+from commands.common.threads import staff_lang
 from storage.models import DisruptionProposal, Ticket
 
 DETECT_WINDOW = timedelta(minutes=30)
@@ -39,7 +38,7 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     proposal = DisruptionProposal(service=ticket.service, ticket_ids=ids, status="proposed", created_at=now)
     session.add(proposal)
     session.flush()
-    room_id, lang = clocks.staff_lang(session)
+    room_id, lang = staff_lang(session)
     if room_id is None:
         return
     found = list(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
@@ -63,6 +62,6 @@ def proposal_dismissed(proposal: DisruptionProposal) -> None:
     proposal.status = "dismissed"
 
 
-def on_ticket_opened(sender: Context | TimerContext, *, ticket: Ticket) -> None:
-    """A ticket was opened: look for a disruption (at the instant it was opened)."""
-    detect(sender.session, ticket, ticket.opened_at)
+def on_ticket_opened(sender: events.Sender, *, ticket: Ticket, now: datetime) -> None:
+    """A ticket was registered: detection looks for a disruption."""
+    detect(sender.session, ticket, now)

@@ -15,10 +15,10 @@ from bot.scheduler import TimerContext, cancel, schedule
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
 from cards.common import was_shortened
-from commands import clocks
+from commands import events
 from commands.common.audience import service_codes
+from commands.common.threads import room_lang, staff_lang
 from commands.disruptions.queries import audience_of, notified_rooms, session_ticket
-from commands.events import disruption_affected, disruption_closed
 from rules import Rules
 from storage import directory
 from storage import tickets as store
@@ -73,7 +73,7 @@ def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: 
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
     rooms = audience_of(session, d, rules=rules) if rooms is None else rooms
     for room_id in rooms:
-        for markdown, card in _notices(d, kind, clocks.room_lang(session, room_id)):
+        for markdown, card in _notices(d, kind, room_lang(session, room_id)):
             outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"disruption:{d.number}:{kind}", bulk=True,
                            attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
     return len(rooms)
@@ -122,7 +122,7 @@ def on_due(tctx: TimerContext, timer: Any) -> None:
     d = session.get(Disruption, timer.payload["disruption_id"])
     if d is None or d.status != "open":
         return
-    room_id, lang = clocks.staff_lang(session)
+    room_id, lang = staff_lang(session)
     if room_id is None:
         return
     key = "dis.staff.soon" if timer.payload["moment"] == "soon" else "dis.staff.overdue"
@@ -190,7 +190,12 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="closed", new={"rca": rca})
     count = broadcast(ctx.session, d, "closed", now, rules=ctx.rules)
-    disruption_closed.send(ctx, disruption=d, summary=summary, cause=cause)
+    for ticket_id in d.ticket_ids:
+        ticket = session_ticket(ctx.session, ticket_id)
+        if ticket is None or ticket.status in ("resolved", "closed"):
+            continue
+        # The tickets family resolves it (commands/events.py).
+        events.disruption_closed.send(ctx, ticket=ticket, cause=cause, summary=summary)
     if rca:
         _plan_rca(ctx, d, now)
     ctx.reply(ctx.t("dis.closed_done", number=d.number, count=count, tickets=len(d.ticket_ids)))
@@ -203,7 +208,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     for days, label in ((10, "rca_target"), (20, "rca")):
         due = office.add_business_days(now, days, end_of_day=True)
         schedule(ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
-    room_id, lang = clocks.staff_lang(ctx.session)
+    room_id, lang = staff_lang(ctx.session)
     if room_id:
         ctx.send(room_id=room_id, markdown=i18n.t("dis.staff.rca_planned", lang, number=d.number,
                                                   target=i18n.when(office.add_business_days(now, 10, end_of_day=True), lang, AMSTERDAM),
@@ -213,7 +218,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
 def on_rca(tctx: TimerContext, timer: Any) -> None:
     """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
     d = tctx.session.get(Disruption, timer.payload["disruption_id"])
-    room_id, lang = clocks.staff_lang(tctx.session)
+    room_id, lang = staff_lang(tctx.session)
     if d is None or room_id is None or (d.closure or {}).get("rca_delivered"):
         return
     outbox.enqueue(tctx.session, now=tctx.now, room_id=room_id, purpose=f"disruption:{d.number}:rca",
@@ -240,7 +245,7 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
                     action="rca delivered", new={"text": text})
     rooms = notified_rooms(ctx.session, d)
     for room_id in rooms:
-        lang = clocks.room_lang(ctx.session, room_id)
+        lang = room_lang(ctx.session, room_id)
         outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:rca_report", bulk=True,
                        markdown=i18n.t("dis.notice.rca_delivered", lang, number=d.number, services=", ".join(d.services),
                                        text=escape_markdown(text)))
@@ -270,11 +275,11 @@ def affected(ctx: Context, d: Disruption) -> Ticket:
         ticket = ctx.session.get(Ticket, ticket_id)
         if ticket is not None and ticket.org_id == ctx.space.org_id and ticket.status not in ("resolved", "closed"):
             raise Refused("dis.already_affected", number=d.number, ticket=ticket.number)
+    inputs = {"service": d.services[0], "title": ctx.t("dis.affected.title", number=d.number)[:200],
+              "contact_name": ctx.actor.display_name or ctx.actor.email, "email": ctx.actor.email}
     # The tickets family opens the incident and answers with it (commands/events.py).
-    opened = [answer for _, answer in disruption_affected.send(ctx, disruption=d) if isinstance(answer, Ticket)]
-    if len(opened) != 1:
-        raise RuntimeError(f"disruption_affected: expected one ticket, got {len(opened)}")
-    ticket = opened[0]
+    answers = events.disruption_affected.send(ctx, disruption=d.number, inputs=inputs)
+    ticket = next(t for _, t in answers if t is not None)
     d.ticket_ids = [*d.ticket_ids, ticket.id]
     store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now(), action="linked", text=d.number)
     return ticket

@@ -15,7 +15,7 @@ from bot.router import Router
 from bot.scheduler import TimerRegistry
 from bot.security import AGENT, CUSTOMER, IN_STAFF
 from cards import maintenance as mnt_cards
-from commands.common.maintenance_notice import active_for, during_maintenance_card
+from commands import events
 from commands.maintenance import flows
 from commands.maintenance.handlers import (
     AGENTS,
@@ -32,13 +32,15 @@ from commands.maintenance.handlers import (
     subscriptions,
     unsubscribe,
 )
+from commands.maintenance.notices import active_for, during_maintenance_card, on_incident_intake
 
-# Ticket intake still reads these here; they live in commands/common for it.
+# Ticket intake that does not send incident_intake yet reads these here.
 __all__ = ["active_for", "during_maintenance_card", "register"]
 
 
 def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
+    """Register this family's commands, card actions, timers and listeners."""
+    events.incident_intake.connect(on_incident_intake, weak=False)
     router.command("subscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscribe <service> [<service> …]")(subscribe)
     router.command("unsubscribe", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/unsubscribe <service> [<service> …]")(unsubscribe)
     router.command("subscriptions", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/subscriptions")(subscriptions)

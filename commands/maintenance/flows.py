@@ -16,8 +16,8 @@ from bot.scheduler import TimerContext, cancel, schedule
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
 from commands.common.audience import audience, service_codes
-from commands.common.maintenance_notice import notice_text
 from commands.common.office_hours import office_hours
+from commands.maintenance.notices import notice_text
 from commands.maintenance.queries import outside_windows, subscriptions_of
 from rules import Rules
 from storage import directory

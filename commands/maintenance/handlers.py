@@ -16,8 +16,8 @@ from bot.security import AGENT, CUSTOMER, IN_CUSTOMER, IN_STAFF
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
 from commands.common.audience import audience, inline_fields, service_codes
-from commands.common.maintenance_notice import notice_text
 from commands.maintenance import flows
+from commands.maintenance.notices import notice_text
 from commands.maintenance.queries import subscriptions_of
 from storage import directory
 from storage.models import Maintenance

@@ -9,10 +9,9 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.security import PROBLEM_MANAGER
 from bot.text import escape_markdown
-from commands.clocks import room_lang
 from commands.common.audience import audience
+from commands.common.threads import post_in_thread, room_lang
 from commands.problems.queries import first_manager, linked_tickets
-from commands.tickets import post_in_thread
 from storage import directory
 from storage import tickets as store
 from storage.models import Problem, Ticket

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import parse
 from bot.clock import AMSTERDAM
-from commands.common.sla_history import deadlines_of
+from commands.common.deadlines import deadlines_of
 from rules import Rules
 from rules.calendar import localize
 from rules.sla import TargetStatus

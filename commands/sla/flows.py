@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot import i18n
 from bot.clock import AMSTERDAM
-from commands.common.sla_history import extended_note, history, profile_of
+from commands.common.deadlines import extended_note, history, profile_of
 from rules import Rules
 from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines
 from storage.models import Ticket

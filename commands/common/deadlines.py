@@ -1,4 +1,4 @@
-"""What the SLA engine needs of a ticket, read from the database: for the clocks, /sla and the report."""
+"""A ticket's SLA deadlines as the engine sees them: its history, its profile, its targets now."""
 
 from __future__ import annotations
 
@@ -47,7 +47,11 @@ def profile_of(session: Session, ticket: Ticket, *, rules: Rules) -> sla.Profile
     return rules.profile(org.sla_profile if org is not None else None)
 
 
+# -- the countdown -----------------------------------------------------------------------------------
+
+
 def extended_note(target: sla.TargetStatus, lang: str) -> str:
     """The note "(lead time extended to 10 business days)" of a target an agent lengthened."""
     assert target.budget is not None
     return i18n.t("sla.extended", lang, budget=i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang))
+

@@ -47,3 +47,13 @@ def during_maintenance_card(ctx: Context, maintenance: Maintenance, inputs: dict
     return notice, mnt_cards.during_maintenance(
         number=maintenance.number, services=", ".join(maintenance.services), start=i18n.when(maintenance.starts_at, ctx.lang, AMSTERDAM),
         end=i18n.when(maintenance.ends_at, ctx.lang, AMSTERDAM), resubmit=resubmit, lang=ctx.lang)
+
+
+def on_incident_intake(ctx: Context, *, service: str | None, inputs: dict[str, Any],
+                       now: datetime) -> tuple[str, str, dict[str, Any]] | None:
+    """An incident about to be registered: (number, notice, "report anyway" card) of a maintenance running on its service."""
+    active = active_for(ctx.session, service, now)
+    if active is None:
+        return None
+    notice, card = during_maintenance_card(ctx, active, inputs)
+    return active.number, notice, card
