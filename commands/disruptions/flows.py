@@ -22,7 +22,7 @@ from commands.disruptions.queries import audience_of, notified_rooms, session_ti
 from rules import Rules
 from storage import directory
 from storage import tickets as store
-from storage.models import Disruption, Ticket
+from storage.models import Disruption, Ticket, Timer
 
 REMIND_BEFORE = timedelta(minutes=10)
 DUE = "disruption.update_due"
@@ -116,7 +116,7 @@ def _plan(session: Session, d: Disruption, now: datetime) -> None:
     schedule(session, kind=DUE, ref=_ref(d), due_at=d.next_update_at, now=now, payload={"disruption_id": d.id, "moment": "overdue"})
 
 
-def on_due(tctx: TimerContext, timer: Any) -> None:
+def on_due(tctx: TimerContext, timer: Timer) -> None:
     """Ten minutes before the promised update, and when it passed without one."""
     session, now = tctx.session, tctx.now
     d = session.get(Disruption, timer.payload["disruption_id"])
@@ -215,7 +215,7 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
                                                   deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM)))
 
 
-def on_rca(tctx: TimerContext, timer: Any) -> None:
+def on_rca(tctx: TimerContext, timer: Timer) -> None:
     """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
     d = tctx.session.get(Disruption, timer.payload["disruption_id"])
     room_id, lang = staff_lang(tctx.session)

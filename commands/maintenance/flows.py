@@ -22,7 +22,7 @@ from commands.maintenance.queries import outside_windows, subscriptions_of
 from rules import Rules
 from storage import directory
 from storage import tickets as store
-from storage.models import Maintenance, Subscription
+from storage.models import Maintenance, Subscription, Timer
 
 NOTICE_DAYS = 10
 NOTICE = "maintenance.notice"
@@ -146,7 +146,7 @@ def _plan(session: Session, maintenance: Maintenance, now: datetime, *, rules: R
         schedule(session, kind=NOTICE, ref=ref, due_at=when, now=now, payload={"maintenance_id": maintenance.id, "notice": kind})
 
 
-def on_notice(tctx: TimerContext, timer: Any) -> None:
+def on_notice(tctx: TimerContext, timer: Timer) -> None:
     """Reminder, started, completed: to the audience of this moment."""
     session, now = tctx.session, tctx.now
     maintenance = session.get(Maintenance, timer.payload["maintenance_id"])
