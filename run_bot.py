@@ -125,13 +125,14 @@ def _webhooks(settings: Settings, args) -> int:
 def _report(settings: Settings, args) -> int:
     from bot.app import rules_for
     from bot.clock import SystemClock
-    from commands import report
+    from commands.report.queries import build, month_bounds
+    from commands.report.render import to_csv, to_markdown
     from storage.db import Database
 
     from rules.cli import CliInputError, parse_instant
 
     try:
-        report.month_bounds(args.month)
+        month_bounds(args.month)
         at = parse_instant(args.at) if args.at else SystemClock().now()
     except (ValueError, CliInputError) as exc:
         sys.stderr.write(f"run_bot.py report: {exc}\n")
@@ -139,8 +140,8 @@ def _report(settings: Settings, args) -> int:
     rules = rules_for(settings)
     database = Database(settings.database_url)
     with database.scope() as session:
-        reports = report.build(session, month=args.month, now=at, rules=rules)
-        _out(report.to_csv(reports).rstrip("\n") if args.csv else report.to_markdown(reports, month=args.month, lang="en"))
+        reports = build(session, month=args.month, now=at, rules=rules)
+        _out(to_csv(reports).rstrip("\n") if args.csv else to_markdown(reports, month=args.month, lang="en"))
     return 0
 
 

@@ -22,9 +22,9 @@ from cards.common import MAX_CARD_BYTES, SHORTENED, card_bytes
 from cards.disruptions import FIELD_MAX
 from cards.maintenance import IMPACT_MAX
 from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, intake_form, staff_ticket
-from commands.admin import ORG_NAME_MAX
+from commands.admin.handlers import ORG_NAME_MAX
 from commands.escalation.handlers import REASON_MAX
-from commands.problems import TITLE_MAX as PROBLEM_TITLE_MAX
+from commands.problems.handlers import TITLE_MAX as PROBLEM_TITLE_MAX
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.cards.test_cards_valid import _validator
 from tests.support import local, tick

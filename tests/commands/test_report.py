@@ -11,7 +11,8 @@ import requests
 
 import run_bot
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
-from commands.report import month_bounds, percentile
+from commands.report.queries import month_bounds
+from commands.report.render import percentile
 from tests.support import answer as _do, local
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from bot.clock import AMSTERDAM
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-from commands.sla import render_what_if, what_if
+from commands.sla.flows import render_what_if, what_if
 from storage.models import OutboxMessage
 from tests.shipped import RULES
 from tests.support import Harness

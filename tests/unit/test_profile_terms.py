@@ -8,7 +8,7 @@ from rules.calendar import CalendarConfigError, _known_holiday_names
 from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 from bot.config import ConfigError, load_settings
 from rules.sla import TicketHistory
-from commands.help import holiday_name
+from commands.help.flows import holiday_name
 from tests.support import local
 
 CALENDAR = '''

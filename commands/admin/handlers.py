@@ -1,8 +1,4 @@
-"""Admin and space commands: bind spaces to organisations, mark the staff space, grant roles, set languages.
-
-Handlers parse and authorise (through the router); the flows below do the work, so a text
-command and its card button share one path. Every change lands on the audit timeline.
-"""
+"""The admin and space commands: parse, authorise (through the router), call a flow, reply."""
 
 from __future__ import annotations
 
@@ -10,24 +6,21 @@ import re
 from typing import Any
 
 from bot import i18n, spaces
-from rules import sla
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.router import Args, Router
-from bot.scheduler import TimerRegistry
-from bot.security import ADMIN, ANYWHERE, GRANTABLE, GROUP_SPACES, IN_DIRECT, IN_STAFF, STAFF_ROLES
+from bot.router import Args
+from bot.security import ADMIN, GRANTABLE
 from bot.text import escape_markdown
 from cards import admin as admin_cards
+from commands.admin.flows import bind
+from rules import sla
 from storage import directory
-from storage.models import Organisation
+from storage.models import SpaceRecord
 
 ADMINS = frozenset({ADMIN})
 ORG_NAME_MAX = 100
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-
-
-# -- handlers ------------------------------------------------------------------------------------
 
 
 def space_bind(ctx: Context, args: Args) -> None:
@@ -183,37 +176,7 @@ def farewell(ctx: Context) -> None:
                        now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
 
 
-# -- flows -------------------------------------------------------------------------------------------
-
-
-def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, create_language: str | None = None) -> Organisation:
-    """Bind the current space to `org_name` (returned); creates the org when `create_profile` is given and it is new."""
-    record = directory.space(ctx.session, room_id=ctx.space.room_id, for_update=True)
-    org = directory.find_org(ctx.session, name=org_name)
-    if record is not None and record.kind == "staff":
-        raise Refused("space.bind.is_staff")
-    if record is not None and record.kind == "customer":
-        current = directory.org_by_id(ctx.session, org_id=record.org_id) if record.org_id else None
-        if current is not None and org is not None and current.id == org.id:
-            raise Refused("space.bind.already", org=escape_markdown(current.name))
-        raise Refused("space.bind.other", org=escape_markdown(current.name if current else ""))
-    created = False
-    if org is None:
-        if create_profile is None:
-            raise Refused("space.bind.unknown_org", org=escape_markdown(org_name))
-        org = directory.create_org(ctx.session, name=org_name, actor=ctx.actor.email, room_id=ctx.space.room_id,
-                                   now=ctx.now(), sla_profile=create_profile, language=create_language or i18n.DEFAULT_LANGUAGE)
-        created = True
-    directory.set_space_kind(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, kind="customer",
-                             org=org, actor=ctx.actor.email, now=ctx.now())
-    if record is None or record.language is None:
-        ctx.lang = org.language
-    key = "space.bind.done_new" if created else "space.bind.done"
-    ctx.reply(ctx.t(key, org=escape_markdown(org.name), profile=org.sla_profile))
-    return org
-
-
-def _describe(ctx: Context, record) -> str:
+def _describe(ctx: Context, record: SpaceRecord | None) -> str:
     if record is None or record.kind == "unbound":
         return ctx.t("space.kind.unbound")
     if record.kind == "staff":
@@ -243,19 +206,3 @@ def _email_and_role(args: Args, *, usage: str) -> tuple[str, str]:
     if role not in GRANTABLE:
         raise Refused("role.unknown", role=escape_markdown(words[1][:40]), roles=", ".join(GRANTABLE))
     return email, role
-
-
-def register(router: Router, timers: TimerRegistry) -> None:
-    """Register this family's commands, card actions and timers."""
-    router.command("space bind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space bind <organisation>")(space_bind)
-    router.card_action(admin_cards.Action.BIND_CONFIRM, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)(space_bind_confirmed)
-    router.card_action(admin_cards.Action.BIND_CANCEL, fields=admin_cards.BIND_FIELDS, roles=ADMINS, spaces=GROUP_SPACES, once=True)(space_bind_cancelled)
-    router.command("space unbind", roles=ADMINS, spaces=GROUP_SPACES, usage="/space unbind")(space_unbind)
-    router.command("space staff", roles=ADMINS, spaces=GROUP_SPACES, usage="/space staff")(space_staff)
-    router.command("space info", spaces=GROUP_SPACES, usage="/space info")(space_info)
-    router.command("role grant", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role grant <email> <role>")(role_grant)
-    router.command("role revoke", roles=ADMINS, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/role revoke <email> <role>")(role_revoke)
-    router.command("roles", roles=STAFF_ROLES, spaces=frozenset({IN_STAFF, IN_DIRECT}), usage="/roles")(roles_list)
-    router.command("language", spaces=ANYWHERE, usage="/language en|nl")(language)
-    router.on_join(introduce)
-    router.on_leave(farewell)
