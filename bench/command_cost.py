@@ -32,7 +32,7 @@ from sandbox.demo import ACME_ROOM, ANNA_EMAIL  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from bench.load import MIX, _database  # noqa: E402
-from tests.support import Harness  # noqa: E402
+from tests.harness import Harness  # noqa: E402
 
 # The commands of bench/load.py --mix (the ticket list before the incidents fill it).
 COMMANDS = tuple(words for words, _answers, _weight in MIX)

@@ -9,7 +9,7 @@ from rules.calendar import CalendarConfigError, _known_holiday_names, get_calend
 from bot.config import ConfigError, load_settings
 from rules.sla import TicketHistory, deadlines
 from commands.help import holiday_name
-from tests.support import local
+from tests.harness import local
 
 CALENDAR = '''
 [calendars.office]
