@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from bot.app import Runtime, create_app, load_commands
+from bot.clock import SettableClock
 from bot.config import Settings
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
@@ -22,21 +23,23 @@ from bot.webex import WebexClient
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state, seed_directory
 from storage import directory
+from storage.db import Database
 from tests.contract import webex_contract
 from tests.harness.fake_webex import RecordingWebex
 from tests.harness.loopback import InProcessServer, serve_in_process
 
 SECRET = "test-webhook-secret"
 DELIVERY_TIMEOUT_S = 10
-IN_PROCESS = "in-process"
-HTTP = "http"
 Transport = Literal["in-process", "http"]
+IN_PROCESS: Transport = "in-process"
+HTTP: Transport = "http"
 
 
 class Harness:
     """A sandbox Webex, the bot's webhook endpoint, and hand-cranked workers on one database."""
 
-    def __init__(self, db, clock, *, admins: frozenset[str] = frozenset(), transport: Transport = IN_PROCESS) -> None:
+    def __init__(self, db: Database, clock: SettableClock, *, admins: frozenset[str] = frozenset(),
+                 transport: Transport = IN_PROCESS) -> None:
         load_commands()
         self.clock = clock
         self.transport = transport

@@ -92,7 +92,8 @@ class WsgiAdapter(BaseAdapter):
         response.encoding = get_encoding_from_headers(response.headers)
         response.url = request.url
         response.request = request
-        response.connection = self
+        # requests types `connection` as its HTTPAdapter; any adapter does.
+        response.connection = self  # type: ignore[assignment]
         return response
 
     def close(self) -> None:
@@ -140,7 +141,7 @@ class Loopback:
         def get_adapter(session: requests.Session, url: str) -> BaseAdapter:
             return loopback.adapter_for(url) or original(session, url)
 
-        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+        requests.Session.get_adapter = get_adapter  # type: ignore[method-assign,assignment]
 
 
 loopback = Loopback()

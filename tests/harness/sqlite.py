@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -27,7 +28,7 @@ def migrated_file(path: Path) -> Path:
 
 
 def _listeners(engine: Engine) -> tuple[int, ...]:
-    dispatches = (engine.dispatch, engine.pool.dispatch)
+    dispatches: tuple[Any, ...] = (engine.dispatch, engine.pool.dispatch)
     return tuple(len(getattr(d, name)) for d in dispatches for name in d._event_names)
 
 
