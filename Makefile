@@ -1,10 +1,11 @@
-# Two entry points: `make run` and `make test`. Both create .venv and install on first use.
+# Two entry points: `make run` and `make test` (and `make test-fast`, the loop while changing code).
+# All create .venv and install on first use.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -25,6 +26,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
 	$(BIN)/python -m pytest -m serial
+
+# The fast tier (tests/conftest.py marks it): in process, SQLite only, no real HTTP, fewer
+# generated examples where a test leaves their count to the profile. Under a minute on two cores.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m fast --hypothesis-profile=fast
 
 # The comparison library of bench/sla.py is installed for the benchmark only, pinned.
 bench: $(STAMP)

@@ -3,12 +3,18 @@ bot, and the check of every sandbox exchange against Webex's OpenAPI document.
 
 Every test that takes `db` runs twice: on a fresh SQLite file, and on the PostgreSQL server
 named by TEST_DATABASE_URL (skipped, with the reason, when it is not set or not reachable).
+
+Two tiers: `make test-fast` runs the tests marked `fast` (every test not marked postgres, e2e,
+http, browser, reliability or serial; the marks are given here) on SQLite, in process;
+`make test` runs them all.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,10 +24,31 @@ from bot.clock import SettableClock
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from storage.models import Base
+from tests import profiles  # noqa: F401  (registers the "fast" profile --hypothesis-profile names)
+from tests.contract import webex_contract as contract
+from tests.harness import HTTP, IN_PROCESS, Harness
+from tests.harness.sqlite import RestoredSqlite, migrated_file
 
 # One schema per test process (`pytest -n 2` runs two), so parallel runs never share tables.
 PG_SCHEMA = f"servicedesk_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Amsterdam
+TESTS = Path(__file__).resolve().parent
+# Marks of the tests `make test-fast` leaves to `make test`.
+SLOW_MARKS = ("postgres", "e2e", "http", "process", "browser", "reliability", "serial")
+# Folders whose every test talks over real HTTP on loopback.
+HTTP_FOLDERS = ("e2e", "reliability", "sandbox")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what talks over real HTTP by its folder, and everything else as the fast tier."""
+    for item in items:
+        folder = Path(str(item.path)).relative_to(TESTS).parts[0]
+        if folder in HTTP_FOLDERS:
+            item.add_marker(pytest.mark.http)
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+        if not any(item.get_closest_marker(mark) for mark in SLOW_MARKS):
+            item.add_marker(pytest.mark.fast)
 
 
 def _postgres_url() -> tuple[str | None, str]:
@@ -61,15 +88,26 @@ def _truncate(database: Database) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def restored_sqlite(tmp_path_factory) -> RestoredSqlite:
+    """This test process's SQLite database, migrated once (tests/harness/sqlite.py)."""
+    folder = tmp_path_factory.mktemp("sqlite")
+    return RestoredSqlite(folder / "bot.db", migrated_file(folder / "template.db"))
+
+
+@pytest.fixture
+def sqlite_database(restored_sqlite) -> Iterator[Database]:
+    """An empty, migrated SQLite database."""
+    database = restored_sqlite.fresh()
+    yield database
+    restored_sqlite.release()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
+def database_url(request) -> str:
     """The URL of an empty, migrated database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bot.db'}"
-        database = Database(url)
-        upgrade(database.engine)
-        database.dispose()
-        return url
+        return request.getfixturevalue("sqlite_database").url
     url = request.getfixturevalue("postgres_url")
     database = Database(url)
     _truncate(database)
@@ -78,8 +116,11 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def db(database_url):
+def db(request, database_url) -> Iterator[Database]:
     """A Database on an empty, migrated schema."""
+    if database_url.startswith("sqlite"):
+        yield request.getfixturevalue("sqlite_database")  # which closes its connections after the test
+        return
     database = Database(database_url)
     yield database
     database.dispose()
@@ -87,16 +128,14 @@ def db(database_url):
 
 @pytest.fixture(autouse=True)
 def webex_contract():
-    """Every /v1 exchange of a sandbox the test served (tests/support.py's Harness, the sandbox
+    """Every /v1 exchange of a sandbox the test served (tests/harness's Harness, the sandbox
     tests' server) is validated against Webex's OpenAPI document when the test ends; a mismatch
     fails it (tests/contract/webex_contract.py)."""
-    from tests.contract import webex_contract
-
-    webex_contract.begin()
+    contract.begin()
     yield
-    mismatches = webex_contract.end()
+    mismatches = contract.end()
     if mismatches:
-        pytest.fail(webex_contract.report(mismatches), pytrace=False)
+        pytest.fail(contract.report(mismatches), pytrace=False)
 
 
 @pytest.fixture
@@ -106,17 +145,26 @@ def clock():
 
 
 @pytest.fixture
-def harness(request, db, clock):
-    """The sandbox and the bot on `db`, with the demo directory: bound spaces, roles, the rota.
+def harness(request, db, clock) -> Iterator[Harness]:
+    """The sandbox and the bot on `db`, in process, with the demo directory: bound spaces, roles, the rota.
 
-    `@pytest.mark.admins("ada@…")` (on a test or a module's `pytestmark`) names the admins of the
-    bot's configuration (BOT_ADMINS). A test module that wants the bare sandbox defines its own
-    `harness`.
+    Marks (on a test or a module's `pytestmark`) change it:
+    - `admins("ada@…")`: the admins of the bot's configuration (BOT_ADMINS);
+    - `bare`: the sandbox's people and spaces only, nothing bound or granted in the bot;
+    - `customer_space(title, org, email, language=…)`: one more space, bound to a new organisation;
+    - `prepare.with_args(step)`: `step(harness)` runs last, for what one module needs;
+    - `http`: the sandbox and the bot talk over real HTTP on loopback, not in process.
     """
-    from tests.support import Harness
-
-    marker = request.node.get_closest_marker("admins")
-    h = Harness(db, clock, admins=frozenset(marker.args) if marker else frozenset())
-    h.seed_directory()
-    yield h
-    h.close()
+    admins = request.node.get_closest_marker("admins")
+    h = Harness(db, clock, admins=frozenset(admins.args) if admins else frozenset(),
+                transport=HTTP if request.node.get_closest_marker("http") else IN_PROCESS)
+    try:
+        if request.node.get_closest_marker("bare") is None:
+            h.seed_directory()
+        for space in request.node.iter_markers("customer_space"):
+            h.add_customer_space(*space.args, **space.kwargs)
+        for step in request.node.iter_markers("prepare"):
+            step.args[0](h)
+        yield h
+    finally:
+        h.close()

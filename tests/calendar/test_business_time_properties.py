@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.shipped import get_calendar
 from tests.calendar.test_closed_dates import CLOSED_BY_CALENDAR
+from tests.profiles import examples
 
 UTC = timezone.utc
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -38,7 +39,7 @@ MAX_BUDGET = 40 * 60
 # 2033 is needed only for its first days: 1 January 2033 (a Saturday) is New Year's Day.
 EXTRA_CLOSED = {date(2033, 1, 1)}
 
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=examples(300), deadline=None)
 
 
 # -- the oracle -----------------------------------------------------------------------------

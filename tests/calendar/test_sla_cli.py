@@ -20,6 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.process
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.text import LOOKALIKE_ASTERISK, WORD_JOINER, card_markdown, escape_card_text, escape_markdown
 from tests.cards import phone
+from tests.profiles import examples
 
 ISSUE_TITLE = "Down since 10.00 - all sites"
 PUNCTUATION = r"""Re: [URGENT] 50% of sites down (NL) - ETA 10.30! #1 | a_b <x> & "y"; C:\temp\[x] 2*3 ~z~ `q` {a} +31 (0)20-555 ... :-)"""
@@ -88,7 +89,7 @@ def test_control_characters_are_dropped():
     assert phone.shown(escape_card_text("a\x07\x1b[b]\x00c")) == "a[b]c"
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(MARKDOWN_ALPHABET, max_size=30).map("".join))
 def test_any_text_shows_as_typed(typed):
     escaped = escape_card_text(typed)
@@ -96,7 +97,7 @@ def test_any_text_shows_as_typed(typed):
     assert _shown(escaped) == typed
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(MARKDOWN_ALPHABET, min_size=1, max_size=20).map("".join))
 def test_typed_text_between_markup_keeps_the_markup(typed):
     escaped = card_markdown([("Create **", False), (typed, True), ("** and link it. Customers of _", False), (typed, True), ("_.", False)])
@@ -104,7 +105,7 @@ def test_typed_text_between_markup_keeps_the_markup(typed):
     assert _shown(escaped) == f"Create {typed} and link it. Customers of {typed}."
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(MARKDOWN_ALPHABET, max_size=20).map("".join).filter(lambda t: "\n\n" not in t))
 def test_typed_text_in_a_list_item_stays_in_it(typed):
     escaped = card_markdown([("- Impact: ", False), (typed, True)])

@@ -19,7 +19,7 @@ import pytest
 
 import cards
 from cards import admin, disruptions, maintenance, paging, tickets
-from tests.support import command_router
+from tests.harness import command_router
 
 router = command_router()
 

@@ -17,17 +17,17 @@ from sandbox.demo import (
 )
 from storage import directory
 from storage.models import AuditEntry, Organisation, OutboxMessage, RoleGrant, SpaceRecord
-from tests.support import Harness
+from tests.harness import Harness
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    # The admin visits the customer spaces to set them up.
+def _admin_visits_the_customer_spaces(h: Harness) -> None:
+    """The admin visits the customer spaces to set them up."""
     for title in (ACME_ROOM, POLDER_ROOM):
         h.add_member(title, ADA_EMAIL)
-    yield h
-    h.close()
+
+
+pytestmark = [pytest.mark.bare, pytest.mark.admins(ADA_EMAIL),
+              pytest.mark.prepare.with_args(_admin_visits_the_customer_spaces)]
 
 
 def _said(harness, email, room, text):

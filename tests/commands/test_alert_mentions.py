@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import OnCallShift, OnCallTeam
-from tests.support import answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

@@ -27,7 +27,7 @@ from commands.escalation.handlers import REASON_MAX
 from commands.problems.handlers import TITLE_MAX as PROBLEM_TITLE_MAX
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.cards.test_cards_valid import _validator
-from tests.support import local, tick
+from tests.harness import local, tick
 
 KINDS = {
     "letters": "Lorem ipsum dolor sit amet consectetur ",

@@ -13,7 +13,7 @@ from bot.scheduler import Scheduler
 from commands.clocks import flows as clocks
 from storage import directory
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
-from tests.support import answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket, Timer
-from tests.support import answer, ask, local, tick
+from tests.harness import answer, ask, local, tick
 
 
 def _ticket(db, number="CMP-1001"):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL,
                               STAFF_ROOM)
 from storage.models import Disruption, OutboxMessage, Timer
-from tests.support import Harness, answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 DELTA_ROOM = "Delta Rail — IoT"
 OPEN = ('/disruption open services=M2M severity={severity} impact="SIMs lose data" actions="Core restarted" next_steps="Watching" '
@@ -20,14 +20,9 @@ RCA_EN = "🔎 **Root cause analysis of disruption DIS-1001** on M2M: A firmware
 RCA_NL = "🔎 **Root cause analysis van storing DIS-1001** op M2M: A firmware fault in one line card; all cards are updated"
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    # A third organisation, Delta Rail, whose space Anna also belongs to; it speaks Dutch.
-    h.add_customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL, language="nl")
-    yield h
-    h.close()
+# A third organisation, Delta Rail, whose space Anna also belongs to; it speaks Dutch.
+pytestmark = [pytest.mark.admins(ADA_EMAIL),
+              pytest.mark.customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL, language="nl")]
 
 
 def _rca_notices(harness, room):

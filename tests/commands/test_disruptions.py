@@ -7,19 +7,13 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Disruption, DisruptionProposal, Ticket
-from tests.support import Harness, answer as _do, ask, local, tick as _at
+from tests.harness import answer as _do, ask, local, tick as _at
 
 DELTA_ROOM = "Delta Rail — IoT"
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    # A third organisation, Delta Rail, whose space Anna also belongs to.
-    h.add_customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL)
-    yield h
-    h.close()
+# A third organisation, Delta Rail, whose space Anna also belongs to.
+pytestmark = [pytest.mark.admins(ADA_EMAIL), pytest.mark.customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL)]
 
 
 

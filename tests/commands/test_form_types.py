@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import InboxEvent, Maintenance, Organisation, Ticket
-from tests.support import answer, ask
+from tests.harness import answer, ask
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 

@@ -5,14 +5,9 @@ import pytest
 from tests.shipped import RULES as SHIPPED
 from bot.config import ConfigError, load_settings
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-from tests.support import Harness
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    yield h
-    h.close()
+pytestmark = pytest.mark.bare
 
 
 def _ask(harness, text: str) -> str:

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import Organisation, Ticket
-from tests.support import ask
+from tests.harness import ask
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
-from tests.support import answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 
 def _ticket(db, number="RFC-1001"):

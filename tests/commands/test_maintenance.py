@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Maintenance, Ticket, Timer
-from tests.support import answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 
 

@@ -33,7 +33,8 @@ from bot.router import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.fields import Field
 from storage.models import DisruptionProposal, Page
-from tests.support import answer, command_router
+from tests.harness import answer, command_router
+from tests.profiles import examples
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 
@@ -196,6 +197,7 @@ class _Undo(Exception):
 
 def _budget(request, count: int) -> settings:
     on_postgres = "postgresql" in request.node.name
+    count = examples(count)
     return settings(max_examples=max(count // 5, 5) if on_postgres else count, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

@@ -15,7 +15,7 @@ from commands.tickets import intake as ticket_flows
 from storage import directory
 from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
                             Ticket)
-from tests.support import Harness, ask, command_router, local
+from tests.harness import Harness, ask, command_router, local
 
 JOOST_EMAIL = "joost@acme-logistics.example"
 ALREADY = "This was already submitted as **{}**; nothing else was changed."
@@ -23,14 +23,13 @@ INCIDENT = {"action": "ticket.create", "kind": "incident", "service": "M2M", "ti
             "email": ANNA_EMAIL, "priority": "P3"}
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    with db.scope() as s:  # a second agent, for forms two people press
-        directory.grant_role(s, email=ERIK_EMAIL, role="agent", actor=ADA_EMAIL, room_id=None, now=clock.now())
-    yield h
-    h.close()
+def _a_second_agent(h: Harness) -> None:
+    """Erik is an agent too, for forms two people press."""
+    with h.runtime.db.scope() as s:
+        directory.grant_role(s, email=ERIK_EMAIL, role="agent", actor=ADA_EMAIL, room_id=None, now=h.clock.now())
+
+
+pytestmark = [pytest.mark.admins(ADA_EMAIL), pytest.mark.prepare.with_args(_a_second_agent)]
 
 
 def _count(db, model):

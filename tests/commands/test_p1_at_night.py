@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, Ticket
-from tests.support import answer as _do, local, tick as _at
+from tests.harness import answer as _do, local, tick as _at
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from storage.models import Page, Ticket, Timer
-from tests.support import answer as _do, ask, local, tick as _at
+from tests.harness import answer as _do, ask, local, tick as _at
 
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

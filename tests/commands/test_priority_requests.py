@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
 from storage.models import AuditEntry, Page, Ticket
-from tests.support import answer as _do, ask, local
+from tests.harness import answer as _do, ask, local
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 

@@ -6,20 +6,19 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import OutboxMessage, Problem
-from tests.support import Harness, answer as _do, local
+from tests.harness import Harness, answer as _do, local
 
 DELTA_ROOM = "Delta Rail — IoT"
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    h.seed_directory()
-    # A third organisation, Delta Rail, with no ticket of its own; its space speaks Dutch.
-    h.add_customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL, language="nl")
+def _monday_ten(h: Harness) -> None:
     h.clock.set(local(2026, 11, 23, 10, 0))
-    yield h
-    h.close()
+
+
+# A third organisation, Delta Rail, with no ticket of its own; its space speaks Dutch.
+pytestmark = [pytest.mark.admins(ADA_EMAIL),
+              pytest.mark.customer_space(DELTA_ROOM, "Delta Rail", ANNA_EMAIL, language="nl"),
+              pytest.mark.prepare.with_args(_monday_ten)]
 
 
 def _problem_messages(harness, room):

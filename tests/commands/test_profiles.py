@@ -9,8 +9,8 @@ from rules.calendar import DEFAULT_FILE
 from sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import Maintenance, OutboxMessage, Ticket
+from tests.harness import answer as _do, ask as _said, local, tick as _at
 from tests.shipped import load_levels
-from tests.support import answer as _do, ask as _said, local, tick as _at
 
 PHONE = "[+31 88 1200 043](tel:+31881200043)"
 

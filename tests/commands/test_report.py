@@ -13,7 +13,7 @@ import run_bot
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
 from commands.report.queries import month_bounds
 from commands.report.render import percentile
-from tests.support import answer as _do, local
+from tests.harness import answer as _do, local
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,6 +103,7 @@ def test_bad_month(harness, monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == "run_bot.py report: '2026-13' is not a month from 2000-01 to 2099-12, such as 2026-11"
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("argv", [["--month", "0001-01"], ["--month", "2026-11", "--at", "0001-01-01T00:00"]])
 def test_the_command_line_refuses_a_month_or_instant_out_of_range_in_one_line(tmp_path, argv):
     # A real process, as scripts run it: once a traceback (OverflowError) and exit status 1.

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
-from tests.support import answer, ask
+from tests.harness import answer, ask
 
 
 def _count(db, model):

@@ -10,14 +10,9 @@ from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from commands.sla.flows import render_what_if, what_if
 from storage.models import OutboxMessage
 from tests.shipped import RULES
-from tests.support import Harness
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    yield h
-    h.close()
+pytestmark = pytest.mark.bare
 
 
 def _ask(harness, text: str) -> str:

@@ -17,7 +17,7 @@ from sandbox.demo import (ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAI
 from bot.security import sign
 from storage import directory
 from storage.models import AuditEntry, InboxEvent, OutboxMessage, SpaceRecord, Ticket
-from tests.support import SECRET, Harness, answer as _do, local, race, tick
+from tests.harness import SECRET, Harness, answer as _do, local, race, tick
 
 HELLO = ("Hello! I'm the service desk bot: report and follow incidents, changes, questions and complaints here, "
          "and get maintenance and disruption notices. Type `/help` to see what you can do.")
@@ -29,14 +29,12 @@ REMOVED_STAFF = ("⚠️ I was removed from the staff space. Alerts for the staf
                  "with `/space staff`.")
 
 
-@pytest.fixture
-def harness(db, clock):
-    """The demo desk; Sanne is an admin from configuration, Ada one granted in chat."""
-    h = Harness(db, clock, admins=frozenset({SANNE_EMAIL}))
-    h.seed_directory()
+def _monday_ten(h: Harness) -> None:
     h.clock.set(local(2026, 11, 23, 10, 0))
-    yield h
-    h.close()
+
+
+# The demo desk; Sanne is an admin from configuration, Ada one granted in chat.
+pytestmark = [pytest.mark.admins(SANNE_EMAIL), pytest.mark.prepare.with_args(_monday_ten)]
 
 
 def _state(db, harness, title) -> tuple[str, int | None, str]:

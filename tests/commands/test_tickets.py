@@ -9,7 +9,7 @@ from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_R
 from bot.text import escape_markdown
 from storage import directory
 from storage.models import AuditEntry, Ticket
-from tests.support import ask as _said, local
+from tests.harness import ask as _said, local
 
 
 

@@ -9,7 +9,7 @@ from bot.text import LOOKALIKE_ASTERISK, escape_markdown
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
 from storage.models import Organisation
 from tests.cards import phone
-from tests.support import ask
+from tests.harness import ask
 
 TITLE = "Down since 10.00 - all sites"
 ORG = "Acme B.V. (NL) - *north* [2]"

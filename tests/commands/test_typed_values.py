@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Disruption, InboxEvent, Maintenance, OnCallShift, Ticket
-from tests.support import answer
+from tests.harness import answer
 
 NUMBER_EN = "**Connections or devices affected**: give a whole number from 0 to 100,000,000; **{}** is not one."
 NUMBER_NL = "**Getroffen verbindingen of apparaten**: geef een heel getal van 0 tot en met 100.000.000; **{}** is dat niet."

@@ -5,6 +5,7 @@ answer is reported (so the check that runs after every sandbox test cannot pass 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import requests
 from openapi_core import OpenAPI
 
 from sandbox.demo import ACME_ROOM, BOT_TOKEN
+from sandbox.ids import new_id
 from tests.contract import reduce_spec, webex_contract
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "webex" / "webex-messaging.json"
@@ -47,6 +49,26 @@ def test_the_reduction_keeps_structure_and_drops_prose():
     assert '"example"' not in text and '"summary"' not in text
     # Every reference resolves within the copy.
     assert {ref.removeprefix(reduce_spec.SCHEMA_PREFIX) for ref in reduce_spec._refs(reduced)} <= set(reduced["components"]["schemas"])
+
+
+def test_the_corrected_document_is_valid_openapi():
+    OpenAPI.from_dict(webex_contract.document())  # checks the document, as contract() leaves out
+
+
+def test_exchanges_that_differ_in_ids_and_tracking_ids_only_share_a_shape():
+    def fetched(message_id: str, room_id: str, tracking_id: str, text: str = "hi") -> dict:
+        answer = {**MESSAGE, "id": message_id, "roomId": room_id, "text": text}
+        exchange = _exchange("GET", f"/v1/messages/{message_id}", answer=answer)
+        exchange["response_headers"]["TrackingID"] = tracking_id
+        return exchange
+
+    first, second = (fetched(new_id("MESSAGE"), new_id("ROOM"), f"SANDBOX_{uuid.uuid4()}") for _ in range(2))
+    assert webex_contract._shape(first, strict_requests=True) == webex_contract._shape(second, strict_requests=True)
+    other_text = fetched(new_id("MESSAGE"), new_id("ROOM"), f"SANDBOX_{uuid.uuid4()}", text="bye")
+    assert webex_contract._shape(first, strict_requests=True) != webex_contract._shape(other_text, strict_requests=True)
+    # One id in two places is another shape than two ids.
+    same_room = fetched(same := new_id("MESSAGE"), same, f"SANDBOX_{uuid.uuid4()}")
+    assert webex_contract._shape(first, strict_requests=True) != webex_contract._shape(same_room, strict_requests=True)
 
 
 def test_a_good_exchange_passes():

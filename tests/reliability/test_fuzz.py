@@ -22,9 +22,8 @@ from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAI
 from bot.security import sign
 from bot.webex import WebexClient
 from storage.models import InboxEvent
-from tests.support import SECRET, Harness, command_router
+from tests.harness import SECRET, Harness, command_router
 
-pytestmark = pytest.mark.reliability
 
 router = command_router()
 COMMANDS = sorted(" ".join(name) for name in router.commands)
@@ -167,17 +166,15 @@ inputs = st.dictionaries(
 card_inputs = st.one_of(inputs, st.builds(lambda action, rest: {**rest, "action": action}, st.sampled_from(ACTIONS), inputs))
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    h.seed_directory()
+def _no_rate_limits(h: Harness) -> None:
     # Every example is a new command from the same few people: the per-person limit would answer most of them politely.
     h.runtime.settings = h.settings.with_(rate_limit=0)
     # Thousands of commands at one frozen instant: Webex's rate limit (the sandbox's, on the
     # test's clock) would hold nearly all of them back; the fuzz is about input, not pace.
     h.state.rate_limit.configure(per_second=None)
-    yield h
-    h.close()
+
+
+pytestmark = [pytest.mark.reliability, pytest.mark.prepare.with_args(_no_rate_limits)]
 
 
 def _no_failure(harness) -> None:

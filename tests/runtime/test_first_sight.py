@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.directory import ensure_space, touch_person
 from storage.models import Person, SpaceRecord
-from tests.support import race
+from tests.harness import race
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 

@@ -15,14 +15,10 @@ from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_RO
 from bot.security import sign
 from storage import directory
 from storage.models import InboxEvent
-from tests.support import SECRET, Harness
+from tests.harness import SECRET
 
 
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock, admins=frozenset({ADA_EMAIL}))
-    yield h
-    h.close()
+pytestmark = [pytest.mark.bare, pytest.mark.admins(ADA_EMAIL)]
 
 
 def _texts(messages):

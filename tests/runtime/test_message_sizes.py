@@ -19,6 +19,7 @@ from bot import outbox
 from bot.text import escape_markdown
 from cards.common import MAX_CARD_BYTES, card, card_bytes, text
 from storage.models import OutboxMessage
+from tests.profiles import examples
 
 ROOM = "Y2lzY29zcGFyazovL3VzL1JPT00vcm9vbQ"
 
@@ -79,7 +80,7 @@ def test_an_edit_too_long_is_refused(db, clock):
     assert _rows(db) == 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(list("ab *_[]&<\\\n") + ["é", "😀"]), min_size=1, max_size=400).map("".join),
        st.integers(min_value=8, max_value=60))
 def test_a_split_never_cuts_an_escape_in_two(typed, limit):

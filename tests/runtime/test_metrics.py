@@ -19,7 +19,8 @@ from bot.security import sign
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient
 from storage.db import Database
-from tests.support import SECRET
+from tests.harness import SECRET
+from tests.harness.loopback import serve_in_process
 
 
 TOKEN = "metrics-token-0123456789"
@@ -27,8 +28,8 @@ TOKEN = "metrics-token-0123456789"
 
 @pytest.fixture
 def metrics_url(harness):
-    """The harness's runtime's /metrics on an address of its own, as `run_bot.py serve` serves it."""
-    server = serve_in_thread(create_metrics_app(harness.runtime))
+    """The harness's runtime's /metrics on an address of its own, as `run_bot.py serve` serves it (in process)."""
+    server = serve_in_process("metrics", create_metrics_app(harness.runtime))
     yield server.url
     server.stop()
 
@@ -129,6 +130,7 @@ def test_the_webhook_port_serves_no_metrics(harness):
     assert requests.get(f"{harness.bot.url}/metrics", timeout=10).status_code == 404
 
 
+@pytest.mark.http
 def test_with_a_token_the_webhook_port_serves_metrics_to_its_bearer_only(db, clock):
     webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
     runtime = Runtime(settings=Settings(webex_webhook_secret=SECRET, metrics_token=TOKEN), db=db, webex=webex, clock=clock)

@@ -4,7 +4,7 @@ also when two workers number the first of a prefix at the same moment (found by 
 from __future__ import annotations
 
 from storage.tickets import next_number
-from tests.support import race
+from tests.harness import race
 
 
 def test_numbers_count_up_per_prefix(db):

@@ -9,14 +9,8 @@ from bot import outbox, pacing, sender
 from bot.sender import OutboxSender
 from sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import OutboxMessage
-from tests.support import Harness
 
-
-@pytest.fixture
-def harness(db, clock):
-    h = Harness(db, clock)
-    yield h
-    h.close()
+pytestmark = pytest.mark.bare
 
 
 def _queue(harness, room_title, *texts, **kw):

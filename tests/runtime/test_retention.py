@@ -17,7 +17,7 @@ from sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.security import sign
 from storage.models import InboxEvent, OutboxMessage, Ticket
-from tests.support import SECRET, local
+from tests.harness import SECRET, local
 
 DAY = timedelta(days=1)
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_TOKEN, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage.models import InboxEvent, OutboxMessage
-from tests.support import tick
+from tests.harness import tick
 
 
 def _revoke(harness) -> str:

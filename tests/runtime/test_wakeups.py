@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot import inbox, wakeups
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-from tests.support import Harness
+from tests.harness import Harness
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,7 @@ import pytest
 import run_bot
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_EMAIL, BOT_TOKEN, build_demo_state
-from bot.serving import serve_in_thread
+from tests.harness.loopback import serve_in_process
 
 SECRET = "instance-secret"
 PROD_URL, ACC_URL = "https://prod.example", "https://acc.example"
@@ -16,9 +16,9 @@ PROD_URL, ACC_URL = "https://prod.example", "https://acc.example"
 
 @pytest.fixture
 def webex():
-    """A sandbox Webex; the two environments below share its bot token."""
+    """A sandbox Webex (in process); the two environments below share its bot token."""
     state = build_demo_state()
-    server = serve_in_thread(create_sandbox_app(state))
+    server = serve_in_process("webex", create_sandbox_app(state))
     yield state, f"{server.url}/v1/"
     server.stop()
     state.close()

@@ -11,7 +11,7 @@ from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_RO
 from bot.watchdog import MAX_WAIT, STABLE, WebhookWatch
 from storage import streaks
 from storage.models import WebhookStreak
-from tests.support import SECRET, race
+from tests.harness import SECRET, race
 
 EVERY = timedelta(minutes=5)
 

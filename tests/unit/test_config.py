@@ -74,6 +74,7 @@ def test_bad_values_name_the_variable(tmp_path, name, value, fragment):
     assert fragment in str(err.value)
 
 
+@pytest.mark.process
 def test_start_up_stops_with_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "BOT_PORT": "nope", "HOME": str(tmp_path)}
     result = subprocess.run(
@@ -83,6 +84,7 @@ def test_start_up_stops_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == ["configuration error: BOT_PORT must be a whole number, got 'nope'"]
 
 
+@pytest.mark.process
 def test_serve_without_token_is_refused(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(
@@ -95,12 +97,14 @@ def test_serve_without_token_is_refused(tmp_path):
 
 @pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["worker", "--help"], ["sandbox", "--help"],
                                   ["webhooks", "--help"], ["webhooks", "register", "--help"], ["db", "upgrade", "--help"]])
+@pytest.mark.process
 def test_every_subcommand_has_help(argv):
     result = subprocess.run([sys.executable, str(ROOT / "run_bot.py"), *argv], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "usage: run_bot.py" in result.stdout
 
 
+@pytest.mark.process
 def test_db_upgrade_creates_the_schema(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
     result = subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"], cwd=tmp_path, env=env,
@@ -147,6 +151,7 @@ def _run_bot(tmp_path, *argv, **env):
                           text=True, timeout=60)
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("argv", [["serve"], []], ids=["serve", "the-default-with-a-token"])
 def test_serve_with_a_token_but_no_webhook_secret_is_refused(tmp_path, argv):
     result = _run_bot(tmp_path, *argv, WEBEX_ACCESS_TOKEN="tok")
@@ -157,6 +162,7 @@ def test_serve_with_a_token_but_no_webhook_secret_is_refused(tmp_path, argv):
     assert not (tmp_path / "servicedesk.db").exists()
 
 
+@pytest.mark.process
 def test_serve_without_a_secret_starts_only_when_told_and_warns(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
            "BOT_PORT": "0", "METRICS_PORT": "0", "WEBHOOK_CHECK_MINUTES": "0"}
@@ -172,6 +178,7 @@ def test_serve_without_a_secret_starts_only_when_told_and_warns(tmp_path):
     assert "WARNING" in next(line for line in err.splitlines() if "--no-webhook-secret" in line)
 
 
+@pytest.mark.process
 def test_a_worker_needs_no_webhook_secret(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
@@ -190,6 +197,7 @@ def test_a_worker_needs_no_webhook_secret(tmp_path):
     assert any("webhook watchdog off in this process: without WEBEX_WEBHOOK_SECRET" in line for line in lines), lines
 
 
+@pytest.mark.process
 def test_registering_webhooks_needs_the_secret(tmp_path):
     result = _run_bot(tmp_path, "webhooks", "register", WEBEX_ACCESS_TOKEN="tok", PUBLIC_URL="https://bot.example")
     assert result.returncode == 2
@@ -197,6 +205,7 @@ def test_registering_webhooks_needs_the_secret(tmp_path):
         "configuration error: WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)"]
 
 
+@pytest.mark.process
 def test_the_wsgi_application_needs_the_secret_or_says_it_goes_without(tmp_path):
     env = {**{"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, "WEBEX_ACCESS_TOKEN": "tok", "DATABASE_URL": "sqlite://",
            "PYTHONPATH": str(ROOT)}

@@ -23,6 +23,7 @@ def test_a_bot_process_switches_threads_every_millisecond():
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.process
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no Unix process priorities on this platform")
 def test_a_worker_process_lowers_its_priority_and_never_raises_it():
     # In a child process: a process cannot take back a priority it gave up.
@@ -33,6 +34,7 @@ def test_a_worker_process_lowers_its_priority_and_never_raises_it():
     assert out[1:] == [str(max(start, 7))] * 3
 
 
+@pytest.mark.process
 def test_a_web_process_under_a_wsgi_server_switches_threads_every_millisecond():
     # In a child process: gunicorn imports run_bot and calls wsgi_app in each web process.
     code = ("import sys; from run_bot import wsgi_app; wsgi_app(); print(sys.getswitchinterval())")

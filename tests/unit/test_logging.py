@@ -11,7 +11,7 @@ import pytest
 from bot import logs
 from bot.config import ConfigError, load_settings
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-from tests.support import Harness
+from tests.harness import Harness
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from bot.security import (
     IN_UNBOUND,
     PROBLEM_MANAGER,
 )
-from tests.support import command_router
+from tests.harness import command_router
 
 
 _REGISTRY = command_router()

@@ -9,7 +9,7 @@ from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 from bot.config import ConfigError, load_settings
 from rules.sla import TicketHistory
 from commands.help.flows import holiday_name
-from tests.support import local
+from tests.harness import local
 
 CALENDAR = '''
 [calendars.office]

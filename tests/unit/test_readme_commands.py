@@ -27,7 +27,7 @@ from bot.security import (
     PROBLEM_MANAGER,
     STAFF_ROLES,
 )
-from tests.support import command_router
+from tests.harness import command_router
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Commands by role"
