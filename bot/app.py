@@ -152,10 +152,10 @@ def registries(register: Register) -> tuple[Router, TimerRegistry]:
 
 
 def build_app(settings: Settings, register: Register, *, clock: Clock | None = None, webex: WebexClient | None = None,
-              db: Database | None = None) -> Runtime:
+              db: Database | None = None, rules: Rules | None = None) -> Runtime:
     """The runtime for `settings`, with the router and timers `register` fills and the rules the
-    settings name; no network I/O happens here. `clock`, `webex` and `db` replace the real ones
-    (tests, the sandbox)."""
+    settings name; no network I/O happens here. `clock`, `webex`, `db` and `rules` replace the real
+    ones (tests, the sandbox)."""
     router, timers = registries(register)
     if webex is None:
         token = settings.webex_access_token
@@ -163,7 +163,7 @@ def build_app(settings: Settings, register: Register, *, clock: Clock | None = N
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
         webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
     return Runtime(settings=settings, db=db or Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
-                   router=router, timers=timers, rules=rules_for(settings))
+                   router=router, timers=timers, rules=rules or rules_for(settings))
 
 
 def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:

@@ -5,7 +5,7 @@ Every test that takes `db` runs twice: on a fresh SQLite file, and on the Postgr
 named by TEST_DATABASE_URL (skipped, with the reason, when it is not set or not reachable).
 
 Two tiers: `make test-fast` runs the tests marked `fast` (every test not marked postgres, e2e,
-http, browser, reliability or serial; the marks are given here) on SQLite, in process;
+http, process, browser, reliability, serial or sweep; the marks are given here) on SQLite, in process;
 `make test` runs them all.
 """
 
@@ -34,7 +34,7 @@ PG_SCHEMA = f"servicedesk_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Amsterdam
 TESTS = Path(__file__).resolve().parent
 # Marks of the tests `make test-fast` leaves to `make test`.
-SLOW_MARKS = ("postgres", "e2e", "http", "process", "browser", "reliability", "serial")
+SLOW_MARKS = ("postgres", "e2e", "http", "process", "browser", "reliability", "serial", "sweep")
 # Folders whose every test talks over real HTTP on loopback.
 HTTP_FOLDERS = ("e2e", "reliability", "sandbox")
 

@@ -208,6 +208,7 @@ def test_24x7_adds_elapsed_time(start: int, budget: int) -> None:
     assert cal.business_time_between(instant(start), due) == budget * MINUTE
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", OFFICE)
 def test_every_minute_of_the_change_weeks_matches_the_oracle(name: str) -> None:
     # Deterministic sweep over the 2026 DST weeks and Christmas week, one start per 10 minutes

@@ -102,6 +102,7 @@ def _shortened(cards: list[dict]) -> int:
     return sum(any(e.get("id") == SHORTENED for e in c["body"]) for c in cards)
 
 
+@pytest.mark.sweep
 def test_tickets_staff_cards_pages_and_warnings(harness, db, kind):
     harness.at(local(2026, 11, 23, 10, 0))
     # A new organisation with the longest name, bound to Acme's space: every staff card, page and warning names it.
@@ -161,6 +162,7 @@ def test_tickets_staff_cards_pages_and_warnings(harness, db, kind):
     assert len(cards) >= 15
 
 
+@pytest.mark.sweep
 def test_maintenance_disruptions_and_problems(harness, db, kind):
     harness.at(local(2026, 11, 23, 10, 0))
     _say(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M ", fill(kind, 50))

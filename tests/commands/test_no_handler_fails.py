@@ -276,6 +276,7 @@ def _with_examples(test, examples: list[dict[str, Any]]):
     return test
 
 
+@pytest.mark.sweep
 def test_no_command_fails_on_its_arguments(desk, request):
     allowed = _who_may(desk)
     for name in COMMANDS:
@@ -295,6 +296,7 @@ def test_no_command_fails_on_its_arguments(desk, request):
         _with_examples(test, [{"place": places[0], "rest": rest} for rest in _command_examples(slots)])()
 
 
+@pytest.mark.sweep
 def test_no_form_or_button_fails_on_what_it_submits(desk, request):
     with desk.runtime.db.read() as session:
         ids = {"page": session.scalars(select(Page.id)).first(), "proposal": session.scalars(select(DisruptionProposal.id)).first()}

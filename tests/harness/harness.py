@@ -29,6 +29,7 @@ from storage import directory
 from storage.db import Database
 from tests.contract import webex_contract
 from tests.harness.fake_webex import RecordingWebex
+from tests.shipped import RULES as SHIPPED
 from tests.harness.loopback import InProcessServer, serve_in_process
 
 SECRET = "test-webhook-secret"
@@ -61,7 +62,9 @@ class Harness:
             database_url=db.url,
             bot_admins=admins,
         )
-        self.runtime = build_app(self.settings, commands.register, db=db, clock=clock, webex=self._webex_client())
+        # The shipped rules, loaded once per process: their calendars keep the years they computed.
+        self.runtime = build_app(self.settings, commands.register, db=db, clock=clock, webex=self._webex_client(),
+                                 rules=SHIPPED)
         self.bot = self._serve("bot", create_app(self.runtime))
         register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET,
                           instance=self.settings.bot_instance)
