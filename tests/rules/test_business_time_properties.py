@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.shipped import get_calendar
-from tests.calendar.test_closed_dates import CLOSED_BY_CALENDAR
+from tests.rules.test_closed_dates import CLOSED_BY_CALENDAR
 from tests.profiles import examples
 
 UTC = timezone.utc

@@ -240,7 +240,7 @@ def test_a_new_senders_name_is_asked_of_webex_once(harness, db):
         assert [e.status for e in s.scalars(select(InboxEvent)) if e.status not in ("ignored", "pending")] == ["done", "done"]
 
 
-# A batch holds one event of a space (the oldest unfinished; tests/runtime/test_inbox_order.py): pings in three spaces.
+# A batch holds one event of a space (the oldest unfinished; tests/bot/test_inbox_order.py): pings in three spaces.
 THREE_SPACES = ((ANNA_EMAIL, ACME_ROOM), (BRAM_EMAIL, POLDER_ROOM), (ADA_EMAIL, STAFF_ROOM))
 
 

@@ -1,5 +1,5 @@
 """Each step of the middleware alone (bot/middleware.py), on a real transaction and a stand-in runtime;
-tests/runtime/test_flow.py and the command tests run them together, end to end."""
+tests/bot/test_flow.py and the command tests run them together, end to end."""
 
 from __future__ import annotations
 

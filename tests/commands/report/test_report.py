@@ -15,7 +15,7 @@ from commands.report.queries import month_bounds
 from commands.report.render import percentile
 from tests.harness import answer as _do, local
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 

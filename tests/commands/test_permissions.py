@@ -5,7 +5,7 @@ registers, and who may use it is written in one place: its registration. Each ca
 the router's real dispatch (handlers replaced by a recorder) and must be allowed exactly when the
 registration says so, and otherwise refused with the refusal that names what is missing. What the
 registrations say is held to the specification by the rules below and, for text commands, by the
-README's table of commands by role (tests/unit/test_readme_commands.py).
+README's table of commands by role (tests/commands/test_readme_commands.py).
 """
 
 from __future__ import annotations

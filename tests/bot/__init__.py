@@ -1,0 +1,1 @@
+"""Tests of the runtime (bot/): the endpoint, the queues, dispatch, middleware, configuration."""
