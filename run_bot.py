@@ -18,11 +18,16 @@ unsigned deliveries.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings, require_webhook_secret
+from rules.cli import CliInputError, join_dashed_values, parse_instant
+from rules.cli import add_parser as add_sla_parser
+from rules.cli import run as run_sla
 
 if TYPE_CHECKING:  # the server side is imported only by the commands that run it: `sla` and `report` do not wait for Flask
     from flask import Flask
@@ -63,8 +68,6 @@ def _parser() -> argparse.ArgumentParser:
                                   description="Delete this instance's webhooks.")
     delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
     delete.add_argument("--all", action="store_true", help="delete every webhook of this instance")
-    from rules.cli import add_parser as add_sla_parser
-
     add_sla_parser(sub)
     report = sub.add_parser("report", help="per organisation: a month's tickets and SLA results",
                             description="Print the monthly report (tickets opened in the month, Amsterdam time).")
@@ -84,12 +87,14 @@ def _require_token(settings: Settings) -> str:
 
 
 def _webex(settings: Settings):
+    # The Webex SDK is loaded by the commands that call Webex only: `sla` and `report` do not wait for it.
     from bot.webex import WebexClient
 
     return WebexClient(access_token=_require_token(settings), base_url=settings.webex_base_url)
 
 
 def _webhooks(settings: Settings, args) -> int:
+    # Here, as in _webex: bot/hooks.py loads the Webex SDK.
     from bot import hooks
 
     instance = settings.bot_instance
@@ -123,13 +128,12 @@ def _webhooks(settings: Settings, args) -> int:
 
 
 def _report(settings: Settings, args) -> int:
+    # The runtime, the report and the database, loaded when a report is asked for (see _run).
     from bot.app import rules_for
     from bot.clock import SystemClock
     from commands.report.queries import build, month_bounds
     from commands.report.render import to_csv, to_markdown
     from storage.db import Database
-
-    from rules.cli import CliInputError, parse_instant
 
     try:
         month_bounds(args.month)
@@ -149,8 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, validate configuration, run the chosen command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sla"]:
-        from rules.cli import join_dashed_values
-
         argv = join_dashed_values(argv)
     args = _parser().parse_args(argv)
     try:
@@ -161,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or ("serve" if settings.webex_access_token else "sandbox")
     # Script-facing commands log only problems, so their output is what they print.
     level = "WARNING" if command in ("sla", "report") and settings.log_level in ("DEBUG", "INFO") else settings.log_level
-    from bot import logs
-
     logs.configure(level, settings.log_format)
     try:
         return _run(command, settings, args)
@@ -174,8 +174,6 @@ def main(argv: list[str] | None = None) -> int:
 def _run(command: str, settings: Settings, args) -> int:
     if command == "sla":
         # Before importing the server side: a script calling this should not wait for Flask.
-        from rules.cli import run as run_sla
-
         return run_sla(args, settings)
     if command == "webhooks":
         return _webhooks(settings, args)
@@ -192,6 +190,7 @@ def _run(command: str, settings: Settings, args) -> int:
     if command == "report":
         return _report(settings, args)
     if command == "db":
+        # The database and its migrations, for this command only (as the server side above).
         from storage.db import Database
         from storage.migrate import upgrade
 
@@ -205,8 +204,7 @@ def _run(command: str, settings: Settings, args) -> int:
     elif command == "worker":
         stack = launch.start_worker(settings, commands.register)
     else:
-        import os
-
+        # The sandbox (its Webex imitation and page) is loaded only when it is started.
         from sandbox import launch as sandbox
 
         cwd = Path.cwd()
@@ -232,7 +230,7 @@ def wsgi_app(no_webhook_secret: bool = False) -> Flask:
     refused without WEBEX_WEBHOOK_SECRET unless called with `no_webhook_secret=True`."""
     # Imported when a WSGI server calls this, not when the command line starts.
     import commands
-    from bot import launch, logs
+    from bot import launch
     from bot.app import build_app, create_app
 
     try:

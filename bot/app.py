@@ -18,6 +18,7 @@ from bot.metrics import Metrics
 from bot.router import Router
 from bot.scheduler import TimerRegistry
 from bot.webex import WebexClient
+from bot.webhook import MAX_BODY, blueprint, metrics_blueprint
 from rules import Rules
 from rules import load as load_rules
 from storage.db import Database
@@ -173,8 +174,6 @@ def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:
     `open_metrics` (the local sandbox); `serve` answers it on an address of its own
     (`create_metrics_app`).
     """
-    from bot.webhook import MAX_BODY, blueprint, metrics_blueprint
-
     app = Flask("servicedesk")
     app.extensions["servicedesk"] = runtime
     # Werkzeug refuses a longer body with 413 before reading it: by Content-Length, or as a
@@ -189,8 +188,6 @@ def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:
 
 def create_metrics_app(runtime: Runtime) -> Flask:
     """GET /metrics alone, for an address of its own (METRICS_HOST:METRICS_PORT)."""
-    from bot.webhook import metrics_blueprint
-
     app = Flask("servicedesk-metrics")
     app.extensions["servicedesk"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = 0

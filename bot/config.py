@@ -14,6 +14,12 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot import i18n
+from rules import load_service_levels
+from rules.calendar import CalendarConfigError
+from rules.desk import DeskConfigError
+from rules.desk import load as load_desk
+
 DEFAULT_BASE_URL = "https://webexapis.com/v1/"
 DEFAULT_DATABASE_FILE = "servicedesk.db"
 _EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
@@ -240,14 +246,8 @@ def _checked_file(name: str, value: str | None, check: Callable[[str | None], ob
 
 
 def _desk(name: str, value: str | None) -> str | None:
-    from rules.desk import DeskConfigError, load
-
-    return _checked_file(name, value, load, DeskConfigError)
+    return _checked_file(name, value, load_desk, DeskConfigError)
 
 
 def _service_levels(name: str, value: str | None) -> str | None:
-    from bot import i18n
-    from rules import load_service_levels
-    from rules.calendar import CalendarConfigError
-
     return _checked_file(name, value, lambda path: load_service_levels(path, naming=i18n.naming()), CalendarConfigError)

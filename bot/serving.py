@@ -61,6 +61,7 @@ class _TimedChannel(HTTPChannel):
 def _allow_descriptors(wanted: int) -> None:
     """Raise this process's soft limit on open files to `wanted` where the hard limit allows."""
     try:
+        # Here, not at the top: the module exists on Unix only, and elsewhere the limit is left alone.
         import resource
     except ImportError:  # not on Unix
         return

@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
+from dateutil import parser as date_parser
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -384,8 +385,6 @@ def parse_local(text: str, zone: ZoneInfo, *, today: date) -> datetime:
 def read_wall_time(text: str, *, today: date) -> datetime:
     """What `parse_local` reads before it places it in a zone: a wall-clock time (naive), or an
     instant when the text carries an offset; ValueError when it is not one."""
-    from dateutil import parser as date_parser
-
     cleaned = " ".join(text.split())
     if not cleaned:
         raise ValueError("no date or time given")

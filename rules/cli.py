@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, NoReturn, Protocol
+from zoneinfo import ZoneInfo
 
 from rules import load_service_levels, sla
 from rules.calendar import EARLIEST, LATEST, Calendar, CalendarConfigError, localize
@@ -99,8 +100,6 @@ def parse_instant(text: str, zone_key: str = AMSTERDAM_KEY) -> datetime:
     if not EARLIEST <= value.date() <= LATEST:
         raise CliInputError(f"{text!r} is not between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
     if value.tzinfo is None:
-        from zoneinfo import ZoneInfo
-
         try:
             value = localize(value, ZoneInfo(zone_key))
         except ValueError as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from bot import i18n, spaces
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
+from bot.events import JoinEvent, LeaveEvent
 from bot.router import Args
 from bot.security import ADMIN, GRANTABLE
 from bot.text import escape_markdown
@@ -156,8 +158,8 @@ def introduce(ctx: Context) -> None:
     if ctx.space.room_type == "direct":
         ctx.reply(ctx.t("join.direct"))
         return
-    previous = spaces.joined(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, since=ctx.event.created,
-                             now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+    previous = spaces.joined(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type,
+                             since=_membership_began(ctx), now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
     if previous is None:
         return  # a late delivery of an older join: the space has heard from the bot since
     lines = [ctx.t("join.hello")]
@@ -172,8 +174,13 @@ def introduce(ctx: Context) -> None:
 def farewell(ctx: Context) -> None:
     """The bot was removed from a space: suspend it and tell the staff (nothing can be said there any more)."""
     if ctx.space.room_type != "direct":
-        spaces.removed(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, since=ctx.event.created,
-                       now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+        spaces.removed(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type,
+                       since=_membership_began(ctx), now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+
+
+def _membership_began(ctx: Context) -> datetime | None:
+    """When the bot's membership began, for the join and leave events that carry it."""
+    return ctx.event.created if isinstance(ctx.event, (JoinEvent, LeaveEvent)) else None
 
 
 def _describe(ctx: Context, record: SpaceRecord | None) -> str:

@@ -136,7 +136,7 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
 
 def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime, *, rules: Rules) -> None:
     room_id, lang = staff_lang(session)
-    if room_id is None:
+    if room_id is None or status.due is None:  # a warning point is a fraction of a target with a deadline
         return
     org = directory.org_by_id(session, org_id=ticket.org_id)
     name = i18n.t(f"sla.target.{target}", lang)
@@ -219,9 +219,10 @@ def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: 
     days = int(timer.payload.get("days", TWO_DAYS * (int(timer.payload["step"]) + 1)))
     days, following = _catch_up(office, timer.due_at, now, days)
     room_id, lang = staff_lang(session)
-    if room_id is not None:
+    resolved_at = ticket.resolved_at  # set whenever the ticket is resolved, which on_reminder checked
+    if room_id is not None and resolved_at is not None:
         who = ticket.assignee or queries.resolved_by(session, ticket)
-        lines = [i18n.t("clock.agreement", lang, number=ticket.number, since=i18n.when(ticket.resolved_at, lang, AMSTERDAM), days=days)]
+        lines = [i18n.t("clock.agreement", lang, number=ticket.number, since=i18n.when(resolved_at, lang, AMSTERDAM), days=days)]
         if who:
             lines.append(i18n.t("staff.must_act", lang, who=mention(who)))
         outbox.enqueue(session, now=now, room_id=room_id, markdown="\n".join(lines), purpose=f"ticket:{ticket.number}:agreement")
@@ -344,7 +345,7 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
         return
     target = timer.payload["target"]
     status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now) if t.target == target), None)
-    if status is None or status.met_at is not None:
+    if status is None or status.met_at is not None or status.due is None:
         return
     room_id, lang = staff_lang(session)
     if room_id is None:

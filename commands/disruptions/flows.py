@@ -18,7 +18,7 @@ from cards.common import was_shortened
 from commands import events
 from commands.common.audience import service_codes
 from commands.common.threads import room_lang, staff_lang
-from commands.disruptions.queries import audience_of, notified_rooms, session_ticket
+from commands.disruptions.queries import audience_of, notified_rooms, promised_update, session_ticket
 from rules import Rules
 from storage import directory
 from storage import tickets as store
@@ -37,14 +37,16 @@ def _ref(d: Disruption) -> str:
 def _lines(d: Disruption, kind: str, lang: str) -> list[str]:
     lines = [i18n.t(f"dis.notice.{kind}", lang, number=d.number, services=", ".join(d.services), severity=d.severity)]
     if kind == "closed":
-        lines.append(i18n.t("dis.notice.summary", lang, summary=escape_markdown(d.closure["summary"]), cause=escape_markdown(d.closure["cause"])))
-        if d.closure.get("rca"):
+        closure = d.closure or {}  # set by close() before its notice goes out
+        lines.append(i18n.t("dis.notice.summary", lang, summary=escape_markdown(closure["summary"]),
+                            cause=escape_markdown(closure["cause"])))
+        if closure.get("rca"):
             lines.append(i18n.t("dis.notice.rca", lang))
         return lines
     lines += [i18n.t("dis.notice.impact", lang, text=escape_markdown(d.impact)),
               i18n.t("dis.notice.actions", lang, text=escape_markdown(d.actions)),
               i18n.t("dis.notice.next_steps", lang, text=escape_markdown(d.next_steps)),
-              i18n.t("dis.notice.next_update", lang, time=i18n.when(d.next_update_at, lang, AMSTERDAM))]
+              i18n.t("dis.notice.next_update", lang, time=i18n.when(promised_update(d), lang, AMSTERDAM))]
     return lines
 
 
@@ -61,7 +63,7 @@ def _notices(d: Disruption, kind: str, lang: str) -> list[tuple[str, dict[str, A
     if kind == "closed":
         return [(body, None)]
     card = dis_cards.notice(kind=kind, number=d.number, services=", ".join(d.services), severity=d.severity, impact=d.impact,
-                            actions=d.actions, next_steps=d.next_steps, next_update=i18n.when(d.next_update_at, lang, AMSTERDAM),
+                            actions=d.actions, next_steps=d.next_steps, next_update=i18n.when(promised_update(d), lang, AMSTERDAM),
                             lang=lang)
     short = "\n".join([lines[0], i18n.t("card.fallback.details", lang)])
     if was_shortened(card):
@@ -127,7 +129,7 @@ def on_due(tctx: TimerContext, timer: Timer) -> None:
         return
     key = "dis.staff.soon" if timer.payload["moment"] == "soon" else "dis.staff.overdue"
     outbox.enqueue(session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:staff",
-                   markdown=i18n.t(key, lang, number=d.number, time=i18n.when(d.next_update_at, lang, AMSTERDAM)))
+                   markdown=i18n.t(key, lang, number=d.number, time=i18n.when(promised_update(d), lang, AMSTERDAM)))
 
 
 def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] | None = None) -> Disruption:
@@ -140,7 +142,9 @@ def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] 
     ctx.session.add(d)
     ctx.session.flush()
     for ticket_id in d.ticket_ids:
-        _mark_linked(ctx, session_ticket(ctx.session, ticket_id), d)
+        linked = session_ticket(ctx.session, ticket_id)
+        if linked is not None:
+            _mark_linked(ctx, linked, d)
     directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
                     action="opened", new={"services": d.services, "severity": d.severity})
     count = broadcast(ctx.session, d, "opened", now, rules=ctx.rules)

@@ -18,6 +18,7 @@ from cards import disruptions as dis_cards
 from commands.common.audience import inline_fields
 from commands.disruptions import flows
 from commands.disruptions.detection import proposal_dismissed, proposals_answered
+from commands.disruptions.queries import promised_update, session_ticket
 from storage import tickets as store
 from storage.models import Disruption, DisruptionProposal, OutboxMessage, Ticket
 
@@ -32,7 +33,8 @@ _NUMBER = re.compile(r"^DIS-\d{1,9}$", re.IGNORECASE)
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
     """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
-    tickets = ",".join(ctx.session.get(Ticket, i).number for i in proposal.ticket_ids)
+    linked = (session_ticket(ctx.session, i) for i in proposal.ticket_ids)
+    tickets = ",".join(t.number for t in linked if t is not None)
     ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services],
                                                                lang=ctx.lang, tickets=tickets))
 
@@ -192,7 +194,7 @@ def list_command(ctx: Context, args: Args) -> None:
     for d in found:
         key = "dis.list.overdue" if d.next_update_at and d.next_update_at <= now else "dis.list.line"
         lines.append(ctx.t(key, number=d.number, services=", ".join(d.services), severity=d.severity,
-                           time=i18n.when(d.next_update_at, ctx.lang, AMSTERDAM), tickets=len(d.ticket_ids)))
+                           time=i18n.when(promised_update(d), ctx.lang, AMSTERDAM), tickets=len(d.ticket_ids)))
     ctx.reply("\n".join(lines))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,8 +27,15 @@ def audience_of(session: Session, d: Disruption, *, rules: Rules) -> list[str]:
     return sorted(rooms)
 
 
-def session_ticket(session: Session, ticket_id: int) -> Ticket:
-    """A ticket by id."""
+def promised_update(d: Disruption) -> datetime:
+    """When the next update was promised: an open disruption always has it (opening and updating require it)."""
+    if d.next_update_at is None:
+        raise ValueError(f"disruption {d.number} has no promised update")
+    return d.next_update_at
+
+
+def session_ticket(session: Session, ticket_id: int) -> Ticket | None:
+    """A ticket by id, if it exists."""
     return session.get(Ticket, ticket_id)
 
 
@@ -37,7 +46,7 @@ def notified_rooms(session: Session, d: Disruption) -> list[str]:
     audience of every moment of the disruption, not the subscribers of today.
     """
     purposes = [f"disruption:{d.number}:{kind}" for kind in NOTICE_KINDS]
-    rooms = session.scalars(select(OutboxMessage.room_id).distinct().where(
+    found = session.scalars(select(OutboxMessage.room_id).distinct().where(
         OutboxMessage.purpose.in_(purposes), OutboxMessage.action == "create", OutboxMessage.status != "failed",
         OutboxMessage.room_id.is_not(None))).all()
-    return sorted(room_id for room_id in rooms if directory.reachable(session, room_id=room_id))
+    return sorted(room_id for room_id in found if room_id is not None and directory.reachable(session, room_id=room_id))

@@ -48,7 +48,7 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     now = ctx.now()
     history, profile = deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules)
     current = _lead_time_target(history, profile, now)
-    if current is None:
+    if current is None or current.due is None:  # _lead_time_target gives only a target with a due instant
         raise Refused("extend.no_lead_time", number=ticket.number)
     if current.state in ("breached", "late"):
         raise Refused("extend.breached", number=ticket.number, due=i18n.when(current.due, ctx.lang, AMSTERDAM))

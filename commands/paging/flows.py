@@ -54,7 +54,7 @@ def start_paging(session: Session, ticket: Ticket, now: datetime, *, rules: Rule
         return
     team = get_team(session, rules=rules)
     order = order_at(session, team, now) if team is not None else []
-    if not order:
+    if team is None or not order:
         ticket.paging = "exhausted"
         _alert_staff(session, ticket, now, "page.staff.no_rota", rules=rules)
         return
@@ -140,11 +140,11 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules:
     """After an unanswered or declined page: the same engineer again, the next one, or the staff."""
     team = session.get(OnCallTeam, page.team)
     order = ticket.clock.get("paging_order", [])
-    if page.status == "unanswered" and page.attempt < team.pages_per_engineer:
+    if team is not None and page.status == "unanswered" and page.attempt < team.pages_per_engineer:
         _send_page(session, ticket, team, position=page.position, attempt=page.attempt + 1, now=now)
-    elif page.position + 1 < len(order):
+    elif team is not None and page.position + 1 < len(order):
         _send_page(session, ticket, team, position=page.position + 1, attempt=1, now=now)
-    else:
+    else:  # nobody left to page (a team is never deleted, but without it there is nobody either)
         ticket.paging = "exhausted"
         _alert_staff(session, ticket, now, "page.staff.exhausted", rules=rules)
 
@@ -166,6 +166,8 @@ def on_timeout(tctx: TimerContext, timer: Timer) -> None:
     if page is None:
         return
     ticket = _locked(session, page.ticket_id)
+    if ticket is None:
+        return
     session.refresh(page)
     if page.status != "pending" or ticket.paging != "active":
         return
@@ -187,6 +189,8 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     if page is None or page.status != "pending":
         return
     ticket = _locked(session, page.ticket_id)
+    if ticket is None:
+        return
     session.refresh(page)
     if page.status != "pending" or ticket.paging != "active":
         return
@@ -211,7 +215,7 @@ def _reason(failure: Undeliverable) -> str:
     return detail[:160]
 
 
-def _locked(session: Session, ticket_id: int) -> Ticket:
+def _locked(session: Session, ticket_id: int) -> Ticket | None:
     # populate_existing: the row as it is once locked, not as this session may have read it before.
     return session.get(Ticket, ticket_id, with_for_update=is_postgres(session), populate_existing=True)
 
@@ -222,8 +226,9 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     now = ctx.now()
     _refuse_when_not_needed(ctx, ticket)
     if ticket.paging == "acknowledged":
+        at = ticket.acknowledged_at
         ctx.reply(ctx.t("page.already", number=ticket.number, who=escape_markdown(ticket.acknowledged_by or "?"),
-                        time=ticket.acknowledged_at.astimezone(AMSTERDAM).strftime("%H:%M")))
+                        time=at.astimezone(AMSTERDAM).strftime("%H:%M") if at is not None else "?"))
         return
     if ticket.paging not in ("active", "exhausted"):
         raise Refused("page.not_paging", number=ticket.number)

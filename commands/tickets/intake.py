@@ -11,7 +11,8 @@ from typing import Any
 from bot import i18n, logs
 from bot.clock import AMSTERDAM
 from bot.context import Context
-from bot.errors import Refused
+from bot.errors import Refused, WrongSpace
+from bot.security import IN_CUSTOMER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from cards.tickets import validate_intake
@@ -55,6 +56,10 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     unless the customer reports it anyway. `disruption`: opened from a disruption notice
     ("We are affected too"), linked to it from the start.
     """
+    org_id = ctx.space.org_id
+    if org_id is None:
+        # The router lets only customer spaces (bound to an organisation) open tickets.
+        raise WrongSpace(command=kind, where=[IN_CUSTOMER])
     checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in ctx.rules.desk.services],
                               rfc_types=[t.id for t in space_profile(ctx).rfc_types])
     if checked.errors:
@@ -65,7 +70,6 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
         referenced = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
         if referenced is None:
             raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
-    if fields.get("reference"):
         fields["reference"] = referenced.number
     if kind == "rfi" and redirect_rfi(ctx, fields):
         return None
@@ -83,7 +87,7 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
         if running is not None:
             details["maintenance"] = running[0]
     ticket = store.create(
-        ctx.session, kind=kind, org_id=ctx.space.org_id, room_id=ctx.space.room_id, title=fields["title"], now=now,
+        ctx.session, kind=kind, org_id=org_id, room_id=ctx.space.room_id, title=fields["title"], now=now,
         actor=ctx.actor.email, service=fields.get("service"), description=fields.get("description"), details=details,
         # Every incident starts at P3 (guide); a higher one is a request an agent confirms.
         priority="P3" if kind == "incident" else None,

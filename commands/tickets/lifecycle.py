@@ -146,7 +146,7 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
         changes["first_response_at"] = now
     store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
                  action="closed" if closes_now else "resolved", **changes)
-    say_to_customer(ctx, ticket, summary_key, **summary)
+    say_to_customer(ctx, ticket, summary_key, must_reach=False, **summary)
     events.ticket_resolved.send(ctx, ticket=ticket, now=now)
     if quiet:
         return

@@ -19,17 +19,17 @@ _PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, None: 3}
 
 def _due_order(ticket: Ticket, targets: list[sla.TargetStatus]) -> tuple[int, int, float, int]:
     """Breached first, then by priority, then the soonest deadline."""
-    running = [t for t in targets if t.due is not None and t.state != "met"]
-    breached = any(t.state == "breached" for t in running)
-    soonest = min((t.due for t in running), default=None)
+    running = [(t, t.due) for t in targets if t.due is not None and t.state != "met"]
+    breached = any(t.state == "breached" for t, _ in running)
+    soonest = min((due for _, due in running), default=None)
     return (0 if breached else 1, _PRIORITY_ORDER.get(ticket.priority, 3), soonest.timestamp() if soonest else float("inf"), ticket.id)
 
 
 def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
     parts = []
     for target in targets:
-        if target.due is None or target.state in ("met", "no_deadline"):
-            continue
+        if target.due is None or target.left is None or target.state in ("met", "no_deadline"):
+            continue  # the engine gives a due instant and the time left together
         name = ctx.t(f"sla.target.{target.target}")
         if target.state in ("breached", "late"):
             parts.append(ctx.t("ticket.left.breached", target=name))
