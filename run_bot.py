@@ -29,7 +29,9 @@ from rules.cli import CliInputError, join_dashed_values, parse_instant
 from rules.cli import add_parser as add_sla_parser
 from rules.cli import run as run_sla
 
-if TYPE_CHECKING:  # the server side is imported only by the commands that run it: `sla` and `report` do not wait for Flask
+if (
+    TYPE_CHECKING
+):  # the server side is imported only by the commands that run it: `sla` and `report` do not wait for Flask
     from flask import Flask
 
 
@@ -41,39 +43,65 @@ def _out(line: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run_bot.py", description="Service desk bot for Webex.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="webhook server plus in-process workers (needs WEBEX_ACCESS_TOKEN and WEBEX_WEBHOOK_SECRET)",
-                           description="Run the webhook endpoint and workers against Webex.")
-    serve.add_argument("--no-webhook-secret", action="store_true",
-                       help="serve without WEBEX_WEBHOOK_SECRET, accepting unsigned deliveries (refused otherwise)")
-    sub.add_parser("worker", help="workers only, for scale-out next to `serve`",
-                   description="Process inbox, outbox and timers without an HTTP server. It receives no webhooks, so it "
-                               "needs no WEBEX_WEBHOOK_SECRET; without one its webhook watchdog stays off (it could not set "
-                               "the secret again).")
-    sandbox = sub.add_parser("sandbox", help="the bot wired to a local Webex imitation (no account needed)",
-                             description="Start the local sandbox Webex API, its chat page and the bot on one port, with demo "
-                                         "people and spaces. It continues where the last start stopped (sandbox.json and "
-                                         "sandbox.db in the current directory).")
+    serve = sub.add_parser(
+        "serve",
+        help="webhook server plus in-process workers (needs WEBEX_ACCESS_TOKEN and WEBEX_WEBHOOK_SECRET)",
+        description="Run the webhook endpoint and workers against Webex.",
+    )
+    serve.add_argument(
+        "--no-webhook-secret",
+        action="store_true",
+        help="serve without WEBEX_WEBHOOK_SECRET, accepting unsigned deliveries (refused otherwise)",
+    )
+    sub.add_parser(
+        "worker",
+        help="workers only, for scale-out next to `serve`",
+        description="Process inbox, outbox and timers without an HTTP server. It receives no webhooks, so it "
+        "needs no WEBEX_WEBHOOK_SECRET; without one its webhook watchdog stays off (it could not set "
+        "the secret again).",
+    )
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="the bot wired to a local Webex imitation (no account needed)",
+        description="Start the local sandbox Webex API, its chat page and the bot on one port, with demo "
+        "people and spaces. It continues where the last start stopped (sandbox.json and "
+        "sandbox.db in the current directory).",
+    )
     sandbox.add_argument("--reset", action="store_true", help="start clean: new demo spaces, empty database")
-    hooks = sub.add_parser("webhooks", help="register, list or delete this instance's Webex webhooks",
-                           description="Manage the webhooks that deliver messages, card submits and the bot's own "
-                                       "memberships to PUBLIC_URL. Each is named for BOT_INSTANCE; other instances' "
-                                       "webhooks on the same bot token are left alone.")
+    hooks = sub.add_parser(
+        "webhooks",
+        help="register, list or delete this instance's Webex webhooks",
+        description="Manage the webhooks that deliver messages, card submits and the bot's own "
+        "memberships to PUBLIC_URL. Each is named for BOT_INSTANCE; other instances' "
+        "webhooks on the same bot token are left alone.",
+    )
     hooks_sub = hooks.add_subparsers(dest="action", metavar="ACTION", required=True)
-    hooks_sub.add_parser("register", help="messages/created, attachmentActions/created, memberships/created and memberships/deleted "
-                                          "at PUBLIC_URL, signed with WEBEX_WEBHOOK_SECRET",
-                         description="Create (or update) this instance's webhooks pointing at PUBLIC_URL/webhooks/webex, "
-                                     "signed with WEBEX_WEBHOOK_SECRET (required).")
+    hooks_sub.add_parser(
+        "register",
+        help="messages/created, attachmentActions/created, memberships/created and memberships/deleted "
+        "at PUBLIC_URL, signed with WEBEX_WEBHOOK_SECRET",
+        description="Create (or update) this instance's webhooks pointing at PUBLIC_URL/webhooks/webex, "
+        "signed with WEBEX_WEBHOOK_SECRET (required).",
+    )
     hooks_sub.add_parser("list", help="list this instance's webhooks", description="List this instance's webhooks.")
-    delete = hooks_sub.add_parser("delete", help="delete one of this instance's webhooks by id, or all with --all",
-                                  description="Delete this instance's webhooks.")
+    delete = hooks_sub.add_parser(
+        "delete",
+        help="delete one of this instance's webhooks by id, or all with --all",
+        description="Delete this instance's webhooks.",
+    )
     delete.add_argument("webhook_id", nargs="?", help="id of the webhook to delete")
     delete.add_argument("--all", action="store_true", help="delete every webhook of this instance")
     add_sla_parser(sub)
-    report = sub.add_parser("report", help="per organisation: a month's tickets and SLA results",
-                            description="Print the monthly report (tickets opened in the month, Amsterdam time).")
+    report = sub.add_parser(
+        "report",
+        help="per organisation: a month's tickets and SLA results",
+        description="Print the monthly report (tickets opened in the month, Amsterdam time).",
+    )
     report.add_argument("--month", required=True, help="the month, YYYY-MM")
     report.add_argument("--csv", action="store_true", help="CSV instead of the text report")
-    report.add_argument("--at", help="read the clocks at this instant (ISO 8601, Amsterdam time unless it has an offset); default now")
+    report.add_argument(
+        "--at", help="read the clocks at this instant (ISO 8601, Amsterdam time unless it has an offset); default now"
+    )
     db = sub.add_parser("db", help="database schema", description="Database schema management.")
     db_sub = db.add_subparsers(dest="action", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply migrations up to the latest", description="Apply Alembic migrations.")
@@ -105,21 +133,29 @@ def _webhooks(settings: Settings, args) -> int:
         if not public_url:
             raise ConfigError("PUBLIC_URL is required to register webhooks (the address Webex can reach)")
         if not secret:
-            raise ConfigError("WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)")
+            raise ConfigError(
+                "WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)"
+            )
         for hook in hooks.register(_webex(settings), public_url=public_url, secret=secret, instance=instance):
-            _out(f"{hook['id']}  {hook['name']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
+            _out(
+                f"{hook['id']}  {hook['name']}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}"
+            )
         return 0
     webex = _webex(settings)
     mine = hooks.own(webex.list_webhooks(), instance=instance, target_url=target)
     if args.action == "list":
         for hook in mine:
-            _out(f"{hook['id']}  {hook.get('name', '')}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}")
+            _out(
+                f"{hook['id']}  {hook.get('name', '')}  {hook['resource']}/{hook['event']}  {hook['targetUrl']}  {hook.get('status', '')}"
+            )
         return 0
     if bool(args.webhook_id) == bool(args.all):
         _out("webhooks delete: give a webhook id or --all")
         return 2
     if args.webhook_id and args.webhook_id not in {h["id"] for h in mine}:
-        _out(f"webhooks delete: {args.webhook_id} is not a webhook of instance {instance} (BOT_INSTANCE); nothing deleted")
+        _out(
+            f"webhooks delete: {args.webhook_id} is not a webhook of instance {instance} (BOT_INSTANCE); nothing deleted"
+        )
         return 2
     for webhook_id in [h["id"] for h in mine] if args.all else [args.webhook_id]:
         webex.delete_webhook(webhook_id)
@@ -162,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command = args.command or ("serve" if settings.webex_access_token else "sandbox")
     # Script-facing commands log only problems, so their output is what they print.
-    level = "WARNING" if command in ("sla", "report") and settings.log_level in ("DEBUG", "INFO") else settings.log_level
+    level = (
+        "WARNING" if command in ("sla", "report") and settings.log_level in ("DEBUG", "INFO") else settings.log_level
+    )
     logs.configure(level, settings.log_format)
     try:
         return _run(command, settings, args)
@@ -209,8 +247,12 @@ def _run(command: str, settings: Settings, args) -> int:
 
         cwd = Path.cwd()
         stack = sandbox.start_sandbox(
-            sandbox.sandbox_settings(settings, explicit_database=bool(os.environ.get("DATABASE_URL")), cwd=cwd,
-                                     reset=getattr(args, "reset", False)),
+            sandbox.sandbox_settings(
+                settings,
+                explicit_database=bool(os.environ.get("DATABASE_URL")),
+                cwd=cwd,
+                reset=getattr(args, "reset", False),
+            ),
             register=commands.register,
             state_file=cwd / sandbox.SANDBOX_STATE,
         )

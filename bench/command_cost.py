@@ -19,7 +19,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import event
@@ -27,11 +27,11 @@ from sqlalchemy import event
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import MIX, _database  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from bench.load import MIX, _database  # noqa: E402
 from tests.harness import HTTP, Harness  # noqa: E402
 
 # The commands of bench/load.py --mix (the ticket list before the incidents fill it).
@@ -71,13 +71,20 @@ def measure(harness: Harness, count: StatementCount, words: str, n: int) -> tupl
     started = time.thread_time()
     sent = harness.sender.drain()
     outbox_s = time.thread_time() - started
-    for event in harness.state.events_since(since):
-        assert harness.state.wait_delivered(event["message"]["id"]), "the sandbox did not deliver the bot's own message"
+    for change in harness.state.events_since(since):
+        assert harness.state.wait_delivered(change["message"]["id"]), (
+            "the sandbox did not deliver the bot's own message"
+        )
     started = time.thread_time()
     harness.inbox.drain()
     inbox_s += time.thread_time() - started
-    return (inbox_s / n * 1000, outbox_s / n * 1000, sent, (count.statements - statements) / n,
-            (count.commits - commits) / n)
+    return (
+        inbox_s / n * 1000,
+        outbox_s / n * 1000,
+        sent,
+        (count.statements - statements) / n,
+        (count.commits - commits) / n,
+    )
 
 
 def main() -> None:
@@ -89,7 +96,11 @@ def main() -> None:
     os.environ["BOT_RATE_LIMIT"] = "0"
     with tempfile.TemporaryDirectory() as tmp:
         # On PostgreSQL a schema of its own (not bench/load.py's, which may be running), made afresh.
-        db = Database(_database(args.database_url, "servicedesk_cost") if args.database_url else f"sqlite:///{Path(tmp) / 'bench.db'}")
+        db = Database(
+            _database(args.database_url, "servicedesk_cost")
+            if args.database_url
+            else f"sqlite:///{Path(tmp) / 'bench.db'}"
+        )
         upgrade(db.engine)
         # Over HTTP: in process, Webex's side would run in this thread and count as the bot's CPU time.
         harness = Harness(db, SystemClock(), transport=HTTP)
@@ -103,13 +114,19 @@ def main() -> None:
             harness.close()
             db.dispose()
     kind = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    print(f"# bench/command_cost.py  {when}  {platform.node()}  {os.cpu_count()} cores  Python {platform.python_version()}  "
-          f"{kind}  n={args.n} per command")
-    print(f"{'command':<11} {'inbox ms':>9} {'outbox ms':>10} {'total ms':>9} {'messages':>9} {'SQL':>6} {'commits':>8}")
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    print(
+        f"# bench/command_cost.py  {when}  {platform.node()}  {os.cpu_count()} cores  Python {platform.python_version()}  "
+        f"{kind}  n={args.n} per command"
+    )
+    print(
+        f"{'command':<11} {'inbox ms':>9} {'outbox ms':>10} {'total ms':>9} {'messages':>9} {'SQL':>6} {'commits':>8}"
+    )
     for words, inbox_ms, outbox_ms, sent, statements, commits in rows:
-        print(f"{words.split()[0]:<11} {inbox_ms:>9.2f} {outbox_ms:>10.2f} {inbox_ms + outbox_ms:>9.2f} {sent / args.n:>9.1f} "
-              f"{statements:>6.1f} {commits:>8.1f}")
+        print(
+            f"{words.split()[0]:<11} {inbox_ms:>9.2f} {outbox_ms:>10.2f} {inbox_ms + outbox_ms:>9.2f} {sent / args.n:>9.1f} "
+            f"{statements:>6.1f} {commits:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask import Flask, request  # noqa: E402
 from webexpythonsdk import WebexAPI  # noqa: E402
 
-from sandbox.demo import BOT_TOKEN  # noqa: E402
 from bot.security import signature_ok  # noqa: E402
 from bot.serving import make_server  # noqa: E402
+from sandbox.demo import BOT_TOKEN  # noqa: E402
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +71,8 @@ def _stat(pid: int) -> tuple[str, int, float, float] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    name = raw[raw.index("(") + 1:raw.rindex(")")]
-    fields = raw[raw.rindex(")") + 2:].split()  # from field 3 (state) on
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()  # from field 3 (state) on
     utime, stime, cutime, cstime = (int(f) / _TICK for f in fields[11:15])
     return name, int(fields[1]), utime + stime, cutime + cstime
 
@@ -93,15 +93,35 @@ def _cpu(kinds: dict[str, list[int]]) -> dict[str, float]:
     used = {kind: sum(tree(pid) for pid in pids) for kind, pids in kinds.items()}
     postgres = [pid for pid, st in stats.items() if st[0] == "postgres"]
     # The postmaster's reaped children are in its own count: take each server tree once, from its root.
-    used["PostgreSQL"] = sum(tree(pid) for pid in postgres if stats[pid][1] not in stats or stats[stats[pid][1]][0] != "postgres")
+    used["PostgreSQL"] = sum(
+        tree(pid) for pid in postgres if stats[pid][1] not in stats or stats[stats[pid][1]][0] != "postgres"
+    )
     mine = os.times()
     used["load generator"] = mine.user + mine.system
     return used
 
 
 def _gunicorn(env: dict[str, str], web: int, log: Path, threads: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(web), "--threads", str(threads), "-b", "127.0.0.1:0",
-                             "--log-file", str(log), "run_bot:wsgi_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(web),
+            "--threads",
+            str(threads),
+            "-b",
+            "127.0.0.1:0",
+            "--log-file",
+            str(log),
+            "run_bot:wsgi_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         content = log.read_text() if log.exists() else ""
@@ -147,8 +167,13 @@ def _incident_threads():
 
     def thread_of(words_by_thread: dict[str, str], message: dict) -> str | None:
         if not by_title:
-            by_title.update({words.split("service=M2M ", 1)[1]: thread for thread, words in words_by_thread.items()
-                             if words.startswith("/incident")})
+            by_title.update(
+                {
+                    words.split("service=M2M ", 1)[1]: thread
+                    for thread, words in words_by_thread.items()
+                    if words.startswith("/incident")
+                }
+            )
         if message.get("parentId") in words_by_thread:
             return message["parentId"]
         text = message.get("markdown") or ""
@@ -191,7 +216,11 @@ class Vacuum:
             with self.engine.connect() as conn:
                 conn.execute(text("SET vacuum_cost_delay = '2ms'"))
                 conn.execute(text("SET vacuum_cost_limit = 200"))
-                tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars().all()
+                tables = (
+                    conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+                    .scalars()
+                    .all()
+                )
                 conn.execute(text("VACUUM (ANALYZE) " + ", ".join(f'"{table}"' for table in tables)))
             self.runs += 1
 
@@ -210,14 +239,16 @@ def _binder(url: str):
 
     def bind(room_ids: list[str]) -> None:
         db = Database(url)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with db.scope() as session:
             for room_id in room_ids:
                 name = f"Bench Customer {room_id[-8:]}"
                 org = directory.find_org(session, name=name) or directory.create_org(
-                    session, name=name, actor="bench", room_id=None, now=now)
-                directory.set_space_kind(session, room_id=room_id, room_type="group", kind="customer", org=org,
-                                         actor="bench", now=now)
+                    session, name=name, actor="bench", room_id=None, now=now
+                )
+                directory.set_space_kind(
+                    session, room_id=room_id, room_type="group", kind="customer", org=org, actor="bench", now=now
+                )
         db.dispose()
 
     return bind
@@ -233,41 +264,79 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150.0)
     parser.add_argument("--spaces", type=int, default=50)
     parser.add_argument("--web", type=int, default=2, help="gunicorn web processes")
-    parser.add_argument("--web-threads", type=int, default=4, help="threads per gunicorn web process (keep-alive connections)")
+    parser.add_argument(
+        "--web-threads", type=int, default=4, help="threads per gunicorn web process (keep-alive connections)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="run_bot.py worker processes")
     parser.add_argument("--mix", action="store_true", help="a seeded mix of customer commands instead of /ping only")
     parser.add_argument("--find-rate", action="store_true", help="search for the highest rate meeting --e2e-target-ms")
-    parser.add_argument("--ack-only", action="store_true",
-                        help="the web processes alone (no workers): acknowledgements per second and their latency")
-    parser.add_argument("--sandbox-nice", type=int, default=0,
-                        help="run the sandbox at this lower CPU priority: in production Webex does its work on its own "
-                             "machines, here it competes with the bot for the same cores")
-    parser.add_argument("--vacuum-every", type=float, default=60.0,
-                        help="where the server runs without autovacuum, vacuum the bot's tables every this many seconds "
-                             "as autovacuum would (0: never)")
+    parser.add_argument(
+        "--ack-only",
+        action="store_true",
+        help="the web processes alone (no workers): acknowledgements per second and their latency",
+    )
+    parser.add_argument(
+        "--sandbox-nice",
+        type=int,
+        default=0,
+        help="run the sandbox at this lower CPU priority: in production Webex does its work on its own "
+        "machines, here it competes with the bot for the same cores",
+    )
+    parser.add_argument(
+        "--vacuum-every",
+        type=float,
+        default=60.0,
+        help="where the server runs without autovacuum, vacuum the bot's tables every this many seconds "
+        "as autovacuum would (0: never)",
+    )
     parser.add_argument("--e2e-target-ms", type=float, default=500.0)
     parser.add_argument("--step-seconds", type=float, default=30.0)
-    parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--database-url", default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     args = parser.parse_args()
     url = _database(args.database_url)
     procs: list[subprocess.Popen] = []
     vacuum = None
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_RATE_LIMIT": "0",
-               "DATABASE_URL": url, "WEBHOOK_CHECK_MINUTES": "0"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "WARNING",
+            "WEBEX_WEBHOOK_SECRET": SECRET,
+            "BOT_RATE_LIMIT": "0",
+            "DATABASE_URL": url,
+            "WEBHOOK_CHECK_MINUTES": "0",
+        }
         try:
-            sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py"), "--nice", str(args.sandbox_nice)], cwd=tmp, env=env,
-                                   ready="sandbox ready: Webex API ")
+            sandbox, base = _start(
+                [sys.executable, str(ROOT / "bench" / "sandbox_app.py"), "--nice", str(args.sandbox_nice)],
+                cwd=tmp,
+                env=env,
+                ready="sandbox ready: Webex API ",
+            )
             procs.append(sandbox)
             env.update(WEBEX_ACCESS_TOKEN=BOT_TOKEN, WEBEX_BASE_URL=f"{base}/v1/")
-            subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"], cwd=tmp, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"],
+                cwd=tmp,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             vacuum = Vacuum(url, args.vacuum_every).start()
             web, target = _gunicorn(env, args.web, Path(tmp) / "gunicorn.log", threads=args.web_threads)
             procs.append(web)
             for _ in range(0 if args.ack_only else args.workers):
-                procs.append(subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=tmp, env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, str(ROOT / "run_bot.py"), "worker"],
+                        cwd=tmp,
+                        env=env,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
             prepare = _binder(url)
 
             kinds = {"web": [web.pid], "workers": [p.pid for p in procs[2:]], "sandbox": [sandbox.pid]}
@@ -280,10 +349,21 @@ def main() -> None:
                 return result
 
             def _run(rate: float, n: int) -> dict:
-                return run_one("scale-out", base, target, n=n, rate=rate, spaces=args.spaces, concurrency=32,
-                               duplicates=0.05, settle_s=5.0, command=_mixed(len(steps)) if args.mix else None,
-                               prepare=prepare, thread_of=_incident_threads() if args.mix else None,
-                               answer_wait_s=0 if args.ack_only else 120)
+                return run_one(
+                    "scale-out",
+                    base,
+                    target,
+                    n=n,
+                    rate=rate,
+                    spaces=args.spaces,
+                    concurrency=32,
+                    duplicates=0.05,
+                    settle_s=5.0,
+                    command=_mixed(len(steps)) if args.mix else None,
+                    prepare=prepare,
+                    thread_of=_incident_threads() if args.mix else None,
+                    answer_wait_s=0 if args.ack_only else 120,
+                )
 
             steps: list[dict] = []
             if not args.find_rate:
@@ -293,9 +373,12 @@ def main() -> None:
                 while True:
                     result = run(rate, max(50, int(rate * args.step_seconds)))
                     steps.append(result)
-                    print(f"  rate {rate:g}/s: e2e p99 {result['e2e_p99_ms']:.0f} ms, answered {result['replied']}/{result['n']}, "
-                          f"twice {result['doubled']}, ack p99 {result['ack_p99_ms']:.1f} ms -> "
-                          f"{'meets' if _ok(result, args.e2e_target_ms) else 'misses'}", flush=True)
+                    print(
+                        f"  rate {rate:g}/s: e2e p99 {result['e2e_p99_ms']:.0f} ms, answered {result['replied']}/{result['n']}, "
+                        f"twice {result['doubled']}, ack p99 {result['ack_p99_ms']:.1f} ms -> "
+                        f"{'meets' if _ok(result, args.e2e_target_ms) else 'misses'}",
+                        flush=True,
+                    )
                     if _ok(result, args.e2e_target_ms):
                         good = rate
                     else:
@@ -314,15 +397,25 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
     commands = ("mixed commands" if args.mix else "/ping") + ("  web only, no workers" if args.ack_only else "")
-    print(f"# bench/load.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
-          f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={0 if args.ack_only else args.workers}  {commands}  "
-          f"spaces={args.spaces}" + (f"  sandbox nice {args.sandbox_nice}" if args.sandbox_nice else "")
-          + (f"  workers nice {os.environ['BOT_WORKER_NICE']}" if os.environ.get("BOT_WORKER_NICE", "0") != "0" else "")
-          + (f"  autovacuum off: vacuumed every {vacuum.every_s:g} s ({vacuum.runs} times)" if vacuum.every_s
-             else "  autovacuum off, not vacuumed" if vacuum.needed else ""))
+    print(
+        f"# bench/load.py  {datetime.now(UTC):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
+        f"Python {platform.python_version()}  PostgreSQL  web={args.web} workers={0 if args.ack_only else args.workers}  {commands}  "
+        f"spaces={args.spaces}"
+        + (f"  sandbox nice {args.sandbox_nice}" if args.sandbox_nice else "")
+        + (f"  workers nice {os.environ['BOT_WORKER_NICE']}" if os.environ.get("BOT_WORKER_NICE", "0") != "0" else "")
+        + (
+            f"  autovacuum off: vacuumed every {vacuum.every_s:g} s ({vacuum.runs} times)"
+            if vacuum.every_s
+            else "  autovacuum off, not vacuumed"
+            if vacuum.needed
+            else ""
+        )
+    )
     if args.find_rate:
-        print(f"highest rate with every command answered once and end to end p99 < {args.e2e_target_ms:g} ms: "
-              f"{good:g}/s (misses at {bad:g}/s)")
+        print(
+            f"highest rate with every command answered once and end to end p99 < {args.e2e_target_ms:g} ms: "
+            f"{good:g}/s (misses at {bad:g}/s)"
+        )
         passing = [r for r in steps if _ok(r, args.e2e_target_ms)]
         if not passing:
             return
@@ -330,16 +423,20 @@ def main() -> None:
     else:
         result = steps[0]
     print(f"at {result['rate']:g}/s, n={result['n']} (+5% repeated):")
-    print(f"webhooks sent {result['sent']}, acknowledged {result['acked']}, refused {result['failed']}; "
-          f"{result['acks_per_s']:.0f} acknowledged/s")
+    print(
+        f"webhooks sent {result['sent']}, acknowledged {result['acked']}, refused {result['failed']}; "
+        f"{result['acks_per_s']:.0f} acknowledged/s"
+    )
     print(f"acknowledge p50 {result['ack_p50_ms']:.1f} ms, p99 {result['ack_p99_ms']:.1f} ms")
     if not args.ack_only:
         print(f"end to end  p50 {result['e2e_p50_ms']:.1f} ms, p99 {result['e2e_p99_ms']:.1f} ms")
         print(f"answered {result['replied']}/{result['n']}, answered twice {result['doubled']}")
     cpu = result["cpu_s"]
-    print(f"CPU seconds per 1000 commands ({sum(cpu.values()) / result['wall_s']:.2f} of {os.cpu_count()} cores busy "
-          f"over the {result['wall_s']:.0f} s of the step): "
-          + ", ".join(f"{kind} {seconds * 1000 / result['n']:.1f}" for kind, seconds in cpu.items()))
+    print(
+        f"CPU seconds per 1000 commands ({sum(cpu.values()) / result['wall_s']:.2f} of {os.cpu_count()} cores busy "
+        f"over the {result['wall_s']:.0f} s of the step): "
+        + ", ".join(f"{kind} {seconds * 1000 / result['n']:.1f}" for kind, seconds in cpu.items())
+    )
     if not args.ack_only:
         if args.mix:
             for words, (count, p50, p99) in result["e2e_by_command"].items():

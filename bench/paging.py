@@ -21,13 +21,12 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -36,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import _percentile, _start  # noqa: E402
-from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, token_for  # noqa: E402
 from bot.security import sign  # noqa: E402
+from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, ERIK_EMAIL, token_for  # noqa: E402
 
 SECRET = "bench-secret"
 _NUMBER = re.compile(r"INC-\d+")
@@ -52,11 +51,13 @@ def _seed(database_url: str, rooms: list[str]) -> None:
 
     db = Database(database_url)
     upgrade(db.engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with db.scope() as session:
         for i, room_id in enumerate(rooms):
             org = directory.create_org(session, name=f"Customer org {i}", actor="bench", room_id=None, now=now)
-            directory.set_space_kind(session, room_id=room_id, room_type="group", kind="customer", org=org, actor="bench", now=now)
+            directory.set_space_kind(
+                session, room_id=room_id, room_type="group", kind="customer", org=org, actor="bench", now=now
+            )
         directory.grant_role(session, email=ERIK_EMAIL, role="engineer", actor="bench", room_id=None, now=now)
         session.add(OnCallTeam(name=desk.load().paging_team, rota=[ERIK_EMAIL], repage_minutes=5, pages_per_engineer=2))
     db.dispose()
@@ -71,7 +72,9 @@ class Feed:
 
     def __init__(self, base: str, bot_id: str) -> None:
         self.base, self.bot_id = base, bot_id
-        self.since = requests.get(f"{base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()["seq"]
+        self.since = requests.get(f"{base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()[
+            "seq"
+        ]
         self.session = requests.Session()
         self.seen: list[tuple[float, dict]] = []
         self.read = 0
@@ -82,10 +85,16 @@ class Feed:
 
     def _follow(self) -> None:
         while not self.stopping.is_set():
-            feed = self.session.get(f"{self.base}/_sandbox/events", params={"since": self.since, "timeout": 1.0}, timeout=60).json()
+            feed = self.session.get(
+                f"{self.base}/_sandbox/events", params={"since": self.since, "timeout": 1.0}, timeout=60
+            ).json()
             now = time.perf_counter()
             self.since = feed["seq"]
-            fresh = [(now, e["message"]) for e in feed["events"] if e["kind"] == "created" and e["message"]["personId"] == self.bot_id]
+            fresh = [
+                (now, e["message"])
+                for e in feed["events"]
+                if e["kind"] == "created" and e["message"]["personId"] == self.bot_id
+            ]
             if fresh:
                 with self.changed:
                     self.seen.extend(fresh)
@@ -95,7 +104,7 @@ class Feed:
         """The bot messages seen since the last call (waiting up to `timeout` for one)."""
         with self.changed:
             self.changed.wait_for(lambda: len(self.seen) > self.read, timeout=timeout)
-            fresh, self.read = self.seen[self.read:], len(self.seen)
+            fresh, self.read = self.seen[self.read :], len(self.seen)
         return fresh
 
     def stop(self) -> None:
@@ -105,8 +114,12 @@ class Feed:
 
 def _hook(target: str, resource: str, data: dict) -> None:
     body = json.dumps({"id": "bench", "name": "bench", "resource": resource, "event": "created", "data": data}).encode()
-    requests.post(f"{target}/webhooks/webex", data=body, timeout=30,
-                  headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+    requests.post(
+        f"{target}/webhooks/webex",
+        data=body,
+        timeout=30,
+        headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"},
+    )
 
 
 def main() -> None:
@@ -114,45 +127,93 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--spaces", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=0.0, help="requests (and later acknowledgements) per second; 0: all at once")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="requests (and later acknowledgements) per second; 0: all at once"
+    )
     args = parser.parse_args()
 
     def paced(i: int, t0: float) -> None:
         if args.rate > 0:
             time.sleep(max(0.0, t0 + i / args.rate - time.perf_counter()))
+
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BOT_PORT": "0", "METRICS_PORT": "0", "WEBEX_WEBHOOK_SECRET": SECRET,
-               "BOT_RATE_LIMIT": "0"}
-        sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py")], cwd=tmp, env=env, ready="sandbox ready: Webex API ")
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "WARNING",
+            "BOT_PORT": "0",
+            "METRICS_PORT": "0",
+            "WEBEX_WEBHOOK_SECRET": SECRET,
+            "BOT_RATE_LIMIT": "0",
+        }
+        sandbox, base = _start(
+            [sys.executable, str(ROOT / "bench" / "sandbox_app.py")],
+            cwd=tmp,
+            env=env,
+            ready="sandbox ready: Webex API ",
+        )
         bot = None
         try:
             anna = {"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}
             rooms = []
             for i in range(args.spaces):
-                room = requests.post(f"{base}/v1/rooms", json={"title": f"Customer {i}"}, headers=anna, timeout=30).json()
-                requests.post(f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=30)
+                room = requests.post(
+                    f"{base}/v1/rooms", json={"title": f"Customer {i}"}, headers=anna, timeout=30
+                ).json()
+                requests.post(
+                    f"{base}/v1/memberships",
+                    json={"roomId": room["id"], "personEmail": BOT_EMAIL},
+                    headers=anna,
+                    timeout=30,
+                )
                 rooms.append(room["id"])
             database_url = f"sqlite:///{tmp}/bot.db"
             _seed(database_url, rooms)
-            bot_env = {**env, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{base}/v1/", "DATABASE_URL": database_url}
-            bot, target = _start([sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp, env=bot_env, ready="listening on ")
-            me = requests.get(f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).json()
+            bot_env = {
+                **env,
+                "WEBEX_ACCESS_TOKEN": BOT_TOKEN,
+                "WEBEX_BASE_URL": f"{base}/v1/",
+                "DATABASE_URL": database_url,
+            }
+            bot, target = _start(
+                [sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp, env=bot_env, ready="listening on "
+            )
+            me = requests.get(
+                f"{base}/v1/people/me", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10
+            ).json()
             requests_posted = []
             for i in range(args.pages):
-                message = requests.post(f"{base}/_sandbox/post", json={
-                    "as": ANNA_EMAIL, "roomId": rooms[i % len(rooms)],
-                    "markdown": f"<@personEmail:{BOT_EMAIL}> /incident service=M2M priority=P1 phone=+31201234567 outage {i}"}, timeout=10).json()
+                message = requests.post(
+                    f"{base}/_sandbox/post",
+                    json={
+                        "as": ANNA_EMAIL,
+                        "roomId": rooms[i % len(rooms)],
+                        "markdown": f"<@personEmail:{BOT_EMAIL}> /incident service=M2M priority=P1 phone=+31201234567 outage {i}",
+                    },
+                    timeout=10,
+                ).json()
                 requests_posted.append(message)
             feed = Feed(base, me["id"])
             sent_at: dict[str, float] = {}  # request message id → webhook sent
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=16) as pool:
+
                 def fire(item: tuple[int, dict]) -> None:
                     i, message = item
                     paced(i, t0)
                     sent_at[message["id"]] = time.perf_counter()
-                    _hook(target, "messages", {"id": message["id"], "roomId": message["roomId"], "roomType": "group",
-                                               "personId": message["personId"], "personEmail": ANNA_EMAIL})
+                    _hook(
+                        target,
+                        "messages",
+                        {
+                            "id": message["id"],
+                            "roomId": message["roomId"],
+                            "roomType": "group",
+                            "personId": message["personId"],
+                            "personEmail": ANNA_EMAIL,
+                        },
+                    )
+
                 list(pool.map(fire, enumerate(requests_posted)))
             # A ticket's number appears first in its confirmation (in reply to nothing, in its space); map room order.
             title_of = {f"outage {i}": requests_posted[i]["id"] for i in range(args.pages)}
@@ -174,15 +235,29 @@ def main() -> None:
             pressed_at: dict[str, float] = {}
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=16) as pool:
+
                 def press(item: tuple[int, tuple[str, tuple[float, dict]]]) -> None:
                     i, (number, (_, message)) = item
                     paced(i, t0)
                     data = message["attachments"][0]["content"]["actions"][0]["data"]
-                    action = requests.post(f"{base}/_sandbox/submit", json={"as": ERIK_EMAIL, "messageId": message["id"], "inputs": data},
-                                           timeout=30).json()
+                    action = requests.post(
+                        f"{base}/_sandbox/submit",
+                        json={"as": ERIK_EMAIL, "messageId": message["id"], "inputs": data},
+                        timeout=30,
+                    ).json()
                     pressed_at[number] = time.perf_counter()
-                    _hook(target, "attachmentActions", {"id": action["id"], "messageId": message["id"], "roomId": message["roomId"],
-                                                        "personId": action["personId"], "type": "submit"})
+                    _hook(
+                        target,
+                        "attachmentActions",
+                        {
+                            "id": action["id"],
+                            "messageId": message["id"],
+                            "roomId": message["roomId"],
+                            "personId": action["personId"],
+                            "type": "submit",
+                        },
+                    )
+
                 list(pool.map(press, enumerate(pages.items())))
             working: dict[str, float] = {}
             deadline = time.perf_counter() + 600
@@ -199,13 +274,19 @@ def main() -> None:
                 if proc is not None:
                     proc.terminate()
                     proc.wait(timeout=30)
-    print(f"# bench/paging.py  {datetime.now(timezone.utc):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
-          f"Python {platform.python_version()}  SQLite  pages={args.pages} spaces={args.spaces}  "
-          f"rate={'all at once' if args.rate <= 0 else f'{args.rate:g}/s'}")
-    print(f"request → page stored:         {len(page_latency)} paged, p50 {_percentile(page_latency, 50):.2f} s, "
-          f"p99 {_percentile(page_latency, 99):.2f} s")
-    print(f"acknowledge → customer thread: {len(ack_latency)} told, p50 {_percentile(ack_latency, 50):.2f} s, "
-          f"p99 {_percentile(ack_latency, 99):.2f} s")
+    print(
+        f"# bench/paging.py  {datetime.now(UTC):%Y-%m-%d}  {platform.node()}  {os.cpu_count()} cores  "
+        f"Python {platform.python_version()}  SQLite  pages={args.pages} spaces={args.spaces}  "
+        f"rate={'all at once' if args.rate <= 0 else f'{args.rate:g}/s'}"
+    )
+    print(
+        f"request → page stored:         {len(page_latency)} paged, p50 {_percentile(page_latency, 50):.2f} s, "
+        f"p99 {_percentile(page_latency, 99):.2f} s"
+    )
+    print(
+        f"acknowledge → customer thread: {len(ack_latency)} told, p50 {_percentile(ack_latency, 50):.2f} s, "
+        f"p99 {_percentile(ack_latency, 99):.2f} s"
+    )
 
 
 if __name__ == "__main__":

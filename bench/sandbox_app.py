@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.launch import lower_priority  # noqa: E402
+from bot.serving import make_server  # noqa: E402
 from sandbox.api import create_sandbox_app  # noqa: E402
 from sandbox.demo import BOT_TOKEN, build_demo_state  # noqa: E402
-from bot.serving import make_server  # noqa: E402
 
 
 def main() -> None:
@@ -29,14 +29,24 @@ def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rate-limit", type=float, default=None,
-                        help="requests per second per token, method and endpoint (burst the same); beyond: 429 with Retry-After")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="lower this process's CPU priority by N (before its threads start, so they all run lower)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="requests per second per token, method and endpoint (burst the same); beyond: 429 with Retry-After",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="lower this process's CPU priority by N (before its threads start, so they all run lower)",
+    )
     args = parser.parse_args()
     lower_priority(args.nice)
     state = build_demo_state(bot_token=BOT_TOKEN)
-    state.rate_limit.configure(per_second=args.rate_limit, burst=max(1, math.ceil(args.rate_limit)) if args.rate_limit else None)
+    state.rate_limit.configure(
+        per_second=args.rate_limit, burst=max(1, math.ceil(args.rate_limit)) if args.rate_limit else None
+    )
     server = make_server(create_sandbox_app(state), host="127.0.0.1", port=0, threads=16)
     port = server.socket.getsockname()[1]
     sys.stdout.write(f"sandbox ready: Webex API http://127.0.0.1:{port}/v1/\n")

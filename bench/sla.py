@@ -26,7 +26,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from rules.calendar import Calendar, load_calendars, load_config  # noqa: E402
 
-UTC = timezone.utc
+UTC = UTC
 CALENDAR = "iot-office"
 OPENING, CLOSING = 8, 18  # iot-office hours, Monday to Friday (SPEC §5)
 FIRST_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -54,9 +54,11 @@ def _import_businesstimedelta():
     try:
         import businesstimedelta
     except ImportError:
-        print("businesstimedelta is not installed; install it with "
-              "`.venv/bin/python -m pip install businesstimedelta==1.0.1` (or run `make bench`)")
-        raise SystemExit(1)
+        print(
+            "businesstimedelta is not installed; install it with "
+            "`.venv/bin/python -m pip install businesstimedelta==1.0.1` (or run `make bench`)"
+        )
+        raise SystemExit(1) from None
     return businesstimedelta
 
 
@@ -96,12 +98,16 @@ def run_theirs(btd, holidays: set[date], cal: Calendar, cases: Sequence[Case]) -
     """
     from datetime import time as clock
 
-    rules = btd.Rules([
-        btd.WorkDayRule(start_time=clock(OPENING), end_time=clock(CLOSING), working_days=[0, 1, 2, 3, 4]),
-        btd.HolidayRule(holidays),
-    ])
-    prepared = [(start.astimezone(cal.zone).replace(tzinfo=None), btd.BusinessTimeDelta(rules, timedelta=budget))
-                for start, budget in cases]
+    rules = btd.Rules(
+        [
+            btd.WorkDayRule(start_time=clock(OPENING), end_time=clock(CLOSING), working_days=[0, 1, 2, 3, 4]),
+            btd.HolidayRule(holidays),
+        ]
+    )
+    prepared = [
+        (start.astimezone(cal.zone).replace(tzinfo=None), btd.BusinessTimeDelta(rules, timedelta=budget))
+        for start, budget in cases
+    ]
     raw: list[datetime] = []
     append = raw.append
     began = time.perf_counter_ns()
@@ -116,12 +122,16 @@ def compare(cases: Sequence[Case], ours: Sequence[datetime], theirs: Sequence[da
     """Count the cases whose deadlines are different instants; print a few of them."""
     # Compared in UTC: `==` between an Amsterdam time in the repeated autumn hour and any
     # other zone is always False (PEP 495), even for the same instant.
-    different = [i for i, (a, b) in enumerate(zip(ours, theirs)) if a.astimezone(UTC) != b.astimezone(UTC)]
+    different = [
+        i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a.astimezone(UTC) != b.astimezone(UTC)
+    ]
     print(f"  disagreements: {len(different)} of {len(cases)}")
     for i in different[:EXAMPLES_SHOWN]:
         start, budget = cases[i]
-        print(f"    start {start.astimezone(zone).isoformat()} + {budget}: "
-              f"bot {ours[i].isoformat()}, businesstimedelta {theirs[i].astimezone(zone).isoformat()}")
+        print(
+            f"    start {start.astimezone(zone).isoformat()} + {budget}: "
+            f"bot {ours[i].isoformat()}, businesstimedelta {theirs[i].astimezone(zone).isoformat()}"
+        )
     return len(different)
 
 
@@ -144,10 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     btd = _import_businesstimedelta()
 
-    print(f"# bench/sla.py {datetime.now(UTC).date().isoformat()} on {platform.node()} "
-          f"({os.cpu_count()} CPUs), Python {platform.python_version()}, "
-          f"businesstimedelta {_version('businesstimedelta')}, holidays {_version('holidays')}; "
-          f"n={args.n}, seed={args.seed}")
+    print(
+        f"# bench/sla.py {datetime.now(UTC).date().isoformat()} on {platform.node()} "
+        f"({os.cpu_count()} CPUs), Python {platform.python_version()}, "
+        f"businesstimedelta {_version('businesstimedelta')}, holidays {_version('holidays')}; "
+        f"n={args.n}, seed={args.seed}"
+    )
 
     cal = load_calendars(load_config())[CALENDAR]
     holidays = {d for year in HOLIDAY_YEARS for d in cal.closed_dates(year)}
@@ -177,10 +189,14 @@ def main(argv: list[str] | None = None) -> int:
             ours_16, ratio_16 = ours_us, ratio
 
     print(f"first call per year on a fresh calendar (builds the year's table): {cold_first_call_us():.0f} µs")
-    print(f"target: ≥ {TARGET_RATIO:.0f}× faster than businesstimedelta — {ratio_16:.1f}× "
-          f"({'met' if ratio_16 >= TARGET_RATIO else 'NOT met'})")
-    print(f"target: < {TARGET_US_16BH:.0f} µs per 16-office-hour deadline — {ours_16:.2f} µs "
-          f"({'met' if ours_16 < TARGET_US_16BH else 'NOT met'})")
+    print(
+        f"target: ≥ {TARGET_RATIO:.0f}× faster than businesstimedelta — {ratio_16:.1f}× "
+        f"({'met' if ratio_16 >= TARGET_RATIO else 'NOT met'})"
+    )
+    print(
+        f"target: < {TARGET_US_16BH:.0f} µs per 16-office-hour deadline — {ours_16:.2f} µs "
+        f"({'met' if ours_16 < TARGET_US_16BH else 'NOT met'})"
+    )
     print(f"answers: {'identical' if disagreements == 0 else f'{disagreements} disagreements'}")
     return 0
 

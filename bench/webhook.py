@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import queue
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,8 +37,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, token_for  # noqa: E402
 from bot.security import sign  # noqa: E402
+from sandbox.demo import ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, token_for  # noqa: E402
 
 SECRET = "bench-secret"
 READY_TIMEOUT_S = 60
@@ -57,7 +56,7 @@ def _start(cmd: list[str], *, cwd: str, env: dict[str, str], ready: str) -> tupl
         except queue.Empty:
             break
         if line.startswith(ready):
-            url = line[len(ready):].split()[0]
+            url = line[len(ready) :].split()[0]
             return proc, url.removesuffix("/v1/").removesuffix("/webhooks/webex")
     proc.kill()
     raise RuntimeError(f"{cmd} did not become ready")
@@ -86,15 +85,18 @@ class ReplyWatcher:
 
     def start(self) -> None:
         # Start after the set-up messages so only replies are seen.
-        self.since = requests.get(f"{self.base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10).json()["seq"]
+        self.since = requests.get(
+            f"{self.base}/_sandbox/events", params={"since": 10**12, "timeout": 0}, timeout=10
+        ).json()["seq"]
         self.thread.start()
 
     def _run(self) -> None:
         session = requests.Session()
         while not self.stop.is_set():
             try:
-                body = session.get(f"{self.base}/_sandbox/events",
-                                   params={"since": self.since, "timeout": 1}, timeout=10).json()
+                body = session.get(
+                    f"{self.base}/_sandbox/events", params={"since": self.since, "timeout": 1}, timeout=10
+                ).json()
             except (requests.RequestException, ValueError) as exc:
                 # A poll that times out on a saturated machine must not end the watching: the
                 # replies would then count as missing. Poll again from the same cursor.
@@ -103,7 +105,11 @@ class ReplyWatcher:
             now = time.perf_counter()
             for event in body["events"]:
                 message = event["message"]
-                thread = self.thread_of(message) if event["kind"] == "created" and message["personId"] == self.bot_id else None
+                thread = (
+                    self.thread_of(message)
+                    if event["kind"] == "created" and message["personId"] == self.bot_id
+                    else None
+                )
                 if thread is not None:
                     self.seen.setdefault(thread, now)
                     self.replies[thread] = self.replies.get(thread, 0) + 1
@@ -120,10 +126,22 @@ class ReplyWatcher:
         self.stop.set()
 
 
-def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: int, concurrency: int,
-            duplicates: float = 0.0, settle_s: float = 0.0, command: Callable[[int], tuple[str, int]] | None = None,
-            prepare: Callable[[list[str]], None] | None = None,
-            thread_of: Callable[[dict[str, str], dict], str | None] | None = None, answer_wait_s: float = 120.0) -> dict:
+def run_one(
+    label: str,
+    base: str,
+    target: str,
+    *,
+    n: int,
+    rate: float,
+    spaces: int,
+    concurrency: int,
+    duplicates: float = 0.0,
+    settle_s: float = 0.0,
+    command: Callable[[int], tuple[str, int]] | None = None,
+    prepare: Callable[[list[str]], None] | None = None,
+    thread_of: Callable[[dict[str, str], dict], str | None] | None = None,
+    answer_wait_s: float = 120.0,
+) -> dict:
     """Drive one target (bot or floor) at `target`, with the sandbox at `base`; return its figures.
 
     `duplicates`: the share of webhooks delivered a second time (as Webex may); `settle_s`: how
@@ -143,7 +161,9 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     room_ids = []
     for k in range(spaces):
         room = requests.post(f"{base}/v1/rooms", json={"title": f"Bench {k}"}, headers=anna, timeout=10).json()
-        requests.post(f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=10)
+        requests.post(
+            f"{base}/v1/memberships", json={"roomId": room["id"], "personEmail": BOT_EMAIL}, headers=anna, timeout=10
+        )
         room_ids.append(room["id"])
     if prepare is not None:
         prepare(room_ids)
@@ -153,15 +173,27 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     words_by_thread: dict[str, str] = {}
     for i in range(n):
         room_id = room_ids[i % spaces]
-        root = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "markdown": f"thread {i}"}, timeout=10).json()
+        root = requests.post(
+            f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "markdown": f"thread {i}"}, timeout=10
+        ).json()
         words, answers = command(i)
-        ping = requests.post(f"{base}/_sandbox/post", json={"as": ANNA_EMAIL, "roomId": room_id, "parentId": root["id"],
-                                                          "markdown": f"<@personEmail:{BOT_EMAIL}> {words}"}, timeout=10).json()
+        ping = requests.post(
+            f"{base}/_sandbox/post",
+            json={
+                "as": ANNA_EMAIL,
+                "roomId": room_id,
+                "parentId": root["id"],
+                "markdown": f"<@personEmail:{BOT_EMAIL}> {words}",
+            },
+            timeout=10,
+        ).json()
         pings.append(ping)
         owed[root["id"]] = answers
         words_by_thread[root["id"]] = words
 
-    watcher = ReplyWatcher(base, bot["id"], (lambda message: thread_of(words_by_thread, message)) if thread_of else None)
+    watcher = ReplyWatcher(
+        base, bot["id"], (lambda message: thread_of(words_by_thread, message)) if thread_of else None
+    )
     watcher.start()
     local = threading.local()
     sent_at: dict[str, float] = {}
@@ -174,9 +206,21 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     host, port = urlsplit(target).hostname, urlsplit(target).port
 
     def signed(ping: dict) -> tuple[bytes, dict[str, str]]:
-        body = json.dumps({"id": "bench", "name": "bench", "resource": "messages", "event": "created",
-                           "data": {"id": ping["id"], "roomId": ping["roomId"], "roomType": "group",
-                                    "personId": ping["personId"], "personEmail": ping["personEmail"]}}).encode()
+        body = json.dumps(
+            {
+                "id": "bench",
+                "name": "bench",
+                "resource": "messages",
+                "event": "created",
+                "data": {
+                    "id": ping["id"],
+                    "roomId": ping["roomId"],
+                    "roomType": "group",
+                    "personId": ping["personId"],
+                    "personEmail": ping["personEmail"],
+                },
+            }
+        ).encode()
         return body, {"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}
 
     def post(body: bytes, headers: dict[str, str], *, again: bool = True) -> int:
@@ -247,15 +291,28 @@ def run_one(label: str, base: str, target: str, *, n: int, rate: float, spaces: 
     if os.environ.get("LOAD_DEBUG"):
         for k in owed:
             if k not in watcher.done:
-                print(f"unanswered: {words_by_thread[k]} ({watcher.replies.get(k, 0)} of {owed[k]} answers)", file=sys.stderr)
+                print(
+                    f"unanswered: {words_by_thread[k]} ({watcher.replies.get(k, 0)} of {owed[k]} answers)",
+                    file=sys.stderr,
+                )
     return {
-        "label": label, "n": n, "rate": rate, "acked": len(acks), "failed": failures, "replied": len(e2e),
-        "sent": len(schedule), "doubled": sum(1 for k, count in watcher.replies.items() if count > owed.get(k, 1)),
+        "label": label,
+        "n": n,
+        "rate": rate,
+        "acked": len(acks),
+        "failed": failures,
+        "replied": len(e2e),
+        "sent": len(schedule),
+        "doubled": sum(1 for k, count in watcher.replies.items() if count > owed.get(k, 1)),
         "acks_per_s": len(acks) / sending,
-        "ack_p50_ms": _percentile(acks, 50) * 1000, "ack_p99_ms": _percentile(acks, 99) * 1000,
-        "e2e_p50_ms": _percentile(e2e, 50) * 1000, "e2e_p99_ms": _percentile(e2e, 99) * 1000,
-        "e2e_by_command": {words: (len(times), _percentile(times, 50) * 1000, _percentile(times, 99) * 1000)
-                           for words, times in sorted(by_words.items())},
+        "ack_p50_ms": _percentile(acks, 50) * 1000,
+        "ack_p99_ms": _percentile(acks, 99) * 1000,
+        "e2e_p50_ms": _percentile(e2e, 50) * 1000,
+        "e2e_p99_ms": _percentile(e2e, 99) * 1000,
+        "e2e_by_command": {
+            words: (len(times), _percentile(times, 50) * 1000, _percentile(times, 99) * 1000)
+            for words, times in sorted(by_words.items())
+        },
     }
 
 
@@ -272,7 +329,14 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         # One demo person sends every ping, so the per-person command limit is off here.
-        env = {**os.environ, "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_PORT": "0", "METRICS_PORT": "0", "LOG_LEVEL": "WARNING", "BOT_RATE_LIMIT": "0"}
+        env = {
+            **os.environ,
+            "WEBEX_WEBHOOK_SECRET": SECRET,
+            "BOT_PORT": "0",
+            "METRICS_PORT": "0",
+            "LOG_LEVEL": "WARNING",
+            "BOT_RATE_LIMIT": "0",
+        }
         env.pop("WEBEX_ACCESS_TOKEN", None)
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
@@ -284,30 +348,46 @@ def main() -> None:
             ("floor", [sys.executable, str(ROOT / "bench" / "floor_app.py"), "--secret", SECRET], "listening on "),
         )
         for label, cmd, ready in targets:
-            sandbox, base = _start([sys.executable, str(ROOT / "bench" / "sandbox_app.py")], cwd=tmp, env=env,
-                                   ready="sandbox ready: Webex API ")
+            sandbox, base = _start(
+                [sys.executable, str(ROOT / "bench" / "sandbox_app.py")],
+                cwd=tmp,
+                env=env,
+                ready="sandbox ready: Webex API ",
+            )
             run_env = {**env, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{base}/v1/"}
             if label == "floor":
                 cmd = [*cmd, "--webex-base", f"{base}/v1/"]
             proc, target = _start(cmd, cwd=tmp, env=run_env, ready=ready)
             try:
-                results.append(run_one(label, base, target, n=args.n, rate=args.rate, spaces=args.spaces, concurrency=args.concurrency))
+                results.append(
+                    run_one(
+                        label, base, target, n=args.n, rate=args.rate, spaces=args.spaces, concurrency=args.concurrency
+                    )
+                )
             finally:
                 for p in (proc, sandbox):
                     p.terminate()
                     p.wait(timeout=30)
 
     db = "PostgreSQL" if args.database_url and args.database_url.startswith("postgres") else "SQLite"
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    print(f"# bench/webhook.py  {when}  {platform.node()}  {platform.machine()}  {os.cpu_count()} cores  "
-          f"Python {platform.python_version()}  {db}  n={args.n} rate={args.rate:g}/s spaces={args.spaces}")
-    print(f"{'target':<6} {'acked':>6} {'failed':>6} {'replied':>7} {'ack/s':>7} {'ack p50':>8} {'ack p99':>8} {'e2e p50':>8} {'e2e p99':>8}")
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    print(
+        f"# bench/webhook.py  {when}  {platform.node()}  {platform.machine()}  {os.cpu_count()} cores  "
+        f"Python {platform.python_version()}  {db}  n={args.n} rate={args.rate:g}/s spaces={args.spaces}"
+    )
+    print(
+        f"{'target':<6} {'acked':>6} {'failed':>6} {'replied':>7} {'ack/s':>7} {'ack p50':>8} {'ack p99':>8} {'e2e p50':>8} {'e2e p99':>8}"
+    )
     for r in results:
-        print(f"{r['label']:<6} {r['acked']:>6} {r['failed']:>6} {r['replied']:>7} {r['acks_per_s']:>7.0f} "
-              f"{r['ack_p50_ms']:>6.1f}ms {r['ack_p99_ms']:>6.1f}ms {r['e2e_p50_ms']:>6.1f}ms {r['e2e_p99_ms']:>6.1f}ms")
+        print(
+            f"{r['label']:<6} {r['acked']:>6} {r['failed']:>6} {r['replied']:>7} {r['acks_per_s']:>7.0f} "
+            f"{r['ack_p50_ms']:>6.1f}ms {r['ack_p99_ms']:>6.1f}ms {r['e2e_p50_ms']:>6.1f}ms {r['e2e_p99_ms']:>6.1f}ms"
+        )
     bot, floor = results
-    print(f"ratio bot/floor: e2e p50 {bot['e2e_p50_ms'] / floor['e2e_p50_ms']:.2f}x, e2e p99 {bot['e2e_p99_ms'] / floor['e2e_p99_ms']:.2f}x, "
-          f"ack p99 {bot['ack_p99_ms'] / floor['ack_p99_ms']:.2f}x")
+    print(
+        f"ratio bot/floor: e2e p50 {bot['e2e_p50_ms'] / floor['e2e_p50_ms']:.2f}x, e2e p99 {bot['e2e_p99_ms'] / floor['e2e_p99_ms']:.2f}x, "
+        f"ack p99 {bot['ack_p99_ms'] / floor['ack_p99_ms']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

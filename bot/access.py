@@ -38,7 +38,7 @@ class WebexAccess:
 
     @property
     def state(self) -> str:
-        """"ok" or "unauthorized" (what /healthz names)."""
+        """ "ok" or "unauthorized" (what /healthz names)."""
         return "ok" if self.since is None else "unauthorized"
 
     def lost(self, now: datetime, reason: str = "401") -> None:
@@ -51,8 +51,11 @@ class WebexAccess:
             self._next_probe = now + self._delay
             self._logged_at = now
             self.metrics.webex_unauthorized.set(1)
-        log.error("Webex refuses the bot's token (%s): holding every incoming event and outgoing message until it is "
-                  "accepted again", reason)
+        log.error(
+            "Webex refuses the bot's token (%s): holding every incoming event and outgoing message until it is "
+            "accepted again",
+            reason,
+        )
 
     def _still_refused(self, now: datetime) -> None:
         """A probe got 401 again: probe less often, up to once a minute."""
@@ -99,8 +102,10 @@ class WebexAccess:
     def _remind(self, now: datetime) -> None:
         if self.since is not None and (self._logged_at is None or now - self._logged_at >= LOG_EVERY):
             self._logged_at = now
-            log.error("Webex has refused the bot's token for %s; events and messages are held, none is lost",
-                      _duration(now - self.since))
+            log.error(
+                "Webex has refused the bot's token for %s; events and messages are held, none is lost",
+                _duration(now - self.since),
+            )
 
 
 def _duration(delta: timedelta) -> str:

@@ -152,8 +152,15 @@ def registries(register: Register) -> tuple[Router, TimerRegistry]:
     return router, timers
 
 
-def build_app(settings: Settings, register: Register, *, clock: Clock | None = None, webex: WebexClient | None = None,
-              db: Database | None = None, rules: Rules | None = None) -> Runtime:
+def build_app(
+    settings: Settings,
+    register: Register,
+    *,
+    clock: Clock | None = None,
+    webex: WebexClient | None = None,
+    db: Database | None = None,
+    rules: Rules | None = None,
+) -> Runtime:
     """The runtime for `settings`, with the router and timers `register` fills and the rules the
     settings name; no network I/O happens here. `clock`, `webex`, `db` and `rules` replace the real
     ones (tests, the sandbox)."""
@@ -162,9 +169,18 @@ def build_app(settings: Settings, register: Register, *, clock: Clock | None = N
         token = settings.webex_access_token
         if not token:
             raise ValueError("WEBEX_ACCESS_TOKEN is required to talk to Webex")
-        webex = WebexClient(access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds)
-    return Runtime(settings=settings, db=db or Database(settings.database_url), webex=webex, clock=clock or SystemClock(),
-                   router=router, timers=timers, rules=rules or rules_for(settings))
+        webex = WebexClient(
+            access_token=token, base_url=settings.webex_base_url, timeout_s=settings.webex_timeout_seconds
+        )
+    return Runtime(
+        settings=settings,
+        db=db or Database(settings.database_url),
+        webex=webex,
+        clock=clock or SystemClock(),
+        router=router,
+        timers=timers,
+        rules=rules or rules_for(settings),
+    )
 
 
 def create_app(runtime: Runtime, *, open_metrics: bool = False) -> Flask:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         """The current instant in UTC."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class SettableClock:
@@ -52,11 +52,11 @@ def to_utc(instant: datetime) -> datetime:
     """Normalise an aware datetime to UTC; naive input is a programming error."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"naive datetime {instant!r}: pass an aware datetime")
-    return instant.astimezone(timezone.utc)
+    return instant.astimezone(UTC)
 
 
 def from_db(value: datetime | None) -> datetime | None:
     """Datetimes come back naive from SQLite; they are stored in UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)

@@ -95,7 +95,7 @@ class Settings:
         """True when no Webex token is configured: the bot talks to the local sandbox."""
         return not self.webex_access_token
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (used by the sandbox wiring and tests)."""
         return replace(self, **changes)
 
@@ -105,8 +105,10 @@ def require_webhook_secret(settings: Settings) -> None:
     explicitly (`--no-webhook-secret`): without it anyone who finds the address can post events
     the bot acts on, a command in the name of any person."""
     if not settings.webex_webhook_secret and not settings.webhook_secret_waived:
-        raise ConfigError("WEBEX_WEBHOOK_SECRET is required to serve webhooks (Webex signs every delivery with it); "
-                          "set it, or accept unsigned deliveries with --no-webhook-secret")
+        raise ConfigError(
+            "WEBEX_WEBHOOK_SECRET is required to serve webhooks (Webex signs every delivery with it); "
+            "set it, or accept unsigned deliveries with --no-webhook-secret"
+        )
 
 
 def _url(name: str, value: str, *, trailing_slash: bool = False) -> str:
@@ -152,8 +154,10 @@ def _instance(name: str, value: str | None) -> str:
     if value is None:
         return default_instance()
     if not _INSTANCE.fullmatch(value):
-        raise ConfigError(f"{name} must be 1 to {INSTANCE_MAX} letters, digits, '.', '_' or '-', starting with a letter or digit, "
-                          f"got {value!r}")
+        raise ConfigError(
+            f"{name} must be 1 to {INSTANCE_MAX} letters, digits, '.', '_' or '-', starting with a letter or digit, "
+            f"got {value!r}"
+        )
     return value
 
 
@@ -236,7 +240,9 @@ def load_settings(environ: dict[str, str] | None = None, *, cwd: Path | None = N
     )
 
 
-def _checked_file(name: str, value: str | None, check: Callable[[str | None], object], error: type[Exception]) -> str | None:
+def _checked_file(
+    name: str, value: str | None, check: Callable[[str | None], object], error: type[Exception]
+) -> str | None:
     """A configuration file checked in full at start-up, so a typo cannot wait for a ticket."""
     try:
         check(value)

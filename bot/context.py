@@ -16,9 +16,9 @@ from bot.events import CardSubmitEvent, JoinEvent, LeaveEvent, MessageEvent
 from bot.metrics import Metrics
 from bot.security import CUSTOMER, roles_of
 from bot.webex import WebexClient
+from rules import Rules
 from storage import directory
 from storage.db import Database
-from rules import Rules
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:  # the router and the timer registry hand handlers a Context: they import this module
@@ -117,11 +117,19 @@ class Context:
         """A text from the catalogues in this context's language."""
         return i18n.t(key, self.lang, **values)
 
-    def reply(self, markdown: str, *, card: dict[str, Any] | None = None, files: list[dict[str, str]] | None = None,
-              bulk: bool = False) -> OutboxMessage:
+    def reply(
+        self,
+        markdown: str,
+        *,
+        card: dict[str, Any] | None = None,
+        files: list[dict[str, str]] | None = None,
+        bulk: bool = False,
+    ) -> OutboxMessage:
         """Answer where the event happened: in its thread if it had one, under the card for buttons."""
         parent = self.event.parent_id if isinstance(self.event, MessageEvent) else self.event.thread_root
-        return self.send(room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent, files=files, bulk=bulk)
+        return self.send(
+            room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent, files=files, bulk=bulk
+        )
 
     def send(
         self,
@@ -176,8 +184,9 @@ def build_context(session: Session, event: Event, runtime: RuntimeView) -> Conte
         roles.add(CUSTOMER)
     person = None
     if not isinstance(event, (JoinEvent, LeaveEvent)) and sender.email:
-        person = directory.touch_person(session, email=sender.email, person_id=sender.person_id,
-                                        display_name=sender.display_name, now=now)
+        person = directory.touch_person(
+            session, email=sender.email, person_id=sender.person_id, display_name=sender.display_name, now=now
+        )
     if kind == "direct":
         lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
     else:
@@ -185,9 +194,17 @@ def build_context(session: Session, event: Event, runtime: RuntimeView) -> Conte
     return Context(
         session=session,
         clock=runtime.clock,
-        actor=Actor(person_id=sender.person_id, email=sender.email, display_name=sender.display_name, roles=frozenset(roles)),
-        space=Space(room_id=event.room_id, room_type=event.room_type, kind=kind, org_id=org.id if org else None,
-                    org_name=org.name if org else None, sla_profile=org.sla_profile if org else None),
+        actor=Actor(
+            person_id=sender.person_id, email=sender.email, display_name=sender.display_name, roles=frozenset(roles)
+        ),
+        space=Space(
+            room_id=event.room_id,
+            room_type=event.room_type,
+            kind=kind,
+            org_id=org.id if org else None,
+            org_name=org.name if org else None,
+            sla_profile=org.sla_profile if org else None,
+        ),
         event=event,
         runtime=runtime,
         lang=lang,

@@ -115,7 +115,9 @@ def membership_event(data: dict[str, Any], event: str, bot: BotIdentity) -> Join
         membership_id=str(data.get("id", "")),
         room_id=data["roomId"],
         room_type=room_type if room_type in ("direct", "group") else "group",
-        sender=Sender(person_id=bot.person_id, email=(bot.emails[0] if bot.emails else ""), display_name=bot.display_name),
+        sender=Sender(
+            person_id=bot.person_id, email=(bot.emails[0] if bot.emails else ""), display_name=bot.display_name
+        ),
         created=webex_time(data.get("created")),
     )
 
@@ -153,7 +155,8 @@ class _MentionStripper(HTMLParser):
         if tag == "spark-mention":
             attributes = dict(attrs)
             if self._skipping or (
-                attributes.get("data-object-type") == "person" and is_bot_mention(attributes.get("data-object-id"), self.bot)
+                attributes.get("data-object-type") == "person"
+                and is_bot_mention(attributes.get("data-object-id"), self.bot)
             ):
                 self._skipping += 1
                 return
@@ -182,7 +185,7 @@ def _strip_name(text: str, bot: BotIdentity) -> str:
     for name in filter(None, names):
         found = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags=re.IGNORECASE)
         if found:
-            return text[:found.start()] + " " + text[found.end():]
+            return text[: found.start()] + " " + text[found.end() :]
     return text
 
 
@@ -227,7 +230,9 @@ def card_event(action: dict[str, Any], webex: WebexClient, *, room_type: str = "
         message_id=action["messageId"],
         room_id=action.get("roomId") or card_message["roomId"],
         room_type=card_message.get("roomType", room_type),
-        sender=Sender(person_id=action["personId"], email=emails[0].lower(), display_name=person.get("displayName", "")),
+        sender=Sender(
+            person_id=action["personId"], email=emails[0].lower(), display_name=person.get("displayName", "")
+        ),
         inputs=dict(action.get("inputs") or {}),
         parent_id=card_message.get("parentId"),
     )

@@ -84,8 +84,9 @@ def register(webex: WebexClient, *, public_url: str, secret: str, instance: str)
         if reusable is not None:
             current = webex.update_webhook(reusable["id"], name=hook_name, target_url=url, secret=secret)
         else:
-            current = webex.create_webhook(name=hook_name, target_url=url, resource=resource, event=event, secret=secret,
-                                           filter=wanted)
+            current = webex.create_webhook(
+                name=hook_name, target_url=url, resource=resource, event=event, secret=secret, filter=wanted
+            )
         for stale in matches:
             if stale["id"] != current["id"]:
                 webex.delete_webhook(stale["id"])

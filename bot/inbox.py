@@ -36,12 +36,16 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_FETCH_ATTEMPTS = 20
-HANDLED_RESOURCES = {("messages", "created"), ("attachmentActions", "created"), ("memberships", "created"), ("memberships", "deleted")}
+HANDLED_RESOURCES = {
+    ("messages", "created"),
+    ("attachmentActions", "created"),
+    ("memberships", "created"),
+    ("memberships", "deleted"),
+}
 # Events one claim leases at most. A busy inbox pays one claim transaction per batch instead of
 # per event; kept small, so a batch is worked off long before its leases run out and an idle
 # worker is not left waiting behind another worker's backlog for long.
 CLAIM_BATCH = 8
-
 
 
 def accept(session: Session, payload: dict[str, Any], *, now: datetime) -> bool:
@@ -186,9 +190,17 @@ class InboxWorker:
         created = webex_time(found.get("created"))
         if cutoff is None or created is None or created >= cutoff:
             return False
-        log.warning("inbox %s: %s/%s %s was created %s, before the retention window: a replay, ignored", row.id, row.resource,
-                    row.event, found.get("id"), created.isoformat())
-        self._close(row, status="ignored", error=f"created {created.isoformat()}, before the retention window: a replay")
+        log.warning(
+            "inbox %s: %s/%s %s was created %s, before the retention window: a replay, ignored",
+            row.id,
+            row.resource,
+            row.event,
+            found.get("id"),
+            created.isoformat(),
+        )
+        self._close(
+            row, status="ignored", error=f"created {created.isoformat()}, before the retention window: a replay"
+        )
         return True
 
     def _membership(self, row: Claimed, data: dict[str, Any], bot: BotIdentity) -> JoinEvent | LeaveEvent | None:
@@ -202,8 +214,12 @@ class InboxWorker:
             return None
         confirmed = self._confirmed(claimed, bot)
         if confirmed is None:
-            log.warning("inbox %s: Webex does not confirm the bot's %s of %s; ignored", row.id,
-                        "join" if isinstance(claimed, JoinEvent) else "removal", claimed.room_id)
+            log.warning(
+                "inbox %s: Webex does not confirm the bot's %s of %s; ignored",
+                row.id,
+                "join" if isinstance(claimed, JoinEvent) else "removal",
+                claimed.room_id,
+            )
             self._close(row, status="ignored", error="Webex does not confirm this membership event")
         return confirmed
 
@@ -215,7 +231,12 @@ class InboxWorker:
         webex = self.runtime.webex
         if isinstance(claimed, JoinEvent):
             found = membership_event(webex.get_membership(claimed.membership_id), "created", bot)
-            if found is None or found.room_id != claimed.room_id or found.created is None or found.created != claimed.created:
+            if (
+                found is None
+                or found.room_id != claimed.room_id
+                or found.created is None
+                or found.created != claimed.created
+            ):
                 return None
             return found
         try:
@@ -261,8 +282,16 @@ class InboxWorker:
                 def start_over(status: str, error: str | None) -> None:
                     self._start_over(session, row, status=status, error=error)
 
-                self.pipeline(Call(session=session, event=event, runtime=runtime, received_at=row.received_at,
-                                   start_over=start_over, name_asked=name_asked))
+                self.pipeline(
+                    Call(
+                        session=session,
+                        event=event,
+                        runtime=runtime,
+                        received_at=row.received_at,
+                        start_over=start_over,
+                        name_asked=name_asked,
+                    )
+                )
         except SenderUnnamed:
             return False
         except _LeaseLost:
@@ -293,9 +322,15 @@ class InboxWorker:
             return
         log.info("inbox %s: retry in %.1f s (%s)", row.id, delay.total_seconds(), error)
         with self.runtime.db.scope() as session:
-            session.connection().execute(RETRY if counted else RETRY_UNCOUNTED,
-                                         {"row_id": row.id, "worker_id": self.worker_id, "retry_at": self.clock.now() + delay,
-                                          "error_text": error})
+            session.connection().execute(
+                RETRY if counted else RETRY_UNCOUNTED,
+                {
+                    "row_id": row.id,
+                    "worker_id": self.worker_id,
+                    "retry_at": self.clock.now() + delay,
+                    "error_text": error,
+                },
+            )
 
     def _close(self, row: Claimed, *, status: str, error: str | None) -> None:
         with self.runtime.db.scope() as session:
@@ -303,6 +338,11 @@ class InboxWorker:
 
     def _set_closed(self, session: Session, row: Claimed, *, status: str, error: str | None) -> bool:
         """Close `row` with `status` if it is still leased to this worker; False when it is not."""
-        params = {"row_id": row.id, "worker_id": self.worker_id, "new_status": status, "error_text": error,
-                  "now": self.clock.now()}
+        params = {
+            "row_id": row.id,
+            "worker_id": self.worker_id,
+            "new_status": status,
+            "error_text": error,
+            "now": self.clock.now(),
+        }
         return session.connection().execute(CLOSE, params).rowcount == 1

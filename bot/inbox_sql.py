@@ -44,10 +44,12 @@ def _claim_statement(*, skip_locked: bool) -> Update:
     )
     # The oldest unfinished event of its space (an event without a space is always first). One NOT
     # EXISTS per status, each a single probe of ix_inbox_head (order_key, status, id).
-    first_of_space = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
+    first_of_space = and_(
+        *(
+            ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
+            for status in UNFINISHED
+        )
+    )
     pick = select(cand.id).where(due, first_of_space).order_by(cand.id).limit(bindparam("batch", type_=Integer()))
     if skip_locked:
         # Concurrent workers pass over each other's rows instead of waiting for them.
@@ -81,8 +83,13 @@ CLOSE = (
 RETRY = (
     update(_T)
     .where(OWNED)
-    .values(status="pending", claimed_by=None, lease_until=None, next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
-            error=bindparam("error_text"))
+    .values(
+        status="pending",
+        claimed_by=None,
+        lease_until=None,
+        next_attempt_at=bindparam("retry_at", type_=UTCDateTime()),
+        error=bindparam("error_text"),
+    )
 )
 # While Webex refuses the token an attempt says nothing about the event: it does not count
 # towards MAX_FETCH_ATTEMPTS, so no outage, however long, marks an event failed.

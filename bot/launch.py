@@ -46,8 +46,11 @@ def check_webhook_secret(settings: Settings) -> None:
     """Refuse to serve webhooks without WEBEX_WEBHOOK_SECRET unless it was waived; a waived secret is logged as a warning."""
     require_webhook_secret(settings)
     if not settings.webex_webhook_secret:
-        log.warning("WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted "
-                    "without a signature, from anyone who can reach %s", WEBHOOK_PATH)
+        log.warning(
+            "WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted "
+            "without a signature, from anyone who can reach %s",
+            WEBHOOK_PATH,
+        )
 
 
 class Stoppable(Protocol):
@@ -84,7 +87,9 @@ class Stack:
         self.runtime.db.dispose()
 
 
-def serve(app: WSGIApplication, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None) -> RunningServer:
+def serve(
+    app: WSGIApplication, *, host: str, port: int, name: str = "http", threads: int = 8, max_body: int | None = None
+) -> RunningServer:
     server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
     port = bound(server)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
@@ -99,8 +104,14 @@ def start_serve(settings: Settings, register: Register, *, with_workers: bool = 
     upgrade(runtime.db.engine)
     # Nothing but a webhook is ever posted here: waitress refuses a longer body before reading it.
     server = serve(create_app(runtime), host=settings.bot_host, port=settings.bot_port, max_body=MAX_BODY)
-    metrics = serve(create_metrics_app(runtime), host=settings.metrics_host, port=settings.metrics_port, name="metrics",
-                     threads=2, max_body=0)
+    metrics = serve(
+        create_metrics_app(runtime),
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        name="metrics",
+        threads=2,
+        max_body=0,
+    )
     server.thread.start()
     metrics.thread.start()
     workers = Workers(runtime) if with_workers else None

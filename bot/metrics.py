@@ -41,29 +41,58 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.webhooks = Counter("servicedesk_webhooks", "Webhook deliveries answered, by outcome", ["outcome"],
-                                registry=self.registry)
-        self.sent = Counter("servicedesk_outbox_sent", "Messages sent, edited or deleted at Webex", registry=self.registry)
-        self.send_failed = Counter("servicedesk_outbox_send_failed", "Messages given up on (a 4xx other than 429)",
-                                   registry=self.registry)
-        self.rate_limited = Counter("servicedesk_webex_429", "429 answers from Webex, by who got them", ["worker"],
-                                    registry=self.registry)
+        self.webhooks = Counter(
+            "servicedesk_webhooks", "Webhook deliveries answered, by outcome", ["outcome"], registry=self.registry
+        )
+        self.sent = Counter(
+            "servicedesk_outbox_sent", "Messages sent, edited or deleted at Webex", registry=self.registry
+        )
+        self.send_failed = Counter(
+            "servicedesk_outbox_send_failed", "Messages given up on (a 4xx other than 429)", registry=self.registry
+        )
+        self.rate_limited = Counter(
+            "servicedesk_webex_429", "429 answers from Webex, by who got them", ["worker"], registry=self.registry
+        )
         self.timers_fired = Counter("servicedesk_timers_fired", "Timers run", registry=self.registry)
-        self.timers_late = Counter("servicedesk_timers_late", f"Timers run more than {LATE_AFTER_S:g} s after their due time",
-                                   registry=self.registry)
-        self.command_latency = Histogram("servicedesk_command_latency_seconds",
-                                         "Webhook stored → handler done, per command family", ["family"],
-                                         buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.handler_seconds = Histogram("servicedesk_handler_seconds", "Time in the handler, per command family", ["family"],
-                                         buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.webhook_checks = Counter("servicedesk_webhook_checks", "Checks of the bot's webhooks at Webex, by outcome", ["outcome"],
-                                      registry=self.registry)
-        self.webhooks_reactivated = Counter("servicedesk_webhooks_reactivated", "Webhooks Webex had disabled, set active again",
-                                            registry=self.registry)
-        self.pruned = Counter("servicedesk_retention_deleted", "Rows deleted by the retention, by table", ["table"],
-                              registry=self.registry)
-        self.webex_unauthorized = Gauge("servicedesk_webex_unauthorized",
-                                        "1 while Webex refuses the bot's token (401) and everything is held", registry=self.registry)
+        self.timers_late = Counter(
+            "servicedesk_timers_late",
+            f"Timers run more than {LATE_AFTER_S:g} s after their due time",
+            registry=self.registry,
+        )
+        self.command_latency = Histogram(
+            "servicedesk_command_latency_seconds",
+            "Webhook stored → handler done, per command family",
+            ["family"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.handler_seconds = Histogram(
+            "servicedesk_handler_seconds",
+            "Time in the handler, per command family",
+            ["family"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.webhook_checks = Counter(
+            "servicedesk_webhook_checks",
+            "Checks of the bot's webhooks at Webex, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhooks_reactivated = Counter(
+            "servicedesk_webhooks_reactivated", "Webhooks Webex had disabled, set active again", registry=self.registry
+        )
+        self.pruned = Counter(
+            "servicedesk_retention_deleted",
+            "Rows deleted by the retention, by table",
+            ["table"],
+            registry=self.registry,
+        )
+        self.webex_unauthorized = Gauge(
+            "servicedesk_webex_unauthorized",
+            "1 while Webex refuses the bot's token (401) and everything is held",
+            registry=self.registry,
+        )
         self._queues: QueueCollector | None = None
 
     def watch_queues(self, db: Database, clock: Clock) -> None:
@@ -111,9 +140,15 @@ class QueueCollector:
         try:
             with self.db.read() as session:
                 inbox = dict(session.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status)).all())
-                oldest = session.scalar(select(func.min(InboxEvent.received_at)).where(InboxEvent.status.in_(("pending", "claimed"))))
-                outbox = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
-                due = session.scalar(select(func.count()).select_from(Timer).where(Timer.status == "pending", Timer.due_at <= now))
+                oldest = session.scalar(
+                    select(func.min(InboxEvent.received_at)).where(InboxEvent.status.in_(("pending", "claimed")))
+                )
+                outbox = dict(
+                    session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+                )
+                due = session.scalar(
+                    select(func.count()).select_from(Timer).where(Timer.status == "pending", Timer.due_at <= now)
+                )
         except Exception as exc:  # a scrape must answer even when the database does not
             log.warning("metrics: queues unreadable: %s", exc)
             up = GaugeMetricFamily("servicedesk_database_up", "Whether the queues could be read at this scrape")
@@ -127,7 +162,9 @@ class QueueCollector:
         for status in ("pending", "claimed", "done", "ignored", "failed"):
             inbox_gauge.add_metric([status], inbox.get(status, 0))
         yield inbox_gauge
-        lag = GaugeMetricFamily("servicedesk_inbox_lag_seconds", "Age of the oldest event not yet handled (0 when none)")
+        lag = GaugeMetricFamily(
+            "servicedesk_inbox_lag_seconds", "Age of the oldest event not yet handled (0 when none)"
+        )
         lag.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
         yield lag
         outbox_gauge = GaugeMetricFamily("servicedesk_outbox_messages", "Outbox rows by status", labels=["status"])

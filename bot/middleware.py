@@ -149,8 +149,11 @@ def record_metrics(call: Call, next_step: Next) -> None:
         return
     started = time.perf_counter()
     next_step(call)
-    call.runtime.metrics.command_done(call.route.family, handler_s=time.perf_counter() - started,
-                                      since_stored_s=(call.ctx.now() - call.received_at).total_seconds())
+    call.runtime.metrics.command_done(
+        call.route.family,
+        handler_s=time.perf_counter() - started,
+        since_stored_s=(call.ctx.now() - call.received_at).total_seconds(),
+    )
 
 
 def authorise(call: Call, next_step: Next) -> None:

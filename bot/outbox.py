@@ -66,7 +66,7 @@ def _escape_boundary(line: str, cut: int) -> int:
     """`cut`, moved back so that no piece ends inside an escape: a backslash escapes the character
     after it and `&…;` is one character, and a piece starting with what they escaped shows markup."""
     entity = line.rfind("&", max(cut - 8, 0), cut)
-    if entity >= 0 and ";" not in line[entity:cut] and ";" in line[cut:entity + 8]:
+    if entity >= 0 and ";" not in line[entity:cut] and ";" in line[cut : entity + 8]:
         cut = entity
     backslashes = len(line[:cut]) - len(line[:cut].rstrip("\\"))
     if backslashes % 2:
@@ -104,10 +104,22 @@ def enqueue(
         _check_card_message(text, markdown, attachments)
     body = markdown or text or ""
     if not attachments and not files and len(body.encode("utf-8")) > MAX_MESSAGE_BYTES:
-        rows = [enqueue(session, now=now, room_id=room_id, to_person_email=to_person_email,
-                        text=None if markdown else piece, markdown=piece if markdown else None, parent_id=parent_id,
-                        parent_outbox_id=parent_outbox_id, purpose=purpose, urgent=urgent, bulk=bulk)
-                for piece in split_message(body)]
+        rows = [
+            enqueue(
+                session,
+                now=now,
+                room_id=room_id,
+                to_person_email=to_person_email,
+                text=None if markdown else piece,
+                markdown=piece if markdown else None,
+                parent_id=parent_id,
+                parent_outbox_id=parent_outbox_id,
+                purpose=purpose,
+                urgent=urgent,
+                bulk=bulk,
+            )
+            for piece in split_message(body)
+        ]
         return rows[0]
     row = OutboxMessage(
         order_key=_order_key(room_id, to_person_email),
@@ -136,20 +148,28 @@ def _check_card_message(text: str | None, markdown: str | None, attachments: lis
     """A card message cannot be split: its fallback and its card must fit Webex's limits as they are."""
     for name, value in (("text", text), ("markdown", markdown)):
         if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
-            raise ValueError(f"a card's fallback {name} has {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES}")
+            raise ValueError(
+                f"a card's fallback {name} has {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES}"
+            )
     for attachment in attachments:
         size = card_bytes(attachment["content"])
         if size > MAX_CARD_BYTES:
-            raise ValueError(f"a card of {size} bytes of JSON; Webex takes about {MAX_CARD_BYTES} (cards.common.fit shortens one)")
+            raise ValueError(
+                f"a card of {size} bytes of JSON; Webex takes about {MAX_CARD_BYTES} (cards.common.fit shortens one)"
+            )
 
 
-def enqueue_update(session: Session, *, now: datetime, target: OutboxMessage, text: str | None = None, markdown: str | None = None) -> OutboxMessage:
+def enqueue_update(
+    session: Session, *, now: datetime, target: OutboxMessage, text: str | None = None, markdown: str | None = None
+) -> OutboxMessage:
     """Queue an edit of a message the bot sent (or will send) through the outbox."""
     if target.attachments or target.files:
         raise ValueError("messages with cards or files cannot be edited")
     for value in (text, markdown):
         if value is not None and len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
-            raise ValueError(f"an edit of {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES} and an edit cannot be split")
+            raise ValueError(
+                f"an edit of {len(value.encode('utf-8'))} bytes; Webex takes {MAX_MESSAGE_BYTES} and an edit cannot be split"
+            )
     row = OutboxMessage(
         order_key=target.order_key,
         action="update",
@@ -192,4 +212,6 @@ def enqueue_delete(session: Session, *, now: datetime, target: OutboxMessage) ->
 
 def pending_count(session: Session) -> int:
     """Rows not yet sent or failed."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNFINISHED))) or 0
+    return (
+        session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(UNFINISHED))) or 0
+    )

@@ -49,10 +49,12 @@ def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) 
     # The head: no unfinished row of its space before it. One NOT EXISTS per status, so each is a
     # single probe of ix_outbox_head (order_key, status, id); the minimum over both statuses was
     # a scan of the space's unfinished rows for every candidate, quadratic in a space's backlog.
-    is_head = and_(*(
-        ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
-        for status in UNFINISHED
-    ))
+    is_head = and_(
+        *(
+            ~exists().where(earlier.order_key == cand.order_key, earlier.status == status, earlier.id < cand.id)
+            for status in UNFINISHED
+        )
+    )
     take = update(_T).values(
         status="sending",
         claimed_by=bindparam("worker_id"),
@@ -65,8 +67,12 @@ def _claim_statements(*candidate_filters: Callable[[Any], ColumnElement[bool]]) 
     for locked in (False, True):
         picks = []
         for candidate_filter in candidate_filters:
-            pick = (select(cand.id).where(candidate_filter(cand), is_head, cand.priority <= bindparam("max_priority"))
-                    .order_by(cand.priority, cand.id).limit(1))
+            pick = (
+                select(cand.id)
+                .where(candidate_filter(cand), is_head, cand.priority <= bindparam("max_priority"))
+                .order_by(cand.priority, cand.id)
+                .limit(1)
+            )
             picks.append(pick.with_for_update(skip_locked=True, of=cand.id.table) if locked else pick)
         if len(picks) == 1:
             chosen = picks[0].scalar_subquery()

@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 from bot import i18n
-from rules.calendar import EARLIEST, LATEST, AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
 from bot.clock import AMSTERDAM
 from bot.errors import Refused, UserError
 from bot.text import escape_markdown
+from rules.calendar import EARLIEST, LATEST, AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
 
 # ASCII digits only: `²`, `٣` and the like are not read as numbers.
 _WHOLE = re.compile(r"-?[0-9]+")
@@ -32,7 +32,7 @@ _DATE_TEXT_MAX = 60
 # How much of a refused value the refusal repeats.
 GIVEN_MAX = 40
 # The largest row id: what a 32-bit INTEGER column holds.
-ROW_ID_MAX = 2 ** 31 - 1
+ROW_ID_MAX = 2**31 - 1
 
 
 class BadInput(UserError):
@@ -45,8 +45,12 @@ class BadInput(UserError):
 
     def render(self, lang: str) -> str:
         """The reply in `lang`: the field's name and numbers in that language's style."""
-        values = {k: format_decimal(v, locale=lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
-                  if isinstance(v, int) else v for k, v in self.values.items()}
+        values = {
+            k: format_decimal(v, locale=lang if lang in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
+            if isinstance(v, int)
+            else v
+            for k, v in self.values.items()
+        }
         values["field"] = i18n.t(str(self.values["field"]), lang)
         return i18n.t(self.key, lang, **values)
 
@@ -55,7 +59,7 @@ def shown(value: object) -> str:
     """A refused value as the refusal repeats it: escaped, and cut short when long."""
     text = value if isinstance(value, str) else repr(value)
     text = " ".join(text.split())
-    return escape_markdown(text if len(text) <= GIVEN_MAX else text[:GIVEN_MAX - 1] + "…")
+    return escape_markdown(text if len(text) <= GIVEN_MAX else text[: GIVEN_MAX - 1] + "…")
 
 
 def whole_number(value: object, *, field: str, low: int, high: int) -> int:
@@ -66,7 +70,7 @@ def whole_number(value: object, *, field: str, low: int, high: int) -> int:
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, float) and value.is_integer() and abs(value) <= 10 ** 18:
+    elif isinstance(value, float) and value.is_integer() and abs(value) <= 10**18:
         number = int(value)
     elif isinstance(value, str):
         text = value.strip()
@@ -108,8 +112,12 @@ def local_instant(text: str, *, field: str, today: date, zone: ZoneInfo = AMSTER
     except NonexistentTimeError:
         raise Refused("sla.time_skipped", time=shown(text)) from None
     except AmbiguousTimeError as exc:
-        raise Refused("sla.time_twice", time=shown(text), earlier=exc.earlier.isoformat(timespec="minutes"),
-                      later=exc.later.isoformat(timespec="minutes")) from None
+        raise Refused(
+            "sla.time_twice",
+            time=shown(text),
+            earlier=exc.earlier.isoformat(timespec="minutes"),
+            later=exc.later.isoformat(timespec="minutes"),
+        ) from None
 
 
 def local_date(text: str, *, field: str) -> date:
@@ -136,7 +144,9 @@ def month(text: str, *, field: str) -> tuple[int, int]:
     try:
         return read_month(text)
     except ValueError:
-        raise BadInput("input.month", field=field, given=text, earliest=f"{EARLIEST:%Y-%m}", latest=f"{LATEST:%Y-%m}") from None
+        raise BadInput(
+            "input.month", field=field, given=text, earliest=f"{EARLIEST:%Y-%m}", latest=f"{LATEST:%Y-%m}"
+        ) from None
 
 
 def start_of_day(day: date, zone: ZoneInfo = AMSTERDAM) -> datetime:

@@ -56,9 +56,12 @@ def replay_cutoff(now: datetime, retention_days: int) -> datetime | None:
 
 
 def _inbox_batch(cutoff: datetime, batch: int, *, locked: bool) -> Delete:
-    pick = (select(InboxEvent.id)
-            .where(InboxEvent.status.in_(("done", "ignored", "failed")), InboxEvent.processed_at < cutoff)
-            .order_by(InboxEvent.id).limit(batch))
+    pick = (
+        select(InboxEvent.id)
+        .where(InboxEvent.status.in_(("done", "ignored", "failed")), InboxEvent.processed_at < cutoff)
+        .order_by(InboxEvent.id)
+        .limit(batch)
+    )
     if locked:
         pick = pick.with_for_update(skip_locked=True)
     return delete(InboxEvent).where(InboxEvent.id.in_(pick.scalar_subquery()))
@@ -89,7 +92,14 @@ def _outbox_batch(cutoff: datetime, batch: int, *, locked: bool) -> Delete:
 class Retention:
     """Deletes what the queues no longer need; `tick()` is called by the timer thread."""
 
-    def __init__(self, runtime: RuntimeView, *, every: timedelta = EVERY, batch: int = BATCH, batches_per_tick: int = BATCHES_PER_TICK) -> None:
+    def __init__(
+        self,
+        runtime: RuntimeView,
+        *,
+        every: timedelta = EVERY,
+        batch: int = BATCH,
+        batches_per_tick: int = BATCHES_PER_TICK,
+    ) -> None:
         self.runtime = runtime
         self.every = every
         self.batch = batch
@@ -125,8 +135,10 @@ class Retention:
             batches = 0
             while True:
                 with self.runtime.db.scope() as session:
-                    result = session.execute(build(cutoff, self.batch, locked=is_postgres(session)),
-                                             execution_options={"synchronize_session": False})
+                    result = session.execute(
+                        build(cutoff, self.batch, locked=is_postgres(session)),
+                        execution_options={"synchronize_session": False},
+                    )
                     count: int = getattr(result, "rowcount", 0)  # a DELETE's result is a CursorResult
                 deleted[table] += count
                 batches += 1
@@ -138,6 +150,10 @@ class Retention:
             if deleted[table]:
                 self.runtime.metrics.pruned.labels(table=table).inc(deleted[table])
         if any(deleted.values()):
-            log.info("retention: deleted %d handled webhook events and %d sent or failed messages older than %s",
-                     deleted["inbox_events"], deleted["outbox_messages"], cutoff.isoformat(timespec="seconds"))
+            log.info(
+                "retention: deleted %d handled webhook events and %d sent or failed messages older than %s",
+                deleted["inbox_events"],
+                deleted["outbox_messages"],
+                cutoff.isoformat(timespec="seconds"),
+            )
         return deleted, finished

@@ -151,9 +151,17 @@ class Router:
 
         return register
 
-    def card_action(self, action: str | StrEnum, *, fields: Mapping[str, Field], roles: frozenset[str] = EVERYONE,
-                    spaces: frozenset[str] = ANYWHERE, once: bool = False, already: str = ALREADY_SUBMITTED,
-                    unlimited: Unlimited | None = None) -> Callable[[CardHandler], CardHandler]:
+    def card_action(
+        self,
+        action: str | StrEnum,
+        *,
+        fields: Mapping[str, Field],
+        roles: frozenset[str] = EVERYONE,
+        spaces: frozenset[str] = ANYWHERE,
+        once: bool = False,
+        already: str = ALREADY_SUBMITTED,
+        unlimited: Unlimited | None = None,
+    ) -> Callable[[CardHandler], CardHandler]:
         """Decorator registering the handler of a card button's action id.
 
         `fields`: every input id the card submits (and data key its button carries) that the
@@ -169,8 +177,9 @@ class Router:
         def register(fn: CardHandler) -> CardHandler:
             if key in self.actions:
                 raise RuntimeError(f"card action {key!r} registered twice")
-            self.actions[key] = CardAction(fn, frozenset(roles), frozenset(spaces), dict(fields),
-                                           once if unlimited is None else unlimited)
+            self.actions[key] = CardAction(
+                fn, frozenset(roles), frozenset(spaces), dict(fields), once if unlimited is None else unlimited
+            )
             if once:
                 self.one_shot[key] = already
             return fn
@@ -219,7 +228,7 @@ class Router:
         for length in range(min(len(spans), max((len(k) for k in self.commands), default=0)), 0, -1):
             command = self.commands.get(tuple(lowered[:length]))
             if command is not None:
-                return command, body[spans[length - 1].end():].strip()
+                return command, body[spans[length - 1].end() :].strip()
         return None
 
     def unlimited(self, event: object) -> bool:
@@ -240,8 +249,11 @@ class Router:
     def visible_to(self, roles: frozenset[str], space_kind: str | None = None) -> list[Command]:
         """Commands a person holding `roles` may use (in a space of `space_kind`), in name order."""
         return sorted(
-            (c for c in self.commands.values()
-             if not c.hidden and (not c.roles or c.roles & roles) and (space_kind is None or space_kind in c.spaces)),
+            (
+                c
+                for c in self.commands.values()
+                if not c.hidden and (not c.roles or c.roles & roles) and (space_kind is None or space_kind in c.spaces)
+            ),
             key=lambda c: c.name,
         )
 
@@ -254,8 +266,9 @@ class Router:
         if isinstance(event, CardSubmitEvent):
             return self._card_route(event.inputs)
         handler = self.join_handler if isinstance(event, JoinEvent) else self.leave_handler
-        return Route(name=type(event).__name__, roles=EVERYONE, spaces=ANYWHERE, family=_family(handler),
-                     run=handler or _nothing)
+        return Route(
+            name=type(event).__name__, roles=EVERYONE, spaces=ANYWHERE, family=_family(handler), run=handler or _nothing
+        )
 
     def _text_route(self, text: str) -> Route:
         if not text.strip():
@@ -269,7 +282,9 @@ class Router:
             log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
             command.handler(ctx, Args(text=rest, usage=command.usage))
 
-        return Route(name=command.name, roles=command.roles, spaces=command.spaces, family=_family(command.handler), run=run)
+        return Route(
+            name=command.name, roles=command.roles, spaces=command.spaces, family=_family(command.handler), run=run
+        )
 
     def _thread_route(self, text: str) -> Route:
         """Text that is no command: the thread-reply handler may take it, or it is refused as unknown."""

@@ -135,8 +135,15 @@ def cancel(session: Session, *, kind: str, ref: str, skip_running: bool = False)
 class Scheduler:
     """Runs due timers; `run_due(now)` is what tests call after moving the clock."""
 
-    def __init__(self, db: Database, clock: Clock, *, worker_id: str, registry: TimerRegistry | None = None,
-                 runtime: RuntimeView | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        worker_id: str,
+        registry: TimerRegistry | None = None,
+        runtime: RuntimeView | None = None,
+    ) -> None:
         """`registry`: the handlers to run; by default the runtime's."""
         if registry is None:
             if runtime is None:

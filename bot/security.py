@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ def bearer_ok(header: str | None, token: str) -> bool:
     """Whether an Authorization header is "Bearer <token>", compared in constant time."""
     if not header or not header.startswith("Bearer "):
         return False
-    given = header[len("Bearer "):].strip().encode("utf-8", "surrogateescape")
+    given = header[len("Bearer ") :].strip().encode("utf-8", "surrogateescape")
     return hmac.compare_digest(token.encode("utf-8"), given)
 
 
@@ -97,7 +97,7 @@ def rate_check(session: Session, *, email: str, now: datetime, limit: int = RATE
             return RateVerdict("drop")
         row.warned_at = now
         # When as many have left the window as would make room for one more (whole seconds, up).
-        again = datetime.fromtimestamp(math.ceil(recent[len(recent) - limit] + RATE_WINDOW.total_seconds()), tz=timezone.utc)
+        again = datetime.fromtimestamp(math.ceil(recent[len(recent) - limit] + RATE_WINDOW.total_seconds()), tz=UTC)
         return RateVerdict("warn", again_at=again)
     row.recent = [*recent, stamp]
     row.warned_at = None

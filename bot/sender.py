@@ -55,12 +55,24 @@ LEASE = timedelta(seconds=60)
 STREAK = 20
 # How far before the recorded attempt a found message may be dated (clock skew with Webex).
 RECONCILE_SLACK = timedelta(seconds=30)
+
+
 class OutboxSender:
     """Claims head rows and delivers them through the Webex seam."""
 
-    def __init__(self, db: Database, webex: WebexClient, clock: Clock, *, worker_id: str, gate: RateGate | None = None,
-                 metrics: Metrics | None = None, lease: timedelta = LEASE, access: WebexAccess | None = None,
-                 pacer: BulkPacer | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        webex: WebexClient,
+        clock: Clock,
+        *,
+        worker_id: str,
+        gate: RateGate | None = None,
+        metrics: Metrics | None = None,
+        lease: timedelta = LEASE,
+        access: WebexAccess | None = None,
+        pacer: BulkPacer | None = None,
+    ) -> None:
         self.db = db
         self.lease = lease
         self.webex = webex
@@ -80,15 +92,22 @@ class OutboxSender:
         with self.db.scope() as session:
             return self._take(session, CLAIM_HEAD, now)
 
-    def _take(self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any) -> Claimed | None:
+    def _take(
+        self, session: Session, statements: tuple[Update, Update], now: datetime, **params: Any
+    ) -> Claimed | None:
         """Lease the row `statements` pick to this worker, noting that its request is about to go out.
 
         One UPDATE … RETURNING: the pick and the lease are a single statement, so no ORM flush.
         """
         stmt = statements[1] if is_postgres(session) else statements[0]
         bulk_allowed = self.pacer.reserve(now)
-        params = {"now": now, "worker_id": self.worker_id, "new_lease": now + self.lease,
-                  "max_priority": BULK if bulk_allowed else NORMAL, **params}
+        params = {
+            "now": now,
+            "worker_id": self.worker_id,
+            "new_lease": now + self.lease,
+            "max_priority": BULK if bulk_allowed else NORMAL,
+            **params,
+        }
         row = session.connection().execute(stmt, params).first()  # a row with the table's columns
         if bulk_allowed and (row is None or row.priority != BULK):
             self.pacer.refund()
@@ -136,8 +155,11 @@ class OutboxSender:
         """Send one claimed row and record the outcome; with keep_going, claim the next row (its
         space's, else any space's head)."""
         purpose = row.purpose or ""
-        with logs.bound(outbox=row.id, space=row.room_id or row.order_key,
-                        ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None):
+        with logs.bound(
+            outbox=row.id,
+            space=row.room_id or row.order_key,
+            ticket=purpose.split(":", 1)[1] if purpose.startswith("ticket:") else None,
+        ):
             return self._deliver(row, keep_going=keep_going)
 
     def _deliver(self, row: Claimed, *, keep_going: bool = False) -> Claimed | None:
@@ -228,15 +250,21 @@ class OutboxSender:
         """
         recent = self._recent_in_direct_space(row)
         if recent is None:
-            log.warning("outbox %s: may have reached Webex already, but a bot cannot search a group space; sending again",
-                        row.id)
+            log.warning(
+                "outbox %s: may have reached Webex already, but a bot cannot search a group space; sending again",
+                row.id,
+            )
             return None
         since = row.attempt_started_at - RECONCILE_SLACK
         me = self.webex.identity().person_id
         parent = self._parent_id(row)
         candidates = []
         for message in recent:
-            created = datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00")) if message.get("created") else None
+            created = (
+                datetime.fromisoformat(message.get("created", "").replace("Z", "+00:00"))
+                if message.get("created")
+                else None
+            )
             if created is not None and created < since:
                 break
             if (
@@ -248,8 +276,13 @@ class OutboxSender:
         if not candidates:
             return None
         with self.db.read() as session:
-            taken = set(session.scalars(select(OutboxMessage.webex_message_id).where(
-                OutboxMessage.webex_message_id.in_([m["id"] for m in candidates]), OutboxMessage.id != row.id)))
+            taken = set(
+                session.scalars(
+                    select(OutboxMessage.webex_message_id).where(
+                        OutboxMessage.webex_message_id.in_([m["id"] for m in candidates]), OutboxMessage.id != row.id
+                    )
+                )
+            )
         free = [m for m in candidates if m["id"] not in taken]
         return free[-1] if free else None  # the list is newest first
 
@@ -257,7 +290,9 @@ class OutboxSender:
         """The newest messages of the 1:1 space `row` goes to, which the bot may list; None for a
         group space (Webex shows a bot only the messages that mention it there)."""
         if row.room_id:
-            return self.webex.list_recent_messages(row.room_id) if self.webex.room_type(row.room_id) == "direct" else None
+            return (
+                self.webex.list_recent_messages(row.room_id) if self.webex.room_type(row.room_id) == "direct" else None
+            )
         # By email: the 1:1 space named by the person, which the attempt in doubt may have opened.
         return self.webex.list_direct_messages(row.to_person_email)
 
@@ -273,8 +308,9 @@ class OutboxSender:
         now = self.clock.now()
         with self.db.scope() as session:
             if row.action == "create":
-                owned = self._record(session, FINISH_CREATE, row, now=now, sent_id=result.get("id"),
-                                     result_room_id=result.get("roomId"))
+                owned = self._record(
+                    session, FINISH_CREATE, row, now=now, sent_id=result.get("id"), result_room_id=result.get("roomId")
+                )
             else:
                 owned = self._record(session, FINISH_OTHER, row, now=now)
             if not owned:
@@ -300,9 +336,18 @@ class OutboxSender:
             if self._record(session, FAIL, row, error=error):
                 self.metrics.send_failed.inc()
                 # The family that sent it decides what follows (bot/undeliverable.py).
-                undeliverable.note(session, undeliverable.Undeliverable(
-                    outbox_id=row.id, purpose=row.purpose, room_id=row.room_id, to_person_email=row.to_person_email, status=status,
-                    error=error), now=self.clock.now())
+                undeliverable.note(
+                    session,
+                    undeliverable.Undeliverable(
+                        outbox_id=row.id,
+                        purpose=row.purpose,
+                        room_id=row.room_id,
+                        to_person_email=row.to_person_email,
+                        status=status,
+                        error=error,
+                    ),
+                    now=self.clock.now(),
+                )
 
 
 class _NotReady(Exception):

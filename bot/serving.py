@@ -49,9 +49,14 @@ class _TimedChannel(HTTPChannel):
 
     def readable(self) -> bool:
         # Asked on every turn of the serving loop (at least once a second).
-        if (self._request_began is not None and not self.requests
-                and time.monotonic() - self._request_began > REQUEST_TIMEOUT_S):
-            log.debug("closing a connection from %s: its request took more than %d s to arrive", self.addr, REQUEST_TIMEOUT_S)
+        if (
+            self._request_began is not None
+            and not self.requests
+            and time.monotonic() - self._request_began > REQUEST_TIMEOUT_S
+        ):
+            log.debug(
+                "closing a connection from %s: its request took more than %d s to arrive", self.addr, REQUEST_TIMEOUT_S
+            )
             self._request_began = None
             self.will_close = True  # the loop's next write pass closes it
             return False
@@ -107,6 +112,7 @@ def stop_server(server: BaseWSGIServer, thread: threading.Thread | None) -> None
     flushed by the loop, woken through the trigger), then close every channel, the trigger
     last, from inside the loop, which then ends by itself.
     """
+
     def stop_accepting() -> None:
         if server.socket is not None:
             server.del_channel()
@@ -135,7 +141,9 @@ def _in_loop(server: BaseWSGIServer, thunk: Callable[[], None]) -> None:
         thunk()
 
 
-def make_server(app: WSGIApplication, *, host: str, port: int, threads: int = 8, max_body: int | None = None) -> BaseWSGIServer:
+def make_server(
+    app: WSGIApplication, *, host: str, port: int, threads: int = 8, max_body: int | None = None
+) -> BaseWSGIServer:
     """Create (but do not start) a waitress server; port 0 picks a free port.
 
     `max_body`: the largest request body, in bytes, waitress reads; a longer one is answered
@@ -144,16 +152,29 @@ def make_server(app: WSGIApplication, *, host: str, port: int, threads: int = 8,
     """
     _allow_descriptors(CONNECTION_LIMIT + _SPARE_DESCRIPTORS)
     limits: dict[str, Any] = {} if max_body is None else {"max_request_body_size": max_body}
-    server = create_server(app, host=host, port=port, threads=threads, ident="servicedesk", clear_untrusted_proxy_headers=True,
-                           connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=_CLEANUP_INTERVAL_S,
-                           max_request_header_size=MAX_HEADER_BYTES, asyncore_use_poll=True, **limits)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="servicedesk",
+        clear_untrusted_proxy_headers=True,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=IDLE_TIMEOUT_S,
+        cleanup_interval=_CLEANUP_INTERVAL_S,
+        max_request_header_size=MAX_HEADER_BYTES,
+        asyncore_use_poll=True,
+        **limits,
+    )
     # One host and port: one server, not the several of a MultiSocketServer.
     assert isinstance(server, BaseWSGIServer)
     server.channel_class = _TimedChannel
     return server
 
 
-def serve_in_thread(app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None) -> RunningServer:
+def serve_in_thread(
+    app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8, max_body: int | None = None
+) -> RunningServer:
     """Start `app` on a daemon thread and return once the socket is bound."""
     server = make_server(app, host=host, port=port, threads=threads, max_body=max_body)
     bound_port = bound(server)

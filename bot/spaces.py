@@ -39,28 +39,54 @@ def admin_emails(session: Session, *, configured: frozenset[str]) -> list[str]:
     return sorted(granted | {email.lower() for email in configured})
 
 
-def tell_admins(session: Session, *, now: datetime, admins: frozenset[str], purpose: str, key: str,
-                **values: object) -> list[OutboxMessage]:
+def tell_admins(
+    session: Session, *, now: datetime, admins: frozenset[str], purpose: str, key: str, **values: object
+) -> list[OutboxMessage]:
     """Tell every admin in a 1:1 (by email, so no space is needed), each in their language, before other spaces' messages."""
     rows = []
     for email in admin_emails(session, configured=admins):
         person = directory.person(session, email=email)
         lang = person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
-        rows.append(enqueue(session, now=now, to_person_email=email, markdown=i18n.t(key, lang, **values), purpose=purpose,
-                            urgent=True))
+        rows.append(
+            enqueue(
+                session,
+                now=now,
+                to_person_email=email,
+                markdown=i18n.t(key, lang, **values),
+                purpose=purpose,
+                urgent=True,
+            )
+        )
     if not rows:
         log.error("no admin to tell (%s): set BOT_ADMINS", purpose)
     return rows
 
 
-def tell_staff(session: Session, *, now: datetime, admins: frozenset[str], purpose: str, key: str, urgent: bool = False,
-               **values: object) -> list[OutboxMessage]:
+def tell_staff(
+    session: Session,
+    *,
+    now: datetime,
+    admins: frozenset[str],
+    purpose: str,
+    key: str,
+    urgent: bool = False,
+    **values: object,
+) -> list[OutboxMessage]:
     """Tell the staff: in the staff space while the bot can post there, else every admin in a 1:1."""
     staff = next(iter(directory.staff_spaces(session)), None)
     if staff is None or staff.state != ACTIVE:
         return tell_admins(session, now=now, admins=admins, purpose=purpose, key=key, **values)
     lang = staff.language or i18n.DEFAULT_LANGUAGE
-    return [enqueue(session, now=now, room_id=staff.room_id, markdown=i18n.t(key, lang, **values), purpose=purpose, urgent=urgent)]
+    return [
+        enqueue(
+            session,
+            now=now,
+            room_id=staff.room_id,
+            markdown=i18n.t(key, lang, **values),
+            purpose=purpose,
+            urgent=urgent,
+        )
+    ]
 
 
 def _bound(session: Session, room_id: str) -> SpaceRecord | None:
@@ -73,7 +99,9 @@ def _key(record: SpaceRecord, what: str) -> str:
     return f"space.{what}.{'staff' if record.kind == 'staff' else 'customer'}"
 
 
-def _membership(session: Session, *, room_id: str, room_type: str, since: datetime | None, newer: bool) -> SpaceRecord | None:
+def _membership(
+    session: Session, *, room_id: str, room_type: str, since: datetime | None, newer: bool
+) -> SpaceRecord | None:
     """The space's record, locked, for a membership event of the bot that began at `since`; None
     when the event is older than what the record knows (Webex delivered it late): a join must be
     newer than the latest membership known, a removal at least as new (it ends that membership)."""
@@ -90,8 +118,9 @@ def _membership(session: Session, *, room_id: str, room_type: str, since: dateti
     return record
 
 
-def joined(session: Session, *, room_id: str, room_type: str, since: datetime | None, now: datetime,
-           admins: frozenset[str]) -> str | None:
+def joined(
+    session: Session, *, room_id: str, room_type: str, since: datetime | None, now: datetime, admins: frozenset[str]
+) -> str | None:
     """The bot was added to a group space (its membership began at `since`): the space is active,
     and when it was suspended or unreachable a customer space's staff are told (the staff space
     hears it in the introduction). The state the space had; None for a late delivery of an older
@@ -99,17 +128,26 @@ def joined(session: Session, *, room_id: str, room_type: str, since: datetime | 
     record = _membership(session, room_id=room_id, room_type=room_type, since=since, newer=True)
     if record is None:
         return None
-    old = directory.set_space_state(session, record=record, state=ACTIVE, actor=SYSTEM, now=now, reason="the bot was added again")
+    old = directory.set_space_state(
+        session, record=record, state=ACTIVE, actor=SYSTEM, now=now, reason="the bot was added again"
+    )
     if old != ACTIVE and record.kind == "customer":
-        tell_staff(session, now=now, admins=admins, purpose="space:returned", key="space.returned.customer",
-                   org=_org_name(session, record))
+        tell_staff(
+            session,
+            now=now,
+            admins=admins,
+            purpose="space:returned",
+            key="space.returned.customer",
+            org=_org_name(session, record),
+        )
     if old != ACTIVE:
         log.info("added again to the %s space %s; it is active", record.kind, room_id)
     return old
 
 
-def removed(session: Session, *, room_id: str, room_type: str, since: datetime | None, now: datetime,
-            admins: frozenset[str]) -> str | None:
+def removed(
+    session: Session, *, room_id: str, room_type: str, since: datetime | None, now: datetime, admins: frozenset[str]
+) -> str | None:
     """The bot was removed from a group space (the membership that began at `since` ended): the
     space is suspended, its binding kept, and for a customer space or the staff space the staff
     told (the admins in 1:1s, for the staff space). The state it had; None when nothing changed
@@ -117,12 +155,21 @@ def removed(session: Session, *, room_id: str, room_type: str, since: datetime |
     record = _membership(session, room_id=room_id, room_type=room_type, since=since, newer=False)
     if record is None:
         return None
-    old = directory.set_space_state(session, record=record, state=SUSPENDED, actor=SYSTEM, now=now, reason="the bot was removed")
+    old = directory.set_space_state(
+        session, record=record, state=SUSPENDED, actor=SYSTEM, now=now, reason="the bot was removed"
+    )
     if old == SUSPENDED:
         return None
     if record.kind in ("customer", "staff"):
-        tell_staff(session, now=now, admins=admins, purpose="space:removed", key=_key(record, "removed"), urgent=True,
-                   org=_org_name(session, record))
+        tell_staff(
+            session,
+            now=now,
+            admins=admins,
+            purpose="space:removed",
+            key=_key(record, "removed"),
+            urgent=True,
+            org=_org_name(session, record),
+        )
         log.warning("removed from the %s space %s; it is suspended", record.kind, room_id)
     return old
 
@@ -139,8 +186,16 @@ def unreachable(session: Session, *, room_id: str, now: datetime, error: str, ad
     if record.state != ACTIVE:
         return False  # already known: suspended or unreachable
     directory.set_space_state(session, record=record, state=UNREACHABLE, actor=SYSTEM, now=now, reason=error)
-    tell_staff(session, now=now, admins=admins, purpose="space:unreachable", key=_key(record, "unreachable"),
-               urgent=True, org=_org_name(session, record), error=escape_markdown(error[:200]))
+    tell_staff(
+        session,
+        now=now,
+        admins=admins,
+        purpose="space:unreachable",
+        key=_key(record, "unreachable"),
+        urgent=True,
+        org=_org_name(session, record),
+        error=escape_markdown(error[:200]),
+    )
     log.warning("posting to the %s space %s was refused (%s); it is unreachable", record.kind, room_id, error)
     return True
 
@@ -161,8 +216,14 @@ def reached(session: Session, *, room_id: str, now: datetime, admins: frozenset[
     if record.state != UNREACHABLE:
         return False
     directory.set_space_state(session, record=record, state=ACTIVE, actor=SYSTEM, now=now, reason="a post went through")
-    tell_staff(session, now=now, admins=admins, purpose="space:reached", key=_key(record, "reached"),
-               org=_org_name(session, record))
+    tell_staff(
+        session,
+        now=now,
+        admins=admins,
+        purpose="space:reached",
+        key=_key(record, "reached"),
+        org=_org_name(session, record),
+    )
     return True
 
 

@@ -31,7 +31,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _INVISIBLE = re.compile(
     "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
     "\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f\x80-\x9f\u2028\u2029]")
+    "\U000e0020-\U000e007f\x80-\x9f\u2028\u2029]"
+)
 # The joiners that shape emoji (👩‍💻) and scripts such as Persian and the Indic ones: kept between two
 # such characters, dropped elsewhere (between Latin letters they only hide a word's real letters).
 _JOINERS = "\u200c\u200d"
@@ -117,6 +118,7 @@ def mention(email: str) -> str:
         return f"<@personEmail:{email}>"
     return escape_markdown(email)
 
+
 def escape_card_text(value: str, *, links: bool = True) -> str:
     """Make user text show as typed in a card's TextBlock or Fact: no emphasis, links, lists, date
     functions or invisible characters; `links=False`: no web address a client would make a link of."""
@@ -161,7 +163,7 @@ class _Text:
         if not at:
             return
         chars, typed = [], []
-        for i, (ch, mine) in enumerate(zip(self.chars, self.typed)):
+        for i, (ch, mine) in enumerate(zip(self.chars, self.typed, strict=False)):
             if i in at:
                 chars.append(WORD_JOINER)
                 typed.append(True)
@@ -179,19 +181,29 @@ class _Text:
         """A typed backslash stays on screen and escapes nothing of the surrounding text: the parser
         drops one before `[`, `]`, `)` or a line break, and one before `*` or `_` makes them text."""
         c = self.chars
-        self._join_before(i + 1 for i in range(len(c) - 1)
-                          if c[i] == "\\" and ((c[i + 1] in _BLOCK_START and self._touches_typed(i, i + 2))
-                                                 or (self.typed[i] and not self.typed[i + 1])))
+        self._join_before(
+            i + 1
+            for i in range(len(c) - 1)
+            if c[i] == "\\"
+            and (
+                (c[i + 1] in _BLOCK_START and self._touches_typed(i, i + 2))
+                or (self.typed[i] and not self.typed[i + 1])
+            )
+        )
 
     def break_date_functions(self) -> None:
         """`{{DATE(` and `{{TIME(` typed by a user stay text."""
         joined = "".join(self.chars)
-        self._join_before(m.start() + 1 for m in _DATE_FUNCTION.finditer(joined) if self._touches_typed(m.start(), m.end()))
+        self._join_before(
+            m.start() + 1 for m in _DATE_FUNCTION.finditer(joined) if self._touches_typed(m.start(), m.end())
+        )
 
     def break_links(self) -> None:
         """`[text](url)` is a link only with `](` side by side."""
         c = self.chars
-        self._join_before(i + 1 for i in range(len(c) - 1) if c[i] == "]" and c[i + 1] == "(" and self._touches_typed(i, i + 2))
+        self._join_before(
+            i + 1 for i in range(len(c) - 1) if c[i] == "]" and c[i + 1] == "(" and self._touches_typed(i, i + 2)
+        )
 
     def break_lists(self) -> None:
         """No list where a user's text starts a block with `- `, `+ `, `* ` or `1. ` (after `--`, `1.` and the like too).
@@ -223,11 +235,19 @@ class _Text:
         nowhere, so it becomes ∗.
         """
         c = self.chars
-        self._join_before(i + 1 for i in range(len(c) - 1) if self.typed[i] != self.typed[i + 1] and _edge_of_markup(c, i))
-        self._join_before(i + 1 for i in range(len(c) - 1)
-                          if c[i] in _DELIMITERS and self._touches_typed(i, i + 2) and (
-                              (c[i + 1] in _DELIMITERS and (c[i + 1] != c[i] or self.typed[i] != self.typed[i + 1]))
-                              or c[i + 1] == "\\"))
+        self._join_before(
+            i + 1 for i in range(len(c) - 1) if self.typed[i] != self.typed[i + 1] and _edge_of_markup(c, i)
+        )
+        self._join_before(
+            i + 1
+            for i in range(len(c) - 1)
+            if c[i] in _DELIMITERS
+            and self._touches_typed(i, i + 2)
+            and (
+                (c[i + 1] in _DELIMITERS and (c[i + 1] != c[i] or self.typed[i] != self.typed[i + 1]))
+                or c[i + 1] == "\\"
+            )
+        )
         for _ in range(len(c)):
             runs = [run for run in _runs(self.chars) if run.pairs and self._touches_typed(run.start, run.end)]
             if not runs:
@@ -329,12 +349,13 @@ def _runs(chars: list[str]) -> list[_Run]:
 
 def _flanks(kind: str, before: str, after: str, *, at_end: bool) -> tuple[bool, bool]:
     """(can open, can close) by the card parser's rules for a run between `before` and `after`."""
-    after_punct = (after == _PUNCT)
+    after_punct = after == _PUNCT
     opens = not at_end and after != _SPACE and not (before == _ALNUM and (after_punct or kind == "_"))
     after_punctuation_run = before == _PUNCT
     intraword_underscore = before == _ALNUM and kind == "_"
     closes = before != _SPACE and (
         ((at_end or after == _SPACE) and (after_punctuation_run or intraword_underscore or kind == "*"))
         or (after == _ALNUM and before != _INIT and not after_punctuation_run and not intraword_underscore)
-        or after_punct)
+        or after_punct
+    )
     return opens, closes

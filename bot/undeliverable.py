@@ -37,9 +37,22 @@ Listener = Callable[[TimerContext, Undeliverable], None]
 
 def note(session: Session, failure: Undeliverable, *, now: datetime) -> None:
     """Record the failure (in the transaction that marks the message failed); listeners run next."""
-    schedule(session, kind=KIND, ref=f"outbox:{failure.outbox_id}", key=f"{KIND}:{failure.outbox_id}", due_at=now, now=now,
-             payload={"outbox_id": failure.outbox_id, "purpose": failure.purpose, "room_id": failure.room_id,
-                      "to_person_email": failure.to_person_email, "status": failure.status, "error": failure.error[:500]})
+    schedule(
+        session,
+        kind=KIND,
+        ref=f"outbox:{failure.outbox_id}",
+        key=f"{KIND}:{failure.outbox_id}",
+        due_at=now,
+        now=now,
+        payload={
+            "outbox_id": failure.outbox_id,
+            "purpose": failure.purpose,
+            "room_id": failure.room_id,
+            "to_person_email": failure.to_person_email,
+            "status": failure.status,
+            "error": failure.error[:500],
+        },
+    )
 
 
 def register(timers: TimerRegistry) -> None:

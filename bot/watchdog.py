@@ -43,7 +43,9 @@ class WebhookWatch:
         self.secret = settings.webex_webhook_secret
         self.enabled = every > timedelta(0) and bool(self.secret or settings.webhook_secret_waived)
         if every > timedelta(0) and not self.enabled:
-            log.info("webhook watchdog off in this process: without WEBEX_WEBHOOK_SECRET it could not set the secret again")
+            log.info(
+                "webhook watchdog off in this process: without WEBEX_WEBHOOK_SECRET it could not set the secret again"
+            )
 
     def tick(self) -> int:
         """Check when the interval has passed; returns how many webhooks were set active."""
@@ -92,26 +94,47 @@ class WebhookWatch:
     def _seen_active(self, hook: dict[str, Any], now: datetime) -> None:
         with self.runtime.db.scope() as session:
             if streaks.seen_active(session, hook_id=hook["id"], now=now, stable=STABLE):
-                log.info("webhook check: %s (%s) stayed active for %s; a new disabling will be told again", hook["id"],
-                         hook.get("name"), STABLE)
+                log.info(
+                    "webhook check: %s (%s) stayed active for %s; a new disabling will be told again",
+                    hook["id"],
+                    hook.get("name"),
+                    STABLE,
+                )
 
     def _revive(self, hook: dict[str, Any], now: datetime) -> bool:
         """Set a disabled webhook active, if it is this process's turn; True when it was."""
         with self.runtime.db.scope() as session:
-            attempt = streaks.take_attempt(session, hook_id=hook["id"], now=now, first_wait=self.every, max_wait=MAX_WAIT)
+            attempt = streaks.take_attempt(
+                session, hook_id=hook["id"], now=now, first_wait=self.every, max_wait=MAX_WAIT
+            )
         if attempt is None:
-            log.info("webhook check: %s (%s) is %s; backing off before the next attempt", hook["id"], hook.get("name"),
-                     hook.get("status"))
+            log.info(
+                "webhook check: %s (%s) is %s; backing off before the next attempt",
+                hook["id"],
+                hook.get("name"),
+                hook.get("status"),
+            )
             return False
         try:
             self.runtime.webex.activate_webhook(hook, secret=self.secret)
         except WebexFailure as exc:
-            log.error("webhook check: %s (%s) is %s and could not be set active: %s", hook.get("id"), hook.get("name"),
-                      hook.get("status"), exc)
+            log.error(
+                "webhook check: %s (%s) is %s and could not be set active: %s",
+                hook.get("id"),
+                hook.get("name"),
+                hook.get("status"),
+                exc,
+            )
             self.runtime.metrics.webhook_checks.labels(outcome="activation_failed").inc()
             return False
-        log.warning("webhook check: %s (%s → %s) was %s; set active again (attempt %d of this streak)", hook.get("id"),
-                    hook.get("resource"), hook.get("targetUrl"), hook.get("status"), attempt)
+        log.warning(
+            "webhook check: %s (%s → %s) was %s; set active again (attempt %d of this streak)",
+            hook.get("id"),
+            hook.get("resource"),
+            hook.get("targetUrl"),
+            hook.get("status"),
+            attempt,
+        )
         self.runtime.metrics.webhooks_reactivated.inc()
         self._tell_staff(hook, now)
         return True
@@ -122,9 +145,17 @@ class WebhookWatch:
         with runtime.db.scope() as session:
             if not streaks.mark_told(session, hook_id=hook["id"], now=now):
                 return
-            spaces.tell_staff(session, now=now, admins=runtime.settings.bot_admins, purpose="webhook-check", urgent=True,
-                              key="watchdog.reactivated", resource=f"{hook.get('resource')}/{hook.get('event')}",
-                              cap=_minutes(max(MAX_WAIT, self.every)), stable=_minutes(STABLE))
+            spaces.tell_staff(
+                session,
+                now=now,
+                admins=runtime.settings.bot_admins,
+                purpose="webhook-check",
+                urgent=True,
+                key="watchdog.reactivated",
+                resource=f"{hook.get('resource')}/{hook.get('event')}",
+                cap=_minutes(max(MAX_WAIT, self.every)),
+                stable=_minutes(STABLE),
+            )
         runtime.wake_outbox()
 
 

@@ -13,10 +13,10 @@ import binascii
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -83,8 +83,9 @@ def person_uuid(person_id: str) -> str:
     is no such id (a bare UUID already) comes back as it is."""
     padded = person_id + "=" * (-len(person_id) % 4)
     try:
-        decoded = base64.b64decode(padded, altchars=b"-_" if "-" in person_id or "_" in person_id else None,
-                                   validate=True).decode()
+        decoded = base64.b64decode(
+            padded, altchars=b"-_" if "-" in person_id or "_" in person_id else None, validate=True
+        ).decode()
     except (binascii.Error, UnicodeDecodeError):
         return person_id
     if not decoded.startswith("ciscospark://"):
@@ -243,19 +244,25 @@ class WebexClient:
         with tempfile.TemporaryDirectory(prefix="servicedesk-") as folder:
             path = Path(folder) / Path(upload["name"]).name
             path.write_text(upload["text"], encoding="utf-8")
-            return _data(self._call("create message", self.api.messages.create, creates=True, files=[str(path)], **kwargs))
+            return _data(
+                self._call("create message", self.api.messages.create, creates=True, files=[str(path)], **kwargs)
+            )
 
-    def update_message(self, message_id: str, *, room_id: str, text: str | None, markdown: str | None) -> dict[str, Any]:
+    def update_message(
+        self, message_id: str, *, room_id: str, text: str | None, markdown: str | None
+    ) -> dict[str, Any]:
         """PUT /messages/{id} (only messages without cards or files, at most 10 times)."""
         kwargs: dict[str, Any] = {k: v for k, v in {"text": text, "markdown": markdown}.items() if v is not None}
-        return _data(self._call("update message", self.api.messages.update, messageId=message_id, roomId=room_id, **kwargs))
+        return _data(
+            self._call("update message", self.api.messages.update, messageId=message_id, roomId=room_id, **kwargs)
+        )
 
     def delete_message(self, message_id: str) -> None:
         """DELETE /messages/{id}."""
         self._call("delete message", self.api.messages.delete, message_id)
 
     def room_type(self, room_id: str) -> str:
-        """"direct" or "group" (asked once per space: it never changes)."""
+        """ "direct" or "group" (asked once per space: it never changes)."""
         kind = self._room_types.get(room_id)
         if kind is None:
             kind = self._call("get room", self.api.rooms.get, room_id)._json_data["type"]
@@ -266,7 +273,9 @@ class WebexClient:
         """The newest messages of the bot's 1:1 space with `email` (newest first, one page): found by
         the person, so also when the bot does not know the space's id (GET /messages/direct)."""
         messages: list[dict[str, Any]] = self._call(
-            "list direct messages", lambda: [m._json_data for m in islice(self.api.messages.list_direct(personEmail=email), max_items)])
+            "list direct messages",
+            lambda: [m._json_data for m in islice(self.api.messages.list_direct(personEmail=email), max_items)],
+        )
         return messages
 
     def list_recent_messages(self, room_id: str, *, max_items: int = 50) -> list[dict[str, Any]]:
@@ -281,8 +290,9 @@ class WebexClient:
         """All webhooks owned by the bot."""
         return [w._json_data for w in self._call("list webhooks", lambda: list(self.api.webhooks.list()))]
 
-    def create_webhook(self, *, name: str, target_url: str, resource: str, event: str, secret: str | None,
-                       filter: str | None = None) -> dict[str, Any]:
+    def create_webhook(
+        self, *, name: str, target_url: str, resource: str, event: str, secret: str | None, filter: str | None = None
+    ) -> dict[str, Any]:
         """POST /webhooks."""
         kwargs: dict[str, Any] = {"name": name, "targetUrl": target_url, "resource": resource, "event": event}
         if secret:

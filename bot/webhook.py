@@ -11,8 +11,8 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import envelope, inbox, wakeups
-from bot.retention import replay_cutoff
 from bot.metrics import CONTENT_TYPE
+from bot.retention import replay_cutoff
 from bot.security import bearer_ok, signature_ok
 
 if TYPE_CHECKING:  # bot/app.py builds the Flask app from these blueprints
@@ -46,7 +46,11 @@ def _receive(runtime: Runtime) -> ResponseReturnValue:
         return _too_large(runtime)
     secret = runtime.settings.webex_webhook_secret
     if secret and not signature_ok(body, request.headers.get("X-Spark-Signature"), secret):
-        log.warning("webhook rejected: %s signature from %s", "missing" if not request.headers.get("X-Spark-Signature") else "wrong", request.remote_addr)
+        log.warning(
+            "webhook rejected: %s signature from %s",
+            "missing" if not request.headers.get("X-Spark-Signature") else "wrong",
+            request.remote_addr,
+        )
         runtime.metrics.webhook("bad_signature")
         return jsonify(error="invalid signature"), 401
     try:
@@ -64,8 +68,14 @@ def _receive(runtime: Runtime) -> ResponseReturnValue:
     cutoff = replay_cutoff(now, runtime.settings.retention_days)
     if created is not None and cutoff is not None and created < cutoff:
         # Its inbox row may be gone (BOT_RETENTION_DAYS): taken again, a command would run again.
-        log.warning("webhook rejected: %s/%s %s was created %s, before the retention window (%s)", payload["resource"],
-                    payload["event"], payload["data"]["id"], created.isoformat(), cutoff.isoformat(timespec="seconds"))
+        log.warning(
+            "webhook rejected: %s/%s %s was created %s, before the retention window (%s)",
+            payload["resource"],
+            payload["event"],
+            payload["data"]["id"],
+            created.isoformat(),
+            cutoff.isoformat(timespec="seconds"),
+        )
         runtime.metrics.webhook("stale")
         return jsonify(error="event older than the retention window"), 400
     with runtime.db.scope() as session:

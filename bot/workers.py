@@ -52,11 +52,21 @@ class Workers:
         gate = RateGate()  # one per process: a 429 pauses every sender of the bot's token
         pacer = BulkPacer(settings.bulk_per_second)  # one per process: the bulk pace is the process's
         for n in range(settings.outbox_threads):
-            sender = OutboxSender(self.runtime.db, self.runtime.webex, self.runtime.clock, worker_id=worker_name("outbox", n), gate=gate,
-                                  metrics=self.runtime.metrics, lease=timedelta(seconds=settings.lease_seconds),
-                                  access=self.runtime.access, pacer=pacer)
+            sender = OutboxSender(
+                self.runtime.db,
+                self.runtime.webex,
+                self.runtime.clock,
+                worker_id=worker_name("outbox", n),
+                gate=gate,
+                metrics=self.runtime.metrics,
+                lease=timedelta(seconds=settings.lease_seconds),
+                access=self.runtime.access,
+                pacer=pacer,
+            )
             self._spawn(f"outbox-{n}", sender.work, self.runtime.outbox_bell, POLL_SECONDS)
-        scheduler = Scheduler(self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime)
+        scheduler = Scheduler(
+            self.runtime.db, self.runtime.clock, worker_id=worker_name("timers", 0), runtime=self.runtime
+        )
         watch = WebhookWatch(self.runtime, every=timedelta(minutes=settings.webhook_check_minutes))
         retention = Retention(self.runtime)
 

@@ -75,7 +75,7 @@ class Cut:
         if self.limit is None or len(value) <= self.limit:
             return value
         self.shortened = True
-        return value[:max(self.limit - 1, 0)].rstrip() + ELLIPSIS
+        return value[: max(self.limit - 1, 0)].rstrip() + ELLIPSIS
 
 
 def fit(build: Callable[[Cut], dict[str, Any]]) -> dict[str, Any]:
@@ -110,8 +110,9 @@ def was_shortened(card: dict[str, Any]) -> bool:
     return any(element.get("id") == SHORTENED for element in card.get("body", []))
 
 
-def text(value: str, *, weight: str | None = None, size: str | None = None, wrap: bool = True,
-         is_subtle: bool = False) -> dict[str, Any]:
+def text(
+    value: str, *, weight: str | None = None, size: str | None = None, wrap: bool = True, is_subtle: bool = False
+) -> dict[str, Any]:
     """A TextBlock of card markdown (what users typed goes in through `typed` or `says`)."""
     block: dict[str, Any] = {"type": "TextBlock", "text": value, "wrap": wrap}
     if weight:
@@ -128,10 +129,16 @@ def facts(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs]}
 
 
-def choice(input_id: str, label: str, options: list[tuple[str, str]], *, value: str | None = None) -> list[dict[str, Any]]:
+def choice(
+    input_id: str, label: str, options: list[tuple[str, str]], *, value: str | None = None
+) -> list[dict[str, Any]]:
     """A label and a compact ChoiceSet of (title, value) options."""
-    field: dict[str, Any] = {"type": "Input.ChoiceSet", "id": input_id, "style": "compact",
-                             "choices": [{"title": t, "value": v} for t, v in options]}
+    field: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "style": "compact",
+        "choices": [{"title": t, "value": v} for t, v in options],
+    }
     if value is not None:
         field["value"] = value
     return [text(label, weight="Bolder"), field]

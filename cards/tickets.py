@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import i18n, parse
-from rules import sla
-from bot.text import card_markdown, visible
 from bot.fields import Field
+from bot.text import card_markdown, visible
 from cards.common import Cut, card, facts, fit, says, shortened, submit, text, typed
+from rules import sla
 
 TITLE_MAX = 200
 TEXT_MAX = 4000
@@ -33,16 +33,33 @@ _FREE_TEXT = ("title", "description")
 
 # What each form submits, by input id (and button data key), with its type: router.card_action's `fields`.
 INTAKE_FIELDS = {
-    "kind": Field.TEXT, "service": Field.TEXT, "title": Field.TEXT, "description": Field.TEXT, "impact": Field.NUMBER,
-    "priority": Field.TEXT, "contact_name": Field.TEXT, "phone": Field.TEXT, "email": Field.TEXT, "watchers": Field.TEXT,
-    "roaming": Field.FLAG, "reference": Field.TEXT, "rfc_type": Field.TEXT, "desired_date": Field.TEXT,
+    "kind": Field.TEXT,
+    "service": Field.TEXT,
+    "title": Field.TEXT,
+    "description": Field.TEXT,
+    "impact": Field.NUMBER,
+    "priority": Field.TEXT,
+    "contact_name": Field.TEXT,
+    "phone": Field.TEXT,
+    "email": Field.TEXT,
+    "watchers": Field.TEXT,
+    "roaming": Field.FLAG,
+    "reference": Field.TEXT,
+    "rfc_type": Field.TEXT,
+    "desired_date": Field.TEXT,
     # Set by "report it anyway" on the answer to an incident during maintenance.
     "despite_maintenance": Field.TEXT,
 }
 TICKET_FIELDS = {"ticket": Field.TEXT}
 RESPOND_FIELDS = {**TICKET_FIELDS, "text": Field.TEXT}
 PRIORITY_FIELDS = {**TICKET_FIELDS, "priority": Field.TEXT, "reason": Field.TEXT}
-RESOLVE_FIELDS = {**TICKET_FIELDS, "cause": Field.TEXT, "resolution": Field.TEXT, "customer_domain": Field.FLAG, "outcome": Field.TEXT}
+RESOLVE_FIELDS = {
+    **TICKET_FIELDS,
+    "cause": Field.TEXT,
+    "resolution": Field.TEXT,
+    "customer_domain": Field.FLAG,
+    "outcome": Field.TEXT,
+}
 NOT_SOLVED_FIELDS = {**TICKET_FIELDS, "reason": Field.TEXT}
 ANSWER_FIELDS = {**TICKET_FIELDS, "answer": Field.TEXT}
 ASK_IN_FIELDS = {**TICKET_FIELDS, "question": Field.TEXT}
@@ -66,8 +83,17 @@ def _t(key: str, lang: str, **values: object) -> str:
     return i18n.t(key, lang, **values)
 
 
-def _input_text(input_id: str, label: str, *, lang: str, required: bool = False, max_length: int = TITLE_MAX,
-                multiline: bool = False, value: str | None = None, placeholder: str | None = None) -> dict[str, Any]:
+def _input_text(
+    input_id: str,
+    label: str,
+    *,
+    lang: str,
+    required: bool = False,
+    max_length: int = TITLE_MAX,
+    multiline: bool = False,
+    value: str | None = None,
+    placeholder: str | None = None,
+) -> dict[str, Any]:
     field: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "maxLength": max_length}
     if multiline:
         field["isMultiline"] = True
@@ -81,10 +107,22 @@ def _input_text(input_id: str, label: str, *, lang: str, required: bool = False,
     return field
 
 
-def _choice(input_id: str, label: str, options: list[tuple[str, str]], *, lang: str, value: str | None = None,
-            required: bool = False) -> dict[str, Any]:
-    field: dict[str, Any] = {"type": "Input.ChoiceSet", "id": input_id, "label": label, "style": "compact",
-                             "choices": [{"title": t, "value": v} for t, v in options]}
+def _choice(
+    input_id: str,
+    label: str,
+    options: list[tuple[str, str]],
+    *,
+    lang: str,
+    value: str | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "style": "compact",
+        "choices": [{"title": t, "value": v} for t, v in options],
+    }
     if value is not None:
         field["value"] = value
     if required:
@@ -97,73 +135,186 @@ def _choice(input_id: str, label: str, options: list[tuple[str, str]], *, lang: 
 DEFAULT_RFC_TYPES = tuple(t.id for t in sla.DEFAULT_RFC_TYPES)
 
 
-def intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str],
-                rfc_types: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def intake_form(
+    kind: str,
+    *,
+    lang: str,
+    services: list[tuple[str, str]],
+    prefill: dict[str, str],
+    rfc_types: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
     """The form of a new incident, RFC, RFI or complaint, prefilled with what is known (as typed).
 
     `rfc_types`: the (title, id) of each change type the customer's profile offers, in order.
     """
-    return fit(lambda cut: _intake_form(kind, lang=lang, services=services, cut=cut, rfc_types=rfc_types,
-                                        prefill={k: cut(v) if k in _FREE_TEXT else v for k, v in prefill.items()}))
+    return fit(
+        lambda cut: _intake_form(
+            kind,
+            lang=lang,
+            services=services,
+            cut=cut,
+            rfc_types=rfc_types,
+            prefill={k: cut(v) if k in _FREE_TEXT else v for k, v in prefill.items()},
+        )
+    )
 
 
-def _intake_form(kind: str, *, lang: str, services: list[tuple[str, str]], prefill: dict[str, str], cut: Cut,
-                 rfc_types: list[tuple[str, str]] | None) -> dict[str, Any]:
+def _intake_form(
+    kind: str,
+    *,
+    lang: str,
+    services: list[tuple[str, str]],
+    prefill: dict[str, str],
+    cut: Cut,
+    rfc_types: list[tuple[str, str]] | None,
+) -> dict[str, Any]:
     body: list[dict[str, Any]] = [text(_t(f"form.{kind}.title", lang), weight="Bolder", size="Medium")]
     if cut.shortened:
         body.append(shortened(lang, "card.shortened.form"))
-    service_field = _choice("service", _t("form.label.service", lang), services, lang=lang, value=prefill.get("service"), required=True)
+    service_field = _choice(
+        "service", _t("form.label.service", lang), services, lang=lang, value=prefill.get("service"), required=True
+    )
     if kind == "incident":
         body += [
             service_field,
             _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
-            _input_text("description", _t("form.label.description", lang), lang=lang, max_length=TEXT_MAX, multiline=True,
-                        value=prefill.get("description")),
+            _input_text(
+                "description",
+                _t("form.label.description", lang),
+                lang=lang,
+                max_length=TEXT_MAX,
+                multiline=True,
+                value=prefill.get("description"),
+            ),
             # No "min": the Adaptive Cards web renderer then refuses an empty (optional) field. The
             # count is checked when the form comes back (validate_intake).
-            {"type": "Input.Number", "id": "impact", "label": _t("form.label.impact", lang),
-             **({"value": int(prefill["impact"])} if _IMPACT_TEXT.fullmatch(prefill.get("impact", "")) else {})},
-            _choice("priority", _t("form.label.priority", lang),
-                    [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES], lang=lang, value=prefill.get("priority", "P3")),
-            _input_text("contact_name", _t("form.label.contact_name", lang), lang=lang, required=True, max_length=NAME_MAX,
-                        value=prefill.get("contact_name")),
+            {
+                "type": "Input.Number",
+                "id": "impact",
+                "label": _t("form.label.impact", lang),
+                **({"value": int(prefill["impact"])} if _IMPACT_TEXT.fullmatch(prefill.get("impact", "")) else {}),
+            },
+            _choice(
+                "priority",
+                _t("form.label.priority", lang),
+                [(_t(f"form.priority.{p}", lang), p) for p in PRIORITIES],
+                lang=lang,
+                value=prefill.get("priority", "P3"),
+            ),
+            _input_text(
+                "contact_name",
+                _t("form.label.contact_name", lang),
+                lang=lang,
+                required=True,
+                max_length=NAME_MAX,
+                value=prefill.get("contact_name"),
+            ),
             _input_text("phone", _t("form.label.phone", lang), lang=lang, max_length=25, value=prefill.get("phone")),
-            _input_text("email", _t("form.label.email", lang), lang=lang, required=True, max_length=320, value=prefill.get("email")),
-            _input_text("watchers", _t("form.label.watchers", lang), lang=lang, max_length=1000, value=prefill.get("watchers")),
-            {"type": "Input.Toggle", "id": "roaming", "title": _t("form.label.roaming", lang), "value": prefill.get("roaming", "false"),
-             "valueOn": "true", "valueOff": "false"},
-            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
-                        placeholder="INC-1001"),
+            _input_text(
+                "email",
+                _t("form.label.email", lang),
+                lang=lang,
+                required=True,
+                max_length=320,
+                value=prefill.get("email"),
+            ),
+            _input_text(
+                "watchers", _t("form.label.watchers", lang), lang=lang, max_length=1000, value=prefill.get("watchers")
+            ),
+            {
+                "type": "Input.Toggle",
+                "id": "roaming",
+                "title": _t("form.label.roaming", lang),
+                "value": prefill.get("roaming", "false"),
+                "valueOn": "true",
+                "valueOff": "false",
+            },
+            _input_text(
+                "reference",
+                _t("form.label.reference", lang),
+                lang=lang,
+                max_length=16,
+                value=prefill.get("reference"),
+                placeholder="INC-1001",
+            ),
         ]
     elif kind == "rfc":
         types = rfc_types or [(_t(f"form.rfc_type.{t.replace('-', '_')}", lang), t) for t in DEFAULT_RFC_TYPES]
         chosen = prefill.get("rfc_type")
         body += [
-            _choice("rfc_type", _t("form.label.rfc_type", lang), types, lang=lang,
-                    value=chosen if chosen in [v for _, v in types] else types[0][1]),
+            _choice(
+                "rfc_type",
+                _t("form.label.rfc_type", lang),
+                types,
+                lang=lang,
+                value=chosen if chosen in [v for _, v in types] else types[0][1],
+            ),
             service_field,
             _input_text("title", _t("form.label.title", lang), lang=lang, required=True, value=prefill.get("title")),
-            _input_text("description", _t("form.label.description", lang), lang=lang, required=True, max_length=TEXT_MAX,
-                        multiline=True, value=prefill.get("description")),
-            {"type": "Input.Date", "id": "desired_date", "label": _t("form.label.desired_date", lang),
-             **({"value": prefill["desired_date"]} if prefill.get("desired_date") else {})},
-            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
-                        placeholder="INC-1001"),
+            _input_text(
+                "description",
+                _t("form.label.description", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+                value=prefill.get("description"),
+            ),
+            {
+                "type": "Input.Date",
+                "id": "desired_date",
+                "label": _t("form.label.desired_date", lang),
+                **({"value": prefill["desired_date"]} if prefill.get("desired_date") else {}),
+            },
+            _input_text(
+                "reference",
+                _t("form.label.reference", lang),
+                lang=lang,
+                max_length=16,
+                value=prefill.get("reference"),
+                placeholder="INC-1001",
+            ),
         ]
     elif kind == "rfi":
         body += [
             service_field,
-            _input_text("title", _t("form.label.question", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True,
-                        value=prefill.get("title")),
-            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
-                        placeholder="INC-1001"),
+            _input_text(
+                "title",
+                _t("form.label.question", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+                value=prefill.get("title"),
+            ),
+            _input_text(
+                "reference",
+                _t("form.label.reference", lang),
+                lang=lang,
+                max_length=16,
+                value=prefill.get("reference"),
+                placeholder="INC-1001",
+            ),
         ]
     else:
         body += [
-            _input_text("title", _t("form.label.complaint", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True,
-                        value=prefill.get("title")),
-            _input_text("reference", _t("form.label.reference", lang), lang=lang, max_length=16, value=prefill.get("reference"),
-                        placeholder="INC-1001"),
+            _input_text(
+                "title",
+                _t("form.label.complaint", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+                value=prefill.get("title"),
+            ),
+            _input_text(
+                "reference",
+                _t("form.label.reference", lang),
+                lang=lang,
+                max_length=16,
+                value=prefill.get("reference"),
+                placeholder="INC-1001",
+            ),
         ]
     return card(body, [submit(_t("form.submit", lang), Action.CREATE, kind=kind)])
 
@@ -176,8 +327,9 @@ class Intake:
     errors: list[str]
 
 
-def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: list[str],
-                    rfc_types: list[str] | None = None) -> Intake:
+def validate_intake(
+    kind: str, inputs: dict[str, Any], *, lang: str, services: list[str], rfc_types: list[str] | None = None
+) -> Intake:
     """Check a form submission (or inline fields) the same way the card does, and more.
 
     `rfc_types`: the ids of the change types the customer's profile offers (the first is the default).
@@ -195,13 +347,17 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
         if not got:
             errors.append(_t(f"form.error.{key}", lang))
         elif len(got) > limit:
-            errors.append(_t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got)))
+            errors.append(
+                _t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got))
+            )
         return got
 
     def optional(key: str, limit: int) -> str | None:
         got = value(key)
         if len(got) > limit:
-            errors.append(_t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got)))
+            errors.append(
+                _t("form.error.too_long", lang, field=_t(f"form.field.{key}", lang), limit=limit, length=len(got))
+            )
         return got or None
 
     if kind in ("incident", "rfc", "rfi"):
@@ -217,7 +373,9 @@ def validate_intake(kind: str, inputs: dict[str, Any], *, lang: str, services: l
         fields["impact"] = None
         if value("impact"):
             try:
-                fields["impact"] = parse.whole_number(inputs["impact"], field="form.label.impact", low=0, high=IMPACT_MAX)
+                fields["impact"] = parse.whole_number(
+                    inputs["impact"], field="form.label.impact", low=0, high=IMPACT_MAX
+                )
             except parse.BadInput as exc:
                 errors.append(exc.render(lang))
         priority = (value("priority") or "P3").upper()
@@ -269,24 +427,46 @@ def valid_phone(text: str) -> bool:
     return bool(_PHONE.match(text))
 
 
-def staff_ticket(*, number: str, org: str, kind_label: str, priority_label: str, service: str | None, title: str,
-                 event: str, event_values: dict[str, object], lang: str) -> dict[str, Any]:
+def staff_ticket(
+    *,
+    number: str,
+    org: str,
+    kind_label: str,
+    priority_label: str,
+    service: str | None,
+    title: str,
+    event: str,
+    event_values: dict[str, object],
+    lang: str,
+) -> dict[str, Any]:
     """The staff space's card for a new ticket or a customer note, with the agent's buttons.
 
     `event` is the catalogue key of what happened, filled with `event_values` (as typed, like
     `org` and `title`); a title too long for a card is shortened and points to /ticket. What the
     customer typed shows no web address as a link.
     """
+
     def build(cut: Cut) -> dict[str, Any]:
         values = {k: cut(v) if isinstance(v, str) else v for k, v in event_values.items()}
         body = [
             text(card_markdown([(f"{number} · ", False), (org, True)]), weight="Bolder", size="Medium"),
             text(says(event, lang, links=False, number=number, **values), is_subtle=True),
-            facts([(_t("form.field.kind", lang), kind_label), (_t("form.field.priority", lang), priority_label),
-                   (_t("form.field.service", lang), typed(service or "—")),
-                   (_t("form.field.title", lang), typed(cut(title), links=False))]),
+            facts(
+                [
+                    (_t("form.field.kind", lang), kind_label),
+                    (_t("form.field.priority", lang), priority_label),
+                    (_t("form.field.service", lang), typed(service or "—")),
+                    (_t("form.field.title", lang), typed(cut(title), links=False)),
+                ]
+            ),
             _input_text("text", _t("form.label.response", lang), lang=lang, max_length=TEXT_MAX, multiline=True),
-            _choice("priority", _t("form.label.set_priority", lang), [(p, p) for p in ("P1", "P2", "P3")], lang=lang, value="P3"),
+            _choice(
+                "priority",
+                _t("form.label.set_priority", lang),
+                [(p, p) for p in ("P1", "P2", "P3")],
+                lang=lang,
+                value="P3",
+            ),
             _input_text("reason", _t("form.label.reason", lang), lang=lang, max_length=TITLE_MAX),
         ]
         if cut.shortened:
@@ -308,36 +488,71 @@ def resolve_form(*, number: str, kind: str, lang: str) -> dict[str, Any]:
     if kind == "incident":
         body = [
             text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
-            _input_text("cause", _t("form.label.cause", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
-            _input_text("resolution", _t("form.label.resolution", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
-            {"type": "Input.Toggle", "id": "customer_domain", "title": _t("form.label.customer_domain", lang), "value": "false",
-             "valueOn": "true", "valueOff": "false"},
+            _input_text(
+                "cause", _t("form.label.cause", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True
+            ),
+            _input_text(
+                "resolution",
+                _t("form.label.resolution", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+            ),
+            {
+                "type": "Input.Toggle",
+                "id": "customer_domain",
+                "title": _t("form.label.customer_domain", lang),
+                "value": "false",
+                "valueOn": "true",
+                "valueOff": "false",
+            },
         ]
     else:
         body = [
             text(_t("form.resolve.title", lang, number=number), weight="Bolder", size="Medium"),
             # A complaint closes only when the customer agrees: what is proposed here is asked.
-            _input_text("outcome", _t("form.label.proposed_outcome" if kind == "complaint" else "form.label.outcome", lang), lang=lang,
-                        required=True, max_length=TEXT_MAX, multiline=True),
+            _input_text(
+                "outcome",
+                _t("form.label.proposed_outcome" if kind == "complaint" else "form.label.outcome", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+            ),
         ]
     return card(body, [submit(_t("form.submit", lang), Action.RESOLVE, ticket=number)])
 
 
 def warning_card(*, number: str, org: str, text: str, lang: str) -> dict[str, Any]:
     """An SLA warning for the staff space (`text`: the bot's own words), with a button to take the ticket."""
-    return card([_line(card_markdown([(f"{number} · ", False), (org, True)]), bold=True), _line(text)],
-                [submit(_t("button.take", lang), Action.TAKE, ticket=number)])
+    return card(
+        [_line(card_markdown([(f"{number} · ", False), (org, True)]), bold=True), _line(text)],
+        [submit(_t("button.take", lang), Action.TAKE, ticket=number)],
+    )
 
 
 def confirm_card(*, number: str, lang: str, agreement: bool = False) -> dict[str, Any]:
     """Asked when a ticket is resolved: solved, or not (with a reason); for a complaint (`agreement`),
     whether the customer agrees with its outcome, which is what closes it."""
     return card(
-        [_line(_t("confirm.card.title.agree" if agreement else "confirm.card.title", lang, number=number), bold=True),
-         _input_text("reason", _t("confirm.card.reason.agree" if agreement else "confirm.card.reason", lang), lang=lang,
-                     max_length=TITLE_MAX)],
-        [submit(_t("button.agreed" if agreement else "button.solved", lang), Action.SOLVED, ticket=number),
-         submit(_t("button.not_agreed" if agreement else "button.not_solved", lang), Action.NOT_SOLVED, ticket=number)],
+        [
+            _line(
+                _t("confirm.card.title.agree" if agreement else "confirm.card.title", lang, number=number), bold=True
+            ),
+            _input_text(
+                "reason",
+                _t("confirm.card.reason.agree" if agreement else "confirm.card.reason", lang),
+                lang=lang,
+                max_length=TITLE_MAX,
+            ),
+        ],
+        [
+            submit(_t("button.agreed" if agreement else "button.solved", lang), Action.SOLVED, ticket=number),
+            submit(
+                _t("button.not_agreed" if agreement else "button.not_solved", lang), Action.NOT_SOLVED, ticket=number
+            ),
+        ],
     )
 
 
@@ -347,9 +562,18 @@ def ask_in_incident(*, number: str, question: str, lang: str) -> dict[str, Any]:
     and the card says so, to be checked before it is added."""
 
     def build(cut: Cut) -> dict[str, Any]:
-        body = [_line(_t("form.ask_in.title", lang, number=number), bold=True),
-                _input_text("question", _t("form.label.question", lang), lang=lang, required=True, max_length=TEXT_MAX,
-                            multiline=True, value=cut(question))]
+        body = [
+            _line(_t("form.ask_in.title", lang, number=number), bold=True),
+            _input_text(
+                "question",
+                _t("form.label.question", lang),
+                lang=lang,
+                required=True,
+                max_length=TEXT_MAX,
+                multiline=True,
+                value=cut(question),
+            ),
+        ]
         if cut.shortened:
             body.append(shortened(lang, "card.shortened.form"))
         return card(body, [submit(_t("button.ask_in", lang, number=number), Action.ASK_IN, ticket=number)])
@@ -363,10 +587,14 @@ def question_card(*, number: str, agent: str, question: str, lang: str) -> dict[
     the card says the whole text is in the message above it (the question as a message)."""
 
     def build(cut: Cut) -> dict[str, Any]:
-        body = [_line(says("form.question.title", lang, number=number, agent=agent), bold=True),
-                _line(typed(cut(question))),
-                _input_text("answer", _t("form.label.answer", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True),
-                text(_t("form.question.paused", lang), is_subtle=True)]
+        body = [
+            _line(says("form.question.title", lang, number=number, agent=agent), bold=True),
+            _line(typed(cut(question))),
+            _input_text(
+                "answer", _t("form.label.answer", lang), lang=lang, required=True, max_length=TEXT_MAX, multiline=True
+            ),
+            text(_t("form.question.paused", lang), is_subtle=True),
+        ]
         if cut.shortened:
             body.append(shortened(lang, "card.shortened.above"))
         return card(body, [submit(_t("button.send", lang), Action.ANSWER, ticket=number)])

@@ -21,8 +21,21 @@ from commands import (
     watchers,
 )
 
-FAMILIES = (help, sla, admin, tickets, clocks, watchers, report, paging, escalation, lead_times, maintenance,
-            disruptions, problems)
+FAMILIES = (
+    help,
+    sla,
+    admin,
+    tickets,
+    clocks,
+    watchers,
+    report,
+    paging,
+    escalation,
+    lead_times,
+    maintenance,
+    disruptions,
+    problems,
+)
 
 
 def register(router: Router, timers: TimerRegistry) -> None:

@@ -16,6 +16,9 @@ from rules.desk import Desk
 from rules.desk import load as load_desk
 from rules.sla import DEFAULT_PROFILE, Naming, Profile, load_profiles
 
+# Without the bot's catalogues: the languages only, no names checked.
+UNCHECKED = Naming()
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -43,14 +46,18 @@ class Rules:
         return self.calendar(office_hours or self.desk.office_hours)
 
 
-def load_service_levels(path: str | Path | None = None, *, naming: Naming = Naming()) -> tuple[dict[str, Calendar], dict[str, Profile]]:
+def load_service_levels(
+    path: str | Path | None = None, *, naming: Naming = UNCHECKED
+) -> tuple[dict[str, Calendar], dict[str, Profile]]:
     """Calendars and profiles from `path` (the shipped file when None), checked in full."""
     config = load_config(path)
     calendars = load_calendars(config)
     return calendars, load_profiles(config, calendars, naming)
 
 
-def load(service_levels: str | Path | None = None, desk: str | Path | None = None, *, naming: Naming = Naming()) -> Rules:
+def load(
+    service_levels: str | Path | None = None, desk: str | Path | None = None, *, naming: Naming = UNCHECKED
+) -> Rules:
     """The rules from the service-levels and desk files (the shipped ones when None), checked in full."""
     calendars, profiles = load_service_levels(service_levels, naming=naming)
     return Rules(calendars=calendars, profiles=profiles, desk=load_desk(desk))

@@ -21,8 +21,8 @@ import tomllib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_package
 from dateutil import parser as date_parser
 
-UTC = timezone.utc
+UTC = UTC
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 DAY = timedelta(days=1)
@@ -88,7 +88,7 @@ def _parse_windows(text: str) -> tuple[tuple[int, int], ...]:
             raise CalendarConfigError(f"window {part.strip()!r} ends before it starts")
         windows.append((start, end))
     windows.sort()
-    for (_, end), (start, _) in zip(windows, windows[1:]):
+    for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
         if start < end:
             raise CalendarConfigError(f"windows {text!r} overlap")
     return tuple(windows)
@@ -366,12 +366,15 @@ def localize(wall: datetime, zone: ZoneInfo) -> datetime:
         return wall
     early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
     if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
-        raise NonexistentTimeError(f"{wall.isoformat(timespec='minutes')} does not exist in {zone.key} (the clocks skip that hour)")
+        raise NonexistentTimeError(
+            f"{wall.isoformat(timespec='minutes')} does not exist in {zone.key} (the clocks skip that hour)"
+        )
     if early.utcoffset() != late.utcoffset():
         raise AmbiguousTimeError(
             f"{wall.isoformat(timespec='minutes')} happens twice in {zone.key}; give the offset, e.g. "
             f"{early.isoformat(timespec='minutes')} or {late.isoformat(timespec='minutes')}",
-            earlier=early, later=late,
+            earlier=early,
+            later=late,
         )
     return early
 
@@ -417,12 +420,12 @@ def _merged(pauses: Iterable[Pause]) -> list[tuple[int, int]]:
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def _country_holidays(country: str, year: int) -> dict[date, str]:
     return dict(holidays_package.country_holidays(country, years=year, language="en_US"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_holiday_names(country: str) -> frozenset[str]:
     names: set[str] = set()
     for year in range(2000, 2051):
@@ -445,7 +448,7 @@ def calendar_from_config(name: str, spec: dict[str, Any]) -> Calendar:
     country = spec.get("holidays")
     names = frozenset(spec.get("closed_holidays", []))
     if names and not country:
-        raise CalendarConfigError(f"calendar {name}: closed_holidays needs holidays = \"<country>\"")
+        raise CalendarConfigError(f'calendar {name}: closed_holidays needs holidays = "<country>"')
     if country:
         try:
             known = _known_holiday_names(country)
@@ -459,7 +462,9 @@ def calendar_from_config(name: str, spec: dict[str, Any]) -> Calendar:
         extra = frozenset(date.fromisoformat(d) for d in spec.get("closed_dates", []))
     except (TypeError, ValueError):
         raise CalendarConfigError(f"calendar {name}: closed_dates must be YYYY-MM-DD dates") from None
-    return Calendar(name=name, zone=zone, weekly=weekly, closed_holidays=names, holiday_country=country, closed_extra=extra)
+    return Calendar(
+        name=name, zone=zone, weekly=weekly, closed_holidays=names, holiday_country=country, closed_extra=extra
+    )
 
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:

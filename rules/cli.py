@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,12 @@ def join_dashed_values(argv: list[str]) -> list[str]:
     joined: list[str] = []
     i = 0
     while i < len(argv):
-        if argv[i] in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and not argv[i + 1].startswith("--"):
+        if (
+            argv[i] in _VALUE_OPTIONS
+            and i + 1 < len(argv)
+            and argv[i + 1].startswith("-")
+            and not argv[i + 1].startswith("--")
+        ):
             joined.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
@@ -65,27 +70,43 @@ def join_dashed_values(argv: list[str]) -> list[str]:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `sla` and its actions on the run_bot.py subparsers."""
-    parser = sub.add_parser("sla", help="business time and SLA deadlines (scripts and checks)",
-                            description="Compute deadlines with the business calendars and SLA profiles.")
+    parser = sub.add_parser(
+        "sla",
+        help="business time and SLA deadlines (scripts and checks)",
+        description="Compute deadlines with the business calendars and SLA profiles.",
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=OneLineParser)
-    add = actions.add_parser("add", help="the deadline a budget gives from a start",
-                             description="Print the instant at which DURATION after START is used up.")
+    add = actions.add_parser(
+        "add",
+        help="the deadline a budget gives from a start",
+        description="Print the instant at which DURATION after START is used up.",
+    )
     add.add_argument("--calendar", default="iot-office", help="calendar name (default iot-office)")
     add.add_argument("--start", required=True, help="ISO 8601; local Europe/Amsterdam time unless it has an offset")
-    add.add_argument("--duration", required=True, help="16bh office hours, 30bm office minutes, 5bd business days, 8h / 90m elapsed")
+    add.add_argument(
+        "--duration", required=True, help="16bh office hours, 30bm office minutes, 5bd business days, 8h / 90m elapsed"
+    )
     add.add_argument("--end-of-day", action="store_true", help="with bd: the closing time of the N-th business day")
-    between = actions.add_parser("between", help="business time between two instants",
-                                 description="Print the business time from START to END as HH:MM.")
+    between = actions.add_parser(
+        "between",
+        help="business time between two instants",
+        description="Print the business time from START to END as HH:MM.",
+    )
     between.add_argument("--calendar", default="iot-office", help="calendar name (default iot-office)")
     between.add_argument("--start", required=True, help="ISO 8601; local unless it has an offset")
     between.add_argument("--end", required=True, help="ISO 8601; local unless it has an offset")
-    targets = actions.add_parser("targets", help="every target's due time for a record opened at START",
-                                 description="Print each SLA target of a record kind and priority with its due time.")
+    targets = actions.add_parser(
+        "targets",
+        help="every target's due time for a record opened at START",
+        description="Print each SLA target of a record kind and priority with its due time.",
+    )
     targets.add_argument("--profile", default=sla.DEFAULT_PROFILE, help="SLA profile (default iot)")
     targets.add_argument("--kind", default="incident", help="incident, rfc, rfi or complaint")
     targets.add_argument("--priority", help="P1, P2 or P3 (incidents)")
     targets.add_argument("--start", required=True, help="when the record was opened; local unless it has an offset")
-    targets.add_argument("--resolved", help="when it was first resolved (targets that count from the resolution: a P1's RFO and RCA)")
+    targets.add_argument(
+        "--resolved", help="when it was first resolved (targets that count from the resolution: a P1's RFO and RCA)"
+    )
     targets.add_argument("--closed", help="when it was closed (targets a profile counts from the closure)")
     targets.add_argument("--json", action="store_true", help="print JSON instead of lines")
 
@@ -134,7 +155,7 @@ def _add(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
         due = cal.add_business_days(start, budget.amount)
     elif budget.elapsed:
         # In UTC: on the zone's wall clock a DST night would make 8 h seven or nine.
-        due = (start.astimezone(timezone.utc) + budget.as_timedelta()).astimezone(cal.zone)
+        due = (start.astimezone(UTC) + budget.as_timedelta()).astimezone(cal.zone)
     else:
         due = cal.add_business_time(start, budget.as_timedelta())
     return [due.isoformat()]
@@ -143,7 +164,7 @@ def _add(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
 def _between(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
     cal = _calendar(levels, args.calendar)
     start, end = parse_instant(args.start, cal.zone.key), parse_instant(args.end, cal.zone.key)
-    if end.astimezone(timezone.utc) < start.astimezone(timezone.utc):
+    if end.astimezone(UTC) < start.astimezone(UTC):
         raise CliInputError(f"--end {args.end} is before --start {args.start}")
     return [format_hours(cal.business_time_between(start, end))]
 
@@ -164,20 +185,35 @@ def _targets(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
     for option in ("resolved", "closed"):
         value = getattr(args, option)
         at = parse_instant(value) if value else None
-        if at is not None and at.astimezone(timezone.utc) < start.astimezone(timezone.utc):
+        if at is not None and at.astimezone(UTC) < start.astimezone(UTC):
             raise CliInputError(f"--{option} is before --start")
         later[option] = at
-    history = sla.TicketHistory(kind=kind, priority=priority if kind == "incident" else None, opened_at=start,
-                                restored_at=later["resolved"], closed_at=later["closed"])
+    history = sla.TicketHistory(
+        kind=kind,
+        priority=priority if kind == "incident" else None,
+        opened_at=start,
+        restored_at=later["resolved"],
+        closed_at=later["closed"],
+    )
     rows = sla.deadlines(history, profile, now=start)
     if args.json:
-        return [json.dumps([
-            {"target": r.target, "due": r.due.isoformat() if r.due else None, "budget": str(r.budget) if r.budget else None,
-             "calendar": r.calendar, "starts": spec.starts, "deadline": spec.deadline}
-            for r, spec in zip(rows, specs)
-        ])]
+        return [
+            json.dumps(
+                [
+                    {
+                        "target": r.target,
+                        "due": r.due.isoformat() if r.due else None,
+                        "budget": str(r.budget) if r.budget else None,
+                        "calendar": r.calendar,
+                        "starts": spec.starts,
+                        "deadline": spec.deadline,
+                    }
+                    for r, spec in zip(rows, specs, strict=False)
+                ]
+            )
+        ]
     lines = []
-    for r, spec in zip(rows, specs):
+    for r, spec in zip(rows, specs, strict=False):
         if not spec.deadline:
             lines.append(f"{r.target} none")
         elif r.due is None:
@@ -191,7 +227,9 @@ def run(args: argparse.Namespace, settings: Files) -> int:
     """Carry out `run_bot.py sla ACTION`; 0 on success, 2 on bad input."""
     try:
         calendars, profiles = load_service_levels(settings.service_levels_file)
-        lines = {"add": _add, "between": _between, "targets": _targets}[args.action](args, ServiceLevels(calendars, profiles))
+        lines = {"add": _add, "between": _between, "targets": _targets}[args.action](
+            args, ServiceLevels(calendars, profiles)
+        )
     except (CliInputError, CalendarConfigError) as exc:
         sys.stderr.write(f"run_bot.py sla {args.action}: {exc}\n")
         return 2

@@ -7,8 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-
-
 DEFAULT_FILE = Path(__file__).with_name("desk.toml")
 _PHONE = re.compile(r"^\+[0-9 ]{6,20}$")
 
@@ -82,13 +80,27 @@ def load(path: str | Path | None = None) -> Desk:
         if not _PHONE.match(phone):
             raise DeskConfigError(f"phone {phone!r} must be international, like +31 88 1200 043")
     try:
-        levels = tuple(sorted((Level(level=int(r["level"]), role=str(r["role"]), name=str(r["name"]), phone=str(r["phone"]),
-                                     pin=str(r["pin"]) if r.get("pin") else None, email=str(r["email"]).lower() if r.get("email") else None)
-                                     for r in raw.get("escalation", [])),
-                              key=lambda lv: lv.level))
+        levels = tuple(
+            sorted(
+                (
+                    Level(
+                        level=int(r["level"]),
+                        role=str(r["role"]),
+                        name=str(r["name"]),
+                        phone=str(r["phone"]),
+                        pin=str(r["pin"]) if r.get("pin") else None,
+                        email=str(r["email"]).lower() if r.get("email") else None,
+                    )
+                    for r in raw.get("escalation", [])
+                ),
+                key=lambda lv: lv.level,
+            )
+        )
         services = tuple(Service(code=str(s["code"]), name=str(s["name"])) for s in raw.get("services", []))
     except (KeyError, TypeError, ValueError) as exc:
-        raise DeskConfigError(f"escalation rows need level, role, name, phone; services need code, name ({exc})") from None
+        raise DeskConfigError(
+            f"escalation rows need level, role, name, phone; services need code, name ({exc})"
+        ) from None
     if not levels:
         raise DeskConfigError("the escalation matrix is empty")
     if not services:
@@ -103,6 +115,16 @@ def load(path: str | Path | None = None) -> Desk:
     unsubscribed = str(raw.get("notices", {}).get("unsubscribed", "all"))
     if unsubscribed not in ("all", "none"):
         raise DeskConfigError('[notices] unsubscribed must be "all" or "none"')
-    return Desk(unsubscribed_notices=unsubscribed, name=contact["name"], phone=contact["phone"], email=contact["email"], portal=contact["portal"],
-                office_hours=contact["office_hours"], escalation=levels, services=services,
-                paging_team=str(paging.get("team", "iot-oncall")), repage_minutes=repage, pages_per_engineer=per_engineer)
+    return Desk(
+        unsubscribed_notices=unsubscribed,
+        name=contact["name"],
+        phone=contact["phone"],
+        email=contact["email"],
+        portal=contact["portal"],
+        office_hours=contact["office_hours"],
+        escalation=levels,
+        services=services,
+        paging_team=str(paging.get("team", "iot-oncall")),
+        repage_minutes=repage,
+        pages_per_engineer=per_engineer,
+    )

@@ -21,12 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rules.calendar import Calendar, CalendarConfigError, NaiveDatetimeError
 
-UTC = timezone.utc
+UTC = UTC
 KINDS = ("incident", "rfc", "rfi", "complaint")
 PRIORITIES = ("P1", "P2", "P3")
 UNITS = ("bh", "bm", "bd-eod", "bd", "h", "m")
@@ -156,7 +156,9 @@ class TargetSpec:
             amount = budget.as_timedelta()
         return cal.add_business_time(start, amount, counted), amount
 
-    def instant_at(self, start: datetime, amount: timedelta, pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
+    def instant_at(
+        self, start: datetime, amount: timedelta, pauses: Sequence[tuple[datetime, datetime]] = ()
+    ) -> datetime:
         """When `amount` of this target's budget is used up, counted from `start` (with its pauses)."""
         assert self.budget is not None and self.calendar is not None
         counted = list(pauses) if self.pauses else []
@@ -234,9 +236,14 @@ class Profile:
         if change is None or change.lead_time is None:
             return specs
         base = next((s for s in specs if s.name == RECOVERY), None)
-        lead = TargetSpec(name=RECOVERY, budget=change.lead_time, calendar=change.calendar or (base.calendar if base else None),
-                          cal=change.cal or (base.cal if base else None),
-                          starts=base.starts if base else "opened", pauses=base.pauses if base else True)
+        lead = TargetSpec(
+            name=RECOVERY,
+            budget=change.lead_time,
+            calendar=change.calendar or (base.calendar if base else None),
+            cal=change.cal or (base.cal if base else None),
+            starts=base.starts if base else "opened",
+            pauses=base.pauses if base else True,
+        )
         return tuple(lead if s.name == RECOVERY else s for s in specs) if base else (*specs, lead)
 
     def rfc_type(self, type_id: str | None) -> RfcType | None:
@@ -244,11 +251,12 @@ class Profile:
         return next((t for t in self.rfc_types if t.id == type_id), None)
 
 
-def _target_from_config(profile: str, where: str, spec: dict[str, Any],
-                        known_calendars: Mapping[str, Calendar]) -> TargetSpec:
+def _target_from_config(
+    profile: str, where: str, spec: dict[str, Any], known_calendars: Mapping[str, Calendar]
+) -> TargetSpec:
     name = spec.get("target")
     if not isinstance(name, str) or not name:
-        raise CalendarConfigError(f"profile {profile} {where}: every target needs a name (target = \"...\")")
+        raise CalendarConfigError(f'profile {profile} {where}: every target needs a name (target = "...")')
     deadline = bool(spec.get("deadline", True))
     budget = calendar = None
     if deadline:
@@ -261,36 +269,52 @@ def _target_from_config(profile: str, where: str, spec: dict[str, Any],
             raise CalendarConfigError(f"profile {profile} {where} {name}: unknown calendar {calendar!r}")
     starts = spec.get("starts", "opened")
     if starts not in STARTS:
-        raise CalendarConfigError(f"profile {profile} {where} {name}: starts must be one of {', '.join(repr(s) for s in STARTS)}")
-    return TargetSpec(name=name, budget=budget, calendar=calendar, starts=starts, pauses=bool(spec.get("pauses", True)), deadline=deadline,
-                      cal=known_calendars[calendar] if calendar else None)
+        raise CalendarConfigError(
+            f"profile {profile} {where} {name}: starts must be one of {', '.join(repr(s) for s in STARTS)}"
+        )
+    return TargetSpec(
+        name=name,
+        budget=budget,
+        calendar=calendar,
+        starts=starts,
+        pauses=bool(spec.get("pauses", True)),
+        deadline=deadline,
+        cal=known_calendars[calendar] if calendar else None,
+    )
 
 
 _RFC_TYPE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PROFILE_KEYS = ("description", "office_hours", "maintenance_window", "rfc_types")
 
 
-def _calendar_key(profile: str, spec: dict[str, Any], key: str,
-                  known_calendars: Mapping[str, Calendar]) -> str | None:
+def _calendar_key(profile: str, spec: dict[str, Any], key: str, known_calendars: Mapping[str, Calendar]) -> str | None:
     value = spec.get(key)
     if value is not None and value not in known_calendars:
         raise CalendarConfigError(f"profile {profile}: {key} names unknown calendar {value!r}")
     return value
 
 
-def _rfc_types_from_config(profile: str, spec: dict[str, Any], known_calendars: Mapping[str, Calendar],
-                           rfc_targets: tuple[TargetSpec, ...] | None,
-                           naming: Naming) -> tuple[RfcType, ...]:
+def _rfc_types_from_config(
+    profile: str,
+    spec: dict[str, Any],
+    known_calendars: Mapping[str, Calendar],
+    rfc_targets: tuple[TargetSpec, ...] | None,
+    naming: Naming,
+) -> tuple[RfcType, ...]:
     rows = spec.get("rfc_types")
     if rows is None:
         return DEFAULT_RFC_TYPES
     if not isinstance(rows, list) or not rows:
-        raise CalendarConfigError(f"profile {profile}: rfc_types must list at least one type ([[profiles.{profile}.rfc_types]])")
+        raise CalendarConfigError(
+            f"profile {profile}: rfc_types must list at least one type ([[profiles.{profile}.rfc_types]])"
+        )
     found: list[RfcType] = []
     for row in rows:
         type_id = row.get("id") if isinstance(row, dict) else None
         if not isinstance(type_id, str) or not _RFC_TYPE_ID.match(type_id):
-            raise CalendarConfigError(f"profile {profile}: every RFC type needs an id of lower-case letters, digits and -, got {type_id!r}")
+            raise CalendarConfigError(
+                f"profile {profile}: every RFC type needs an id of lower-case letters, digits and -, got {type_id!r}"
+            )
         where = f"profile {profile} RFC type {type_id}"
         if any(t.id == type_id for t in found):
             raise CalendarConfigError(f"{where}: listed twice")
@@ -306,19 +330,33 @@ def _rfc_types_from_config(profile: str, spec: dict[str, Any], known_calendars: 
         calendar = row.get("calendar")
         if calendar is not None and calendar not in known_calendars:
             raise CalendarConfigError(f"{where}: unknown calendar {calendar!r}")
-        if lead_time is not None and calendar is None and not any(t.name == RECOVERY and t.calendar for t in rfc_targets or ()):
-            raise CalendarConfigError(f"{where}: a lead time needs a calendar (here, or on the profile's rfc resolution target)")
+        if (
+            lead_time is not None
+            and calendar is None
+            and not any(t.name == RECOVERY and t.calendar for t in rfc_targets or ())
+        ):
+            raise CalendarConfigError(
+                f"{where}: a lead time needs a calendar (here, or on the profile's rfc resolution target)"
+            )
         title = row.get("title")
         languages = naming.languages
         if title is None:
             if naming.keys is not None and f"form.rfc_type.{type_id.replace('-', '_')}" not in naming.keys:
                 names = ", ".join(f'{lang} = "…"' for lang in languages)
                 raise CalendarConfigError(f"{where}: the catalogues do not name it; give title = {{ {names} }}")
-        elif not isinstance(title, dict) or any(not isinstance(title.get(lang), str) or not title[lang].strip() for lang in languages):
+        elif not isinstance(title, dict) or any(
+            not isinstance(title.get(lang), str) or not title[lang].strip() for lang in languages
+        ):
             raise CalendarConfigError(f"{where}: title needs a name in each language ({', '.join(languages)})")
-        found.append(RfcType(id=type_id, lead_time=lead_time, calendar=calendar,
-                             title={lang: title[lang].strip() for lang in languages} if title else None,
-                             cal=known_calendars[calendar] if calendar else None))
+        found.append(
+            RfcType(
+                id=type_id,
+                lead_time=lead_time,
+                calendar=calendar,
+                title={lang: title[lang].strip() for lang in languages} if title else None,
+                cal=known_calendars[calendar] if calendar else None,
+            )
+        )
     return tuple(found)
 
 
@@ -331,8 +369,9 @@ class Naming:
     keys: frozenset[str] | None = None
 
 
-def load_profiles(config: dict[str, Any], known_calendars: Mapping[str, Calendar],
-                  naming: Naming = Naming()) -> dict[str, Profile]:
+def load_profiles(
+    config: dict[str, Any], known_calendars: Mapping[str, Calendar], naming: Naming = Naming()
+) -> dict[str, Profile]:
     """Every profile of a configuration, checked against the known calendars."""
     tables = config.get("profiles")
     if not isinstance(tables, dict) or not tables:
@@ -349,14 +388,18 @@ def load_profiles(config: dict[str, Any], known_calendars: Mapping[str, Calendar
                 if unknown:
                     raise CalendarConfigError(f"profile {name}: unknown priorities {sorted(unknown)}")
                 for priority, targets in value.items():
-                    parsed[(kind, priority)] = tuple(_target_from_config(name, f"incident {priority}", t, known_calendars) for t in targets)
+                    parsed[(kind, priority)] = tuple(
+                        _target_from_config(name, f"incident {priority}", t, known_calendars) for t in targets
+                    )
             else:
                 parsed[(kind, None)] = tuple(_target_from_config(name, kind, t, known_calendars) for t in value)
         unknown_kinds = set(spec) - set(KINDS) - set(PROFILE_KEYS)
         if unknown_kinds:
             raise CalendarConfigError(f"profile {name}: unknown record kinds {sorted(unknown_kinds)}")
         profiles[name] = Profile(
-            name=name, description=str(spec.get("description", "")), tables=parsed,
+            name=name,
+            description=str(spec.get("description", "")),
+            tables=parsed,
             office_hours=_calendar_key(name, spec, "office_hours", known_calendars),
             maintenance_window=_calendar_key(name, spec, "maintenance_window", known_calendars),
             rfc_types=_rfc_types_from_config(name, spec, known_calendars, parsed.get(("rfc", None)), naming),
@@ -440,8 +483,13 @@ def _specs(history: TicketHistory, profile: Profile) -> list[tuple[TargetSpec, b
     budget replaced by the lead time an agent gave an RFC or RFI."""
     result = []
     for spec in profile.targets(history.kind, history.priority, history.rfc_type):
-        if (history.lead_time is not None and history.kind in EXTENDABLE and spec.name == RECOVERY and spec.deadline
-                and spec.calendar is not None):
+        if (
+            history.lead_time is not None
+            and history.kind in EXTENDABLE
+            and spec.name == RECOVERY
+            and spec.deadline
+            and spec.calendar is not None
+        ):
             result.append((replace(spec, budget=history.lead_time), True))
         else:
             result.append((spec, False))
@@ -459,7 +507,9 @@ def _start(spec: TargetSpec, history: TicketHistory) -> datetime | None:
 
 def deadlines(history: TicketHistory, profile: Profile, now: datetime) -> list[TargetStatus]:
     """Every target of the ticket's kind and priority under `profile`, as seen at `now`."""
-    _check_aware(now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at)
+    _check_aware(
+        now, history.opened_at, history.first_response_at, history.resolved_at, history.closed_at, history.restored_at
+    )
     specs = _specs(history, profile)
     _check_aware(*(t for span in history.pauses for t in span))
     _check_aware(*history.met.values())
@@ -474,12 +524,42 @@ def deadlines(history: TicketHistory, profile: Profile, now: datetime) -> list[T
         start = _start(spec, history)
         start = _utc(start) if start is not None else None
         if not spec.deadline:
-            result.append(TargetStatus(spec.name, None, None, None, None, timedelta(0), None, None, False, best_effort,
-                                       "met" if met_at else "no_deadline", met_at))
+            result.append(
+                TargetStatus(
+                    spec.name,
+                    None,
+                    None,
+                    None,
+                    None,
+                    timedelta(0),
+                    None,
+                    None,
+                    False,
+                    best_effort,
+                    "met" if met_at else "no_deadline",
+                    met_at,
+                )
+            )
             continue
         if start is None:
-            result.append(TargetStatus(spec.name, spec.calendar, spec.budget, None, None, timedelta(0), None, None, False,
-                                       best_effort, "not_started", met_at, extended, spec.starts))
+            result.append(
+                TargetStatus(
+                    spec.name,
+                    spec.calendar,
+                    spec.budget,
+                    None,
+                    None,
+                    timedelta(0),
+                    None,
+                    None,
+                    False,
+                    best_effort,
+                    "not_started",
+                    met_at,
+                    extended,
+                    spec.starts,
+                )
+            )
             continue
         # An open pause counts up to now, so the due instant shown is where it stands now; a
         # target already met is not moved by waits that came after it was met.
@@ -498,13 +578,30 @@ def deadlines(history: TicketHistory, profile: Profile, now: datetime) -> list[T
             state = "late" if best_effort else "breached"
         else:
             state = "paused" if paused else "running"
-        result.append(TargetStatus(spec.name, spec.calendar, spec.budget, due.astimezone(zone), total, used, left, fraction,
-                                   paused, best_effort, state, met_at, extended, spec.starts))
+        result.append(
+            TargetStatus(
+                spec.name,
+                spec.calendar,
+                spec.budget,
+                due.astimezone(zone),
+                total,
+                used,
+                left,
+                fraction,
+                paused,
+                best_effort,
+                state,
+                met_at,
+                extended,
+                spec.starts,
+            )
+        )
     return result
 
 
-def points(history: TicketHistory, profile: Profile, now: datetime,
-           fractions: Sequence[float]) -> list[tuple[str, float, datetime]]:
+def points(
+    history: TicketHistory, profile: Profile, now: datetime, fractions: Sequence[float]
+) -> list[tuple[str, float, datetime]]:
     """(target, fraction, instant) for every running target: when each fraction of its budget
     will be used, given the pauses so far. Paused, met and not-started targets have none;
     a point already passed is given at its instant (the caller decides what to do with it)."""

@@ -58,7 +58,9 @@ class AssetError(RuntimeError):
 
 def present(pins: tuple[NpmFile, ...] = PINNED, vendor: Path = VENDOR) -> bool:
     """Whether every pinned file is unpacked at the version asked for."""
-    return all(_stamp(pin, vendor).is_file() and all((vendor / name).is_file() for _, name in pin.files) for pin in pins)
+    return all(
+        _stamp(pin, vendor).is_file() and all((vendor / name).is_file() for _, name in pin.files) for pin in pins
+    )
 
 
 def check_integrity(data: bytes, integrity: str) -> None:
@@ -94,7 +96,9 @@ def unpack(pin: NpmFile, data: bytes, vendor: Path = VENDOR) -> list[Path]:
 
 def fetch(pin: NpmFile, registry: str | None = None) -> bytes:
     """Download the package tarball from the registry."""
-    base = (registry or os.environ.get("NPM_CONFIG_REGISTRY") or os.environ.get("npm_config_registry") or DEFAULT_REGISTRY)
+    base = (
+        registry or os.environ.get("NPM_CONFIG_REGISTRY") or os.environ.get("npm_config_registry") or DEFAULT_REGISTRY
+    )
     url = f"{base.rstrip('/')}/{pin.tarball}"
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310 (a fixed https registry URL)

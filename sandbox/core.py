@@ -72,7 +72,19 @@ class StateCore:
 
     # Keeping the sandbox between starts
 
-    _KEPT: tuple[str, ...] = ("orgs", "people", "tokens", "rooms", "memberships", "messages", "edits", "actions", "webhooks", "roles", "files")
+    _KEPT: tuple[str, ...] = (
+        "orgs",
+        "people",
+        "tokens",
+        "rooms",
+        "memberships",
+        "messages",
+        "edits",
+        "actions",
+        "webhooks",
+        "roles",
+        "files",
+    )
 
     def snapshot(self) -> dict[str, Any]:
         """Everything a later start needs to continue where this one stopped (JSON-ready; file bytes in base64)."""
@@ -86,8 +98,15 @@ class StateCore:
     def fingerprint(self) -> tuple[object, ...]:
         """Changes whenever snapshot() would (cheap; for deciding when to save)."""
         with self.lock:
-            return (self.seq, self.revision, len(self.people), len(self.rooms), len(self.actions), len(self.files),
-                    tuple((w["id"], w["status"], w["targetUrl"]) for w in self.webhooks.values()))
+            return (
+                self.seq,
+                self.revision,
+                len(self.people),
+                len(self.rooms),
+                len(self.actions),
+                len(self.files),
+                tuple((w["id"], w["status"], w["targetUrl"]) for w in self.webhooks.values()),
+            )
 
     @classmethod
     def restore(cls, data: dict[str, Any], *, now: Callable[[], datetime] | None = None) -> Self:
@@ -97,8 +116,10 @@ class StateCore:
         for name in cls._KEPT:
             getattr(state, name).update(data.get(name, {}))
         # Snapshots kept before membership ids were derived from person and room: key them the new way.
-        state.memberships = {membership_id(m["personId"], m["roomId"]): {**m, "id": membership_id(m["personId"], m["roomId"])}
-                             for m in state.memberships.values()}
+        state.memberships = {
+            membership_id(m["personId"], m["roomId"]): {**m, "id": membership_id(m["personId"], m["roomId"])}
+            for m in state.memberships.values()
+        }
         state.file_data.update({key: base64.b64decode(value) for key, value in data.get("file_data", {}).items()})
         with state.lock:
             for message in sorted(state.messages.values(), key=lambda m: m["created"]):
@@ -119,7 +140,9 @@ class StateCore:
             start = bisect.bisect_right(self.events, seq, key=lambda e: e["seq"])
             return [e for e in self.events[start:] if room_id is None or e["message"]["roomId"] == room_id]
 
-    def wait_events(self, since: int, room_id: str | None = None, timeout: float = 25.0) -> tuple[list[dict[str, Any]], int]:
+    def wait_events(
+        self, since: int, room_id: str | None = None, timeout: float = 25.0
+    ) -> tuple[list[dict[str, Any]], int]:
         """Events newer than `since` (waiting up to `timeout` for one) and the cursor to poll from next."""
         with self.changed:
             if timeout > 0 and not self.events_since(since, room_id):
@@ -140,7 +163,9 @@ class StateCore:
         """Block until the webhook event about `data_id` (a message, action or membership) was delivered;
         with `since`, one among the deliveries after the first `since` (a membership's id comes back)."""
         with self.changed:
-            return self.changed.wait_for(lambda: any(d["data_id"] == data_id for d in self.deliveries[since:]), timeout=timeout)
+            return self.changed.wait_for(
+                lambda: any(d["data_id"] == data_id for d in self.deliveries[since:]), timeout=timeout
+            )
 
     def wait_deliveries(self, n: int, timeout: float = 10.0) -> bool:
         """Block until at least `n` webhook deliveries were attempted."""

@@ -27,12 +27,34 @@ DISABLE_WINDOW = timedelta(minutes=5)
 TIMEOUT_S = 10
 RESOURCES = ("messages", "attachmentActions", "memberships", "rooms")
 EVENTS = ("created", "updated", "deleted", "all")
-HOOK_PAYLOAD_FIELDS = ("id", "name", "targetUrl", "resource", "event", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
+HOOK_PAYLOAD_FIELDS = (
+    "id",
+    "name",
+    "targetUrl",
+    "resource",
+    "event",
+    "orgId",
+    "createdBy",
+    "appId",
+    "ownedBy",
+    "status",
+    "created",
+)
 # What Webex puts in a messages/created delivery: ids only (the bot GETs the message for its
 # text and mentionedPeople), and parentId for a reply in a thread.
 MESSAGE_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "parentId", "created")
 ACTION_DATA_FIELDS = ("id", "type", "messageId", "personId", "roomId", "created")
-MEMBERSHIP_DATA_FIELDS = ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName", "isModerator", "isMonitor", "created")
+MEMBERSHIP_DATA_FIELDS = (
+    "id",
+    "roomId",
+    "roomType",
+    "personId",
+    "personEmail",
+    "personDisplayName",
+    "isModerator",
+    "isMonitor",
+    "created",
+)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -107,8 +129,11 @@ class Delivery:
             thread.join(timeout=TIMEOUT_S + 5)
 
     def _hooks(self, resource: str, event: str) -> list[dict[str, Any]]:
-        return [w for w in self.state.webhooks.values()
-                if w["resource"] == resource and w["event"] in (event, "all") and w["status"] == "active"]
+        return [
+            w
+            for w in self.state.webhooks.values()
+            if w["resource"] == resource and w["event"] in (event, "all") and w["status"] == "active"
+        ]
 
     def message_created(self, message: dict[str, Any]) -> None:
         """Queue messages/created for every webhook owner who hears this message."""
@@ -132,7 +157,9 @@ class Delivery:
 
     def membership_created(self, membership: dict[str, Any], *, actor_id: str) -> None:
         """Queue memberships/created for webhook owners in the room (the added person included)."""
-        self._membership("created", membership, actor_id=actor_id, audience=set(self.state.members(membership["roomId"])))
+        self._membership(
+            "created", membership, actor_id=actor_id, audience=set(self.state.members(membership["roomId"]))
+        )
 
     def membership_deleted(self, membership: dict[str, Any], *, actor_id: str, audience: set[str]) -> None:
         """Queue memberships/deleted for webhook owners who were in the room (the removed person included)."""
@@ -144,7 +171,15 @@ class Delivery:
             if hook["ownerId"] in audience or hook["ownerId"] == membership["personId"]:
                 self._enqueue(hook, event, data, actor_id=actor_id)
 
-    def _enqueue(self, hook: dict[str, Any], event: str, data: dict[str, Any], *, actor_id: str, resource: dict[str, Any] | None = None) -> None:
+    def _enqueue(
+        self,
+        hook: dict[str, Any],
+        event: str,
+        data: dict[str, Any],
+        *,
+        actor_id: str,
+        resource: dict[str, Any] | None = None,
+    ) -> None:
         if not filter_matches(hook.get("filter"), resource if resource is not None else data, hook["ownerId"]):
             return
         payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
@@ -186,8 +221,17 @@ class Delivery:
         """Note one delivery attempt; disable the webhook on too many recent failures."""
         with self.state.changed:
             now = self.state.now()
-            self.state.deliveries.append({"webhook_id": hook_id, "resource": payload["resource"], "event": payload["event"],
-                                          "data_id": payload["data"]["id"], "status_code": status, "error": error, "at": now})
+            self.state.deliveries.append(
+                {
+                    "webhook_id": hook_id,
+                    "resource": payload["resource"],
+                    "event": payload["event"],
+                    "data_id": payload["data"]["id"],
+                    "status_code": status,
+                    "error": error,
+                    "at": now,
+                }
+            )
             if status is None or not 200 <= status < 300:
                 self._failed(hook_id, now)
             self.state.changed.notify_all()

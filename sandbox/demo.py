@@ -85,7 +85,12 @@ def open_direct_spaces(state: SandboxState) -> None:
 # What the desk's directory holds in the demo: the customer spaces bound to their
 # organisations, the staff space marked, and each staff member's role.
 DEMO_BINDINGS = ((ACME_ROOM, ACME_ORG), (POLDER_ROOM, POLDER_ORG))
-DEMO_GRANTS = ((SANNE_EMAIL, "agent"), (ERIK_EMAIL, "engineer"), (FATIMA_EMAIL, "problem-manager"), (ADA_EMAIL, "admin"))
+DEMO_GRANTS = (
+    (SANNE_EMAIL, "agent"),
+    (ERIK_EMAIL, "engineer"),
+    (FATIMA_EMAIL, "problem-manager"),
+    (ADA_EMAIL, "admin"),
+)
 # The on-call rota of the paging team: Erik first, then Sanne.
 DEMO_ROTA = (ERIK_EMAIL, SANNE_EMAIL)
 # The services whose maintenance and disruption notices each customer space has asked for.
@@ -98,19 +103,30 @@ def seed_directory(session: Session, state: SandboxState, *, now: datetime, desk
     for title, org_name in DEMO_BINDINGS:
         room = state.room_by_title(title)
         org = directory.find_org(session, name=org_name) or directory.create_org(
-            session, name=org_name, actor=actor, room_id=None, now=now)
+            session, name=org_name, actor=actor, room_id=None, now=now
+        )
         record = directory.space(session, room_id=room["id"])
         if record is None or record.kind != "customer":
-            directory.set_space_kind(session, room_id=room["id"], room_type="group", kind="customer", org=org, actor=actor, now=now)
+            directory.set_space_kind(
+                session, room_id=room["id"], room_type="group", kind="customer", org=org, actor=actor, now=now
+            )
     staff = state.room_by_title(STAFF_ROOM)
     record = directory.space(session, room_id=staff["id"])
     if record is None or record.kind != "staff":
-        directory.set_space_kind(session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now)
+        directory.set_space_kind(
+            session, room_id=staff["id"], room_type="group", kind="staff", org=None, actor=actor, now=now
+        )
     for email, role in DEMO_GRANTS:
         directory.grant_role(session, email=email, role=role, actor=actor, room_id=None, now=now)
     if session.get(OnCallTeam, desk.paging_team) is None:
-        session.add(OnCallTeam(name=desk.paging_team, rota=list(DEMO_ROTA), repage_minutes=desk.repage_minutes,
-                               pages_per_engineer=desk.pages_per_engineer))
+        session.add(
+            OnCallTeam(
+                name=desk.paging_team,
+                rota=list(DEMO_ROTA),
+                repage_minutes=desk.repage_minutes,
+                pages_per_engineer=desk.pages_per_engineer,
+            )
+        )
 
 
 def seed_subscriptions(session: Session, state: SandboxState) -> None:

@@ -72,8 +72,13 @@ def _page_assets() -> None:
             log.warning("sandbox page: cards will not render: %s (run `make run`, which installs it)", exc)
 
 
-def start_sandbox(settings: Settings, *, register: Register = commands.register, with_workers: bool = True,
-                  state_file: Path | None = None) -> Stack:
+def start_sandbox(
+    settings: Settings,
+    *,
+    register: Register = commands.register,
+    with_workers: bool = True,
+    state_file: Path | None = None,
+) -> Stack:
     """The sandbox Webex API and the bot on one port, webhooks registered, demo data loaded.
 
     With `state_file`, the sandbox continues from it when it exists and is kept in it.

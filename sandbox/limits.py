@@ -64,8 +64,18 @@ class Faults:
         self._lock = threading.Lock()
         self._queue: list[dict[str, Any]] = []
 
-    def add(self, method: str, path: str, status: int, *, headers: dict[str, Any] | None = None, body: dict[str, Any] | None = None, times: int = 1,
-            retry_after: int | None = None, after: bool = False) -> None:
+    def add(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        headers: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        times: int = 1,
+        retry_after: int | None = None,
+        after: bool = False,
+    ) -> None:
         """The next `times` requests of `method` whose path starts with `path` get `status`.
 
         `retry_after` sets the Retry-After header (429, and 423 Locked, carry one). With `after`
@@ -77,8 +87,16 @@ class Faults:
             headers["Retry-After"] = str(retry_after)
         with self._lock:
             for _ in range(times):
-                self._queue.append({"method": method.upper(), "path": path, "status": status, "headers": headers, "body": body,
-                                    "after": after})
+                self._queue.append(
+                    {
+                        "method": method.upper(),
+                        "path": path,
+                        "status": status,
+                        "headers": headers,
+                        "body": body,
+                        "after": after,
+                    }
+                )
 
     def locked(self, method: str, path: str, *, retry_after: int, times: int = 1) -> None:
         """423 Locked with Retry-After for the next `times` matching requests, as Webex answers

@@ -18,4 +18,3 @@ class ApiProblem(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-

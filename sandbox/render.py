@@ -37,7 +37,9 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,3})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s{0,3}```")
 
 
-def render(markdown: str, lookup: Callable[[str, str], dict[str, Any] | None], *, mention_ids: str = "base64") -> tuple[str, str, list[str]]:
+def render(
+    markdown: str, lookup: Callable[[str, str], dict[str, Any] | None], *, mention_ids: str = "base64"
+) -> tuple[str, str, list[str]]:
     """(text, html, mentioned person ids) of a markdown message; unknown mentions stay literal.
 
     `mention_ids`: how `<spark-mention>` names the person: "base64", the full person id as
@@ -137,7 +139,9 @@ def _blocks(source: str) -> tuple[str, str]:
 
 
 def _starts_block(line: str) -> bool:
-    return bool(_BULLET.match(line) or _NUMBERED.match(line) or _QUOTE.match(line) or _HEADING.match(line) or _FENCE.match(line))
+    return bool(
+        _BULLET.match(line) or _NUMBERED.match(line) or _QUOTE.match(line) or _HEADING.match(line) or _FENCE.match(line)
+    )
 
 
 def _inline(chunk: str) -> tuple[str, str]:
@@ -146,7 +150,7 @@ def _inline(chunk: str) -> tuple[str, str]:
     text_parts: list[str] = []
     pos = 0
     for match in _INLINE.finditer(chunk):
-        _literal(chunk[pos:match.start()], html_parts, text_parts)
+        _literal(chunk[pos : match.start()], html_parts, text_parts)
         pos = match.end()
         kind = match.lastgroup or ""  # every alternative of _INLINE is a named group
         if kind == "esc":
@@ -172,7 +176,9 @@ def _inline(chunk: str) -> tuple[str, str]:
             text_parts.append(match.group(0))
         else:
             tag = {"bold": "strong", "italic": "em", "strike": "del"}[kind]
-            inner = next(value for name, value in match.groupdict().items() if name.startswith(f"{kind}_text") and value)
+            inner = next(
+                value for name, value in match.groupdict().items() if name.startswith(f"{kind}_text") and value
+            )
             inner_html, inner_text = _inline(inner)
             html_parts.append(f"<{tag}>{inner_html}</{tag}>")
             text_parts.append(inner_text)

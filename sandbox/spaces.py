@@ -17,13 +17,20 @@ class Spaces(StateCore):
         with self.lock:
             return self.orgs.setdefault(name, new_id("ORGANIZATION"))
 
-    def add_person(self, email: str, display_name: str, *, bot: bool = False, token: str | None = None,
-                   org: str | None = None) -> dict[str, Any]:
+    def add_person(
+        self, email: str, display_name: str, *, bot: bool = False, token: str | None = None, org: str | None = None
+    ) -> dict[str, Any]:
         """Create a person (or bot) with an optional API token, in the named org (default: the sandbox's own)."""
         first, _, last = display_name.partition(" ")
         person: dict[str, Any] = {
-            "id": new_id("PEOPLE"), "emails": [email.lower()], "displayName": display_name, "nickName": first,
-            "firstName": first, "lastName": last, "orgId": self.org(org) if org else self.org_id, "type": "bot" if bot else "person",
+            "id": new_id("PEOPLE"),
+            "emails": [email.lower()],
+            "displayName": display_name,
+            "nickName": first,
+            "firstName": first,
+            "lastName": last,
+            "orgId": self.org(org) if org else self.org_id,
+            "type": "bot" if bot else "person",
             "created": self.stamp(),
         }
         with self.lock:
@@ -66,18 +73,29 @@ class Spaces(StateCore):
             raise ApiProblem(404, f"No person with email {email}")
         return person
 
-    def add_room(self, title: str, members: list[str], *, creator_email: str, room_type: str = "group") -> dict[str, Any]:
+    def add_room(
+        self, title: str, members: list[str], *, creator_email: str, room_type: str = "group"
+    ) -> dict[str, Any]:
         """Create a room with members (by email); each membership is announced to webhooks."""
         creator = self._person(creator_email)
-        room = {"id": new_id("ROOM"), "title": title, "type": room_type, "isLocked": False,
-                "lastActivity": self.stamp(), "created": self.stamp(), "creatorId": creator["id"]}
+        room = {
+            "id": new_id("ROOM"),
+            "title": title,
+            "type": room_type,
+            "isLocked": False,
+            "lastActivity": self.stamp(),
+            "created": self.stamp(),
+            "creatorId": creator["id"],
+        }
         with self.lock:
             self.rooms[room["id"]] = room
             for email in dict.fromkeys([creator_email, *members]):
                 self.add_member(room["id"], email, actor_email=creator_email)
         return room
 
-    def add_member(self, room_id: str, email: str, *, actor_email: str | None = None, moderator: bool = False) -> dict[str, Any]:
+    def add_member(
+        self, room_id: str, email: str, *, actor_email: str | None = None, moderator: bool = False
+    ) -> dict[str, Any]:
         """Add a person to a room (idempotent); `actor_email` is who added them. The membership's
         id is derived from person and room, so the same person joining again gets the same id."""
         person = self._person(email)
@@ -88,9 +106,18 @@ class Spaces(StateCore):
             existing = self.memberships.get(membership_id(person["id"], room_id))
             if existing:
                 return existing
-            membership = {"id": membership_id(person["id"], room_id), "roomId": room_id, "roomType": self.rooms[room_id]["type"],
-                          "personId": person["id"], "personEmail": person["emails"][0], "personDisplayName": person["displayName"],
-                          "personOrgId": person["orgId"], "isModerator": moderator, "isMonitor": False, "created": self.stamp()}
+            membership = {
+                "id": membership_id(person["id"], room_id),
+                "roomId": room_id,
+                "roomType": self.rooms[room_id]["type"],
+                "personId": person["id"],
+                "personEmail": person["emails"][0],
+                "personDisplayName": person["displayName"],
+                "personOrgId": person["orgId"],
+                "isModerator": moderator,
+                "isMonitor": False,
+                "created": self.stamp(),
+            }
             self.memberships[membership["id"]] = membership
             self.revision += 1
             self.delivery.membership_created(membership, actor_id=actor["id"])
@@ -157,7 +184,9 @@ class Spaces(StateCore):
             if membership["roomType"] == "direct":
                 raise ApiProblem(403, "A member cannot be removed from a 1:1 space.")
             if membership["personId"] != caller["id"]:
-                moderated = any(m["isModerator"] for m in self.memberships.values() if m["roomId"] == membership["roomId"])
+                moderated = any(
+                    m["isModerator"] for m in self.memberships.values() if m["roomId"] == membership["roomId"]
+                )
                 mine = self.membership_of(membership["roomId"], caller["id"])
                 if moderated and not (mine and mine["isModerator"]):
                     raise ApiProblem(403, "Only a moderator can remove members from this space.")
@@ -199,8 +228,14 @@ class Spaces(StateCore):
 
             def entry(person: dict[str, Any]) -> dict[str, Any]:
                 email = person["emails"][0]
-                return {"id": person["id"], "email": email, "displayName": person["displayName"], "type": person["type"],
-                        "org": org_names.get(person["orgId"]), "role": self.roles.get(email, "person")}
+                return {
+                    "id": person["id"],
+                    "email": email,
+                    "displayName": person["displayName"],
+                    "type": person["type"],
+                    "org": org_names.get(person["orgId"]),
+                    "role": self.roles.get(email, "person"),
+                }
 
             rooms = []
             for room in sorted(self.rooms.values(), key=lambda r: r["created"]):
@@ -209,6 +244,7 @@ class Spaces(StateCore):
                     kind = "direct"
                 else:
                     kind = "customer" if any(self.roles.get(e) == "customer" for e in members) else "staff"
-                rooms.append({"id": room["id"], "title": room["title"], "type": room["type"], "kind": kind, "members": members})
+                rooms.append(
+                    {"id": room["id"], "title": room["title"], "type": room["type"], "kind": kind, "members": members}
+                )
             return {"bot": entry(bots[0]) if bots else None, "people": [entry(p) for p in humans], "rooms": rooms}
-

@@ -24,8 +24,19 @@ from sandbox.problems import INVALID_TOKEN, NO_ONE_ON_ONE, NOT_FOUND, ApiProblem
 from sandbox.render import render
 from sandbox.spaces import Spaces
 
-__all__ = ["CARD_TYPE", "INVALID_TOKEN", "MAX_EDITS", "MAX_FILE_BYTES", "MAX_MESSAGE_BYTES", "NO_ONE_ON_ONE", "NOT_FOUND", "ApiProblem",
-           "Faults", "RateLimit", "SandboxState"]
+__all__ = [
+    "CARD_TYPE",
+    "INVALID_TOKEN",
+    "MAX_EDITS",
+    "MAX_FILE_BYTES",
+    "MAX_MESSAGE_BYTES",
+    "NO_ONE_ON_ONE",
+    "NOT_FOUND",
+    "ApiProblem",
+    "Faults",
+    "RateLimit",
+    "SandboxState",
+]
 
 MAX_MESSAGE_BYTES = 7439  # Webex's limit on a message's text or markdown (bot/outbox.py splits longer ones)
 MAX_EDITS = 10
@@ -101,8 +112,14 @@ class SandboxState(Spaces):
                     raise ApiProblem(400, "parentId must be a message in the same room")
                 if parent.get("parentId"):
                     raise ApiProblem(400, "Threads can only be one level deep: parentId must be a root message")
-            message = {"id": new_id("MESSAGE"), "roomId": room_id, "roomType": room["type"],
-                       "personId": author["id"], "personEmail": author["emails"][0], "created": self.stamp()}
+            message = {
+                "id": new_id("MESSAGE"),
+                "roomId": room_id,
+                "roomType": room["type"],
+                "personId": author["id"],
+                "personEmail": author["emails"][0],
+                "created": self.stamp(),
+            }
             if parent_id:
                 message["parentId"] = parent_id
             if recipient is not None:
@@ -148,8 +165,14 @@ class SandboxState(Spaces):
 
     def _store_file(self, file: dict[str, Any], *, room_id: str, message_id: str) -> str:
         content_id = new_id("CONTENT")
-        self.files[content_id] = {"id": content_id, "name": file["name"], "type": file.get("type") or "application/octet-stream",
-                                  "size": len(file["data"]), "roomId": room_id, "messageId": message_id}
+        self.files[content_id] = {
+            "id": content_id,
+            "name": file["name"],
+            "type": file.get("type") or "application/octet-stream",
+            "size": len(file["data"]),
+            "roomId": room_id,
+            "messageId": message_id,
+        }
         self.file_data[content_id] = bytes(file["data"])
         return f"{self.base_url.rstrip('/')}/v1/contents/{content_id}"
 
@@ -194,7 +217,9 @@ class SandboxState(Spaces):
             return True
         return message["personId"] == person_id or person_id in message.get("mentionedPeople", [])
 
-    def update_message(self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None) -> dict[str, Any]:
+    def update_message(
+        self, as_email: str, message_id: str, *, room_id: str | None, text: str | None, markdown: str | None
+    ) -> dict[str, Any]:
         """Edit a message: author only, no cards, at most 10 times."""
         author = self._person(as_email)
         with self.lock:
@@ -246,8 +271,15 @@ class SandboxState(Spaces):
                 raise ApiProblem(404, NOT_FOUND)
             if not message.get("attachments"):
                 raise ApiProblem(400, "The message has no card")
-            action = {"id": new_id("ATTACHMENT_ACTION"), "type": "submit", "messageId": message_id, "inputs": dict(inputs),
-                      "personId": person["id"], "roomId": message["roomId"], "created": self.stamp()}
+            action = {
+                "id": new_id("ATTACHMENT_ACTION"),
+                "type": "submit",
+                "messageId": message_id,
+                "inputs": dict(inputs),
+                "personId": person["id"],
+                "roomId": message["roomId"],
+                "created": self.stamp(),
+            }
             self.actions[action["id"]] = action
             self.delivery.action_created(action, card_author=message["personId"])
             return dict(action)

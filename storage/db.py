@@ -95,7 +95,9 @@ def insert_missing(session: Session, table: FromClause, **values: Any) -> None:
     if not isinstance(table, Table):  # a mapped class's __table__, typed as any FromClause
         raise TypeError(f"{table} is not a table")
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(table.primary_key.columns)))
+    session.execute(
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=list(table.primary_key.columns))
+    )
 
 
 def is_postgres(session_or_engine: Session | Engine | Connection) -> bool:

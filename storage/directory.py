@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from storage.db import insert_missing, is_postgres
 from storage.models import AuditEntry, Organisation, Person, RoleGrant, SpaceRecord
 
-
 LAST_SEEN_STEP = timedelta(minutes=1)
 # Whether the bot can post in a space (SpaceRecord.state).
 ACTIVE, SUSPENDED, UNREACHABLE = "active", "suspended", "unreachable"
@@ -26,20 +25,35 @@ def org_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def audit(session: Session, *, at: datetime, actor: str, room_id: str | None, subject_type: str, subject: str,
-          action: str, old: dict[str, Any] | None = None, new: dict[str, Any] | None = None) -> AuditEntry:
+def audit(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    room_id: str | None,
+    subject_type: str,
+    subject: str,
+    action: str,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditEntry:
     """Append one line to the audit timeline."""
-    entry = AuditEntry(at=at, actor=actor, room_id=room_id, subject_type=subject_type, subject=subject,
-                       action=action, old=old, new=new)
+    entry = AuditEntry(
+        at=at, actor=actor, room_id=room_id, subject_type=subject_type, subject=subject, action=action, old=old, new=new
+    )
     session.add(entry)
     return entry
 
 
 def timeline(session: Session, *, subject_type: str, subject: str) -> list[AuditEntry]:
     """Every audit line of one subject, oldest first."""
-    return list(session.scalars(
-        select(AuditEntry).where(AuditEntry.subject_type == subject_type, AuditEntry.subject == subject).order_by(AuditEntry.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.subject_type == subject_type, AuditEntry.subject == subject)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 # -- organisations -----------------------------------------------------------------------------
@@ -55,15 +69,37 @@ def org_by_id(session: Session, *, org_id: int) -> Organisation | None:
     return session.get(Organisation, org_id)
 
 
-def create_org(session: Session, *, name: str, actor: str, room_id: str | None, now: datetime,
-               sla_profile: str = "iot", language: str = "en") -> Organisation:
+def create_org(
+    session: Session,
+    *,
+    name: str,
+    actor: str,
+    room_id: str | None,
+    now: datetime,
+    sla_profile: str = "iot",
+    language: str = "en",
+) -> Organisation:
     """A new organisation (the caller made sure the name is free)."""
-    org = Organisation(name=" ".join(name.split()), key=org_key(name), sla_profile=sla_profile, language=language,
-                       created_at=now, created_by=actor)
+    org = Organisation(
+        name=" ".join(name.split()),
+        key=org_key(name),
+        sla_profile=sla_profile,
+        language=language,
+        created_at=now,
+        created_by=actor,
+    )
     session.add(org)
     session.flush()
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="org", subject=org.key, action="created",
-          new={"name": org.name, "sla_profile": sla_profile, "language": language})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="org",
+        subject=org.key,
+        action="created",
+        new={"name": org.name, "sla_profile": sla_profile, "language": language},
+    )
     return org
 
 
@@ -82,8 +118,11 @@ def space(session: Session, *, room_id: str, for_update: bool = False) -> SpaceR
 
 def space_and_org(session: Session, *, room_id: str) -> tuple[SpaceRecord | None, Organisation | None]:
     """What the bot knows of a space and the organisation it is bound to, in one query."""
-    row = session.execute(select(SpaceRecord, Organisation).outerjoin(Organisation, Organisation.id == SpaceRecord.org_id)
-                          .where(SpaceRecord.room_id == room_id)).first()
+    row = session.execute(
+        select(SpaceRecord, Organisation)
+        .outerjoin(Organisation, Organisation.id == SpaceRecord.org_id)
+        .where(SpaceRecord.room_id == room_id)
+    ).first()
     return (row[0], row[1]) if row is not None else (None, None)
 
 
@@ -100,8 +139,9 @@ def _space_state(record: SpaceRecord) -> dict[str, Any]:
     return {"kind": record.kind, "org_id": record.org_id}
 
 
-def set_space_kind(session: Session, *, room_id: str, room_type: str, kind: str, org: Organisation | None,
-                   actor: str, now: datetime) -> SpaceRecord:
+def set_space_kind(
+    session: Session, *, room_id: str, room_type: str, kind: str, org: Organisation | None, actor: str, now: datetime
+) -> SpaceRecord:
     """Bind a space to an org, mark it the staff space, or unbind it; on the audit timeline."""
     record = ensure_space(session, room_id=room_id, room_type=room_type)
     old = _space_state(record)
@@ -109,21 +149,40 @@ def set_space_kind(session: Session, *, room_id: str, room_type: str, kind: str,
     record.org_id = org.id if org is not None else None
     record.changed_by, record.changed_at = actor, now
     action = {"customer": "bound", "staff": "marked staff", "unbound": "unbound"}[kind]
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="space", subject=room_id, action=action,
-          old=old, new=_space_state(record) | ({"org": org.name} if org else {}))
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="space",
+        subject=room_id,
+        action=action,
+        old=old,
+        new=_space_state(record) | ({"org": org.name} if org else {}),
+    )
     return record
 
 
-def set_space_state(session: Session, *, record: SpaceRecord, state: str, actor: str, now: datetime,
-                    reason: str | None = None) -> str:
+def set_space_state(
+    session: Session, *, record: SpaceRecord, state: str, actor: str, now: datetime, reason: str | None = None
+) -> str:
     """Record whether the bot can post in a space (its binding stays as it is); on the audit
     timeline. Returns the state it had; nothing changes when it is the same."""
     old = record.state
     if old == state:
         return old
     record.state, record.state_changed_at = state, now
-    audit(session, at=now, actor=actor, room_id=record.room_id, subject_type="space", subject=record.room_id, action=state,
-          old={"state": old}, new={"state": state} | ({"reason": reason[:300]} if reason else {}))
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=record.room_id,
+        subject_type="space",
+        subject=record.room_id,
+        action=state,
+        old={"state": old},
+        new={"state": state} | ({"reason": reason[:300]} if reason else {}),
+    )
     return old
 
 
@@ -156,19 +215,32 @@ def space_language(session: Session, *, room_id: str) -> str | None:
     return language_of(*space_and_org(session, room_id=room_id))
 
 
-def set_space_language(session: Session, *, room_id: str, room_type: str, language: str, actor: str, now: datetime) -> None:
+def set_space_language(
+    session: Session, *, room_id: str, room_type: str, language: str, actor: str, now: datetime
+) -> None:
     """The language the bot uses in a group space."""
     record = ensure_space(session, room_id=room_id, room_type=room_type)
     old = record.language
     record.language = language
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="space", subject=room_id, action="language",
-          old={"language": old}, new={"language": language})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="space",
+        subject=room_id,
+        action="language",
+        old={"language": old},
+        new={"language": language},
+    )
 
 
 # -- people ------------------------------------------------------------------------------------------
 
 
-def touch_person(session: Session, *, email: str, person_id: str | None, display_name: str | None, now: datetime) -> Person:
+def touch_person(
+    session: Session, *, email: str, person_id: str | None, display_name: str | None, now: datetime
+) -> Person:
     """The person's record, created or refreshed (name, id; last seen to the minute)."""
     email = email.lower()
     person = session.get(Person, email)
@@ -203,7 +275,9 @@ def set_person_language(session: Session, *, email: str, language: str, now: dat
 
 def active_roles(session: Session, *, email: str) -> frozenset[str]:
     """The roles granted to `email` and not revoked."""
-    rows = session.scalars(select(RoleGrant.role).where(RoleGrant.email == email.lower(), RoleGrant.revoked_at.is_(None)))
+    rows = session.scalars(
+        select(RoleGrant.role).where(RoleGrant.email == email.lower(), RoleGrant.revoked_at.is_(None))
+    )
     return frozenset(rows)
 
 
@@ -213,7 +287,16 @@ def grant_role(session: Session, *, email: str, role: str, actor: str, room_id: 
     if role in active_roles(session, email=email):
         return False
     session.add(RoleGrant(email=email, role=role, granted_by=actor, granted_at=now))
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="role", subject=email, action="granted", new={"role": role})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="role",
+        subject=email,
+        action="granted",
+        new={"role": role},
+    )
     session.flush()
     return True
 
@@ -228,11 +311,24 @@ def revoke_role(session: Session, *, email: str, role: str, actor: str, room_id:
     if grant is None:
         return False
     grant.revoked_by, grant.revoked_at = actor, now
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="role", subject=email, action="revoked", old={"role": role})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="role",
+        subject=email,
+        action="revoked",
+        old={"role": role},
+    )
     session.flush()
     return True
 
 
 def active_grants(session: Session) -> list[RoleGrant]:
     """Every active grant, by email then role."""
-    return list(session.scalars(select(RoleGrant).where(RoleGrant.revoked_at.is_(None)).order_by(RoleGrant.email, RoleGrant.role)))
+    return list(
+        session.scalars(
+            select(RoleGrant).where(RoleGrant.revoked_at.is_(None)).order_by(RoleGrant.email, RoleGrant.role)
+        )
+    )

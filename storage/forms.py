@@ -29,8 +29,12 @@ def claim(session: Session, *, message_id: str, action: str, actor: str, now: da
     was rolled back, claims the card itself); SQLite runs one writing transaction at a time.
     """
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    stmt = (insert(_T).values(message_id=message_id, action=action, submitted_by=actor, submitted_at=now)
-            .on_conflict_do_nothing(index_elements=[_T.c.message_id]).returning(_T.c.message_id))
+    stmt = (
+        insert(_T)
+        .values(message_id=message_id, action=action, submitted_by=actor, submitted_at=now)
+        .on_conflict_do_nothing(index_elements=[_T.c.message_id])
+        .returning(_T.c.message_id)
+    )
     if session.execute(stmt).scalar() is not None:
         return None
     return session.get(FormSubmission, message_id)

@@ -21,7 +21,10 @@ class InboxEvent(Base):
     """A webhook delivery accepted by the endpoint, waiting to be (or already) processed."""
 
     __tablename__ = "inbox_events"
-    __table_args__ = (Index("ix_inbox_claim", "status", "next_attempt_at"), Index("ix_inbox_head", "order_key", "status", "id"))
+    __table_args__ = (
+        Index("ix_inbox_claim", "status", "next_attempt_at"),
+        Index("ix_inbox_head", "order_key", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # resource:event:data.id (and data.created for memberships): Webex may deliver one event more than once.
@@ -50,10 +53,18 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # Rows pointing at a row: what the retention asks before deleting it, and the foreign keys check.
         # Partial: most rows point at none, and every claim and send rewrites a row's index entries.
-        Index("ix_outbox_parent", "parent_outbox_id", postgresql_where=text("parent_outbox_id IS NOT NULL"),
-              sqlite_where=text("parent_outbox_id IS NOT NULL")),
-        Index("ix_outbox_target", "target_outbox_id", postgresql_where=text("target_outbox_id IS NOT NULL"),
-              sqlite_where=text("target_outbox_id IS NOT NULL")),
+        Index(
+            "ix_outbox_parent",
+            "parent_outbox_id",
+            postgresql_where=text("parent_outbox_id IS NOT NULL"),
+            sqlite_where=text("parent_outbox_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_outbox_target",
+            "target_outbox_id",
+            postgresql_where=text("target_outbox_id IS NOT NULL"),
+            sqlite_where=text("target_outbox_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -180,8 +191,14 @@ class RoleGrant(Base):
     __table_args__ = (
         Index("ix_role_grants_email", "email", "role"),
         # At most one active grant of a role per person.
-        Index("uq_role_grants_active", "email", "role", unique=True,
-              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+        Index(
+            "uq_role_grants_active",
+            "email",
+            "role",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -233,9 +250,16 @@ class Ticket(Base):
     """An incident, request for change, request for information or complaint of one organisation."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_org_status", "org_id", "status"), Index("ix_tickets_status", "status"),
-                      Index("ix_tickets_root_outbox", "root_outbox_id", postgresql_where=text("root_outbox_id IS NOT NULL"),
-                            sqlite_where=text("root_outbox_id IS NOT NULL")))
+    __table_args__ = (
+        Index("ix_tickets_org_status", "org_id", "status"),
+        Index("ix_tickets_status", "status"),
+        Index(
+            "ix_tickets_root_outbox",
+            "root_outbox_id",
+            postgresql_where=text("root_outbox_id IS NOT NULL"),
+            sqlite_where=text("root_outbox_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -334,7 +358,9 @@ class Page(Base):
     position: Mapped[int] = mapped_column(Integer)  # index in the paging order
     attempt: Mapped[int] = mapped_column(Integer)  # 1, 2, … for this engineer
     sent_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|unanswered|declined|acknowledged|stopped
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|unanswered|declined|acknowledged|stopped
     answered_at: Mapped[datetime | None]
 
 

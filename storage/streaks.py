@@ -28,7 +28,9 @@ def _locked_one(session: Session, hook_id: str) -> WebhookStreak:
     return session.get_one(WebhookStreak, hook_id, with_for_update=is_postgres(session))
 
 
-def take_attempt(session: Session, *, hook_id: str, now: datetime, first_wait: timedelta, max_wait: timedelta) -> int | None:
+def take_attempt(
+    session: Session, *, hook_id: str, now: datetime, first_wait: timedelta, max_wait: timedelta
+) -> int | None:
     """Take the next re-activation of a disabled webhook, unless the back-off says wait: its number
     in the streak, or None. The wait after it doubles with every attempt, from `first_wait` up to `max_wait`."""
     insert_missing(session, WebhookStreak.__table__, hook_id=hook_id, attempts=0)

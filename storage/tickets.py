@@ -20,7 +20,15 @@ from storage.db import is_postgres
 from storage.directory import audit
 from storage.models import OutboxMessage, Sequence, Ticket, TicketNumber, TicketPause
 
-PREFIXES = {"incident": "INC", "rfc": "RFC", "rfi": "RFI", "complaint": "CMP", "problem": "PRB", "maintenance": "MNT", "disruption": "DIS"}
+PREFIXES = {
+    "incident": "INC",
+    "rfc": "RFC",
+    "rfi": "RFI",
+    "complaint": "CMP",
+    "problem": "PRB",
+    "maintenance": "MNT",
+    "disruption": "DIS",
+}
 FIRST_NUMBER = 1001
 NUMBER = re.compile(r"^(INC|RFC|RFI|CMP)-(\d{1,9})$", re.IGNORECASE)
 OPEN_STATUSES = ("new", "in_progress", "awaiting_customer", "resolved")
@@ -52,19 +60,57 @@ def normalise_number(text: str) -> str | None:
     return f"{match.group(1).upper()}-{int(match.group(2))}" if match else None
 
 
-def create(session: Session, *, kind: str, org_id: int, room_id: str, title: str, now: datetime, actor: str,
-           priority: str | None = None, requested_priority: str | None = None, service: str | None = None,
-           description: str | None = None, details: dict[str, Any] | None = None) -> Ticket:
+def create(
+    session: Session,
+    *,
+    kind: str,
+    org_id: int,
+    room_id: str,
+    title: str,
+    now: datetime,
+    actor: str,
+    priority: str | None = None,
+    requested_priority: str | None = None,
+    service: str | None = None,
+    description: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Ticket:
     """A new ticket with its number, on the timeline."""
     number = next_number(session, prefix=PREFIXES[kind])
-    ticket = Ticket(number=number, kind=kind, org_id=org_id, room_id=room_id, status="new", priority=priority,
-                    requested_priority=requested_priority, service=service, title=title, description=description,
-                    details=details or {}, opened_at=now, opened_by=actor)
+    ticket = Ticket(
+        number=number,
+        kind=kind,
+        org_id=org_id,
+        room_id=room_id,
+        status="new",
+        priority=priority,
+        requested_priority=requested_priority,
+        service=service,
+        title=title,
+        description=description,
+        details=details or {},
+        opened_at=now,
+        opened_by=actor,
+    )
     session.add(ticket)
     session.flush()
     session.add(TicketNumber(number=number, ticket_id=ticket.id))
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="ticket", subject=number, action="opened",
-          new={"kind": kind, "title": title, "priority": priority, "requested_priority": requested_priority, "service": service})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="ticket",
+        subject=number,
+        action="opened",
+        new={
+            "kind": kind,
+            "title": title,
+            "priority": priority,
+            "requested_priority": requested_priority,
+            "service": service,
+        },
+    )
     return ticket
 
 
@@ -84,24 +130,46 @@ def find(session: Session, *, number: str, org_id: int | None, for_update: bool 
 def by_thread(session: Session, *, root_message_id: str) -> Ticket | None:
     """The ticket whose thread root (the confirmation message) has this Webex id."""
     return session.scalar(
-        select(Ticket).join(OutboxMessage, OutboxMessage.id == Ticket.root_outbox_id).where(OutboxMessage.webex_message_id == root_message_id)
+        select(Ticket)
+        .join(OutboxMessage, OutboxMessage.id == Ticket.root_outbox_id)
+        .where(OutboxMessage.webex_message_id == root_message_id)
     )
 
 
-def change(session: Session, ticket: Ticket, *, actor: str, room_id: str | None, now: datetime, action: str,
-           **changes: Any) -> None:
+def change(
+    session: Session, ticket: Ticket, *, actor: str, room_id: str | None, now: datetime, action: str, **changes: Any
+) -> None:
     """Set fields of a ticket and put the change, before and after, on its timeline."""
     old = {k: _plain(getattr(ticket, k)) for k in changes}
     for key, value in changes.items():
         setattr(ticket, key, value)
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="ticket", subject=ticket.number, action=action,
-          old=old or None, new={k: _plain(v) for k, v in changes.items()} or None)
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="ticket",
+        subject=ticket.number,
+        action=action,
+        old=old or None,
+        new={k: _plain(v) for k, v in changes.items()} or None,
+    )
 
 
-def note(session: Session, ticket: Ticket, *, actor: str, room_id: str | None, now: datetime, action: str, text: str) -> None:
+def note(
+    session: Session, ticket: Ticket, *, actor: str, room_id: str | None, now: datetime, action: str, text: str
+) -> None:
     """Something said about a ticket (a response, a question, a customer note), on its timeline."""
-    audit(session, at=now, actor=actor, room_id=room_id, subject_type="ticket", subject=ticket.number, action=action,
-          new={"text": text})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        room_id=room_id,
+        subject_type="ticket",
+        subject=ticket.number,
+        action=action,
+        new={"text": text},
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -122,9 +190,11 @@ def pauses_of(session: Session, tickets: Iterable[Ticket]) -> dict[int, list[tup
     found: dict[int, list[tuple[datetime, datetime | None]]] = {ticket.id: [] for ticket in tickets}
     ids = list(found)
     for start in range(0, len(ids), _PAUSES_CHUNK):
-        rows = session.execute(select(TicketPause.ticket_id, TicketPause.started_at, TicketPause.ended_at)
-                               .where(TicketPause.ticket_id.in_(ids[start:start + _PAUSES_CHUNK]))
-                               .order_by(TicketPause.ticket_id, TicketPause.started_at))
+        rows = session.execute(
+            select(TicketPause.ticket_id, TicketPause.started_at, TicketPause.ended_at)
+            .where(TicketPause.ticket_id.in_(ids[start : start + _PAUSES_CHUNK]))
+            .order_by(TicketPause.ticket_id, TicketPause.started_at)
+        )
         for ticket_id, started_at, ended_at in rows:
             found[ticket_id].append((started_at, ended_at))
     return found
@@ -132,13 +202,18 @@ def pauses_of(session: Session, tickets: Iterable[Ticket]) -> dict[int, list[tup
 
 def start_pause(session: Session, ticket: Ticket, *, now: datetime) -> None:
     """The ticket now waits for the customer (its office-hour clocks stop)."""
-    if session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))) is None:
+    if (
+        session.scalar(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None)))
+        is None
+    ):
         session.add(TicketPause(ticket_id=ticket.id, started_at=now))
 
 
 def end_pause(session: Session, ticket: Ticket, *, now: datetime) -> None:
     """The customer answered: the clocks run again."""
-    for pause in session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))):
+    for pause in session.scalars(
+        select(TicketPause).where(TicketPause.ticket_id == ticket.id, TicketPause.ended_at.is_(None))
+    ):
         pause.ended_at = now
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from tests.harness.sqlite import RestoredSqlite, migrated_file
 
 # One schema per test process (`pytest -n 2` runs two), so parallel runs never share tables.
 PG_SCHEMA = f"servicedesk_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 10:00 in Amsterdam
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 10:00 in Amsterdam
 TESTS = Path(__file__).resolve().parent
 # Marks of the tests `make test-fast` leaves to `make test`.
 SLOW_MARKS = ("postgres", "e2e", "http", "process", "browser", "reliability", "serial", "sweep")
@@ -156,8 +156,12 @@ def harness(request, db, clock) -> Iterator[Harness]:
     - `http`: the sandbox and the bot talk over real HTTP on loopback, not in process.
     """
     admins = request.node.get_closest_marker("admins")
-    h = Harness(db, clock, admins=frozenset(admins.args) if admins else frozenset(),
-                transport=HTTP if request.node.get_closest_marker("http") else IN_PROCESS)
+    h = Harness(
+        db,
+        clock,
+        admins=frozenset(admins.args) if admins else frozenset(),
+        transport=HTTP if request.node.get_closest_marker("http") else IN_PROCESS,
+    )
     try:
         if request.node.get_closest_marker("bare") is None:
             h.seed_directory()

@@ -7,10 +7,9 @@ with `{name}` placeholders filled by `t()`.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from pathlib import Path
-
 from datetime import date, datetime
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -26,14 +25,14 @@ DEFAULT_LANGUAGE = "en"
 LOCALES = Path(__file__).parent / "locales"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> Catalog:
     """The parsed catalogue of one language."""
     with open(LOCALES / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
         return read_po(fh, locale=lang)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _texts(lang: str) -> dict[str, str]:
     return {m.id: m.string for m in catalog(lang) if isinstance(m.id, str) and isinstance(m.string, str) and m.string}
 

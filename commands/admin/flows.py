@@ -10,7 +10,9 @@ from storage import directory
 from storage.models import Organisation
 
 
-def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, create_language: str | None = None) -> Organisation:
+def bind(
+    ctx: Context, *, org_name: str, create_profile: str | None = None, create_language: str | None = None
+) -> Organisation:
     """Bind the current space to `org_name` (returned); creates the org when `create_profile` is given and it is new."""
     record = directory.space(ctx.session, room_id=ctx.space.room_id, for_update=True)
     org = directory.find_org(ctx.session, name=org_name)
@@ -25,11 +27,25 @@ def bind(ctx: Context, *, org_name: str, create_profile: str | None = None, crea
     if org is None:
         if create_profile is None:
             raise Refused("space.bind.unknown_org", org=escape_markdown(org_name))
-        org = directory.create_org(ctx.session, name=org_name, actor=ctx.actor.email, room_id=ctx.space.room_id,
-                                   now=ctx.now(), sla_profile=create_profile, language=create_language or i18n.DEFAULT_LANGUAGE)
+        org = directory.create_org(
+            ctx.session,
+            name=org_name,
+            actor=ctx.actor.email,
+            room_id=ctx.space.room_id,
+            now=ctx.now(),
+            sla_profile=create_profile,
+            language=create_language or i18n.DEFAULT_LANGUAGE,
+        )
         created = True
-    directory.set_space_kind(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, kind="customer",
-                             org=org, actor=ctx.actor.email, now=ctx.now())
+    directory.set_space_kind(
+        ctx.session,
+        room_id=ctx.space.room_id,
+        room_type=ctx.space.room_type,
+        kind="customer",
+        org=org,
+        actor=ctx.actor.email,
+        now=ctx.now(),
+    )
     if record is None or record.language is None:
         ctx.lang = org.language
     key = "space.bind.done_new" if created else "space.bind.done"

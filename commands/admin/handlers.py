@@ -31,8 +31,10 @@ def space_bind(ctx: Context, args: Args) -> None:
     org = directory.find_org(ctx.session, name=name)
     if org is None:
         profiles = [sla.DEFAULT_PROFILE, *sorted(p for p in ctx.rules.profiles if p != sla.DEFAULT_PROFILE)]
-        ctx.reply(ctx.t("space.bind.confirm_new", org=escape_markdown(name)),
-                  card=admin_cards.bind_new_org(name=name, profiles=profiles, lang=ctx.lang))
+        ctx.reply(
+            ctx.t("space.bind.confirm_new", org=escape_markdown(name)),
+            card=admin_cards.bind_new_org(name=name, profiles=profiles, lang=ctx.lang),
+        )
         return
     bind(ctx, org_name=name)
 
@@ -44,7 +46,9 @@ def space_bind_confirmed(ctx: Context, inputs: dict[str, Any]) -> str:
     profile = str(inputs.get("sla_profile") or sla.DEFAULT_PROFILE)
     language = str(inputs.get("language") or i18n.DEFAULT_LANGUAGE)
     if profile not in ctx.rules.profiles:
-        raise Refused("space.bind.bad_profile", profile=escape_markdown(profile), known=", ".join(sorted(ctx.rules.profiles)))
+        raise Refused(
+            "space.bind.bad_profile", profile=escape_markdown(profile), known=", ".join(sorted(ctx.rules.profiles))
+        )
     if language not in i18n.LANGUAGES:
         raise Refused("language.unknown", given=escape_markdown(language), known=", ".join(i18n.LANGUAGES))
     return escape_markdown(bind(ctx, org_name=name, create_profile=profile, create_language=language).name)
@@ -62,8 +66,15 @@ def space_unbind(ctx: Context, args: Args) -> None:
     if record is None or record.kind == "unbound":
         raise Refused("space.unbind.not_bound")
     was = _describe(ctx, record)
-    directory.set_space_kind(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, kind="unbound",
-                             org=None, actor=ctx.actor.email, now=ctx.now())
+    directory.set_space_kind(
+        ctx.session,
+        room_id=ctx.space.room_id,
+        room_type=ctx.space.room_type,
+        kind="unbound",
+        org=None,
+        actor=ctx.actor.email,
+        now=ctx.now(),
+    )
     ctx.reply(ctx.t("space.unbind.done", was=was))
 
 
@@ -77,10 +88,24 @@ def space_staff(ctx: Context, args: Args) -> None:
         raise Refused("space.staff.is_customer", org=escape_markdown(ctx.space.org_name or ""))
     previous = [s for s in directory.staff_spaces(ctx.session) if s.room_id != ctx.space.room_id]
     for old in previous:
-        directory.set_space_kind(ctx.session, room_id=old.room_id, room_type=old.room_type, kind="unbound", org=None,
-                                 actor=ctx.actor.email, now=ctx.now())
-    directory.set_space_kind(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, kind="staff",
-                             org=None, actor=ctx.actor.email, now=ctx.now())
+        directory.set_space_kind(
+            ctx.session,
+            room_id=old.room_id,
+            room_type=old.room_type,
+            kind="unbound",
+            org=None,
+            actor=ctx.actor.email,
+            now=ctx.now(),
+        )
+    directory.set_space_kind(
+        ctx.session,
+        room_id=ctx.space.room_id,
+        room_type=ctx.space.room_type,
+        kind="staff",
+        org=None,
+        actor=ctx.actor.email,
+        now=ctx.now(),
+    )
     ctx.reply(ctx.t("space.staff.moved" if previous else "space.staff.done"))
 
 
@@ -101,7 +126,9 @@ def space_info(ctx: Context, args: Args) -> None:
 def role_grant(ctx: Context, args: Args) -> None:
     """Give a person a staff role."""
     email, role = _email_and_role(args, usage="/role grant <email> <role>")
-    if not directory.grant_role(ctx.session, email=email, role=role, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now()):
+    if not directory.grant_role(
+        ctx.session, email=email, role=role, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now()
+    ):
         raise Refused("role.grant.already", email=escape_markdown(email), role=role)
     ctx.reply(ctx.t("role.grant.done", email=escape_markdown(email), role=role))
 
@@ -109,7 +136,9 @@ def role_grant(ctx: Context, args: Args) -> None:
 def role_revoke(ctx: Context, args: Args) -> None:
     """Take a staff role away; it stops working from the person's next command."""
     email, role = _email_and_role(args, usage="/role revoke <email> <role>")
-    if not directory.revoke_role(ctx.session, email=email, role=role, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now()):
+    if not directory.revoke_role(
+        ctx.session, email=email, role=role, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now()
+    ):
         if role == ADMIN and email in ctx.runtime.settings.bot_admins:
             raise Refused("role.revoke.configured", email=escape_markdown(email))
         raise Refused("role.revoke.not_held", email=escape_markdown(email), role=role)
@@ -146,8 +175,14 @@ def language(ctx: Context, args: Args) -> None:
         ctx.lang = chosen
         ctx.reply(ctx.t("language.person.done", language=ctx.t(f"language.name.{chosen}")))
         return
-    directory.set_space_language(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type, language=chosen,
-                                 actor=ctx.actor.email, now=ctx.now())
+    directory.set_space_language(
+        ctx.session,
+        room_id=ctx.space.room_id,
+        room_type=ctx.space.room_type,
+        language=chosen,
+        actor=ctx.actor.email,
+        now=ctx.now(),
+    )
     ctx.lang = chosen
     ctx.reply(ctx.t("language.space.done", language=ctx.t(f"language.name.{chosen}")))
 
@@ -158,14 +193,23 @@ def introduce(ctx: Context) -> None:
     if ctx.space.room_type == "direct":
         ctx.reply(ctx.t("join.direct"))
         return
-    previous = spaces.joined(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type,
-                             since=_membership_began(ctx), now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+    previous = spaces.joined(
+        ctx.session,
+        room_id=ctx.space.room_id,
+        room_type=ctx.space.room_type,
+        since=_membership_began(ctx),
+        now=ctx.now(),
+        admins=ctx.runtime.settings.bot_admins,
+    )
     if previous is None:
         return  # a late delivery of an older join: the space has heard from the bot since
     lines = [ctx.t("join.hello")]
     if previous != directory.ACTIVE and ctx.space.kind in ("customer", "staff"):
-        lines.append(ctx.t("join.back.staff") if ctx.space.kind == "staff"
-                     else ctx.t("join.back.customer", org=escape_markdown(ctx.space.org_name or "")))
+        lines.append(
+            ctx.t("join.back.staff")
+            if ctx.space.kind == "staff"
+            else ctx.t("join.back.customer", org=escape_markdown(ctx.space.org_name or ""))
+        )
     if ctx.space.kind == "unbound":
         lines.append(ctx.t("join.unbound", bot=ctx.runtime.webex.identity().display_name or "Bot"))
     ctx.reply("\n\n".join(lines))
@@ -174,8 +218,14 @@ def introduce(ctx: Context) -> None:
 def farewell(ctx: Context) -> None:
     """The bot was removed from a space: suspend it and tell the staff (nothing can be said there any more)."""
     if ctx.space.room_type != "direct":
-        spaces.removed(ctx.session, room_id=ctx.space.room_id, room_type=ctx.space.room_type,
-                       since=_membership_began(ctx), now=ctx.now(), admins=ctx.runtime.settings.bot_admins)
+        spaces.removed(
+            ctx.session,
+            room_id=ctx.space.room_id,
+            room_type=ctx.space.room_type,
+            since=_membership_began(ctx),
+            now=ctx.now(),
+            admins=ctx.runtime.settings.bot_admins,
+        )
 
 
 def _membership_began(ctx: Context) -> datetime | None:

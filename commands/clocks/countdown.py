@@ -32,7 +32,9 @@ def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str, *
             lines.append(i18n.t(key, lang, target=name, due=due))
         else:
             left = hours(target.left)
-            unit = i18n.t("clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang)
+            unit = i18n.t(
+                "clock.unit.elapsed" if target.budget and target.budget.elapsed else "clock.unit.office", lang
+            )
             key = "clock.paused" if target.paused else ("clock.best_effort" if target.best_effort else "clock.running")
             lines.append(i18n.t(key, lang, target=name, due=due, left=left, unit=unit))
         if target.extended:
@@ -63,8 +65,14 @@ def update_countdown(session: Session, ticket: Ticket, now: datetime, *, rules: 
         outbox.enqueue_update(session, now=now, target=current, markdown=markdown)
         state["edits"] = state.get("edits", 0) + 1
     else:
-        row = outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=markdown, parent_outbox_id=ticket.root_outbox_id,
-                             purpose=f"ticket:{ticket.number}:countdown")
+        row = outbox.enqueue(
+            session,
+            now=now,
+            room_id=ticket.room_id,
+            markdown=markdown,
+            parent_outbox_id=ticket.root_outbox_id,
+            purpose=f"ticket:{ticket.number}:countdown",
+        )
         state = {"outbox_id": row.id, "edits": 0}
     state["text"] = markdown
     clock["countdown"] = state

@@ -66,8 +66,11 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) ->
     cancel(session, kind=POINT, ref=_ref(ticket), skip_running=True)
     _end_waiting(session, ticket)
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
-        planned = [p for p in sla.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
-                   if p[0] not in AFTERCARE_TARGETS]
+        planned = [
+            p
+            for p in sla.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
+            if p[0] not in AFTERCARE_TARGETS
+        ]
         passed: dict[str, float] = {}
         for target, fraction, instant in planned:
             if fraction in WARN_AT and instant <= now:
@@ -77,8 +80,14 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) ->
                 continue  # a passed 50% point needs no edit of its own; a passed warning is outdone by a further one
             if fraction in WARN_AT and _warned(ticket, target, fraction):
                 continue
-            schedule(session, kind=POINT, ref=_ref(ticket), due_at=max(instant, now), now=now,
-                     payload={"ticket_id": ticket.id, "target": target, "fraction": fraction})
+            schedule(
+                session,
+                kind=POINT,
+                ref=_ref(ticket),
+                due_at=max(instant, now),
+                now=now,
+                payload={"ticket_id": ticket.id, "target": target, "fraction": fraction},
+            )
     if ticket.root_outbox_id is not None:
         update_countdown(session, ticket, now, rules=rules)
 
@@ -119,7 +128,14 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
         return
     target, fraction = timer.payload["target"], float(timer.payload["fraction"])
     if fraction in WARN_AT and not _warned(ticket, target, fraction):
-        status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now) if t.target == target), None)
+        status = next(
+            (
+                t
+                for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+                if t.target == target
+            ),
+            None,
+        )
         # Only when the clock really stands there now (the timer is re-planned on every change).
         reached = [p for p in WARN_AT if (status.fraction or 0) >= p - 1e-9] if status is not None else []
         if status is not None and status.met_at is None and not status.paused and fraction in reached:
@@ -134,7 +150,16 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
     update_countdown(session, ticket, now, rules=tctx.rules)
 
 
-def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, status: sla.TargetStatus, now: datetime, *, rules: Rules) -> None:
+def _warn_staff(
+    session: Session,
+    ticket: Ticket,
+    target: str,
+    fraction: float,
+    status: sla.TargetStatus,
+    now: datetime,
+    *,
+    rules: Rules,
+) -> None:
     room_id, lang = staff_lang(session)
     if room_id is None or status.due is None:  # a warning point is a fraction of a target with a deadline
         return
@@ -142,14 +167,32 @@ def _warn_staff(session: Session, ticket: Ticket, target: str, fraction: float, 
     name = i18n.t(f"sla.target.{target}", lang)
     due = i18n.when(status.due, lang, AMSTERDAM)
     if fraction >= 1.0:
-        text = i18n.t("clock.warn.breach_best_effort" if status.best_effort else "clock.warn.breach", lang, number=ticket.number,
-                      target=name, due=due)
+        text = i18n.t(
+            "clock.warn.breach_best_effort" if status.best_effort else "clock.warn.breach",
+            lang,
+            number=ticket.number,
+            target=name,
+            due=due,
+        )
     else:
-        text = i18n.t("clock.warn.point", lang, number=ticket.number, target=name, percent=int(fraction * 100), due=due,
-                      left=hours(status.left))
+        text = i18n.t(
+            "clock.warn.point",
+            lang,
+            number=ticket.number,
+            target=name,
+            percent=int(fraction * 100),
+            due=due,
+            left=hours(status.left),
+        )
     card = ticket_cards.warning_card(number=ticket.number, org=org.name if org else "?", text=text, lang=lang)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=calling_on(session, ticket, now, text, lang, rules=rules),
-                   attachments=[_attachment(card)], purpose=f"ticket:{ticket.number}:warning")
+    outbox.enqueue(
+        session,
+        now=now,
+        room_id=room_id,
+        markdown=calling_on(session, ticket, now, text, lang, rules=rules),
+        attachments=[_attachment(card)],
+        purpose=f"ticket:{ticket.number}:warning",
+    )
 
 
 def _attachment(card: dict[str, Any]) -> dict[str, Any]:
@@ -167,15 +210,24 @@ def start_222(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) 
     card = ticket_cards.confirm_card(number=ticket.number, lang=lang, agreement=agreement)
     if directory.reachable(session, room_id=ticket.room_id):
         key = "ticket.customer.please_agree" if agreement else "ticket.customer.please_confirm"
-        outbox.enqueue(session, now=now, room_id=ticket.room_id, markdown=i18n.t(key, lang, number=ticket.number),
-                       attachments=[_attachment(card)], parent_outbox_id=ticket.root_outbox_id, purpose=f"ticket:{ticket.number}:confirm")
+        outbox.enqueue(
+            session,
+            now=now,
+            room_id=ticket.room_id,
+            markdown=i18n.t(key, lang, number=ticket.number),
+            attachments=[_attachment(card)],
+            parent_outbox_id=ticket.root_outbox_id,
+            purpose=f"ticket:{ticket.number}:confirm",
+        )
     _plan_step(session, ticket, now, step=0, start=now, rules=rules)
 
 
 def _plan_step(session: Session, ticket: Ticket, now: datetime, *, step: int, start: datetime, rules: Rules) -> None:
     office = rules.office_calendar()
     due = office.add_business_days(start, TWO_DAYS)
-    schedule(session, kind=REMIND, ref=_ref(ticket), due_at=due, now=now, payload={"ticket_id": ticket.id, "step": step})
+    schedule(
+        session, kind=REMIND, ref=_ref(ticket), due_at=due, now=now, payload={"ticket_id": ticket.id, "step": step}
+    )
 
 
 def stop_222(session: Session, ticket: Ticket) -> None:
@@ -197,15 +249,36 @@ def on_reminder(tctx: TimerContext, timer: Timer) -> None:
     lang = customer_lang(session, ticket)
     reachable = directory.reachable(session, room_id=ticket.room_id)
     if STEPS[step] == "close":
-        store.change(session, ticket, actor="system", room_id=ticket.room_id, now=now, action="auto-closed", status="closed", closed_at=now)
+        store.change(
+            session,
+            ticket,
+            actor="system",
+            room_id=ticket.room_id,
+            now=now,
+            action="auto-closed",
+            status="closed",
+            closed_at=now,
+        )
         if reachable:
-            outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
-                           markdown=i18n.t("clock.222.closed", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+            outbox.enqueue(
+                session,
+                now=now,
+                room_id=ticket.room_id,
+                parent_outbox_id=ticket.root_outbox_id,
+                markdown=i18n.t("clock.222.closed", lang, number=ticket.number),
+                purpose=f"ticket:{ticket.number}",
+            )
         events.ticket_closed.send(tctx, ticket=ticket, now=now, how="no_answer")
         return
     if reachable:
-        outbox.enqueue(session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
-                       markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number), purpose=f"ticket:{ticket.number}")
+        outbox.enqueue(
+            session,
+            now=now,
+            room_id=ticket.room_id,
+            parent_outbox_id=ticket.root_outbox_id,
+            markdown=i18n.t(f"clock.222.{STEPS[step]}", lang, number=ticket.number),
+            purpose=f"ticket:{ticket.number}",
+        )
     store.note(session, ticket, actor="system", room_id=ticket.room_id, now=now, action=STEPS[step], text="")
     _plan_step(session, ticket, now, step=step + 1, start=now, rules=tctx.rules)
 
@@ -222,12 +295,24 @@ def _remind_staff_to_agree(session: Session, ticket: Ticket, timer: Timer, now: 
     resolved_at = ticket.resolved_at  # set whenever the ticket is resolved, which on_reminder checked
     if room_id is not None and resolved_at is not None:
         who = ticket.assignee or queries.resolved_by(session, ticket)
-        lines = [i18n.t("clock.agreement", lang, number=ticket.number, since=i18n.when(resolved_at, lang, AMSTERDAM), days=days)]
+        lines = [
+            i18n.t(
+                "clock.agreement", lang, number=ticket.number, since=i18n.when(resolved_at, lang, AMSTERDAM), days=days
+            )
+        ]
         if who:
             lines.append(i18n.t("staff.must_act", lang, who=mention(who)))
-        outbox.enqueue(session, now=now, room_id=room_id, markdown="\n".join(lines), purpose=f"ticket:{ticket.number}:agreement")
-    schedule(session, kind=REMIND, ref=_ref(ticket), due_at=following, now=now,
-             payload={"ticket_id": ticket.id, "step": 0, "days": days + TWO_DAYS})
+        outbox.enqueue(
+            session, now=now, room_id=room_id, markdown="\n".join(lines), purpose=f"ticket:{ticket.number}:agreement"
+        )
+    schedule(
+        session,
+        kind=REMIND,
+        ref=_ref(ticket),
+        due_at=following,
+        now=now,
+        payload={"ticket_id": ticket.id, "step": 0, "days": days + TWO_DAYS},
+    )
 
 
 def _catch_up(office: Calendar, due_at: datetime, now: datetime, days: int) -> tuple[int, datetime]:
@@ -253,8 +338,14 @@ def plan_waiting(session: Session, ticket: Ticket, now: datetime, *, asked_by: s
     if "waiting" in clock:
         return
     office = rules.office_calendar()
-    schedule(session, kind=WAITING, ref=_ref(ticket), due_at=office.add_business_days(now, TWO_DAYS), now=now,
-             payload={"ticket_id": ticket.id, "since": now.isoformat(), "days": TWO_DAYS, "asked_by": asked_by})
+    schedule(
+        session,
+        kind=WAITING,
+        ref=_ref(ticket),
+        due_at=office.add_business_days(now, TWO_DAYS),
+        now=now,
+        payload={"ticket_id": ticket.id, "since": now.isoformat(), "days": TWO_DAYS, "asked_by": asked_by},
+    )
     clock["waiting"] = {"since": now.isoformat()}
     ticket.clock = clock
 
@@ -285,10 +376,21 @@ def on_waiting(tctx: TimerContext, timer: Timer) -> None:
     if room_id is not None:
         since = datetime.fromisoformat(timer.payload["since"])
         who = ticket.assignee or timer.payload["asked_by"]
-        markdown = "\n".join([i18n.t("clock.waiting", lang, number=ticket.number, since=i18n.when(since, lang, AMSTERDAM), days=days),
-                              i18n.t("staff.must_act", lang, who=mention(who))])
+        markdown = "\n".join(
+            [
+                i18n.t("clock.waiting", lang, number=ticket.number, since=i18n.when(since, lang, AMSTERDAM), days=days),
+                i18n.t("staff.must_act", lang, who=mention(who)),
+            ]
+        )
         outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"ticket:{ticket.number}:waiting")
-    schedule(session, kind=WAITING, ref=_ref(ticket), due_at=following, now=now, payload={**timer.payload, "days": days + TWO_DAYS})
+    schedule(
+        session,
+        kind=WAITING,
+        ref=_ref(ticket),
+        due_at=following,
+        now=now,
+        payload={**timer.payload, "days": days + TWO_DAYS},
+    )
 
 
 # -- after the resolution: P1 aftercare ------------------------------------------------------------------
@@ -325,8 +427,14 @@ def plan_aftercare(session: Session, ticket: Ticket, now: datetime, *, rules: Ru
         before = _business_day_before(office, target.due)
         for when, moment in ((before, "before"), (target.due, "breach")):
             if when >= now:
-                schedule(session, kind=AFTERCARE, ref=_ref(ticket), due_at=when, now=now,
-                         payload={"ticket_id": ticket.id, "target": target.target, "moment": moment})
+                schedule(
+                    session,
+                    kind=AFTERCARE,
+                    ref=_ref(ticket),
+                    due_at=when,
+                    now=now,
+                    payload={"ticket_id": ticket.id, "target": target.target, "moment": moment},
+                )
 
 
 def _business_day_before(office: Calendar, due: datetime) -> datetime:
@@ -344,16 +452,33 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     if ticket is None:
         return
     target = timer.payload["target"]
-    status = next((t for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now) if t.target == target), None)
+    status = next(
+        (
+            t
+            for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+            if t.target == target
+        ),
+        None,
+    )
     if status is None or status.met_at is not None or status.due is None:
         return
     room_id, lang = staff_lang(session)
     if room_id is None:
         return
     key = "clock.aftercare.before" if timer.payload["moment"] == "before" else "clock.aftercare.breach"
-    outbox.enqueue(session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}:aftercare",
-                   markdown=i18n.t(key, lang, number=ticket.number, target=i18n.t(f"sla.target.{target}", lang),
-                                   due=i18n.when(status.due, lang, AMSTERDAM)))
+    outbox.enqueue(
+        session,
+        now=now,
+        room_id=room_id,
+        purpose=f"ticket:{ticket.number}:aftercare",
+        markdown=i18n.t(
+            key,
+            lang,
+            number=ticket.number,
+            target=i18n.t(f"sla.target.{target}", lang),
+            due=i18n.when(status.due, lang, AMSTERDAM),
+        ),
+    )
 
 
 # -- listeners of the tickets' events ----------------------------------------------------------------------

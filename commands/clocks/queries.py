@@ -10,10 +10,20 @@ from storage.models import AuditEntry, Ticket, Timer
 
 def pending_clock_timers(session: Session, ticket: Ticket) -> list[Timer]:
     """The ticket's pending timers (tests and /ticket)."""
-    return list(session.scalars(select(Timer).where(Timer.ref == f"ticket:{ticket.id}", Timer.status == "pending").order_by(Timer.due_at)))
+    return list(
+        session.scalars(
+            select(Timer).where(Timer.ref == f"ticket:{ticket.id}", Timer.status == "pending").order_by(Timer.due_at)
+        )
+    )
 
 
 def resolved_by(session: Session, ticket: Ticket) -> str | None:
     """Who resolved the ticket last (proposed a complaint's outcome), from its timeline."""
-    return session.scalar(select(AuditEntry.actor).where(AuditEntry.subject_type == "ticket", AuditEntry.subject == ticket.number,
-                                                         AuditEntry.action == "resolved").order_by(AuditEntry.id.desc()).limit(1))
+    return session.scalar(
+        select(AuditEntry.actor)
+        .where(
+            AuditEntry.subject_type == "ticket", AuditEntry.subject == ticket.number, AuditEntry.action == "resolved"
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )

@@ -25,8 +25,11 @@ def service_codes(words: list[str], ctx: Context) -> list[str]:
                 continue
             service = ctx.rules.desk.service(part)
             if service is None:
-                raise Refused("mnt.unknown_service", service=escape_markdown(part[:40]),
-                              known=", ".join(s.code for s in ctx.rules.desk.services))
+                raise Refused(
+                    "mnt.unknown_service",
+                    service=escape_markdown(part[:40]),
+                    known=", ".join(s.code for s in ctx.rules.desk.services),
+                )
             if service.code not in codes:
                 codes.append(service.code)
     return codes

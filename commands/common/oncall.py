@@ -25,8 +25,9 @@ def get_team(session: Session, name: str | None = None, *, rules: Rules) -> OnCa
 def order_at(session: Session, team: OnCallTeam, now: datetime) -> list[str]:
     """Who is paged, in order, at `now`: the engineer of the current shift first, then the rota."""
     shifts = session.scalars(
-        select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at <= now).order_by(OnCallShift.starts_at.desc(),
-                                                                                                       OnCallShift.id.desc())
+        select(OnCallShift)
+        .where(OnCallShift.team == team.name, OnCallShift.starts_at <= now)
+        .order_by(OnCallShift.starts_at.desc(), OnCallShift.id.desc())
     )
     current = next((s.email for s in shifts if s.ends_at is None or s.ends_at > now), None)
     order = [current] if current else []
@@ -40,11 +41,15 @@ def must_act(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -
     team = get_team(session, rules=rules)
     order = order_at(session, team, now) if team is not None else []
     # Nobody Webex could not deliver this ticket's page to: mentioning them notifies no one.
-    unreachable = set(session.scalars(select(Page.email).where(Page.ticket_id == ticket.id, Page.status == "undeliverable")))
+    unreachable = set(
+        session.scalars(select(Page.email).where(Page.ticket_id == ticket.id, Page.status == "undeliverable"))
+    )
     return next((email for email in order if email not in unreachable), None)
 
 
-def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str, *, who: str | None = None, rules: Rules) -> str:
+def calling_on(
+    session: Session, ticket: Ticket, now: datetime, markdown: str, lang: str, *, who: str | None = None, rules: Rules
+) -> str:
     """A staff alert with a line that mentions who must act (`who`, else must_act): Webex notifies
     a person only when mentioned."""
     who = who or must_act(session, ticket, now, rules=rules)
@@ -57,7 +62,6 @@ def calling_on(session: Session, ticket: Ticket, now: datetime, markdown: str, l
 def page_log(session: Session, ticket: Ticket) -> list[Page]:
     """Every page of a ticket, oldest first."""
     return list(session.scalars(select(Page).where(Page.ticket_id == ticket.id).order_by(Page.id)))
-
 
 
 def decides_on_call(ctx: Context, ticket: Ticket, now: datetime) -> bool:

@@ -50,13 +50,18 @@ def number_and_rest(ctx: Context, args: Args, *, need_rest: str | None = None) -
     if need_rest and not rest:
         raise Refused("ticket.missing", what=ctx.t(f"ticket.what.{need_rest}"), usage=args.usage)
     if len(rest) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t(f"form.field.{need_rest or 'text'}"), limit=ticket_cards.TEXT_MAX,
-                      length=len(rest))
+        raise Refused(
+            "form.error.too_long",
+            field=ctx.t(f"form.field.{need_rest or 'text'}"),
+            limit=ticket_cards.TEXT_MAX,
+            length=len(rest),
+        )
     return number, rest
 
 
-def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None,
-                   must_reach: bool = False) -> None:
+def post_in_thread(
+    ctx: Context, ticket: Ticket, markdown: str, *, card: dict[str, Any] | None = None, must_reach: bool = False
+) -> None:
     """A message (with a card, if given) in the ticket's thread in the customer space. While the bot
     cannot post there it is left out; when the message is what the command is for (`must_reach`),
     the command is refused."""
@@ -64,14 +69,20 @@ def post_in_thread(ctx: Context, ticket: Ticket, markdown: str, *, card: dict[st
         if must_reach:
             raise Refused("space.cannot_reach", number=ticket.number)
         return
-    ctx.send(room_id=ticket.room_id, markdown=markdown, card=card, parent_outbox_id=ticket.root_outbox_id,
-             purpose=f"ticket:{ticket.number}")
-
+    ctx.send(
+        room_id=ticket.room_id,
+        markdown=markdown,
+        card=card,
+        parent_outbox_id=ticket.root_outbox_id,
+        purpose=f"ticket:{ticket.number}",
+    )
 
 
 def any_ticket(ctx: Context, number: str) -> Ticket:
     """The ticket named, of any organisation (a page card or a typed acknowledgement names it), locked."""
-    ticket = store.find(ctx.session, number=number, org_id=None, for_update=True) if store.normalise_number(number) else None
+    ticket = (
+        store.find(ctx.session, number=number, org_id=None, for_update=True) if store.normalise_number(number) else None
+    )
     if ticket is None:
         raise Refused("ticket.not_found", number=store.normalise_number(number) or escape_markdown(number[:20]))
     return ticket

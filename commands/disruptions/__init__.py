@@ -46,20 +46,60 @@ def register(router: Router, timers: TimerRegistry) -> None:
     events.ticket_opened.connect(on_ticket_opened, weak=False)
     timers.handler(flows.DUE)(flows.on_due)
     timers.handler(flows.RCA)(flows.on_rca)
-    router.card_action(Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_open)
-    router.card_action(Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(proposal_dismiss)
-    router.command("disruption open", roles=AGENTS, spaces=STAFF_ONLY,
-                   usage='/disruption open [services=M2M severity=P2 impact="…" actions="…" next_steps="…" next_update=14:30]')(open_command)
-    router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(open_button)
-    router.command("disruption update", roles=AGENTS, spaces=STAFF_ONLY,
-                   usage='/disruption update <DIS-number> [impact="…" actions="…" next_steps="…" next_update=15:30]')(update_command)
-    router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(update_button)
-    router.command("disruption close", roles=AGENTS, spaces=STAFF_ONLY, usage='/disruption close <DIS-number> [summary="…" cause="…" rca=true]')(close_command)
-    router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(close_button)
-    router.command("disruption rca", roles=RCA_ROLES, spaces=STAFF_ONLY, usage="/disruption rca <DIS-number> <link or text>")(rca_command)
-    router.command("disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]")(link_command)
-    router.command("disruption unlink", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption unlink <DIS-number> <ticket> [<ticket> …]")(unlink_command)
-    router.card_action(Action.AFFECTED, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), once=True)(affected)
-    router.card_action(Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}))(mine)
+    router.card_action(
+        Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True
+    )(proposal_open)
+    router.card_action(
+        Action.PROPOSAL_DISMISS, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True
+    )(proposal_dismiss)
+    router.command(
+        "disruption open",
+        roles=AGENTS,
+        spaces=STAFF_ONLY,
+        usage='/disruption open [services=M2M severity=P2 impact="…" actions="…" next_steps="…" next_update=14:30]',
+    )(open_command)
+    router.card_action(Action.OPEN, fields=dis_cards.OPEN_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(
+        open_button
+    )
+    router.command(
+        "disruption update",
+        roles=AGENTS,
+        spaces=STAFF_ONLY,
+        usage='/disruption update <DIS-number> [impact="…" actions="…" next_steps="…" next_update=15:30]',
+    )(update_command)
+    router.card_action(Action.UPDATE, fields=dis_cards.UPDATE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(
+        update_button
+    )
+    router.command(
+        "disruption close",
+        roles=AGENTS,
+        spaces=STAFF_ONLY,
+        usage='/disruption close <DIS-number> [summary="…" cause="…" rca=true]',
+    )(close_command)
+    router.card_action(Action.CLOSE, fields=dis_cards.CLOSE_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True)(
+        close_button
+    )
+    router.command(
+        "disruption rca", roles=RCA_ROLES, spaces=STAFF_ONLY, usage="/disruption rca <DIS-number> <link or text>"
+    )(rca_command)
+    router.command(
+        "disruption link", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption link <DIS-number> <ticket> [<ticket> …]"
+    )(link_command)
+    router.command(
+        "disruption unlink",
+        roles=AGENTS,
+        spaces=STAFF_ONLY,
+        usage="/disruption unlink <DIS-number> <ticket> [<ticket> …]",
+    )(unlink_command)
+    router.card_action(
+        Action.AFFECTED,
+        fields=dis_cards.NOTICE_FIELDS,
+        roles=frozenset({CUSTOMER}),
+        spaces=frozenset({IN_CUSTOMER}),
+        once=True,
+    )(affected)
+    router.card_action(
+        Action.MINE, fields=dis_cards.NOTICE_FIELDS, roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER})
+    )(mine)
     router.command("disruptions", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruptions")(list_command)
     router.command("disruption", roles=AGENTS, spaces=STAFF_ONLY, usage="/disruption <DIS-number>")(show_command)

@@ -23,13 +23,21 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
     service = ticket.service
     if ticket.kind != "incident" or not service:
         return
-    earlier = session.scalars(select(DisruptionProposal).where(DisruptionProposal.service == service,
-                                                               DisruptionProposal.created_at > now - DETECT_WINDOW)).all()
+    earlier = session.scalars(
+        select(DisruptionProposal).where(
+            DisruptionProposal.service == service, DisruptionProposal.created_at > now - DETECT_WINDOW
+        )
+    ).all()
     if any(p.status == "proposed" for p in earlier):
         return  # the staff have not answered the last proposal yet; during a storm that is every incident
-    recent = session.execute(select(Ticket.id, Ticket.org_id, Ticket.details).where(
-        Ticket.kind == "incident", Ticket.service == service,
-        Ticket.opened_at > now - DETECT_WINDOW, Ticket.opened_at <= now)).all()
+    recent = session.execute(
+        select(Ticket.id, Ticket.org_id, Ticket.details).where(
+            Ticket.kind == "incident",
+            Ticket.service == service,
+            Ticket.opened_at > now - DETECT_WINDOW,
+            Ticket.opened_at <= now,
+        )
+    ).all()
     recent = [t for t in recent if not (t.details or {}).get("disruption")]
     if len(recent) < DETECT_COUNT or len({t.org_id for t in recent}) < DETECT_ORGS:
         return
@@ -44,14 +52,22 @@ def detect(session: Session, ticket: Ticket, now: datetime) -> None:
         return
     found = list(session.scalars(select(Ticket.number).where(Ticket.id.in_(ids)).order_by(Ticket.id)))
     # A storm can link hundreds of incidents: the message names the first ones (the form carries them all).
-    numbers = ", ".join(found[:PROPOSAL_NAMES]) + (f", … (+{len(found) - PROPOSAL_NAMES})" if len(found) > PROPOSAL_NAMES else "")
+    numbers = ", ".join(found[:PROPOSAL_NAMES]) + (
+        f", … (+{len(found) - PROPOSAL_NAMES})" if len(found) > PROPOSAL_NAMES else ""
+    )
     count, orgs = len(ids), len({t.org_id for t in recent})
     markdown = i18n.t("dis.proposal", lang, count=count, service=service, orgs=orgs, tickets=numbers)
-    card = dis_cards.proposal(count=count, service=service, orgs=orgs, tickets=numbers, proposal_id=proposal.id,
-                              lang=lang)
-    outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown,
-                   purpose=f"disruption:proposal:{proposal.id}", attachments=[{"contentType": "application/vnd.microsoft.card.adaptive",
-                                 "content": card}])
+    card = dis_cards.proposal(
+        count=count, service=service, orgs=orgs, tickets=numbers, proposal_id=proposal.id, lang=lang
+    )
+    outbox.enqueue(
+        session,
+        now=now,
+        room_id=room_id,
+        markdown=markdown,
+        purpose=f"disruption:proposal:{proposal.id}",
+        attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+    )
 
 
 def proposals_answered(session: Session, ticket_ids: list[int]) -> None:
@@ -62,7 +78,7 @@ def proposals_answered(session: Session, ticket_ids: list[int]) -> None:
 
 
 def proposal_dismissed(proposal: DisruptionProposal) -> None:
-    """"Not related": the proposal is set aside."""
+    """ "Not related": the proposal is set aside."""
     proposal.status = "dismissed"
 
 

@@ -38,15 +38,23 @@ def _lines(d: Disruption, kind: str, lang: str) -> list[str]:
     lines = [i18n.t(f"dis.notice.{kind}", lang, number=d.number, services=", ".join(d.services), severity=d.severity)]
     if kind == "closed":
         closure = d.closure or {}  # set by close() before its notice goes out
-        lines.append(i18n.t("dis.notice.summary", lang, summary=escape_markdown(closure["summary"]),
-                            cause=escape_markdown(closure["cause"])))
+        lines.append(
+            i18n.t(
+                "dis.notice.summary",
+                lang,
+                summary=escape_markdown(closure["summary"]),
+                cause=escape_markdown(closure["cause"]),
+            )
+        )
         if closure.get("rca"):
             lines.append(i18n.t("dis.notice.rca", lang))
         return lines
-    lines += [i18n.t("dis.notice.impact", lang, text=escape_markdown(d.impact)),
-              i18n.t("dis.notice.actions", lang, text=escape_markdown(d.actions)),
-              i18n.t("dis.notice.next_steps", lang, text=escape_markdown(d.next_steps)),
-              i18n.t("dis.notice.next_update", lang, time=i18n.when(promised_update(d), lang, AMSTERDAM))]
+    lines += [
+        i18n.t("dis.notice.impact", lang, text=escape_markdown(d.impact)),
+        i18n.t("dis.notice.actions", lang, text=escape_markdown(d.actions)),
+        i18n.t("dis.notice.next_steps", lang, text=escape_markdown(d.next_steps)),
+        i18n.t("dis.notice.next_update", lang, time=i18n.when(promised_update(d), lang, AMSTERDAM)),
+    ]
     return lines
 
 
@@ -62,22 +70,41 @@ def _notices(d: Disruption, kind: str, lang: str) -> list[tuple[str, dict[str, A
     body = "\n".join(lines)
     if kind == "closed":
         return [(body, None)]
-    card = dis_cards.notice(kind=kind, number=d.number, services=", ".join(d.services), severity=d.severity, impact=d.impact,
-                            actions=d.actions, next_steps=d.next_steps, next_update=i18n.when(promised_update(d), lang, AMSTERDAM),
-                            lang=lang)
+    card = dis_cards.notice(
+        kind=kind,
+        number=d.number,
+        services=", ".join(d.services),
+        severity=d.severity,
+        impact=d.impact,
+        actions=d.actions,
+        next_steps=d.next_steps,
+        next_update=i18n.when(promised_update(d), lang, AMSTERDAM),
+        lang=lang,
+    )
     short = "\n".join([lines[0], i18n.t("card.fallback.details", lang)])
     if was_shortened(card):
         return [(body, None), (short, card)]
     return [(body if len(body.encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES else short, card)]
 
 
-def broadcast(session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None, *, rules: Rules) -> int:
+def broadcast(
+    session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None, *, rules: Rules
+) -> int:
     """Queue one notice per audience space (the outbox sends them, in order per space)."""
     rooms = audience_of(session, d, rules=rules) if rooms is None else rooms
     for room_id in rooms:
         for markdown, card in _notices(d, kind, room_lang(session, room_id)):
-            outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"disruption:{d.number}:{kind}", bulk=True,
-                           attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}] if card else None)
+            outbox.enqueue(
+                session,
+                now=now,
+                room_id=room_id,
+                markdown=markdown,
+                purpose=f"disruption:{d.number}:{kind}",
+                bulk=True,
+                attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+                if card
+                else None,
+            )
     return len(rooms)
 
 
@@ -99,10 +126,15 @@ def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool)
     for key in ("impact", "actions", "next_steps"):
         value = str(inputs[key]).strip()
         if len(value) > dis_cards.FIELD_MAX:
-            raise Refused("form.error.too_long", field=ctx.t(f"dis.field.{key}"), limit=dis_cards.FIELD_MAX, length=len(value))
+            raise Refused(
+                "form.error.too_long", field=ctx.t(f"dis.field.{key}"), limit=dis_cards.FIELD_MAX, length=len(value)
+            )
         result[key] = value
-    when = parse.local_instant(str(inputs["next_update"]).strip(), field="input.field.next_update",
-                               today=ctx.now().astimezone(AMSTERDAM).date())
+    when = parse.local_instant(
+        str(inputs["next_update"]).strip(),
+        field="input.field.next_update",
+        today=ctx.now().astimezone(AMSTERDAM).date(),
+    )
     if when <= ctx.now():
         raise Refused("dis.error.next_update_past", time=i18n.when(when, ctx.lang, AMSTERDAM))
     result["next_update_at"] = when
@@ -113,9 +145,22 @@ def _plan(session: Session, d: Disruption, now: datetime) -> None:
     cancel(session, kind=DUE, ref=_ref(d))
     if d.status != "open" or d.next_update_at is None:
         return
-    schedule(session, kind=DUE, ref=_ref(d), due_at=max(now, d.next_update_at - REMIND_BEFORE), now=now,
-             payload={"disruption_id": d.id, "moment": "soon"})
-    schedule(session, kind=DUE, ref=_ref(d), due_at=d.next_update_at, now=now, payload={"disruption_id": d.id, "moment": "overdue"})
+    schedule(
+        session,
+        kind=DUE,
+        ref=_ref(d),
+        due_at=max(now, d.next_update_at - REMIND_BEFORE),
+        now=now,
+        payload={"disruption_id": d.id, "moment": "soon"},
+    )
+    schedule(
+        session,
+        kind=DUE,
+        ref=_ref(d),
+        due_at=d.next_update_at,
+        now=now,
+        payload={"disruption_id": d.id, "moment": "overdue"},
+    )
 
 
 def on_due(tctx: TimerContext, timer: Timer) -> None:
@@ -128,25 +173,48 @@ def on_due(tctx: TimerContext, timer: Timer) -> None:
     if room_id is None:
         return
     key = "dis.staff.soon" if timer.payload["moment"] == "soon" else "dis.staff.overdue"
-    outbox.enqueue(session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:staff",
-                   markdown=i18n.t(key, lang, number=d.number, time=i18n.when(promised_update(d), lang, AMSTERDAM)))
+    outbox.enqueue(
+        session,
+        now=now,
+        room_id=room_id,
+        purpose=f"disruption:{d.number}:staff",
+        markdown=i18n.t(key, lang, number=d.number, time=i18n.when(promised_update(d), lang, AMSTERDAM)),
+    )
 
 
 def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] | None = None) -> Disruption:
     """Open a disruption and tell its audience."""
     fields = _notice_fields(ctx, inputs, need_services=True)
     now = ctx.now()
-    d = Disruption(number=store.next_number(ctx.session, prefix="DIS"), services=fields["services"], severity=fields["severity"],
-                   status="open", impact=fields["impact"], actions=fields["actions"], next_steps=fields["next_steps"],
-                   next_update_at=fields["next_update_at"], ticket_ids=list(ticket_ids or []), opened_by=ctx.actor.email, opened_at=now)
+    d = Disruption(
+        number=store.next_number(ctx.session, prefix="DIS"),
+        services=fields["services"],
+        severity=fields["severity"],
+        status="open",
+        impact=fields["impact"],
+        actions=fields["actions"],
+        next_steps=fields["next_steps"],
+        next_update_at=fields["next_update_at"],
+        ticket_ids=list(ticket_ids or []),
+        opened_by=ctx.actor.email,
+        opened_at=now,
+    )
     ctx.session.add(d)
     ctx.session.flush()
     for ticket_id in d.ticket_ids:
         linked = session_ticket(ctx.session, ticket_id)
         if linked is not None:
             _mark_linked(ctx, linked, d)
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
-                    action="opened", new={"services": d.services, "severity": d.severity})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="disruption",
+        subject=d.number,
+        action="opened",
+        new={"services": d.services, "severity": d.severity},
+    )
     count = broadcast(ctx.session, d, "opened", now, rules=ctx.rules)
     _plan(ctx.session, d, now)
     ctx.reply(ctx.t("dis.opened", number=d.number, count=count))
@@ -157,7 +225,15 @@ def _mark_linked(ctx: Context, ticket: Ticket, d: Disruption) -> None:
     details = dict(ticket.details or {})
     details["disruption"] = d.number
     ticket.details = details
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now(), action="linked", text=d.number)
+    store.note(
+        ctx.session,
+        ticket,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        now=ctx.now(),
+        action="linked",
+        text=d.number,
+    )
 
 
 def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
@@ -167,9 +243,23 @@ def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     fields = _notice_fields(ctx, inputs, need_services=False)
     now = ctx.now()
     old = {"next_update": d.next_update_at.isoformat() if d.next_update_at else None}
-    d.impact, d.actions, d.next_steps, d.next_update_at = fields["impact"], fields["actions"], fields["next_steps"], fields["next_update_at"]
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
-                    action="updated", old=old, new={"next_update": d.next_update_at.isoformat()})
+    d.impact, d.actions, d.next_steps, d.next_update_at = (
+        fields["impact"],
+        fields["actions"],
+        fields["next_steps"],
+        fields["next_update_at"],
+    )
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="disruption",
+        subject=d.number,
+        action="updated",
+        old=old,
+        new={"next_update": d.next_update_at.isoformat()},
+    )
     count = broadcast(ctx.session, d, "updated", now, rules=ctx.rules)
     _plan(ctx.session, d, now)
     ctx.reply(ctx.t("dis.updated", number=d.number, count=count))
@@ -183,7 +273,12 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     if not summary or not cause:
         raise Refused("dis.error.close")
     if max(len(summary), len(cause)) > dis_cards.FIELD_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("dis.field.summary"), limit=dis_cards.FIELD_MAX, length=max(len(summary), len(cause)))
+        raise Refused(
+            "form.error.too_long",
+            field=ctx.t("dis.field.summary"),
+            limit=dis_cards.FIELD_MAX,
+            length=max(len(summary), len(cause)),
+        )
     # Only a P1-level disruption has a root cause analysis (guide: "for P1 incidents only"), and it always has one.
     if str(inputs.get("rca", "false")).lower() == "true" and d.severity != "P1":
         raise Refused("dis.error.rca_not_p1", number=d.number, severity=d.severity)
@@ -191,8 +286,16 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     now = ctx.now()
     d.status, d.closed_at, d.closure = "closed", now, {"summary": summary, "cause": cause, "rca": rca}
     cancel(ctx.session, kind=DUE, ref=_ref(d))
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
-                    action="closed", new={"rca": rca})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="disruption",
+        subject=d.number,
+        action="closed",
+        new={"rca": rca},
+    )
     count = broadcast(ctx.session, d, "closed", now, rules=ctx.rules)
     for ticket_id in d.ticket_ids:
         ticket = session_ticket(ctx.session, ticket_id)
@@ -211,12 +314,21 @@ def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
     office = ctx.rules.office_calendar()
     for days, label in ((10, "rca_target"), (20, "rca")):
         due = office.add_business_days(now, days, end_of_day=True)
-        schedule(ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label})
+        schedule(
+            ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label}
+        )
     room_id, lang = staff_lang(ctx.session)
     if room_id:
-        ctx.send(room_id=room_id, markdown=i18n.t("dis.staff.rca_planned", lang, number=d.number,
-                                                  target=i18n.when(office.add_business_days(now, 10, end_of_day=True), lang, AMSTERDAM),
-                                                  deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM)))
+        ctx.send(
+            room_id=room_id,
+            markdown=i18n.t(
+                "dis.staff.rca_planned",
+                lang,
+                number=d.number,
+                target=i18n.when(office.add_business_days(now, 10, end_of_day=True), lang, AMSTERDAM),
+                deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM),
+            ),
+        )
 
 
 def on_rca(tctx: TimerContext, timer: Timer) -> None:
@@ -225,8 +337,13 @@ def on_rca(tctx: TimerContext, timer: Timer) -> None:
     room_id, lang = staff_lang(tctx.session)
     if d is None or room_id is None or (d.closure or {}).get("rca_delivered"):
         return
-    outbox.enqueue(tctx.session, now=tctx.now, room_id=room_id, purpose=f"disruption:{d.number}:rca",
-                   markdown=i18n.t(f"dis.staff.{timer.payload['target']}", lang, number=d.number))
+    outbox.enqueue(
+        tctx.session,
+        now=tctx.now,
+        room_id=room_id,
+        purpose=f"disruption:{d.number}:rca",
+        markdown=i18n.t(f"dis.staff.{timer.payload['target']}", lang, number=d.number),
+    )
 
 
 def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
@@ -237,7 +354,11 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
         raise Refused("dis.rca.not_closed", number=d.number)
     delivered = (d.closure or {}).get("rca_delivered")
     if delivered:
-        raise Refused("dis.rca.already", number=d.number, when=i18n.when(datetime.fromisoformat(delivered["at"]), ctx.lang, AMSTERDAM))
+        raise Refused(
+            "dis.rca.already",
+            number=d.number,
+            when=i18n.when(datetime.fromisoformat(delivered["at"]), ctx.lang, AMSTERDAM),
+        )
     if not text:
         raise Refused("dis.rca.usage", usage=usage)
     if len(text) > TEXT_MAX:
@@ -245,14 +366,33 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
     now = ctx.now()
     d.closure = {**(d.closure or {}), "rca_delivered": {"at": now.isoformat(), "by": ctx.actor.email, "text": text}}
     cancel(ctx.session, kind=RCA, ref=_ref(d))
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="disruption", subject=d.number,
-                    action="rca delivered", new={"text": text})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="disruption",
+        subject=d.number,
+        action="rca delivered",
+        new={"text": text},
+    )
     rooms = notified_rooms(ctx.session, d)
     for room_id in rooms:
         lang = room_lang(ctx.session, room_id)
-        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"disruption:{d.number}:rca_report", bulk=True,
-                       markdown=i18n.t("dis.notice.rca_delivered", lang, number=d.number, services=", ".join(d.services),
-                                       text=escape_markdown(text)))
+        outbox.enqueue(
+            ctx.session,
+            now=now,
+            room_id=room_id,
+            purpose=f"disruption:{d.number}:rca_report",
+            bulk=True,
+            markdown=i18n.t(
+                "dis.notice.rca_delivered",
+                lang,
+                number=d.number,
+                services=", ".join(d.services),
+                text=escape_markdown(text),
+            ),
+        )
     ctx.reply(ctx.t("dis.rca.delivered", number=d.number, count=len(rooms)))
 
 
@@ -279,11 +419,23 @@ def affected(ctx: Context, d: Disruption) -> Ticket:
         ticket = ctx.session.get(Ticket, ticket_id)
         if ticket is not None and ticket.org_id == ctx.space.org_id and ticket.status not in ("resolved", "closed"):
             raise Refused("dis.already_affected", number=d.number, ticket=ticket.number)
-    inputs = {"service": d.services[0], "title": ctx.t("dis.affected.title", number=d.number)[:200],
-              "contact_name": ctx.actor.display_name or ctx.actor.email, "email": ctx.actor.email}
+    inputs = {
+        "service": d.services[0],
+        "title": ctx.t("dis.affected.title", number=d.number)[:200],
+        "contact_name": ctx.actor.display_name or ctx.actor.email,
+        "email": ctx.actor.email,
+    }
     # The tickets family opens the incident and answers with it (commands/events.py).
     answers = events.disruption_affected.send(ctx, disruption=d.number, inputs=inputs)
     ticket = next(t for _, t in answers if t is not None)
     d.ticket_ids = [*d.ticket_ids, ticket.id]
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=ctx.now(), action="linked", text=d.number)
+    store.note(
+        ctx.session,
+        ticket,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        now=ctx.now(),
+        action="linked",
+        text=d.number,
+    )
     return ticket

@@ -31,16 +31,20 @@ _NUMBER = re.compile(r"^DIS-\d{1,9}$", re.IGNORECASE)
 
 # A proposal is answered once, by one agent: its open form or its dismissal (two forms opened two disruptions).
 def proposal_open(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Open disruption" on a proposal: the form, prefilled with the linked tickets."""
+    """ "Open disruption" on a proposal: the form, prefilled with the linked tickets."""
     proposal = _proposal(ctx, inputs)
     linked = (session_ticket(ctx.session, i) for i in proposal.ticket_ids)
     tickets = ",".join(t.number for t in linked if t is not None)
-    ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services],
-                                                               lang=ctx.lang, tickets=tickets))
+    ctx.reply(
+        ctx.t("dis.form.intro"),
+        card=dis_cards.open_form(
+            services=[(s.name, s.code) for s in ctx.rules.desk.services], lang=ctx.lang, tickets=tickets
+        ),
+    )
 
 
 def proposal_dismiss(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Not related": the proposal is set aside."""
+    """ "Not related": the proposal is set aside."""
     proposal = _proposal(ctx, inputs)
     proposal_dismissed(proposal)
     ctx.reply(ctx.t("dis.proposal.dismissed"))
@@ -67,8 +71,11 @@ def _noticed(ctx: Context, number: str) -> Disruption:
     it answers as one that does not exist (a forged press learns nothing and links nothing)."""
     d = _find(ctx, number)
     notices = [f"disruption:{d.number}:{kind}" for kind in ("opened", "updated")]
-    got = ctx.session.scalar(select(OutboxMessage.id).where(OutboxMessage.order_key == ctx.space.room_id,
-                                                            OutboxMessage.purpose.in_(notices)).limit(1))
+    got = ctx.session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.order_key == ctx.space.room_id, OutboxMessage.purpose.in_(notices))
+        .limit(1)
+    )
     if got is None:
         raise Refused("dis.not_found", number=d.number)
     return d
@@ -78,7 +85,10 @@ def open_command(ctx: Context, args: Args) -> None:
     """The form, or the fields inline."""
     fields = inline_fields(args.text)
     if not fields:
-        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services], lang=ctx.lang))
+        ctx.reply(
+            ctx.t("dis.form.intro"),
+            card=dis_cards.open_form(services=[(s.name, s.code) for s in ctx.rules.desk.services], lang=ctx.lang),
+        )
         return
     flows.open_disruption(ctx, fields)
 
@@ -121,7 +131,9 @@ def close_command(ctx: Context, args: Args) -> None:
     d = _find(ctx, number)
     fields = inline_fields(rest)
     if not fields:
-        ctx.reply(ctx.t("dis.form.intro"), card=dis_cards.close_form(number=d.number, rca=d.severity == "P1", lang=ctx.lang))
+        ctx.reply(
+            ctx.t("dis.form.intro"), card=dis_cards.close_form(number=d.number, rca=d.severity == "P1", lang=ctx.lang)
+        )
         return
     flows.close(ctx, d, fields)
 
@@ -170,40 +182,73 @@ def _link(ctx: Context, args: Args, *, unlink: bool) -> None:
 
 # One incident per notice: two people of one organisation pressing at once opened two.
 def affected(ctx: Context, inputs: dict[str, Any]) -> str:
-    """"We are affected too": an incident of this organisation, linked to the disruption."""
+    """ "We are affected too": an incident of this organisation, linked to the disruption."""
     d = _noticed(ctx, str(inputs.get("disruption", "")))
     return flows.affected(ctx, d).number
 
 
 def mine(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Show my linked tickets": this organisation's tickets linked to the disruption."""
+    """ "Show my linked tickets": this organisation's tickets linked to the disruption."""
     d = _noticed(ctx, str(inputs.get("disruption", "")))
-    numbers = [t.number for t in (ctx.session.get(Ticket, i) for i in d.ticket_ids) if t is not None and t.org_id == ctx.space.org_id]
-    ctx.reply(ctx.t("dis.mine", number=d.number, tickets=", ".join(numbers)) if numbers else ctx.t("dis.mine.none", number=d.number))
+    numbers = [
+        t.number
+        for t in (ctx.session.get(Ticket, i) for i in d.ticket_ids)
+        if t is not None and t.org_id == ctx.space.org_id
+    ]
+    ctx.reply(
+        ctx.t("dis.mine", number=d.number, tickets=", ".join(numbers))
+        if numbers
+        else ctx.t("dis.mine.none", number=d.number)
+    )
 
 
 def list_command(ctx: Context, args: Args) -> None:
     """Open disruptions; overdue ones first."""
     args.none()
     now = ctx.now()
-    found = ctx.session.scalars(select(Disruption).where(Disruption.status == "open").order_by(Disruption.next_update_at)).all()
+    found = ctx.session.scalars(
+        select(Disruption).where(Disruption.status == "open").order_by(Disruption.next_update_at)
+    ).all()
     if not found:
         ctx.reply(ctx.t("dis.none"))
         return
     lines = [ctx.t("dis.list.title")]
     for d in found:
         key = "dis.list.overdue" if d.next_update_at and d.next_update_at <= now else "dis.list.line"
-        lines.append(ctx.t(key, number=d.number, services=", ".join(d.services), severity=d.severity,
-                           time=i18n.when(promised_update(d), ctx.lang, AMSTERDAM), tickets=len(d.ticket_ids)))
+        lines.append(
+            ctx.t(
+                key,
+                number=d.number,
+                services=", ".join(d.services),
+                severity=d.severity,
+                time=i18n.when(promised_update(d), ctx.lang, AMSTERDAM),
+                tickets=len(d.ticket_ids),
+            )
+        )
     ctx.reply("\n".join(lines))
 
 
 def show_command(ctx: Context, args: Args) -> None:
     """One disruption: its state, linked tickets and how far its notices have been sent."""
     d = _find(ctx, args.text.strip())
-    counts = dict(ctx.session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.purpose.like(f"disruption:{d.number}:%"))
-                                      .group_by(OutboxMessage.status)).all())
+    counts = dict(
+        ctx.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.purpose.like(f"disruption:{d.number}:%"))
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
     tickets = ", ".join(t.number for t in (ctx.session.get(Ticket, i) for i in d.ticket_ids) if t is not None) or "—"
-    ctx.reply(ctx.t("dis.view", number=d.number, status=ctx.t(f"dis.status.{d.status}"), services=", ".join(d.services), severity=d.severity,
-                    tickets=tickets, sent=counts.get("sent", 0), pending=counts.get("pending", 0) + counts.get("sending", 0),
-                    failed=counts.get("failed", 0)))
+    ctx.reply(
+        ctx.t(
+            "dis.view",
+            number=d.number,
+            status=ctx.t(f"dis.status.{d.status}"),
+            services=", ".join(d.services),
+            severity=d.severity,
+            tickets=tickets,
+            sent=counts.get("sent", 0),
+            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            failed=counts.get("failed", 0),
+        )
+    )

@@ -46,7 +46,14 @@ def notified_rooms(session: Session, d: Disruption) -> list[str]:
     audience of every moment of the disruption, not the subscribers of today.
     """
     purposes = [f"disruption:{d.number}:{kind}" for kind in NOTICE_KINDS]
-    found = session.scalars(select(OutboxMessage.room_id).distinct().where(
-        OutboxMessage.purpose.in_(purposes), OutboxMessage.action == "create", OutboxMessage.status != "failed",
-        OutboxMessage.room_id.is_not(None))).all()
+    found = session.scalars(
+        select(OutboxMessage.room_id)
+        .distinct()
+        .where(
+            OutboxMessage.purpose.in_(purposes),
+            OutboxMessage.action == "create",
+            OutboxMessage.status != "failed",
+            OutboxMessage.room_id.is_not(None),
+        )
+    ).all()
     return sorted(room_id for room_id in found if room_id is not None and directory.reachable(session, room_id=room_id))

@@ -17,7 +17,9 @@ from commands.escalation import handlers
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands."""
-    router.command("escalate", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE_TICKETS_ARE,
-                   usage="/escalate <number> <reason>")(handlers.escalate_command)
-    router.command("deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE,
-                   usage="/deescalate <number> <reason>")(handlers.deescalate_command)
+    router.command(
+        "escalate", roles=frozenset({CUSTOMER, AGENT}), spaces=WHERE_TICKETS_ARE, usage="/escalate <number> <reason>"
+    )(handlers.escalate_command)
+    router.command(
+        "deescalate", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/deescalate <number> <reason>"
+    )(handlers.deescalate_command)

@@ -30,32 +30,85 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
         raise Refused("deescalate.none", number=ticket.number)
     now = ctx.now()
     old = ticket.escalation_level
-    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now,
-                 action="escalated" if step > 0 else "de-escalated", escalation_level=new)
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    store.change(
+        ctx.session,
+        ticket,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        now=now,
+        action="escalated" if step > 0 else "de-escalated",
+        escalation_level=new,
+    )
+    store.note(
+        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
+    )
     lang = customer_lang(ctx.session, ticket)
     room_id, staff_language = staff_lang(ctx.session)
     if new == 0:
-        post_in_thread(ctx, ticket, i18n.t("deescalate.customer.none", lang, number=ticket.number, reason=escape_markdown(reason)))
+        post_in_thread(
+            ctx, ticket, i18n.t("deescalate.customer.none", lang, number=ticket.number, reason=escape_markdown(reason))
+        )
         if room_id:
-            ctx.send(room_id=room_id, markdown=i18n.t("deescalate.staff", staff_language, number=ticket.number, old=old, new=new,
-                                                      who=escape_markdown(ctx.actor.email), reason=escape_markdown(reason, links=False)))
+            ctx.send(
+                room_id=room_id,
+                markdown=i18n.t(
+                    "deescalate.staff",
+                    staff_language,
+                    number=ticket.number,
+                    old=old,
+                    new=new,
+                    who=escape_markdown(ctx.actor.email),
+                    reason=escape_markdown(reason, links=False),
+                ),
+            )
         if ctx.space.room_id != ticket.room_id:
             ctx.reply(ctx.t("deescalate.done", number=ticket.number, level=new))
         return
     level = levels[new - 1]
     contact = desk.tel_link(level.phone) + (i18n.t("escalate.pin", lang, pin=level.pin) if level.pin else "")
     key = "escalate.customer" if step > 0 else "deescalate.customer"
-    post_in_thread(ctx, ticket, i18n.t(key, lang, number=ticket.number, level=new, role=level.role, name=level.name,
-                                       contact=contact, reason=escape_markdown(reason)))
+    post_in_thread(
+        ctx,
+        ticket,
+        i18n.t(
+            key,
+            lang,
+            number=ticket.number,
+            level=new,
+            role=level.role,
+            name=level.name,
+            contact=contact,
+            reason=escape_markdown(reason),
+        ),
+    )
     if room_id:
-        ctx.send(room_id=room_id, markdown=i18n.t("escalate.staff" if step > 0 else "deescalate.staff", staff_language,
-                                                  number=ticket.number, old=old, new=new, who=escape_markdown(ctx.actor.email),
-                                                  reason=escape_markdown(reason, links=False)))
+        ctx.send(
+            room_id=room_id,
+            markdown=i18n.t(
+                "escalate.staff" if step > 0 else "deescalate.staff",
+                staff_language,
+                number=ticket.number,
+                old=old,
+                new=new,
+                who=escape_markdown(ctx.actor.email),
+                reason=escape_markdown(reason, links=False),
+            ),
+        )
     if step > 0 and level.email:
-        outbox.enqueue(ctx.session, now=now, to_person_email=level.email, purpose=f"escalation:{ticket.number}",
-                       markdown=i18n.t("escalate.direct", i18n.DEFAULT_LANGUAGE, number=ticket.number, level=new,
-                                       title=escape_markdown(ticket.title, links=False), reason=escape_markdown(reason, links=False)))
+        outbox.enqueue(
+            ctx.session,
+            now=now,
+            to_person_email=level.email,
+            purpose=f"escalation:{ticket.number}",
+            markdown=i18n.t(
+                "escalate.direct",
+                i18n.DEFAULT_LANGUAGE,
+                number=ticket.number,
+                level=new,
+                title=escape_markdown(ticket.title, links=False),
+                reason=escape_markdown(reason, links=False),
+            ),
+        )
     if ctx.space.room_id == ticket.room_id:
         return  # asked in the customer space: the thread message is the answer
     if step > 0:

@@ -23,18 +23,38 @@ def render_contact(info: desk.Desk, lang: str, *, profile: sla.Profile | None = 
     if office.always_open(year):
         lines.append(i18n.t("contact.hours.always", lang))
     else:
-        lines.append(i18n.t("contact.hours" if closed else "contact.hours.no_closed", lang, hours=office_hours(office, lang)))
+        lines.append(
+            i18n.t("contact.hours" if closed else "contact.hours.no_closed", lang, hours=office_hours(office, lang))
+        )
         lines.append(i18n.t("contact.out_of_hours", lang, phone=desk.tel_link(info.phone)))
     if profile is not None and profile.maintenance_window:
-        lines.append(i18n.t("contact.maintenance_window", lang, window=office_hours(rules.calendar(profile.maintenance_window), lang)))
+        lines.append(
+            i18n.t(
+                "contact.maintenance_window",
+                lang,
+                window=office_hours(rules.calendar(profile.maintenance_window), lang),
+            )
+        )
     if closed:
         lines += ["", i18n.t("contact.closed.title", lang, year=year)]
-        lines += [i18n.t("contact.closed.line", lang, day=i18n.day(day, lang), name=holiday_name(name, lang)) for day, name in closed]
+        lines += [
+            i18n.t("contact.closed.line", lang, day=i18n.day(day, lang), name=holiday_name(name, lang))
+            for day, name in closed
+        ]
     lines += ["", i18n.t("contact.escalation.title", lang)]
     for level in info.escalation:
         key = "contact.escalation.level_pin" if level.pin else "contact.escalation.level"
-        lines.append(i18n.t(key, lang, level=level.level, role=level.role, name=level.name,
-                            phone=desk.tel_link(level.phone), pin=level.pin or ""))
+        lines.append(
+            i18n.t(
+                key,
+                lang,
+                level=level.level,
+                role=level.role,
+                name=level.name,
+                phone=desk.tel_link(level.phone),
+                pin=level.pin or "",
+            )
+        )
     return "\n".join(lines)
 
 

@@ -19,4 +19,6 @@ from commands.lead_times import handlers
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands."""
-    router.command("extend", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/extend <number> <N>bd <reason>")(handlers.extend_command)
+    router.command(
+        "extend", roles=frozenset({AGENT}), spaces=WHERE_TICKETS_ARE, usage="/extend <number> <N>bd <reason>"
+    )(handlers.extend_command)

@@ -44,9 +44,14 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     if not reason:
         raise Refused("extend.reason", number=ticket.number)
     if len(reason) > ticket_cards.TITLE_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+        raise Refused(
+            "form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason)
+        )
     now = ctx.now()
-    history, profile = deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules)
+    history, profile = (
+        deadlines.history(ctx.session, ticket),
+        deadlines.profile_of(ctx.session, ticket, rules=ctx.rules),
+    )
     current = _lead_time_target(history, profile, now)
     if current is None or current.due is None:  # _lead_time_target gives only a target with a due instant
         raise Refused("extend.no_lead_time", number=ticket.number)
@@ -56,25 +61,57 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
     longer = _lead_time_target(history, profile, now)
     assert longer is not None and longer.due is not None
     if longer.due <= current.due:
-        raise Refused("extend.not_longer", number=ticket.number, budget=_budget(current, ctx.lang),
-                      due=i18n.when(current.due, ctx.lang, AMSTERDAM))
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="ticket",
-                    subject=ticket.number, action="lead time extended", old={"lead_time": str(current.budget)},
-                    new={"lead_time": str(history.lead_time)})
+        raise Refused(
+            "extend.not_longer",
+            number=ticket.number,
+            budget=_budget(current, ctx.lang),
+            due=i18n.when(current.due, ctx.lang, AMSTERDAM),
+        )
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="ticket",
+        subject=ticket.number,
+        action="lead time extended",
+        old={"lead_time": str(current.budget)},
+        new={"lead_time": str(history.lead_time)},
+    )
     ticket.lead_time = str(history.lead_time)
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason)
+    store.note(
+        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
+    )
     lang = customer_lang(ctx.session, ticket)
-    post_in_thread(ctx, ticket, i18n.t("extend.customer", lang, number=ticket.number, budget=_budget(longer, lang),
-                                       due=i18n.when(longer.due, lang, AMSTERDAM), reason=escape_markdown(reason)))
+    post_in_thread(
+        ctx,
+        ticket,
+        i18n.t(
+            "extend.customer",
+            lang,
+            number=ticket.number,
+            budget=_budget(longer, lang),
+            due=i18n.when(longer.due, lang, AMSTERDAM),
+            reason=escape_markdown(reason),
+        ),
+    )
     events.ticket_changed.send(ctx, ticket=ticket, now=now)
     if ctx.space.room_id != ticket.room_id:
-        ctx.reply(ctx.t("extend.done", number=ticket.number, budget=_budget(longer, ctx.lang),
-                        due=i18n.when(longer.due, ctx.lang, AMSTERDAM)))
+        ctx.reply(
+            ctx.t(
+                "extend.done",
+                number=ticket.number,
+                budget=_budget(longer, ctx.lang),
+                due=i18n.when(longer.due, ctx.lang, AMSTERDAM),
+            )
+        )
 
 
 def _lead_time_target(history: sla.TicketHistory, profile: sla.Profile, now: datetime) -> sla.TargetStatus | None:
     """The ticket's lead time (its recovery target) as the engine sees it, if it has a deadline."""
-    return next((t for t in sla.deadlines(history, profile, now) if t.target == sla.RECOVERY and t.due is not None), None)
+    return next(
+        (t for t in sla.deadlines(history, profile, now) if t.target == sla.RECOVERY and t.due is not None), None
+    )
 
 
 def _budget(target: sla.TargetStatus, lang: str) -> str:

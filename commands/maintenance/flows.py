@@ -34,16 +34,34 @@ def subscribe(ctx: Context, codes: list[str]) -> None:
     for code in codes:
         if code not in have:
             ctx.session.add(Subscription(room_id=ctx.space.room_id, service=code))
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="space",
-                    subject=ctx.space.room_id, action="subscribed", new={"services": codes})
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="space",
+        subject=ctx.space.room_id,
+        action="subscribed",
+        new={"services": codes},
+    )
     ctx.session.flush()
 
 
 def unsubscribe(ctx: Context, codes: list[str]) -> None:
     """This space stops getting the notices of these services."""
-    ctx.session.execute(delete(Subscription).where(Subscription.room_id == ctx.space.room_id, Subscription.service.in_(codes)))
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="space",
-                    subject=ctx.space.room_id, action="unsubscribed", old={"services": codes})
+    ctx.session.execute(
+        delete(Subscription).where(Subscription.room_id == ctx.space.room_id, Subscription.service.in_(codes))
+    )
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="space",
+        subject=ctx.space.room_id,
+        action="unsubscribed",
+        old={"services": codes},
+    )
 
 
 def earliest_planned_start(now: datetime, *, rules: Rules) -> datetime:
@@ -60,10 +78,20 @@ def _check_windows(ctx: Context, services: list[str], start: datetime, end: date
     """Refuse planned work outside the maintenance window of an organisation that uses the services."""
     conflicts = outside_windows(ctx.session, services, start, end, rules=ctx.rules)
     if conflicts:
-        lines = [ctx.t("mnt.error.window.line", org=escape_markdown(org), window=office_hours(ctx.rules.calendar(window), ctx.lang))
-                 for org, window in conflicts]
-        raise Refused("mnt.error.window", start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM),
-                      orgs="\n".join(lines))
+        lines = [
+            ctx.t(
+                "mnt.error.window.line",
+                org=escape_markdown(org),
+                window=office_hours(ctx.rules.calendar(window), ctx.lang),
+            )
+            for org, window in conflicts
+        ]
+        raise Refused(
+            "mnt.error.window",
+            start=i18n.when(start, ctx.lang, AMSTERDAM),
+            end=i18n.when(end, ctx.lang, AMSTERDAM),
+            orgs="\n".join(lines),
+        )
 
 
 def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
@@ -82,7 +110,12 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     if not impact:
         raise Refused("mnt.error.impact")
     if len(impact) > mnt_cards.IMPACT_MAX or (reason and len(reason) > mnt_cards.IMPACT_MAX):
-        raise Refused("form.error.too_long", field=ctx.t("mnt.field.impact"), limit=mnt_cards.IMPACT_MAX, length=max(len(impact), len(reason or "")))
+        raise Refused(
+            "form.error.too_long",
+            field=ctx.t("mnt.field.impact"),
+            limit=mnt_cards.IMPACT_MAX,
+            length=max(len(impact), len(reason or "")),
+        )
     if start < now:
         raise Refused("mnt.error.past", start=i18n.when(start, ctx.lang, AMSTERDAM))
     if end <= start:
@@ -95,12 +128,31 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     if not adhoc:
         _check_windows(ctx, services, start, end)
     number = store.next_number(ctx.session, prefix="MNT")
-    maintenance = Maintenance(number=number, services=services, starts_at=start, ends_at=end, impact=impact, planned=not adhoc,
-                              reason=reason, status="announced", audience=[], created_by=ctx.actor.email, created_at=now)
+    maintenance = Maintenance(
+        number=number,
+        services=services,
+        starts_at=start,
+        ends_at=end,
+        impact=impact,
+        planned=not adhoc,
+        reason=reason,
+        status="announced",
+        audience=[],
+        created_by=ctx.actor.email,
+        created_at=now,
+    )
     ctx.session.add(maintenance)
     ctx.session.flush()
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance", subject=number,
-                    action="announced", new={"services": services, "start": start.isoformat(), "end": end.isoformat(), "planned": not adhoc})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="maintenance",
+        subject=number,
+        action="announced",
+        new={"services": services, "start": start.isoformat(), "end": end.isoformat(), "planned": not adhoc},
+    )
     rooms = audience(ctx.session, services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "announced", now)
     maintenance.audience = rooms
@@ -109,11 +161,19 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     return maintenance
 
 
-def _notify(session: Session, maintenance: Maintenance, rooms: list[str], kind: str, now: datetime, **extra: object) -> None:
+def _notify(
+    session: Session, maintenance: Maintenance, rooms: list[str], kind: str, now: datetime, **extra: object
+) -> None:
     for room_id in rooms:
         lang = directory.space_language(session, room_id=room_id) or i18n.DEFAULT_LANGUAGE
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=notice_text(maintenance, kind, lang, **extra),
-                       purpose=f"maintenance:{maintenance.number}:{kind}", bulk=True)
+        outbox.enqueue(
+            session,
+            now=now,
+            room_id=room_id,
+            markdown=notice_text(maintenance, kind, lang, **extra),
+            purpose=f"maintenance:{maintenance.number}:{kind}",
+            bulk=True,
+        )
 
 
 def reminder_at(maintenance: Maintenance, *, rules: Rules) -> datetime:
@@ -143,7 +203,14 @@ def _plan(session: Session, maintenance: Maintenance, now: datetime, *, rules: R
         plan.append(("started", maintenance.starts_at))
     plan.append(("completed", maintenance.ends_at))
     for kind, when in plan:
-        schedule(session, kind=NOTICE, ref=ref, due_at=when, now=now, payload={"maintenance_id": maintenance.id, "notice": kind})
+        schedule(
+            session,
+            kind=NOTICE,
+            ref=ref,
+            due_at=when,
+            now=now,
+            payload={"maintenance_id": maintenance.id, "notice": kind},
+        )
 
 
 def on_notice(tctx: TimerContext, timer: Timer) -> None:
@@ -157,7 +224,15 @@ def on_notice(tctx: TimerContext, timer: Timer) -> None:
         maintenance.status = "started"
     elif kind == "completed":
         maintenance.status = "completed"
-    directory.audit(session, at=now, actor="system", room_id=None, subject_type="maintenance", subject=maintenance.number, action=kind)
+    directory.audit(
+        session,
+        at=now,
+        actor="system",
+        room_id=None,
+        subject_type="maintenance",
+        subject=maintenance.number,
+        action=kind,
+    )
     _notify(session, maintenance, audience(session, maintenance.services, rules=tctx.rules), kind, now)
 
 
@@ -169,13 +244,26 @@ def reschedule(ctx: Context, maintenance: Maintenance, start: datetime, end: dat
     if end <= start:
         raise Refused("mnt.error.order")
     if maintenance.planned and start < earliest_planned_start(now, rules=ctx.rules) and start < maintenance.starts_at:
-        raise Refused("mnt.error.notice", days=NOTICE_DAYS, earliest=i18n.when(earliest_planned_start(now, rules=ctx.rules), ctx.lang, AMSTERDAM))
+        raise Refused(
+            "mnt.error.notice",
+            days=NOTICE_DAYS,
+            earliest=i18n.when(earliest_planned_start(now, rules=ctx.rules), ctx.lang, AMSTERDAM),
+        )
     if maintenance.planned:
         _check_windows(ctx, maintenance.services, start, end)
     old = {"start": maintenance.starts_at.isoformat(), "end": maintenance.ends_at.isoformat()}
     maintenance.starts_at, maintenance.ends_at = start, end
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
-                    subject=maintenance.number, action="rescheduled", old=old, new={"start": start.isoformat(), "end": end.isoformat()})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="maintenance",
+        subject=maintenance.number,
+        action="rescheduled",
+        old=old,
+        new={"start": start.isoformat(), "end": end.isoformat()},
+    )
     rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "rescheduled", now)
     _plan(ctx.session, maintenance, now, rules=ctx.rules)
@@ -192,8 +280,17 @@ def change_scope(ctx: Context, maintenance: Maintenance, services: list[str]) ->
     old = list(maintenance.services)
     maintenance.services = services
     after = audience(ctx.session, services, rules=ctx.rules)
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
-                    subject=maintenance.number, action="scope changed", old={"services": old}, new={"services": services})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="maintenance",
+        subject=maintenance.number,
+        action="scope changed",
+        old={"services": old},
+        new={"services": services},
+    )
     added = [r for r in after if r not in before]
     dropped = [r for r in before if r not in after]
     kept = [r for r in after if r in before]
@@ -208,8 +305,16 @@ def cancel_maintenance(ctx: Context, maintenance: Maintenance, reason: str) -> i
     """Cancel: every pending notice stops; the audience is told once (how many returned)."""
     now = ctx.now()
     maintenance.status = "cancelled"
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="maintenance",
-                    subject=maintenance.number, action="cancelled", new={"reason": reason})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="maintenance",
+        subject=maintenance.number,
+        action="cancelled",
+        new={"reason": reason},
+    )
     _plan(ctx.session, maintenance, now, rules=ctx.rules)
     rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "cancelled", now, reason=escape_markdown(reason))

@@ -59,8 +59,10 @@ def announce_command(ctx: Context, args: Args) -> None:
     """The announcement form, or the fields inline."""
     fields = inline_fields(args.text)
     if not fields:
-        ctx.reply(ctx.t("mnt.form.intro"), card=mnt_cards.announce_form(services=[(s.name, s.code) for s in ctx.rules.desk.services],
-                                                                        lang=ctx.lang))
+        ctx.reply(
+            ctx.t("mnt.form.intro"),
+            card=mnt_cards.announce_form(services=[(s.name, s.code) for s in ctx.rules.desk.services], lang=ctx.lang),
+        )
         return
     flows.announce(ctx, fields)
 
@@ -121,16 +123,27 @@ def maintenance_command(ctx: Context, args: Args) -> None:
     now = ctx.now()
     if args.text.strip():
         maintenance = _find(ctx, args.text.strip())
-        if ctx.space.kind == IN_CUSTOMER and ctx.space.room_id not in maintenance.audience + audience(ctx.session, maintenance.services, rules=ctx.rules):
+        if ctx.space.kind == IN_CUSTOMER and ctx.space.room_id not in maintenance.audience + audience(
+            ctx.session, maintenance.services, rules=ctx.rules
+        ):
             raise Refused("mnt.not_found", number=maintenance.number)
         lines = [notice_text(maintenance, "view", ctx.lang, status=ctx.t(f"mnt.status.{maintenance.status}"))]
         for entry in directory.timeline(ctx.session, subject_type="maintenance", subject=maintenance.number):
-            lines.append(ctx.t("ticket.view.entry", when=i18n.when(entry.at, ctx.lang, AMSTERDAM), who=escape_markdown(entry.actor),
-                               what=entry.action))
+            lines.append(
+                ctx.t(
+                    "ticket.view.entry",
+                    when=i18n.when(entry.at, ctx.lang, AMSTERDAM),
+                    who=escape_markdown(entry.actor),
+                    what=entry.action,
+                )
+            )
         ctx.reply("\n".join(lines))
         return
-    found = ctx.session.scalars(select(Maintenance).where(Maintenance.status.in_(("announced", "started")), Maintenance.ends_at > now)
-                                .order_by(Maintenance.starts_at)).all()
+    found = ctx.session.scalars(
+        select(Maintenance)
+        .where(Maintenance.status.in_(("announced", "started")), Maintenance.ends_at > now)
+        .order_by(Maintenance.starts_at)
+    ).all()
     if ctx.space.kind == IN_CUSTOMER:
         mine = set(subscriptions_of(ctx.session, ctx.space.room_id))
         found = [m for m in found if not mine or mine & set(m.services)]
@@ -139,6 +152,14 @@ def maintenance_command(ctx: Context, args: Args) -> None:
         return
     lines = [ctx.t("mnt.list.title")]
     for m in found:
-        lines.append(ctx.t("mnt.list.line", number=m.number, services=", ".join(m.services), start=i18n.when(m.starts_at, ctx.lang, AMSTERDAM),
-                           end=i18n.when(m.ends_at, ctx.lang, AMSTERDAM), status=ctx.t(f"mnt.status.{m.status}")))
+        lines.append(
+            ctx.t(
+                "mnt.list.line",
+                number=m.number,
+                services=", ".join(m.services),
+                start=i18n.when(m.starts_at, ctx.lang, AMSTERDAM),
+                end=i18n.when(m.ends_at, ctx.lang, AMSTERDAM),
+                status=ctx.t(f"mnt.status.{m.status}"),
+            )
+        )
     ctx.reply("\n".join(lines))

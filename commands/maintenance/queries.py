@@ -16,10 +16,16 @@ from storage.models import Subscription
 
 def subscriptions_of(session: Session, room_id: str) -> list[str]:
     """The services a space subscribed to (empty: all)."""
-    return list(session.scalars(select(Subscription.service).where(Subscription.room_id == room_id).order_by(Subscription.service)))
+    return list(
+        session.scalars(
+            select(Subscription.service).where(Subscription.room_id == room_id).order_by(Subscription.service)
+        )
+    )
 
 
-def outside_windows(session: Session, services: list[str], start: datetime, end: datetime, *, rules: Rules) -> list[tuple[str, str]]:
+def outside_windows(
+    session: Session, services: list[str], start: datetime, end: datetime, *, rules: Rules
+) -> list[tuple[str, str]]:
     """(organisation, window calendar) for each organisation using `services` whose profile has a
     maintenance window that work from `start` to `end` does not fall inside, by name."""
     found: dict[str, str] = {}

@@ -20,16 +20,31 @@ def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions, timers and listeners."""
     timers.handler(flows.PAGE_TIMEOUT)(flows.on_timeout)
     timers.on_undeliverable(flows.on_undeliverable)
-    router.card_action(Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True)(handlers.ack_button)
-    router.card_action(Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT,
-                       unlimited=True)(handlers.decline_button)
-    router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)(handlers.ack_command)
+    router.card_action(
+        Action.ACK, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True
+    )(handlers.ack_button)
+    router.card_action(
+        Action.DECLINE, fields=page_cards.PAGE_FIELDS, roles=ENGINEERS, spaces=STAFF_OR_DIRECT, unlimited=True
+    )(handlers.decline_button)
+    router.command("ack", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/ack <number>", unlimited=True)(
+        handlers.ack_command
+    )
     router.command("oncall", roles=STAFF_ROLES, spaces=STAFF_OR_DIRECT, usage="/oncall [team]")(rota.oncall)
-    router.command("oncall set", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT,
-                   usage="/oncall set <team> <email> [<email> …] [repage=<minutes>] [pages=<per engineer>]")(rota.oncall_set)
-    router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")(rota.oncall_swap)
-    router.command("oncall shift", roles=frozenset({AGENT}), spaces=STAFF_OR_DIRECT,
-                   usage="/oncall shift <team> <from> <to> <email>")(rota.oncall_shift)
+    router.command(
+        "oncall set",
+        roles=frozenset({AGENT}),
+        spaces=STAFF_OR_DIRECT,
+        usage="/oncall set <team> <email> [<email> …] [repage=<minutes>] [pages=<per engineer>]",
+    )(rota.oncall_set)
+    router.command("oncall swap", roles=ENGINEERS, spaces=STAFF_OR_DIRECT, usage="/oncall swap <email> [team]")(
+        rota.oncall_swap
+    )
+    router.command(
+        "oncall shift",
+        roles=frozenset({AGENT}),
+        spaces=STAFF_OR_DIRECT,
+        usage="/oncall shift <team> <from> <to> <email>",
+    )(rota.oncall_shift)
     events.ticket_opened.connect(flows.on_ticket_opened, weak=False)
     events.priority_requested.connect(flows.on_priority_requested, weak=False)
     events.priority_changed.connect(flows.on_priority_changed, weak=False)

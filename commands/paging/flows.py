@@ -89,8 +89,14 @@ def stop_paging(session: Session, ticket: Ticket, now: datetime) -> bool:
     for email in paged:
         lang = _language_of(session, email)
         # Someone woken by the page may be getting up for it: they hear at once that they need not.
-        outbox.enqueue(session, now=now, to_person_email=email, purpose=f"page:{ticket.number}:stopped", urgent=True,
-                       markdown=i18n.t("page.stand_down", lang, number=ticket.number, why=why_not_paged(ticket, lang)))
+        outbox.enqueue(
+            session,
+            now=now,
+            to_person_email=email,
+            purpose=f"page:{ticket.number}:stopped",
+            urgent=True,
+            markdown=i18n.t("page.stand_down", lang, number=ticket.number, why=why_not_paged(ticket, lang)),
+        )
     return True
 
 
@@ -106,9 +112,19 @@ def _language_of(session: Session, email: str) -> str:
     return person.language if person is not None and person.language else i18n.DEFAULT_LANGUAGE
 
 
-def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: int, attempt: int, now: datetime) -> Page:
+def _send_page(
+    session: Session, ticket: Ticket, team: OnCallTeam, *, position: int, attempt: int, now: datetime
+) -> Page:
     email = ticket.clock["paging_order"][position]
-    page = Page(ticket_id=ticket.id, team=team.name, email=email, position=position, attempt=attempt, sent_at=now, status="pending")
+    page = Page(
+        ticket_id=ticket.id,
+        team=team.name,
+        email=email,
+        position=position,
+        attempt=attempt,
+        sent_at=now,
+        status="pending",
+    )
     session.add(page)
     session.flush()
     lang = _language_of(session, email)
@@ -118,22 +134,53 @@ def _send_page(session: Session, ticket: Ticket, team: OnCallTeam, *, position: 
     since = _since(ticket.opened_at, now, lang)
     # Who to call back (a P1 request carries a phone number).
     contact = " · ".join(str(v) for v in (details.get("contact_name"), details.get("phone")) if v) or "—"
-    card = page_cards.page_card(number=ticket.number, org=org.name if org else "?", service=ticket.service,
-                                impact=str(impact) if impact is not None else "—", contact=contact, since=since, title=ticket.title,
-                                page_id=page.id, lang=lang)
-    markdown = i18n.t("page.fallback", lang, number=ticket.number, org=escape_markdown(org.name if org else "?"),
-                      title=escape_markdown(ticket.title, links=False), attempt=attempt)
-    outbox.enqueue(session, now=now, to_person_email=email, markdown=markdown, purpose=f"page:{page.id}", urgent=True,
-                   attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
-    schedule(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), due_at=now + timedelta(minutes=team.repage_minutes), now=now,
-             payload={"page_id": page.id})
+    card = page_cards.page_card(
+        number=ticket.number,
+        org=org.name if org else "?",
+        service=ticket.service,
+        impact=str(impact) if impact is not None else "—",
+        contact=contact,
+        since=since,
+        title=ticket.title,
+        page_id=page.id,
+        lang=lang,
+    )
+    markdown = i18n.t(
+        "page.fallback",
+        lang,
+        number=ticket.number,
+        org=escape_markdown(org.name if org else "?"),
+        title=escape_markdown(ticket.title, links=False),
+        attempt=attempt,
+    )
+    outbox.enqueue(
+        session,
+        now=now,
+        to_person_email=email,
+        markdown=markdown,
+        purpose=f"page:{page.id}",
+        urgent=True,
+        attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+    )
+    schedule(
+        session,
+        kind=PAGE_TIMEOUT,
+        ref=_ref(ticket),
+        due_at=now + timedelta(minutes=team.repage_minutes),
+        now=now,
+        payload={"page_id": page.id},
+    )
     return page
 
 
 def _since(start: datetime, now: datetime, lang: str) -> str:
     minutes = max(0, int((now - start).total_seconds() // 60))
-    return i18n.t("page.card.since_value", lang, time=start.astimezone(AMSTERDAM).strftime("%H:%M"),
-                  ago=f"{minutes // 60}:{minutes % 60:02d}")
+    return i18n.t(
+        "page.card.since_value",
+        lang,
+        time=start.astimezone(AMSTERDAM).strftime("%H:%M"),
+        ago=f"{minutes // 60}:{minutes % 60:02d}",
+    )
 
 
 def _next(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules: Rules) -> None:
@@ -149,11 +196,17 @@ def _next(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules:
         _alert_staff(session, ticket, now, "page.staff.exhausted", rules=rules)
 
 
-def _alert_staff(session: Session, ticket: Ticket, now: datetime, key: str, *, who: str | None = None, rules: Rules, **values: object) -> None:
+def _alert_staff(
+    session: Session, ticket: Ticket, now: datetime, key: str, *, who: str | None = None, rules: Rules, **values: object
+) -> None:
     room_id, lang = staff_lang(session)
     if room_id is not None:
-        markdown = calling_on(session, ticket, now, i18n.t(key, lang, number=ticket.number, **values), lang, who=who, rules=rules)
-        outbox.enqueue(session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True)
+        markdown = calling_on(
+            session, ticket, now, i18n.t(key, lang, number=ticket.number, **values), lang, who=who, rules=rules
+        )
+        outbox.enqueue(
+            session, now=now, room_id=room_id, markdown=markdown, purpose=f"page:{ticket.number}", urgent=True
+        )
 
 
 def on_timeout(tctx: TimerContext, timer: Timer) -> None:
@@ -199,13 +252,28 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
         return
     page.status, page.answered_at = "undeliverable", now
     cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
-    store.note(session, ticket, actor="system", room_id=None, now=now, action="page undeliverable",
-               text=f"{page.email}: {failure.error}")
+    store.note(
+        session,
+        ticket,
+        actor="system",
+        room_id=None,
+        now=now,
+        action="page undeliverable",
+        text=f"{page.email}: {failure.error}",
+    )
     order = ticket.clock.get("paging_order", [])
     following = order[page.position + 1] if page.position + 1 < len(order) else None
     # The engineer paged next is the one to call on, not the one Webex cannot reach.
-    _alert_staff(session, ticket, now, "page.staff.undeliverable", who=following or ticket.assignee,
-                 engineer=escape_markdown(page.email), reason=escape_markdown(_reason(failure)), rules=tctx.rules)
+    _alert_staff(
+        session,
+        ticket,
+        now,
+        "page.staff.undeliverable",
+        who=following or ticket.assignee,
+        engineer=escape_markdown(page.email),
+        reason=escape_markdown(_reason(failure)),
+        rules=tctx.rules,
+    )
     _next(session, ticket, page, now, rules=tctx.rules)
 
 
@@ -227,8 +295,14 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     _refuse_when_not_needed(ctx, ticket)
     if ticket.paging == "acknowledged":
         at = ticket.acknowledged_at
-        ctx.reply(ctx.t("page.already", number=ticket.number, who=escape_markdown(ticket.acknowledged_by or "?"),
-                        time=at.astimezone(AMSTERDAM).strftime("%H:%M") if at is not None else "?"))
+        ctx.reply(
+            ctx.t(
+                "page.already",
+                number=ticket.number,
+                who=escape_markdown(ticket.acknowledged_by or "?"),
+                time=at.astimezone(AMSTERDAM).strftime("%H:%M") if at is not None else "?",
+            )
+        )
         return
     if ticket.paging not in ("active", "exhausted"):
         raise Refused("page.not_paging", number=ticket.number)
@@ -242,28 +316,53 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
         changes["first_response_at"] = now
     if ticket.status == "new":
         changes["status"] = "in_progress"
-    store.change(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page acknowledged", **changes)
+    store.change(
+        ctx.session,
+        ticket,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        now=now,
+        action="page acknowledged",
+        **changes,
+    )
     # Who acknowledged, by address: out of office hours they may decide the requested priority.
     ticket.clock = {**(ticket.clock or {}), "acknowledged_email": ctx.actor.email}
     time = now.astimezone(AMSTERDAM).strftime("%H:%M")
     lang = customer_lang(ctx.session, ticket)
     # The customer and the staff hear at once that someone is on it: before any bulk sending.
     if directory.reachable(ctx.session, room_id=ticket.room_id):
-        outbox.enqueue(ctx.session, now=now, room_id=ticket.room_id, parent_outbox_id=ticket.root_outbox_id,
-                       purpose=f"ticket:{ticket.number}", urgent=True,
-                       markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time))
+        outbox.enqueue(
+            ctx.session,
+            now=now,
+            room_id=ticket.room_id,
+            parent_outbox_id=ticket.root_outbox_id,
+            purpose=f"ticket:{ticket.number}",
+            urgent=True,
+            markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time),
+        )
     room_id, staff_language = staff_lang(ctx.session)
     if room_id is not None:
-        outbox.enqueue(ctx.session, now=now, room_id=room_id, purpose=f"ticket:{ticket.number}", urgent=True,
-                       markdown=i18n.t("page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time))
+        outbox.enqueue(
+            ctx.session,
+            now=now,
+            room_id=room_id,
+            purpose=f"ticket:{ticket.number}",
+            urgent=True,
+            markdown=i18n.t(
+                "page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time
+            ),
+        )
     events.ticket_changed.send(ctx, ticket=ticket, now=now)
     thanks = ctx.t("page.acknowledged", number=ticket.number)
     requested = ticket.requested_priority
     if requested and requested != ticket.priority and not ctx.rules.office_calendar().is_business_time(now):
         # No agent is there to confirm the request: the engineer on it decides, from this answer.
-        ctx.reply("\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
-                  card=page_cards.decision_card(number=ticket.number, priority=ticket.priority or "P3", requested=requested,
-                                                lang=ctx.lang))
+        ctx.reply(
+            "\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
+            card=page_cards.decision_card(
+                number=ticket.number, priority=ticket.priority or "P3", requested=requested, lang=ctx.lang
+            ),
+        )
     else:
         ctx.reply(thanks)
 
@@ -273,12 +372,20 @@ def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     ticket = any_ticket(ctx, ticket_number)
     _refuse_when_not_needed(ctx, ticket)
     page = ctx.session.get(Page, page_id) if page_id else None
-    if ticket.paging != "active" or page is None or page.ticket_id != ticket.id or page.status != "pending" or page.email != ctx.actor.email:
+    if (
+        ticket.paging != "active"
+        or page is None
+        or page.ticket_id != ticket.id
+        or page.status != "pending"
+        or page.email != ctx.actor.email
+    ):
         raise Refused("page.not_yours", number=ticket.number)
     now = ctx.now()
     page.status, page.answered_at = "declined", now
     cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text="")
+    store.note(
+        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text=""
+    )
     _next(ctx.session, ticket, page, now, rules=ctx.rules)
     ctx.reply(ctx.t("page.declined", number=ticket.number))
 

@@ -28,8 +28,16 @@ def oncall(ctx: Context, args: Args) -> None:
     order = order_at(ctx.session, team, ctx.now())
     if not order:
         raise Refused("oncall.empty", team=team.name)
-    ctx.reply(ctx.t("oncall.now", team=team.name, now=escape_markdown(order[0]), next=escape_markdown(order[1]) if len(order) > 1 else "—",
-                    minutes=team.repage_minutes, pages=team.pages_per_engineer))
+    ctx.reply(
+        ctx.t(
+            "oncall.now",
+            team=team.name,
+            now=escape_markdown(order[0]),
+            next=escape_markdown(order[1]) if len(order) > 1 else "—",
+            minutes=team.repage_minutes,
+            pages=team.pages_per_engineer,
+        )
+    )
 
 
 def oncall_set(ctx: Context, args: Args) -> None:
@@ -64,11 +72,26 @@ def oncall_set(ctx: Context, args: Args) -> None:
             team.repage_minutes = repage
         if "pages" in options:
             team.pages_per_engineer = pages
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=name,
-                    action="rota set", old=old or None,
-                    new={"rota": emails, "repage": team.repage_minutes, "pages": team.pages_per_engineer})
-    ctx.reply(ctx.t("oncall.set.done", team=name, rota=escape_markdown(", ".join(emails)), minutes=team.repage_minutes,
-                    pages=team.pages_per_engineer))
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="oncall",
+        subject=name,
+        action="rota set",
+        old=old or None,
+        new={"rota": emails, "repage": team.repage_minutes, "pages": team.pages_per_engineer},
+    )
+    ctx.reply(
+        ctx.t(
+            "oncall.set.done",
+            team=name,
+            rota=escape_markdown(", ".join(emails)),
+            minutes=team.repage_minutes,
+            pages=team.pages_per_engineer,
+        )
+    )
 
 
 def _require_webex_accounts(ctx: Context, emails: list[str]) -> None:
@@ -85,15 +108,35 @@ def oncall_swap(ctx: Context, args: Args) -> None:
         raise Refused("oncall.swap.usage", usage=args.usage)
     team = get_team(ctx.session, words[1].lower() if len(words) > 1 else None, rules=ctx.rules)
     if team is None:
-        raise Refused("oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else ctx.rules.desk.paging_team))
+        raise Refused(
+            "oncall.no_team", team=escape_markdown(words[1] if len(words) > 1 else ctx.rules.desk.paging_team)
+        )
     _require_webex_accounts(ctx, [words[0].lower()])
     now = ctx.now()
-    upcoming = ctx.session.scalars(select(OnCallShift).where(OnCallShift.team == team.name, OnCallShift.starts_at > now)
-                                   .order_by(OnCallShift.starts_at)).first()
-    ctx.session.add(OnCallShift(team=team.name, email=words[0].lower(), starts_at=now, ends_at=upcoming.starts_at if upcoming else None,
-                                created_by=ctx.actor.email))
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=team.name,
-                    action="swap", new={"email": words[0].lower()})
+    upcoming = ctx.session.scalars(
+        select(OnCallShift)
+        .where(OnCallShift.team == team.name, OnCallShift.starts_at > now)
+        .order_by(OnCallShift.starts_at)
+    ).first()
+    ctx.session.add(
+        OnCallShift(
+            team=team.name,
+            email=words[0].lower(),
+            starts_at=now,
+            ends_at=upcoming.starts_at if upcoming else None,
+            created_by=ctx.actor.email,
+        )
+    )
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="oncall",
+        subject=team.name,
+        action="swap",
+        new={"email": words[0].lower()},
+    )
     ctx.reply(ctx.t("oncall.swap.done", team=team.name, email=escape_markdown(words[0].lower())))
 
 
@@ -111,8 +154,25 @@ def oncall_shift(ctx: Context, args: Args) -> None:
     if end <= start:
         raise Refused("oncall.shift.order")
     _require_webex_accounts(ctx, [words[3].lower()])
-    ctx.session.add(OnCallShift(team=team.name, email=words[3].lower(), starts_at=start, ends_at=end, created_by=ctx.actor.email))
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="oncall", subject=team.name,
-                    action="shift", new={"email": words[3].lower(), "from": start.isoformat(), "to": end.isoformat()})
-    ctx.reply(ctx.t("oncall.shift.done", team=team.name, email=escape_markdown(words[3].lower()),
-                    start=i18n.when(start, ctx.lang, AMSTERDAM), end=i18n.when(end, ctx.lang, AMSTERDAM)))
+    ctx.session.add(
+        OnCallShift(team=team.name, email=words[3].lower(), starts_at=start, ends_at=end, created_by=ctx.actor.email)
+    )
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="oncall",
+        subject=team.name,
+        action="shift",
+        new={"email": words[3].lower(), "from": start.isoformat(), "to": end.isoformat()},
+    )
+    ctx.reply(
+        ctx.t(
+            "oncall.shift.done",
+            team=team.name,
+            email=escape_markdown(words[3].lower()),
+            start=i18n.when(start, ctx.lang, AMSTERDAM),
+            end=i18n.when(end, ctx.lang, AMSTERDAM),
+        )
+    )

@@ -20,7 +20,13 @@ WHERE = frozenset({IN_STAFF})
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands."""
     router.command("problem open", roles=STAFF, spaces=WHERE, usage="/problem open <title> [INC-… …]")(open_problem)
-    router.command("problem link", roles=STAFF, spaces=WHERE, usage="/problem link <PRB-number> <INC-…> [<INC-…> …]")(link)
-    router.command("problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>")(update)
-    router.command("problem close", roles=STAFF, spaces=WHERE, usage="/problem close <PRB-number> fixed|mitigated <text>")(close)
+    router.command("problem link", roles=STAFF, spaces=WHERE, usage="/problem link <PRB-number> <INC-…> [<INC-…> …]")(
+        link
+    )
+    router.command(
+        "problem update", roles=STAFF, spaces=WHERE, usage="/problem update <PRB-number> customer|generic <text>"
+    )(update)
+    router.command(
+        "problem close", roles=STAFF, spaces=WHERE, usage="/problem close <PRB-number> fixed|mitigated <text>"
+    )(close)
     router.command("problems", roles=STAFF, spaces=WHERE, usage="/problems")(problems)

@@ -30,14 +30,36 @@ class Closed:
 def open_problem(ctx: Context, *, title: str, tickets: list[Ticket]) -> Problem:
     """A new problem about `tickets`, owned by the person opening it when a problem manager, else the first one."""
     now = ctx.now()
-    problem = Problem(number=store.next_number(ctx.session, prefix="PRB"), title=title, owner=_owner(ctx), status="open",
-                      ticket_ids=[t.id for t in tickets], opened_at=now)
+    problem = Problem(
+        number=store.next_number(ctx.session, prefix="PRB"),
+        title=title,
+        owner=_owner(ctx),
+        status="open",
+        ticket_ids=[t.id for t in tickets],
+        opened_at=now,
+    )
     ctx.session.add(problem)
     ctx.session.flush()
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem", subject=problem.number,
-                    action="opened", new={"title": title, "owner": problem.owner, "tickets": [t.number for t in tickets]})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="problem",
+        subject=problem.number,
+        action="opened",
+        new={"title": title, "owner": problem.owner, "tickets": [t.number for t in tickets]},
+    )
     for ticket in tickets:
-        store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="problem", text=problem.number)
+        store.note(
+            ctx.session,
+            ticket,
+            actor=ctx.actor.email,
+            room_id=ctx.space.room_id,
+            now=now,
+            action="problem",
+            text=problem.number,
+        )
     return problem
 
 
@@ -53,15 +75,31 @@ def _owner(ctx: Context) -> str:
 def link(ctx: Context, problem: Problem, tickets: list[Ticket]) -> None:
     """Link more incidents to a problem."""
     problem.ticket_ids = sorted(set(problem.ticket_ids) | {t.id for t in tickets})
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem",
-                    subject=problem.number, action="linked", new={"tickets": [t.number for t in tickets]})
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="problem",
+        subject=problem.number,
+        action="linked",
+        new={"tickets": [t.number for t in tickets]},
+    )
 
 
 def update(ctx: Context, problem: Problem, *, scope: str, text: str) -> int:
     """An update to the linked tickets' threads (customer) or to every affected space (generic); how many were told."""
     count = _broadcast(ctx, problem, "prb.notice.update", scope, text=escape_markdown(text))
-    directory.audit(ctx.session, at=ctx.now(), actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem",
-                    subject=problem.number, action=f"update ({scope})", new={"text": text})
+    directory.audit(
+        ctx.session,
+        at=ctx.now(),
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="problem",
+        subject=problem.number,
+        action=f"update ({scope})",
+        new={"text": text},
+    )
     return count
 
 
@@ -72,8 +110,16 @@ def close(ctx: Context, problem: Problem, *, how: str, text: str) -> Closed:
     generic = is_generic(ctx, problem)
     problem.status, problem.closed_at, problem.outcome = "closed", now, {"how": how, "text": text, "generic": generic}
     told = _broadcast(ctx, problem, f"prb.notice.{how}", "customer", text=escape_markdown(text))
-    directory.audit(ctx.session, at=now, actor=ctx.actor.email, room_id=ctx.space.room_id, subject_type="problem", subject=problem.number,
-                    action=f"closed ({how})", new={"text": text, "generic": generic})
+    directory.audit(
+        ctx.session,
+        at=now,
+        actor=ctx.actor.email,
+        room_id=ctx.space.room_id,
+        subject_type="problem",
+        subject=problem.number,
+        action=f"closed ({how})",
+        new={"text": text, "generic": generic},
+    )
     if not generic:
         return Closed(told=told, generic=False, services=[], spaces=0)
     services = sorted({t.service for t in linked_tickets(ctx.session, problem) if t.service})
@@ -87,12 +133,21 @@ def _broadcast(ctx: Context, problem: Problem, key: str, scope: str, **values: o
     reachable = [t for t in tickets if directory.reachable(ctx.session, room_id=t.room_id)]
     if scope == "customer":
         for ticket in reachable:
-            post_in_thread(ctx, ticket, i18n.t(key, room_lang(ctx.session, ticket.room_id), number=problem.number, **values))
+            post_in_thread(
+                ctx, ticket, i18n.t(key, room_lang(ctx.session, ticket.room_id), number=problem.number, **values)
+            )
         return len(reachable)
-    rooms = sorted(set(audience(ctx.session, sorted({t.service for t in tickets if t.service}), rules=ctx.rules)) | {t.room_id for t in reachable})
+    rooms = sorted(
+        set(audience(ctx.session, sorted({t.service for t in tickets if t.service}), rules=ctx.rules))
+        | {t.room_id for t in reachable}
+    )
     for room_id in rooms:
-        ctx.send(room_id=room_id, markdown=i18n.t(key, room_lang(ctx.session, room_id), number=problem.number, **values),
-                 purpose=f"problem:{problem.number}", bulk=True)
+        ctx.send(
+            room_id=room_id,
+            markdown=i18n.t(key, room_lang(ctx.session, room_id), number=problem.number, **values),
+            purpose=f"problem:{problem.number}",
+            bulk=True,
+        )
     return len(rooms)
 
 
@@ -102,7 +157,10 @@ def is_generic(ctx: Context, problem: Problem) -> bool:
     orgs = {t.org_id for t in linked_tickets(ctx.session, problem)}
     if len(orgs) != 1:
         return True
-    return any(entry.action == "update (generic)" for entry in directory.timeline(ctx.session, subject_type="problem", subject=problem.number))
+    return any(
+        entry.action == "update (generic)"
+        for entry in directory.timeline(ctx.session, subject_type="problem", subject=problem.number)
+    )
 
 
 def _tell_subscribers(ctx: Context, problem: Problem, key: str, services: list[str], **values: object) -> int:
@@ -110,7 +168,17 @@ def _tell_subscribers(ctx: Context, problem: Problem, key: str, services: list[s
     threads = {t.room_id for t in linked_tickets(ctx.session, problem)}
     rooms = [r for r in audience(ctx.session, services, rules=ctx.rules) if r not in threads] if services else []
     for room_id in rooms:
-        ctx.send(room_id=room_id, markdown=i18n.t(key, room_lang(ctx.session, room_id), number=problem.number,
-                                                  title=escape_markdown(problem.title), services=", ".join(services), **values),
-                 purpose=f"problem:{problem.number}", bulk=True)
+        ctx.send(
+            room_id=room_id,
+            markdown=i18n.t(
+                key,
+                room_lang(ctx.session, room_id),
+                number=problem.number,
+                title=escape_markdown(problem.title),
+                services=", ".join(services),
+                **values,
+            ),
+            purpose=f"problem:{problem.number}",
+            bulk=True,
+        )
     return len(rooms)

@@ -90,8 +90,15 @@ def close(ctx: Context, args: Args) -> None:
     if not closed.generic:
         ctx.reply(ctx.t("prb.closed_done", number=problem.number, count=closed.told))
         return
-    ctx.reply(ctx.t("prb.closed_generic", number=problem.number, count=closed.told, spaces=closed.spaces,
-                    services=", ".join(closed.services) or "—"))
+    ctx.reply(
+        ctx.t(
+            "prb.closed_generic",
+            number=problem.number,
+            count=closed.told,
+            spaces=closed.spaces,
+            services=", ".join(closed.services) or "—",
+        )
+    )
 
 
 def problems(ctx: Context, args: Args) -> None:
@@ -104,5 +111,13 @@ def problems(ctx: Context, args: Args) -> None:
     lines = [ctx.t("prb.list.title")]
     for p in found:
         numbers = ", ".join(t.number for t in linked_tickets(ctx.session, p)) or "—"
-        lines.append(ctx.t("prb.list.line", number=p.number, title=escape_markdown(p.title), owner=escape_markdown(p.owner), tickets=numbers))
+        lines.append(
+            ctx.t(
+                "prb.list.line",
+                number=p.number,
+                title=escape_markdown(p.title),
+                owner=escape_markdown(p.owner),
+                tickets=numbers,
+            )
+        )
     ctx.reply("\n".join(lines))

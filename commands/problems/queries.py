@@ -28,8 +28,11 @@ def ticket_by_number(session: Session, *, number: str) -> Ticket | None:
 
 def first_manager(session: Session) -> str | None:
     """The first (by e-mail) person holding the problem manager role, if anyone does."""
-    return session.scalar(select(RoleGrant.email).where(RoleGrant.role == PROBLEM_MANAGER, RoleGrant.revoked_at.is_(None))
-                          .order_by(RoleGrant.email))
+    return session.scalar(
+        select(RoleGrant.email)
+        .where(RoleGrant.role == PROBLEM_MANAGER, RoleGrant.revoked_at.is_(None))
+        .order_by(RoleGrant.email)
+    )
 
 
 def linked_tickets(session: Session, problem: Problem) -> list[Ticket]:

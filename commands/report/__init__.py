@@ -18,5 +18,9 @@ from commands.report.handlers import report_command
 
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions and timers."""
-    router.command("report", roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}), spaces=frozenset({IN_STAFF, IN_DIRECT}),
-                   usage="/report [YYYY-MM]")(report_command)
+    router.command(
+        "report",
+        roles=frozenset({AGENT, PROBLEM_MANAGER, ADMIN}),
+        spaces=frozenset({IN_STAFF, IN_DIRECT}),
+        usage="/report [YYYY-MM]",
+    )(report_command)

@@ -37,8 +37,10 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
     year, month = parse.read_month(text)
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1)
-    return (localize(datetime.combine(start, datetime.min.time()), AMSTERDAM),
-            localize(datetime.combine(end, datetime.min.time()), AMSTERDAM))
+    return (
+        localize(datetime.combine(start, datetime.min.time()), AMSTERDAM),
+        localize(datetime.combine(end, datetime.min.time()), AMSTERDAM),
+    )
 
 
 def build(session: Session, *, month: str, now: datetime, rules: Rules) -> list[OrgReport]:
@@ -48,8 +50,14 @@ def build(session: Session, *, month: str, now: datetime, rules: Rules) -> list[
     rows = list(session.scalars(select(Ticket).where(in_month).order_by(Ticket.id)))
     targets = deadlines_of(session, rows, now, rules=rules)
     # The first page of each of the month's tickets, in one query.
-    first_pages = dict(session.execute(select(Page.ticket_id, func.min(Page.sent_at)).join(Ticket, Ticket.id == Page.ticket_id)
-                                       .where(in_month).group_by(Page.ticket_id)).all())
+    first_pages = dict(
+        session.execute(
+            select(Page.ticket_id, func.min(Page.sent_at))
+            .join(Ticket, Ticket.id == Page.ticket_id)
+            .where(in_month)
+            .group_by(Page.ticket_id)
+        ).all()
+    )
     reports: dict[int, OrgReport] = {}
     for ticket in rows:
         report = reports.get(ticket.org_id)

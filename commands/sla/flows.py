@@ -43,8 +43,15 @@ def render_what_if(lang: str, result: WhatIf) -> str:
             key = "sla.line.after_resolution" if target.starts == STARTS_AT_RESOLUTION else "sla.line.after_closure"
             lines.append(i18n.t(key, lang, target=name, budget=_budget(lang, target)))
         else:
-            lines.append(i18n.t("sla.line.due", lang, target=name, due=i18n.when(target.due, lang, AMSTERDAM),
-                                budget=_budget(lang, target)))
+            lines.append(
+                i18n.t(
+                    "sla.line.due",
+                    lang,
+                    target=name,
+                    due=i18n.when(target.due, lang, AMSTERDAM),
+                    budget=_budget(lang, target),
+                )
+            )
     return "\n".join(lines)
 
 
@@ -57,21 +64,41 @@ def _budget(lang: str, target: TargetStatus) -> str:
 
 def render_ticket_clocks(session: Session, ticket: Ticket, now: datetime, lang: str, *, rules: Rules) -> str:
     """A ticket's targets: due, budget used and left, paused or not, met or breached."""
-    lines = [i18n.t("sla.ticket.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))]
+    lines = [
+        i18n.t("sla.ticket.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))
+    ]
     for target in deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         name = i18n.t(f"sla.target.{target.target}", lang)
         if target.due is None:
             if target.state == "no_deadline":
                 key = "sla.line.no_deadline"
             else:
-                key = "sla.ticket.starts_at_resolution" if target.starts == STARTS_AT_RESOLUTION else "sla.ticket.not_started"
+                key = (
+                    "sla.ticket.starts_at_resolution"
+                    if target.starts == STARTS_AT_RESOLUTION
+                    else "sla.ticket.not_started"
+                )
             lines.append(i18n.t(key, lang, target=name))
             continue
-        state = i18n.t("ticket.state.best_effort", lang) if target.best_effort else i18n.t(f"ticket.state.{target.state}", lang)
+        state = (
+            i18n.t("ticket.state.best_effort", lang)
+            if target.best_effort
+            else i18n.t(f"ticket.state.{target.state}", lang)
+        )
         if target.extended:
             state += " " + extended_note(target, lang)
-        lines.append(i18n.t("sla.ticket.line", lang, target=name, due=i18n.when(target.due, lang, AMSTERDAM), used=_hm(target.used),
-                            total=_hm(target.total), left=_hm(target.left), state=state))
+        lines.append(
+            i18n.t(
+                "sla.ticket.line",
+                lang,
+                target=name,
+                due=i18n.when(target.due, lang, AMSTERDAM),
+                used=_hm(target.used),
+                total=_hm(target.total),
+                left=_hm(target.left),
+                state=state,
+            )
+        )
     return "\n".join(lines)
 
 

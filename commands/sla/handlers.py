@@ -18,8 +18,13 @@ USAGE = "/sla P2 2026-01-09 17:00 | /sla INC-1001"
 TICKET_NUMBER = re.compile(r"^(INC|RFC|RFI|CMP|PRB)-\d+$", re.IGNORECASE)
 # What a person may type for the record kind; incidents by their priority.
 KIND_WORDS = {
-    "p1": ("incident", "P1"), "p2": ("incident", "P2"), "p3": ("incident", "P3"),
-    "rfc": ("rfc", None), "rfi": ("rfi", None), "complaint": ("complaint", None), "klacht": ("complaint", None),
+    "p1": ("incident", "P1"),
+    "p2": ("incident", "P2"),
+    "p3": ("incident", "P3"),
+    "rfc": ("rfc", None),
+    "rfi": ("rfi", None),
+    "complaint": ("complaint", None),
+    "klacht": ("complaint", None),
 }
 
 
@@ -42,7 +47,11 @@ def _ticket_clocks(ctx: Context, number: str) -> str:
     if ctx.space.kind == IN_STAFF and not ctx.actor.has_any(STAFF_ROLES):
         raise Forbidden(role=" or ".join(sorted(STAFF_ROLES)), command="sla <number>")
     org_id = None if ctx.space.kind == IN_STAFF else ctx.space.org_id
-    ticket = store.find(ctx.session, number=number, org_id=org_id) if (org_id is not None or ctx.space.kind == IN_STAFF) else None
+    ticket = (
+        store.find(ctx.session, number=number, org_id=org_id)
+        if (org_id is not None or ctx.space.kind == IN_STAFF)
+        else None
+    )
     if ticket is None or (ctx.space.kind != IN_STAFF and ticket.org_id != ctx.space.org_id):
         raise Refused("sla.no_ticket", number=store.normalise_number(number) or parse.shown(number.upper()))
     return render_ticket_clocks(ctx.session, ticket, ctx.now(), ctx.lang, rules=ctx.rules)

@@ -34,6 +34,7 @@ def raises_to_p1(text: str) -> bool:
 
 def intake_command(kind: str) -> Handler:
     """The handler of `/<kind>`: the form card, or a ticket at once from inline fields."""
+
     def handler(ctx: Context, args: Args) -> None:
         inline, title = intake.inline_fields(args.text)
         if inline:
@@ -41,8 +42,16 @@ def intake_command(kind: str) -> Handler:
             intake.open_ticket(ctx, kind, {**defaults(ctx), "title": title, **inline})
             return
         prefill = {**defaults(ctx), "title": title}
-        ctx.reply(ctx.t(f"form.{kind}.intro"), card=ticket_cards.intake_form(kind, lang=ctx.lang, services=services(rules=ctx.rules), prefill=prefill,
-                                                                           rfc_types=rfc_type_choices(space_profile(ctx), ctx.lang)))
+        ctx.reply(
+            ctx.t(f"form.{kind}.intro"),
+            card=ticket_cards.intake_form(
+                kind,
+                lang=ctx.lang,
+                services=services(rules=ctx.rules),
+                prefill=prefill,
+                rfc_types=rfc_type_choices(space_profile(ctx), ctx.lang),
+            ),
+        )
 
     handler.__name__ = f"{kind}_command"
     handler.__doc__ = f"Open a new {kind}: the form card, or inline fields."
@@ -101,7 +110,10 @@ def resolve_command(ctx: Context, args: Args) -> None:
     require_open(ticket)
     if ticket.kind not in ("incident", "complaint"):
         raise Refused("ticket.resolve.use_close", number=ticket.number)
-    ctx.reply(ctx.t("ticket.resolve.intro", number=ticket.number), card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang))
+    ctx.reply(
+        ctx.t("ticket.resolve.intro", number=ticket.number),
+        card=ticket_cards.resolve_form(number=ticket.number, kind=ticket.kind, lang=ctx.lang),
+    )
 
 
 def close_command(ctx: Context, args: Args) -> None:
@@ -112,8 +124,11 @@ def close_command(ctx: Context, args: Args) -> None:
         raise Refused("ticket.close.use_resolve", number=ticket.number)
     complaint = ticket.kind == "complaint"
     if not text:
-        raise Refused("ticket.missing", what=ctx.t("ticket.what.agreement" if complaint else "ticket.what.outcome"),
-                      usage="/close <number> <how it was agreed>" if complaint else args.usage)
+        raise Refused(
+            "ticket.missing",
+            what=ctx.t("ticket.what.agreement" if complaint else "ticket.what.outcome"),
+            usage="/close <number> <how it was agreed>" if complaint else args.usage,
+        )
     if complaint:
         lifecycle.close_by_agreement(ctx, ticket, text)
     else:
@@ -129,7 +144,9 @@ def priority_command(ctx: Context, args: Args) -> None:
         raise Refused("ticket.priority.usage")
     phone = _PHONE_GIVEN.match(reason.strip())
     if phone:  # '/priority INC-1001 P1 phone=+31612345678 <reason>': the number to call back
-        lifecycle.set_priority(ctx, find_ticket(ctx, number), level, phone.group(3).strip(), phone=phone.group(1) or phone.group(2))
+        lifecycle.set_priority(
+            ctx, find_ticket(ctx, number), level, phone.group(3).strip(), phone=phone.group(1) or phone.group(2)
+        )
         return
     lifecycle.set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
@@ -166,7 +183,9 @@ def reply_in_thread(ctx: Context, text: str) -> bool:
     if ticket is None or ticket.org_id != ctx.space.org_id:
         return False
     if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+        raise Refused(
+            "form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text)
+        )
     lifecycle.add_note(ctx, ticket, text)
     return True
 
@@ -190,13 +209,17 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
     if not text:
         raise Refused("ticket.missing", what=i18n.t("ticket.what.text", ctx.lang), usage="/respond <number> <text>")
     if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text))
+        raise Refused(
+            "form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text)
+        )
     lifecycle.respond(ctx, _card_ticket(ctx, inputs), text)
 
 
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
-    lifecycle.set_priority(ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip())
+    lifecycle.set_priority(
+        ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip()
+    )
 
 
 def resolve_button(ctx: Context, inputs: dict[str, Any]) -> str:
@@ -212,7 +235,9 @@ def _note_text(ctx: Context, inputs: dict[str, Any], field: str, *, what: str) -
     if not text:
         raise Refused("ticket.missing", what=ctx.t(what), usage="/note <number> <text>")
     if len(text) > ticket_cards.TEXT_MAX:
-        raise Refused("form.error.too_long", field=ctx.t(f"form.field.{field}"), limit=ticket_cards.TEXT_MAX, length=len(text))
+        raise Refused(
+            "form.error.too_long", field=ctx.t(f"form.field.{field}"), limit=ticket_cards.TEXT_MAX, length=len(text)
+        )
     return text
 
 
@@ -225,21 +250,25 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
 
 
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Solved" on the resolution card: the same as /confirm."""
+    """ "Solved" on the resolution card: the same as /confirm."""
     lifecycle.confirm(ctx, _card_ticket(ctx, inputs))
 
 
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
-    """"Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
+    """ "Not solved" ("Not agreed" for a complaint) on the resolution card: reopens, the time spent resolved counts."""
     ticket = _card_ticket(ctx, inputs)
-    reason = str(inputs.get("reason", "")).strip() or ctx.t("confirm.card.not_agreed" if ticket.kind == "complaint" else "confirm.card.no_reason")
+    reason = str(inputs.get("reason", "")).strip() or ctx.t(
+        "confirm.card.not_agreed" if ticket.kind == "complaint" else "confirm.card.no_reason"
+    )
     if len(reason) > ticket_cards.TITLE_MAX:
-        raise Refused("form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason))
+        raise Refused(
+            "form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason)
+        )
     lifecycle.reopen(ctx, ticket, reason)
 
 
 def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
-    """"Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
+    """ "Add to INC-…" on the answer to an RFI about an open incident: the question is a note on the incident, as with /note."""
     text = _note_text(ctx, inputs, "question", what="ticket.what.question")
     ticket = _card_ticket(ctx, inputs)
     if ticket.status == "closed":
@@ -269,7 +298,9 @@ def rca_command(ctx: Context, args: Args) -> None:
 def decision_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Confirm P1 / Lower to P2 / Keep P3, on the acknowledgement out of office hours: the same as /priority."""
     ticket = any_ticket(ctx, str(inputs.get("ticket", "")))
-    reason = str(inputs.get("reason", "")).strip() or i18n.t("page.decide.default_reason", customer_lang(ctx.session, ticket))
+    reason = str(inputs.get("reason", "")).strip() or i18n.t(
+        "page.decide.default_reason", customer_lang(ctx.session, ticket)
+    )
     lifecycle.set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 

@@ -41,8 +41,9 @@ def inline_fields(text: str) -> tuple[dict[str, str], str]:
     for word in words:
         match = _INLINE.match(word)
         if match and not rest:
-            key = {"devices": "impact", "connections": "impact", "type": "rfc_type", "ref": "reference"}.get(match.group(1).lower(),
-                                                                                                             match.group(1).lower())
+            key = {"devices": "impact", "connections": "impact", "type": "rfc_type", "ref": "reference"}.get(
+                match.group(1).lower(), match.group(1).lower()
+            )
             fields[key] = match.group(2)
         else:
             rest.append(word)
@@ -60,8 +61,13 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     if org_id is None:
         # The router lets only customer spaces (bound to an organisation) open tickets.
         raise WrongSpace(command=kind, where=[IN_CUSTOMER])
-    checked = validate_intake(kind, inputs, lang=ctx.lang, services=[s.code for s in ctx.rules.desk.services],
-                              rfc_types=[t.id for t in space_profile(ctx).rfc_types])
+    checked = validate_intake(
+        kind,
+        inputs,
+        lang=ctx.lang,
+        services=[s.code for s in ctx.rules.desk.services],
+        rfc_types=[t.id for t in space_profile(ctx).rfc_types],
+    )
     if checked.errors:
         raise Refused("form.refused", errors="\n".join(f"- {e}" for e in checked.errors))
     fields = checked.fields
@@ -69,12 +75,17 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     if fields.get("reference"):
         referenced = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
         if referenced is None:
-            raise Refused("ticket.not_found", number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]))
+            raise Refused(
+                "ticket.not_found",
+                number=store.normalise_number(fields["reference"]) or escape_markdown(fields["reference"]),
+            )
         fields["reference"] = referenced.number
     if kind == "rfi" and redirect_rfi(ctx, fields):
         return None
     requested = fields.pop("requested_priority", None)
-    details = {k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")}
+    details = {
+        k: v for k, v in fields.items() if k not in ("title", "description", "service") and v not in (None, [], "")
+    }
     if disruption:
         details["disruption"] = disruption
     if kind == "incident" and not disruption:
@@ -87,15 +98,25 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
         if running is not None:
             details["maintenance"] = running[0]
     ticket = store.create(
-        ctx.session, kind=kind, org_id=org_id, room_id=ctx.space.room_id, title=fields["title"], now=now,
-        actor=ctx.actor.email, service=fields.get("service"), description=fields.get("description"), details=details,
+        ctx.session,
+        kind=kind,
+        org_id=org_id,
+        room_id=ctx.space.room_id,
+        title=fields["title"],
+        now=now,
+        actor=ctx.actor.email,
+        service=fields.get("service"),
+        description=fields.get("description"),
+        details=details,
         # Every incident starts at P3 (guide); a higher one is a request an agent confirms.
         priority="P3" if kind == "incident" else None,
         requested_priority=requested if requested in ("P1", "P2") else None,
     )
     logs.note(ticket=ticket.number)
     log.info("ticket %s opened (%s) by %s", ticket.number, kind, ctx.actor.email)
-    root = ctx.send(room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root")
+    root = ctx.send(
+        room_id=ctx.space.room_id, markdown=confirmation(ctx, ticket), purpose=f"ticket:{ticket.number}:root"
+    )
     ticket.root_outbox_id = root.id
     p1 = ticket.requested_priority == "P1"
     notify_staff(ctx, ticket, "staff.event.p1_requested" if p1 else "staff.event.new", alert=p1)
@@ -103,8 +124,9 @@ def open_ticket(ctx: Context, kind: str, inputs: dict[str, Any], *, disruption: 
     return ticket
 
 
-def _maintenance_on(ctx: Context, service: str | None, inputs: dict[str, Any],
-                    now: datetime) -> tuple[str, str, dict[str, Any]] | None:
+def _maintenance_on(
+    ctx: Context, service: str | None, inputs: dict[str, Any], now: datetime
+) -> tuple[str, str, dict[str, Any]] | None:
     """(number, notice, "report anyway" card) of a maintenance running on `service`, as maintenance answers."""
     answers = events.incident_intake.send(ctx, service=service, inputs=inputs, now=now)
     return next((answer for _, answer in answers if answer is not None), None)
@@ -123,23 +145,33 @@ def redirect_rfi(ctx: Context, fields: dict[str, Any]) -> bool:
     if fields.get("reference"):
         about = store.find(ctx.session, number=fields["reference"], org_id=ctx.space.org_id)
     else:
-        named = (store.find(ctx.session, number=m.group(), org_id=ctx.space.org_id) for m in _NAMED.finditer(fields["title"]))
+        named = (
+            store.find(ctx.session, number=m.group(), org_id=ctx.space.org_id) for m in _NAMED.finditer(fields["title"])
+        )
         about = next((t for t in named if t is not None and t.kind == "incident"), None)
     if about is None or about.kind != "incident":
         return False
     if about.status == "closed":
         fields["reference"] = about.number
         return False
-    ctx.reply(ctx.t("rfi.ask_in", number=about.number),
-              card=ticket_cards.ask_in_incident(number=about.number, question=fields["title"], lang=ctx.lang))
+    ctx.reply(
+        ctx.t("rfi.ask_in", number=about.number),
+        card=ticket_cards.ask_in_incident(number=about.number, question=fields["title"], lang=ctx.lang),
+    )
     return True
 
 
 def confirmation(ctx: Context, ticket: Ticket) -> str:
     """The thread root: number, kind, service, priority, SLA targets in local time, what happens next."""
     lang = ctx.lang
-    lines = [ctx.t("ticket.registered", number=ticket.number, kind=ctx.t(f"ticket.kind.{ticket.kind}"),
-                   title=escape_markdown(ticket.title))]
+    lines = [
+        ctx.t(
+            "ticket.registered",
+            number=ticket.number,
+            kind=ctx.t(f"ticket.kind.{ticket.kind}"),
+            title=escape_markdown(ticket.title),
+        )
+    ]
     if ticket.service:
         lines.append(ctx.t("ticket.line.service", service=ticket.service))
     if (ticket.details or {}).get("reference"):
@@ -171,4 +203,3 @@ def next_steps(ctx: Context, ticket: Ticket, lang: str) -> str:
     if ticket.requested_priority == "P2":  # the stand-by takes only P1 calls: the desk from when it opens
         steps.append(ctx.t("ticket.next.p2_later", phone=phone, when=when))
     return "\n".join(steps)
-

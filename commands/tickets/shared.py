@@ -69,7 +69,9 @@ def priority_label(ctx: Context, ticket: Ticket) -> str:
 def target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
     """One line per target of the ticket: due in local time, and its state."""
     lines = []
-    for target in sla.deadlines(deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules), now):
+    for target in sla.deadlines(
+        deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules), now
+    ):
         name = ctx.t(f"sla.target.{target.target}")
         if target.state == "no_deadline":
             lines.append(ctx.t("sla.line.no_deadline", target=name))
@@ -81,10 +83,10 @@ def target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
                 state = ctx.t("ticket.state.best_effort")
             if target.extended:
                 state += " " + deadlines.extended_note(target, ctx.lang)
-            lines.append(ctx.t("ticket.line.target", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), state=state))
+            lines.append(
+                ctx.t("ticket.line.target", target=name, due=i18n.when(target.due, ctx.lang, AMSTERDAM), state=state)
+            )
     return lines
-
-
 
 
 def target_lines_in(ctx: Context, ticket: Ticket, lang: str) -> list[str]:
@@ -106,29 +108,48 @@ def notify_staff(ctx: Context, ticket: Ticket, event_key: str, *, alert: bool = 
     org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
     staff_lang = spaces[0].language or i18n.DEFAULT_LANGUAGE
     # What the customer typed is no link here: nobody opens a customer's web address from an alert by a tap.
-    label = i18n.t(event_key, staff_lang, number=ticket.number,
-                   **{k: escape_markdown(v, links=False) if isinstance(v, str) else v for k, v in values.items()})
+    label = i18n.t(
+        event_key,
+        staff_lang,
+        number=ticket.number,
+        **{k: escape_markdown(v, links=False) if isinstance(v, str) else v for k, v in values.items()},
+    )
     # The card shows the whole title (or points to /ticket); the fallback only needs to say which ticket.
-    title = ticket.title if len(ticket.title) <= ticket_cards.TITLE_MAX else ticket.title[:ticket_cards.TITLE_MAX - 1] + "…"
+    title = (
+        ticket.title
+        if len(ticket.title) <= ticket_cards.TITLE_MAX
+        else ticket.title[: ticket_cards.TITLE_MAX - 1] + "…"
+    )
     markdown = i18n.t("staff.card.fallback", staff_lang, event=label, title=escape_markdown(title, links=False))
     if alert:
         markdown = oncall.calling_on(ctx.session, ticket, ctx.now(), markdown, staff_lang, rules=ctx.rules)
     card = ticket_cards.staff_ticket(
-        number=ticket.number, org=org.name if org else "?", kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
-        priority_label=ticket.priority or "—" if not ticket.requested_priority else f"{ticket.priority} → {ticket.requested_priority}?",
-        service=ticket.service, title=ticket.title, event=event_key, event_values=values, lang=staff_lang)
+        number=ticket.number,
+        org=org.name if org else "?",
+        kind_label=i18n.t(f"ticket.kind.{ticket.kind}", staff_lang),
+        priority_label=ticket.priority or "—"
+        if not ticket.requested_priority
+        else f"{ticket.priority} → {ticket.requested_priority}?",
+        service=ticket.service,
+        title=ticket.title,
+        event=event_key,
+        event_values=values,
+        lang=staff_lang,
+    )
     ctx.send(room_id=spaces[0].room_id, markdown=markdown, card=card, purpose=f"ticket:{ticket.number}:staff")
-
-
 
 
 def say_to_customer(ctx: Context, ticket: Ticket, key: str, *, must_reach: bool = False, **values: object) -> None:
     """A catalogue text in the ticket's thread, in the customer space's language."""
-    post_in_thread(ctx, ticket, i18n.t(key, customer_lang(ctx.session, ticket), number=ticket.number, **values), must_reach=must_reach)
+    post_in_thread(
+        ctx,
+        ticket,
+        i18n.t(key, customer_lang(ctx.session, ticket), number=ticket.number, **values),
+        must_reach=must_reach,
+    )
 
 
 def require_open(ticket: Ticket) -> None:
     """Refuse a step on a closed ticket."""
     if ticket.status == "closed":
         raise Refused("ticket.is_closed", number=ticket.number)
-

@@ -22,7 +22,12 @@ def _due_order(ticket: Ticket, targets: list[sla.TargetStatus]) -> tuple[int, in
     running = [(t, t.due) for t in targets if t.due is not None and t.state != "met"]
     breached = any(t.state == "breached" for t, _ in running)
     soonest = min((due for _, due in running), default=None)
-    return (0 if breached else 1, _PRIORITY_ORDER.get(ticket.priority, 3), soonest.timestamp() if soonest else float("inf"), ticket.id)
+    return (
+        0 if breached else 1,
+        _PRIORITY_ORDER.get(ticket.priority, 3),
+        soonest.timestamp() if soonest else float("inf"),
+        ticket.id,
+    )
 
 
 def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
@@ -53,9 +58,16 @@ def tickets_list(ctx: Context) -> str:
         return ctx.t("tickets.none")
     lines = [ctx.t("tickets.title", org=escape_markdown(ctx.space.org_name or ""))]
     for ticket in found:
-        lines.append(ctx.t("tickets.line", number=ticket.number, priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"),
-                           status=ctx.t(f"ticket.status.{ticket.status}"), title=escape_markdown(ticket.title[:80]),
-                           left=_left(ctx, targets[ticket.id])))
+        lines.append(
+            ctx.t(
+                "tickets.line",
+                number=ticket.number,
+                priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"),
+                status=ctx.t(f"ticket.status.{ticket.status}"),
+                title=escape_markdown(ticket.title[:80]),
+                left=_left(ctx, targets[ticket.id]),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -67,20 +79,39 @@ def queue_list(ctx: Context) -> str:
     lines = [ctx.t("queue.title", count=len(found))]
     for ticket in found:
         org = directory.org_by_id(ctx.session, org_id=ticket.org_id)
-        lines.append(ctx.t("queue.line", number=ticket.number, org=escape_markdown(org.name if org else "?"),
-                           priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"), status=ctx.t(f"ticket.status.{ticket.status}"),
-                           title=escape_markdown(ticket.title[:60]), left=_left(ctx, targets[ticket.id]),
-                           assignee=escape_markdown(ticket.assignee or "—")))
+        lines.append(
+            ctx.t(
+                "queue.line",
+                number=ticket.number,
+                org=escape_markdown(org.name if org else "?"),
+                priority=ticket.priority or ctx.t(f"ticket.kind.{ticket.kind}"),
+                status=ctx.t(f"ticket.status.{ticket.status}"),
+                title=escape_markdown(ticket.title[:60]),
+                left=_left(ctx, targets[ticket.id]),
+                assignee=escape_markdown(ticket.assignee or "—"),
+            )
+        )
     return "\n".join(lines)
 
 
 def ticket_view(ctx: Context, ticket: Ticket) -> str:
     """Details, targets, escalation, pages and timeline of a ticket, in the context's language."""
     now = ctx.now()
-    lines = [ctx.t("ticket.view.title", number=ticket.number, kind=ctx.t(f"ticket.kind.{ticket.kind}"), title=escape_markdown(ticket.title)),
-             ctx.t("ticket.view.status", status=ctx.t(f"ticket.status.{ticket.status}"),
-                   priority=priority_label(ctx, ticket) if ticket.kind == "incident" else "—",
-                   service=ticket.service or "—", opened=i18n.when(ticket.opened_at, ctx.lang, AMSTERDAM))]
+    lines = [
+        ctx.t(
+            "ticket.view.title",
+            number=ticket.number,
+            kind=ctx.t(f"ticket.kind.{ticket.kind}"),
+            title=escape_markdown(ticket.title),
+        ),
+        ctx.t(
+            "ticket.view.status",
+            status=ctx.t(f"ticket.status.{ticket.status}"),
+            priority=priority_label(ctx, ticket) if ticket.kind == "incident" else "—",
+            service=ticket.service or "—",
+            opened=i18n.when(ticket.opened_at, ctx.lang, AMSTERDAM),
+        ),
+    ]
     if ticket.escalation_level:
         level = ctx.rules.desk.escalation[ticket.escalation_level - 1]
         lines.append(ctx.t("ticket.view.escalation", level=level.level, role=level.role))
@@ -90,16 +121,31 @@ def ticket_view(ctx: Context, ticket: Ticket) -> str:
     if pages:
         lines.append(ctx.t("ticket.view.pages"))
         for page in pages:
-            lines.append(ctx.t("ticket.view.page", when=i18n.when(page.sent_at, ctx.lang, AMSTERDAM), who=escape_markdown(page.email),
-                               attempt=page.attempt, status=ctx.t(f"page.status.{page.status}")))
+            lines.append(
+                ctx.t(
+                    "ticket.view.page",
+                    when=i18n.when(page.sent_at, ctx.lang, AMSTERDAM),
+                    who=escape_markdown(page.email),
+                    attempt=page.attempt,
+                    status=ctx.t(f"page.status.{page.status}"),
+                )
+            )
         if ticket.acknowledged_at is not None:
             first = pages[0].sent_at
             minutes = int((ticket.acknowledged_at - first).total_seconds() // 60)
-            lines.append(ctx.t("ticket.view.ack_time", minutes=minutes, who=escape_markdown(ticket.acknowledged_by or "?")))
+            lines.append(
+                ctx.t("ticket.view.ack_time", minutes=minutes, who=escape_markdown(ticket.acknowledged_by or "?"))
+            )
     lines.append(ctx.t("ticket.view.timeline"))
     for entry in queries.timeline(ctx.session, ticket):
-        lines.append(ctx.t("ticket.view.entry", when=i18n.when(entry.at, ctx.lang, AMSTERDAM), who=escape_markdown(entry.actor),
-                           what=_describe_entry(ctx, entry)))
+        lines.append(
+            ctx.t(
+                "ticket.view.entry",
+                when=i18n.when(entry.at, ctx.lang, AMSTERDAM),
+                who=escape_markdown(entry.actor),
+                what=_describe_entry(ctx, entry),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -107,6 +153,9 @@ def _describe_entry(ctx: Context, entry: AuditEntry) -> str:
     new, old = entry.new or {}, entry.old or {}
     if "text" in new:
         return ctx.t("ticket.entry.text", action=entry.action, text=escape_markdown(str(new["text"])[:200]))
-    changed = ", ".join(f"{k}: {escape_markdown(str(old.get(k, '—')))} → {escape_markdown(str(v))}" for k, v in new.items()
-                        if k not in ("title",))
+    changed = ", ".join(
+        f"{k}: {escape_markdown(str(old.get(k, '—')))} → {escape_markdown(str(v))}"
+        for k, v in new.items()
+        if k not in ("title",)
+    )
     return ctx.t("ticket.entry.change", action=entry.action, changes=changed)

@@ -44,9 +44,19 @@ def watchers_of(ticket: Ticket) -> list[str]:
 
 def registered(session: Session, ticket: Ticket, now: datetime, *, by: str) -> None:
     """The ticket is registered (`by`: who reported it, as shown)."""
+
     def body(lang: str, org: str) -> list[str]:
-        lines = [i18n.t("watcher.registered", lang, number=ticket.number, kind=i18n.t(f"ticket.kind.{ticket.kind}", lang), org=org,
-                        who=escape_markdown(by), title=escape_markdown(ticket.title))]
+        lines = [
+            i18n.t(
+                "watcher.registered",
+                lang,
+                number=ticket.number,
+                kind=i18n.t(f"ticket.kind.{ticket.kind}", lang),
+                org=org,
+                who=escape_markdown(by),
+                title=escape_markdown(ticket.title),
+            )
+        ]
         if ticket.service:
             lines.append(i18n.t("ticket.line.service", lang, service=ticket.service))
         if ticket.kind == "incident":
@@ -63,17 +73,24 @@ def resolved(session: Session, ticket: Ticket, now: datetime) -> None:
         return
 
     def body(lang: str, org: str) -> list[str]:
-        return [i18n.t("watcher.resolved", lang, number=ticket.number, org=org, title=escape_markdown(ticket.title)),
-                *_outcome(ticket, lang), "", i18n.t("watcher.resolved.confirm", lang)]
+        return [
+            i18n.t("watcher.resolved", lang, number=ticket.number, org=org, title=escape_markdown(ticket.title)),
+            *_outcome(ticket, lang),
+            "",
+            i18n.t("watcher.resolved.confirm", lang),
+        ]
 
     _tell(session, ticket, now, body)
 
 
 def closed(session: Session, ticket: Ticket, now: datetime, *, how: str | None = None) -> None:
     """The ticket is closed; `how`: confirmed or no_answer (None: with its outcome, an RFC or RFI)."""
+
     def body(lang: str, org: str) -> list[str]:
-        lines = [i18n.t("watcher.closed", lang, number=ticket.number, org=org, title=escape_markdown(ticket.title)),
-                 *_outcome(ticket, lang)]
+        lines = [
+            i18n.t("watcher.closed", lang, number=ticket.number, org=org, title=escape_markdown(ticket.title)),
+            *_outcome(ticket, lang),
+        ]
         return [*lines, "", i18n.t(f"watcher.closed.{how}", lang)] if how else lines
 
     _tell(session, ticket, now, body)
@@ -81,7 +98,11 @@ def closed(session: Session, ticket: Ticket, now: datetime, *, how: str | None =
 
 def _outcome(ticket: Ticket, lang: str) -> list[str]:
     record = ticket.resolution or {}
-    return [i18n.t(f"watcher.line.{key}", lang, text=escape_markdown(str(record[key]))) for key in _OUTCOME if record.get(key)]
+    return [
+        i18n.t(f"watcher.line.{key}", lang, text=escape_markdown(str(record[key])))
+        for key in _OUTCOME
+        if record.get(key)
+    ]
 
 
 def _tell(session: Session, ticket: Ticket, now: datetime, body: Callable[[str, str], list[str]]) -> None:
@@ -99,15 +120,24 @@ def _tell(session: Session, ticket: Ticket, now: datetime, body: Callable[[str, 
             continue
         person = directory.person(session, email=email)
         lang = person.language if person is not None and person.language else space_lang
-        outbox.enqueue(session, now=now, to_person_email=email, markdown="\n".join(body(lang, org_name)),
-                       purpose=f"ticket:{ticket.number}:{PURPOSE}")
+        outbox.enqueue(
+            session,
+            now=now,
+            to_person_email=email,
+            markdown="\n".join(body(lang, org_name)),
+            purpose=f"ticket:{ticket.number}:{PURPOSE}",
+        )
 
 
 def unreachable(session: Session, ticket: Ticket) -> set[str]:
     """The watchers of `ticket` Webex refused, as its timeline notes them (under any of its numbers)."""
     rows = session.scalars(
-        select(AuditEntry.new).join(TicketNumber, TicketNumber.number == AuditEntry.subject)
-        .where(TicketNumber.ticket_id == ticket.id, AuditEntry.subject_type == "ticket", AuditEntry.action == UNREACHABLE))
+        select(AuditEntry.new)
+        .join(TicketNumber, TicketNumber.number == AuditEntry.subject)
+        .where(
+            TicketNumber.ticket_id == ticket.id, AuditEntry.subject_type == "ticket", AuditEntry.action == UNREACHABLE
+        )
+    )
     return {str(new.get("email")) for new in rows if new}
 
 
@@ -128,8 +158,16 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
     if email in unreachable(session, ticket):
         return
     reason = failure.error.split(": ", 1)[-1][:160]
-    directory.audit(session, at=tctx.now, actor="system", room_id=None, subject_type="ticket", subject=ticket.number,
-                    action=UNREACHABLE, new={"text": f"{email}: {reason}", "email": email})
+    directory.audit(
+        session,
+        at=tctx.now,
+        actor="system",
+        room_id=None,
+        subject_type="ticket",
+        subject=ticket.number,
+        action=UNREACHABLE,
+        new={"text": f"{email}: {reason}", "email": email},
+    )
 
 
 # -- listeners of the tickets' events ----------------------------------------------------------------------

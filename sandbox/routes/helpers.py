@@ -33,9 +33,17 @@ def helper_directory() -> Response:
 def helper_post() -> Response:
     """Post a message as any person (`as`: their email)."""
     data = body()
-    return jsonify(sandbox_state().post_message(
-        data.get("as", ""), room_id=data.get("roomId"), to_person_email=data.get("toPersonEmail"), text=data.get("text"),
-        markdown=data.get("markdown"), parent_id=data.get("parentId"), attachments=data.get("attachments")))
+    return jsonify(
+        sandbox_state().post_message(
+            data.get("as", ""),
+            room_id=data.get("roomId"),
+            to_person_email=data.get("toPersonEmail"),
+            text=data.get("text"),
+            markdown=data.get("markdown"),
+            parent_id=data.get("parentId"),
+            attachments=data.get("attachments"),
+        )
+    )
 
 
 @helpers.post("/_sandbox/submit")
@@ -75,8 +83,15 @@ def helper_faults() -> Response:
     """Queue a canned failure for the next matching API requests."""
     data = body()
     try:
-        sandbox_state().faults.add(str(data["method"]), str(data["path"]), int(data["status"]), headers=data.get("headers"),
-                                   body=data.get("body"), times=int(data.get("times", 1)), after=bool(data.get("after", False)))
+        sandbox_state().faults.add(
+            str(data["method"]),
+            str(data["path"]),
+            int(data["status"]),
+            headers=data.get("headers"),
+            body=data.get("body"),
+            times=int(data.get("times", 1)),
+            after=bool(data.get("after", False)),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ApiProblem(400, f"method, path and status are required: {exc}") from exc
     return jsonify(ok=True)
@@ -94,7 +109,9 @@ def helper_people() -> Response:
 def stats() -> Response:
     """Message count and the rate limit's tallies, for the bench."""
     state = sandbox_state()
-    return jsonify(messages=len(state.messages), rate_limited=state.rate_limit.refused, allowed=state.rate_limit.allowed)
+    return jsonify(
+        messages=len(state.messages), rate_limited=state.rate_limit.refused, allowed=state.rate_limit.allowed
+    )
 
 
 @helpers.get("/_sandbox/rooms")
@@ -102,8 +119,12 @@ def helper_rooms() -> Response:
     """Every space with its members' emails."""
     state = sandbox_state()
     with state.lock:
-        return jsonify(items=[{**r, "members": [state.people[p]["emails"][0] for p in state.members(r["id"])]}
-                              for r in state.rooms.values()])
+        return jsonify(
+            items=[
+                {**r, "members": [state.people[p]["emails"][0] for p in state.members(r["id"])]}
+                for r in state.rooms.values()
+            ]
+        )
 
 
 @helpers.post("/_sandbox/rooms")
@@ -113,4 +134,6 @@ def helper_create_room() -> Response:
     members = data.get("members") or []
     if not data.get("title") or not isinstance(members, list):
         raise ApiProblem(400, "title and a list of members are required")
-    return jsonify(sandbox_state().add_room(str(data["title"]), [str(m) for m in members], creator_email=str(data.get("as", ""))))
+    return jsonify(
+        sandbox_state().add_room(str(data["title"]), [str(m) for m in members], creator_email=str(data.get("as", "")))
+    )

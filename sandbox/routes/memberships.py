@@ -16,7 +16,11 @@ memberships = Blueprint("memberships", __name__)
 def memberships_list() -> Response:
     """The members of a space, or without a space the caller's own memberships."""
     state = sandbox_state()
-    room_id, person_id, email = request.args.get("roomId"), request.args.get("personId"), request.args.get("personEmail")
+    room_id, person_id, email = (
+        request.args.get("roomId"),
+        request.args.get("personId"),
+        request.args.get("personEmail"),
+    )
     if (person_id or email) and not room_id:
         raise ApiProblem(400, "roomId is required with personId or personEmail")
     with state.lock:
@@ -26,9 +30,13 @@ def memberships_list() -> Response:
         else:
             if not state.is_member(room_id, me()["id"]):
                 raise ApiProblem(404, NOT_FOUND)
-            items = [dict(m) for m in state.memberships.values() if m["roomId"] == room_id
-                     and (person_id is None or m["personId"] == person_id)
-                     and (email is None or m["personEmail"] == email.lower())]
+            items = [
+                dict(m)
+                for m in state.memberships.values()
+                if m["roomId"] == room_id
+                and (person_id is None or m["personId"] == person_id)
+                and (email is None or m["personEmail"] == email.lower())
+            ]
     return page(items, "memberships")
 
 
@@ -44,12 +52,16 @@ def memberships_create() -> Response:
     with state.lock:
         if not state.is_member(room_id, me()["id"]):
             raise ApiProblem(404, NOT_FOUND)
-        person = state.people.get(person_id) if person_id else state.person_by_email(cast(str, email))  # one of the two is given
+        person = (
+            state.people.get(person_id) if person_id else state.person_by_email(cast(str, email))
+        )  # one of the two is given
         if person is None:
             raise ApiProblem(404, NOT_FOUND)
         if state.is_member(room_id, person["id"]):
             raise ApiProblem(409, "The person is already a member of the room")
-        return jsonify(state.add_member(room_id, person["emails"][0], actor_email=me()["emails"][0], moderator=moderator))
+        return jsonify(
+            state.add_member(room_id, person["emails"][0], actor_email=me()["emails"][0], moderator=moderator)
+        )
 
 
 @memberships.get("/v1/memberships/<membership_id>")

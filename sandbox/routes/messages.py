@@ -45,7 +45,7 @@ def messages_list() -> Response:
     if "beforeMessage" in request.args:
         ids = [m["id"] for m in items]
         if request.args["beforeMessage"] in ids:
-            items = items[ids.index(request.args["beforeMessage"]) + 1:]
+            items = items[ids.index(request.args["beforeMessage"]) + 1 :]
     return page(items, "messages", largest=MAX_MENTIONED if mentioned is not None else LARGEST_MAX)
 
 
@@ -60,8 +60,14 @@ def messages_direct() -> Response:
     if other is None:
         raise ApiProblem(404, NOT_FOUND)
     with state.lock:
-        room = next((r for r in state.rooms.values() if r["type"] == "direct"
-                     and set(state.members(r["id"])) == {me()["id"], other["id"]}), None)
+        room = next(
+            (
+                r
+                for r in state.rooms.values()
+                if r["type"] == "direct" and set(state.members(r["id"])) == {me()["id"], other["id"]}
+            ),
+            None,
+        )
         items = [] if room is None else list(reversed(state.messages_in(room["id"])))
     if "parentId" in request.args:
         items = [m for m in items if m.get("parentId") == request.args["parentId"]]
@@ -73,9 +79,15 @@ def messages_create() -> Response:
     """Send a message as the caller."""
     data, files = message_request()
     message = sandbox_state().post_message(
-        me()["emails"][0], room_id=data.get("roomId"), to_person_email=data.get("toPersonEmail"),
-        to_person_id=data.get("toPersonId"), text=data.get("text"), markdown=data.get("markdown"),
-        parent_id=data.get("parentId"), attachments=data.get("attachments"), files=files,
+        me()["emails"][0],
+        room_id=data.get("roomId"),
+        to_person_email=data.get("toPersonEmail"),
+        to_person_id=data.get("toPersonId"),
+        text=data.get("text"),
+        markdown=data.get("markdown"),
+        parent_id=data.get("parentId"),
+        attachments=data.get("attachments"),
+        files=files,
     )
     return jsonify(message)
 
@@ -90,8 +102,15 @@ def messages_get(message_id: str) -> Response:
 def messages_update(message_id: str) -> Response:
     """Edit the caller's own message."""
     data = body()
-    return jsonify(sandbox_state().update_message(me()["emails"][0], message_id, room_id=data.get("roomId"),
-                                                  text=data.get("text"), markdown=data.get("markdown")))
+    return jsonify(
+        sandbox_state().update_message(
+            me()["emails"][0],
+            message_id,
+            room_id=data.get("roomId"),
+            text=data.get("text"),
+            markdown=data.get("markdown"),
+        )
+    )
 
 
 @messages.delete("/v1/messages/<message_id>")
@@ -113,7 +132,9 @@ def message_request() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     if request.mimetype == "multipart/form-data":
         unknown = set(request.form) - set(MESSAGE_FIELDS)
         if unknown or set(request.files) - {"files"}:
-            raise ApiProblem(400, f"Unknown or unsupported multipart fields: {', '.join(sorted(unknown | set(request.files)))}")
+            raise ApiProblem(
+                400, f"Unknown or unsupported multipart fields: {', '.join(sorted(unknown | set(request.files)))}"
+            )
         uploads = request.files.getlist("files")
         if len(uploads) > 1:
             raise ApiProblem(400, "Only one file may be included with a message")

@@ -82,7 +82,7 @@ def page(items: list[dict[str, Any]], collection: str, *, largest: int = LARGEST
         if cursor not in ids:
             raise ApiProblem(400, "The cursor is not valid for this list")
         start = ids.index(cursor) + 1
-    chunk = items[start:start + limit]
+    chunk = items[start : start + limit]
     response = jsonify(items=chunk)
     if start + limit < len(items):
         query = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
@@ -160,15 +160,25 @@ def record(response: Response) -> Response:
     if after_fault is not None and response.status_code < 400:
         response = fault_response(after_fault)
     response.headers["TrackingID"] = g.get("tracking_id") or new_tracking_id()
-    state.requests.append({"method": request.method, "path": request.path, "status": response.status_code, "at": state.now()})
+    state.requests.append(
+        {"method": request.method, "path": request.path, "status": response.status_code, "at": state.now()}
+    )
     exchanges = state.exchanges
     if exchanges is not None:
-        exchanges.append({
-            "method": request.method, "path": request.path, "query": request.query_string.decode("latin-1"),
-            "headers": dict(request.headers), "content_type": request.content_type or "", "body": g.get("request_body", b""),
-            "status": response.status_code, "response_headers": dict(response.headers),
-            "response_content_type": response.content_type or "", "response_body": response.get_data(),
-        })
+        exchanges.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "headers": dict(request.headers),
+                "content_type": request.content_type or "",
+                "body": g.get("request_body", b""),
+                "status": response.status_code,
+                "response_headers": dict(response.headers),
+                "response_content_type": response.content_type or "",
+                "response_body": response.get_data(),
+            }
+        )
     return response
 
 

@@ -11,7 +11,21 @@ from sandbox.ids import new_id
 from sandbox.problems import NOT_FOUND, ApiProblem
 from sandbox.routes.plumbing import body, me, page, sandbox_state
 
-WEBHOOK_FIELDS = ("id", "name", "targetUrl", "resource", "event", "filter", "secret", "orgId", "createdBy", "appId", "ownedBy", "status", "created")
+WEBHOOK_FIELDS = (
+    "id",
+    "name",
+    "targetUrl",
+    "resource",
+    "event",
+    "filter",
+    "secret",
+    "orgId",
+    "createdBy",
+    "appId",
+    "ownedBy",
+    "status",
+    "created",
+)
 
 webhooks = Blueprint("webhooks", __name__)
 
@@ -48,10 +62,22 @@ def webhooks_create() -> Response:
         raise ApiProblem(400, f"{', '.join(missing)} required")
     if data["resource"] not in RESOURCES or data["event"] not in EVENTS:
         raise ApiProblem(400, f"resource must be one of {', '.join(RESOURCES)}; event one of {', '.join(EVENTS)}")
-    hook = {"id": new_id("WEBHOOK"), "name": data["name"], "targetUrl": data["targetUrl"], "resource": data["resource"],
-            "event": data["event"], "filter": data.get("filter"), "secret": data.get("secret"), "orgId": state.org_id,
-            "createdBy": me()["id"], "appId": "SANDBOX", "ownedBy": "creator", "status": "active",
-            "created": state.stamp(), "ownerId": me()["id"]}
+    hook = {
+        "id": new_id("WEBHOOK"),
+        "name": data["name"],
+        "targetUrl": data["targetUrl"],
+        "resource": data["resource"],
+        "event": data["event"],
+        "filter": data.get("filter"),
+        "secret": data.get("secret"),
+        "orgId": state.org_id,
+        "createdBy": me()["id"],
+        "appId": "SANDBOX",
+        "ownedBy": "creator",
+        "status": "active",
+        "created": state.stamp(),
+        "ownerId": me()["id"],
+    }
     with state.lock:
         state.webhooks[hook["id"]] = hook
     return jsonify(public_hook(hook))

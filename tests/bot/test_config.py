@@ -41,7 +41,9 @@ def test_values_are_read(tmp_path):
     assert settings.bot_port == 9090
     assert settings.bot_admins == frozenset({"ada@example.com", "bob@example.com"})
     assert load_settings({"BOT_BULK_PER_SECOND": "2.5"}, cwd=tmp_path).bulk_per_second == 2.5
-    metrics = load_settings({"METRICS_HOST": "10.0.0.5", "METRICS_PORT": "9464", "METRICS_TOKEN": "t" * 16}, cwd=tmp_path)
+    metrics = load_settings(
+        {"METRICS_HOST": "10.0.0.5", "METRICS_PORT": "9464", "METRICS_TOKEN": "t" * 16}, cwd=tmp_path
+    )
     assert (metrics.metrics_host, metrics.metrics_port, metrics.metrics_token) == ("10.0.0.5", 9464, "t" * 16)
 
 
@@ -78,7 +80,12 @@ def test_bad_values_name_the_variable(tmp_path, name, value, fragment):
 def test_start_up_stops_with_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "BOT_PORT": "nope", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ROOT / "run_bot.py"), "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["configuration error: BOT_PORT must be a whole number, got 'nope'"]
@@ -88,18 +95,35 @@ def test_start_up_stops_with_one_line(tmp_path):
 def test_serve_without_token_is_refused(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "run_bot.py"), "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ROOT / "run_bot.py"), "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "WEBEX_ACCESS_TOKEN" in result.stderr
     assert not (tmp_path / "servicedesk.db").exists()
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["worker", "--help"], ["sandbox", "--help"],
-                                  ["webhooks", "--help"], ["webhooks", "register", "--help"], ["db", "upgrade", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["serve", "--help"],
+        ["worker", "--help"],
+        ["sandbox", "--help"],
+        ["webhooks", "--help"],
+        ["webhooks", "register", "--help"],
+        ["db", "upgrade", "--help"],
+    ],
+)
 @pytest.mark.process
 def test_every_subcommand_has_help(argv):
-    result = subprocess.run([sys.executable, str(ROOT / "run_bot.py"), *argv], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run_bot.py"), *argv], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "usage: run_bot.py" in result.stdout
 
@@ -107,12 +131,20 @@ def test_every_subcommand_has_help(argv):
 @pytest.mark.process
 def test_db_upgrade_creates_the_schema(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    result = subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run_bot.py"), "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     import sqlite3
 
-    tables = {r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master where type='table'")}
+    tables = {
+        r[0] for r in sqlite3.connect(tmp_path / "x.db").execute("select name from sqlite_master where type='table'")
+    }
     assert {"inbox_events", "outbox_messages", "timers", "alembic_version"} <= tables
 
 
@@ -147,8 +179,14 @@ def test_a_bad_instance_name_is_refused_naming_the_variable(tmp_path, value):
 
 def _run_bot(tmp_path, *argv, **env):
     base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/"}
-    return subprocess.run([sys.executable, str(ROOT / "run_bot.py"), *argv], cwd=tmp_path, env=base | env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_bot.py"), *argv],
+        cwd=tmp_path,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.process
@@ -158,33 +196,60 @@ def test_serve_with_a_token_but_no_webhook_secret_is_refused(tmp_path, argv):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks (Webex signs every delivery with it); "
-        "set it, or accept unsigned deliveries with --no-webhook-secret"]
+        "set it, or accept unsigned deliveries with --no-webhook-secret"
+    ]
     assert not (tmp_path / "servicedesk.db").exists()
 
 
 @pytest.mark.process
 def test_serve_without_a_secret_starts_only_when_told_and_warns(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
-           "BOT_PORT": "0", "METRICS_PORT": "0", "WEBHOOK_CHECK_MINUTES": "0"}
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "serve", "--no-webhook-secret"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/",
+        "WEBEX_ACCESS_TOKEN": "tok",
+        "BOT_PORT": "0",
+        "METRICS_PORT": "0",
+        "WEBHOOK_CHECK_MINUTES": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_bot.py"), "serve", "--no-webhook-secret"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().startswith("listening on http://127.0.0.1:")
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
-    assert ("WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted without a "
-            "signature") in err
+    assert (
+        "WEBEX_WEBHOOK_SECRET is not set and --no-webhook-secret was given: webhook deliveries are accepted without a "
+        "signature"
+    ) in err
     assert "WARNING" in next(line for line in err.splitlines() if "--no-webhook-secret" in line)
 
 
 @pytest.mark.process
 def test_a_worker_needs_no_webhook_secret(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/", "WEBEX_ACCESS_TOKEN": "tok",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "WEBEX_BASE_URL": "http://127.0.0.1:9/v1/",
+        "WEBEX_ACCESS_TOKEN": "tok",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+    }
     assert _run_bot(tmp_path, "db", "upgrade", **env).returncode == 0
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_bot.py"), "worker"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         while not lines or "workers started" not in lines[-1]:
@@ -202,19 +267,40 @@ def test_registering_webhooks_needs_the_secret(tmp_path):
     result = _run_bot(tmp_path, "webhooks", "register", WEBEX_ACCESS_TOKEN="tok", PUBLIC_URL="https://bot.example")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "configuration error: WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)"]
+        "configuration error: WEBEX_WEBHOOK_SECRET is required to register webhooks (Webex signs every delivery with it)"
+    ]
 
 
 @pytest.mark.process
 def test_the_wsgi_application_needs_the_secret_or_says_it_goes_without(tmp_path):
-    env = {**{"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, "WEBEX_ACCESS_TOKEN": "tok", "DATABASE_URL": "sqlite://",
-           "PYTHONPATH": str(ROOT)}
-    refused = subprocess.run([sys.executable, "-c", "from run_bot import wsgi_app; wsgi_app()"], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=60)
+    env = {
+        **{"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        "WEBEX_ACCESS_TOKEN": "tok",
+        "DATABASE_URL": "sqlite://",
+        "PYTHONPATH": str(ROOT),
+    }
+    refused = subprocess.run(
+        [sys.executable, "-c", "from run_bot import wsgi_app; wsgi_app()"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2
-    assert refused.stderr.strip().splitlines()[-1].startswith("configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks")
-    waived = subprocess.run([sys.executable, "-c", "from run_bot import wsgi_app; print(wsgi_app(no_webhook_secret=True).name)"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .startswith("configuration error: WEBEX_WEBHOOK_SECRET is required to serve webhooks")
+    )
+    waived = subprocess.run(
+        [sys.executable, "-c", "from run_bot import wsgi_app; print(wsgi_app(no_webhook_secret=True).name)"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert waived.returncode == 0, waived.stderr
     assert waived.stdout.split() == ["servicedesk"]
     assert "--no-webhook-secret was given" in waived.stderr

@@ -1,7 +1,7 @@
 """Mention stripping by id from `html`, escaping of echoed text, and the bot's own memberships."""
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,14 +53,21 @@ def test_the_bots_own_memberships_become_join_and_leave_events():
     joined, left = membership_event(data, "created", BOT), membership_event(data, "deleted", BOT)
     assert isinstance(joined, JoinEvent) and isinstance(left, LeaveEvent)
     assert (left.room_id, left.room_type, left.membership_id, left.sender.person_id) == ("R1", "group", "M1", BOT_ID)
-    assert left.created == joined.created == datetime(2026, 11, 23, 9, 0, 0, 123000, tzinfo=timezone.utc)
+    assert left.created == joined.created == datetime(2026, 11, 23, 9, 0, 0, 123000, tzinfo=UTC)
     assert left.thread_root is None
 
 
-@pytest.mark.parametrize(("changes", "event"), [
-    ({"personId": "SOMEONE-ELSE"}, "created"), ({"personId": "SOMEONE-ELSE"}, "deleted"), ({"roomId": ""}, "created"),
-    ({"roomId": 7}, "deleted"), ({}, "updated"),
-], ids=["someone-joins", "someone-leaves", "no-room", "room-not-a-string", "updated"])
+@pytest.mark.parametrize(
+    ("changes", "event"),
+    [
+        ({"personId": "SOMEONE-ELSE"}, "created"),
+        ({"personId": "SOMEONE-ELSE"}, "deleted"),
+        ({"roomId": ""}, "created"),
+        ({"roomId": 7}, "deleted"),
+        ({}, "updated"),
+    ],
+    ids=["someone-joins", "someone-leaves", "no-room", "room-not-a-string", "updated"],
+)
 def test_other_memberships_are_no_events(changes, event):
     data = {"id": "M1", "roomId": "R1", "personId": BOT_ID} | changes
     assert membership_event(data, event, BOT) is None

@@ -11,12 +11,11 @@ from bot import i18n, inbox
 from bot.errors import Refused
 from bot.inbox import InboxWorker
 from bot.router import Router
-from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from bot.security import sign
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage import directory
 from storage.models import InboxEvent
 from tests.harness import SECRET
-
 
 pytestmark = [pytest.mark.bare, pytest.mark.admins(ADA_EMAIL)]
 
@@ -29,7 +28,9 @@ def test_ping_in_a_group_space(harness):
     harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     harness.run()
     [reply] = harness.bot_messages(ACME_ROOM)
-    assert reply["markdown"].startswith(f"pong — service desk bot {harness.runtime.version}, it is 10:00 CET, Mon 23 Nov 2026")
+    assert reply["markdown"].startswith(
+        f"pong — service desk bot {harness.runtime.version}, it is 10:00 CET, Mon 23 Nov 2026"
+    )
     assert reply.get("parentId") is None
 
 
@@ -66,12 +67,26 @@ def test_own_message_announced_without_webhook_creator_is_dropped_by_the_worker(
     harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     harness.run()
     [reply] = harness.bot_messages(ACME_ROOM)
-    payload = {"id": "hook", "name": "servicedesk messages", "resource": "messages", "event": "created",
-               "data": {"id": reply["id"], "roomId": reply["roomId"], "personId": reply["personId"],
-                        "personEmail": reply["personEmail"], "roomType": "group"}}
+    payload = {
+        "id": "hook",
+        "name": "servicedesk messages",
+        "resource": "messages",
+        "event": "created",
+        "data": {
+            "id": reply["id"],
+            "roomId": reply["roomId"],
+            "personId": reply["personId"],
+            "personEmail": reply["personEmail"],
+            "roomType": "group",
+        },
+    }
     body = json.dumps(payload).encode()
-    resp = requests.post(f"{harness.bot.url}/webhooks/webex", data=body,
-                         headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"}, timeout=10)
+    resp = requests.post(
+        f"{harness.bot.url}/webhooks/webex",
+        data=body,
+        headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert resp.json() == {"accepted": True, "duplicate": False}
     harness.run()
     assert len(harness.bot_messages(ACME_ROOM)) == 1
@@ -82,13 +97,26 @@ def test_own_message_announced_without_webhook_creator_is_dropped_by_the_worker(
 def test_duplicate_delivery_gives_one_reply(harness, db):
     message = harness.say(ANNA_EMAIL, ACME_ROOM, "/ping")
     payload = {
-        "id": "redelivery", "name": "servicedesk messages", "resource": "messages", "event": "created",
-        "data": {"id": message["id"], "roomId": message["roomId"], "personId": message["personId"],
-                 "personEmail": message["personEmail"], "roomType": "group"},
+        "id": "redelivery",
+        "name": "servicedesk messages",
+        "resource": "messages",
+        "event": "created",
+        "data": {
+            "id": message["id"],
+            "roomId": message["roomId"],
+            "personId": message["personId"],
+            "personEmail": message["personEmail"],
+            "roomType": "group",
+        },
     }
     body = json.dumps(payload).encode()
     for _ in range(2):
-        resp = requests.post(f"{harness.bot.url}/webhooks/webex", data=body, headers={"X-Spark-Signature": sign(body, SECRET)}, timeout=10)
+        resp = requests.post(
+            f"{harness.bot.url}/webhooks/webex",
+            data=body,
+            headers={"X-Spark-Signature": sign(body, SECRET)},
+            timeout=10,
+        )
         assert resp.status_code == 200
         assert resp.json()["duplicate"] is True
     harness.run()
@@ -220,7 +248,11 @@ def test_event_stored_before_a_crash_is_processed_after_restart(harness, db, clo
 
 
 def _people_lookups(harness):
-    return [r for r in harness.state.requests if r["method"] == "GET" and r["path"].startswith("/v1/people/") and not r["path"].endswith("/me")]
+    return [
+        r
+        for r in harness.state.requests
+        if r["method"] == "GET" and r["path"].startswith("/v1/people/") and not r["path"].endswith("/me")
+    ]
 
 
 def test_a_new_senders_name_is_asked_of_webex_once(harness, db):
@@ -237,7 +269,10 @@ def test_a_new_senders_name_is_asked_of_webex_once(harness, db):
     assert len(harness.bot_messages(ACME_ROOM)) == 2
     with db.scope() as s:
         # (The bot's own replies come back as events too, and are ignored.)
-        assert [e.status for e in s.scalars(select(InboxEvent)) if e.status not in ("ignored", "pending")] == ["done", "done"]
+        assert [e.status for e in s.scalars(select(InboxEvent)) if e.status not in ("ignored", "pending")] == [
+            "done",
+            "done",
+        ]
 
 
 # A batch holds one event of a space (the oldest unfinished; tests/bot/test_inbox_order.py): pings in three spaces.
@@ -281,7 +316,11 @@ def test_a_worker_dying_mid_batch_leaves_the_rest_to_be_handled_once(harness, db
     assert _answers(harness) == 3
     with db.scope() as s:
         events = {e.id: e for e in s.scalars(select(InboxEvent))}
-    assert [(events[r.id].status, events[r.id].attempts) for r in (first, *unhandled)] == [("done", 1), ("done", 2), ("done", 2)]
+    assert [(events[r.id].status, events[r.id].attempts) for r in (first, *unhandled)] == [
+        ("done", 1),
+        ("done", 2),
+        ("done", 2),
+    ]
     assert {events[r.id].claimed_by for r in unhandled} == {"restarted"}
 
 

@@ -16,7 +16,9 @@ ASKED = ["/sla P1 2026-01-09 17:01", "/sla P1 2026-01-09 17:02", "/sla P1 2026-0
 
 def _answered(harness, room: str) -> list[str]:
     """The minute each /sla answer in the space was about, in the order the space received them."""
-    return [m["markdown"].split("2026 ")[1][:5] for m in harness.bot_messages(room) if m["markdown"].startswith("**SLA for")]
+    return [
+        m["markdown"].split("2026 ")[1][:5] for m in harness.bot_messages(room) if m["markdown"].startswith("**SLA for")
+    ]
 
 
 def test_a_command_retried_after_a_read_error_is_not_overtaken_by_later_ones(harness, clock):
@@ -61,15 +63,30 @@ def test_an_event_waiting_at_the_upgrade_keeps_its_place(database_url, tmp_path)
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE inbox_events DROP COLUMN order_key"))
         # The table as release 0014 had it: no order_key.
-        events = table("inbox_events", *(column(c.name, c.type) for c in InboxEvent.__table__.c if c.name not in ("id", "order_key")))
+        events = table(
+            "inbox_events",
+            *(column(c.name, c.type) for c in InboxEvent.__table__.c if c.name not in ("id", "order_key")),
+        )
         with engine.begin() as conn:
             for key, status, room in (("a", "pending", "ROOM-A"), ("b", "done", "ROOM-B")):
-                conn.execute(insert(events).values(event_key=key, resource="messages", event="created", status=status, attempts=0,
-                                                   payload={"data": {"id": key, "roomId": room}}, received_at=START,
-                                                   next_attempt_at=START))
+                conn.execute(
+                    insert(events).values(
+                        event_key=key,
+                        resource="messages",
+                        event="created",
+                        status=status,
+                        attempts=0,
+                        payload={"data": {"id": key, "roomId": room}},
+                        received_at=START,
+                        next_attempt_at=START,
+                    )
+                )
         upgrade(engine)
         with engine.begin() as conn:
-            assert dict(conn.execute(select(InboxEvent.event_key, InboxEvent.order_key)).all()) == {"a": "ROOM-A", "b": None}
+            assert dict(conn.execute(select(InboxEvent.event_key, InboxEvent.order_key)).all()) == {
+                "a": "ROOM-A",
+                "b": None,
+            }
     finally:
         engine.dispose()
 
@@ -83,6 +100,16 @@ def test_the_endpoint_stores_the_space_of_each_event(harness):
 def test_events_without_a_space_are_not_held(harness, clock):
     with harness.runtime.db.scope() as session:
         for n in range(2):
-            session.execute(insert(InboxEvent).values(event_key=f"x:{n}", resource="rooms", event="created", payload={"data": {}},
-                                                      received_at=clock.now(), status="pending", attempts=0, next_attempt_at=clock.now()))
+            session.execute(
+                insert(InboxEvent).values(
+                    event_key=f"x:{n}",
+                    resource="rooms",
+                    event="created",
+                    payload={"data": {}},
+                    received_at=clock.now(),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=clock.now(),
+                )
+            )
     assert len(InboxWorker(harness.runtime, worker_id="w").claim_batch()) == 2

@@ -27,9 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no Unix process priorities on this platform")
 def test_a_worker_process_lowers_its_priority_and_never_raises_it():
     # In a child process: a process cannot take back a priority it gave up.
-    code = ("from bot.launch import lower_priority; import os; "
-            "print(os.getpriority(os.PRIO_PROCESS, 0), lower_priority(7), lower_priority(3), lower_priority(0))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    code = (
+        "from bot.launch import lower_priority; import os; "
+        "print(os.getpriority(os.PRIO_PROCESS, 0), lower_priority(7), lower_priority(3), lower_priority(0))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     start = int(out[0])
     assert out[1:] == [str(max(start, 7))] * 3
 
@@ -37,8 +41,15 @@ def test_a_worker_process_lowers_its_priority_and_never_raises_it():
 @pytest.mark.process
 def test_a_web_process_under_a_wsgi_server_switches_threads_every_millisecond():
     # In a child process: gunicorn imports run_bot and calls wsgi_app in each web process.
-    code = ("import sys; from run_bot import wsgi_app; wsgi_app(); print(sys.getswitchinterval())")
-    env = {**os.environ, "WEBEX_ACCESS_TOKEN": "token", "WEBEX_WEBHOOK_SECRET": "s3cret", "DATABASE_URL": "sqlite://",
-           "LOG_LEVEL": "WARNING"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    code = "import sys; from run_bot import wsgi_app; wsgi_app(); print(sys.getswitchinterval())"
+    env = {
+        **os.environ,
+        "WEBEX_ACCESS_TOKEN": "token",
+        "WEBEX_WEBHOOK_SECRET": "s3cret",
+        "DATABASE_URL": "sqlite://",
+        "LOG_LEVEL": "WARNING",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert float(out.split()[-1]) == pytest.approx(0.001)

@@ -23,12 +23,16 @@ def _pong(messages):
 
 @pytest.mark.parametrize("ids", ["base64", "uuid"])
 @pytest.mark.parametrize("html", [True, False], ids=["html", "no-html"])
-@pytest.mark.parametrize("markdown", [
-    f"{BOT} /ping",
-    f"{NICK} /ping",
-    f"/ping {BOT}",
-    f"{NICK} ping",
-], ids=["full-name", "nickname", "mention-last", "no-slash"])
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        f"{BOT} /ping",
+        f"{NICK} /ping",
+        f"/ping {BOT}",
+        f"{NICK} ping",
+    ],
+    ids=["full-name", "nickname", "mention-last", "no-slash"],
+)
 def test_the_command_is_found_whatever_the_mention_looks_like(harness, ids, html, markdown):
     harness.state.mention_ids = ids
     harness.state.omit_html = not html

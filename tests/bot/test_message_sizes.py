@@ -76,13 +76,17 @@ def test_a_long_plain_message_is_still_split(db, clock):
 def test_an_edit_too_long_is_refused(db, clock):
     row_id = _enqueue(db, clock, markdown="countdown")
     with db.scope() as s, pytest.raises(ValueError, match="cannot be split"):
-        outbox.enqueue_update(s, now=clock.now(), target=s.get(OutboxMessage, row_id), markdown="w" * (outbox.MAX_MESSAGE_BYTES + 1))
+        outbox.enqueue_update(
+            s, now=clock.now(), target=s.get(OutboxMessage, row_id), markdown="w" * (outbox.MAX_MESSAGE_BYTES + 1)
+        )
     assert _rows(db) == 1
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(st.lists(st.sampled_from(list("ab *_[]&<\\\n") + ["é", "😀"]), min_size=1, max_size=400).map("".join),
-       st.integers(min_value=8, max_value=60))
+@given(
+    st.lists(st.sampled_from(list("ab *_[]&<\\\n") + ["é", "😀"]), min_size=1, max_size=400).map("".join),
+    st.integers(min_value=8, max_value=60),
+)
 def test_a_split_never_cuts_an_escape_in_two(typed, limit):
     body = escape_markdown(typed)
     pieces = outbox.split_message(body, limit)

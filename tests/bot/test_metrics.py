@@ -13,15 +13,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import Runtime, create_app, create_metrics_app
 from bot.config import Settings
 from bot.metrics import Metrics, QueueCollector
-from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from bot.scheduler import TimerRegistry, schedule
 from bot.security import sign
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from storage.db import Database
 from tests.harness import SECRET
 from tests.harness.loopback import serve_in_process
-
 
 TOKEN = "metrics-token-0123456789"
 
@@ -37,8 +36,11 @@ def metrics_url(harness):
 def _scrape(url: str, **headers: str) -> dict[tuple[str, tuple], float]:
     response = requests.get(f"{url}/metrics", headers=headers, timeout=10)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
 
 
 def _post(url: str, body: bytes, signature: str | None) -> int:
@@ -90,8 +92,13 @@ def test_a_command_shows_in_the_queues_the_counters_and_its_family_latency(harne
 def test_timers_due_fired_and_late(db, clock):
     registry = TimerRegistry()
     registry.handler("test.noop")(lambda tctx, timer: None)
-    runtime = Runtime(settings=Settings(), db=db, webex=WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/"),
-                      clock=clock, timers=registry)
+    runtime = Runtime(
+        settings=Settings(),
+        db=db,
+        webex=WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/"),
+        clock=clock,
+        timers=registry,
+    )
     from bot.scheduler import Scheduler
 
     scheduler = Scheduler(db, clock, worker_id="t", registry=registry, runtime=runtime)
@@ -122,8 +129,10 @@ def test_an_unreadable_database_is_reported_not_raised(tmp_path, clock):
 def test_runtimes_in_one_process_keep_their_own_figures():
     first, second = Metrics(), Metrics()
     first.webhook("accepted")
-    assert (first.value("servicedesk_webhooks_total", outcome="accepted"),
-            second.value("servicedesk_webhooks_total", outcome="accepted")) == (1, 0)
+    assert (
+        first.value("servicedesk_webhooks_total", outcome="accepted"),
+        second.value("servicedesk_webhooks_total", outcome="accepted"),
+    ) == (1, 0)
 
 
 def test_the_webhook_port_serves_no_metrics(harness):
@@ -133,12 +142,21 @@ def test_the_webhook_port_serves_no_metrics(harness):
 @pytest.mark.http
 def test_with_a_token_the_webhook_port_serves_metrics_to_its_bearer_only(db, clock):
     webex = WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/")
-    runtime = Runtime(settings=Settings(webex_webhook_secret=SECRET, metrics_token=TOKEN), db=db, webex=webex, clock=clock)
+    runtime = Runtime(
+        settings=Settings(webex_webhook_secret=SECRET, metrics_token=TOKEN), db=db, webex=webex, clock=clock
+    )
     server = serve_in_thread(create_app(runtime))
     try:
-        refused = [requests.get(f"{server.url}/metrics", headers=headers, timeout=10).status_code
-                   for headers in ({}, {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Bearer {TOKEN[:-1]}"},
-                                   {"Authorization": TOKEN}, {"Authorization": f"Basic {TOKEN}"})]
+        refused = [
+            requests.get(f"{server.url}/metrics", headers=headers, timeout=10).status_code
+            for headers in (
+                {},
+                {"Authorization": f"Bearer {TOKEN}x"},
+                {"Authorization": f"Bearer {TOKEN[:-1]}"},
+                {"Authorization": TOKEN},
+                {"Authorization": f"Basic {TOKEN}"},
+            )
+        ]
         assert refused == [404] * 5
         assert _scrape(server.url, Authorization=f"Bearer {TOKEN}")[("servicedesk_database_up", ())] == 1
     finally:

@@ -59,8 +59,9 @@ def runtime(db, clock):
 
 
 def _message(text: str = "/ping", sender: Sender = ANNA) -> MessageEvent:
-    return MessageEvent(message_id="m1", room_id="room-1", room_type="group", sender=sender, text=text, parent_id=None,
-                        created="")
+    return MessageEvent(
+        message_id="m1", room_id="room-1", room_type="group", sender=sender, text=text, parent_id=None, created=""
+    )
 
 
 def _leave() -> LeaveEvent:
@@ -81,8 +82,14 @@ class _Recorder:
             self.effect(call)
 
     def call(self, session, runtime, event, **kw) -> Call:
-        return Call(session=session, event=event, runtime=runtime, received_at=runtime.clock.now(),
-                    start_over=lambda status, error: self.restarts.append((status, error)), **kw)
+        return Call(
+            session=session,
+            event=event,
+            runtime=runtime,
+            received_at=runtime.clock.now(),
+            start_over=lambda status, error: self.restarts.append((status, error)),
+            **kw,
+        )
 
 
 def _replies(session) -> list[str]:
@@ -109,8 +116,9 @@ def test_name_sender_takes_the_name_from_the_directory(db, runtime, clock):
     rest = _Recorder()
     unnamed = Sender(person_id="anna-id", email="anna@acme.example")
     with db.scope() as session:
-        directory.touch_person(session, email=unnamed.email, person_id=unnamed.person_id, display_name="Anna Jansen",
-                               now=clock.now())
+        directory.touch_person(
+            session, email=unnamed.email, person_id=unnamed.person_id, display_name="Anna Jansen", now=clock.now()
+        )
         middleware.name_sender(rest.call(session, runtime, _message(sender=unnamed)), rest)
     [call] = rest.calls
     assert call.event.sender.display_name == "Anna Jansen"
@@ -202,8 +210,11 @@ def test_record_metrics_counts_a_handled_command_by_family(db, runtime):
         middleware.record_metrics(rest.call(session, runtime, _message()), rest)
     family = "test_middleware"
     assert runtime.metrics.handler_seconds.labels(family=family)._sum.get() >= 0
-    assert [s.value for s in runtime.metrics.command_latency.collect()[0].samples
-            if s.name.endswith("_count") and s.labels.get("family") == family] == [1]
+    assert [
+        s.value
+        for s in runtime.metrics.command_latency.collect()[0].samples
+        if s.name.endswith("_count") and s.labels.get("family") == family
+    ] == [1]
 
 
 def test_record_metrics_does_not_count_a_refused_command(db, runtime):
@@ -254,15 +265,22 @@ def test_the_chain_runs_the_steps_in_order_around_the_handler(db, runtime):
 
 
 def test_the_standard_order():
-    assert [s.__name__ for s in middleware.STEPS] == ["drop_own_events", "name_sender", "apologise", "rate_limit",
-                                                        "record_metrics", "authorise"]
+    assert [s.__name__ for s in middleware.STEPS] == [
+        "drop_own_events",
+        "name_sender",
+        "apologise",
+        "rate_limit",
+        "record_metrics",
+        "authorise",
+    ]
 
 
 def test_card_presses_are_steps_too(db, runtime):
     pressed: list[dict] = []
     runtime.router.card_action("take", fields={})(lambda ctx, inputs: pressed.append(inputs))
-    press = CardSubmitEvent(action_id="a1", message_id="card", room_id="room-1", room_type="group", sender=ANNA,
-                            inputs={"action": "take"})
+    press = CardSubmitEvent(
+        action_id="a1", message_id="card", room_id="room-1", room_type="group", sender=ANNA, inputs={"action": "take"}
+    )
     with db.scope() as session:
         middleware.chain()(_Recorder().call(session, runtime, press))
     assert pressed == [{"action": "take"}]

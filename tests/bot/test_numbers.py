@@ -27,5 +27,7 @@ def test_a_number_rolled_back_is_handed_out_again(db):
 
 
 def test_two_transactions_numbering_a_new_prefix_at_once_both_get_a_number(db):
-    numbers = race(db, lambda session: next_number(session, prefix="RFC"), lambda session: next_number(session, prefix="RFC"))
+    numbers = race(
+        db, lambda session: next_number(session, prefix="RFC"), lambda session: next_number(session, prefix="RFC")
+    )
     assert numbers == ("RFC-1001", "RFC-1002")

@@ -58,7 +58,9 @@ def test_a_429_holds_every_space_until_retry_after(harness, clock):
     clock.advance(timedelta(seconds=2))
     assert harness.sender.drain() == 0
     assert _sent(harness, POLDER_ROOM) == []
-    assert [r["status"] for r in harness.state.requests if r["method"] == "POST" and r["path"] == "/v1/messages"] == [429]
+    assert [r["status"] for r in harness.state.requests if r["method"] == "POST" and r["path"] == "/v1/messages"] == [
+        429
+    ]
     clock.set(t0 + timedelta(seconds=3))
     assert harness.sender.drain() == 2
     assert (_sent(harness, ACME_ROOM), _sent(harness, POLDER_ROOM)) == (["to acme"], ["to polder"])
@@ -196,7 +198,11 @@ def test_thread_reply_waits_for_its_root_and_uses_its_id(harness, clock):
     clock.advance(timedelta(seconds=1))
     harness.sender.drain()
     root_msg, reply = harness.bot_messages(ACME_ROOM)
-    assert (root_msg["markdown"], reply["markdown"], reply["parentId"]) == ("INC-1001 registered", "countdown", root_msg["id"])
+    assert (root_msg["markdown"], reply["markdown"], reply["parentId"]) == (
+        "INC-1001 registered",
+        "countdown",
+        root_msg["id"],
+    )
 
 
 def test_edit_and_delete_go_through_the_outbox(harness, clock):
@@ -217,7 +223,13 @@ def test_card_messages_cannot_be_queued_for_edit(harness, clock):
     room_id = harness.room(ACME_ROOM)["id"]
     card = {"type": "AdaptiveCard", "version": "1.3", "body": []}
     with harness.runtime.db.scope() as s:
-        row = outbox.enqueue(s, now=clock.now(), room_id=room_id, markdown="card", attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}])
+        row = outbox.enqueue(
+            s,
+            now=clock.now(),
+            room_id=room_id,
+            markdown="card",
+            attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+        )
         with pytest.raises(ValueError, match="cannot be edited"):
             outbox.enqueue_update(s, now=clock.now(), target=row, markdown="x")
 
@@ -361,7 +373,7 @@ def test_a_sender_thread_looks_again_at_once_only_after_a_turn_cut_short(harness
     texts = [f"m{i}" for i in range(sender.STREAK + 3)]
     _queue(harness, ACME_ROOM, *texts)
     assert harness.sender.work() == 1
-    assert _sent(harness, ACME_ROOM) == texts[:sender.STREAK]
+    assert _sent(harness, ACME_ROOM) == texts[: sender.STREAK]
     assert harness.sender.work() == 0
     assert _sent(harness, ACME_ROOM) == texts
     assert harness.sender.work() == 0
@@ -380,7 +392,9 @@ def test_a_failed_send_ends_the_turn_but_the_thread_goes_on_to_the_other_spaces(
 def test_an_edit_keeps_the_priority_of_the_message_it_changes(harness):
     [row_id] = _queue(harness, ACME_ROOM, "page", urgent=True)
     with harness.runtime.db.scope() as s:
-        edit = outbox.enqueue_update(s, now=harness.clock.now(), target=s.get(OutboxMessage, row_id), markdown="page, answered")
+        edit = outbox.enqueue_update(
+            s, now=harness.clock.now(), target=s.get(OutboxMessage, row_id), markdown="page, answered"
+        )
         assert edit.priority == outbox.URGENT
         assert outbox.enqueue(s, now=harness.clock.now(), room_id="x", markdown="normal").priority == outbox.NORMAL
 
@@ -390,7 +404,9 @@ def test_a_message_longer_than_webex_takes_goes_as_several_in_order_in_its_threa
     lines = [f"- line {n:04d} " + "é" * 60 for n in range(200)]  # about 26,000 bytes
     with harness.runtime.db.scope() as s:
         root = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="root")
-        first = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="\n".join(lines), parent_outbox_id=root.id)
+        first = outbox.enqueue(
+            s, now=harness.clock.now(), room_id=room_id, markdown="\n".join(lines), parent_outbox_id=root.id
+        )
         after = outbox.enqueue(s, now=harness.clock.now(), room_id=room_id, markdown="after")
     harness.sender.drain()
     sent = harness.bot_messages(ACME_ROOM)
@@ -414,8 +430,10 @@ def test_a_single_line_too_long_is_cut_at_a_character_boundary():
 
 def _rooms(harness, n):
     """`n` more group spaces with the bot in them (their ids)."""
-    return [harness.state.add_room(f"Customer {i:03d}", [BOT_EMAIL], creator_email="anna@acme-logistics.example")["id"]
-            for i in range(n)]
+    return [
+        harness.state.add_room(f"Customer {i:03d}", [BOT_EMAIL], creator_email="anna@acme-logistics.example")["id"]
+        for i in range(n)
+    ]
 
 
 def _queue_in(harness, room_id, text, **kw):
@@ -425,7 +443,11 @@ def _queue_in(harness, room_id, text, **kw):
 
 def _posted_in_order(harness):
     me = harness.runtime.webex.identity().person_id
-    return [e["message"]["markdown"] for e in harness.state.events if e["kind"] == "created" and e["message"]["personId"] == me]
+    return [
+        e["message"]["markdown"]
+        for e in harness.state.events
+        if e["kind"] == "created" and e["message"]["personId"] == me
+    ]
 
 
 def test_bulk_messages_are_paced_and_conversation_goes_first(harness, clock):
@@ -476,8 +498,14 @@ def test_a_file_goes_alone_and_is_never_edited(harness):
         with pytest.raises(ValueError):
             outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv * 2)
         with pytest.raises(ValueError):
-            outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv,
-                           attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": {}}])
+            outbox.enqueue(
+                s,
+                now=harness.clock.now(),
+                room_id="R",
+                markdown="x",
+                files=csv,
+                attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": {}}],
+            )
         row = outbox.enqueue(s, now=harness.clock.now(), room_id="R", markdown="x", files=csv)
         with pytest.raises(ValueError):
             outbox.enqueue_update(s, now=harness.clock.now(), target=row, markdown="y")

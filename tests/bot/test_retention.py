@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from bot import outbox
 from bot.config import ConfigError, load_settings
 from bot.retention import Retention
+from bot.security import sign
 from sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from bot.security import sign
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.harness import SECRET, local
 
@@ -35,8 +35,10 @@ def _rows(db, model):
 def _sent_rows(harness, purposes, *, created):
     """Outbox rows with these purposes, sent, created at `created`; their ids."""
     with harness.runtime.db.scope() as s:
-        ids = [outbox.enqueue(s, now=created, room_id="R-old", markdown=f"m{k}", purpose=purpose).id
-               for k, purpose in enumerate(purposes)]
+        ids = [
+            outbox.enqueue(s, now=created, room_id="R-old", markdown=f"m{k}", purpose=purpose).id
+            for k, purpose in enumerate(purposes)
+        ]
         s.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status="sent", sent_at=created))
     return ids
 
@@ -60,7 +62,10 @@ def test_old_events_and_messages_go_while_the_tickets_thread_and_countdown_stay(
     assert deleted == {"inbox_events": 2, "outbox_messages": len(old_outbox) - 2}
     assert [e.received_at for e in _rows(db, InboxEvent)] == [local(2026, 2, 11, 9, 1)]
     kept = _rows(db, OutboxMessage)
-    assert sorted(row.purpose for row in kept if row.id in old_outbox) == ["ticket:INC-1001:countdown", "ticket:INC-1001:root"]
+    assert sorted(row.purpose for row in kept if row.id in old_outbox) == [
+        "ticket:INC-1001:countdown",
+        "ticket:INC-1001:root",
+    ]
     assert [row.created_at for row in kept if row.id not in old_outbox] == [local(2026, 2, 11, 9, 1)]
     assert harness.runtime.metrics.value("servicedesk_retention_deleted_total", table="inbox_events") == 2
 
@@ -76,7 +81,9 @@ def test_old_events_and_messages_go_while_the_tickets_thread_and_countdown_stay(
     root = [m for m in harness.bot_messages(ACME_ROOM) if not m.get("parentId") and "INC-1001" in m["markdown"]][0]
     harness.say(ANNA_EMAIL, ACME_ROOM, "Still offline here", parent_id=root["id"])
     harness.run()
-    assert any("INC-1001" in m["markdown"] and "Still offline here" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
+    assert any(
+        "INC-1001" in m["markdown"] and "Still offline here" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM)
+    )
 
     # Not again within the hour.
     _sent_rows(harness, [None], created=local(2025, 1, 1, 9, 0))
@@ -89,15 +96,25 @@ def test_unfinished_referenced_and_counted_rows_are_kept_whatever_their_age(harn
     now = clock.now()
     old = now - 400 * DAY
     doomed = _sent_rows(harness, [None, "ticket:INC-7", "ticket:INC-7:staff", "page:3"], created=old)
-    kept = _sent_rows(harness, ["ticket:INC-7:countdown", "disruption:DIS-2:notice", "maintenance:MNT-4:start"], created=old)
+    kept = _sent_rows(
+        harness, ["ticket:INC-7:countdown", "disruption:DIS-2:notice", "maintenance:MNT-4:start"], created=old
+    )
     [parent] = _sent_rows(harness, [None], created=old)
     with db.scope() as s:
         # Not sent yet (a space Webex keeps refusing with 429), and a message another one threads under.
         waiting = outbox.enqueue(s, now=old, room_id="R-old", markdown="waiting")
         child = outbox.enqueue(s, now=now, room_id="R-old", markdown="reply", parent_outbox_id=parent)
         kept += [waiting.id, parent, child.id]
-        s.add(InboxEvent(event_key="messages:old-pending", resource="messages", event="created", payload={}, received_at=old,
-                         next_attempt_at=old))
+        s.add(
+            InboxEvent(
+                event_key="messages:old-pending",
+                resource="messages",
+                event="created",
+                payload={},
+                received_at=old,
+                next_attempt_at=old,
+            )
+        )
     assert _retention(harness).prune(now) == {"inbox_events": 0, "outbox_messages": len(doomed)}
     assert sorted(row.id for row in _rows(db, OutboxMessage)) == sorted(kept)
     assert [e.event_key for e in _rows(db, InboxEvent)] == ["messages:old-pending"]
@@ -144,14 +161,21 @@ def _delivery(harness, message: dict, **data) -> bytes:
     """The body Webex sent the bot for `message` (messages/created), as someone who kept it would replay it."""
     hook = next(w for w in harness.state.webhooks.values() if (w["resource"], w["event"]) == ("messages", "created"))
     payload = {k: hook[k] for k in HOOK_PAYLOAD_FIELDS if k in hook}
-    payload |= {"event": "created", "actorId": message["personId"],
-                "data": {k: message[k] for k in MESSAGE_DATA_FIELDS if k in message} | data}
+    payload |= {
+        "event": "created",
+        "actorId": message["personId"],
+        "data": {k: message[k] for k in MESSAGE_DATA_FIELDS if k in message} | data,
+    }
     return json.dumps(payload).encode()
 
 
 def _replay(harness, body: bytes) -> requests.Response:
-    return requests.post(f"{harness.bot.url}/webhooks/webex", data=body, timeout=10,
-                         headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"})
+    return requests.post(
+        f"{harness.bot.url}/webhooks/webex",
+        data=body,
+        timeout=10,
+        headers={"X-Spark-Signature": sign(body, SECRET), "Content-Type": "application/json"},
+    )
 
 
 def _tickets(db) -> list[str]:
@@ -204,7 +228,10 @@ def test_an_old_message_is_not_run_again_whatever_its_delivery_says_of_its_time(
     harness.run()
     [event] = _rows(db, InboxEvent)
     assert message["created"] == "2026-01-12T08:00:00.000Z"
-    assert (event.status, event.error) == ("ignored", "created 2026-01-12T08:00:00+00:00, before the retention window: a replay")
+    assert (event.status, event.error) == (
+        "ignored",
+        "created 2026-01-12T08:00:00+00:00, before the retention window: a replay",
+    )
     assert _tickets(db) == ["Modems offline"]
     assert len(harness.bot_messages(ACME_ROOM)) == said
 

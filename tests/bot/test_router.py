@@ -60,7 +60,10 @@ def test_dispatch_unknown_and_empty():
     r, calls = _router()
     with pytest.raises(UnknownCommand) as err:
         r.dispatch_text(_Ctx(), "/frob*nicate* now")
-    assert err.value.render("en") == "I don't know the command **/frob\\*nicate\\***. Type `/help` to see what you can do here."
+    assert (
+        err.value.render("en")
+        == "I don't know the command **/frob\\*nicate\\***. Type `/help` to see what you can do here."
+    )
     with pytest.raises(EmptyCommand):
         r.dispatch_text(_Ctx(), "   ")
     with pytest.raises(UnknownAction):

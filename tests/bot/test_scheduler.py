@@ -20,7 +20,17 @@ def registry():
 
     @reg.handler("test.boom")
     def boom(ctx, timer):
-        ctx.session.add(Timer(kind="test.fire", ref="side-effect", due_at=ctx.now, payload={}, status="pending", attempts=0, created_at=ctx.now))
+        ctx.session.add(
+            Timer(
+                kind="test.fire",
+                ref="side-effect",
+                due_at=ctx.now,
+                payload={},
+                status="pending",
+                attempts=0,
+                created_at=ctx.now,
+            )
+        )
         ctx.session.flush()
         raise RuntimeError("handler bug")
 
@@ -57,7 +67,9 @@ def test_fires_in_due_order(db, clock, registry):
 
 def test_key_keeps_one_timer(db, clock, registry):
     first = _schedule(db, clock, kind="test.fire", ref="x", due_at=clock.now(), key="sla:INC-1001:75")
-    second = _schedule(db, clock, kind="test.fire", ref="x", due_at=clock.now() + timedelta(hours=1), key="sla:INC-1001:75")
+    second = _schedule(
+        db, clock, kind="test.fire", ref="x", due_at=clock.now() + timedelta(hours=1), key="sla:INC-1001:75"
+    )
     assert first == second
     assert Scheduler(db, clock, worker_id="w", registry=registry).run_due(clock.now() + timedelta(days=1)) == 1
 
@@ -67,7 +79,9 @@ def test_timers_planned_and_cancelled_in_one_transaction_never_fire(db, clock, r
     # yet when the second cancels them.
     with db.scope() as s:
         for minutes in (5, 10):
-            schedule(s, kind="test.fire", ref="INC-1003", due_at=clock.now() + timedelta(minutes=minutes), now=clock.now())
+            schedule(
+                s, kind="test.fire", ref="INC-1003", due_at=clock.now() + timedelta(minutes=minutes), now=clock.now()
+            )
         assert cancel(s, kind="test.fire", ref="INC-1003") == 2
         schedule(s, kind="test.fire", ref="INC-1003", due_at=clock.now() + timedelta(minutes=15), now=clock.now())
     assert Scheduler(db, clock, worker_id="w", registry=registry).run_due(clock.now() + timedelta(hours=1)) == 1

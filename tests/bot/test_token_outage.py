@@ -41,8 +41,11 @@ def _order(harness) -> list[str]:
     """Room titles of the bot's messages in the order the sandbox received them."""
     me = harness.runtime.webex.identity().person_id
     titles = {r["id"]: r["title"] for r in harness.state.rooms.values()}
-    return [titles[e["message"]["roomId"]] for e in harness.state.events
-            if e["kind"] == "created" and e["message"]["personId"] == me]
+    return [
+        titles[e["message"]["roomId"]]
+        for e in harness.state.events
+        if e["kind"] == "created" and e["message"]["personId"] == me
+    ]
 
 
 def test_a_revoked_token_holds_everything_and_a_restored_one_delivers_it_once_in_order(harness, clock):
@@ -71,14 +74,19 @@ def test_a_revoked_token_holds_everything_and_a_restored_one_delivers_it_once_in
     [page] = harness.direct_messages(ERIK_EMAIL)
     assert page["markdown"].startswith("P1 page (#1) INC-1001")
     acme = [m["markdown"] for m in harness.bot_messages(ACME_ROOM)]
-    assert acme[0].startswith("**INC-1001** — incident registered") and acme[2].startswith("**Open tickets of Acme Logistics**")
+    assert acme[0].startswith("**INC-1001** — incident registered") and acme[2].startswith(
+        "**Open tickets of Acme Logistics**"
+    )
     assert [m["markdown"][:4] for m in harness.bot_messages(POLDER_ROOM)] == ["pong"]
     assert set(_counts(harness, InboxEvent)) == {"done"} and set(_counts(harness, OutboxMessage)) == {"sent"}
     # Nothing doubled: each queued message exists once at Webex.
     with harness.runtime.db.scope() as s:
         sent_ids = list(s.scalars(select(OutboxMessage.webex_message_id).where(OutboxMessage.action == "create")))
-    assert len(sent_ids) == len(set(sent_ids)) == sum(1 for e in harness.state.events if e["kind"] == "created"
-                                                       and e["message"]["personId"] == bot_id)
+    assert (
+        len(sent_ids)
+        == len(set(sent_ids))
+        == sum(1 for e in harness.state.events if e["kind"] == "created" and e["message"]["personId"] == bot_id)
+    )
 
 
 def test_while_refused_one_line_a_minute_is_logged_and_the_probe_backs_off(harness, clock, caplog):

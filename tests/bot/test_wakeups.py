@@ -56,8 +56,12 @@ def test_a_rolled_back_event_wakes_nobody(db, clock, listener):
 def test_the_listener_reconnects_after_losing_its_connection_and_wakes_once_for_what_it_missed(db, clock, listener):
     started, woken = listener
     with db.scope() as session:
-        session.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE query = 'LISTEN ' || quote_ident('servicedesk_inbox:' || current_schema()) AND pid <> pg_backend_pid()"))
+        session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query = 'LISTEN ' || quote_ident('servicedesk_inbox:' || current_schema()) AND pid <> pg_backend_pid()"
+            )
+        )
     assert woken.wait(WAIT_S + wakeups.MAX_RECONNECT_S)  # the wake-up after reconnecting
     assert started.connects == 2
     woken.clear()

@@ -25,8 +25,14 @@ def client(db, clock):
 
 
 def _body(data_id="MSG1", resource="messages"):
-    return json.dumps({"id": "WH", "resource": resource, "event": "created",
-                       "data": {"id": data_id, "roomId": "R", "personId": "P", "personEmail": "p@example.com"}}).encode()
+    return json.dumps(
+        {
+            "id": "WH",
+            "resource": resource,
+            "event": "created",
+            "data": {"id": data_id, "roomId": "R", "personId": "P", "personEmail": "p@example.com"},
+        }
+    ).encode()
 
 
 def _sig(body, secret=SECRET):
@@ -41,7 +47,9 @@ def _stored(db):
 def test_valid_signature_is_stored(client, db):
     c, runtime = client
     body = _body()
-    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    resp = c.post(
+        "/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"}
+    )
     assert resp.status_code == 200
     assert resp.json == {"accepted": True, "duplicate": False}
     assert _stored(db) == 1
@@ -50,8 +58,13 @@ def test_valid_signature_is_stored(client, db):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Spark-Signature": ""}, {"X-Spark-Signature": "0" * 40}, {"X-Spark-Signature": _sig(_body(), "other-secret")},
-     {"X-Spark-Signature": "\x80é" + "0" * 38}],
+    [
+        {},
+        {"X-Spark-Signature": ""},
+        {"X-Spark-Signature": "0" * 40},
+        {"X-Spark-Signature": _sig(_body(), "other-secret")},
+        {"X-Spark-Signature": "\x80é" + "0" * 38},
+    ],
     ids=["missing", "empty", "wrong", "other-secret", "non-ascii"],
 )
 def test_bad_signature_is_rejected_and_nothing_stored(client, db, headers):
@@ -93,36 +106,59 @@ def test_same_id_different_resource_are_two_events(client, db):
 
 
 def _membership(event: str, created: str) -> bytes:
-    return json.dumps({"id": "WH", "resource": "memberships", "event": event, "actorId": "P",
-                       "data": {"id": "MEMBERSHIP1", "roomId": "R", "personId": "BOT", "created": created}}).encode()
+    return json.dumps(
+        {
+            "id": "WH",
+            "resource": "memberships",
+            "event": event,
+            "actorId": "P",
+            "data": {"id": "MEMBERSHIP1", "roomId": "R", "personId": "BOT", "created": created},
+        }
+    ).encode()
 
 
 def test_a_membership_is_one_event_per_beginning_and_end(client, db):
     # Webex gives the bot the same membership id each time it joins the same space.
     c, _ = client
-    bodies = [_membership("created", "2026-11-23T09:00:00.000Z"), _membership("deleted", "2026-11-23T09:00:00.000Z"),
-              _membership("created", "2026-11-23T09:05:00.000Z"), _membership("deleted", "2026-11-23T09:05:00.000Z")]
+    bodies = [
+        _membership("created", "2026-11-23T09:00:00.000Z"),
+        _membership("deleted", "2026-11-23T09:00:00.000Z"),
+        _membership("created", "2026-11-23T09:05:00.000Z"),
+        _membership("deleted", "2026-11-23T09:05:00.000Z"),
+    ]
     for body in bodies + bodies:  # each delivered twice
         assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 200
     with db.scope() as s:
         keys = s.scalars(select(InboxEvent.event_key).order_by(InboxEvent.id)).all()
-    assert keys == ["memberships:created:MEMBERSHIP1:2026-11-23T09:00:00.000Z", "memberships:deleted:MEMBERSHIP1:2026-11-23T09:00:00.000Z",
-                    "memberships:created:MEMBERSHIP1:2026-11-23T09:05:00.000Z", "memberships:deleted:MEMBERSHIP1:2026-11-23T09:05:00.000Z"]
+    assert keys == [
+        "memberships:created:MEMBERSHIP1:2026-11-23T09:00:00.000Z",
+        "memberships:deleted:MEMBERSHIP1:2026-11-23T09:00:00.000Z",
+        "memberships:created:MEMBERSHIP1:2026-11-23T09:05:00.000Z",
+        "memberships:deleted:MEMBERSHIP1:2026-11-23T09:05:00.000Z",
+    ]
 
 
-@pytest.mark.parametrize("body", [
-    json.dumps({"resource": "m" * 41, "event": "created", "data": {"id": "X"}}).encode(),
-    json.dumps({"resource": "messages", "event": "e" * 41, "data": {"id": "X"}}).encode(),
-    json.dumps({"resource": "messages", "event": "created", "data": {"id": "X" * 290}}).encode(),
-    json.dumps({"resource": "memberships", "event": "created", "data": {"id": "X" * 260, "created": "2" * 30}}).encode(),
-], ids=["resource", "event", "id", "id-and-created"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"resource": "m" * 41, "event": "created", "data": {"id": "X"}}).encode(),
+        json.dumps({"resource": "messages", "event": "e" * 41, "data": {"id": "X"}}).encode(),
+        json.dumps({"resource": "messages", "event": "created", "data": {"id": "X" * 290}}).encode(),
+        json.dumps(
+            {"resource": "memberships", "event": "created", "data": {"id": "X" * 260, "created": "2" * 30}}
+        ).encode(),
+    ],
+    ids=["resource", "event", "id", "id-and-created"],
+)
 def test_identifiers_longer_than_webex_gives_are_refused(client, db, body):
     c, _ = client
     assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 400
     assert _stored(db) == 0
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"resource": "messages"}', b'{"resource":"messages","event":"created","data":{}}'])
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[]", b'{"resource": "messages"}', b'{"resource":"messages","event":"created","data":{}}']
+)
 def test_malformed_signed_body_is_refused(client, db, body):
     c, _ = client
     assert c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body)}).status_code == 400
@@ -153,8 +189,13 @@ def test_healthz(client):
 
 
 def _envelope(**fields):
-    payload = {"id": "WH", "resource": "messages", "event": "created", "createdBy": "BOT",
-               "data": {"id": "MSG9", "roomId": "R", "personId": "P", "personEmail": "p@example.com"}}
+    payload = {
+        "id": "WH",
+        "resource": "messages",
+        "event": "created",
+        "createdBy": "BOT",
+        "data": {"id": "MSG9", "roomId": "R", "personId": "P", "personEmail": "p@example.com"},
+    }
     payload.update(fields)
     return json.dumps(payload).encode()
 
@@ -163,7 +204,9 @@ def _envelope(**fields):
 def test_the_bots_own_doing_is_answered_and_not_stored(client, db, resource):
     c, runtime = client
     body = _envelope(actorId="BOT", resource=resource)
-    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    resp = c.post(
+        "/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"}
+    )
     assert resp.status_code == 200
     assert resp.json == {"accepted": True, "duplicate": False, "own": True}
     assert _stored(db) == 0
@@ -173,14 +216,21 @@ def test_the_bots_own_doing_is_answered_and_not_stored(client, db, resource):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"actorId": "P"}, {"createdBy": None, "actorId": None}, {"createdBy": "", "actorId": ""}, {"createdBy": 7, "actorId": 7},
-     {"actorId": "BOT", "createdBy": ["BOT"]}],
+    [
+        {"actorId": "P"},
+        {"createdBy": None, "actorId": None},
+        {"createdBy": "", "actorId": ""},
+        {"createdBy": 7, "actorId": 7},
+        {"actorId": "BOT", "createdBy": ["BOT"]},
+    ],
     ids=["someone-else", "no-creator", "empty-creator", "not-a-string", "creator-a-list"],
 )
 def test_events_of_others_or_without_a_creator_are_stored(client, db, fields):
     c, _ = client
     body = _envelope(**fields)
-    resp = c.post("/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"})
+    resp = c.post(
+        "/webhooks/webex", data=body, headers={"X-Spark-Signature": _sig(body), "Content-Type": "application/json"}
+    )
     assert resp.status_code == 200
     assert resp.json == {"accepted": True, "duplicate": False}
     assert _stored(db) == 1

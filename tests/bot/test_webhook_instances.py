@@ -24,7 +24,15 @@ def webex():
     state.close()
 
 
-def _cli(monkeypatch, capsys, base_url: str, instance: str, *argv: str, public_url: str = PROD_URL, secret: str | None = SECRET):
+def _cli(
+    monkeypatch,
+    capsys,
+    base_url: str,
+    instance: str,
+    *argv: str,
+    public_url: str = PROD_URL,
+    secret: str | None = SECRET,
+):
     monkeypatch.setenv("WEBEX_ACCESS_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("WEBEX_BASE_URL", base_url)
     monkeypatch.setenv("BOT_INSTANCE", instance)
@@ -46,9 +54,22 @@ def _hooks(state) -> dict[str, dict]:
 def _legacy(state, name: str, target: str, resource: str = "messages", event: str = "created") -> dict:
     """A webhook as an earlier release registered it: no instance in its name, no filter."""
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
-    hook = {"id": f"LEGACY-{len(state.webhooks)}", "name": name, "targetUrl": target, "resource": resource, "event": event,
-            "filter": None, "secret": "old", "orgId": state.org_id, "createdBy": bot_id, "appId": "SANDBOX", "ownedBy": "creator",
-            "status": "active", "created": state.stamp(), "ownerId": bot_id}
+    hook = {
+        "id": f"LEGACY-{len(state.webhooks)}",
+        "name": name,
+        "targetUrl": target,
+        "resource": resource,
+        "event": event,
+        "filter": None,
+        "secret": "old",
+        "orgId": state.org_id,
+        "createdBy": bot_id,
+        "appId": "SANDBOX",
+        "ownedBy": "creator",
+        "status": "active",
+        "created": state.stamp(),
+        "ownerId": bot_id,
+    }
     state.webhooks[hook["id"]] = hook
     return hook
 
@@ -59,13 +80,45 @@ def test_register_creates_this_instances_signed_webhooks_with_the_bot_filter(web
     assert code == 0 and len(out) == 4
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
     hooks = sorted(state.webhooks.values(), key=lambda h: h["name"])
-    assert [(h["name"], h["resource"], h["event"], h["filter"], h["targetUrl"], h["secret"], h["status"]) for h in hooks] == [
-        ("servicedesk prod attachmentActions created", "attachmentActions", "created", None, f"{PROD_URL}/webhooks/webex", SECRET, "active"),
-        ("servicedesk prod memberships created", "memberships", "created", f"personId={bot_id}", f"{PROD_URL}/webhooks/webex", SECRET,
-         "active"),
-        ("servicedesk prod memberships deleted", "memberships", "deleted", f"personId={bot_id}", f"{PROD_URL}/webhooks/webex", SECRET,
-         "active"),
-        ("servicedesk prod messages created", "messages", "created", None, f"{PROD_URL}/webhooks/webex", SECRET, "active"),
+    assert [
+        (h["name"], h["resource"], h["event"], h["filter"], h["targetUrl"], h["secret"], h["status"]) for h in hooks
+    ] == [
+        (
+            "servicedesk prod attachmentActions created",
+            "attachmentActions",
+            "created",
+            None,
+            f"{PROD_URL}/webhooks/webex",
+            SECRET,
+            "active",
+        ),
+        (
+            "servicedesk prod memberships created",
+            "memberships",
+            "created",
+            f"personId={bot_id}",
+            f"{PROD_URL}/webhooks/webex",
+            SECRET,
+            "active",
+        ),
+        (
+            "servicedesk prod memberships deleted",
+            "memberships",
+            "deleted",
+            f"personId={bot_id}",
+            f"{PROD_URL}/webhooks/webex",
+            SECRET,
+            "active",
+        ),
+        (
+            "servicedesk prod messages created",
+            "messages",
+            "created",
+            None,
+            f"{PROD_URL}/webhooks/webex",
+            SECRET,
+            "active",
+        ),
     ]
 
 
@@ -79,18 +132,23 @@ def test_two_instances_on_one_token_leave_each_other_alone(webex, monkeypatch, c
 
     # Registering again updates in place: same webhooks, a new secret, no gap in between.
     assert _cli(monkeypatch, capsys, base, "prod", "register", secret="rotated")[0] == 0
-    assert set(_hooks(state)) == set(prod) | {i for i, h in state.webhooks.items() if h["name"].startswith("servicedesk acc ")}
+    assert set(_hooks(state)) == set(prod) | {
+        i for i, h in state.webhooks.items() if h["name"].startswith("servicedesk acc ")
+    }
     assert {h["secret"] for h in state.webhooks.values() if h["name"].startswith("servicedesk prod ")} == {"rotated"}
     assert {h["secret"] for h in state.webhooks.values() if h["name"].startswith("servicedesk acc ")} == {"acc-secret"}
 
     code, out, _ = _cli(monkeypatch, capsys, base, "acc", "list", public_url=ACC_URL)
     assert code == 0 and sorted(line.split()[0] for line in out) == sorted(
-        i for i, h in state.webhooks.items() if h["name"].startswith("servicedesk acc "))
+        i for i, h in state.webhooks.items() if h["name"].startswith("servicedesk acc ")
+    )
 
     # Deleting prod's webhook by id from acc is refused; --all deletes acc's only.
     some_prod = next(iter(prod))
     code, out, _ = _cli(monkeypatch, capsys, base, "acc", "delete", some_prod, public_url=ACC_URL)
-    assert code == 2 and out == [f"webhooks delete: {some_prod} is not a webhook of instance acc (BOT_INSTANCE); nothing deleted"]
+    assert code == 2 and out == [
+        f"webhooks delete: {some_prod} is not a webhook of instance acc (BOT_INSTANCE); nothing deleted"
+    ]
     code, out, _ = _cli(monkeypatch, capsys, base, "acc", "delete", "--all", public_url=ACC_URL)
     assert code == 0 and len(out) == 4
     assert set(state.webhooks) == set(prod)
@@ -117,8 +175,13 @@ def test_webhooks_of_earlier_releases_are_taken_over_only_at_this_instances_addr
     assert len(state.webhooks) == 6
 
 
-@pytest.mark.parametrize(("argv", "expected"), [(["delete"], "webhooks delete: give a webhook id or --all"),
-                                                (["delete", "X", "--all"], "webhooks delete: give a webhook id or --all")])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["delete"], "webhooks delete: give a webhook id or --all"),
+        (["delete", "X", "--all"], "webhooks delete: give a webhook id or --all"),
+    ],
+)
 def test_delete_wants_an_id_or_all(webex, monkeypatch, capsys, argv, expected):
     state, base = webex
     _cli(monkeypatch, capsys, base, "prod", "register")
@@ -127,7 +190,9 @@ def test_delete_wants_an_id_or_all(webex, monkeypatch, capsys, argv, expected):
     assert code == 2 and out == [expected] and _hooks(state) == before
 
 
-@pytest.mark.parametrize(("env", "variable"), [({"secret": None}, "WEBEX_WEBHOOK_SECRET"), ({"public_url": ""}, "PUBLIC_URL")])
+@pytest.mark.parametrize(
+    ("env", "variable"), [({"secret": None}, "WEBEX_WEBHOOK_SECRET"), ({"public_url": ""}, "PUBLIC_URL")]
+)
 def test_register_without_secret_or_address_is_refused_and_changes_nothing(webex, monkeypatch, capsys, env, variable):
     state, base = webex
     legacy = _legacy(state, "servicedesk messages", f"{PROD_URL}/webhooks/webex")

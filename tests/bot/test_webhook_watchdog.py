@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, load_settings
-from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.watchdog import MAX_WAIT, STABLE, WebhookWatch
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage import streaks
 from storage.models import WebhookStreak
 from tests.harness import SECRET, race
@@ -28,8 +28,11 @@ def _disable_by_failed_deliveries(harness, *, fixed: bool = True) -> dict:
     hook["secret"] = "not-the-bot's"
     before = len(harness.state.deliveries)
     for n in range(3):
-        sent = harness.state.post_message(ANNA_EMAIL, room_id=harness.room(ACME_ROOM)["id"],
-                                          markdown=f"<@personEmail:servicedesk@webex.bot> /ping {n}")
+        sent = harness.state.post_message(
+            ANNA_EMAIL,
+            room_id=harness.room(ACME_ROOM)["id"],
+            markdown=f"<@personEmail:servicedesk@webex.bot> /ping {n}",
+        )
         assert harness.state.wait_delivered(sent["id"], since=before)
     assert hook["status"] == "inactive"
     if fixed:

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import launch
 from bot.config import load_settings
-from sandbox import assets
+from sandbox import assets, launch
 from sandbox.demo import ANNA_EMAIL, ERIK_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -33,18 +32,30 @@ WAIT_MS = 20_000
 PHONE = {"width": 390, "height": 844}
 REFUSAL_LOG = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 # As root and without a display, Chromium needs --no-sandbox; the rest keeps it off the network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def _chromium() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (make test installs it)")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed (make test installs it)"
+)
 if _chromium() is None:
-    pytest.skip("no Chromium on this machine: .ci/run installs Debian's chromium package; set CHROMIUM to use another",
-                allow_module_level=True)
+    pytest.skip(
+        "no Chromium on this machine: .ci/run installs Debian's chromium package; set CHROMIUM to use another",
+        allow_module_level=True,
+    )
 expect = playwright_api.expect
 
 
@@ -75,8 +86,14 @@ def page(browser, sandbox, request):
     problems: list[str] = []
     tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     # A refused API call (4xx) is logged by Chromium as well as shown on the page; anything else is a fault.
-    tab.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-           if message.type == "error" and not REFUSAL_LOG.match(message.text) else None)
+    tab.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error" and not REFUSAL_LOG.match(message.text)
+            else None
+        ),
+    )
     tab.goto(f"{sandbox.server.url}/")
     expect(tab.get_by_test_id("connection")).to_have_text("live", timeout=WAIT_MS)
     yield tab
@@ -124,7 +141,9 @@ def test_a_customer_reports_a_p1_and_the_engineer_acknowledges_from_a_phone(page
 
     # The confirmation is the root of the ticket's thread; the clock follows inside it.
     thread = page.get_by_test_id("thread").filter(has_text="incident registered")
-    expect(thread).to_contain_text(re.compile(r"INC-\d{4} — incident registered: No data from 40 smart meters"), timeout=WAIT_MS)
+    expect(thread).to_contain_text(
+        re.compile(r"INC-\d{4} — incident registered: No data from 40 smart meters"), timeout=WAIT_MS
+    )
     number = re.search(r"INC-\d{4}", thread.get_by_test_id("content").first.inner_text()).group(0)
     expect(thread.locator(".replies")).to_contain_text(f"{number} — new", timeout=WAIT_MS)
     expect(thread).to_contain_text("call the service desk now")
@@ -159,7 +178,9 @@ def test_a_customer_reports_a_p1_and_the_engineer_acknowledges_from_a_phone(page
     page.get_by_test_id("thread").filter(has_text="incident registered").get_by_test_id("reply").first.click()
     expect(page.locator("#reply-to")).to_be_visible()
     _post(page, "The meters in Utrecht report again since 04:50.")
-    expect(replies.get_by_test_id("message").last).to_contain_text("The meters in Utrecht report again", timeout=WAIT_MS)
+    expect(replies.get_by_test_id("message").last).to_contain_text(
+        "The meters in Utrecht report again", timeout=WAIT_MS
+    )
     assert replies.get_by_test_id("message").last.get_attribute("data-author") == ANNA_EMAIL
 
 
@@ -172,7 +193,10 @@ def test_edits_show_as_edited_and_deletions_disappear_without_reloading(page, sa
     page.get_by_test_id("switch-person").click()
     expect(page.get_by_test_id("post-as")).to_have_value("bram@polder-energy.example")
 
-    _post(page, "Meter **7** is back, see https://status.example and call [+31 88 1200 043](tel:+31881200043)\n- one\n- two")
+    _post(
+        page,
+        "Meter **7** is back, see https://status.example and call [+31 88 1200 043](tel:+31881200043)\n- one\n- two",
+    )
     mine = page.get_by_test_id("message").filter(has_text="Meter 7 is back")
     expect(mine.locator("strong")).to_have_text("7", timeout=WAIT_MS)
     expect(mine.locator('a[href="tel:+31881200043"]')).to_have_text("+31 88 1200 043")
@@ -180,8 +204,13 @@ def test_edits_show_as_edited_and_deletions_disappear_without_reloading(page, sa
     expect(mine.locator("li")).to_have_text(["one", "two"])
 
     message_id = mine.get_attribute("data-message-id")
-    state.update_message("bram@polder-energy.example", message_id, room_id=state.messages[message_id]["roomId"],
-                         text=None, markdown="Meter 7 is back after all")
+    state.update_message(
+        "bram@polder-energy.example",
+        message_id,
+        room_id=state.messages[message_id]["roomId"],
+        text=None,
+        markdown="Meter 7 is back after all",
+    )
     edited = page.locator(f'[data-message-id="{message_id}"]')
     expect(edited.get_by_test_id("content")).to_have_text("Meter 7 is back after all", timeout=WAIT_MS)
     expect(edited.get_by_test_id("edited")).to_be_visible()

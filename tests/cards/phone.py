@@ -68,14 +68,16 @@ class _Run:
         return self.side == "both"
 
     def matches(self, other: _Run) -> bool:
-        return self.kind == other.kind and not ((self.is_both() or other.is_both()) and (self.unused + other.unused) % 3 == 0)
+        return self.kind == other.kind and not (
+            (self.is_both() or other.is_both()) and (self.unused + other.unused) % 3 == 0
+        )
 
     def push(self, name: str) -> None:
         opening = self.side == "left" or (self.side == "both" and self.direction == "left")
         self.tags.append(f"<{name}>" if opening else f"</{name}>")
 
     def html(self) -> str:
-        rest = self.chars[len(self.chars) - self.unused:] if self.unused else ""
+        rest = self.chars[len(self.chars) - self.unused :] if self.unused else ""
         return rest + "".join(reversed(self.tags)) if self.side == "left" else "".join(self.tags) + rest
 
 
@@ -214,12 +216,21 @@ class _Parser:
 
         def opens(nxt: str | None) -> bool:
             behind = state["behind"]
-            return state["count"] > 0 and nxt is not None and not _is_space(nxt) and not (
-                behind == _ALNUM and _is_punct(nxt)) and not (behind == _ALNUM and state["kind"] == "_")
+            return (
+                state["count"] > 0
+                and nxt is not None
+                and not _is_space(nxt)
+                and not (behind == _ALNUM and _is_punct(nxt))
+                and not (behind == _ALNUM and state["kind"] == "_")
+            )
 
         def closes(nxt: str | None) -> bool:
             behind, after_punct, intraword = state["behind"], state["after_punct"], state["intraword"]
-            if (nxt is None or _is_space(nxt)) and behind != _SPACE and (after_punct or intraword or state["kind"] == "*"):
+            if (
+                (nxt is None or _is_space(nxt))
+                and behind != _SPACE
+                and (after_punct or intraword or state["kind"] == "*")
+            ):
                 return True
             if _is_alnum(nxt) and behind not in (_SPACE, _INIT):
                 return not after_punct and not intraword

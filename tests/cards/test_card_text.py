@@ -24,7 +24,7 @@ from tests.profiles import examples
 ISSUE_TITLE = "Down since 10.00 - all sites"
 PUNCTUATION = r"""Re: [URGENT] 50% of sites down (NL) - ETA 10.30! #1 | a_b <x> & "y"; C:\temp\[x] 2*3 ~z~ `q` {a} +31 (0)20-555 ... :-)"""
 # The characters the parser acts on, and their neighbours in every kind: letters, digits, spaces, line breaks, other punctuation.
-MARKDOWN_ALPHABET = st.sampled_from(list("*_[]()-+.\\\n ab1#!|<>&\"{}é") + ["**", "__", "](", "- ", "1. ", "\n- ", "😀"])
+MARKDOWN_ALPHABET = st.sampled_from(list('*_[]()-+.\\\n ab1#!|<>&"{}é') + ["**", "__", "](", "- ", "1. ", "\n- ", "😀"])
 
 
 def _shown(card_text: str) -> str:
@@ -72,8 +72,18 @@ def test_punctuation_stays_as_typed_and_gets_no_backslashes():
     assert escaped.count("\\") == PUNCTUATION.count("\\")
 
 
-@pytest.mark.parametrize("typed", [ISSUE_TITLE, "Acme B.V. (NL) - 3 sites!", "v1.2.3 #42 | 50% ~ok~ <b>x</b> & more", "a * b and 2*3",
-                                   "snake_case_name", "é😀 + 1", "line one\nline two"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        ISSUE_TITLE,
+        "Acme B.V. (NL) - 3 sites!",
+        "v1.2.3 #42 | 50% ~ok~ <b>x</b> & more",
+        "a * b and 2*3",
+        "snake_case_name",
+        "é😀 + 1",
+        "line one\nline two",
+    ],
+)
 def test_ordinary_text_is_not_touched(typed):
     assert escape_card_text(typed) == typed
 
@@ -100,7 +110,9 @@ def test_any_text_shows_as_typed(typed):
 @settings(max_examples=examples(300), deadline=None)
 @given(st.lists(MARKDOWN_ALPHABET, min_size=1, max_size=20).map("".join))
 def test_typed_text_between_markup_keeps_the_markup(typed):
-    escaped = card_markdown([("Create **", False), (typed, True), ("** and link it. Customers of _", False), (typed, True), ("_.", False)])
+    escaped = card_markdown(
+        [("Create **", False), (typed, True), ("** and link it. Customers of _", False), (typed, True), ("_.", False)]
+    )
     assert phone.markup(escaped) == {"strong", "em"}
     assert _shown(escaped) == f"Create {typed} and link it. Customers of {typed}."
 
@@ -120,11 +132,26 @@ def test_the_sandbox_page_renders_card_text_as_the_oracle_does():
     node = shutil.which("node")
     if node is None:
         pytest.skip("no node on this machine to run the sandbox page's card renderer")
-    samples = [ISSUE_TITLE, escape_markdown(ISSUE_TITLE), PUNCTUATION, escape_card_text(PUNCTUATION), "**x** _y_ [a](http://e)",
-               "- a\n- b\n\n1. c\n12.x", "*a **b** c* __d__ ***e***", r"a\*b\_c \[d\] e*\f", "x <b>&amp;</b> \"q\"",
-               "[l [m](n(o)p) q](r", "(x)- y [- z] 10.- w", "é*ü*ß_ö_ 😀**😀**"]
-    script = (f"const {{cardMarkdown}} = require({json.dumps(str(SANDBOX_RENDERER))});"
-              "const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-              "process.stdout.write(JSON.stringify(texts.map(cardMarkdown)));")
-    done = subprocess.run([node, "-e", script], input=json.dumps(samples), capture_output=True, text=True, timeout=60, check=True)
+    samples = [
+        ISSUE_TITLE,
+        escape_markdown(ISSUE_TITLE),
+        PUNCTUATION,
+        escape_card_text(PUNCTUATION),
+        "**x** _y_ [a](http://e)",
+        "- a\n- b\n\n1. c\n12.x",
+        "*a **b** c* __d__ ***e***",
+        r"a\*b\_c \[d\] e*\f",
+        'x <b>&amp;</b> "q"',
+        "[l [m](n(o)p) q](r",
+        "(x)- y [- z] 10.- w",
+        "é*ü*ß_ö_ 😀**😀**",
+    ]
+    script = (
+        f"const {{cardMarkdown}} = require({json.dumps(str(SANDBOX_RENDERER))});"
+        "const texts = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(texts.map(cardMarkdown)));"
+    )
+    done = subprocess.run(
+        [node, "-e", script], input=json.dumps(samples), capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(done.stdout) == [phone.render(sample) for sample in samples]

@@ -16,21 +16,46 @@ SERVICES = [("M2M", "M2M"), ("LoRa", "LoRa")]
 SAMPLES = [
     "Down since 10.00 - all sites",
     r"Re: [URGENT] 50% of sites down (NL) - ETA 10.30! #1 | a_b <x> & y; C:\temp\[x] 2*3 ~z~ {{DATE(2026-11-23T09:00:00Z)}}",
-    "**x**", "_y_", "[a](http://e)", "- item", "1. item", "see:\n- one\n2. two",
+    "**x**",
+    "_y_",
+    "[a](http://e)",
+    "- item",
+    "1. item",
+    "see:\n- one\n2. two",
 ]
 PLAIN = "Plain words"
 
 # Each builder that shows typed text, with every typed field filled by one value.
 CARDS = {
     "bind_new_org": lambda v, lang: admin.bind_new_org(name=v, profiles=["iot"], lang=lang),
-    "staff_ticket": lambda v, lang: tickets.staff_ticket(number="INC-1001", org=v, kind_label="incident", priority_label="P3",
-                                                         service="M2M", title=v, event="staff.event.note",
-                                                         event_values={"who": v, "text": v}, lang=lang),
-    "warning_card": lambda v, lang: tickets.warning_card(number="INC-1001", org=v, text="INC-1001: Resolution at 75%", lang=lang),
-    "page_card": lambda v, lang: paging.page_card(number="INC-1001", org=v, service="M2M", impact="120", contact=v, since="03:12",
-                                                  title=v, page_id=7, lang=lang),
-    "notice": lambda v, lang: disruptions.notice(kind="opened", number="DIS-1001", services="M2M", severity="P2", impact=v, actions=v,
-                                                 next_steps=v, next_update="14:30", lang=lang),
+    "staff_ticket": lambda v, lang: tickets.staff_ticket(
+        number="INC-1001",
+        org=v,
+        kind_label="incident",
+        priority_label="P3",
+        service="M2M",
+        title=v,
+        event="staff.event.note",
+        event_values={"who": v, "text": v},
+        lang=lang,
+    ),
+    "warning_card": lambda v, lang: tickets.warning_card(
+        number="INC-1001", org=v, text="INC-1001: Resolution at 75%", lang=lang
+    ),
+    "page_card": lambda v, lang: paging.page_card(
+        number="INC-1001", org=v, service="M2M", impact="120", contact=v, since="03:12", title=v, page_id=7, lang=lang
+    ),
+    "notice": lambda v, lang: disruptions.notice(
+        kind="opened",
+        number="DIS-1001",
+        services="M2M",
+        severity="P2",
+        impact=v,
+        actions=v,
+        next_steps=v,
+        next_update="14:30",
+        lang=lang,
+    ),
 }
 
 
@@ -64,7 +89,7 @@ def test_typed_text_shows_as_typed(name, typed, lang):
     # Where the staff read a customer's words (not the organisation's name), their web addresses are no links.
     ways = {typed, inert_links(typed)} if name in STAFF_READS else {typed}
     assert len(texts) == len(plain_texts)
-    for text, plain in zip(texts, plain_texts):
+    for text, plain in zip(texts, plain_texts, strict=False):
         assert _shown(text) in {phone.shown(plain).replace(PLAIN, way) for way in ways}
     assert [phone.markup(t) for t in texts] == [phone.markup(t) for t in plain_texts]
     if name in STAFF_READS and inert_links(typed) != typed:
@@ -74,11 +99,19 @@ def test_typed_text_shows_as_typed(name, typed, lang):
 
 @pytest.mark.parametrize("typed", SAMPLES, ids=range(len(SAMPLES)))
 def test_input_values_and_button_data_carry_what_was_typed_unchanged(typed):
-    form = tickets.intake_form("incident", lang="en", services=SERVICES, prefill={"title": typed[:200], "description": typed})
+    form = tickets.intake_form(
+        "incident", lang="en", services=SERVICES, prefill={"title": typed[:200], "description": typed}
+    )
     values = {field["id"]: field.get("value") for field in form["body"] if field["type"].startswith("Input.")}
     assert (values["title"], values["description"]) == (typed[:200], typed)
     bind = admin.bind_new_org(name=typed, profiles=["iot"], lang="en")
     assert {a["data"]["org"] for a in bind["actions"]} == {typed}
-    during = maintenance.during_maintenance(number="MNT-1001", services="M2M", start="01:00", end="05:00", lang="en",
-                                            resubmit={"action": "ticket.create", "kind": "incident", "title": typed, "description": typed})
+    during = maintenance.during_maintenance(
+        number="MNT-1001",
+        services="M2M",
+        start="01:00",
+        end="05:00",
+        lang="en",
+        resubmit={"action": "ticket.create", "kind": "incident", "title": typed, "description": typed},
+    )
     assert during["actions"][0]["data"]["description"] == typed

@@ -10,8 +10,9 @@ from sqlalchemy import delete
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import OnCallShift, OnCallTeam
-from tests.harness import answer as _do, local, tick as _at
-
+from tests.harness import answer as _do
+from tests.harness import local
+from tests.harness import tick as _at
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)
 
@@ -30,8 +31,10 @@ def test_sla_warnings_mention_the_engineer_on_call_until_someone_takes_the_ticke
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 two sites")
     _at(harness, local(2026, 1, 12, 8, 30))
     [warning] = _staff(harness, "⚠")
-    assert warning["markdown"] == ("⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:30 left.\n"
-                                   "Action: <@personEmail:erik@iot-desk.example>")
+    assert warning["markdown"] == (
+        "⚠ INC-1001: First response at 75% — due Mon 12 Jan 2026 09:00, 0:30 left.\n"
+        "Action: <@personEmail:erik@iot-desk.example>"
+    )
     assert warning["mentionedPeople"] == [_id(harness, ERIK_EMAIL)]
     harness.clock.set(local(2026, 1, 12, 8, 40))
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1001")
@@ -42,7 +45,8 @@ def test_sla_warnings_mention_the_engineer_on_call_until_someone_takes_the_ticke
     assert [m["markdown"].split("\n")[0] for m in resolution] == [
         "⚠ INC-1001: Resolution at 75% — due Tue 13 Jan 2026 13:00, 4:00 left.",
         "⚠ INC-1001: Resolution at 90% — due Tue 13 Jan 2026 13:00, 1:36 left.",
-        "🚨 INC-1001: Resolution breached — it was due Tue 13 Jan 2026 13:00."]
+        "🚨 INC-1001: Resolution breached — it was due Tue 13 Jan 2026 13:00.",
+    ]
     assert [m["mentionedPeople"] for m in resolution] == [[_id(harness, SANNE_EMAIL)]] * 3
 
 
@@ -76,7 +80,9 @@ def test_without_a_rota_p1_alerts_mention_the_assignee_or_nobody(harness, db):
     # Nobody on call and nobody assigned: the alert names nobody (there is no one to notify).
     _do(harness, BRAM_EMAIL, POLDER_ROOM, "/incident service=LoRa priority=P1 phone=+31201234567 Gateways down")
     assert [m.get("mentionedPeople") for m in _staff(harness, ("P1 requested", "🚨 P1"))] == [None, None]
-    assert _staff(harness, "🚨 P1")[0]["markdown"] == "🚨 P1 INC-1001: nobody is on call (no rota). Call an engineer now."
+    assert (
+        _staff(harness, "🚨 P1")[0]["markdown"] == "🚨 P1 INC-1001: nobody is on call (no rota). Call an engineer now."
+    )
     # Taken first, then raised to P1 by the customer: the agent who has it is called on.
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/take INC-1002")
@@ -98,24 +104,40 @@ def test_nothing_sent_to_a_customer_space_mentions_anyone_but_the_question(harne
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/escalate INC-1001 production stopped")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
     question = harness.bot_messages(ACME_ROOM)[-1]
-    harness.press(ANNA_EMAIL, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": "internet.m2m"})
+    harness.press(
+        ANNA_EMAIL, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": "internet.m2m"}
+    )
     harness.run()
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
     form = harness.bot_messages(STAFF_ROOM)[-1]
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
+    harness.press(
+        SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"}
+    )
     harness.run()
     _at(harness, local(2026, 11, 25, 10, 0))  # the 2-2-2 reminder
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")
     # Notices: maintenance and a disruption, to every customer space.
-    _do(harness, SANNE_EMAIL, STAFF_ROOM,
-        '/maintenance announce services=M2M start="2026-11-25 22:00" end="2026-11-25 23:00" impact="Short" adhoc=true reason="patch"')
+    _do(
+        harness,
+        SANNE_EMAIL,
+        STAFF_ROOM,
+        '/maintenance announce services=M2M start="2026-11-25 22:00" end="2026-11-25 23:00" impact="Short" adhoc=true reason="patch"',
+    )
     _at(harness, local(2026, 11, 25, 23, 0))
     harness.clock.set(local(2026, 11, 26, 10, 0))
-    _do(harness, SANNE_EMAIL, STAFF_ROOM,
-        '/disruption open services=M2M severity=P2 impact="SIMs lose data" actions="Restarted" next_steps="Watching" next_update=11:00')
+    _do(
+        harness,
+        SANNE_EMAIL,
+        STAFF_ROOM,
+        '/disruption open services=M2M severity=P2 impact="SIMs lose data" actions="Restarted" next_steps="Watching" next_update=11:00',
+    )
     _do(harness, SANNE_EMAIL, STAFF_ROOM, '/disruption close DIS-1001 summary="Restored" cause="Card"')
 
     sent = harness.bot_messages(ACME_ROOM) + harness.bot_messages(POLDER_ROOM)
-    assert len(sent) > 15 and any("DIS-1001" in m["markdown"] for m in sent) and any("MNT-1001" in m["markdown"] for m in sent)
+    assert (
+        len(sent) > 15
+        and any("DIS-1001" in m["markdown"] for m in sent)
+        and any("MNT-1001" in m["markdown"] for m in sent)
+    )
     assert [m["id"] for m in sent if m.get("mentionedPeople")] == [question["id"]]
     assert question["mentionedPeople"] == [_id(harness, ANNA_EMAIL)]

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from bot import outbox
-from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BOT_EMAIL, BRAM_EMAIL, FATIMA_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.text import escape_markdown
 from cards.common import MAX_CARD_BYTES, SHORTENED, card_bytes
 from cards.disruptions import FIELD_MAX
@@ -25,6 +24,17 @@ from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, intake_form, staff_tick
 from commands.admin.handlers import ORG_NAME_MAX
 from commands.escalation.handlers import REASON_MAX
 from commands.problems.handlers import TITLE_MAX as PROBLEM_TITLE_MAX
+from sandbox.demo import (
+    ACME_ROOM,
+    ADA_EMAIL,
+    ANNA_EMAIL,
+    BOT_EMAIL,
+    BRAM_EMAIL,
+    FATIMA_EMAIL,
+    POLDER_ROOM,
+    SANNE_EMAIL,
+    STAFF_ROOM,
+)
 from storage.models import InboxEvent, OutboxMessage, Ticket
 from tests.cards.test_cards_valid import _validator
 from tests.harness import local, tick
@@ -53,7 +63,7 @@ def _say(harness, email: str, room: str, command: str, text: str = "") -> dict:
     """A command with free text typed literally, as long as a message to Webex may be; the bot's last message there."""
     mention = f"<@personEmail:{BOT_EMAIL}> "
     while text and len((mention + command + escape_markdown(text)).encode("utf-8")) > outbox.MAX_MESSAGE_BYTES:
-        text = text[:-max(1, len(text) // 50)]
+        text = text[: -max(1, len(text) // 50)]
     harness.say(email, room, command + escape_markdown(text))
     harness.run()
     return harness.bot_messages(room)[-1]
@@ -85,7 +95,10 @@ def _check_everything_sent_fits(harness, db) -> list[dict]:
     cards = []
     for message in sent:
         for field in ("text", "markdown"):
-            assert len((message.get(field) or "").encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES, (field, message.get(field, "")[:80])
+            assert len((message.get(field) or "").encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES, (
+                field,
+                message.get(field, "")[:80],
+            )
         for attachment in message.get("attachments", []):
             content = attachment["content"]
             assert card_bytes(content) <= MAX_CARD_BYTES
@@ -108,13 +121,28 @@ def test_tickets_staff_cards_pages_and_warnings(harness, db, kind):
     # A new organisation with the longest name, bound to Acme's space: every staff card, page and warning names it.
     harness.add_member(ACME_ROOM, ADA_EMAIL)
     _say(harness, ADA_EMAIL, ACME_ROOM, "/space unbind")
-    asked = _say(harness, ADA_EMAIL, ACME_ROOM, "/space bind ", fill(kind, ORG_NAME_MAX, without="<>"))  # names refuse < and >
-    _press(harness, ADA_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "sla_profile": "iot", "language": "en"})
+    asked = _say(
+        harness, ADA_EMAIL, ACME_ROOM, "/space bind ", fill(kind, ORG_NAME_MAX, without="<>")
+    )  # names refuse < and >
+    _press(
+        harness,
+        ADA_EMAIL,
+        asked,
+        {**asked["attachments"][0]["content"]["actions"][0]["data"], "sla_profile": "iot", "language": "en"},
+    )
 
     # Intake through the forms, every free-text field at its longest; a P1 request pages the engineer.
     forms = {
-        "incident": {"title": fill(kind, TITLE_MAX), "description": fill(kind, TEXT_MAX), "contact_name": fill(kind, NAME_MAX),
-                     "email": ANNA_EMAIL, "phone": "+31 6 1234 5678", "service": "M2M", "priority": "P1", "impact": "120"},
+        "incident": {
+            "title": fill(kind, TITLE_MAX),
+            "description": fill(kind, TEXT_MAX),
+            "contact_name": fill(kind, NAME_MAX),
+            "email": ANNA_EMAIL,
+            "phone": "+31 6 1234 5678",
+            "service": "M2M",
+            "priority": "P1",
+            "impact": "120",
+        },
         "rfc": {"title": fill(kind, TITLE_MAX), "description": fill(kind, TEXT_MAX), "service": "M2M"},
         # A question or complaint is the ticket's title, up to 4,000 characters.
         "rfi": {"title": fill(kind, TEXT_MAX), "service": "M2M"},
@@ -128,24 +156,54 @@ def test_tickets_staff_cards_pages_and_warnings(harness, db, kind):
 
     # The agent's side: take, respond from the card, ask, set P1 with a reason; the customer's notes and escalation.
     staff_card = _card_message(harness, STAFF_ROOM)
-    _press(harness, SANNE_EMAIL, staff_card, {"action": "ticket.respond", "ticket": incident, "text": fill(kind, TEXT_MAX)})
+    _press(
+        harness, SANNE_EMAIL, staff_card, {"action": "ticket.respond", "ticket": incident, "text": fill(kind, TEXT_MAX)}
+    )
     _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/wait {incident} ", fill(kind, TEXT_MAX))
     _say(harness, ANNA_EMAIL, ACME_ROOM, f"/note {incident} ", fill(kind, TEXT_MAX))
-    _press(harness, SANNE_EMAIL, staff_card, {"action": "ticket.priority", "ticket": incident, "priority": "P1",
-                                              "reason": fill(kind, TITLE_MAX)})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        staff_card,
+        {"action": "ticket.priority", "ticket": incident, "priority": "P1", "reason": fill(kind, TITLE_MAX)},
+    )
     _say(harness, ANNA_EMAIL, ACME_ROOM, f"/escalate {incident} ", fill(kind, REASON_MAX))
     # SLA warnings and breaches on the cards of the staff space, repeated pages.
     for minutes in (30, 60, 120, 240, 480):
         tick(harness, local(2026, 11, 23, 10, 0) + timedelta(minutes=minutes))
     # Resolve with the longest cause and resolution; "not solved" with the longest reason; then solved and closed.
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/resolve {incident}")
-    _press(harness, SANNE_EMAIL, asked, {"action": "ticket.resolve", "ticket": incident, "cause": fill(kind, TEXT_MAX),
-                                         "resolution": fill(kind, TEXT_MAX), "customer_domain": "false"})
-    _press(harness, ANNA_EMAIL, _card_message(harness, ACME_ROOM), {"action": "ticket.not_solved", "ticket": incident,
-                                                                     "reason": fill(kind, TITLE_MAX)})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {
+            "action": "ticket.resolve",
+            "ticket": incident,
+            "cause": fill(kind, TEXT_MAX),
+            "resolution": fill(kind, TEXT_MAX),
+            "customer_domain": "false",
+        },
+    )
+    _press(
+        harness,
+        ANNA_EMAIL,
+        _card_message(harness, ACME_ROOM),
+        {"action": "ticket.not_solved", "ticket": incident, "reason": fill(kind, TITLE_MAX)},
+    )
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/resolve {incident}")
-    _press(harness, SANNE_EMAIL, asked, {"action": "ticket.resolve", "ticket": incident, "cause": fill(kind, TEXT_MAX),
-                                         "resolution": fill(kind, TEXT_MAX), "customer_domain": "false"})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {
+            "action": "ticket.resolve",
+            "ticket": incident,
+            "cause": fill(kind, TEXT_MAX),
+            "resolution": fill(kind, TEXT_MAX),
+            "customer_domain": "false",
+        },
+    )
     _say(harness, ANNA_EMAIL, ACME_ROOM, f"/confirm {incident}")
     _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/rfo {incident} ", fill(kind, TEXT_MAX))
     _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/close {rfc} ", fill(kind, TEXT_MAX))
@@ -171,13 +229,36 @@ def test_maintenance_disruptions_and_problems(harness, db, kind):
 
     # An ad-hoc maintenance with the longest impact and reason; an incident during it is reported anyway.
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, "/maintenance announce")
-    _press(harness, SANNE_EMAIL, asked, {"action": "maintenance.announce", "services": "M2M", "start": "2026-11-23 12:00",
-                                         "end": "2026-11-23 14:00", "impact": fill(kind, IMPACT_MAX), "adhoc": "true",
-                                         "reason": fill(kind, IMPACT_MAX)})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {
+            "action": "maintenance.announce",
+            "services": "M2M",
+            "start": "2026-11-23 12:00",
+            "end": "2026-11-23 14:00",
+            "impact": fill(kind, IMPACT_MAX),
+            "adhoc": "true",
+            "reason": fill(kind, IMPACT_MAX),
+        },
+    )
     tick(harness, local(2026, 11, 23, 12, 30))
     asked = _say(harness, ANNA_EMAIL, ACME_ROOM, "/incident")
-    _press(harness, ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "service": "M2M", "title": fill(kind, TITLE_MAX),
-                                        "description": fill(kind, TEXT_MAX), "contact_name": "Anna", "email": ANNA_EMAIL})
+    _press(
+        harness,
+        ANNA_EMAIL,
+        asked,
+        {
+            "action": "ticket.create",
+            "kind": "incident",
+            "service": "M2M",
+            "title": fill(kind, TITLE_MAX),
+            "description": fill(kind, TEXT_MAX),
+            "contact_name": "Anna",
+            "email": ANNA_EMAIL,
+        },
+    )
     during = harness.bot_messages(ACME_ROOM)[-1]
     assert during["attachments"][0]["content"]["actions"][0]["data"]["despite_maintenance"] == "MNT-1001"
     _press(harness, ANNA_EMAIL, during, during["attachments"][0]["content"]["actions"][0]["data"])
@@ -187,14 +268,37 @@ def test_maintenance_disruptions_and_problems(harness, db, kind):
     # A disruption opened, updated and closed through its forms, every field at its longest.
     fields = {"impact": fill(kind, FIELD_MAX), "actions": fill(kind, FIELD_MAX), "next_steps": fill(kind, FIELD_MAX)}
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption open")
-    _press(harness, SANNE_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "services": "M2M", "severity": "P2",
-                                         "next_update": "14:30", **fields})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {
+            **asked["attachments"][0]["content"]["actions"][0]["data"],
+            "services": "M2M",
+            "severity": "P2",
+            "next_update": "14:30",
+            **fields,
+        },
+    )
     _say(harness, SANNE_EMAIL, STAFF_ROOM, f"/disruption link DIS-1001 {first} {second}")
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption update DIS-1001")
-    _press(harness, SANNE_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "next_update": "15:30", **fields})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {**asked["attachments"][0]["content"]["actions"][0]["data"], "next_update": "15:30", **fields},
+    )
     asked = _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption close DIS-1001")
-    _press(harness, SANNE_EMAIL, asked, {**asked["attachments"][0]["content"]["actions"][0]["data"], "summary": fill(kind, FIELD_MAX),
-                                         "cause": fill(kind, FIELD_MAX)})
+    _press(
+        harness,
+        SANNE_EMAIL,
+        asked,
+        {
+            **asked["attachments"][0]["content"]["actions"][0]["data"],
+            "summary": fill(kind, FIELD_MAX),
+            "cause": fill(kind, FIELD_MAX),
+        },
+    )
     _say(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption DIS-1001")
 
     # A problem with the longest title, an update and a closure with the longest text.
@@ -206,16 +310,34 @@ def test_maintenance_disruptions_and_problems(harness, db, kind):
     notices = [c for c in cards if any(a["data"]["action"] == "disruption.affected" for a in c.get("actions", []))]
     assert len(notices) >= 4  # opened and updated, in both spaces
     if kind == "multibyte":
-        assert _shortened(notices) == len(notices)  # 6,000 characters of emoji do not fit a card: shortened, the whole text above it
+        assert _shortened(notices) == len(
+            notices
+        )  # 6,000 characters of emoji do not fit a card: shortened, the whole text above it
 
 
 def test_the_longest_texts_a_form_takes_make_cards_that_fit_and_say_where_the_rest_is(kind):
     """A question or complaint of 4,000 characters is a ticket's title on the staff card; a form is prefilled with 4,000."""
-    staff = staff_ticket(number="RFI-1001", org=fill(kind, ORG_NAME_MAX), kind_label="RFI", priority_label="—", service="M2M",
-                         title=fill(kind, TEXT_MAX), event="staff.event.note",
-                         event_values={"who": fill(kind, NAME_MAX), "text": fill(kind, 300)}, lang="en")
-    form = intake_form("incident", lang="nl", services=[("M2M", "M2M")],
-                       prefill={"title": fill(kind, TITLE_MAX), "description": fill(kind, TEXT_MAX), "contact_name": fill(kind, NAME_MAX)})
+    staff = staff_ticket(
+        number="RFI-1001",
+        org=fill(kind, ORG_NAME_MAX),
+        kind_label="RFI",
+        priority_label="—",
+        service="M2M",
+        title=fill(kind, TEXT_MAX),
+        event="staff.event.note",
+        event_values={"who": fill(kind, NAME_MAX), "text": fill(kind, 300)},
+        lang="en",
+    )
+    form = intake_form(
+        "incident",
+        lang="nl",
+        services=[("M2M", "M2M")],
+        prefill={
+            "title": fill(kind, TITLE_MAX),
+            "description": fill(kind, TEXT_MAX),
+            "contact_name": fill(kind, NAME_MAX),
+        },
+    )
     for card in (staff, form):
         assert card_bytes(card) <= MAX_CARD_BYTES
         assert [e.message for e in _validator().iter_errors(card)] == []
@@ -229,5 +351,10 @@ def test_the_longest_texts_a_form_takes_make_cards_that_fit_and_say_where_the_re
 
 def test_a_question_of_4000_characters_is_registered(harness, db):
     asked = _say(harness, ANNA_EMAIL, ACME_ROOM, "/rfi")
-    _press(harness, ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M", "title": fill("letters", TEXT_MAX)})
+    _press(
+        harness,
+        ANNA_EMAIL,
+        asked,
+        {"action": "ticket.create", "kind": "rfi", "service": "M2M", "title": fill("letters", TEXT_MAX)},
+    )
     assert _number(db, "rfi") == "RFI-1001"

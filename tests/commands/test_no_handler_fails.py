@@ -22,16 +22,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import logs
 from bot.context import build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, MessageEvent, Sender
+from bot.fields import Field
 from bot.router import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from bot.fields import Field
 from storage.models import DisruptionProposal, Page
 from tests.harness import answer, command_router
 from tests.profiles import examples
@@ -63,45 +64,125 @@ HOSTILE_YEARS = ["0001", "1999", "2100", "9999"]
 WRONG_TYPES: list[Any] = [None, 5, ["a", "b"], {"a": 1}]
 
 RANDOM = {
-    "number": st.one_of(st.sampled_from(HOSTILE["number"]), st.integers(-10 ** 30, 10 ** 30).map(str)),
+    "number": st.one_of(st.sampled_from(HOSTILE["number"]), st.integers(-(10**30), 10**30).map(str)),
     "date": st.one_of(
         st.sampled_from(HOSTILE["date"]),
-        st.builds(lambda y, mo, d, h, mi: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}", st.integers(0, 9999), st.integers(0, 13),
-                  st.integers(0, 32), st.integers(0, 25), st.integers(0, 61)),
+        st.builds(
+            lambda y, mo, d, h, mi: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}",
+            st.integers(0, 9999),
+            st.integers(0, 13),
+            st.integers(0, 32),
+            st.integers(0, 25),
+            st.integers(0, 61),
+        ),
         st.builds(lambda y, mo: f"{y:04d}-{mo:02d}", st.integers(0, 9999), st.integers(0, 13)),
-        st.datetimes().map(lambda d: d.isoformat(sep=" "))),
-    "record": st.sampled_from(HOSTILE["record"] + ["INC-1001", "DIS-1001", "MNT-1001", "PRB-1001", "RFC-1001", "P9", "inc-1001 x"]),
-    "text": st.one_of(st.sampled_from(HOSTILE["text"]), st.text(max_size=60), st.integers(3990, 8100).map(lambda n: "é" * n)),
+        st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+    ),
+    "record": st.sampled_from(
+        HOSTILE["record"] + ["INC-1001", "DIS-1001", "MNT-1001", "PRB-1001", "RFC-1001", "P9", "inc-1001 x"]
+    ),
+    "text": st.one_of(
+        st.sampled_from(HOSTILE["text"]), st.text(max_size=60), st.integers(3990, 8100).map(lambda n: "é" * n)
+    ),
 }
-JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-                           max_leaves=6)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
 ANY_WORD = st.one_of(*RANDOM.values())
 
 # Slots and fields by name: the kind of value they take.
 KINDS = {
     **dict.fromkeys(["devices", "connections", "repage", "pages", "minutes", "per engineer"], "number"),
     **dict.fromkeys(["start", "end", "next_update", "desired_date", "from", "to", "YYYY-MM"], "date"),
-    **dict.fromkeys(["number", "ticket", "RFI-number", "DIS-number", "MNT-number", "PRB-number", "INC-…", "ref", "reference",
-                     "disruption", "tickets", "despite_maintenance"], "record"),
+    **dict.fromkeys(
+        [
+            "number",
+            "ticket",
+            "RFI-number",
+            "DIS-number",
+            "MNT-number",
+            "PRB-number",
+            "INC-…",
+            "ref",
+            "reference",
+            "disruption",
+            "tickets",
+            "despite_maintenance",
+        ],
+        "record",
+    ),
 }
 FIELD_KINDS = {Field.NUMBER: "number", Field.ID: "id", Field.FLAG: "flag", Field.CHOICES: "choices"}
 # A good value for each field and slot, so that only the hostile one is refused.
 GOOD: dict[str, str] = {
-    "kind": "incident", "service": "M2M", "services": "M2M", "title": "Modems offline", "description": "Since 09:00", "impact": "12",
-    "devices": "12", "connections": "12", "priority": "P1", "contact_name": "Anna de Vries", "phone": "+31612345678", "email": ANNA_EMAIL,
-    "watchers": "", "roaming": "false", "reference": "", "ref": "INC-1001", "type": "standard", "rfc_type": "standard",
-    "desired_date": "2026-12-24", "despite_maintenance": "", "ticket": "INC-1001", "number": "INC-1001", "text": "Looking into it",
-    "reason": "Many SIMs", "cause": "APN", "resolution": "Fixed", "customer_domain": "false", "outcome": "Done", "answer": "internet",
-    "org": "Delta", "organisation": "Delta", "sla_profile": "iot", "language": "en", "start": "2026-12-20 01:00", "end": "2026-12-20 05:00",
-    "adhoc": "false", "severity": "P2", "tickets": "INC-1001", "actions": "Rerouted", "next_steps": "Watch", "next_update": "2026-11-23 23:00",
-    "disruption": "DIS-1001", "summary": "Restored", "rca": "false", "team": "iot-oncall", "from": "2026-12-24T18:00",
-    "to": "2026-12-25T08:00", "role": "agent", "question": "Which APN?", "link or text": "https://rfo.example", "command": "sla",
-    "DIS-number": "DIS-1001", "MNT-number": "MNT-1001", "RFI-number": "INC-1001", "PRB-number": "PRB-1001", "INC-…": "INC-1001",
-    "minutes": "5", "per engineer": "2", "repage": "5", "pages": "2", "YYYY-MM": "2026-11",
+    "kind": "incident",
+    "service": "M2M",
+    "services": "M2M",
+    "title": "Modems offline",
+    "description": "Since 09:00",
+    "impact": "12",
+    "devices": "12",
+    "connections": "12",
+    "priority": "P1",
+    "contact_name": "Anna de Vries",
+    "phone": "+31612345678",
+    "email": ANNA_EMAIL,
+    "watchers": "",
+    "roaming": "false",
+    "reference": "",
+    "ref": "INC-1001",
+    "type": "standard",
+    "rfc_type": "standard",
+    "desired_date": "2026-12-24",
+    "despite_maintenance": "",
+    "ticket": "INC-1001",
+    "number": "INC-1001",
+    "text": "Looking into it",
+    "reason": "Many SIMs",
+    "cause": "APN",
+    "resolution": "Fixed",
+    "customer_domain": "false",
+    "outcome": "Done",
+    "answer": "internet",
+    "org": "Delta",
+    "organisation": "Delta",
+    "sla_profile": "iot",
+    "language": "en",
+    "start": "2026-12-20 01:00",
+    "end": "2026-12-20 05:00",
+    "adhoc": "false",
+    "severity": "P2",
+    "tickets": "INC-1001",
+    "actions": "Rerouted",
+    "next_steps": "Watch",
+    "next_update": "2026-11-23 23:00",
+    "disruption": "DIS-1001",
+    "summary": "Restored",
+    "rca": "false",
+    "team": "iot-oncall",
+    "from": "2026-12-24T18:00",
+    "to": "2026-12-25T08:00",
+    "role": "agent",
+    "question": "Which APN?",
+    "link or text": "https://rfo.example",
+    "command": "sla",
+    "DIS-number": "DIS-1001",
+    "MNT-number": "MNT-1001",
+    "RFI-number": "INC-1001",
+    "PRB-number": "PRB-1001",
+    "INC-…": "INC-1001",
+    "minutes": "5",
+    "per engineer": "2",
+    "repage": "5",
+    "pages": "2",
+    "YYYY-MM": "2026-11",
 }
 # What the intake commands take inline (`field=value`) before the title: the form's fields and the aliases people type.
-INTAKE_SLOTS = [(key, GOOD[key], True) for key in ("service", "priority", "phone", "devices", "desired_date", "ref")] + [("title", GOOD["title"], False)]
+INTAKE_SLOTS = [
+    (key, GOOD[key], True) for key in ("service", "priority", "phone", "devices", "desired_date", "ref")
+] + [("title", GOOD["title"], False)]
 
 
 def _year_shifted(value: Any, year: str) -> Any:
@@ -149,7 +230,7 @@ def _command_examples(slots: list[Slot]) -> list[str]:
     found = [_render(slots)]
     for i, (key, _, pair) in enumerate(slots):
         for bad in HOSTILE[KINDS.get(key, "text")]:
-            found.append(_render([*slots[:i], (key, bad, pair), *slots[i + 1:]]))
+            found.append(_render([*slots[:i], (key, bad, pair), *slots[i + 1 :]]))
     if any(KINDS.get(key) == "date" for key, _, _ in slots):
         for year in HOSTILE_YEARS:
             found.append(_render([(key, _year_shifted(value, year), pair) for key, value, pair in slots]))
@@ -158,10 +239,14 @@ def _command_examples(slots: list[Slot]) -> list[str]:
 
 def _random_arguments(slots: list[Slot]) -> st.SearchStrategy[str]:
     """Slots each good or random of their kind (or of any kind), or words of any kind."""
-    each = [st.one_of(st.just(value), RANDOM[KINDS.get(key, "text")], ANY_WORD).map(lambda v, k=key, p=pair: (k, v, p))
-            for key, value, pair in slots]
-    return st.one_of(st.tuples(*each).map(lambda chosen: _render(list(chosen))),
-                     st.lists(ANY_WORD, max_size=5).map(lambda words: " ".join(_quoted(w) for w in words)))
+    each = [
+        st.one_of(st.just(value), RANDOM[KINDS.get(key, "text")], ANY_WORD).map(lambda v, k=key, p=pair: (k, v, p))
+        for key, value, pair in slots
+    ]
+    return st.one_of(
+        st.tuples(*each).map(lambda chosen: _render(list(chosen))),
+        st.lists(ANY_WORD, max_size=5).map(lambda words: " ".join(_quoted(w) for w in words)),
+    )
 
 
 # --- forms: fields as declared ---------------------------------------------------------------------
@@ -198,8 +283,13 @@ class _Undo(Exception):
 def _budget(request, count: int) -> settings:
     on_postgres = "postgresql" in request.node.name
     count = examples(count)
-    return settings(max_examples=max(count // 5, 5) if on_postgres else count, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    return settings(
+        max_examples=max(count // 5, 5) if on_postgres else count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 @pytest.fixture
@@ -207,9 +297,21 @@ def desk(harness, clock):
     """The harness with something to find: INC-1001 (a P1, paged), DIS-1001 (noticed to Acme), a
     pending disruption proposal, MNT-1001; the sandbox's Webex takes any pace."""
     harness.state.rate_limit.configure(per_second=None)
-    answer(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 devices=12 Modems offline")
-    answer(harness, SANNE_EMAIL, STAFF_ROOM, '/disruption open services=M2M impact=a actions=b next_steps=c next_update="12:00"')
-    answer(harness, SANNE_EMAIL, STAFF_ROOM, '/maintenance announce services=M2M start="2026-12-20 01:00" end="2026-12-20 05:00" impact=x')
+    answer(
+        harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 devices=12 Modems offline"
+    )
+    answer(
+        harness,
+        SANNE_EMAIL,
+        STAFF_ROOM,
+        '/disruption open services=M2M impact=a actions=b next_steps=c next_update="12:00"',
+    )
+    answer(
+        harness,
+        SANNE_EMAIL,
+        STAFF_ROOM,
+        '/maintenance announce services=M2M start="2026-12-20 01:00" end="2026-12-20 05:00" impact=x',
+    )
     for text in ("/incident service=LoRa One", "/incident service=LoRa Two"):
         answer(harness, ANNA_EMAIL, ACME_ROOM, text)
     with harness.runtime.db.scope() as s:
@@ -221,9 +323,18 @@ def desk(harness, clock):
 def _places(harness) -> list[tuple[str, str, str]]:
     """(email, room id, room type) of the people and spaces commands come from."""
     staff, acme = harness.room(STAFF_ROOM)["id"], harness.room(ACME_ROOM)["id"]
-    return [(ANNA_EMAIL, acme, "group"), (SANNE_EMAIL, acme, "group"), (SANNE_EMAIL, staff, "group"), (ERIK_EMAIL, staff, "group"),
-            (FATIMA_EMAIL, staff, "group"), (ADA_EMAIL, staff, "group"), (ADA_EMAIL, "unbound-space", "group"),
-            (ERIK_EMAIL, "erik-direct", "direct"), (SANNE_EMAIL, "sanne-direct", "direct"), (ADA_EMAIL, "ada-direct", "direct")]
+    return [
+        (ANNA_EMAIL, acme, "group"),
+        (SANNE_EMAIL, acme, "group"),
+        (SANNE_EMAIL, staff, "group"),
+        (ERIK_EMAIL, staff, "group"),
+        (FATIMA_EMAIL, staff, "group"),
+        (ADA_EMAIL, staff, "group"),
+        (ADA_EMAIL, "unbound-space", "group"),
+        (ERIK_EMAIL, "erik-direct", "direct"),
+        (SANNE_EMAIL, "sanne-direct", "direct"),
+        (ADA_EMAIL, "ada-direct", "direct"),
+    ]
 
 
 def _sender(harness, email: str) -> Sender:
@@ -235,7 +346,10 @@ def _run(harness, event, act) -> None:
     """Dispatch `event` in a transaction that is rolled back; anything but a refusal fails the test.
     Its log fields are bound as the inbox binds them, so what a handler notes ends with the example."""
     try:
-        with logs.bound(event=getattr(event, "message_id", None), space=event.room_id), harness.runtime.db.scope() as session:
+        with (
+            logs.bound(event=getattr(event, "message_id", None), space=event.room_id),
+            harness.runtime.db.scope() as session,
+        ):
             ctx = build_context(session, event, harness.runtime)
             try:
                 act(ctx)
@@ -252,8 +366,15 @@ def _who_may(harness):
     contexts = {}
     for place in _places(harness):
         email, room_id, room_type = place
-        event = MessageEvent(message_id="probe", room_id=room_id, room_type=room_type, sender=_sender(harness, email), text="",
-                             parent_id=None, created="")
+        event = MessageEvent(
+            message_id="probe",
+            room_id=room_id,
+            room_type=room_type,
+            sender=_sender(harness, email),
+            text="",
+            parent_id=None,
+            created="",
+        )
         _run(harness, event, lambda ctx, place=place: contexts.setdefault(place, ctx))
 
     def allowed(roles, spaces, name) -> list[tuple[str, str, str]]:
@@ -285,21 +406,33 @@ def test_no_command_fails_on_its_arguments(desk, request):
         assert places, f"nobody may use /{name} in the places tried"
         slots = _slots(name, command.usage)
 
-        def say(place, rest):
+        def say(place, rest, name=name):
             email, room_id, room_type = place
             text = f"/{name} {rest}"
-            event = MessageEvent(message_id="typed", room_id=room_id, room_type=room_type, sender=_sender(desk, email), text=text,
-                                 parent_id=None, created="")
+            event = MessageEvent(
+                message_id="typed",
+                room_id=room_id,
+                room_type=room_type,
+                sender=_sender(desk, email),
+                text=text,
+                parent_id=None,
+                created="",
+            )
             _run(desk, event, lambda ctx: router.dispatch_text(ctx, text))
 
-        test = _budget(request, RANDOM_PER_COMMAND)(given(place=st.sampled_from(places), rest=_random_arguments(slots))(say))
+        test = _budget(request, RANDOM_PER_COMMAND)(
+            given(place=st.sampled_from(places), rest=_random_arguments(slots))(say)
+        )
         _with_examples(test, [{"place": places[0], "rest": rest} for rest in _command_examples(slots)])()
 
 
 @pytest.mark.sweep
 def test_no_form_or_button_fails_on_what_it_submits(desk, request):
     with desk.runtime.db.read() as session:
-        ids = {"page": session.scalars(select(Page.id)).first(), "proposal": session.scalars(select(DisruptionProposal.id)).first()}
+        ids = {
+            "page": session.scalars(select(Page.id)).first(),
+            "proposal": session.scalars(select(DisruptionProposal.id)).first(),
+        }
     allowed = _who_may(desk)
     for name in ACTIONS:
         action = router.actions[name]
@@ -308,12 +441,20 @@ def test_no_form_or_button_fails_on_what_it_submits(desk, request):
         fields = dict(action.fields)
         good = {key: ids.get(key, GOOD.get(key, "x")) for key in fields}
 
-        def press(place, inputs):
+        def press(place, inputs, name=name):
             email, room_id, room_type = place
             data = {**inputs, "action": name}
-            event = CardSubmitEvent(action_id="pressed", message_id="card", room_id=room_id, room_type=room_type,
-                                    sender=_sender(desk, email), inputs=data)
+            event = CardSubmitEvent(
+                action_id="pressed",
+                message_id="card",
+                room_id=room_id,
+                room_type=room_type,
+                sender=_sender(desk, email),
+                inputs=data,
+            )
             _run(desk, event, lambda ctx: router.dispatch_card(ctx, data))
 
-        test = _budget(request, RANDOM_PER_ACTION)(given(place=st.sampled_from(places), inputs=_random_submissions(fields, good))(press))
+        test = _budget(request, RANDOM_PER_ACTION)(
+            given(place=st.sampled_from(places), inputs=_random_submissions(fields, good))(press)
+        )
         _with_examples(test, [{"place": places[0], "inputs": inputs} for inputs in _form_examples(fields, good)])()

@@ -33,7 +33,6 @@ from bot.security import (
 )
 from tests.harness import command_router
 
-
 _REGISTRY = command_router()
 
 
@@ -78,11 +77,18 @@ def _held(persona: str, space: str) -> frozenset[str]:
 def _context(persona: str, space: str) -> Context:
     room_type, kind, org_id = SPACES[space]
     sender = Sender(person_id="P", email="p@example.net")
-    event = MessageEvent(message_id="M", room_id=f"R-{space}", room_type=room_type, sender=sender, text="",
-                         parent_id=None, created="")
+    event = MessageEvent(
+        message_id="M", room_id=f"R-{space}", room_type=room_type, sender=sender, text="", parent_id=None, created=""
+    )
     actor = Actor(person_id="P", email="p@example.net", roles=_held(persona, space))
-    return Context(session=None, clock=None, actor=actor, event=event, runtime=None,
-                   space=Space(room_id=f"R-{space}", room_type=room_type, kind=kind, org_id=org_id))
+    return Context(
+        session=None,
+        clock=None,
+        actor=actor,
+        event=event,
+        runtime=None,
+        space=Space(room_id=f"R-{space}", room_type=room_type, kind=kind, org_id=org_id),
+    )
 
 
 def _expected_refusal(name: str, persona: str, space: str) -> type[UserError] | None:

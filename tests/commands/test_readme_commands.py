@@ -90,7 +90,7 @@ def _rows(found: Router) -> list[Row]:
     lines = README.read_text(encoding="utf-8").splitlines()
     start = lines.index(SECTION)
     rows: list[Row] = []
-    for number, text in enumerate(lines[start + 1:], start=start + 2):
+    for number, text in enumerate(lines[start + 1 :], start=start + 2):
         if text.startswith("## "):
             break
         if not text.startswith("|"):

@@ -20,12 +20,19 @@ REDUCED = HERE / "webex-messaging.reduced.json"
 OFFICIAL = HERE.parents[2] / "shared" / "webex" / "webex-messaging.json"
 
 PATHS = (
-    "/people", "/people/me", "/people/{personId}",
-    "/rooms", "/rooms/{roomId}",
-    "/memberships", "/memberships/{membershipId}",
-    "/messages", "/messages/{messageId}",
-    "/attachment/actions", "/attachment/actions/{id}",
-    "/webhooks", "/webhooks/{webhookId}",
+    "/people",
+    "/people/me",
+    "/people/{personId}",
+    "/rooms",
+    "/rooms/{roomId}",
+    "/memberships",
+    "/memberships/{membershipId}",
+    "/messages",
+    "/messages/{messageId}",
+    "/attachment/actions",
+    "/attachment/actions/{id}",
+    "/webhooks",
+    "/webhooks/{webhookId}",
 )
 # Words for people, not structure. A schema's `properties` maps names to schemas, so a property
 # that happens to be called "description" is kept (see _strip).

@@ -17,18 +17,46 @@ from sandbox.ids import new_id
 from tests.contract import reduce_spec, webex_contract
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "webex" / "webex-messaging.json"
-CARD = {"contentType": "application/vnd.microsoft.card.adaptive", "content": {"type": "AdaptiveCard", "version": "1.3", "body": []}}
-MESSAGE = {"id": "M", "roomId": "R", "roomType": "group", "text": "hi", "personId": "P", "personEmail": "p@x", "created": "2026-11-23T09:00:00.000Z"}
+CARD = {
+    "contentType": "application/vnd.microsoft.card.adaptive",
+    "content": {"type": "AdaptiveCard", "version": "1.3", "body": []},
+}
+MESSAGE = {
+    "id": "M",
+    "roomId": "R",
+    "roomType": "group",
+    "text": "hi",
+    "personId": "P",
+    "personEmail": "p@x",
+    "created": "2026-11-23T09:00:00.000Z",
+}
 
 
-def _exchange(method: str, path: str, *, query: str = "", body=None, status: int = 200, answer=None,
-              content_type: str = "application/json", answer_headers: dict | None = None) -> dict:
+def _exchange(
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    body=None,
+    status: int = 200,
+    answer=None,
+    content_type: str = "application/json",
+    answer_headers: dict | None = None,
+) -> dict:
     raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
     data = answer if isinstance(answer, bytes) else (json.dumps(answer).encode() if answer is not None else b"")
-    return {"method": method, "path": path, "query": query, "headers": {"Authorization": "Bearer t"}, "content_type": content_type,
-            "body": raw, "status": status, "response_headers": {"TrackingID": "SANDBOX_1", **(answer_headers or {})},
-            "response_content_type": "application/json" if answer is not None and not isinstance(answer, bytes) else "",
-            "response_body": data}
+    return {
+        "method": method,
+        "path": path,
+        "query": query,
+        "headers": {"Authorization": "Bearer t"},
+        "content_type": content_type,
+        "body": raw,
+        "status": status,
+        "response_headers": {"TrackingID": "SANDBOX_1", **(answer_headers or {})},
+        "response_content_type": "application/json" if answer is not None and not isinstance(answer, bytes) else "",
+        "response_body": data,
+    }
 
 
 def _problems(exchange: dict, *, strict_requests: bool = True) -> list[str]:
@@ -48,7 +76,9 @@ def test_the_reduction_keeps_structure_and_drops_prose():
     text = json.dumps(reduced)
     assert '"example"' not in text and '"summary"' not in text
     # Every reference resolves within the copy.
-    assert {ref.removeprefix(reduce_spec.SCHEMA_PREFIX) for ref in reduce_spec._refs(reduced)} <= set(reduced["components"]["schemas"])
+    assert {ref.removeprefix(reduce_spec.SCHEMA_PREFIX) for ref in reduce_spec._refs(reduced)} <= set(
+        reduced["components"]["schemas"]
+    )
 
 
 def test_the_corrected_document_is_valid_openapi():
@@ -80,8 +110,13 @@ def test_a_wrong_request_is_reported():
     [problem] = _problems(_exchange("POST", "/v1/messages", body={"roomId": 7, "text": "hi"}, answer=MESSAGE))
     assert problem.startswith("request:") and "roomId" in problem
     # A refused wrong request is what a sandbox test may send on purpose; the bot never may.
-    refused = _exchange("PUT", "/v1/webhooks/W", body={"name": "n", "targetUrl": "u", "status": "inactive"}, status=400,
-                        answer={"message": "no", "errors": [{"description": "no"}], "trackingId": "SANDBOX_1"})
+    refused = _exchange(
+        "PUT",
+        "/v1/webhooks/W",
+        body={"name": "n", "targetUrl": "u", "status": "inactive"},
+        status=400,
+        answer={"message": "no", "errors": [{"description": "no"}], "trackingId": "SANDBOX_1"},
+    )
     assert _problems(refused, strict_requests=False) == []
     assert [p.split(":")[0] for p in _problems(refused)] == ["request"]
     # Accepting it is the sandbox being more lenient than Webex.
@@ -101,7 +136,9 @@ def test_a_wrong_answer_is_reported():
     [problem] = _problems(no_tracking)
     assert "TrackingID" in problem
     # A 429 tells when to retry.
-    [problem] = _problems(_exchange("GET", "/v1/people/me", status=429, answer={"message": "slow", "errors": [], "trackingId": "T"}))
+    [problem] = _problems(
+        _exchange("GET", "/v1/people/me", status=429, answer={"message": "slow", "errors": [], "trackingId": "T"})
+    )
     assert "Retry-After" in problem
 
 
@@ -109,7 +146,9 @@ def test_the_fixture_reports_what_a_served_sandbox_answered_wrongly(server, stat
     room_id = state.room_by_title(ACME_ROOM)["id"]
     sent = state.post_message("anna@acme-logistics.example", room_id=room_id, text="hi")
     state.messages[sent["id"]]["roomType"] = "channel"  # the sandbox now answers what Webex never would
-    reply = requests.get(f"{server.url}/v1/messages/{sent['id']}", headers={"Authorization": "Bearer sandbox-token-anna"}, timeout=10)
+    reply = requests.get(
+        f"{server.url}/v1/messages/{sent['id']}", headers={"Authorization": "Bearer sandbox-token-anna"}, timeout=10
+    )
     assert reply.status_code == 200
     mismatches = webex_contract.end()  # what the autouse fixture does when the test ends
     assert [m.exchange.split(" → ")[0] for m in mismatches] == [f"GET /v1/messages/{sent['id']}"]
@@ -117,8 +156,10 @@ def test_the_fixture_reports_what_a_served_sandbox_answered_wrongly(server, stat
 
 
 def test_unknown_paths_and_methods_need_only_be_refused(server):
-    for reply in (requests.get(f"{server.url}/v1/nothing", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10),
-                  requests.patch(f"{server.url}/v1/messages", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10)):
+    for reply in (
+        requests.get(f"{server.url}/v1/nothing", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10),
+        requests.patch(f"{server.url}/v1/messages", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10),
+    ):
         assert reply.status_code in (404, 405)
     assert webex_contract.end() == []
     # A made-up path the sandbox answered 200 would not pass.
@@ -126,6 +167,7 @@ def test_unknown_paths_and_methods_need_only_be_refused(server):
 
 
 # Each correction: the official document refuses what Webex does, the corrected one accepts it.
+
 
 def _uncorrected() -> OpenAPI:
     return OpenAPI.from_dict(json.loads(reduce_spec.REDUCED.read_text(encoding="utf-8")))
@@ -141,22 +183,60 @@ def _passes(openapi: OpenAPI, exchange: dict) -> bool:
     return True
 
 
-@pytest.mark.parametrize("exchange", [
-    pytest.param(_exchange("POST", "/v1/messages", body={"roomId": "R", "text": "x", "attachments": [CARD]},
-                           answer={**MESSAGE, "attachments": [CARD]}), id="card-attachment"),
-    pytest.param(_exchange("POST", "/v1/webhooks", body={"name": "n", "targetUrl": "u", "resource": "messages", "event": "all"},
-                           answer={"id": "W", "event": "all"}), id="event-all"),
-    pytest.param(_exchange("POST", "/v1/attachment/actions", body={"type": "submit", "messageId": "M", "inputs": {}},
-                           answer={"id": "A", "type": "submit", "messageId": "M"}), id="actions-200"),
-    pytest.param(_exchange("POST", "/v1/messages", body=b'--b\r\nContent-Disposition: form-data; name="roomId"\r\n\r\nR\r\n'
-                           b'--b\r\nContent-Disposition: form-data; name="files"; filename="r.csv"\r\nContent-Type: text/csv\r\n\r\n'
-                           b'a;b\r\n--b--\r\n', content_type="multipart/form-data; boundary=b",
-                           answer={**MESSAGE, "files": ["https://webexapis.com/v1/contents/C"]}), id="multipart-upload"),
-    pytest.param(_exchange("GET", "/v1/contents/C", answer=b"a;b",
-                           answer_headers={"Content-Disposition": 'attachment; filename="r.csv"', "Content-Type": "text/csv"}),
-                 id="contents"),
-    pytest.param(_exchange("DELETE", "/v1/messages/M", status=204), id="empty-204"),
-])
+@pytest.mark.parametrize(
+    "exchange",
+    [
+        pytest.param(
+            _exchange(
+                "POST",
+                "/v1/messages",
+                body={"roomId": "R", "text": "x", "attachments": [CARD]},
+                answer={**MESSAGE, "attachments": [CARD]},
+            ),
+            id="card-attachment",
+        ),
+        pytest.param(
+            _exchange(
+                "POST",
+                "/v1/webhooks",
+                body={"name": "n", "targetUrl": "u", "resource": "messages", "event": "all"},
+                answer={"id": "W", "event": "all"},
+            ),
+            id="event-all",
+        ),
+        pytest.param(
+            _exchange(
+                "POST",
+                "/v1/attachment/actions",
+                body={"type": "submit", "messageId": "M", "inputs": {}},
+                answer={"id": "A", "type": "submit", "messageId": "M"},
+            ),
+            id="actions-200",
+        ),
+        pytest.param(
+            _exchange(
+                "POST",
+                "/v1/messages",
+                body=b'--b\r\nContent-Disposition: form-data; name="roomId"\r\n\r\nR\r\n'
+                b'--b\r\nContent-Disposition: form-data; name="files"; filename="r.csv"\r\nContent-Type: text/csv\r\n\r\n'
+                b"a;b\r\n--b--\r\n",
+                content_type="multipart/form-data; boundary=b",
+                answer={**MESSAGE, "files": ["https://webexapis.com/v1/contents/C"]},
+            ),
+            id="multipart-upload",
+        ),
+        pytest.param(
+            _exchange(
+                "GET",
+                "/v1/contents/C",
+                answer=b"a;b",
+                answer_headers={"Content-Disposition": 'attachment; filename="r.csv"', "Content-Type": "text/csv"},
+            ),
+            id="contents",
+        ),
+        pytest.param(_exchange("DELETE", "/v1/messages/M", status=204), id="empty-204"),
+    ],
+)
 def test_each_correction_is_needed_and_works(exchange):
     assert not _passes(_uncorrected(), exchange)
     assert _passes(webex_contract.contract(), exchange)

@@ -35,8 +35,10 @@ ERROR = {
     "required": ["message", "errors", "trackingId"],
     "properties": {
         "message": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "required": ["description"],
-                                                "properties": {"description": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object", "required": ["description"], "properties": {"description": {"type": "string"}}},
+        },
         "trackingId": {"type": "string"},
     },
 }
@@ -66,8 +68,12 @@ def corrected(spec: dict) -> dict:
 
     # The webhook `event` enum lacks "all", which Webex's webhooks guide documents (a firehose
     # of every event of a resource) and the sandbox accepts.
-    for events in (schemas["Webhook"]["properties"]["event"],
-                   spec["paths"]["/webhooks"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["event"]):
+    for events in (
+        schemas["Webhook"]["properties"]["event"],
+        spec["paths"]["/webhooks"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"][
+            "event"
+        ],
+    ):
         events["enum"] = [*events["enum"], "all"]
 
     # POST /attachment/actions documents only 202, but Webex answers 200: webexpythonsdk
@@ -78,24 +84,38 @@ def corrected(spec: dict) -> dict:
     # A local file goes to POST /messages as multipart/form-data (Webex's Message Attachments
     # guide; webexpythonsdk's messages.create sends a MultipartEncoder for a local path), which
     # the document leaves out: it has only the JSON body with `files` as URLs.
-    spec["paths"]["/messages"]["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": {
-        "type": "object",
-        "properties": {
-            **{name: {"type": "string"} for name in ("roomId", "parentId", "toPersonId", "toPersonEmail", "text", "markdown")},
-            "files": {"type": "string", "format": "binary"},
-        },
-    }}
+    spec["paths"]["/messages"]["post"]["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {
+            "type": "object",
+            "properties": {
+                **{
+                    name: {"type": "string"}
+                    for name in ("roomId", "parentId", "toPersonId", "toPersonEmail", "text", "markdown")
+                },
+                "files": {"type": "string", "format": "binary"},
+            },
+        }
+    }
 
     # The file behind a message's `files` URL: GET /contents/{contentId} answers its bytes with
     # Content-Disposition naming it (Webex's Message Attachments guide); the document has no such path.
-    spec["paths"]["/contents/{contentId}"] = {"get": {
-        "parameters": [{"name": "contentId", "in": "path", "required": True, "schema": {"type": "string"}}],
-        "responses": {"200": {
-            "description": "",
-            "headers": {"Content-Disposition": {"required": True, "schema": {"type": "string", "pattern": "^attachment; filename=\""}}},
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-        }},
-    }}
+    spec["paths"]["/contents/{contentId}"] = {
+        "get": {
+            "parameters": [{"name": "contentId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {
+                    "description": "",
+                    "headers": {
+                        "Content-Disposition": {
+                            "required": True,
+                            "schema": {"type": "string", "pattern": '^attachment; filename="'},
+                        }
+                    },
+                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                }
+            },
+        }
+    }
 
     for _path, _method, operation in _operations(spec):
         responses = operation["responses"]
@@ -115,7 +135,10 @@ def corrected(spec: dict) -> dict:
             if status == "default" or int(status) >= 400:
                 response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
             # Webex answers every request with a TrackingID header (NOTES.md; public captures show it).
-            response.setdefault("headers", {})["TrackingID"] = {"required": True, "schema": {"type": "string", "minLength": 1}}
+            response.setdefault("headers", {})["TrackingID"] = {
+                "required": True,
+                "schema": {"type": "string", "minLength": 1},
+            }
     schemas["Error"] = ERROR
     return spec
 
@@ -154,14 +177,23 @@ def _describe(exc: BaseException) -> str:
 
 def _request(exchange: dict) -> MockRequest:
     return MockRequest(
-        HOST, exchange["method"], exchange["path"].removeprefix("/v1"), args=parse_qsl(exchange["query"], keep_blank_values=True),
-        headers=exchange["headers"], data=exchange["body"], content_type=exchange["content_type"] or "application/json",
+        HOST,
+        exchange["method"],
+        exchange["path"].removeprefix("/v1"),
+        args=parse_qsl(exchange["query"], keep_blank_values=True),
+        headers=exchange["headers"],
+        data=exchange["body"],
+        content_type=exchange["content_type"] or "application/json",
     )
 
 
 def _response(exchange: dict) -> MockResponse:
-    return MockResponse(exchange["response_body"], status_code=exchange["status"], headers=exchange["response_headers"],
-                        content_type=exchange["response_content_type"] or "application/json")
+    return MockResponse(
+        exchange["response_body"],
+        status_code=exchange["status"],
+        headers=exchange["response_headers"],
+        content_type=exchange["response_content_type"] or "application/json",
+    )
 
 
 def validate(exchange: dict, *, strict_requests: bool) -> list[Mismatch]:
@@ -271,4 +303,3 @@ def report(mismatches: list[Mismatch], *, limit: int = 20) -> str:
     if len(mismatches) > limit:
         lines.append(f"… and {len(mismatches) - limit} more")
     return "\n".join(lines)
-

@@ -32,8 +32,14 @@ REPLY_TIMEOUT_S = 20
 def bot_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("WEBEX_ACCESS_TOKEN", "DATABASE_URL")}
     env.update(BOT_PORT="0", LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "run_bot.py")], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "run_bot.py")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
 
@@ -65,7 +71,9 @@ def _wait_for_bot_messages(base, room_id, bot_id, count, since=0):
     found = []
     deadline = time.monotonic() + REPLY_TIMEOUT_S
     while len(found) < count and time.monotonic() < deadline:
-        body = requests.get(f"{base}/_sandbox/events", params={"since": since, "roomId": room_id, "timeout": 5}, timeout=15).json()
+        body = requests.get(
+            f"{base}/_sandbox/events", params={"since": since, "roomId": room_id, "timeout": 5}, timeout=15
+        ).json()
         since = body["seq"]
         found += [e["message"] for e in body["events"] if e["kind"] == "created" and e["message"]["personId"] == bot_id]
     return found, since
@@ -119,14 +127,18 @@ def test_odd_input_is_refused_and_no_event_fails(bot_process):
         replies, since = _wait_for_bot_messages(base, room.id, bot_id, 1, since)
         answers += replies
     form = answers[-1]
-    customer.attachment_actions.create(type="submit", messageId=form["id"],
-                                       inputs={"action": "ticket.create", "kind": "incident", "service": "M2M", "title": ["a", "b"]})
+    customer.attachment_actions.create(
+        type="submit",
+        messageId=form["id"],
+        inputs={"action": "ticket.create", "kind": "incident", "service": "M2M", "title": ["a", "b"]},
+    )
     replies, since = _wait_for_bot_messages(base, room.id, bot_id, 1, since)
     assert [m["markdown"].splitlines()[-1] for m in answers[:2] + replies] == [
         "- **Connections or devices affected**: give a whole number from 0 to 100,000,000; **²** is not one.",
         r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), such as 2026-01-09 17:00; "
         r"**9999\-12\-31 23:00** is not one.",
-        "Nothing was done: the form's field **title** must hold text."]
+        "Nothing was done: the form's field **title** must hold text.",
+    ]
     with sqlite3.connect(cwd / "sandbox.db") as conn:
         assert dict(conn.execute("select status, count(*) from inbox_events group by status").fetchall()) == {"done": 4}
         assert conn.execute("select count(*) from tickets").fetchone() == (0,)

@@ -3,4 +3,16 @@
 from tests.harness.harness import DELIVERY_TIMEOUT_S, HTTP, IN_PROCESS, SECRET, Harness, command_router
 from tests.harness.steps import answer, ask, local, race, tick
 
-__all__ = ["DELIVERY_TIMEOUT_S", "HTTP", "IN_PROCESS", "SECRET", "Harness", "answer", "command_router", "ask", "local", "race", "tick"]
+__all__ = [
+    "DELIVERY_TIMEOUT_S",
+    "HTTP",
+    "IN_PROCESS",
+    "SECRET",
+    "Harness",
+    "answer",
+    "command_router",
+    "ask",
+    "local",
+    "race",
+    "tick",
+]

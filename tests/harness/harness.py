@@ -15,12 +15,12 @@ import commands
 from bot.app import build_app, create_app, registries
 from bot.clock import SettableClock
 from bot.config import Settings
-from bot.router import Router
 from bot.inbox import InboxWorker
 from bot.launch import register_webhooks
 from bot.pacing import BulkPacer
-from bot.sender import OutboxSender
+from bot.router import Router
 from bot.scheduler import Scheduler
+from bot.sender import OutboxSender
 from bot.serving import RunningServer, serve_in_thread
 from bot.webex import WebexClient
 from sandbox.api import create_sandbox_app
@@ -29,8 +29,8 @@ from storage import directory
 from storage.db import Database
 from tests.contract import webex_contract
 from tests.harness.fake_webex import RecordingWebex
-from tests.shipped import RULES as SHIPPED
 from tests.harness.loopback import InProcessServer, serve_in_process
+from tests.shipped import RULES as SHIPPED
 
 SECRET = "test-webhook-secret"
 DELIVERY_TIMEOUT_S = 10
@@ -47,8 +47,14 @@ def command_router() -> Router:
 class Harness:
     """A sandbox Webex, the bot's webhook endpoint, and hand-cranked workers on one database."""
 
-    def __init__(self, db: Database, clock: SettableClock, *, admins: frozenset[str] = frozenset(),
-                 transport: Transport = IN_PROCESS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: SettableClock,
+        *,
+        admins: frozenset[str] = frozenset(),
+        transport: Transport = IN_PROCESS,
+    ) -> None:
         self.clock = clock
         self.transport = transport
         self.state = build_demo_state(bot_token=BOT_TOKEN, now=clock.now)
@@ -63,14 +69,23 @@ class Harness:
             bot_admins=admins,
         )
         # The shipped rules, loaded once per process: their calendars keep the years they computed.
-        self.runtime = build_app(self.settings, commands.register, db=db, clock=clock, webex=self._webex_client(),
-                                 rules=SHIPPED)
+        self.runtime = build_app(
+            self.settings, commands.register, db=db, clock=clock, webex=self._webex_client(), rules=SHIPPED
+        )
         self.bot = self._serve("bot", create_app(self.runtime))
-        register_webhooks(self.runtime.webex, public_url=self.bot.url, secret=SECRET,
-                          instance=self.settings.bot_instance)
+        register_webhooks(
+            self.runtime.webex, public_url=self.bot.url, secret=SECRET, instance=self.settings.bot_instance
+        )
         self.inbox = InboxWorker(self.runtime, worker_id="test-inbox")
-        self.sender = OutboxSender(db, self.runtime.webex, clock, worker_id="test-outbox", metrics=self.runtime.metrics,
-                                   access=self.runtime.access, pacer=BulkPacer(self.settings.bulk_per_second))
+        self.sender = OutboxSender(
+            db,
+            self.runtime.webex,
+            clock,
+            worker_id="test-outbox",
+            metrics=self.runtime.metrics,
+            access=self.runtime.access,
+            pacer=BulkPacer(self.settings.bulk_per_second),
+        )
         self.scheduler = Scheduler(db, clock, worker_id="test-timers", runtime=self.runtime)
 
     def _serve(self, name: str, app: Any) -> RunningServer | InProcessServer:
@@ -97,8 +112,9 @@ class Harness:
         delivered = self.state.wait_delivered(data_id, timeout=DELIVERY_TIMEOUT_S, since=since)
         assert delivered, "Webex did not deliver the webhook"
 
-    def say(self, email: str, room_title: str, text: str, *, mention: bool = True,
-            parent_id: str | None = None) -> dict[str, Any]:
+    def say(
+        self, email: str, room_title: str, text: str, *, mention: bool = True, parent_id: str | None = None
+    ) -> dict[str, Any]:
         """Post as a person (mentioning the bot) and, when the bot will hear it, wait for the webhook."""
         markdown = f"<@personEmail:{BOT_EMAIL}> {text}" if mention else text
         room = self.room(room_title)
@@ -132,16 +148,18 @@ class Harness:
         self._delivered(membership["id"])
         return room
 
-    def add_customer_space(self, title: str, org_name: str, member_email: str, *,
-                           language: str = "en") -> dict[str, Any]:
+    def add_customer_space(
+        self, title: str, org_name: str, member_email: str, *, language: str = "en"
+    ) -> dict[str, Any]:
         """A new space with the bot and `member_email`, bound as the customer space of a new organisation."""
         room = self.add_bot_to_new_room(title, member_email)
         self.run()
         with self.runtime.db.scope() as s:
             now = self.clock.now()
             org = directory.create_org(s, name=org_name, actor="test", room_id=None, now=now, language=language)
-            directory.set_space_kind(s, room_id=room["id"], room_type="group", kind="customer", org=org, actor="test",
-                                     now=now)
+            directory.set_space_kind(
+                s, room_id=room["id"], room_type="group", kind="customer", org=org, actor="test", now=now
+            )
         return room
 
     def add_member(self, title: str, email: str) -> dict[str, Any]:
@@ -150,8 +168,11 @@ class Harness:
 
     def remove_bot(self, title: str, by_email: str) -> dict[str, Any]:
         """Someone removes the bot from a space: Webex tells the bot with memberships/deleted."""
-        membership = next(m for m in self.state.memberships.values()
-                          if m["roomId"] == self.room(title)["id"] and m["personEmail"] == BOT_EMAIL)
+        membership = next(
+            m
+            for m in self.state.memberships.values()
+            if m["roomId"] == self.room(title)["id"] and m["personEmail"] == BOT_EMAIL
+        )
         before = len(self.state.deliveries)
         self.state.remove_member(membership["roomId"], BOT_EMAIL, actor_email=by_email)
         self._delivered(membership["id"], since=before)

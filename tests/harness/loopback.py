@@ -57,15 +57,25 @@ class WsgiAdapter(BaseAdapter):
         super().__init__()
         self.app = app
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Timeout = None,
-             verify: bool | str = True, cert: object = None,
-             proxies: Mapping[str, str] | None = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Timeout = None,
+        verify: bool | str = True,
+        cert: object = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         """Answer `request` with the app's response."""
         assert request.url is not None and request.method is not None
         url = urlsplit(request.url)
         builder = EnvironBuilder(
-            path=url.path or "/", base_url=f"{url.scheme}://{url.netloc}", query_string=url.query,
-            method=request.method, headers=list(request.headers.items()), input_stream=BytesIO(_body(request.body)),
+            path=url.path or "/",
+            base_url=f"{url.scheme}://{url.netloc}",
+            query_string=url.query,
+            method=request.method,
+            headers=list(request.headers.items()),
+            input_stream=BytesIO(_body(request.body)),
             environ_base={"REMOTE_ADDR": "127.0.0.1"},
         )
         started = time.monotonic()
@@ -87,8 +97,14 @@ class WsgiAdapter(BaseAdapter):
         response.status_code = int(code)
         response.reason = reason
         response.headers = CaseInsensitiveDict(headers.items())
-        response.raw = HTTPResponse(body=BytesIO(data), headers=dict(headers.items()), status=int(code), reason=reason,
-                                    preload_content=False, decode_content=False)
+        response.raw = HTTPResponse(
+            body=BytesIO(data),
+            headers=dict(headers.items()),
+            status=int(code),
+            reason=reason,
+            preload_content=False,
+            decode_content=False,
+        )
         response.encoding = get_encoding_from_headers(response.headers)
         response.url = request.url
         response.request = request

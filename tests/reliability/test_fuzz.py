@@ -12,18 +12,18 @@ import json
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot import i18n
 from bot.app import Runtime, create_app
 from bot.config import Settings
-from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.security import sign
 from bot.webex import WebexClient
+from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models import InboxEvent
 from tests.harness import SECRET, Harness, command_router
-
 
 router = command_router()
 COMMANDS = sorted(" ".join(name) for name in router.commands)
@@ -35,8 +35,13 @@ APOLOGIES = tuple(i18n.t("error.apology", lang) for lang in ("en", "nl"))
 def _examples(request, sqlite_count: int) -> settings:
     """The example budget: full on SQLite, a fifth on PostgreSQL."""
     on_postgres = "postgresql" in request.node.name
-    return settings(max_examples=sqlite_count // 5 if on_postgres else sqlite_count, deadline=None, derandomize=True,
-                    database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    return settings(
+        max_examples=sqlite_count // 5 if on_postgres else sqlite_count,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 # --- The endpoint ------------------------------------------------------------------------------
@@ -46,13 +51,23 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-field_values = st.one_of(json_values, st.sampled_from(["messages", "attachmentActions", "memberships", "created", ""]),
-                         st.text(min_size=1, max_size=300))
+field_values = st.one_of(
+    json_values,
+    st.sampled_from(["messages", "attachmentActions", "memberships", "created", ""]),
+    st.text(min_size=1, max_size=300),
+)
 events = st.fixed_dictionaries(
     {},
-    optional={"id": field_values, "resource": field_values, "event": field_values, "actorId": field_values,
-              "data": st.one_of(json_values, st.fixed_dictionaries({}, optional={"id": field_values, "roomId": field_values,
-                                                                                 "personId": field_values}))},
+    optional={
+        "id": field_values,
+        "resource": field_values,
+        "event": field_values,
+        "actorId": field_values,
+        "data": st.one_of(
+            json_values,
+            st.fixed_dictionaries({}, optional={"id": field_values, "roomId": field_values, "personId": field_values}),
+        ),
+    },
 )
 bodies = st.one_of(
     st.binary(max_size=300),
@@ -62,15 +77,23 @@ bodies = st.one_of(
     st.integers(65_000, 70_000).map(lambda n: b'{"resource": "' + b"x" * n + b'"}'),
 )
 # What an HTTP header can carry: latin-1 without line breaks.
-signatures = st.one_of(st.none(), st.just("right"), st.text(alphabet=string.hexdigits, max_size=45),
-                       st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=50))
+signatures = st.one_of(
+    st.none(),
+    st.just("right"),
+    st.text(alphabet=string.hexdigits, max_size=45),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=50),
+)
 
 
 @pytest.fixture
 def endpoint(db, clock):
     # Webex is unreachable on purpose: the endpoint must never call it.
-    runtime = Runtime(settings=Settings(webex_webhook_secret=SECRET), db=db,
-                      webex=WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/"), clock=clock)
+    runtime = Runtime(
+        settings=Settings(webex_webhook_secret=SECRET),
+        db=db,
+        webex=WebexClient(access_token="t", base_url="http://127.0.0.1:9/v1/"),
+        clock=clock,
+    )
     return create_app(runtime).test_client(), db
 
 
@@ -106,16 +129,24 @@ def test_random_webhook_bodies_and_signatures(endpoint, request):
 _plain = st.text(alphabet=string.ascii_letters + string.digits + "-_=", max_size=12)
 _json_string = _plain.map(lambda t: json.dumps(t)[1:-1])
 hostile_values = st.one_of(
-    st.builds(lambda a, bad, b: f'"{a}{bad}{b}"', _json_string,
-              st.sampled_from(["\\u0000", "\\ud800", "\\udfff", "\\udbff", "\\ud83d"]), _json_string),
+    st.builds(
+        lambda a, bad, b: f'"{a}{bad}{b}"',
+        _json_string,
+        st.sampled_from(["\\u0000", "\\ud800", "\\udfff", "\\udbff", "\\ud83d"]),
+        _json_string,
+    ),
     st.sampled_from(["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "[NaN]", '{"x": Infinity}']),
     st.integers(20, 20_000).map(lambda n: "[" * n + "]" * n),
 )
 hostile_ids = st.one_of(
     hostile_values,
     st.integers(201, 3000).map(lambda n: json.dumps("M" * n)),
-    st.builds(lambda a, bad, b: json.dumps(a + bad + b), _plain,
-              st.sampled_from([" ", "\n", "\r", "\t", "\x7f", "\x1b", "é", "\u202e", "\u200b"]), _plain),
+    st.builds(
+        lambda a, bad, b: json.dumps(a + bad + b),
+        _plain,
+        st.sampled_from([" ", "\n", "\r", "\t", "\x7f", "\x1b", "é", "\u202e", "\u200b"]),
+        _plain,
+    ),
 )
 _ENVELOPE = '{{"resource": {resource}, "event": "created", "actorId": {actor}, "data": {{"id": {data_id}, "roomId": {room}{extra}}}}}'
 
@@ -127,7 +158,7 @@ def hostile_envelopes(draw) -> bytes:
     if where == "value":
         fields["extra"] = f', "x": {draw(hostile_values)}'
     elif where == "key":
-        fields["extra"] = f', {draw(hostile_values.filter(lambda v: v.startswith(chr(34))))}: 1'
+        fields["extra"] = f", {draw(hostile_values.filter(lambda v: v.startswith(chr(34))))}: 1"
     else:
         fields[where] = draw(hostile_ids)
     return _ENVELOPE.format(**fields).encode()
@@ -153,17 +184,54 @@ texts = st.one_of(
     st.builds(lambda name, rest: f"/{name} {rest}", st.sampled_from(COMMANDS), st.text(max_size=200)),
     st.builds(lambda name, rest: f"{name.upper()}   {rest}", st.sampled_from(COMMANDS), st.text(max_size=60)),
     st.builds(lambda name, n: f"/{name} INC-{n} " + "x" * 3000, st.sampled_from(COMMANDS), st.integers(0, 100_000)),
-    st.builds(lambda name, markup: f"/{name} {markup}", st.sampled_from(COMMANDS),
-              st.sampled_from(["**b**", "[x](javascript:alert(1))", "<@all>", "<b>", "&amp;", "\x00\x07\u202e", "` ``` `",
-                               "service=M2M priority=P1 devices=-4 x", "2026-02-30 25:00", "P9", "INC-0 INC-99999999"])),
+    st.builds(
+        lambda name, markup: f"/{name} {markup}",
+        st.sampled_from(COMMANDS),
+        st.sampled_from(
+            [
+                "**b**",
+                "[x](javascript:alert(1))",
+                "<@all>",
+                "<b>",
+                "&amp;",
+                "\x00\x07\u202e",
+                "` ``` `",
+                "service=M2M priority=P1 devices=-4 x",
+                "2026-02-30 25:00",
+                "P9",
+                "INC-0 INC-99999999",
+            ]
+        ),
+    ),
 ).filter(lambda t: t.strip() and "\x00" not in t)
 inputs = st.dictionaries(
-    st.one_of(st.sampled_from(["action", "ticket", "kind", "service", "title", "priority", "page", "reason", "impact",
-                               "email", "phone", "number", "disruption", "maintenance"]), st.text(max_size=12)),
+    st.one_of(
+        st.sampled_from(
+            [
+                "action",
+                "ticket",
+                "kind",
+                "service",
+                "title",
+                "priority",
+                "page",
+                "reason",
+                "impact",
+                "email",
+                "phone",
+                "number",
+                "disruption",
+                "maintenance",
+            ]
+        ),
+        st.text(max_size=12),
+    ),
     st.one_of(json_values, st.sampled_from(ACTIONS), st.text(max_size=8000)),
     max_size=8,
 )
-card_inputs = st.one_of(inputs, st.builds(lambda action, rest: {**rest, "action": action}, st.sampled_from(ACTIONS), inputs))
+card_inputs = st.one_of(
+    inputs, st.builds(lambda action, rest: {**rest, "action": action}, st.sampled_from(ACTIONS), inputs)
+)
 
 
 def _no_rate_limits(h: Harness) -> None:
@@ -180,10 +248,14 @@ pytestmark = [pytest.mark.reliability, pytest.mark.prepare.with_args(_no_rate_li
 def _no_failure(harness) -> None:
     harness.inbox.drain()  # the bot's own last messages may have come back after the last run()
     with harness.runtime.db.read() as session:
-        failed = [(e.event_key, e.status, e.error)
-                  for e in session.scalars(select(InboxEvent).where(InboxEvent.status.in_(("failed", "claimed"))))]
+        failed = [
+            (e.event_key, e.status, e.error)
+            for e in session.scalars(select(InboxEvent).where(InboxEvent.status.in_(("failed", "claimed"))))
+        ]
     assert failed == []
-    said = [m.get("markdown") or "" for m in harness.state.messages.values() if m["personEmail"] == "servicedesk@webex.bot"]
+    said = [
+        m.get("markdown") or "" for m in harness.state.messages.values() if m["personEmail"] == "servicedesk@webex.bot"
+    ]
     assert not [m for m in said if m.startswith(APOLOGIES) or "Traceback" in m]
 
 

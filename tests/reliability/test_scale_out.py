@@ -28,7 +28,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,12 +36,22 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.launch import register_webhooks
-from sandbox.api import create_sandbox_app
-from rules import load as load_rules
-from sandbox.demo import (ACME_ROOM, ANNA_EMAIL, BOT_EMAIL, BOT_TOKEN, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM,
-                              build_demo_state, seed_directory)
 from bot.serving import serve_in_thread
 from bot.webex import WebexClient
+from rules import load as load_rules
+from sandbox.api import create_sandbox_app
+from sandbox.demo import (
+    ACME_ROOM,
+    ANNA_EMAIL,
+    BOT_EMAIL,
+    BOT_TOKEN,
+    BRAM_EMAIL,
+    POLDER_ROOM,
+    SANNE_EMAIL,
+    STAFF_ROOM,
+    build_demo_state,
+    seed_directory,
+)
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
 from storage.models import InboxEvent, OutboxMessage, Timer
@@ -79,9 +89,11 @@ TIMER_MARKS = {"soon": "⏰", "overdue": "🚨"}
 
 
 def _disruption(now: datetime) -> tuple[str, str, str, dict[str, int]]:
-    due = (now + timedelta(seconds=DISRUPTION_TIMERS_S)).astimezone(timezone.utc)
-    words = (f'/disruption open services=M2M severity=P2 impact="Slow data" actions="Rerouting" next_steps="Monitor" '
-             f"next_update={due:%Y-%m-%dT%H:%M:%S}+00:00")
+    due = (now + timedelta(seconds=DISRUPTION_TIMERS_S)).astimezone(UTC)
+    words = (
+        f'/disruption open services=M2M severity=P2 impact="Slow data" actions="Rerouting" next_steps="Monitor" '
+        f"next_update={due:%Y-%m-%dT%H:%M:%S}+00:00"
+    )
     return SANNE_EMAIL, STAFF_ROOM, words, {ACME_ROOM: 1, POLDER_ROOM: 1, STAFF_ROOM: 1 + len(TIMER_MARKS)}
 
 
@@ -134,16 +146,31 @@ class Deployment:
     def _start(self) -> None:
         with self.db.scope() as session:
             seed_directory(session, self.state, now=self.state.now(), desk=load_rules().desk)
-        self.env = {**os.environ, "WEBEX_ACCESS_TOKEN": BOT_TOKEN, "WEBEX_BASE_URL": f"{self.sandbox.url}/v1/",
-                    "WEBEX_WEBHOOK_SECRET": SECRET, "BOT_INSTANCE": INSTANCE, "DATABASE_URL": self.url, "BOT_RATE_LIMIT": "0", "LOG_LEVEL": "WARNING",
-                    "BOT_LEASE_SECONDS": str(LEASE_S), "WEBHOOK_CHECK_MINUTES": str(CHECK_MINUTES),
-                    "WEBEX_TIMEOUT_SECONDS": str(WEBEX_TIMEOUT_S), "BOT_WORKER_NICE": "5", "PYTHONPATH": str(ROOT)}
+        self.env = {
+            **os.environ,
+            "WEBEX_ACCESS_TOKEN": BOT_TOKEN,
+            "WEBEX_BASE_URL": f"{self.sandbox.url}/v1/",
+            "WEBEX_WEBHOOK_SECRET": SECRET,
+            "BOT_INSTANCE": INSTANCE,
+            "DATABASE_URL": self.url,
+            "BOT_RATE_LIMIT": "0",
+            "LOG_LEVEL": "WARNING",
+            "BOT_LEASE_SECONDS": str(LEASE_S),
+            "WEBHOOK_CHECK_MINUTES": str(CHECK_MINUTES),
+            "WEBEX_TIMEOUT_SECONDS": str(WEBEX_TIMEOUT_S),
+            "BOT_WORKER_NICE": "5",
+            "PYTHONPATH": str(ROOT),
+        }
         self.port = _free_port()
         self.web_url = f"http://127.0.0.1:{self.port}"
         self.web_starts = 0
         self.start_web()
-        register_webhooks(WebexClient(access_token=BOT_TOKEN, base_url=f"{self.sandbox.url}/v1/"), public_url=self.web_url,
-                          secret=SECRET, instance=INSTANCE)
+        register_webhooks(
+            WebexClient(access_token=BOT_TOKEN, base_url=f"{self.sandbox.url}/v1/"),
+            public_url=self.web_url,
+            secret=SECRET,
+            instance=INSTANCE,
+        )
         self.workers = [self._worker(n) for n in range(2)]
         self.bot_id = self.state.person_by_email(BOT_EMAIL)["id"]
         # (the message, what the bot owes for it, whether the bot answered its webhook 2xx)
@@ -153,9 +180,26 @@ class Deployment:
         """gunicorn with 2 web processes on this deployment's port; returns once both are booted."""
         self.web_starts += 1
         log = self.tmp / f"gunicorn-{self.web_starts}.log"
-        self.web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{self.port}", "--log-file",
-                                     str(log), "run_bot:wsgi_app()"], cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.STDOUT)
+        self.web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-file",
+                str(log),
+                "run_bot:wsgi_app()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.web.poll() is None:
             content = log.read_text() if log.exists() else ""
@@ -170,8 +214,13 @@ class Deployment:
 
     def _worker(self, n: int) -> subprocess.Popen:
         out = open(self.tmp / f"worker-{n}.log", "a")
-        return subprocess.Popen([sys.executable, str(ROOT / "run_bot.py"), "worker"], cwd=self.tmp, env=self.env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "run_bot.py"), "worker"],
+            cwd=self.tmp,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
     def kill_and_restart(self, n: int) -> None:
         self.workers[n].kill()  # SIGKILL: no clean-up, its claims stay leased
@@ -197,15 +246,20 @@ class Deployment:
     def post(self, email: str, room_title: str, words: str) -> tuple[dict, int | None]:
         """Post as a person, mentioning the bot; (the message, the status the bot answered its webhook
         with, None when the delivery failed or Webex sent none because the webhook is disabled)."""
-        message = self.state.post_message(email, room_id=self.state.room_by_title(room_title)["id"],
-                                          markdown=f"<@personEmail:{BOT_EMAIL}> {words}")
+        message = self.state.post_message(
+            email, room_id=self.state.room_by_title(room_title)["id"], markdown=f"<@personEmail:{BOT_EMAIL}> {words}"
+        )
 
         def settled() -> bool:
-            return any(d["data_id"] == message["id"] for d in self.state.deliveries) or self.hook()["status"] != "active"
+            return (
+                any(d["data_id"] == message["id"] for d in self.state.deliveries) or self.hook()["status"] != "active"
+            )
 
         with self.state.changed:
             assert self.state.changed.wait_for(settled, timeout=30), "Webex did not deliver the webhook"
-            status = next((d["status_code"] for d in reversed(self.state.deliveries) if d["data_id"] == message["id"]), None)
+            status = next(
+                (d["status_code"] for d in reversed(self.state.deliveries) if d["data_id"] == message["id"]), None
+            )
         return message, status
 
     def command(self, item: tuple[str, str, str, dict[str, int]]) -> dict:
@@ -226,7 +280,9 @@ class Deployment:
     def handled(self, message: dict) -> bool:
         """Whether the inbox has finished with the command `message` (committed done, ignored or failed)."""
         with self.db.read() as session:
-            status = session.scalar(select(InboxEvent.status).where(InboxEvent.event_key == f"messages:created:{message['id']}"))
+            status = session.scalar(
+                select(InboxEvent.status).where(InboxEvent.event_key == f"messages:created:{message['id']}")
+            )
         return status in ("done", "ignored", "failed")
 
     def answers(self, room_title: str) -> list[dict]:
@@ -239,11 +295,17 @@ class Deployment:
     def quiet(self) -> bool:
         """Nothing left to do: no event, message or due timer unfinished."""
         with self.db.read() as session:
-            events = session.scalar(select(func.count()).select_from(InboxEvent).where(InboxEvent.status.in_(("pending", "claimed"))))
-            messages = session.scalar(select(func.count()).select_from(OutboxMessage)
-                                      .where(OutboxMessage.status.in_(("pending", "sending"))))
-            timers = session.scalar(select(func.count()).select_from(Timer).where(
-                Timer.status == "pending", Timer.kind == "disruption.update_due"))
+            events = session.scalar(
+                select(func.count()).select_from(InboxEvent).where(InboxEvent.status.in_(("pending", "claimed")))
+            )
+            messages = session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))
+            )
+            timers = session.scalar(
+                select(func.count())
+                .select_from(Timer)
+                .where(Timer.status == "pending", Timer.kind == "disruption.update_due")
+            )
         return events == 0 and messages == 0 and timers == 0
 
     def wait_for(self, predicate, timeout: float) -> bool:
@@ -279,7 +341,7 @@ def _mix(rng: random.Random, count: int, *, disruptions: int = 0) -> Iterator[tu
     every = count // disruptions if disruptions else 0
     for i in range(count):
         if every and i % every == every // 2:
-            yield _disruption(datetime.now(timezone.utc))
+            yield _disruption(datetime.now(UTC))
         else:
             yield rng.choice(MIX)
 
@@ -297,16 +359,24 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     assert deployment.quiet(), "events, messages or timers still unfinished"
     with deployment.db.read() as session:
         events = dict(session.execute(select(InboxEvent.event_key, InboxEvent.status)).all())
-    stored = [(message, causes) for message, causes, _ in deployment.posted if f"messages:created:{message['id']}" in events]
-    assert all(f"messages:created:{m['id']}" in events for m in deployment.accepted), "an acknowledged webhook was not stored"
+    stored = [
+        (message, causes) for message, causes, _ in deployment.posted if f"messages:created:{message['id']}" in events
+    ]
+    assert all(f"messages:created:{m['id']}" in events for m in deployment.accepted), (
+        "an acknowledged webhook was not stored"
+    )
     assert all(events[f"messages:created:{m['id']}"] == "done" for m, _ in stored)
     assert "failed" not in events.values()
     expected = Counter()
     for _, causes in stored:
         expected.update(causes)
     disruptions = sum(" /disruption open " in m["markdown"] for m, _ in stored)
-    pings = Counter(room for room in ROOMS for m, _ in stored
-                    if m["roomId"] == deployment.state.room_by_title(room)["id"] and " /ping" in m["markdown"])
+    pings = Counter(
+        room
+        for room in ROOMS
+        for m, _ in stored
+        if m["roomId"] == deployment.state.room_by_title(room)["id"] and " /ping" in m["markdown"]
+    )
 
     def arrived() -> bool:
         counts = deployment.counts()
@@ -319,16 +389,33 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     # process re-activate it and tell the staff once (the upper bound is from before that). Counted
     # as queued: a copy of its send that may have arrived is counted with the other copies below.
     with deployment.db.read() as session:
-        notes = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.purpose == "webhook-check", OutboxMessage.room_id == deployment.state.room_by_title(STAFF_ROOM)["id"]))
+        notes = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.purpose == "webhook-check",
+                OutboxMessage.room_id == deployment.state.room_by_title(STAFF_ROOM)["id"],
+            )
+        )
     assert watchdog[0] <= notes <= watchdog[1], notes
     expected[STAFF_ROOM] += notes
     answers = {room: deployment.answers(room) for room in ROOMS}
     with deployment.db.read() as session:
-        rows = session.execute(select(OutboxMessage.id, OutboxMessage.room_id, OutboxMessage.webex_message_id,
-                                      OutboxMessage.status, OutboxMessage.purpose, OutboxMessage.markdown,
-                                      OutboxMessage.text, OutboxMessage.attempts, OutboxMessage.last_error)
-                               .where(OutboxMessage.action == "create").order_by(OutboxMessage.id)).all()
+        rows = session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.room_id,
+                OutboxMessage.webex_message_id,
+                OutboxMessage.status,
+                OutboxMessage.purpose,
+                OutboxMessage.markdown,
+                OutboxMessage.text,
+                OutboxMessage.attempts,
+                OutboxMessage.last_error,
+            )
+            .where(OutboxMessage.action == "create")
+            .order_by(OutboxMessage.id)
+        ).all()
         timers = session.execute(select(Timer.status).where(Timer.kind == "disruption.update_due")).all()
     # Each row sent and recorded once, and what it recorded is in its space.
     assert {row.status for row in rows} == {"sent"}, [row.last_error for row in rows if row.status != "sent"]
@@ -344,10 +431,16 @@ def _settled(deployment: Deployment, *, order: bool = False, watchdog: tuple[int
     spare = Counter()
     for row in rows:
         spare[(row.room_id, row.markdown or row.text)] += row.attempts - 1
-    copies = Counter((m["roomId"], m.get("markdown") or m.get("text")) for i, m in everything.items() if i not in recorded)
+    copies = Counter(
+        (m["roomId"], m.get("markdown") or m.get("text")) for i, m in everything.items() if i not in recorded
+    )
     assert not copies - spare, f"messages of the bot that no send explains: {copies - spare}"
-    by_room = Counter({room: sum(n for (room_id, _), n in copies.items()
-                                 if room_id == deployment.state.room_by_title(room)["id"]) for room in ROOMS})
+    by_room = Counter(
+        {
+            room: sum(n for (room_id, _), n in copies.items() if room_id == deployment.state.room_by_title(room)["id"])
+            for room in ROOMS
+        }
+    )
     assert deployment.counts() == expected + by_room, "the bot's messages per space"
     answers = {room: [m for m in answers[room] if m["id"] in recorded] for room in ROOMS}
     assert Counter({room: sum(m["markdown"].startswith("pong") for m in answers[room]) for room in ROOMS}) == pings
@@ -432,7 +525,9 @@ def _postgres_cluster() -> str | None:
     """The version of the local Debian cluster the tests' server is, or None."""
     if os.geteuid() != 0 or shutil.which("pg_ctlcluster") is None or not os.path.isdir("/etc/postgresql"):
         return None
-    host = make_url(normalise_url(os.environ.get("TEST_DATABASE_URL", "postgresql://x@127.0.0.1/x"))).host or "localhost"
+    host = (
+        make_url(normalise_url(os.environ.get("TEST_DATABASE_URL", "postgresql://x@127.0.0.1/x"))).host or "localhost"
+    )
     if host not in ("127.0.0.1", "localhost", "::1"):
         return None
     clusters = sorted(os.listdir("/etc/postgresql"))
@@ -441,13 +536,19 @@ def _postgres_cluster() -> str | None:
 
 def _pg_up() -> bool:
     url = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
-    return subprocess.run(["pg_isready", "-q", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432)],
-                          timeout=30).returncode == 0
+    return (
+        subprocess.run(
+            ["pg_isready", "-q", "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432)], timeout=30
+        ).returncode
+        == 0
+    )
 
 
 @pytest.mark.serial
-@pytest.mark.skipif(_postgres_cluster() is None,
-                    reason="restarting PostgreSQL needs root and a local Debian cluster (pg_ctlcluster) at TEST_DATABASE_URL")
+@pytest.mark.skipif(
+    _postgres_cluster() is None,
+    reason="restarting PostgreSQL needs root and a local Debian cluster (pg_ctlcluster) at TEST_DATABASE_URL",
+)
 def test_a_postgres_restart_mid_run_is_recovered_without_help(deployment):
     version = _postgres_cluster()
     rng = random.Random(5)
@@ -455,8 +556,13 @@ def test_a_postgres_restart_mid_run_is_recovered_without_help(deployment):
 
     def restart() -> None:
         try:
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True, timeout=120,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+                check=True,
+                timeout=120,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         finally:
             restarted.set()
 
@@ -475,8 +581,12 @@ def test_a_postgres_restart_mid_run_is_recovered_without_help(deployment):
         # The server is shared with the other tests: make sure it is up, whatever happened here.
         restarted.wait(120)
         if not _pg_up():
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"], timeout=120,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                timeout=120,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         for _ in range(60):
             if _pg_up():
                 break

@@ -7,7 +7,7 @@ Europe/Amsterdam.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,7 @@ from rules.calendar import NaiveDatetimeError
 from tests.shipped import get_calendar
 
 AMS = ZoneInfo("Europe/Amsterdam")
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 
@@ -47,104 +47,230 @@ always = get_calendar("24x7")
 
 ADD_CASES = [
     # (calendar, start, duration, expected, why)
-    (iot, "2026-01-09T17:00+01:00", 16 * H, "2026-01-13T13:00+01:00",
-     "Fri 1h + Mon 10h + Tue 5h"),
-    (iot, "2026-01-09T16:00+00:00", 16 * H, "2026-01-13T13:00+01:00",
-     "same as above, start given in UTC"),
-    (iot, "2026-01-09T17:00+01:00", 2 * H, "2026-01-12T09:00+01:00",
-     "Fri 1h, weekend skipped, Mon 1h"),
-    (iot, "2026-01-12T10:00+01:00", timedelta(0), "2026-01-12T10:00+01:00",
-     "zero budget is the start itself"),
-    (iot, "2026-01-10T10:00+01:00", timedelta(0), "2026-01-10T10:00+01:00",
-     "zero budget is the start itself, even outside office hours"),
+    (iot, "2026-01-09T17:00+01:00", 16 * H, "2026-01-13T13:00+01:00", "Fri 1h + Mon 10h + Tue 5h"),
+    (iot, "2026-01-09T16:00+00:00", 16 * H, "2026-01-13T13:00+01:00", "same as above, start given in UTC"),
+    (iot, "2026-01-09T17:00+01:00", 2 * H, "2026-01-12T09:00+01:00", "Fri 1h, weekend skipped, Mon 1h"),
+    (iot, "2026-01-12T10:00+01:00", timedelta(0), "2026-01-12T10:00+01:00", "zero budget is the start itself"),
+    (
+        iot,
+        "2026-01-10T10:00+01:00",
+        timedelta(0),
+        "2026-01-10T10:00+01:00",
+        "zero budget is the start itself, even outside office hours",
+    ),
     # -- start outside windows and at the edges
-    (iot, "2026-01-10T10:00+01:00", 2 * H, "2026-01-12T10:00+01:00",
-     "Saturday start counts from Monday 08:00"),
-    (iot, "2026-01-12T18:00+01:00", 1 * H, "2026-01-13T09:00+01:00",
-     "18:00 is closed (half-open window): counts from Tuesday 08:00"),
-    (iot, "2026-01-09T18:00+01:00", 1 * H, "2026-01-12T09:00+01:00",
-     "Friday 18:00 counts from Monday 08:00"),
-    (iot, "2026-01-12T07:59+01:00", 1 * H, "2026-01-12T09:00+01:00",
-     "07:59 counts from 08:00"),
-    (iot, "2026-01-12T08:00+01:00", 1 * M, "2026-01-12T08:01+01:00",
-     "08:00 is business time"),
-    (iot, "2026-01-12T17:59+01:00", 1 * M, "2026-01-12T18:00+01:00",
-     "last minute of the day ends at closing time"),
+    (iot, "2026-01-10T10:00+01:00", 2 * H, "2026-01-12T10:00+01:00", "Saturday start counts from Monday 08:00"),
+    (
+        iot,
+        "2026-01-12T18:00+01:00",
+        1 * H,
+        "2026-01-13T09:00+01:00",
+        "18:00 is closed (half-open window): counts from Tuesday 08:00",
+    ),
+    (iot, "2026-01-09T18:00+01:00", 1 * H, "2026-01-12T09:00+01:00", "Friday 18:00 counts from Monday 08:00"),
+    (iot, "2026-01-12T07:59+01:00", 1 * H, "2026-01-12T09:00+01:00", "07:59 counts from 08:00"),
+    (iot, "2026-01-12T08:00+01:00", 1 * M, "2026-01-12T08:01+01:00", "08:00 is business time"),
+    (iot, "2026-01-12T17:59+01:00", 1 * M, "2026-01-12T18:00+01:00", "last minute of the day ends at closing time"),
     # -- budget ending exactly at closing time
-    (iot, "2026-01-12T16:00+01:00", 2 * H, "2026-01-12T18:00+01:00",
-     "runs out at 18:00: closing time, not Tuesday 08:00"),
-    (iot, "2026-01-09T08:00+01:00", 10 * H, "2026-01-09T18:00+01:00",
-     "one full day from opening ends at Friday's close, not Monday's opening"),
-    (iot, "2026-01-09T17:00+01:00", 11 * H, "2026-01-12T18:00+01:00",
-     "Fri 1h + Mon 10h ends at Monday's close"),
-    (partner, "2026-01-12T13:00+01:00", 4 * H, "2026-01-12T17:00+01:00",
-     "partner-office closes at 17:00"),
-    (partner, "2026-01-09T17:00+01:00", 4 * H, "2026-01-12T13:00+01:00",
-     "partner-office opens at 09:00"),
-    (partner, "2026-01-09T16:00+01:00", 8 * H, "2026-01-12T16:00+01:00",
-     "partner Fri 1h + Mon 7h"),
+    (
+        iot,
+        "2026-01-12T16:00+01:00",
+        2 * H,
+        "2026-01-12T18:00+01:00",
+        "runs out at 18:00: closing time, not Tuesday 08:00",
+    ),
+    (
+        iot,
+        "2026-01-09T08:00+01:00",
+        10 * H,
+        "2026-01-09T18:00+01:00",
+        "one full day from opening ends at Friday's close, not Monday's opening",
+    ),
+    (iot, "2026-01-09T17:00+01:00", 11 * H, "2026-01-12T18:00+01:00", "Fri 1h + Mon 10h ends at Monday's close"),
+    (partner, "2026-01-12T13:00+01:00", 4 * H, "2026-01-12T17:00+01:00", "partner-office closes at 17:00"),
+    (partner, "2026-01-09T17:00+01:00", 4 * H, "2026-01-12T13:00+01:00", "partner-office opens at 09:00"),
+    (partner, "2026-01-09T16:00+01:00", 8 * H, "2026-01-12T16:00+01:00", "partner Fri 1h + Mon 7h"),
     # -- DST: last Sunday of March (29 March 2026) and of October (25 October 2026)
-    (iot, "2026-03-27T17:00+01:00", 2 * H, "2026-03-30T09:00+02:00",
-     "office hours across spring-forward: Fri 1h (CET) + Mon 1h (CEST)"),
-    (iot, "2026-03-27T17:00+01:00", 16 * H, "2026-03-31T13:00+02:00",
-     "16 office hours across spring-forward: the lost hour was at night"),
-    (iot, "2026-10-23T17:00+02:00", 2 * H, "2026-10-26T09:00+01:00",
-     "office hours across fall-back: Fri 1h (CEST) + Mon 1h (CET)"),
-    (iot, "2026-10-23T17:00+02:00", 16 * H, "2026-10-27T13:00+01:00",
-     "16 office hours across fall-back: the extra hour was at night"),
-    (always, "2026-03-29T00:30+01:00", 8 * H, "2026-03-29T09:30+02:00",
-     "P1 8h across spring-forward: 23:30Z + 8h = 07:30Z = 09:30 CEST"),
-    (always, "2026-10-25T00:30+02:00", 8 * H, "2026-10-25T07:30+01:00",
-     "P1 8h across fall-back: 22:30Z + 8h = 06:30Z = 07:30 CET"),
-    (always, "2026-10-25T02:30+02:00", 1 * H, "2026-10-25T02:30+01:00",
-     "one elapsed hour from the first 02:30 is the second 02:30"),
-    (always, "2026-03-28T12:00+01:00", 24 * H, "2026-03-29T13:00+02:00",
-     "24x7 adds 24 real hours: one wall-clock day plus the skipped hour"),
-    (always, "2026-10-24T12:00+02:00", 24 * H, "2026-10-25T11:00+01:00",
-     "24x7 adds 24 real hours: one wall-clock day minus the repeated hour"),
-    (always, "2026-12-25T10:00+01:00", 15 * M, "2026-12-25T10:15+01:00",
-     "24x7 has no holidays"),
+    (
+        iot,
+        "2026-03-27T17:00+01:00",
+        2 * H,
+        "2026-03-30T09:00+02:00",
+        "office hours across spring-forward: Fri 1h (CET) + Mon 1h (CEST)",
+    ),
+    (
+        iot,
+        "2026-03-27T17:00+01:00",
+        16 * H,
+        "2026-03-31T13:00+02:00",
+        "16 office hours across spring-forward: the lost hour was at night",
+    ),
+    (
+        iot,
+        "2026-10-23T17:00+02:00",
+        2 * H,
+        "2026-10-26T09:00+01:00",
+        "office hours across fall-back: Fri 1h (CEST) + Mon 1h (CET)",
+    ),
+    (
+        iot,
+        "2026-10-23T17:00+02:00",
+        16 * H,
+        "2026-10-27T13:00+01:00",
+        "16 office hours across fall-back: the extra hour was at night",
+    ),
+    (
+        always,
+        "2026-03-29T00:30+01:00",
+        8 * H,
+        "2026-03-29T09:30+02:00",
+        "P1 8h across spring-forward: 23:30Z + 8h = 07:30Z = 09:30 CEST",
+    ),
+    (
+        always,
+        "2026-10-25T00:30+02:00",
+        8 * H,
+        "2026-10-25T07:30+01:00",
+        "P1 8h across fall-back: 22:30Z + 8h = 06:30Z = 07:30 CET",
+    ),
+    (
+        always,
+        "2026-10-25T02:30+02:00",
+        1 * H,
+        "2026-10-25T02:30+01:00",
+        "one elapsed hour from the first 02:30 is the second 02:30",
+    ),
+    (
+        always,
+        "2026-03-28T12:00+01:00",
+        24 * H,
+        "2026-03-29T13:00+02:00",
+        "24x7 adds 24 real hours: one wall-clock day plus the skipped hour",
+    ),
+    (
+        always,
+        "2026-10-24T12:00+02:00",
+        24 * H,
+        "2026-10-25T11:00+01:00",
+        "24x7 adds 24 real hours: one wall-clock day minus the repeated hour",
+    ),
+    (always, "2026-12-25T10:00+01:00", 15 * M, "2026-12-25T10:15+01:00", "24x7 has no holidays"),
     # -- Christmas and New Year
-    (iot, "2026-12-24T17:00+01:00", 2 * H, "2026-12-28T09:00+01:00",
-     "Thu 24 Dec 1h; Fri 25 Dec closed, weekend; Mon 28 Dec 1h"),
-    (iot, "2025-12-24T17:00+01:00", 16 * H, "2025-12-30T13:00+01:00",
-     "Wed 24 Dec 1h; Thu 25 + Fri 26 closed, weekend; Mon 29 10h; Tue 30 5h"),
-    (iot, "2026-12-31T17:00+01:00", 2 * H, "2027-01-04T09:00+01:00",
-     "Thu 31 Dec 1h; Fri 1 Jan closed, weekend; Mon 4 Jan 1h"),
-    (iot, "2025-12-31T17:00+01:00", 16 * H, "2026-01-05T13:00+01:00",
-     "Wed 31 Dec 1h; Thu 1 Jan closed; Fri 2 Jan 10h; Mon 5 Jan 5h"),
+    (
+        iot,
+        "2026-12-24T17:00+01:00",
+        2 * H,
+        "2026-12-28T09:00+01:00",
+        "Thu 24 Dec 1h; Fri 25 Dec closed, weekend; Mon 28 Dec 1h",
+    ),
+    (
+        iot,
+        "2025-12-24T17:00+01:00",
+        16 * H,
+        "2025-12-30T13:00+01:00",
+        "Wed 24 Dec 1h; Thu 25 + Fri 26 closed, weekend; Mon 29 10h; Tue 30 5h",
+    ),
+    (
+        iot,
+        "2026-12-31T17:00+01:00",
+        2 * H,
+        "2027-01-04T09:00+01:00",
+        "Thu 31 Dec 1h; Fri 1 Jan closed, weekend; Mon 4 Jan 1h",
+    ),
+    (
+        iot,
+        "2025-12-31T17:00+01:00",
+        16 * H,
+        "2026-01-05T13:00+01:00",
+        "Wed 31 Dec 1h; Thu 1 Jan closed; Fri 2 Jan 10h; Mon 5 Jan 5h",
+    ),
     # -- King's Day
-    (iot, "2026-04-24T17:00+02:00", 2 * H, "2026-04-28T09:00+02:00",
-     "Fri 1h; Mon 27 April 2026 King's Day closed; Tue 1h"),
-    (iot, "2027-04-26T17:00+02:00", 2 * H, "2027-04-28T09:00+02:00",
-     "Mon 1h; Tue 27 April 2027 King's Day closed; Wed 1h"),
-    (iot, "2025-04-25T17:00+02:00", 2 * H, "2025-04-28T09:00+02:00",
-     "2025: King's Day is Sat 26 April (27th is a Sunday); Mon 28 April is open"),
-    (iot, "2031-04-25T17:00+02:00", 2 * H, "2031-04-28T09:00+02:00",
-     "2031: King's Day is Sat 26 April (27th is a Sunday); Mon 28 April is open"),
+    (
+        iot,
+        "2026-04-24T17:00+02:00",
+        2 * H,
+        "2026-04-28T09:00+02:00",
+        "Fri 1h; Mon 27 April 2026 King's Day closed; Tue 1h",
+    ),
+    (
+        iot,
+        "2027-04-26T17:00+02:00",
+        2 * H,
+        "2027-04-28T09:00+02:00",
+        "Mon 1h; Tue 27 April 2027 King's Day closed; Wed 1h",
+    ),
+    (
+        iot,
+        "2025-04-25T17:00+02:00",
+        2 * H,
+        "2025-04-28T09:00+02:00",
+        "2025: King's Day is Sat 26 April (27th is a Sunday); Mon 28 April is open",
+    ),
+    (
+        iot,
+        "2031-04-25T17:00+02:00",
+        2 * H,
+        "2031-04-28T09:00+02:00",
+        "2031: King's Day is Sat 26 April (27th is a Sunday); Mon 28 April is open",
+    ),
     # -- Ascension, Whit Monday, Easter, Good Friday
-    (iot, "2026-05-13T17:00+02:00", 2 * H, "2026-05-15T09:00+02:00",
-     "Wed 1h; Thu 14 May 2026 Ascension closed; Fri 1h"),
-    (iot, "2026-05-22T17:00+02:00", 2 * H, "2026-05-26T09:00+02:00",
-     "Fri 1h; weekend; Mon 25 May 2026 Whit Monday closed; Tue 1h"),
-    (iot, "2026-04-02T17:00+02:00", 2 * H, "2026-04-03T09:00+02:00",
-     "Thu 1h; Good Friday 3 April 2026 is a business day"),
-    (iot, "2026-04-03T17:00+02:00", 2 * H, "2026-04-07T09:00+02:00",
-     "Good Friday 1h; Easter weekend; Easter Monday 6 April closed; Tue 1h"),
-    (partner, "2026-04-02T16:00+02:00", 2 * H, "2026-04-03T10:00+02:00",
-     "partner: Thu 1h; Good Friday is a business day there too"),
+    (
+        iot,
+        "2026-05-13T17:00+02:00",
+        2 * H,
+        "2026-05-15T09:00+02:00",
+        "Wed 1h; Thu 14 May 2026 Ascension closed; Fri 1h",
+    ),
+    (
+        iot,
+        "2026-05-22T17:00+02:00",
+        2 * H,
+        "2026-05-26T09:00+02:00",
+        "Fri 1h; weekend; Mon 25 May 2026 Whit Monday closed; Tue 1h",
+    ),
+    (
+        iot,
+        "2026-04-02T17:00+02:00",
+        2 * H,
+        "2026-04-03T09:00+02:00",
+        "Thu 1h; Good Friday 3 April 2026 is a business day",
+    ),
+    (
+        iot,
+        "2026-04-03T17:00+02:00",
+        2 * H,
+        "2026-04-07T09:00+02:00",
+        "Good Friday 1h; Easter weekend; Easter Monday 6 April closed; Tue 1h",
+    ),
+    (
+        partner,
+        "2026-04-02T16:00+02:00",
+        2 * H,
+        "2026-04-03T10:00+02:00",
+        "partner: Thu 1h; Good Friday is a business day there too",
+    ),
     # -- Liberation Day (5 May): partner-office only, and only in 2025 and 2030
-    (partner, "2025-05-02T16:00+02:00", 2 * H, "2025-05-06T10:00+02:00",
-     "partner 2025: Fri 1h; Mon 5 May closed; Tue 1h"),
-    (iot, "2025-05-02T17:00+02:00", 2 * H, "2025-05-05T09:00+02:00",
-     "iot-office 2025: Mon 5 May is open"),
-    (partner, "2026-05-04T16:00+02:00", 2 * H, "2026-05-05T10:00+02:00",
-     "partner 2026: Tue 5 May is open (not a lustrum year)"),
+    (
+        partner,
+        "2025-05-02T16:00+02:00",
+        2 * H,
+        "2025-05-06T10:00+02:00",
+        "partner 2025: Fri 1h; Mon 5 May closed; Tue 1h",
+    ),
+    (iot, "2025-05-02T17:00+02:00", 2 * H, "2025-05-05T09:00+02:00", "iot-office 2025: Mon 5 May is open"),
+    (
+        partner,
+        "2026-05-04T16:00+02:00",
+        2 * H,
+        "2026-05-05T10:00+02:00",
+        "partner 2026: Tue 5 May is open (not a lustrum year)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("cal", "start", "duration", "expected", "why"), ADD_CASES,
-                         ids=[f"{c[0].name}:{c[1]}+{c[2]}" for c in ADD_CASES])
+@pytest.mark.parametrize(
+    ("cal", "start", "duration", "expected", "why"), ADD_CASES, ids=[f"{c[0].name}:{c[1]}+{c[2]}" for c in ADD_CASES]
+)
 def test_add_business_time(cal, start: str, duration: timedelta, expected: str, why: str) -> None:
     assert_instant(cal.add_business_time(t(start), duration), expected)
 
@@ -158,38 +284,90 @@ def test_zero_budget_returns_the_same_instant_for_any_zone() -> None:
 
 PAUSE_CASES = [
     # (start, duration, pauses, expected, why)
-    ("2026-01-12T08:00+01:00", 4 * H, [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00")],
-     "2026-01-12T13:00+01:00", "one paused office hour inside the window pushes 12:00 to 13:00"),
-    ("2026-01-12T16:00+01:00", 4 * H, [("2026-01-12T17:00+01:00", "2026-01-12T20:00+01:00")],
-     "2026-01-13T11:00+01:00", "pause overlapping closing: 16-17 counts, 17-18 paused, Tue 08-11"),
-    ("2026-01-12T16:00+01:00", 4 * H, [],
-     "2026-01-13T10:00+01:00", "reference for the next case: no pause"),
-    ("2026-01-12T16:00+01:00", 4 * H, [("2026-01-12T19:00+01:00", "2026-01-13T07:00+01:00")],
-     "2026-01-13T10:00+01:00", "pause wholly outside office hours changes nothing"),
-    ("2026-01-09T17:00+01:00", 16 * H, [("2026-01-10T00:00+01:00", "2026-01-12T00:00+01:00")],
-     "2026-01-13T13:00+01:00", "pause over the weekend changes nothing"),
-    ("2026-01-12T10:00+01:00", 1 * H, [("2026-01-12T09:00+01:00", "2026-01-12T11:00+01:00")],
-     "2026-01-12T12:00+01:00", "start inside a pause: the clock runs from the pause's end"),
-    ("2026-01-12T10:00+01:00", 1 * H, [("2026-01-09T09:00+01:00", "2026-01-09T17:00+01:00")],
-     "2026-01-12T11:00+01:00", "pause before the start changes nothing"),
-    ("2026-01-12T10:00+01:00", 1 * H, [("2026-01-12T12:00+01:00", "2026-01-12T15:00+01:00")],
-     "2026-01-12T11:00+01:00", "pause after the deadline changes nothing"),
-    ("2026-01-12T08:00+01:00", 2 * H, [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"),
-                                       ("2026-01-12T09:30+01:00", "2026-01-12T11:00+01:00")],
-     "2026-01-12T12:00+01:00", "overlapping pauses count once: 09:00-11:00 paused"),
-    ("2026-01-12T08:00+01:00", 2 * H, [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"),
-                                       ("2026-01-12T11:00+01:00", "2026-01-12T11:30+01:00")],
-     "2026-01-12T11:00+01:00", "08-09 and 10-11 count: a pause starting as the budget runs out changes nothing"),
-    ("2026-01-12T08:00+01:00", 150 * M, [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"),
-                                         ("2026-01-12T11:00+01:00", "2026-01-12T11:30+01:00")],
-     "2026-01-12T12:00+01:00", "two pauses: 08-09, 10-11 and 11:30-12:00 count"),
-    ("2026-01-09T16:00+01:00", 3 * H, [("2026-01-09T16:30+01:00", "2026-01-12T08:30+01:00")],
-     "2026-01-12T11:00+01:00", "pause from Fri 16:30 to Mon 08:30: 0.5h + Mon 08:30-11:00"),
+    (
+        "2026-01-12T08:00+01:00",
+        4 * H,
+        [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00")],
+        "2026-01-12T13:00+01:00",
+        "one paused office hour inside the window pushes 12:00 to 13:00",
+    ),
+    (
+        "2026-01-12T16:00+01:00",
+        4 * H,
+        [("2026-01-12T17:00+01:00", "2026-01-12T20:00+01:00")],
+        "2026-01-13T11:00+01:00",
+        "pause overlapping closing: 16-17 counts, 17-18 paused, Tue 08-11",
+    ),
+    ("2026-01-12T16:00+01:00", 4 * H, [], "2026-01-13T10:00+01:00", "reference for the next case: no pause"),
+    (
+        "2026-01-12T16:00+01:00",
+        4 * H,
+        [("2026-01-12T19:00+01:00", "2026-01-13T07:00+01:00")],
+        "2026-01-13T10:00+01:00",
+        "pause wholly outside office hours changes nothing",
+    ),
+    (
+        "2026-01-09T17:00+01:00",
+        16 * H,
+        [("2026-01-10T00:00+01:00", "2026-01-12T00:00+01:00")],
+        "2026-01-13T13:00+01:00",
+        "pause over the weekend changes nothing",
+    ),
+    (
+        "2026-01-12T10:00+01:00",
+        1 * H,
+        [("2026-01-12T09:00+01:00", "2026-01-12T11:00+01:00")],
+        "2026-01-12T12:00+01:00",
+        "start inside a pause: the clock runs from the pause's end",
+    ),
+    (
+        "2026-01-12T10:00+01:00",
+        1 * H,
+        [("2026-01-09T09:00+01:00", "2026-01-09T17:00+01:00")],
+        "2026-01-12T11:00+01:00",
+        "pause before the start changes nothing",
+    ),
+    (
+        "2026-01-12T10:00+01:00",
+        1 * H,
+        [("2026-01-12T12:00+01:00", "2026-01-12T15:00+01:00")],
+        "2026-01-12T11:00+01:00",
+        "pause after the deadline changes nothing",
+    ),
+    (
+        "2026-01-12T08:00+01:00",
+        2 * H,
+        [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"), ("2026-01-12T09:30+01:00", "2026-01-12T11:00+01:00")],
+        "2026-01-12T12:00+01:00",
+        "overlapping pauses count once: 09:00-11:00 paused",
+    ),
+    (
+        "2026-01-12T08:00+01:00",
+        2 * H,
+        [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"), ("2026-01-12T11:00+01:00", "2026-01-12T11:30+01:00")],
+        "2026-01-12T11:00+01:00",
+        "08-09 and 10-11 count: a pause starting as the budget runs out changes nothing",
+    ),
+    (
+        "2026-01-12T08:00+01:00",
+        150 * M,
+        [("2026-01-12T09:00+01:00", "2026-01-12T10:00+01:00"), ("2026-01-12T11:00+01:00", "2026-01-12T11:30+01:00")],
+        "2026-01-12T12:00+01:00",
+        "two pauses: 08-09, 10-11 and 11:30-12:00 count",
+    ),
+    (
+        "2026-01-09T16:00+01:00",
+        3 * H,
+        [("2026-01-09T16:30+01:00", "2026-01-12T08:30+01:00")],
+        "2026-01-12T11:00+01:00",
+        "pause from Fri 16:30 to Mon 08:30: 0.5h + Mon 08:30-11:00",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("start", "duration", "pauses", "expected", "why"), PAUSE_CASES,
-                         ids=[c[4] for c in PAUSE_CASES])
+@pytest.mark.parametrize(
+    ("start", "duration", "pauses", "expected", "why"), PAUSE_CASES, ids=[c[4] for c in PAUSE_CASES]
+)
 def test_add_business_time_with_pauses(start: str, duration: timedelta, pauses, expected: str, why: str) -> None:
     spans = [(t(a), t(b)) for a, b in pauses]
     assert_instant(iot.add_business_time(t(start), duration, spans), expected)
@@ -242,52 +420,138 @@ def test_between_end_before_start_is_refused() -> None:
 
 BUSINESS_DAY_CASES = [
     # (calendar, start, n, end_of_day, expected, why)
-    (iot, "2026-01-10T10:00+01:00", 5, False, "2026-01-16T18:00+01:00",
-     "SPEC: Saturday 10:00 → Mon 08:00 → 5th bd is Mon 19 Jan 08:00 = opening → Fri 16 Jan close"),
-    (iot, "2026-01-12T10:00+01:00", 5, False, "2026-01-19T10:00+01:00",
-     "SPEC: Monday 10:00 + 5 = next Monday 10:00"),
-    (iot, "2026-01-09T18:00+01:00", 1, False, "2026-01-12T18:00+01:00",
-     "Fri 18:00 → Mon 08:00 → Tue 08:00 = opening → Mon close"),
-    (iot, "2026-01-12T07:59+01:00", 1, False, "2026-01-12T18:00+01:00",
-     "Mon 07:59 → Mon 08:00 → Tue 08:00 = opening → Mon close"),
-    (iot, "2026-01-12T17:59+01:00", 1, False, "2026-01-13T17:59+01:00",
-     "17:59 is business time: same local time next day"),
-    (iot, "2026-12-28T10:00+01:00", 5, False, "2027-01-05T10:00+01:00",
-     "across the year end: 29, 30, 31 Dec, (1 Jan closed, weekend), 4, 5 Jan"),
-    (iot, "2026-12-23T10:00+01:00", 7, False, "2027-01-05T10:00+01:00",
-     "24 Dec, (25 Dec, weekend), 28, 29, 30, 31 Dec, (1 Jan, weekend), 4, 5 Jan"),
-    (iot, "2026-03-27T10:00+01:00", 1, False, "2026-03-30T10:00+02:00",
-     "Fri 10:00 CET + 1 bd = Mon 10:00 CEST: same local time, one real hour fewer"),
-    (iot, "2026-10-23T10:00+02:00", 1, False, "2026-10-26T10:00+01:00",
-     "same local time across fall-back"),
-    (iot, "2025-04-25T10:00+02:00", 1, False, "2025-04-28T10:00+02:00",
-     "2025 King's Day falls on Saturday: Monday 28 April is the next business day"),
-    (partner, "2025-05-02T10:00+02:00", 1, False, "2025-05-06T10:00+02:00",
-     "partner 2025: Liberation Day Monday is skipped"),
-    (partner, "2026-01-10T10:00+01:00", 5, False, "2026-01-16T17:00+01:00",
-     "partner: Saturday → Mon 09:00 → next Mon 09:00 = opening → Fri 17:00"),
+    (
+        iot,
+        "2026-01-10T10:00+01:00",
+        5,
+        False,
+        "2026-01-16T18:00+01:00",
+        "SPEC: Saturday 10:00 → Mon 08:00 → 5th bd is Mon 19 Jan 08:00 = opening → Fri 16 Jan close",
+    ),
+    (iot, "2026-01-12T10:00+01:00", 5, False, "2026-01-19T10:00+01:00", "SPEC: Monday 10:00 + 5 = next Monday 10:00"),
+    (
+        iot,
+        "2026-01-09T18:00+01:00",
+        1,
+        False,
+        "2026-01-12T18:00+01:00",
+        "Fri 18:00 → Mon 08:00 → Tue 08:00 = opening → Mon close",
+    ),
+    (
+        iot,
+        "2026-01-12T07:59+01:00",
+        1,
+        False,
+        "2026-01-12T18:00+01:00",
+        "Mon 07:59 → Mon 08:00 → Tue 08:00 = opening → Mon close",
+    ),
+    (
+        iot,
+        "2026-01-12T17:59+01:00",
+        1,
+        False,
+        "2026-01-13T17:59+01:00",
+        "17:59 is business time: same local time next day",
+    ),
+    (
+        iot,
+        "2026-12-28T10:00+01:00",
+        5,
+        False,
+        "2027-01-05T10:00+01:00",
+        "across the year end: 29, 30, 31 Dec, (1 Jan closed, weekend), 4, 5 Jan",
+    ),
+    (
+        iot,
+        "2026-12-23T10:00+01:00",
+        7,
+        False,
+        "2027-01-05T10:00+01:00",
+        "24 Dec, (25 Dec, weekend), 28, 29, 30, 31 Dec, (1 Jan, weekend), 4, 5 Jan",
+    ),
+    (
+        iot,
+        "2026-03-27T10:00+01:00",
+        1,
+        False,
+        "2026-03-30T10:00+02:00",
+        "Fri 10:00 CET + 1 bd = Mon 10:00 CEST: same local time, one real hour fewer",
+    ),
+    (iot, "2026-10-23T10:00+02:00", 1, False, "2026-10-26T10:00+01:00", "same local time across fall-back"),
+    (
+        iot,
+        "2025-04-25T10:00+02:00",
+        1,
+        False,
+        "2025-04-28T10:00+02:00",
+        "2025 King's Day falls on Saturday: Monday 28 April is the next business day",
+    ),
+    (
+        partner,
+        "2025-05-02T10:00+02:00",
+        1,
+        False,
+        "2025-05-06T10:00+02:00",
+        "partner 2025: Liberation Day Monday is skipped",
+    ),
+    (
+        partner,
+        "2026-01-10T10:00+01:00",
+        5,
+        False,
+        "2026-01-16T17:00+01:00",
+        "partner: Saturday → Mon 09:00 → next Mon 09:00 = opening → Fri 17:00",
+    ),
     # -- end of day (RFO, RCA)
-    (iot, "2026-12-24T20:00+01:00", 3, True, "2026-12-30T18:00+01:00",
-     "SPEC: P1 closed Thu 24 Dec 20:00; RFO 3 bd end of day: 28, 29, 30 Dec"),
-    (iot, "2026-12-24T20:00+01:00", 10, True, "2027-01-11T18:00+01:00",
-     "RCA target day 10: 28-31 Dec (4), 4-8 Jan (9), 11 Jan (10)"),
-    (iot, "2026-12-24T20:00+01:00", 20, True, "2027-01-25T18:00+01:00",
-     "RCA deadline day 20: ... 11-15 Jan (14), 18-22 Jan (19), 25 Jan (20)"),
-    (iot, "2026-01-12T10:00+01:00", 3, True, "2026-01-15T18:00+01:00",
-     "Mon 10:00 + 3 bd end of day = Thu close"),
-    (iot, "2026-01-12T07:00+01:00", 3, True, "2026-01-15T18:00+01:00",
-     "counted from the local date, not the next business instant"),
-    (iot, "2026-01-10T10:00+01:00", 3, True, "2026-01-14T18:00+01:00",
-     "Saturday event: Mon, Tue, Wed → Wed close"),
-    (iot, "2026-01-12T23:30+00:00", 1, True, "2026-01-14T18:00+01:00",
-     "local date matters: 23:30Z Monday is Tuesday 00:30 in Amsterdam → Wed close"),
-    (partner, "2026-12-24T20:00+01:00", 3, True, "2026-12-30T17:00+01:00",
-     "partner end of day is 17:00"),
+    (
+        iot,
+        "2026-12-24T20:00+01:00",
+        3,
+        True,
+        "2026-12-30T18:00+01:00",
+        "SPEC: P1 closed Thu 24 Dec 20:00; RFO 3 bd end of day: 28, 29, 30 Dec",
+    ),
+    (
+        iot,
+        "2026-12-24T20:00+01:00",
+        10,
+        True,
+        "2027-01-11T18:00+01:00",
+        "RCA target day 10: 28-31 Dec (4), 4-8 Jan (9), 11 Jan (10)",
+    ),
+    (
+        iot,
+        "2026-12-24T20:00+01:00",
+        20,
+        True,
+        "2027-01-25T18:00+01:00",
+        "RCA deadline day 20: ... 11-15 Jan (14), 18-22 Jan (19), 25 Jan (20)",
+    ),
+    (iot, "2026-01-12T10:00+01:00", 3, True, "2026-01-15T18:00+01:00", "Mon 10:00 + 3 bd end of day = Thu close"),
+    (
+        iot,
+        "2026-01-12T07:00+01:00",
+        3,
+        True,
+        "2026-01-15T18:00+01:00",
+        "counted from the local date, not the next business instant",
+    ),
+    (iot, "2026-01-10T10:00+01:00", 3, True, "2026-01-14T18:00+01:00", "Saturday event: Mon, Tue, Wed → Wed close"),
+    (
+        iot,
+        "2026-01-12T23:30+00:00",
+        1,
+        True,
+        "2026-01-14T18:00+01:00",
+        "local date matters: 23:30Z Monday is Tuesday 00:30 in Amsterdam → Wed close",
+    ),
+    (partner, "2026-12-24T20:00+01:00", 3, True, "2026-12-30T17:00+01:00", "partner end of day is 17:00"),
 ]
 
 
-@pytest.mark.parametrize(("cal", "start", "n", "eod", "expected", "why"), BUSINESS_DAY_CASES,
-                         ids=[c[5] for c in BUSINESS_DAY_CASES])
+@pytest.mark.parametrize(
+    ("cal", "start", "n", "eod", "expected", "why"), BUSINESS_DAY_CASES, ids=[c[5] for c in BUSINESS_DAY_CASES]
+)
 def test_add_business_days(cal, start: str, n: int, eod: bool, expected: str, why: str) -> None:
     assert_instant(cal.add_business_days(t(start), n, end_of_day=eod), expected)
 
@@ -303,9 +567,9 @@ BOUNDARY_CASES = [
     (iot, "2026-01-09T18:00:00+01:00", False, "2026-01-12T08:00+01:00"),  # Friday close → Monday
     (iot, "2026-01-10T12:00:00+01:00", False, "2026-01-12T08:00+01:00"),  # Saturday
     (iot, "2026-12-24T18:00:00+01:00", False, "2026-12-28T08:00+01:00"),  # Christmas
-    (iot, "2026-04-03T12:00:00+02:00", True, "2026-04-03T12:00+02:00"),   # Good Friday
+    (iot, "2026-04-03T12:00:00+02:00", True, "2026-04-03T12:00+02:00"),  # Good Friday
     (iot, "2026-03-29T12:00:00+02:00", False, "2026-03-30T08:00+02:00"),  # DST Sunday
-    (iot, "2026-01-12T07:00:00+00:00", True, "2026-01-12T08:00+01:00"),   # 07:00Z is 08:00 local
+    (iot, "2026-01-12T07:00:00+00:00", True, "2026-01-12T08:00+01:00"),  # 07:00Z is 08:00 local
     (partner, "2026-01-12T08:59:59+01:00", False, "2026-01-12T09:00+01:00"),
     (partner, "2026-01-12T09:00:00+01:00", True, "2026-01-12T09:00+01:00"),
     (partner, "2026-01-12T16:59:59+01:00", True, "2026-01-12T16:59:59+01:00"),
@@ -315,18 +579,19 @@ BOUNDARY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("cal", "instant", "business", "following"), BOUNDARY_CASES,
-                         ids=[f"{c[0].name}:{c[1]}" for c in BOUNDARY_CASES])
+@pytest.mark.parametrize(
+    ("cal", "instant", "business", "following"), BOUNDARY_CASES, ids=[f"{c[0].name}:{c[1]}" for c in BOUNDARY_CASES]
+)
 def test_boundaries(cal, instant: str, business: bool, following: str) -> None:
     assert cal.is_business_time(t(instant)) is business
     assert_instant(cal.next_business_instant(t(instant)), following)
 
 
 def test_is_business_day() -> None:
-    assert iot.is_business_day(date(2026, 1, 12))       # Monday
-    assert not iot.is_business_day(date(2026, 1, 10))   # Saturday
+    assert iot.is_business_day(date(2026, 1, 12))  # Monday
+    assert not iot.is_business_day(date(2026, 1, 10))  # Saturday
     assert not iot.is_business_day(date(2026, 12, 25))  # Christmas Day
-    assert iot.is_business_day(date(2026, 4, 3))        # Good Friday
+    assert iot.is_business_day(date(2026, 4, 3))  # Good Friday
     assert not partner.is_business_day(date(2025, 5, 5))
     assert iot.is_business_day(date(2025, 5, 5))
     assert partner.is_business_day(date(2026, 5, 5))

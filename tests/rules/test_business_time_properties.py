@@ -9,19 +9,19 @@ minutes from 1 minute to 40 office hours, so the oracle's minute grain is exact.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.shipped import get_calendar
-from tests.rules.test_closed_dates import CLOSED_BY_CALENDAR
 from tests.profiles import examples
+from tests.rules.test_closed_dates import CLOSED_BY_CALENDAR
+from tests.shipped import get_calendar
 
-UTC = timezone.utc
+UTC = UTC
 AMS = ZoneInfo("Europe/Amsterdam")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -44,7 +44,8 @@ SETTINGS = settings(max_examples=examples(300), deadline=None)
 
 # -- the oracle -----------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def _offset_minutes(utc_hour: int) -> int:
     # Amsterdam's offset changes only on whole UTC hours (01:00Z), so one lookup per UTC hour
     # is exact; test_oracle_offsets_per_hour_are_exact checks it on both 2026 change days.
@@ -52,7 +53,7 @@ def _offset_minutes(utc_hour: int) -> int:
     return int(instant.astimezone(AMS).utcoffset() / MINUTE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _closed_ordinals(name: str) -> frozenset[int]:
     days = {d for year_list in CLOSED_BY_CALENDAR[name].values() for d in year_list} | EXTRA_CLOSED
     return frozenset(d.toordinal() for d in days)
@@ -122,6 +123,7 @@ def test_oracle_on_the_friday_case() -> None:
 
 # -- properties -----------------------------------------------------------------------------
 
+
 @SETTINGS
 @given(name=calendar_names, start=starts, budget=budgets)
 def test_add_business_time_matches_the_oracle(name: str, start: int, budget: int) -> None:
@@ -130,13 +132,20 @@ def test_add_business_time_matches_the_oracle(name: str, start: int, budget: int
 
 
 @SETTINGS
-@given(name=calendar_names, start=starts, budget=budgets,
-       pause_from=st.integers(min_value=-3 * 24 * 60, max_value=7 * 24 * 60),
-       pause_length=st.integers(min_value=1, max_value=4 * 24 * 60))
+@given(
+    name=calendar_names,
+    start=starts,
+    budget=budgets,
+    pause_from=st.integers(min_value=-3 * 24 * 60, max_value=7 * 24 * 60),
+    pause_length=st.integers(min_value=1, max_value=4 * 24 * 60),
+)
 def test_add_business_time_with_a_pause_matches_the_oracle(
-        name: str, start: int, budget: int, pause_from: int, pause_length: int) -> None:
+    name: str, start: int, budget: int, pause_from: int, pause_length: int
+) -> None:
     pause = (start + pause_from, start + pause_from + pause_length)
-    got = get_calendar(name).add_business_time(instant(start), budget * MINUTE, [(instant(pause[0]), instant(pause[1]))])
+    got = get_calendar(name).add_business_time(
+        instant(start), budget * MINUTE, [(instant(pause[0]), instant(pause[1]))]
+    )
     assert minutes_of(got) == oracle_add(name, start, budget, pause), (instant(start), budget, pause)
 
 
@@ -148,18 +157,30 @@ def test_business_time_between_matches_the_oracle(name: str, a: int, span: int) 
 
 
 @SETTINGS
-@given(name=calendar_names, a=starts, span=st.integers(min_value=0, max_value=10 * 24 * 60),
-       pause_from=st.integers(min_value=-2 * 24 * 60, max_value=10 * 24 * 60),
-       pause_length=st.integers(min_value=1, max_value=4 * 24 * 60))
+@given(
+    name=calendar_names,
+    a=starts,
+    span=st.integers(min_value=0, max_value=10 * 24 * 60),
+    pause_from=st.integers(min_value=-2 * 24 * 60, max_value=10 * 24 * 60),
+    pause_length=st.integers(min_value=1, max_value=4 * 24 * 60),
+)
 def test_business_time_between_with_a_pause_matches_the_oracle(
-        name: str, a: int, span: int, pause_from: int, pause_length: int) -> None:
+    name: str, a: int, span: int, pause_from: int, pause_length: int
+) -> None:
     pause = (a + pause_from, a + pause_from + pause_length)
-    got = get_calendar(name).business_time_between(instant(a), instant(a + span), [(instant(pause[0]), instant(pause[1]))])
+    got = get_calendar(name).business_time_between(
+        instant(a), instant(a + span), [(instant(pause[0]), instant(pause[1]))]
+    )
     assert got == oracle_between(name, a, a + span, pause) * MINUTE
 
 
 @SETTINGS
-@given(name=calendar_names, b=starts, into=st.integers(min_value=1, max_value=420), back=st.integers(min_value=1, max_value=14 * 24 * 60))
+@given(
+    name=calendar_names,
+    b=starts,
+    into=st.integers(min_value=1, max_value=420),
+    back=st.integers(min_value=1, max_value=14 * 24 * 60),
+)
 def test_adding_the_time_between_gives_back_the_end(name: str, b: int, into: int, back: int) -> None:
     # Holds when b is business time and not an opening instant: at an opening, the same
     # amount of business time was already used up at the previous close, which is where the
@@ -214,7 +235,11 @@ def test_every_minute_of_the_change_weeks_matches_the_oracle(name: str) -> None:
     # Deterministic sweep over the 2026 DST weeks and Christmas week, one start per 10 minutes
     # (openings and closings included), against a 2-office-hour budget.
     cal = get_calendar(name)
-    for first in (datetime(2026, 3, 26, tzinfo=AMS), datetime(2026, 10, 22, tzinfo=AMS), datetime(2026, 12, 23, tzinfo=AMS)):
+    for first in (
+        datetime(2026, 3, 26, tzinfo=AMS),
+        datetime(2026, 10, 22, tzinfo=AMS),
+        datetime(2026, 12, 23, tzinfo=AMS),
+    ):
         base = minutes_of(first)
         for step in range(0, 5 * 24 * 60, 10):
             start = base + step

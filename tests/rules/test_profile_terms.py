@@ -4,24 +4,24 @@ lead times; checked in full when loaded. And the names of closed days in both la
 import pytest
 
 from bot import i18n
-from rules.calendar import CalendarConfigError, _known_holiday_names
-from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 from bot.config import ConfigError, load_settings
-from rules.sla import TicketHistory
 from commands.help.flows import holiday_name
+from rules.calendar import CalendarConfigError, _known_holiday_names
+from rules.sla import TicketHistory
 from tests.harness import local
+from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 
-CALENDAR = '''
+CALENDAR = """
 [calendars.office]
 hours = { mon = "09:00-17:00", tue = "09:00-17:00" }
-'''
-RFC = '''
+"""
+RFC = """
 [profiles.x]
 [[profiles.x.rfc]]
 target = "resolution"
 budget = "5bd"
 calendar = "office"
-'''
+"""
 
 
 def _write(tmp_path, text: str) -> str:
@@ -36,13 +36,22 @@ def _write(tmp_path, text: str) -> str:
         ('office_hours = "nowhere"\n', "office_hours names unknown calendar 'nowhere'"),
         ('maintenance_window = "nights"\n', "maintenance_window names unknown calendar 'nights'"),
         ('[[profiles.x.rfc_types]]\nid = "express"\n', "RFC type express: the catalogues do not name it; give title"),
-        ('[[profiles.x.rfc_types]]\nid = "express"\ntitle = { en = "Express" }\n', "title needs a name in each language"),
-        ('[[profiles.x.rfc_types]]\nid = "standard"\nlead_time = "two days"\n', "RFC type standard: duration 'two days' is not understood"),
-        ('[[profiles.x.rfc_types]]\nid = "standard"\n[[profiles.x.rfc_types]]\nid = "standard"\n', "RFC type standard: listed twice"),
+        (
+            '[[profiles.x.rfc_types]]\nid = "express"\ntitle = { en = "Express" }\n',
+            "title needs a name in each language",
+        ),
+        (
+            '[[profiles.x.rfc_types]]\nid = "standard"\nlead_time = "two days"\n',
+            "RFC type standard: duration 'two days' is not understood",
+        ),
+        (
+            '[[profiles.x.rfc_types]]\nid = "standard"\n[[profiles.x.rfc_types]]\nid = "standard"\n',
+            "RFC type standard: listed twice",
+        ),
         ('[[profiles.x.rfc_types]]\nid = "Big Change"\n', "needs an id of lower-case letters"),
         ('[[profiles.x.rfc_types]]\nid = "standard"\ncalendar = "moon"\n', "unknown calendar 'moon'"),
         ('[[profiles.x.rfc_types]]\nid = "standard"\nwindow = "x"\n', "unknown keys \\['window'\\]"),
-        ('rfc_types = []\n', "must list at least one type"),
+        ("rfc_types = []\n", "must list at least one type"),
     ],
 )
 def test_bad_profile_terms_are_refused_with_the_reason(tmp_path, extra, message):
@@ -54,15 +63,24 @@ def test_bad_profile_terms_are_refused_with_the_reason(tmp_path, extra, message)
 
 
 def test_a_lead_time_needs_a_calendar(tmp_path):
-    text = CALENDAR + '[profiles.x]\n[[profiles.x.rfc]]\ntarget = "first_response"\nbudget = "2bh"\ncalendar = "office"\n' \
+    text = (
+        CALENDAR + '[profiles.x]\n[[profiles.x.rfc]]\ntarget = "first_response"\nbudget = "2bh"\ncalendar = "office"\n'
         '[[profiles.x.rfc_types]]\nid = "standard"\nlead_time = "1bd"\n'
+    )
     with pytest.raises(CalendarConfigError, match="a lead time needs a calendar"):
         levels(_write(tmp_path, text))
     # With its own calendar it is its RFCs' resolution target.
     own = load_levels(_write(tmp_path, text.replace('lead_time = "1bd"', 'lead_time = "1bd"\ncalendar = "office"')))
-    rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 10), rfc_type="standard"), "x", now=local(2026, 1, 12, 10),
-                     rules=own)
-    assert [(r.target, r.due) for r in rows] == [("first_response", local(2026, 1, 12, 12)), ("resolution", local(2026, 1, 13, 10))]
+    rows = deadlines(
+        TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 10), rfc_type="standard"),
+        "x",
+        now=local(2026, 1, 12, 10),
+        rules=own,
+    )
+    assert [(r.target, r.due) for r in rows] == [
+        ("first_response", local(2026, 1, 12, 12)),
+        ("resolution", local(2026, 1, 13, 10)),
+    ]
 
 
 def test_bad_profile_terms_stop_start_up_naming_the_variable(tmp_path):
@@ -74,12 +92,24 @@ def test_bad_profile_terms_stop_start_up_naming_the_variable(tmp_path):
 def test_the_shipped_profiles_terms():
     iot, partner, een = (RULES.profile(name) for name in ("iot", "partner", "een"))
     assert (iot.office_hours, partner.office_hours, een.office_hours) == ("iot-office", "partner-office", "24x7")
-    assert (iot.maintenance_window, partner.maintenance_window, een.maintenance_window) == (None, None, "een-maintenance")
+    assert (iot.maintenance_window, partner.maintenance_window, een.maintenance_window) == (
+        None,
+        None,
+        "een-maintenance",
+    )
     assert [t.id for t in iot.rfc_types] == [t.id for t in partner.rfc_types] == ["standard", "non-standard"]
     assert [(t.id, str(t.lead_time)) for t in een.rfc_types] == [
-        ("software", "1bd"), ("licences", "2bd"), ("licences-hardware", "5bd"), ("hardware", "5bd")]
+        ("software", "1bd"),
+        ("licences", "2bd"),
+        ("licences-hardware", "5bd"),
+        ("hardware", "5bd"),
+    ]
     window = get_calendar("een-maintenance")
-    assert [window.is_business_time(local(2026, 3, 29, h, 59)) for h in (0, 6, 7)] == [True, True, False]  # also on the DST night
+    assert [window.is_business_time(local(2026, 3, 29, h, 59)) for h in (0, 6, 7)] == [
+        True,
+        True,
+        False,
+    ]  # also on the DST night
 
 
 def test_an_rfc_of_a_type_without_a_lead_time_or_of_an_unknown_type_keeps_the_rfc_table():

@@ -4,10 +4,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from rules import sla
-from rules.calendar import CalendarConfigError, NaiveDatetimeError
 from bot.clock import AMSTERDAM
 from bot.config import ConfigError, load_settings
+from rules import sla
+from rules.calendar import CalendarConfigError, NaiveDatetimeError
 from rules.sla import TicketHistory, parse_budget
 from tests.shipped import RULES, deadlines, levels, load_levels
 
@@ -22,13 +22,30 @@ def by_target(rows):
 
 @pytest.mark.parametrize(
     ("text", "amount", "unit"),
-    [("16bh", 16, "bh"), ("30bm", 30, "bm"), ("5bd", 5, "bd"), ("3bd-eod", 3, "bd-eod"), ("8h", 8, "h"), ("90m", 90, "m"), (" 2BH ", 2, "bh")],
+    [
+        ("16bh", 16, "bh"),
+        ("30bm", 30, "bm"),
+        ("5bd", 5, "bd"),
+        ("3bd-eod", 3, "bd-eod"),
+        ("8h", 8, "h"),
+        ("90m", 90, "m"),
+        (" 2BH ", 2, "bh"),
+    ],
 )
 def test_budgets_parse(text, amount, unit):
     assert parse_budget(text) == sla.Budget(amount, unit)
 
 
-@pytest.mark.parametrize(("text", "problem"), [("-3bh", "negative"), ("3", "not understood"), ("bh", "not understood"), ("1.5bh", "not understood"), ("3 days", "not understood")])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("-3bh", "negative"),
+        ("3", "not understood"),
+        ("bh", "not understood"),
+        ("1.5bh", "not understood"),
+        ("3 days", "not understood"),
+    ],
+)
 def test_bad_budgets_are_refused(text, problem):
     with pytest.raises(ValueError, match=problem):
         parse_budget(text)
@@ -39,7 +56,12 @@ def test_p2_clocks_while_running():
     rows = by_target(deadlines(history, "iot", now=local(2026, 1, 12, 8, 30)))
     first, resolution = rows["first_response"], rows["resolution"]
     assert first.due == local(2026, 1, 12, 9)
-    assert (first.used, first.left, first.fraction, first.state) == (timedelta(minutes=90), timedelta(minutes=30), 0.75, "running")
+    assert (first.used, first.left, first.fraction, first.state) == (
+        timedelta(minutes=90),
+        timedelta(minutes=30),
+        0.75,
+        "running",
+    )
     assert resolution.due == local(2026, 1, 13, 13)
     assert resolution.total == timedelta(hours=16)
 
@@ -53,7 +75,9 @@ def test_breached_at_the_deadline_instant_not_before():
 
 def test_met_before_the_deadline_and_late_when_after():
     opened = local(2026, 1, 9, 17)
-    on_time = TicketHistory(kind="incident", priority="P2", opened_at=opened, first_response_at=local(2026, 1, 12, 8, 59))
+    on_time = TicketHistory(
+        kind="incident", priority="P2", opened_at=opened, first_response_at=local(2026, 1, 12, 8, 59)
+    )
     late = TicketHistory(kind="incident", priority="P2", opened_at=opened, first_response_at=local(2026, 1, 12, 9))
     now = local(2026, 1, 20, 12)
     assert by_target(deadlines(on_time, "iot", now))["first_response"].state == "met"
@@ -64,8 +88,12 @@ def test_met_before_the_deadline_and_late_when_after():
 
 def test_waiting_for_the_customer_pauses_office_clocks_and_moves_the_deadline():
     # Opened Monday 10:00; waiting for the customer from 11:00 to 15:00 the same day.
-    history = TicketHistory(kind="incident", priority="P2", opened_at=local(2026, 1, 12, 10),
-                            pauses=[(local(2026, 1, 12, 11), local(2026, 1, 12, 15))])
+    history = TicketHistory(
+        kind="incident",
+        priority="P2",
+        opened_at=local(2026, 1, 12, 10),
+        pauses=[(local(2026, 1, 12, 11), local(2026, 1, 12, 15))],
+    )
     rows = by_target(deadlines(history, "iot", now=local(2026, 1, 12, 16)))
     # 16 office hours from Monday 10:00 is Tuesday 16:00; four paused office hours move it to Wednesday 10:00.
     assert rows["resolution"].due == local(2026, 1, 14, 10)
@@ -74,8 +102,9 @@ def test_waiting_for_the_customer_pauses_office_clocks_and_moves_the_deadline():
 
 
 def test_an_open_pause_shows_paused_and_counts_up_to_now():
-    history = TicketHistory(kind="incident", priority="P3", opened_at=local(2026, 1, 12, 10),
-                            pauses=[(local(2026, 1, 12, 12), None)])
+    history = TicketHistory(
+        kind="incident", priority="P3", opened_at=local(2026, 1, 12, 10), pauses=[(local(2026, 1, 12, 12), None)]
+    )
     row = by_target(deadlines(history, "iot", now=local(2026, 1, 13, 10)))["resolution"]
     assert row.paused and row.state == "paused"
     assert row.used == timedelta(hours=2)
@@ -85,8 +114,12 @@ def test_an_open_pause_shows_paused_and_counts_up_to_now():
 
 
 def test_p1_is_not_paused_and_runs_in_elapsed_time_across_the_spring_forward_night():
-    history = TicketHistory(kind="incident", priority="P1", opened_at=local(2026, 3, 29, 0, 30),
-                            pauses=[(local(2026, 3, 29, 1), local(2026, 3, 29, 5))])
+    history = TicketHistory(
+        kind="incident",
+        priority="P1",
+        opened_at=local(2026, 3, 29, 0, 30),
+        pauses=[(local(2026, 3, 29, 1), local(2026, 3, 29, 5))],
+    )
     rows = by_target(deadlines(history, "iot", now=local(2026, 3, 29, 6)))
     assert rows["resolution"].due == local(2026, 3, 29, 9, 30)
     assert rows["first_response"].due == local(2026, 3, 29, 0, 45)
@@ -112,8 +145,9 @@ def test_roaming_makes_recovery_best_effort_never_a_breach():
 
 
 def test_follow_up_of_a_p1_counts_from_the_first_resolution():
-    history = TicketHistory(kind="incident", priority="P1", opened_at=local(2026, 12, 24, 12),
-                            first_response_at=local(2026, 12, 24, 12, 5))
+    history = TicketHistory(
+        kind="incident", priority="P1", opened_at=local(2026, 12, 24, 12), first_response_at=local(2026, 12, 24, 12, 5)
+    )
     before = by_target(deadlines(history, "iot", now=local(2026, 12, 24, 16)))
     assert before["rfo"].state == "not_started" and before["rfo"].due is None and before["rfo"].starts == "resolved"
     # SPEC §5: resolved Thursday 24 December 2026 20:00 → RFO due Wednesday 30 December 18:00,
@@ -142,7 +176,11 @@ def test_a_longer_lead_time_replaces_the_budget_and_counts_as_extended():
     history.lead_time = sla.Budget(10, "bd")
     rows = by_target(deadlines(history, "iot", now=local(2026, 1, 20, 10)))
     # Business days on the target's calendar, from the opening: Monday 26 January 10:00.
-    assert (rows["resolution"].due, rows["resolution"].state, rows["resolution"].extended) == (local(2026, 1, 26, 10), "running", True)
+    assert (rows["resolution"].due, rows["resolution"].state, rows["resolution"].extended) == (
+        local(2026, 1, 26, 10),
+        "running",
+        True,
+    )
     assert rows["resolution"].budget == sla.Budget(10, "bd")
     assert rows["first_response"].extended is False
     # A wait for the customer moves it like the standard one.
@@ -156,7 +194,9 @@ def test_a_longer_lead_time_replaces_the_budget_and_counts_as_extended():
 
 def test_partner_and_een_profiles():
     opened = local(2026, 1, 9, 16)
-    partner = by_target(deadlines(TicketHistory(kind="incident", priority="P2", opened_at=opened), "partner", now=opened))
+    partner = by_target(
+        deadlines(TicketHistory(kind="incident", priority="P2", opened_at=opened), "partner", now=opened)
+    )
     # 4 office hours on 09:00–17:00 from Friday 16:00: 1 h Friday, 3 h Monday.
     assert partner["first_response"].due == local(2026, 1, 12, 12)
     assert partner["resolution"].due == local(2026, 1, 12, 16)
@@ -185,22 +225,30 @@ def _write(tmp_path, text: str) -> str:
     return str(path)
 
 
-CALENDAR = '''
+CALENDAR = """
 [calendars.office]
 hours = { mon = "09:00-17:00" }
-'''
+"""
 
 
 def test_a_profile_is_configuration(tmp_path):
-    path = _write(tmp_path, CALENDAR + '''
+    path = _write(
+        tmp_path,
+        CALENDAR
+        + """
 [profiles.gold]
 [[profiles.gold.rfc]]
 target = "resolution"
 budget = "4bh"
 calendar = "office"
-''')
-    rows = deadlines(TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 15)), "gold", now=local(2026, 1, 12, 15),
-                     rules=load_levels(path))
+""",
+    )
+    rows = deadlines(
+        TicketHistory(kind="rfc", opened_at=local(2026, 1, 12, 15)),
+        "gold",
+        now=local(2026, 1, 12, 15),
+        rules=load_levels(path),
+    )
     # Mondays only, 09:00–17:00: two hours this Monday, two the next.
     assert [(r.target, r.due) for r in rows] == [("resolution", local(2026, 1, 19, 11))]
     with pytest.raises(KeyError, match="unknown profile 'gold'"):
@@ -210,9 +258,15 @@ calendar = "office"
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('[profiles.x]\n[[profiles.x.rfc]]\ntarget = "resolution"\nbudget = "4bh"\ncalendar = "nowhere"\n', "unknown calendar 'nowhere'"),
-        ('[profiles.x]\n[[profiles.x.rfc]]\ntarget = "resolution"\nbudget = "four hours"\ncalendar = "office"\n', "not understood"),
-        ('[profiles.x]\n[profiles.x.incident]\nP7 = []\n', "unknown priorities"),
+        (
+            '[profiles.x]\n[[profiles.x.rfc]]\ntarget = "resolution"\nbudget = "4bh"\ncalendar = "nowhere"\n',
+            "unknown calendar 'nowhere'",
+        ),
+        (
+            '[profiles.x]\n[[profiles.x.rfc]]\ntarget = "resolution"\nbudget = "four hours"\ncalendar = "office"\n',
+            "not understood",
+        ),
+        ("[profiles.x]\n[profiles.x.incident]\nP7 = []\n", "unknown priorities"),
         ('[profiles.x]\n[[profiles.x.outage]]\ntarget = "resolution"\n', "unknown record kinds"),
     ],
 )
@@ -234,7 +288,7 @@ def test_bad_profiles_are_refused_with_the_reason(tmp_path, extra, message):
     ],
 )
 def test_bad_calendars_stop_start_up_naming_the_variable(tmp_path, text, message):
-    path = _write(tmp_path, text + '\n[profiles.p]\n' if "TOML" not in message else text)
+    path = _write(tmp_path, text + "\n[profiles.p]\n" if "TOML" not in message else text)
     with pytest.raises(ConfigError, match=f"SERVICE_LEVELS_FILE: .*{message}"):
         load_settings({"SERVICE_LEVELS_FILE": path}, cwd=tmp_path)
 
@@ -245,9 +299,18 @@ def test_missing_service_levels_file(tmp_path):
 
 
 def test_a_wait_after_the_first_response_does_not_move_it():
-    history = TicketHistory(kind="incident", priority="P2", opened_at=local(2026, 1, 12, 10), first_response_at=local(2026, 1, 12, 11),
-                            pauses=[(local(2026, 1, 12, 11), None)])
+    history = TicketHistory(
+        kind="incident",
+        priority="P2",
+        opened_at=local(2026, 1, 12, 10),
+        first_response_at=local(2026, 1, 12, 11),
+        pauses=[(local(2026, 1, 12, 11), None)],
+    )
     rows = by_target(deadlines(history, "iot", now=local(2026, 1, 12, 15)))
-    assert (rows["first_response"].due, rows["first_response"].used, rows["first_response"].state) == (local(2026, 1, 12, 12), timedelta(hours=1), "met")
+    assert (rows["first_response"].due, rows["first_response"].used, rows["first_response"].state) == (
+        local(2026, 1, 12, 12),
+        timedelta(hours=1),
+        "met",
+    )
     # 16 office hours from Monday 10:00 end Tuesday 16:00; the four paused office hours so far move it to Wednesday 10:00.
     assert rows["resolution"].due == local(2026, 1, 14, 10)

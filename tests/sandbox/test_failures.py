@@ -23,8 +23,12 @@ def _error(call) -> ApiError:
 def test_a_revoked_token_answers_401_everywhere_until_restored(api_for, bot_api, state):
     room_id = state.room_by_title(ACME_ROOM)["id"]
     state.revoke_token(BOT_TOKEN)
-    for call in (bot_api.people.me, lambda: bot_api.rooms.get(room_id), lambda: list(bot_api.webhooks.list()),
-                 lambda: bot_api.messages.create(roomId=room_id, text="lost?")):
+    for call in (
+        bot_api.people.me,
+        lambda: bot_api.rooms.get(room_id),
+        lambda: list(bot_api.webhooks.list()),
+        lambda: bot_api.messages.create(roomId=room_id, text="lost?"),
+    ):
         refused = _error(call)
         assert refused.status_code == 401 and refused.message == INVALID_TOKEN
     assert state.messages_in(room_id) == []
@@ -40,9 +44,13 @@ def test_a_bot_removed_from_a_space_gets_404_on_that_room(bot_api, state):
     room_id = state.room_by_title(ACME_ROOM)["id"]
     earlier = bot_api.messages.create(roomId=room_id, text="before")
     state.remove_member(room_id, BOT_EMAIL, actor_email=ANNA_EMAIL)
-    for call in (lambda: bot_api.rooms.get(room_id), lambda: bot_api.messages.create(roomId=room_id, text="after"),
-                 lambda: list(bot_api.messages.list(roomId=room_id, mentionedPeople="me")),
-                 lambda: bot_api.messages.get(earlier.id), lambda: list(bot_api.memberships.list(roomId=room_id))):
+    for call in (
+        lambda: bot_api.rooms.get(room_id),
+        lambda: bot_api.messages.create(roomId=room_id, text="after"),
+        lambda: list(bot_api.messages.list(roomId=room_id, mentionedPeople="me")),
+        lambda: bot_api.messages.get(earlier.id),
+        lambda: list(bot_api.memberships.list(roomId=room_id)),
+    ):
         assert _error(call).status_code == 404
     assert [m["text"] for m in state.messages_in(room_id)] == ["before"]
     # Its other spaces are not affected.
@@ -91,7 +99,10 @@ def test_a_gateway_error_after_the_message_was_created(bot_api, state, receiver,
     room_id = state.room_by_title(ACME_ROOM)["id"]
     state.faults.add("POST", "/v1/messages", status, after=True)
     refused = _error(lambda: bot_api.messages.create(roomId=room_id, text="arrived anyway"))
-    assert refused.status_code == status and refused.response.json()["trackingId"] == refused.response.headers["TrackingID"]
+    assert (
+        refused.status_code == status
+        and refused.response.json()["trackingId"] == refused.response.headers["TrackingID"]
+    )
     [message] = state.messages_in(room_id)
     assert message["text"] == "arrived anyway"
     # It exists for everyone, webhooks included: the sender cannot tell from the answer.
@@ -107,9 +118,16 @@ def test_an_after_fault_leaves_a_refused_request_refused(bot_api, state):
 
 
 def test_after_faults_over_http(server, state):
-    reply = requests.post(f"{server.url}/_sandbox/faults", json={"method": "POST", "path": "/v1/messages", "status": 504, "after": True},
-                          timeout=10)
+    reply = requests.post(
+        f"{server.url}/_sandbox/faults",
+        json={"method": "POST", "path": "/v1/messages", "status": 504, "after": True},
+        timeout=10,
+    )
     assert reply.status_code == 200
-    answer = requests.post(f"{server.url}/v1/messages", json={"roomId": state.room_by_title(ACME_ROOM)["id"], "text": "x"},
-                           headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10)
+    answer = requests.post(
+        f"{server.url}/v1/messages",
+        json={"roomId": state.room_by_title(ACME_ROOM)["id"], "text": "x"},
+        headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+        timeout=10,
+    )
     assert answer.status_code == 504 and len(state.messages) == 1

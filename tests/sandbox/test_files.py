@@ -78,8 +78,9 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path, server, file_serv
     auth = {"Authorization": f"Bearer {BOT_TOKEN}"}
 
     def post_json(files) -> int:
-        return requests.post(f"{server.url}/v1/messages", json={"roomId": room_id, "text": "x", "files": files}, headers=auth,
-                             timeout=10).status_code
+        return requests.post(
+            f"{server.url}/v1/messages", json={"roomId": room_id, "text": "x", "files": files}, headers=auth, timeout=10
+        ).status_code
 
     assert post_json([f"{file_server.url}/report.csv", f"{file_server.url}/report.csv"]) == 400
     assert post_json(["file:///etc/passwd"]) == 400
@@ -87,11 +88,21 @@ def test_bad_files_are_refused_and_nothing_is_stored(tmp_path, server, file_serv
     assert post_json([f"{file_server.url}/missing.csv"]) == 400
     assert post_json("https://example.org/x.csv") == 400
     assert post_json([]) == 400
-    two = requests.post(f"{server.url}/v1/messages", data={"roomId": room_id}, headers=auth, timeout=10,
-                        files=[("files", ("a.csv", CSV, "text/csv")), ("files", ("b.csv", CSV, "text/csv"))])
+    two = requests.post(
+        f"{server.url}/v1/messages",
+        data={"roomId": room_id},
+        headers=auth,
+        timeout=10,
+        files=[("files", ("a.csv", CSV, "text/csv")), ("files", ("b.csv", CSV, "text/csv"))],
+    )
     assert two.status_code == 400
-    odd = requests.post(f"{server.url}/v1/messages", data={"roomId": room_id, "attachments": "[]"}, headers=auth, timeout=10,
-                        files=[("files", ("a.csv", CSV, "text/csv"))])
+    odd = requests.post(
+        f"{server.url}/v1/messages",
+        data={"roomId": room_id, "attachments": "[]"},
+        headers=auth,
+        timeout=10,
+        files=[("files", ("a.csv", CSV, "text/csv"))],
+    )
     assert odd.status_code == 400
     assert state.messages == {} and state.files == {}
 
@@ -100,7 +111,9 @@ def test_a_file_over_the_size_limit_is_refused(monkeypatch, tmp_path, bot_api, s
     monkeypatch.setattr(sandbox_state, "MAX_FILE_BYTES", len(CSV) - 1)
     path = tmp_path / "big.csv"
     path.write_bytes(CSV)
-    assert _status(lambda: bot_api.messages.create(roomId=state.room_by_title(ACME_ROOM)["id"], files=[str(path)])) == 413
+    assert (
+        _status(lambda: bot_api.messages.create(roomId=state.room_by_title(ACME_ROOM)["id"], files=[str(path)])) == 413
+    )
     assert state.messages == {} and state.files == {}
 
 
@@ -116,11 +129,18 @@ def test_a_message_with_a_file_cannot_be_edited(tmp_path, bot_api, state):
 def test_a_bot_reads_no_file_of_a_group_message_it_may_not_read(tmp_path, server, api_for, bot_api, state):
     path = tmp_path / "private.txt"
     path.write_bytes(b"between us")
-    sent = api_for(ANNA_EMAIL).messages.create(roomId=state.room_by_title(ACME_ROOM)["id"], text="no mention", files=[str(path)])
+    sent = api_for(ANNA_EMAIL).messages.create(
+        roomId=state.room_by_title(ACME_ROOM)["id"], text="no mention", files=[str(path)]
+    )
     assert requests.get(sent.files[0], headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10).status_code == 404
     # Deleted with its message.
     api_for(ANNA_EMAIL).messages.delete(sent.id)
-    assert requests.get(sent.files[0], headers={"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}, timeout=10).status_code == 404
+    assert (
+        requests.get(
+            sent.files[0], headers={"Authorization": f"Bearer {token_for(ANNA_EMAIL)}"}, timeout=10
+        ).status_code
+        == 404
+    )
 
 
 def test_the_page_offers_a_file_for_download_through_a_helper(tmp_path, server, bot_api, state):
@@ -133,7 +153,10 @@ def test_the_page_offers_a_file_for_download_through_a_helper(tmp_path, server, 
     assert offered == {"url": f"/_sandbox/contents/{_content_id(sent)}", "name": "Rapport é.csv", "size": len(CSV)}
     download = requests.get(f"{server.url}{offered['url']}", timeout=10)
     assert download.content == CSV
-    assert download.headers["Content-Disposition"] == "attachment; filename=\"Rapport _.csv\"; filename*=UTF-8''Rapport%20%C3%A9.csv"
+    assert (
+        download.headers["Content-Disposition"]
+        == "attachment; filename=\"Rapport _.csv\"; filename*=UTF-8''Rapport%20%C3%A9.csv"
+    )
     assert requests.get(f"{server.url}/_sandbox/contents/unknown", timeout=10).status_code == 404
 
 

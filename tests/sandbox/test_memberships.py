@@ -56,8 +56,9 @@ def test_memberships_get_list_and_filters(api_for, bot_api, state):
     assert [m.personId for m in sanne.memberships.list(roomId=room_id, personId=erik_id)] == [erik_id]
     assert [m.personEmail for m in sanne.memberships.list(roomId=room_id, personEmail=ERIK_EMAIL)] == [ERIK_EMAIL]
     # Without a room: the caller's own memberships, one per space; a person filter needs the room.
-    assert {m.roomId for m in bot_api.memberships.list()} == {r["id"] for r in state.rooms.values()
-                                                              if state.is_member(r["id"], state.person_by_email(BOT_EMAIL)["id"])}
+    assert {m.roomId for m in bot_api.memberships.list()} == {
+        r["id"] for r in state.rooms.values() if state.is_member(r["id"], state.person_by_email(BOT_EMAIL)["id"])
+    }
     assert {m.personEmail for m in bot_api.memberships.list()} == {BOT_EMAIL}
     assert _status(lambda: list(sanne.memberships.list(personEmail=ERIK_EMAIL))) == 400
 
@@ -71,16 +72,32 @@ def test_a_member_leaves_and_the_room_and_the_leaver_hear_memberships_deleted(ap
     assert (body["resource"], body["event"]) == ("memberships", "deleted")
     assert body["actorId"] == membership["personId"]
     # Shaped like memberships/created's data.
-    assert body["data"] == {k: membership[k] for k in ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName",
-                                                       "isModerator", "isMonitor", "created")}
+    assert body["data"] == {
+        k: membership[k]
+        for k in (
+            "id",
+            "roomId",
+            "roomType",
+            "personId",
+            "personEmail",
+            "personDisplayName",
+            "isModerator",
+            "isMonitor",
+            "created",
+        )
+    }
     assert not state.is_member(room_id, membership["personId"])
     assert _status(lambda: api_for(ANNA_EMAIL).rooms.get(room_id)) == 404
 
 
 def test_the_removed_bot_hears_its_own_removal_through_a_filter_on_its_person_id(api_for, bot_api, state, receiver):
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
-    bot_api.webhooks.create(name="me-gone", targetUrl=receiver.url, resource="memberships", event="deleted", filter=f"personId={bot_id}")
-    bot_api.webhooks.create(name="me-added", targetUrl=receiver.url, resource="memberships", event="created", filter=f"personId={bot_id}")
+    bot_api.webhooks.create(
+        name="me-gone", targetUrl=receiver.url, resource="memberships", event="deleted", filter=f"personId={bot_id}"
+    )
+    bot_api.webhooks.create(
+        name="me-added", targetUrl=receiver.url, resource="memberships", event="created", filter=f"personId={bot_id}"
+    )
     room_id = state.room_by_title(STAFF_ROOM)["id"]
     # Someone else leaving does not pass the filter.
     api_for(ERIK_EMAIL).memberships.delete(state.membership_of(room_id, state.person_by_email(ERIK_EMAIL)["id"])["id"])
@@ -88,7 +105,11 @@ def test_the_removed_bot_hears_its_own_removal_through_a_filter_on_its_person_id
     sanne.memberships.delete(state.membership_of(room_id, bot_id)["id"])
     sanne.memberships.create(roomId=room_id, personEmail=BOT_EMAIL)
     removal, readded = _bodies(receiver, 2)
-    assert (removal["event"], removal["data"]["personId"], removal["actorId"]) == ("deleted", bot_id, state.person_by_email(SANNE_EMAIL)["id"])
+    assert (removal["event"], removal["data"]["personId"], removal["actorId"]) == (
+        "deleted",
+        bot_id,
+        state.person_by_email(SANNE_EMAIL)["id"],
+    )
     assert readded["event"] == "created" and readded["data"]["id"] == removal["data"]["id"]
     assert readded["data"]["created"] >= removal["data"]["created"]
     assert state.wait_deliveries(2) and len(state.deliveries) == 2
@@ -107,8 +128,14 @@ def test_removal_rules(api_for, state):
     # Outsiders see nothing; in a space without moderators any member may remove another.
     assert _status(lambda: api_for(BRAM_EMAIL).memberships.delete(erik["id"])) == 404
     state.set_moderator(room_id, SANNE_EMAIL)
-    assert _status(lambda: api_for(ERIK_EMAIL).memberships.delete(
-        state.membership_of(room_id, state.person_by_email(SANNE_EMAIL)["id"])["id"])) == 403
+    assert (
+        _status(
+            lambda: api_for(ERIK_EMAIL).memberships.delete(
+                state.membership_of(room_id, state.person_by_email(SANNE_EMAIL)["id"])["id"]
+            )
+        )
+        == 403
+    )
     assert state.is_member(room_id, erik["personId"])
     api_for(SANNE_EMAIL).memberships.delete(erik["id"])
     assert not state.is_member(room_id, erik["personId"])

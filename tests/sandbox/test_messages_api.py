@@ -11,8 +11,12 @@ from sandbox.ids import uuid_of
 
 CARD = {
     "contentType": "application/vnd.microsoft.card.adaptive",
-    "content": {"type": "AdaptiveCard", "version": "1.3", "body": [{"type": "Input.Text", "id": "note"}],
-                "actions": [{"type": "Action.Submit", "title": "Send", "data": {"action": "note"}}]},
+    "content": {
+        "type": "AdaptiveCard",
+        "version": "1.3",
+        "body": [{"type": "Input.Text", "id": "note"}],
+        "actions": [{"type": "Action.Submit", "title": "Send", "data": {"action": "note"}}],
+    },
 }
 
 
@@ -128,9 +132,15 @@ def test_spark_mention_ids_are_base64_by_default_and_uuid_on_request(api_for, st
     anna = api_for(ANNA_EMAIL)
     room_id = state.room_by_title(ACME_ROOM)["id"]
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
-    assert f'data-object-id="{bot_id}"' in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> a").html
+    assert (
+        f'data-object-id="{bot_id}"'
+        in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> a").html
+    )
     state.mention_ids = "uuid"
-    assert f'data-object-id="{uuid_of(bot_id)}"' in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> b").html
+    assert (
+        f'data-object-id="{uuid_of(bot_id)}"'
+        in anna.messages.create(roomId=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> b").html
+    )
 
 
 def test_threads_one_level_deep_in_the_same_room(api_for, state):
@@ -152,7 +162,9 @@ def test_message_size_and_card_rules(bot_api, state):
     assert _status(lambda: bot_api.messages.create(roomId=room_id, text="a" * 7440)) == 400
     assert _status(lambda: bot_api.messages.create(roomId=room_id, markdown="é" * 3720)) == 400
     assert _status(lambda: bot_api.messages.create(roomId=room_id, attachments=[dict(CARD)])) == 400
-    assert _status(lambda: bot_api.messages.create(roomId=room_id, text="x", attachments=[dict(CARD), dict(CARD)])) == 400
+    assert (
+        _status(lambda: bot_api.messages.create(roomId=room_id, text="x", attachments=[dict(CARD), dict(CARD)])) == 400
+    )
     wrong = {**CARD, "contentType": "application/json"}
     assert _status(lambda: bot_api.messages.create(roomId=room_id, text="x", attachments=[wrong])) == 400
     card = bot_api.messages.create(roomId=room_id, text="fallback", attachments=[dict(CARD)])

@@ -12,9 +12,8 @@ import tarfile
 import pytest
 import requests
 
-from sandbox import launch
 from bot.config import load_settings
-from sandbox import assets, keeper
+from sandbox import assets, keeper, launch
 from sandbox.demo import (
     ACME_ROOM,
     ANNA_EMAIL,
@@ -38,12 +37,21 @@ def _md(markdown: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("markdown", "html", "text"),
     [
-        ("**bold** and *italic* and ~~gone~~", "<p><strong>bold</strong> and <em>italic</em> and <del>gone</del></p>",
-         "bold and italic and gone"),
-        ("call [+31 88 1200 043](tel:+31881200043)", '<p>call <a href="tel:+31881200043">+31 88 1200 043</a></p>',
-         "call +31 88 1200 043"),
-        ("see https://status.example/now.", '<p>see <a href="https://status.example/now">https://status.example/now</a>.</p>',
-         "see https://status.example/now."),
+        (
+            "**bold** and *italic* and ~~gone~~",
+            "<p><strong>bold</strong> and <em>italic</em> and <del>gone</del></p>",
+            "bold and italic and gone",
+        ),
+        (
+            "call [+31 88 1200 043](tel:+31881200043)",
+            '<p>call <a href="tel:+31881200043">+31 88 1200 043</a></p>',
+            "call +31 88 1200 043",
+        ),
+        (
+            "see https://status.example/now.",
+            '<p>see <a href="https://status.example/now">https://status.example/now</a>.</p>',
+            "see https://status.example/now.",
+        ),
         ("- one\n- **two**", "<ul><li>one</li><li><strong>two</strong></li></ul>", "one\ntwo"),
         ("3. three\n4. four", '<ol start="3"><li>three</li><li>four</li></ol>', "three\nfour"),
         ("first\nsecond\n\nnext", "<p>first<br/>second</p><p>next</p>", "first\nsecond\n\nnext"),
@@ -92,7 +100,9 @@ def test_the_directory_lists_people_with_their_demo_role_and_every_space_by_kind
     assert kinds[ACME_ROOM] == "customer" and kinds[STAFF_ROOM] == "staff"
     direct = [room for room in data["rooms"] if room["kind"] == "direct"]
     assert sorted(tuple(sorted(room["members"])) for room in direct) == [
-        tuple(sorted((BOT_EMAIL, ERIK_EMAIL))), tuple(sorted((BOT_EMAIL, SANNE_EMAIL)))]
+        tuple(sorted((BOT_EMAIL, ERIK_EMAIL))),
+        tuple(sorted((BOT_EMAIL, SANNE_EMAIL))),
+    ]
 
 
 def test_the_page_and_its_directory_are_served(server):
@@ -120,7 +130,10 @@ def test_a_kept_sandbox_continues_with_the_same_spaces_messages_and_tokens(tmp_p
         assert again.edits[first["id"]] == 1
         assert again.person_by_token("sandbox-token-anna")["emails"] == [ANNA_EMAIL]
         # The page's change feed replays the kept messages, oldest first.
-        assert [(e["kind"], e["message"]["id"]) for e in again.events_since(0, acme["id"])][0] == ("created", first["id"])
+        assert [(e["kind"], e["message"]["id"]) for e in again.events_since(0, acme["id"])][0] == (
+            "created",
+            first["id"],
+        )
         assert again.roles[ANNA_EMAIL] == "customer"
     finally:
         again.close()
@@ -265,8 +278,9 @@ def test_the_first_start_creates_the_demo_and_the_next_continues_it(tmp_path):
             kinds = {row.room_id: row.kind for row in session.scalars(select(SpaceRecord))}
             assert kinds[acme] == "customer" and kinds[state.room_by_title(STAFF_ROOM)["id"]] == "staff"
             assert session.get(OnCallTeam, "iot-oncall").rota == [ERIK_EMAIL, SANNE_EMAIL]
-            assert sorted(s.service for s in session.scalars(select(Subscription).where(Subscription.room_id == acme))) == [
-                "LoRa", "M2M"]
+            assert sorted(
+                s.service for s in session.scalars(select(Subscription).where(Subscription.room_id == acme))
+            ) == ["LoRa", "M2M"]
         assert sum(room["kind"] == "direct" for room in state.directory()["rooms"]) == 2
         state.post_message(ANNA_EMAIL, room_id=acme, text="kept?")
     finally:

@@ -49,15 +49,23 @@ def test_rooms_memberships_webhooks_messages_and_people_page_with_links(server, 
         state.post_message(ANNA_EMAIL, room_id=room_id, text=f"m{n}")
         state.add_room(f"Extra {n}", [BOT_EMAIL], creator_email=ANNA_EMAIL)
     newest_first = [m["id"] for m in reversed(state.messages_in(room_id))]
-    assert _walk(server, "/v1/messages", token=anna, roomId=room_id, max=2) == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+    assert _walk(server, "/v1/messages", token=anna, roomId=room_id, max=2) == [
+        newest_first[:2],
+        newest_first[2:4],
+        newest_first[4:],
+    ]
     rooms = [r["id"] for r in state.rooms.values() if state.is_member(r["id"], state.person_by_email(ANNA_EMAIL)["id"])]
     assert sum(_walk(server, "/v1/rooms", token=anna, max=4), []) == rooms and len(rooms) == 6
     staff = state.room_by_title(STAFF_ROOM)["id"]
     pages = _walk(server, "/v1/memberships", roomId=staff, max=2)
     assert [len(page) for page in pages] == [2, 2, 1] and len(set(sum(pages, []))) == 5  # four staff and the bot
     for n in range(3):
-        requests.post(f"{server.url}/v1/webhooks", json={"name": f"h{n}", "targetUrl": "http://127.0.0.1:9/x", "resource": "messages",
-                                                          "event": "created"}, headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=10)
+        requests.post(
+            f"{server.url}/v1/webhooks",
+            json={"name": f"h{n}", "targetUrl": "http://127.0.0.1:9/x", "resource": "messages", "event": "created"},
+            headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+            timeout=10,
+        )
     assert [len(page) for page in _walk(server, "/v1/webhooks", max=1)] == [1, 1, 1]
     anna_id, ada_id = state.person_by_email(ANNA_EMAIL)["id"], state.person_by_email("ada@iot-desk.example")["id"]
     assert _walk(server, "/v1/people", id=f"{anna_id},{ada_id}", max=1) == [[anna_id], [ada_id]]
@@ -90,9 +98,20 @@ def test_the_bots_webhook_list_follows_the_links(server, state):
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
     for n in range(120):  # more than one default page of 100
         hook_id = new_id("WEBHOOK")
-        state.webhooks[hook_id] = {"id": hook_id, "name": f"h{n}", "targetUrl": "http://127.0.0.1:9/x", "resource": "messages",
-                                   "event": "created", "orgId": state.org_id, "createdBy": bot_id, "appId": "SANDBOX",
-                                   "ownedBy": "creator", "status": "active", "created": state.stamp(), "ownerId": bot_id}
+        state.webhooks[hook_id] = {
+            "id": hook_id,
+            "name": f"h{n}",
+            "targetUrl": "http://127.0.0.1:9/x",
+            "resource": "messages",
+            "event": "created",
+            "orgId": state.org_id,
+            "createdBy": bot_id,
+            "appId": "SANDBOX",
+            "ownedBy": "creator",
+            "status": "active",
+            "created": state.stamp(),
+            "ownerId": bot_id,
+        }
     client = WebexClient(access_token=BOT_TOKEN, base_url=f"{server.url}/v1/")
     assert [h["name"] for h in client.list_webhooks()] == [f"h{n}" for n in range(120)]
     assert [r["status"] for r in state.requests if r["path"] == "/v1/webhooks"] == [200, 200]

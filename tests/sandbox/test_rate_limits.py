@@ -20,7 +20,9 @@ def _limited(call) -> int:
 
 
 def test_on_by_default_with_a_burst_of_50_then_429(bot_api, state):
-    assert (state.rate_limit.per_second, state.rate_limit.burst) == (RateLimit.PER_SECOND, RateLimit.BURST) == (10.0, 50)
+    assert (
+        (state.rate_limit.per_second, state.rate_limit.burst) == (RateLimit.PER_SECOND, RateLimit.BURST) == (10.0, 50)
+    )
     room_id = state.room_by_title(ACME_ROOM)["id"]
     for n in range(50):
         bot_api.messages.create(roomId=room_id, text=f"m{n}")

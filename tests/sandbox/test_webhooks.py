@@ -20,8 +20,14 @@ def _bodies(receiver, n: int) -> list[dict]:
 
 
 def test_webhook_crud(bot_api, api_for, receiver):
-    hook = bot_api.webhooks.create(name="msgs", targetUrl=receiver.url, resource="messages", event="created",
-                                   filter="roomType=group", secret="s3cret")
+    hook = bot_api.webhooks.create(
+        name="msgs",
+        targetUrl=receiver.url,
+        resource="messages",
+        event="created",
+        filter="roomType=group",
+        secret="s3cret",
+    )
     assert hook.status == "active" and hook.filter == "roomType=group" and hook.ownedBy == "creator"
     assert [h.id for h in bot_api.webhooks.list()] == [hook.id]
     assert list(api_for(ANNA_EMAIL).webhooks.list()) == []
@@ -45,7 +51,9 @@ def test_webhook_crud(bot_api, api_for, receiver):
 
 
 def test_signed_delivery_matches_webex_payload(bot_api, state, receiver):
-    hook = bot_api.webhooks.create(name="msgs", targetUrl=receiver.url, resource="messages", event="created", secret="s3cret")
+    hook = bot_api.webhooks.create(
+        name="msgs", targetUrl=receiver.url, resource="messages", event="created", secret="s3cret"
+    )
     room_id = state.room_by_title(ACME_ROOM)["id"]
     sent = state.post_message(ANNA_EMAIL, room_id=room_id, markdown=f"<@personEmail:{BOT_EMAIL}> /ping")
     [raw] = receiver.wait(1)
@@ -53,8 +61,14 @@ def test_signed_delivery_matches_webex_payload(bot_api, state, receiver):
     assert raw["headers"]["X-Spark-Signature"] == expected
     payload = json.loads(raw["body"])
     assert {k: payload[k] for k in ("id", "name", "targetUrl", "resource", "event", "ownedBy", "status")} == {
-        "id": hook.id, "name": "msgs", "targetUrl": receiver.url, "resource": "messages", "event": "created",
-        "ownedBy": "creator", "status": "active"}
+        "id": hook.id,
+        "name": "msgs",
+        "targetUrl": receiver.url,
+        "resource": "messages",
+        "event": "created",
+        "ownedBy": "creator",
+        "status": "active",
+    }
     assert {"orgId", "createdBy", "appId", "created", "actorId"} <= payload.keys() and "filter" not in payload
     assert payload["actorId"] == sent["personId"]
     # Ids only, as Webex sends them: mentionedPeople is on the message the bot GETs, not here.
@@ -78,8 +92,13 @@ def test_bot_in_group_room_hears_mentions_and_itself_only(bot_api, api_for, stat
 
 def test_person_webhook_hears_everything_in_their_rooms(api_for, state, receiver):
     sanne = api_for(SANNE_EMAIL)
-    sanne.webhooks.create(name="all", targetUrl=receiver.url, resource="messages", event="all",
-                          filter=f"roomId={state.room_by_title(STAFF_ROOM)['id']}")
+    sanne.webhooks.create(
+        name="all",
+        targetUrl=receiver.url,
+        resource="messages",
+        event="all",
+        filter=f"roomId={state.room_by_title(STAFF_ROOM)['id']}",
+    )
     state.post_message(ANNA_EMAIL, room_id=state.room_by_title(ACME_ROOM)["id"], text="not Sanne's room")
     first = state.post_message("erik@iot-desk.example", room_id=state.room_by_title(STAFF_ROOM)["id"], text="hello")
     [body] = _bodies(receiver, 1)
@@ -88,14 +107,22 @@ def test_person_webhook_hears_everything_in_their_rooms(api_for, state, receiver
 
 def test_card_submit_is_delivered_to_the_card_author(bot_api, api_for, state, receiver):
     bot_api.webhooks.create(name="cards", targetUrl=receiver.url, resource="attachmentActions", event="created")
-    api_for(ANNA_EMAIL).webhooks.create(name="anna", targetUrl=receiver.url, resource="attachmentActions", event="created")
+    api_for(ANNA_EMAIL).webhooks.create(
+        name="anna", targetUrl=receiver.url, resource="attachmentActions", event="created"
+    )
     room_id = state.room_by_title(ACME_ROOM)["id"]
     card = bot_api.messages.create(roomId=room_id, text="fallback", attachments=[dict(CARD)])
     action = state.submit_card(ANNA_EMAIL, card.id, {"note": "hi"})
     [body] = _bodies(receiver, 1)
     assert body["resource"] == "attachmentActions" and body["createdBy"] == state.person_by_email(BOT_EMAIL)["id"]
-    assert body["data"] == {"id": action["id"], "type": "submit", "messageId": card.id,
-                            "personId": action["personId"], "roomId": room_id, "created": action["created"]}
+    assert body["data"] == {
+        "id": action["id"],
+        "type": "submit",
+        "messageId": card.id,
+        "personId": action["personId"],
+        "roomId": room_id,
+        "created": action["created"],
+    }
     assert bot_api.attachment_actions.get(body["data"]["id"]).inputs == {"note": "hi"}
     assert state.wait_deliveries(1) and len(state.deliveries) == 1
 
@@ -107,9 +134,17 @@ def test_membership_created_reaches_the_added_bot(bot_api, api_for, state, recei
     membership = sanne.memberships.create(roomId=room.id, personEmail=BOT_EMAIL)
     [body] = _bodies(receiver, 1)
     assert body["actorId"] == state.person_by_email(SANNE_EMAIL)["id"]
-    assert body["data"] == {"id": membership.id, "roomId": room.id, "roomType": "group", "personId": membership.personId, "personEmail": BOT_EMAIL,
-                            "personDisplayName": "IoT Service Desk", "isModerator": False, "isMonitor": False,
-                            "created": membership._json_data["created"]}
+    assert body["data"] == {
+        "id": membership.id,
+        "roomId": room.id,
+        "roomType": "group",
+        "personId": membership.personId,
+        "personEmail": BOT_EMAIL,
+        "personDisplayName": "IoT Service Desk",
+        "isModerator": False,
+        "isMonitor": False,
+        "created": membership._json_data["created"],
+    }
 
 
 def test_a_membership_has_the_same_id_each_time_and_its_end_is_delivered(bot_api, api_for, state, receiver):
@@ -120,7 +155,8 @@ def test_a_membership_has_the_same_id_each_time_and_its_end_is_delivered(bot_api
     bot_uuid = uuid_of(first.personId)
     # As Webex derives it: the membership of this person in this room.
     assert base64.b64decode(first.id + "=" * (-len(first.id) % 4)).decode() == (
-        f"ciscospark://us/MEMBERSHIP/{bot_uuid}:{uuid_of(room.id)}")
+        f"ciscospark://us/MEMBERSHIP/{bot_uuid}:{uuid_of(room.id)}"
+    )
     sanne.memberships.delete(first.id)
     with pytest.raises(ApiError) as exc:  # the bot is out: it can no longer see the room
         bot_api.rooms.get(room.id)
@@ -131,14 +167,18 @@ def test_a_membership_has_the_same_id_each_time_and_its_end_is_delivered(bot_api
     bodies = _bodies(receiver, 3)
     # The bot hears of its joining, its removal (though no longer in the room) and joining again.
     assert [(b["event"], b["data"]["id"], b["data"]["personId"], b["actorId"]) for b in bodies] == [
-        ("created", first.id, first.personId, sanne_id), ("deleted", first.id, first.personId, sanne_id),
-        ("created", first.id, first.personId, sanne_id)]
+        ("created", first.id, first.personId, sanne_id),
+        ("deleted", first.id, first.personId, sanne_id),
+        ("created", first.id, first.personId, sanne_id),
+    ]
     assert bodies[1]["data"]["roomId"] == room.id
 
 
 def test_someone_leaving_is_delivered_to_the_members_left_and_filters_apply(bot_api, api_for, state, receiver):
     bot_id = state.person_by_email(BOT_EMAIL)["id"]
-    bot_api.webhooks.create(name="mine", targetUrl=receiver.url, resource="memberships", event="deleted", filter=f"personId={bot_id}")
+    bot_api.webhooks.create(
+        name="mine", targetUrl=receiver.url, resource="memberships", event="deleted", filter=f"personId={bot_id}"
+    )
     sanne = api_for(SANNE_EMAIL)
     staff = state.room_by_title(STAFF_ROOM)
     [erik] = [m for m in sanne.memberships.list(roomId=staff["id"]) if m.personEmail == "erik@iot-desk.example"]
@@ -162,7 +202,9 @@ def test_removing_a_member_is_refused_to_outsiders_and_for_unknown_ids(api_for, 
 
 def test_webhook_disabled_after_100_failures_until_set_active(api_for, state, failing_receiver, receiver):
     sanne = api_for(SANNE_EMAIL)
-    failing = sanne.webhooks.create(name="failing", targetUrl=failing_receiver.url, resource="messages", event="created")
+    failing = sanne.webhooks.create(
+        name="failing", targetUrl=failing_receiver.url, resource="messages", event="created"
+    )
     room_id = state.room_by_title(STAFF_ROOM)["id"]
     assert state.delivery.disable_after == 100
     for n in range(100):
@@ -179,5 +221,8 @@ def test_webhook_disabled_after_100_failures_until_set_active(api_for, state, fa
     sanne.webhooks.update(failing.id, name="failing", targetUrl=failing_receiver.url, status="active")
     again = state.post_message(SANNE_EMAIL, room_id=room_id, text="active again")
     assert state.wait_deliveries(103)
-    assert {(d["webhook_id"], d["status_code"]) for d in state.deliveries[101:]} == {(failing.id, 200), (healthy.id, 200)}
+    assert {(d["webhook_id"], d["status_code"]) for d in state.deliveries[101:]} == {
+        (failing.id, 200),
+        (healthy.id, 200),
+    }
     assert {d["data_id"] for d in state.deliveries[101:]} == {again["id"]}

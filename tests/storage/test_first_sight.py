@@ -3,7 +3,7 @@ gets one record, and neither handler fails on its key (found by the scale-out dr
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from storage.directory import ensure_space, touch_person
 from storage.models import Person, SpaceRecord
 from tests.harness import race
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _first(session):
@@ -27,8 +27,9 @@ def _space(session):
     return ensure_space(session, room_id="ROOM-NEW", room_type="group")
 
 
-@pytest.mark.parametrize(("first", "second", "model"), [(_first, _second, Person), (_space, _space, SpaceRecord)],
-                         ids=["person", "space"])
+@pytest.mark.parametrize(
+    ("first", "second", "model"), [(_first, _second, Person), (_space, _space, SpaceRecord)], ids=["person", "space"]
+)
 def test_two_transactions_seeing_a_newcomer_at_once_make_one_record(db, first, second, model):
     race(db, first, second)  # neither fails on the key
     with db.scope() as session:

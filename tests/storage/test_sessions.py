@@ -14,7 +14,11 @@ def test_a_row_is_read_once_per_transaction_and_again_in_the_next(db, clock):
     with db.scope() as s:
         directory.touch_person(s, email="ria@example.com", person_id="P1", display_name="Ria", now=clock.now())
     reads = []
-    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: reads.append(sql) if "FROM people" in sql else None)
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_rest: reads.append(sql) if "FROM people" in sql else None,
+    )
 
     with db.scope() as s:
         assert directory.person(s, email="ria@example.com").display_name == "Ria"  # dropped at once

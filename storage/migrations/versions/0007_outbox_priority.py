@@ -5,21 +5,20 @@ Revises: 0006
 Create Date: 2026-11-23 03:50:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('outbox_messages') as batch_op:
-        batch_op.add_column(sa.Column('priority', sa.SmallInteger(), server_default='1', nullable=False))
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.SmallInteger(), server_default="1", nullable=False))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox_messages') as batch_op:
-        batch_op.drop_column('priority')
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.drop_column("priority")

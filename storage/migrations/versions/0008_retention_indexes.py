@@ -8,12 +8,11 @@ Revises: 0007
 Create Date: 2026-12-02 14:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -26,12 +25,12 @@ def _partial(name: str, table: str, column: str) -> None:
 
 
 def upgrade() -> None:
-    _partial('ix_outbox_parent', 'outbox_messages', 'parent_outbox_id')
-    _partial('ix_outbox_target', 'outbox_messages', 'target_outbox_id')
-    _partial('ix_tickets_root_outbox', 'tickets', 'root_outbox_id')
+    _partial("ix_outbox_parent", "outbox_messages", "parent_outbox_id")
+    _partial("ix_outbox_target", "outbox_messages", "target_outbox_id")
+    _partial("ix_tickets_root_outbox", "tickets", "root_outbox_id")
 
 
 def downgrade() -> None:
-    op.drop_index('ix_tickets_root_outbox', table_name='tickets')
-    op.drop_index('ix_outbox_target', table_name='outbox_messages')
-    op.drop_index('ix_outbox_parent', table_name='outbox_messages')
+    op.drop_index("ix_tickets_root_outbox", table_name="tickets")
+    op.drop_index("ix_outbox_target", table_name="outbox_messages")
+    op.drop_index("ix_outbox_parent", table_name="outbox_messages")

@@ -8,25 +8,24 @@ Revises: 0010
 Create Date: 2026-12-03 10:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from storage.types import UTCDateTime
 
-
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('spaces') as batch_op:
-        batch_op.add_column(sa.Column('state', sa.String(length=12), server_default='active', nullable=False))
-        batch_op.add_column(sa.Column('state_changed_at', UTCDateTime(), nullable=True))
+    with op.batch_alter_table("spaces") as batch_op:
+        batch_op.add_column(sa.Column("state", sa.String(length=12), server_default="active", nullable=False))
+        batch_op.add_column(sa.Column("state_changed_at", UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('spaces') as batch_op:
-        batch_op.drop_column('state_changed_at')
-        batch_op.drop_column('state')
+    with op.batch_alter_table("spaces") as batch_op:
+        batch_op.drop_column("state_changed_at")
+        batch_op.drop_column("state")

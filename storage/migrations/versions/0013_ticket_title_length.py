@@ -9,22 +9,25 @@ Revises: 0012
 Create Date: 2026-12-03 02:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0013'
-down_revision = '0012'
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.alter_column('tickets', 'title', type_=sa.String(4000), existing_type=sa.String(200), existing_nullable=False)
+        op.alter_column(
+            "tickets", "title", type_=sa.String(4000), existing_type=sa.String(200), existing_nullable=False
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("UPDATE tickets SET title = left(title, 200) WHERE length(title) > 200")
-        op.alter_column('tickets', 'title', type_=sa.String(200), existing_type=sa.String(4000), existing_nullable=False)
+        op.alter_column(
+            "tickets", "title", type_=sa.String(200), existing_type=sa.String(4000), existing_nullable=False
+        )

@@ -26,8 +26,11 @@ def _admin_visits_the_customer_spaces(h: Harness) -> None:
         h.add_member(title, ADA_EMAIL)
 
 
-pytestmark = [pytest.mark.bare, pytest.mark.admins(ADA_EMAIL),
-              pytest.mark.prepare.with_args(_admin_visits_the_customer_spaces)]
+pytestmark = [
+    pytest.mark.bare,
+    pytest.mark.admins(ADA_EMAIL),
+    pytest.mark.prepare.with_args(_admin_visits_the_customer_spaces),
+]
 
 
 def _said(harness, email, room, text):
@@ -64,15 +67,26 @@ def test_binding_to_a_new_org_asks_with_a_card_then_creates_and_binds(harness, d
     assert [a["title"] for a in card["actions"]] == ["Create and link", "Cancel"]
     assert _count(db, Organisation) == 0  # nothing until confirmed
 
-    harness.press(ADA_EMAIL, asked, {"action": "space.bind.confirm", "org": "Acme Logistics", "sla_profile": "partner", "language": "nl"})
+    harness.press(
+        ADA_EMAIL,
+        asked,
+        {"action": "space.bind.confirm", "org": "Acme Logistics", "sla_profile": "partner", "language": "nl"},
+    )
     harness.run()
     reply = harness.bot_messages(ACME_ROOM)[-1]
-    assert reply["markdown"] == ("Organisatie **Acme Logistics** is aangemaakt (SLA-profiel partner) en deze space is eraan gekoppeld. "
-                                 "De leden zijn klanten van Acme Logistics.")
+    assert reply["markdown"] == (
+        "Organisatie **Acme Logistics** is aangemaakt (SLA-profiel partner) en deze space is eraan gekoppeld. "
+        "De leden zijn klanten van Acme Logistics."
+    )
     assert reply["parentId"] == asked["id"]
     with db.scope() as s:
         org = s.scalars(select(Organisation)).one()
-        assert (org.name, org.sla_profile, org.language, org.created_by) == ("Acme Logistics", "partner", "nl", ADA_EMAIL)
+        assert (org.name, org.sla_profile, org.language, org.created_by) == (
+            "Acme Logistics",
+            "partner",
+            "nl",
+            ADA_EMAIL,
+        )
     assert _space(db, harness, ACME_ROOM) == ("customer", org.id)
 
 
@@ -89,7 +103,10 @@ def test_binding_to_an_existing_org_is_immediate_and_any_case(harness, db):
     reply = _said(harness, ADA_EMAIL, STAFF_ROOM, "/space unbind")
     assert reply["markdown"] == "This space is no longer the staff space."
     reply = _said(harness, ADA_EMAIL, STAFF_ROOM, "/space bind   acme   LOGISTICS ")
-    assert reply["markdown"] == "This space is now linked to **Acme Logistics** (SLA profile iot). Its members are Acme Logistics's customers."
+    assert (
+        reply["markdown"]
+        == "This space is now linked to **Acme Logistics** (SLA profile iot). Its members are Acme Logistics's customers."
+    )
     assert _count(db, Organisation) == 2
 
 
@@ -101,20 +118,28 @@ def test_a_customer_cannot_bind_and_the_refusal_names_the_role(harness, db):
 
 def test_a_customer_cannot_press_the_confirmation_either(harness, db):
     asked = _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind Acme")
-    harness.press(ANNA_EMAIL, asked, {"action": "space.bind.confirm", "org": "Acme", "sla_profile": "iot", "language": "en"})
+    harness.press(
+        ANNA_EMAIL, asked, {"action": "space.bind.confirm", "org": "Acme", "sla_profile": "iot", "language": "en"}
+    )
     harness.run()
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Only someone with the **admin** role can use `/space.bind.confirm`."
+    assert (
+        harness.bot_messages(ACME_ROOM)[-1]["markdown"]
+        == "Only someone with the **admin** role can use `/space.bind.confirm`."
+    )
     assert _count(db, Organisation) == 0
 
 
 def test_rebinding_and_binding_the_staff_space_are_refused(harness, db):
     harness.seed_directory()
     assert _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind Polder Energy")["markdown"] == (
-        "This space is linked to **Acme Logistics**. `/space unbind` first if it should belong to another organisation.")
+        "This space is linked to **Acme Logistics**. `/space unbind` first if it should belong to another organisation."
+    )
     assert _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind acme logistics")["markdown"] == (
-        "This space is already linked to **Acme Logistics**.")
+        "This space is already linked to **Acme Logistics**."
+    )
     assert _said(harness, ADA_EMAIL, STAFF_ROOM, "/space bind Acme Logistics")["markdown"] == (
-        "This is the staff space; it cannot also be a customer space. `/space unbind` first.")
+        "This is the staff space; it cannot also be a customer space. `/space unbind` first."
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,18 +159,22 @@ def test_bad_org_names_are_refused(harness, db, name, expected):
 
 def test_markup_in_an_org_name_is_shown_literally(harness):
     asked = _said(harness, ADA_EMAIL, ACME_ROOM, "/space bind [x](javascript:alert(1)) Acme * Co_op")
-    assert asked["markdown"] == (r"There is no organisation **\[x\]\(javascript:alert\(1\)\) Acme \* Co\_op** yet. "
-                                 "Create it and link this space to it?")
+    assert asked["markdown"] == (
+        r"There is no organisation **\[x\]\(javascript:alert\(1\)\) Acme \* Co\_op** yet. "
+        "Create it and link this space to it?"
+    )
 
 
 def test_staff_space_moves(harness, db):
     harness.seed_directory()
     assert _said(harness, ADA_EMAIL, POLDER_ROOM, "/space staff")["markdown"] == (
-        "This space is linked to **Polder Energy**; `/space unbind` first to make it the staff space.")
+        "This space is linked to **Polder Energy**; `/space unbind` first to make it the staff space."
+    )
     room = harness.add_bot_to_new_room("New staff room", ADA_EMAIL)
     harness.run()
     assert _said(harness, ADA_EMAIL, "New staff room", "/space staff")["markdown"] == (
-        "This is now the staff space: alerts, pages and triage come here instead of the previous staff space.")
+        "This is now the staff space: alerts, pages and triage come here instead of the previous staff space."
+    )
     assert _space(db, harness, STAFF_ROOM)[0] == "unbound"
     assert _space(db, harness, "New staff room")[0] == "staff"
     with db.scope() as s:
@@ -156,8 +185,12 @@ def test_staff_space_moves(harness, db):
 def test_space_info(harness):
     harness.seed_directory()
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/space info")["markdown"].splitlines() == [
-        "**This space**", "- the customer space of **Acme Logistics**", "- SLA profile: iot", "- State: active",
-        "- Language: English"]
+        "**This space**",
+        "- the customer space of **Acme Logistics**",
+        "- SLA profile: iot",
+        "- State: active",
+        "- Language: English",
+    ]
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/space info")["markdown"].splitlines()[1] == "- the staff space"
 
 
@@ -167,9 +200,11 @@ def test_space_info(harness):
 def test_grant_list_and_revoke_with_an_audit_trail(harness, db, clock):
     harness.seed_directory()
     assert _said(harness, ADA_EMAIL, STAFF_ROOM, "/role grant Bram@Polder-Energy.example agent")["markdown"] == (
-        r"bram@polder\-energy\.example now holds the **agent** role.")
+        r"bram@polder\-energy\.example now holds the **agent** role."
+    )
     assert _said(harness, ADA_EMAIL, STAFF_ROOM, "/role grant bram@polder-energy.example agent")["markdown"] == (
-        r"bram@polder\-energy\.example already holds the **agent** role.")
+        r"bram@polder\-energy\.example already holds the **agent** role."
+    )
     roles = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/roles")["markdown"].splitlines()
     assert roles == [
         "**Staff roles**",
@@ -181,9 +216,12 @@ def test_grant_list_and_revoke_with_an_audit_trail(harness, db, clock):
     ]
     clock.advance(timedelta(minutes=5))
     assert _said(harness, ADA_EMAIL, STAFF_ROOM, "/role revoke bram@polder-energy.example agent")["markdown"] == (
-        r"bram@polder\-energy\.example no longer holds the **agent** role; it stops working from their next command.")
+        r"bram@polder\-energy\.example no longer holds the **agent** role; it stops working from their next command."
+    )
     with db.scope() as s:
-        trail = [(e.action, e.actor, e.at, e.room_id) for e in directory.timeline(s, subject_type="role", subject=BRAM_EMAIL)]
+        trail = [
+            (e.action, e.actor, e.at, e.room_id) for e in directory.timeline(s, subject_type="role", subject=BRAM_EMAIL)
+        ]
         grants = s.scalars(select(RoleGrant).where(RoleGrant.email == BRAM_EMAIL)).all()
     staff_room = harness.room(STAFF_ROOM)["id"]
     start = clock.now() - timedelta(minutes=5)
@@ -196,7 +234,8 @@ def test_a_revoked_role_stops_at_the_next_command(harness):
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/roles")["markdown"].startswith("**Staff roles**")
     _said(harness, ADA_EMAIL, STAFF_ROOM, "/role revoke sanne@iot-desk.example agent")
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/roles")["markdown"] == (
-        "Only someone with the **admin or agent or engineer or problem-manager** role can use `/roles`.")
+        "Only someone with the **admin or agent or engineer or problem-manager** role can use `/roles`."
+    )
 
 
 @pytest.mark.parametrize(
@@ -204,7 +243,10 @@ def test_a_revoked_role_stops_at_the_next_command(harness):
     [
         ("/role grant", "Give an email address and a role (agent, engineer, problem-manager, admin)."),
         ("/role grant someone agent", "**someone** is not an email address."),
-        ("/role grant x@y.example boss", "There is no role **boss**; roles are: agent, engineer, problem-manager, admin."),
+        (
+            "/role grant x@y.example boss",
+            "There is no role **boss**; roles are: agent, engineer, problem-manager, admin.",
+        ),
         ("/role revoke erik@iot-desk.example agent", r"erik@iot\-desk\.example does not hold the **agent** role."),
     ],
 )
@@ -217,17 +259,22 @@ def test_bad_role_commands_change_nothing(harness, db, text, expected):
 
 def test_an_admin_from_configuration_cannot_be_revoked_in_chat(harness):
     assert _direct(harness, ADA_EMAIL, "role revoke ada@iot-desk.example admin") == (
-        r"ada@iot\-desk\.example is an admin by configuration (BOT_ADMINS); remove it there.")
+        r"ada@iot\-desk\.example is an admin by configuration (BOT_ADMINS); remove it there."
+    )
 
 
 def test_admins_from_configuration_work_in_a_direct_space(harness):
-    assert _direct(harness, ADA_EMAIL, "role grant sanne@iot-desk.example agent") == r"sanne@iot\-desk\.example now holds the **agent** role."
+    assert (
+        _direct(harness, ADA_EMAIL, "role grant sanne@iot-desk.example agent")
+        == r"sanne@iot\-desk\.example now holds the **agent** role."
+    )
 
 
 def test_role_commands_stay_out_of_customer_spaces(harness):
     harness.seed_directory()
     assert _said(harness, ADA_EMAIL, ACME_ROOM, "/roles")["markdown"] == (
-        "`/roles` works only in: a 1:1 space with me, the staff space.")
+        "`/roles` works only in: a 1:1 space with me, the staff space."
+    )
 
 
 # -- languages -----------------------------------------------------------------------------------------
@@ -235,9 +282,13 @@ def test_role_commands_stay_out_of_customer_spaces(harness):
 
 def test_language_per_space(harness):
     harness.seed_directory()
-    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")["markdown"] == "Vanaf nu spreek ik Nederlands in deze space."
+    assert (
+        _said(harness, ANNA_EMAIL, ACME_ROOM, "/language nl")["markdown"]
+        == "Vanaf nu spreek ik Nederlands in deze space."
+    )
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/sla P2 2026-01-09 17:00")["markdown"].splitlines()[1] == (
-        "- Eerste reactie: **ma 12 jan 2026 09:00** (2 kantooruren)")
+        "- Eerste reactie: **ma 12 jan 2026 09:00** (2 kantooruren)"
+    )
     # Another space keeps its own language.
     assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/space info")["markdown"].splitlines()[-1] == "- Language: English"
 
@@ -247,7 +298,10 @@ def test_language_per_person_in_a_direct_space(harness):
     assert _direct(harness, ERIK_EMAIL, "frobnicate").startswith("Het commando **frobnicate** ken ik niet.")
 
 
-@pytest.mark.parametrize(("text", "expected"), [("/language", "Choose English or Dutch."), ("/language fr", "I don't speak **fr**; choose one of: en, nl.")])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("/language", "Choose English or Dutch."), ("/language fr", "I don't speak **fr**; choose one of: en, nl.")],
+)
 def test_bad_language(harness, text, expected):
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, text)["markdown"].splitlines()[0] == expected
 
@@ -279,18 +333,22 @@ def test_a_customer_command_in_an_unbound_space_says_how_to_get_it_bound(harness
 
     router = harness.runtime.router
 
-    @router.command("test customeronly", roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), summary="cmd.ping")
+    @router.command(
+        "test customeronly", roles=frozenset({CUSTOMER}), spaces=frozenset({IN_CUSTOMER}), summary="cmd.ping"
+    )
     def customer_only(ctx, args):
         ctx.reply("done")
 
     try:
         assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/test customeronly")["markdown"] == (
             "This space is not linked to a customer organisation yet, so I can't do that here. An admin can link it with "
-            "`/space bind <organisation>`; meanwhile `/help` and `/contact` work.")
+            "`/space bind <organisation>`; meanwhile `/help` and `/contact` work."
+        )
         harness.seed_directory()
         assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/test customeronly")["markdown"] == "done"
         assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/test customeronly")["markdown"] == (
-            "`/test customeronly` works only in: a customer space.")
+            "`/test customeronly` works only in: a customer space."
+        )
     finally:
         del router.commands[("test", "customeronly")]
 
@@ -302,8 +360,10 @@ def test_twenty_commands_a_minute_then_one_answer_saying_when(harness, db, clock
     texts = [m["markdown"] for m in harness.bot_messages(ACME_ROOM)]
     assert len(texts) == 21
     assert all(t.startswith("pong") for t in texts[:20])
-    assert texts[20].startswith("You sent more than 20 commands within a minute, so I did not act on this one. "
-                                "Send it again from 10:01:00 (Amsterdam time).")
+    assert texts[20].startswith(
+        "You sent more than 20 commands within a minute, so I did not act on this one. "
+        "Send it again from 10:01:00 (Amsterdam time)."
+    )
     # Another person is not affected; and a minute later Anna is back.
     assert _said(harness, BRAM_EMAIL, POLDER_ROOM, "/ping")["markdown"].startswith("pong")
     clock.advance(timedelta(seconds=61))

@@ -1,25 +1,20 @@
 """SLA clocks in chat on durable timers: warnings, pauses, 2-2-2, reopen window, aftercare, countdown edits."""
 
-
 import threading
 
 import pytest
 from sqlalchemy import select
 
-from tests.shipped import get_calendar
 from bot.clock import AMSTERDAM
-from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from bot.scheduler import Scheduler
 from commands.clocks import flows as clocks
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import OutboxMessage, Ticket, TicketPause, Timer
-from tests.harness import answer as _do, local, tick as _at
-
-
-
-
-
-
+from tests.harness import answer as _do
+from tests.harness import local
+from tests.harness import tick as _at
+from tests.shipped import get_calendar
 
 
 def _ticket(db, number="INC-1001"):
@@ -29,7 +24,9 @@ def _ticket(db, number="INC-1001"):
 
 def _warnings(harness):
     """The staff's SLA warnings, without the line that mentions who must act."""
-    return [m["markdown"].split("\n")[0] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))]
+    return [
+        m["markdown"].split("\n")[0] for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith(("⚠", "🚨"))
+    ]
 
 
 def _p2_friday(harness):
@@ -67,7 +64,9 @@ def test_p2_opened_friday_evening_warns_and_breaches_at_the_right_instants(harne
     office = get_calendar("iot-office")
     with db.scope() as s:
         fired = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "done")).all()
-    assert fired and all(office.is_business_time(t.fired_at) or t.fired_at.astimezone(AMSTERDAM).hour == 18 for t in fired)
+    assert fired and all(
+        office.is_business_time(t.fired_at) or t.fired_at.astimezone(AMSTERDAM).hour == 18 for t in fired
+    )
     warning = [m for m in harness.bot_messages(STAFF_ROOM) if m["markdown"].startswith("🚨")][-1]
     assert warning["attachments"][0]["content"]["actions"][0]["data"] == {"action": "ticket.take", "ticket": "INC-1001"}
 
@@ -111,7 +110,9 @@ def _resolve(harness, at):
     form_reply = _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
     assert form_reply == "Resolve **INC-1001**:"
     form = harness.bot_messages(STAFF_ROOM)[-1]
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
+    harness.press(
+        SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"}
+    )
     harness.run()
 
 
@@ -119,7 +120,10 @@ def test_two_two_two_across_a_weekend_and_a_holiday(harness, db):
     harness.clock.set(local(2026, 12, 21, 9, 0))
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M Modems offline")
     _resolve(harness, local(2026, 12, 23, 15, 0))  # Wednesday before Christmas
-    assert _thread(harness)[-1] == "Is **INC-1001** solved for you? `/confirm INC-1001`, or `/reopen INC-1001 <reason>` if not."
+    assert (
+        _thread(harness)[-1]
+        == "Is **INC-1001** solved for you? `/confirm INC-1001`, or `/reopen INC-1001 <reason>` if not."
+    )
     # Two business days: 24 Dec (1), 25/26 closed, weekend, 28 Dec (2) → reminder Monday 28 Dec 15:00.
     _at(harness, local(2026, 12, 28, 14, 59))
     assert not _thread(harness)[-1].startswith("Reminder")
@@ -132,7 +136,11 @@ def test_two_two_two_across_a_weekend_and_a_holiday(harness, db):
     _at(harness, local(2027, 1, 4, 15, 0))
     assert _thread(harness)[-1].startswith("**INC-1001** is closed: we did not hear back.")
     ticket = _ticket(db)
-    assert (ticket.status, ticket.closed_at, ticket.resolved_at) == ("closed", local(2027, 1, 4, 15, 0), local(2026, 12, 23, 15, 0))
+    assert (ticket.status, ticket.closed_at, ticket.resolved_at) == (
+        "closed",
+        local(2027, 1, 4, 15, 0),
+        local(2026, 12, 23, 15, 0),
+    )
 
 
 def test_confirming_after_the_first_reminder_stops_the_flow(harness, db):
@@ -147,8 +155,11 @@ def test_confirming_after_the_first_reminder_stops_the_flow(harness, db):
     assert _ticket(db).status == "closed"
     before = list(_thread(harness))
     _at(harness, local(2026, 12, 31, 12, 0))
-    assert [t for t in _thread(harness) if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))] == [
-        t for t in before if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))]
+    assert [
+        t
+        for t in _thread(harness)
+        if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))
+    ] == [t for t in before if t.startswith(("Reminder", "Second reminder", "**INC-1001** is closed: we did not"))]
 
 
 def test_not_solved_reopens_and_counts_the_time_resolved(harness, db):
@@ -181,11 +192,17 @@ def test_reopen_window_is_five_business_days(harness, db, day, reopens):
         assert reply == "**INC-1001** is open again; the service desk has been told."
         assert _ticket(db).status == "in_progress"
     else:
-        assert reply == ("**INC-1001** was closed more than 5 business days ago, so it cannot be reopened. "
-                         "Open a new ticket about it with this form.")
+        assert reply == (
+            "**INC-1001** was closed more than 5 business days ago, so it cannot be reopened. "
+            "Open a new ticket about it with this form."
+        )
         form = harness.bot_messages(ACME_ROOM)[-1]["attachments"][0]["content"]
         values = {f["id"]: f.get("value") for f in form["body"] if "id" in f}
-        assert (values["title"], values["reference"], values["description"]) == ("Follow-up of INC-1001", "INC-1001", "broken again")
+        assert (values["title"], values["reference"], values["description"]) == (
+            "Follow-up of INC-1001",
+            "INC-1001",
+            "broken again",
+        )
         assert _ticket(db).status == "closed"
 
 
@@ -201,7 +218,9 @@ def test_a_priority_change_cancels_the_stale_warnings(harness, db):
     with db.scope() as s:
         cancelled = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "cancelled")).all()
         pending = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "pending")).all()
-    assert {t.payload["fraction"] for t in cancelled if t.due_at == local(2026, 1, 13, 15, 0)} == {1.0}  # P2's breach, cancelled
+    assert {t.payload["fraction"] for t in cancelled if t.due_at == local(2026, 1, 13, 15, 0)} == {
+        1.0
+    }  # P2's breach, cancelled
     # What is left is P3's: 75% of 50 office hours from Monday 09:00 (9 + 10 + 10 + 8.5 h) is Thursday 16:30.
     assert local(2026, 1, 15, 16, 30) in {t.due_at for t in pending}
 
@@ -219,9 +238,15 @@ def test_a_restart_between_scheduling_and_firing_loses_nothing_and_fires_once(ha
     # The 75%, 90% and breach timers all ran, once; the furthest point is the one posted.
     with db.scope() as s:
         fired = s.scalars(select(Timer).where(Timer.kind == "sla.point", Timer.status == "done")).all()
-    assert sorted(t.payload["fraction"] for t in fired if t.payload["target"] == "first_response") == [0.5, 0.75, 0.9, 1.0]
+    assert sorted(t.payload["fraction"] for t in fired if t.payload["target"] == "first_response") == [
+        0.5,
+        0.75,
+        0.9,
+        1.0,
+    ]
     assert [w for w in _warnings(harness) if "First response" in w] == [
-        "🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."]
+        "🚨 INC-1001: First response breached — it was due Mon 12 Jan 2026 09:00."
+    ]
 
 
 def test_a_timer_handler_that_crashes_runs_again_and_warns_once(harness, db, clock, monkeypatch):
@@ -272,17 +297,22 @@ def test_p1_aftercare_reminds_problem_managers_and_delivers_to_the_customer(harn
     assert not any("Problem managers" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
     _at(harness, local(2026, 12, 29, 18, 0))
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00).")
+        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00)."
+    )
     harness.clock.set(local(2026, 12, 30, 10, 0))
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
-        "Reason For Outage of **INC-1001** delivered to the customer.")
+        "Reason For Outage of **INC-1001** delivered to the customer."
+    )
     assert r"**INC-1001** — Reason For Outage: https://docs\.example\.net/rfo\-1001" in _thread(harness)
     _at(harness, local(2026, 12, 30, 18, 0))  # no breach reminder for a delivered RFO
     assert not any("overdue" in m["markdown"] for m in harness.bot_messages(STAFF_ROOM))
     view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
     assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — met" in view
     assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
-    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/rfo INC-1001 x") == "Only someone with the **agent or problem-manager** role can use `/rfo`."
+    assert (
+        _do(harness, ANNA_EMAIL, ACME_ROOM, "/rfo INC-1001 x")
+        == "Only someone with the **agent or problem-manager** role can use `/rfo`."
+    )
 
 
 # -- waiting for the customer ----------------------------------------------------------------------------------
@@ -305,9 +335,11 @@ def test_a_wait_from_friday_afternoon_is_reminded_on_tuesday_then_every_two_busi
     assert _waiting_reminders(harness) == []
     _at(harness, local(2026, 1, 13, 16, 0))  # Monday (1), Tuesday (2)
     [first] = _waiting_reminders(harness)
-    assert first["markdown"] == ("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (2 business days). "
-                                 "Ask again, or resolve it if the answer is no longer needed.\n"
-                                 "Action: <@personEmail:sanne@iot-desk.example>")
+    assert first["markdown"] == (
+        "⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (2 business days). "
+        "Ask again, or resolve it if the answer is no longer needed.\n"
+        "Action: <@personEmail:sanne@iot-desk.example>"
+    )
     assert first["mentionedPeople"] == [_person_id(harness, SANNE_EMAIL)]  # who asked: nobody has taken the ticket
     # Erik takes the ticket: from now on the reminder is his.
     with db.scope() as s:
@@ -317,7 +349,9 @@ def test_a_wait_from_friday_afternoon_is_reminded_on_tuesday_then_every_two_busi
     assert len(_waiting_reminders(harness)) == 1
     _at(harness, local(2026, 1, 15, 16, 0))
     second = _waiting_reminders(harness)[-1]
-    assert second["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (4 business days).")
+    assert second["markdown"].startswith(
+        "⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00 (4 business days)."
+    )
     assert second["mentionedPeople"] == [_person_id(harness, ERIK_EMAIL)]
     _at(harness, local(2026, 1, 19, 16, 0))
     assert len(_waiting_reminders(harness)) == 3
@@ -334,7 +368,10 @@ def test_a_wait_over_christmas_is_reminded_after_two_business_days(harness, db):
     _at(harness, local(2026, 12, 28, 15, 0))
     assert len(_waiting_reminders(harness)) == 1
     _at(harness, local(2026, 12, 30, 15, 0))  # 29 (1), 30 (2)
-    assert [m["markdown"].split(" (")[1].split(")")[0] for m in _waiting_reminders(harness)] == ["2 business days", "4 business days"]
+    assert [m["markdown"].split(" (")[1].split(")")[0] for m in _waiting_reminders(harness)] == [
+        "2 business days",
+        "4 business days",
+    ]
 
 
 def test_an_answer_or_a_resolution_before_the_reminder_cancels_it(harness, db):
@@ -343,7 +380,9 @@ def test_an_answer_or_a_resolution_before_the_reminder_cancels_it(harness, db):
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN?")
     harness.clock.set(local(2026, 1, 12, 10, 0))  # Monday: the answer, on the question's card
     question = [m for m in harness.bot_messages(ACME_ROOM) if m.get("attachments")][-1]
-    harness.press(ANNA_EMAIL, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": "internet.m2m"})
+    harness.press(
+        ANNA_EMAIL, question, {**question["attachments"][0]["content"]["actions"][0]["data"], "answer": "internet.m2m"}
+    )
     harness.run()
     # Asked again, then resolved before the second wait is two business days old.
     harness.clock.set(local(2026, 1, 12, 11, 0))
@@ -353,7 +392,10 @@ def test_an_answer_or_a_resolution_before_the_reminder_cancels_it(harness, db):
     assert _waiting_reminders(harness) == []
     with db.scope() as s:
         waits = s.scalars(select(Timer).where(Timer.kind == "ticket.waiting").order_by(Timer.id)).all()
-    assert [(t.due_at, t.status) for t in waits] == [(local(2026, 1, 13, 16, 0), "cancelled"), (local(2026, 1, 14, 11, 0), "cancelled")]
+    assert [(t.due_at, t.status) for t in waits] == [
+        (local(2026, 1, 13, 16, 0), "cancelled"),
+        (local(2026, 1, 14, 11, 0), "cancelled"),
+    ]
 
 
 def test_a_second_question_during_a_wait_keeps_its_reminder(harness, db):
@@ -363,9 +405,13 @@ def test_a_second_question_during_a_wait_keeps_its_reminder(harness, db):
     harness.clock.set(local(2026, 1, 12, 9, 0))
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 And which SIMs?")
     _at(harness, local(2026, 1, 13, 16, 0))
-    assert _waiting_reminders(harness)[-1]["markdown"].startswith("⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00")
+    assert _waiting_reminders(harness)[-1]["markdown"].startswith(
+        "⏳ INC-1001 has waited for the customer since Fri 9 Jan 2026 16:00"
+    )
     with db.scope() as s:
-        assert len(s.scalars(select(Timer).where(Timer.kind == "ticket.waiting")).all()) == 2  # the one fired, and the next
+        assert (
+            len(s.scalars(select(Timer).where(Timer.kind == "ticket.waiting")).all()) == 2
+        )  # the one fired, and the next
 
 
 # -- several warning points passed at once: only the furthest is posted ------------------------------------
@@ -381,7 +427,8 @@ def test_a_reopening_past_every_warning_point_posts_the_breach_alone(harness, db
     # Reopened a week later, within the 5 business days: the time since the opening counts.
     harness.clock.set(local(2026, 11, 30, 10, 59))
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 broken again") == (
-        "**INC-1001** is open again; the service desk has been told.")
+        "**INC-1001** is open again; the service desk has been told."
+    )
     _at(harness, local(2026, 11, 30, 10, 59))
     assert _warnings(harness) == ["🚨 INC-1001: Resolution breached — it was due Mon 30 Nov 2026 09:00."]
     # Later changes do not bring the passed 75% and 90% back.
@@ -452,9 +499,13 @@ def test_the_rfo_is_due_three_business_days_after_the_resolution_whenever_the_ti
     harness.clock.set(local(2026, 12, 24, 13, 0))
     before = _audit_count(db)
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
-        "**INC-1001** is not resolved yet; the RFO and RCA follow its resolution.")
+        "**INC-1001** is not resolved yet; the RFO and RCA follow its resolution."
+    )
     assert _audit_count(db) == before and (_ticket(db).resolution or {}).get("delivered") is None
-    assert "- Reason For Outage: starts at the resolution" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+    assert (
+        "- Reason For Outage: starts at the resolution"
+        in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+    )
     # SPEC §5: resolved Thursday 24 December 2026 20:00 → RFO due Wednesday 30 December 18:00.
     _resolve(harness, local(2026, 12, 24, 20, 0))
     view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
@@ -468,12 +519,14 @@ def test_the_rfo_is_due_three_business_days_after_the_resolution_whenever_the_ti
     assert _aftercare_reminders(harness) == []
     _at(harness, local(2026, 12, 29, 18, 0))
     assert _aftercare_reminders(harness) == [
-        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00)."]
+        "Problem managers: the Reason For Outage of INC-1001 is due tomorrow (Wed 30 Dec 2026 18:00)."
+    ]
     assert _ticket(db).status == "resolved"
     # Delivered on time, before the customer has confirmed anything.
     harness.clock.set(local(2026, 12, 30, 10, 0))
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 https://docs.example.net/rfo-1001") == (
-        "Reason For Outage of **INC-1001** delivered to the customer.")
+        "Reason For Outage of **INC-1001** delivered to the customer."
+    )
     assert r"**INC-1001** — Reason For Outage: https://docs\.example\.net/rfo\-1001" in _thread(harness)
     _at(harness, local(2026, 12, 30, 18, 0))
     assert not any("overdue" in m for m in _aftercare_reminders(harness))
@@ -481,14 +534,19 @@ def test_the_rfo_is_due_three_business_days_after_the_resolution_whenever_the_ti
     _at(harness, local(2026, 12, 31, 18, 0))
     _at(harness, local(2027, 1, 5, 18, 0))
     ticket = _ticket(db)
-    assert (ticket.status, ticket.closed_at, ticket.restored_at) == ("closed", local(2027, 1, 5, 18, 0), local(2026, 12, 24, 20, 0))
+    assert (ticket.status, ticket.closed_at, ticket.restored_at) == (
+        "closed",
+        local(2027, 1, 5, 18, 0),
+        local(2026, 12, 24, 20, 0),
+    )
     view = _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
     assert "- Reason For Outage: Wed 30 Dec 2026 18:00 — met" in view
     assert "- Root Cause Analysis (deadline): Mon 25 Jan 2027 18:00 — running" in view
     # The RCA's reminders stand where the resolution put them: the target the day before 11 January.
     _at(harness, local(2027, 1, 8, 18, 0))
     assert _aftercare_reminders(harness)[-1] == (
-        "Problem managers: the Root Cause Analysis (target) of INC-1001 is due tomorrow (Mon 11 Jan 2027 18:00).")
+        "Problem managers: the Root Cause Analysis (target) of INC-1001 is due tomorrow (Mon 11 Jan 2027 18:00)."
+    )
 
 
 def test_a_rejected_resolution_does_not_restart_the_rfo_and_rca(harness, db):
@@ -504,7 +562,8 @@ def test_a_rejected_resolution_does_not_restart_the_rfo_and_rca(harness, db):
     # Deliverable meanwhile: the RCA, found already on Monday.
     harness.clock.set(local(2026, 12, 28, 11, 0))
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rca INC-1001 https://docs.example.net/rca-1001") == (
-        "Root Cause Analysis (deadline) of **INC-1001** delivered to the customer.")
+        "Root Cause Analysis (deadline) of **INC-1001** delivered to the customer."
+    )
     # Resolved again on Tuesday, confirmed: still Wednesday 30 December, reminded once.
     _resolve(harness, local(2026, 12, 29, 12, 0))
     harness.clock.set(local(2026, 12, 29, 13, 0))
@@ -528,17 +587,28 @@ def test_follow_up_texts_in_dutch(harness, db):
     _do(harness, ANNA_EMAIL, ACME_ROOM, "/incident service=M2M priority=P1 phone=+31612345678 Everything down")
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P1 national outage")
     assert _do(harness, FATIMA_EMAIL, STAFF_ROOM, "/rfo INC-1001 x") == (
-        "**INC-1001** is nog niet opgelost; de RFO en RCA volgen op de oplossing.")
-    assert "- Reason For Outage: begint bij de oplossing" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+        "**INC-1001** is nog niet opgelost; de RFO en RCA volgen op de oplossing."
+    )
+    assert (
+        "- Reason For Outage: begint bij de oplossing"
+        in _do(harness, ANNA_EMAIL, ACME_ROOM, "/sla INC-1001").splitlines()
+    )
     harness.clock.set(local(2026, 12, 24, 20, 0))
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001") == "**INC-1001** oplossen:"
-    harness.press(SANNE_EMAIL, harness.bot_messages(STAFF_ROOM)[-1],
-                  {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"})
+    harness.press(
+        SANNE_EMAIL,
+        harness.bot_messages(STAFF_ROOM)[-1],
+        {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN", "resolution": "Fixed"},
+    )
     harness.run()
-    assert "- Reason For Outage: wo 30 dec 2026 18:00 — loopt" in _do(harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001")
+    assert "- Reason For Outage: wo 30 dec 2026 18:00 — loopt" in _do(
+        harness, ANNA_EMAIL, ACME_ROOM, "/ticket INC-1001"
+    )
 
 
-def test_a_warning_timer_running_while_an_agent_takes_the_ticket_neither_blocks_nor_warns(harness, db, clock, monkeypatch):
+def test_a_warning_timer_running_while_an_agent_takes_the_ticket_neither_blocks_nor_warns(
+    harness, db, clock, monkeypatch
+):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one transaction at a time: a running timer and a command never overlap")
     _p2_friday(harness)  # first response 75% due Monday 08:30

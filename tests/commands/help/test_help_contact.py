@@ -2,10 +2,9 @@
 
 import pytest
 
-from tests.shipped import RULES as SHIPPED
 from bot.config import ConfigError, load_settings
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-
+from tests.shipped import RULES as SHIPPED
 
 pytestmark = pytest.mark.bare
 
@@ -24,7 +23,10 @@ def test_help_for_one_command(harness):
 
 
 def test_help_for_an_unknown_command(harness):
-    assert _ask(harness, "/help frobnicate") == "I don't know the command **frobnicate**. Type `/help` to see what you can do here."
+    assert (
+        _ask(harness, "/help frobnicate")
+        == "I don't know the command **frobnicate**. Type `/help` to see what you can do here."
+    )
 
 
 def test_help_for_a_command_that_needs_a_role(harness):
@@ -77,10 +79,16 @@ def test_contact_takes_no_arguments(harness):
     ("text", "message"),
     [
         ('[contact]\nname = "Desk"\n', "needs phone"),
-        ('[contact]\nname="D"\nphone="088 1200 043"\nemail="a@b.c"\nportal="https://x"\noffice_hours="iot-office"\n'
-         '[[escalation]]\nlevel=1\nrole="r"\nname="n"\nphone="+31 88 1"\n[[services]]\ncode="M2M"\nname="M2M"\n', "must be international"),
-        ('[contact]\nname="D"\nphone="+31 88 1200 043"\nemail="a@b.c"\nportal="https://x"\noffice_hours="iot-office"\n'
-         '[[services]]\ncode="M2M"\nname="M2M"\n', "escalation matrix is empty"),
+        (
+            '[contact]\nname="D"\nphone="088 1200 043"\nemail="a@b.c"\nportal="https://x"\noffice_hours="iot-office"\n'
+            '[[escalation]]\nlevel=1\nrole="r"\nname="n"\nphone="+31 88 1"\n[[services]]\ncode="M2M"\nname="M2M"\n',
+            "must be international",
+        ),
+        (
+            '[contact]\nname="D"\nphone="+31 88 1200 043"\nemail="a@b.c"\nportal="https://x"\noffice_hours="iot-office"\n'
+            '[[services]]\ncode="M2M"\nname="M2M"\n',
+            "escalation matrix is empty",
+        ),
     ],
 )
 def test_bad_desk_file_stops_start_up(tmp_path, text, message):

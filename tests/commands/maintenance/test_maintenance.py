@@ -1,6 +1,5 @@
 """Maintenance: the notice rule, the life cycle on timers, audiences from subscriptions, intake during work."""
 
-
 from dataclasses import replace
 
 import pytest
@@ -8,13 +7,9 @@ from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage.models import Maintenance, Ticket, Timer
-from tests.harness import answer as _do, local, tick as _at
-
-
-
-
-
-
+from tests.harness import answer as _do
+from tests.harness import local
+from tests.harness import tick as _at
 
 
 def _notices(harness, room):
@@ -22,8 +17,12 @@ def _notices(harness, room):
 
 
 def _announce(harness, services="M2M", start="2026-12-08 01:00", end="2026-12-08 05:00", extra=""):
-    return _do(harness, SANNE_EMAIL, STAFF_ROOM,
-               f'/maintenance announce services={services} start="{start}" end="{end}" impact="Short interruptions" {extra}')
+    return _do(
+        harness,
+        SANNE_EMAIL,
+        STAFF_ROOM,
+        f'/maintenance announce services={services} start="{start}" end="{end}" impact="Short interruptions" {extra}',
+    )
 
 
 @pytest.mark.parametrize(("start", "accepted"), [("2026-05-05 10:00", True), ("2026-05-05 09:59", False)])
@@ -33,8 +32,10 @@ def test_ten_business_days_notice_across_kings_day_and_a_weekend(harness, start,
     if accepted:
         assert reply == "**MNT-1001** announced to 2 spaces."
     else:
-        assert reply == ("Planned maintenance needs 10 business days' notice: it can start at Tue 5 May 2026 10:00 at the earliest. "
-                         "Mark it ad-hoc with a reason if it cannot wait.")
+        assert reply == (
+            "Planned maintenance needs 10 business days' notice: it can start at Tue 5 May 2026 10:00 at the earliest. "
+            "Mark it ad-hoc with a reason if it cannot wait."
+        )
 
 
 def test_the_whole_life_cycle_at_exact_instants(harness, db):
@@ -43,15 +44,21 @@ def test_the_whole_life_cycle_at_exact_instants(harness, db):
     assert _announce(harness) == "**MNT-1001** announced to 1 spaces."
     assert _notices(harness, ACME_ROOM) == [
         "🛠 **Maintenance MNT-1001** on M2M: from Tue 8 Dec 2026 01:00 to Tue 8 Dec 2026 05:00 (Amsterdam time).\n"
-        "Expected impact: Short interruptions"]
+        "Expected impact: Short interruptions"
+    ]
     assert _notices(harness, POLDER_ROOM) == []  # subscribed to LoRa only
     # Reminder one business day before a night start: at the opening of Monday 7 December.
     _at(harness, local(2026, 12, 7, 7, 59))
     assert len(_notices(harness, ACME_ROOM)) == 1
     _at(harness, local(2026, 12, 7, 8, 0))
-    assert _notices(harness, ACME_ROOM)[-1].startswith("🛠 Reminder — **maintenance MNT-1001** on M2M starts Tue 8 Dec 2026 01:00")
+    assert _notices(harness, ACME_ROOM)[-1].startswith(
+        "🛠 Reminder — **maintenance MNT-1001** on M2M starts Tue 8 Dec 2026 01:00"
+    )
     _at(harness, local(2026, 12, 8, 1, 0))
-    assert _notices(harness, ACME_ROOM)[-1] == "🛠 **Maintenance MNT-1001** on M2M has started; planned end Tue 8 Dec 2026 05:00."
+    assert (
+        _notices(harness, ACME_ROOM)[-1]
+        == "🛠 **Maintenance MNT-1001** on M2M has started; planned end Tue 8 Dec 2026 05:00."
+    )
     _at(harness, local(2026, 12, 8, 5, 0))
     assert _notices(harness, ACME_ROOM)[-1] == "✅ **Maintenance MNT-1001** on M2M is completed."
     assert len(_notices(harness, ACME_ROOM)) == 4
@@ -63,10 +70,12 @@ def test_the_whole_life_cycle_at_exact_instants(harness, db):
 def test_reschedule_moves_the_reminder_and_the_old_one_never_fires(harness, db):
     harness.clock.set(local(2026, 11, 23, 10, 0))
     _announce(harness)
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, '/maintenance reschedule MNT-1001 "2026-12-15 14:00" "2026-12-15 16:00"') == (
-        "**MNT-1001** rescheduled; 2 spaces told.")
+    assert _do(
+        harness, SANNE_EMAIL, STAFF_ROOM, '/maintenance reschedule MNT-1001 "2026-12-15 14:00" "2026-12-15 16:00"'
+    ) == ("**MNT-1001** rescheduled; 2 spaces told.")
     assert _notices(harness, ACME_ROOM)[-1].startswith(
-        "🛠 **Maintenance MNT-1001** on M2M is rescheduled: now from Tue 15 Dec 2026 14:00 to Tue 15 Dec 2026 16:00.")
+        "🛠 **Maintenance MNT-1001** on M2M is rescheduled: now from Tue 15 Dec 2026 14:00 to Tue 15 Dec 2026 16:00."
+    )
     _at(harness, local(2026, 12, 8, 9, 0))  # the old reminder, start and end have passed
     assert len(_notices(harness, ACME_ROOM)) == 2
     _at(harness, local(2026, 12, 14, 14, 0))  # the new reminder: same time, one business day before
@@ -77,9 +86,13 @@ def test_reschedule_moves_the_reminder_and_the_old_one_never_fires(harness, db):
 def test_cancellation_stops_every_pending_notice(harness, db):
     harness.clock.set(local(2026, 11, 23, 10, 0))
     _announce(harness)
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/maintenance cancel MNT-1001 supplier postponed") == "**MNT-1001** cancelled; 2 spaces told."
+    assert (
+        _do(harness, SANNE_EMAIL, STAFF_ROOM, "/maintenance cancel MNT-1001 supplier postponed")
+        == "**MNT-1001** cancelled; 2 spaces told."
+    )
     assert _notices(harness, POLDER_ROOM)[-1] == (
-        "**Maintenance MNT-1001** on M2M (Tue 8 Dec 2026 01:00) is cancelled: supplier postponed")
+        "**Maintenance MNT-1001** on M2M (Tue 8 Dec 2026 01:00) is cancelled: supplier postponed"
+    )
     _at(harness, local(2026, 12, 9, 0, 0))
     assert len(_notices(harness, POLDER_ROOM)) == 2
     with db.scope() as s:
@@ -92,14 +105,20 @@ def test_scope_change_tells_each_audience_its_own_news(harness):
     _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe LoRa")
     _announce(harness, services="M2M")
     assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/maintenance scope MNT-1001 M2M LoRa") == (
-        "**MNT-1001** changed: 1 spaces newly told, 0 told it no longer concerns them, 1 told of the change.")
+        "**MNT-1001** changed: 1 spaces newly told, 0 told it no longer concerns them, 1 told of the change."
+    )
     assert _notices(harness, POLDER_ROOM)[-1].startswith("🛠 **Maintenance MNT-1001** on M2M, LoRa: from")
-    assert _notices(harness, ACME_ROOM)[-1].startswith("🛠 **Maintenance MNT-1001** has changed: it now concerns M2M, LoRa")
+    assert _notices(harness, ACME_ROOM)[-1].startswith(
+        "🛠 **Maintenance MNT-1001** has changed: it now concerns M2M, LoRa"
+    )
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/maintenance scope MNT-1001 LoRa")
     assert _notices(harness, ACME_ROOM)[-1] == (
-        "**Maintenance MNT-1001** no longer concerns your services; you can ignore the announcement.")
+        "**Maintenance MNT-1001** no longer concerns your services; you can ignore the announcement."
+    )
     _at(harness, local(2026, 12, 7, 8, 0))
-    assert _notices(harness, ACME_ROOM)[-1].startswith("**Maintenance MNT-1001** no longer concerns")  # no reminder for Acme
+    assert _notices(harness, ACME_ROOM)[-1].startswith(
+        "**Maintenance MNT-1001** no longer concerns"
+    )  # no reminder for Acme
     assert _notices(harness, POLDER_ROOM)[-1].startswith("🛠 Reminder")
 
 
@@ -118,15 +137,27 @@ def test_unsubscribing_before_the_reminder_means_no_reminder(harness):
     [
         ('start="2026-12-08 05:00" end="2026-12-08 01:00"', "The end must come after the start."),
         ('start="2026-11-20 05:00" end="2026-11-20 06:00"', "The start (Fri 20 Nov 2026 05:00) is in the past."),
-        ('start="2026-12-01 05:00" end="2026-12-01 06:00"', "Planned maintenance needs 10 business days' notice: it can start at "
-                                                            "Mon 7 Dec 2026 10:00 at the earliest. Mark it ad-hoc with a reason if it cannot wait."),
+        (
+            'start="2026-12-01 05:00" end="2026-12-01 06:00"',
+            "Planned maintenance needs 10 business days' notice: it can start at "
+            "Mon 7 Dec 2026 10:00 at the earliest. Mark it ad-hoc with a reason if it cannot wait.",
+        ),
         ('start="2026-12-01 05:00" end="2026-12-01 06:00" adhoc=true', "Ad-hoc maintenance needs a reason."),
-        ('start="someday" end="2026-12-01 06:00"', "**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
-                                                   "(Amsterdam time), such as 2026-01-09 17:00; **someday** is not one."),
+        (
+            'start="someday" end="2026-12-01 06:00"',
+            "**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
+            "(Amsterdam time), such as 2026-01-09 17:00; **someday** is not one.",
+        ),
         # Far beyond any calendar: once a failed handler and an apology.
-        ('start="9999-12-31 23:00" end="9999-12-31 23:30"', r"**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
-                                                            r"(Amsterdam time), such as 2026-01-09 17:00; **9999\-12\-31 23:00** is not one."),
-        ('start="2027-03-28 02:30" end="2027-03-28 06:00"', r"**2027\-03\-28 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night."),
+        (
+            'start="9999-12-31 23:00" end="9999-12-31 23:30"',
+            r"**Start**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 "
+            r"(Amsterdam time), such as 2026-01-09 17:00; **9999\-12\-31 23:00** is not one.",
+        ),
+        (
+            'start="2027-03-28 02:30" end="2027-03-28 06:00"',
+            r"**2027\-03\-28 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night.",
+        ),
     ],
 )
 def test_bad_announcements_change_nothing(harness, db, args, answer):
@@ -138,14 +169,19 @@ def test_bad_announcements_change_nothing(harness, db, args, answer):
 
 
 def test_unknown_service_is_refused(harness):
-    assert _announce(harness, services="Fax") == "**Fax** is not a service; the services are: M2M, Things, LoRa, DSH, Other."
+    assert (
+        _announce(harness, services="Fax")
+        == "**Fax** is not a service; the services are: M2M, Things, LoRa, DSH, Other."
+    )
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/subscribe Fax").startswith("**Fax** is not a service")
 
 
 def test_ad_hoc_is_announced_at_once(harness):
     harness.clock.set(local(2026, 11, 23, 10, 0))
-    assert _announce(harness, start="2026-11-23 22:00", end="2026-11-23 23:00",
-                     extra='adhoc=true reason="security patch"') == "**MNT-1001** announced to 2 spaces."
+    assert (
+        _announce(harness, start="2026-11-23 22:00", end="2026-11-23 23:00", extra='adhoc=true reason="security patch"')
+        == "**MNT-1001** announced to 2 spaces."
+    )
     assert _notices(harness, ACME_ROOM)[0].endswith("Ad-hoc: security patch")
 
 
@@ -175,7 +211,10 @@ def test_customers_see_the_maintenance_of_their_services(harness):
     harness.clock.set(local(2026, 11, 23, 10, 0))
     _do(harness, BRAM_EMAIL, POLDER_ROOM, "/subscribe LoRa")
     _announce(harness)
-    assert _do(harness, BRAM_EMAIL, POLDER_ROOM, "/maintenance") == "No maintenance is planned or going on for your services."
+    assert (
+        _do(harness, BRAM_EMAIL, POLDER_ROOM, "/maintenance")
+        == "No maintenance is planned or going on for your services."
+    )
     assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/maintenance").splitlines() == [
         "**Maintenance** (Amsterdam time):",
         "- **MNT-1001** M2M: Tue 8 Dec 2026 01:00 → Tue 8 Dec 2026 05:00 (announced)",
@@ -186,7 +225,7 @@ def test_customers_see_the_maintenance_of_their_services(harness):
 def test_spaces_without_subscriptions_get_nothing_when_configured_so(harness, tmp_path):
     from rules import desk
 
-    text = (desk.DEFAULT_FILE.read_text().replace('unsubscribed = "all"', 'unsubscribed = "none"'))
+    text = desk.DEFAULT_FILE.read_text().replace('unsubscribed = "all"', 'unsubscribed = "none"')
     path = tmp_path / "desk.toml"
     path.write_text(text)
     harness.runtime.rules = replace(harness.runtime.rules, desk=desk.load(path))

@@ -10,16 +10,13 @@ import pytest
 import requests
 
 import run_bot
-from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
 from commands.report.queries import month_bounds
 from commands.report.render import percentile
-from tests.harness import answer as _do, local
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, SANNE_TOKEN, STAFF_ROOM
+from tests.harness import answer as _do
+from tests.harness import local
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-
-
 
 
 def _month(harness):
@@ -84,36 +81,53 @@ def test_report_as_csv_from_the_command_line(harness, db, monkeypatch, capsys):
     monkeypatch.delenv("WEBEX_ACCESS_TOKEN", raising=False)
     assert run_bot.main(["report", "--month", "2026-11", "--csv", "--at", "2026-12-02T12:00"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == ("org,tickets,target,met,breached,running,best_effort,extended,first_response_median,first_response_p90,"
-                      "resolution_median,resolution_p90,acknowledge_median,acknowledge_p90")
+    assert out[0] == (
+        "org,tickets,target,met,breached,running,best_effort,extended,first_response_median,first_response_p90,"
+        "resolution_median,resolution_p90,acknowledge_median,acknowledge_p90"
+    )
     assert out[1] == 'Acme Logistics,"incident P2: 1, incident P3: 1",first_response,1,1,0,0,0,0:30,0:30,—,—,—,—'
     assert len(out) == 5
 
 
 def test_bad_month(harness, monkeypatch, capsys):
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report november") == \
-        "**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **november** is not one."
+    assert (
+        _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report november")
+        == "**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **november** is not one."
+    )
     # The year 1 has no UTC instant at its start: once a failed handler and an apology.
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 0001-01") == \
-        r"**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **0001\-01** is not one."
+    assert (
+        _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 0001-01")
+        == r"**Month**: give a month from 2000-01 to 2099-12, such as 2026-11; **0001\-01** is not one."
+    )
     _do(harness, SANNE_EMAIL, STAFF_ROOM, "/language nl")
-    assert _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 9999-12") == \
-        r"**Maand**: geef een maand van 2000-01 tot en met 2099-12, zoals 2026-11; **9999\-12** is dat niet."
+    assert (
+        _do(harness, SANNE_EMAIL, STAFF_ROOM, "/report 9999-12")
+        == r"**Maand**: geef een maand van 2000-01 tot en met 2099-12, zoals 2026-11; **9999\-12** is dat niet."
+    )
     assert run_bot.main(["report", "--month", "2026-13"]) == 2
-    assert capsys.readouterr().err.strip() == "run_bot.py report: '2026-13' is not a month from 2000-01 to 2099-12, such as 2026-11"
+    assert (
+        capsys.readouterr().err.strip()
+        == "run_bot.py report: '2026-13' is not a month from 2000-01 to 2099-12, such as 2026-11"
+    )
 
 
 @pytest.mark.process
 @pytest.mark.parametrize("argv", [["--month", "0001-01"], ["--month", "2026-11", "--at", "0001-01-01T00:00"]])
 def test_the_command_line_refuses_a_month_or_instant_out_of_range_in_one_line(tmp_path, argv):
     # A real process, as scripts run it: once a traceback (OverflowError) and exit status 1.
-    env = {**{k: v for k, v in os.environ.items() if k != "WEBEX_ACCESS_TOKEN"}, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
-    done = subprocess.run([sys.executable, "run_bot.py", "report", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "WEBEX_ACCESS_TOKEN"},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "run_bot.py", "report", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.splitlines() == [
-        "run_bot.py report: '0001-01' is not a month from 2000-01 to 2099-12, such as 2026-11" if argv[1] == "0001-01"
-        else "run_bot.py report: '0001-01-01T00:00' is not between 2000-01-01 and 2099-12-31"]
+        "run_bot.py report: '0001-01' is not a month from 2000-01 to 2099-12, such as 2026-11"
+        if argv[1] == "0001-01"
+        else "run_bot.py report: '0001-01-01T00:00' is not between 2000-01-01 and 2099-12-31"
+    ]
 
 
 def test_an_empty_month(harness):
@@ -122,10 +136,17 @@ def test_an_empty_month(harness):
 
 
 def test_customers_cannot_see_the_report(harness):
-    assert _do(harness, ANNA_EMAIL, ACME_ROOM, "/report") == "`/report` works only in: a 1:1 space with me, the staff space."
+    assert (
+        _do(harness, ANNA_EMAIL, ACME_ROOM, "/report")
+        == "`/report` works only in: a 1:1 space with me, the staff space."
+    )
 
 
 def test_month_bounds_and_percentile():
     assert month_bounds("2026-12") == (local(2026, 12, 1), local(2027, 1, 1))
     values = [timedelta(minutes=m) for m in (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)]
-    assert (percentile(values, 50), percentile(values, 90), percentile([], 50)) == (timedelta(minutes=50), timedelta(minutes=90), None)
+    assert (percentile(values, 50), percentile(values, 90), percentile([], 50)) == (
+        timedelta(minutes=50),
+        timedelta(minutes=90),
+        None,
+    )

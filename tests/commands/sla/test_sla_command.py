@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import AMSTERDAM
-from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from commands.sla.flows import render_what_if, what_if
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL
 from storage.models import OutboxMessage
 from tests.shipped import RULES
-
 
 pytestmark = pytest.mark.bare
 
@@ -67,18 +66,33 @@ def test_complaint_has_no_resolution_deadline(harness):
     [
         ("/sla", "Tell me what to compute, for example `/sla P2 2026-01-09 17:00`."),
         ("/sla P9 2026-01-09 17:00", "**P9** is not something with an SLA: use P1, P2, P3, RFC, RFI or complaint."),
-        ("/sla P2 someday", "**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
-                            "such as 2026-01-09 17:00; **someday** is not one."),
+        (
+            "/sla P2 someday",
+            "**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
+            "such as 2026-01-09 17:00; **someday** is not one.",
+        ),
         # Dates a datetime or the calendar cannot hold: once a failed handler and an apology.
-        ("/sla P2 0001-01-01 00:00", r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
-                                     r"such as 2026-01-09 17:00; **0001\-01\-01 00:00** is not one."),
-        ("/sla P2 9999-12-31 23:00", r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
-                                     r"such as 2026-01-09 17:00; **9999\-12\-31 23:00** is not one."),
+        (
+            "/sla P2 0001-01-01 00:00",
+            r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
+            r"such as 2026-01-09 17:00; **0001\-01\-01 00:00** is not one.",
+        ),
+        (
+            "/sla P2 9999-12-31 23:00",
+            r"**Opened**: give a date and time from 2000-01-01 00:00 to 2099-12-31 23:59 (Amsterdam time), "
+            r"such as 2026-01-09 17:00; **9999\-12\-31 23:00** is not one.",
+        ),
         # What people typed is echoed inert (typed with backslashes, the text holds the asterisks).
         (r"/sla \*\*P9\*\*", r"**\*\*P9\*\*** is not something with an SLA: use P1, P2, P3, RFC, RFI or complaint."),
-        ("/sla P2 2026-03-29 02:30", r"**2026\-03\-29 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night."),
-        ("/sla P2 2026-10-25 02:30", r"**2026\-10\-25 02:30** happens twice in Amsterdam that night; add the offset: "
-                                     "2026-10-25T02:30+02:00 (summer time) or 2026-10-25T02:30+01:00 (winter time)."),
+        (
+            "/sla P2 2026-03-29 02:30",
+            r"**2026\-03\-29 02:30** does not exist in Amsterdam: the clocks jump from 02:00 to 03:00 that night.",
+        ),
+        (
+            "/sla P2 2026-10-25 02:30",
+            r"**2026\-10\-25 02:30** happens twice in Amsterdam that night; add the offset: "
+            "2026-10-25T02:30+02:00 (summer time) or 2026-10-25T02:30+01:00 (winter time).",
+        ),
         ("/sla INC-1001", "There is no ticket **INC-1001**."),  # no tickets yet
     ],
 )
@@ -135,7 +149,10 @@ def test_a_member_of_the_staff_space_without_a_staff_role_reads_no_clocks(harnes
     harness.state.add_person("intern@iot-desk.example", "Iris Intern", org=DESK_ORG)
     harness.add_member(STAFF_ROOM, "intern@iot-desk.example")
     for text, refusal in (
-        ("/sla INC-1001", "Only someone with the **admin or agent or engineer or problem-manager** role can use `/sla <number>`."),
+        (
+            "/sla INC-1001",
+            "Only someone with the **admin or agent or engineer or problem-manager** role can use `/sla <number>`.",
+        ),
         ("/ticket INC-1001", "Only someone with the **agent** role can use `/ticket`."),
     ):
         harness.say("intern@iot-desk.example", STAFF_ROOM, text)
@@ -144,8 +161,10 @@ def test_a_member_of_the_staff_space_without_a_staff_role_reads_no_clocks(harnes
     harness.say(SANNE_EMAIL, STAFF_ROOM, "/language nl")
     harness.say("intern@iot-desk.example", STAFF_ROOM, "/sla INC-1001")
     harness.run()
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == \
-        "Alleen iemand met de rol **admin or agent or engineer or problem-manager** kan `/sla <number>` gebruiken."
+    assert (
+        harness.bot_messages(STAFF_ROOM)[-1]["markdown"]
+        == "Alleen iemand met de rol **admin or agent or engineer or problem-manager** kan `/sla <number>` gebruiken."
+    )
     harness.say(SANNE_EMAIL, STAFF_ROOM, "/sla INC-1001")
     harness.run()
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("**INC-1001** (nieuw) — SLA-klokken")

@@ -54,7 +54,11 @@ def _reminders(harness):
 
 
 def _thread(harness, root, room=ACME_ROOM):
-    return [m["markdown"] for m in harness.bot_messages(room) if m.get("parentId") == root["id"] and not m["markdown"].startswith("⏱")]
+    return [
+        m["markdown"]
+        for m in harness.bot_messages(room)
+        if m.get("parentId") == root["id"] and not m["markdown"].startswith("⏱")
+    ]
 
 
 def test_the_proposed_outcome_asks_agreed_or_not_and_agreed_closes_it(harness, db):
@@ -77,7 +81,9 @@ def test_the_proposed_outcome_asks_agreed_or_not_and_agreed_closes_it(harness, d
     card = _agreement_card(harness)["attachments"][0]["content"]
     assert card["body"][0]["text"] == "Do you agree with the outcome of CMP-1001?"
     assert [(a["title"], a["data"]) for a in card["actions"]] == [
-        ("Agreed", {"action": "ticket.solved", "ticket": "CMP-1001"}), ("Not agreed", {"action": "ticket.not_solved", "ticket": "CMP-1001"})]
+        ("Agreed", {"action": "ticket.solved", "ticket": "CMP-1001"}),
+        ("Not agreed", {"action": "ticket.not_solved", "ticket": "CMP-1001"}),
+    ]
     assert _ticket(db).status == "resolved"
 
     harness.clock.set(local(2026, 11, 24, 9, 0))
@@ -85,9 +91,11 @@ def test_the_proposed_outcome_asks_agreed_or_not_and_agreed_closes_it(harness, d
     harness.run()
     assert _thread(harness, root)[-1] == (
         "**CMP-1001** is closed: you agreed with its outcome. Thank you. You can reopen it within 5 business days with "
-        "`/reopen CMP-1001 <reason>`.")
+        "`/reopen CMP-1001 <reason>`."
+    )
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "CMP-1001: the customer agreed with the outcome; closed: Nobody called back about INC\\-1001")
+        "CMP-1001: the customer agreed with the outcome; closed: Nobody called back about INC\\-1001"
+    )
     ticket = _ticket(db)
     assert (ticket.status, ticket.closed_at) == ("closed", local(2026, 11, 24, 9, 0))
     assert _actions(db) == ["opened", "resolved", "agreed"]
@@ -108,14 +116,19 @@ def test_silence_reminds_the_staff_every_two_business_days_and_never_closes(harn
     assert _reminders(harness) == [
         "⏳ CMP-1001: the customer has not answered the proposed outcome since Wed 23 Dec 2026 15:00 (2 business days). "
         "Agree on it with them, then close it with `/close CMP-1001 <how it was agreed>`: a complaint never closes by itself.\n"
-        "Action: <@personEmail:sanne@iot-desk.example>"]
+        "Action: <@personEmail:sanne@iot-desk.example>"
+    ]
     assert harness.bot_messages(STAFF_ROOM)[-1]["mentionedPeople"] == [harness.state.person_by_email(SANNE_EMAIL)["id"]]
     # Again every 2 business days: 29 (1), 30 (2); 31 (1), 1 Jan closed, the weekend, 4 Jan (2). The customer hears nothing.
     tick(harness, local(2026, 12, 30, 14, 59))
     assert len(_reminders(harness)) == 1
     tick(harness, local(2026, 12, 30, 15, 0))
     tick(harness, local(2027, 1, 4, 15, 0))
-    assert [r.split("(")[1].split(")")[0] for r in _reminders(harness)] == ["2 business days", "4 business days", "6 business days"]
+    assert [r.split("(")[1].split(")")[0] for r in _reminders(harness)] == [
+        "2 business days",
+        "4 business days",
+        "6 business days",
+    ]
     assert _thread(harness, root) == thread
     assert _ticket(db).status == "resolved"
     # Where the 2-2-2 method would have closed it long ago, it is still open; a worker back after a
@@ -127,13 +140,22 @@ def test_silence_reminds_the_staff_every_two_business_days_and_never_closes(harn
 
     # Agreed by phone: the agent closes it, the customer is told in the thread; no reminder follows.
     assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 Agreed by phone with Anna: apology accepted") == (
-        "**CMP-1001** is closed as agreed; the customer has been told.")
+        "**CMP-1001** is closed as agreed; the customer has been told."
+    )
     assert _thread(harness, root)[-1] == (
         "**CMP-1001** is closed as agreed with you: Agreed by phone with Anna: apology accepted\n"
-        "You can reopen it within 5 business days with `/reopen CMP-1001 <reason>`.")
+        "You can reopen it within 5 business days with `/reopen CMP-1001 <reason>`."
+    )
     ticket = _ticket(db)
-    assert (ticket.status, ticket.closed_at, ticket.resolved_at) == ("closed", local(2027, 1, 13, 12, 0), local(2026, 12, 23, 15, 0))
-    assert ticket.resolution == {"outcome": "Apologised by phone", "agreement": "Agreed by phone with Anna: apology accepted"}
+    assert (ticket.status, ticket.closed_at, ticket.resolved_at) == (
+        "closed",
+        local(2027, 1, 13, 12, 0),
+        local(2026, 12, 23, 15, 0),
+    )
+    assert ticket.resolution == {
+        "outcome": "Apologised by phone",
+        "agreement": "Agreed by phone with Anna: apology accepted",
+    }
     tick(harness, local(2027, 2, 1, 12, 0))
     assert len(_reminders(harness)) == 4
     assert _actions(db)[-1] == "closed by agreement"
@@ -157,8 +179,9 @@ def test_a_complaint_resolved_before_it_was_asked_to_agree_still_never_closes(ha
         timer.payload = {"ticket_id": timer.payload["ticket_id"], "step": 2}
     thread = _thread(harness, root)
     tick(harness, local(2026, 11, 25, 10, 0))
-    assert _reminders(harness)[-1].startswith("⏳ CMP-1001: the customer has not answered the proposed outcome since "
-                                              "Mon 23 Nov 2026 10:00 (6 business days).")
+    assert _reminders(harness)[-1].startswith(
+        "⏳ CMP-1001: the customer has not answered the proposed outcome since Mon 23 Nov 2026 10:00 (6 business days)."
+    )
     assert _ticket(db).status == "resolved" and _thread(harness, root) == thread
 
 
@@ -169,7 +192,8 @@ def test_not_agreed_reopens_it_and_the_agent_closes_it_by_agreement_in_dutch(har
     _propose(harness, "Excuses aangeboden")
     assert _thread(harness, root, POLDER_ROOM)[-1] == (
         "Ga je akkoord met deze uitkomst van **CMP-1001**? Een klacht sluiten we als we het samen eens zijn: kies Akkoord of Niet "
-        "akkoord, of schrijf `/confirm CMP-1001` als je akkoord gaat, `/reopen CMP-1001 <reden>` als dat niet zo is.")
+        "akkoord, of schrijf `/confirm CMP-1001` als je akkoord gaat, `/reopen CMP-1001 <reden>` als dat niet zo is."
+    )
     card = _agreement_card(harness, POLDER_ROOM)["attachments"][0]["content"]
     assert card["body"][0]["text"] == "Ga je akkoord met de uitkomst van CMP-1001?"
     assert card["body"][1]["label"] == "Zo niet, waarmee ga je niet akkoord?"
@@ -180,17 +204,24 @@ def test_not_agreed_reopens_it_and_the_agent_closes_it_by_agreement_in_dutch(har
     harness.run()
     assert _thread(harness, root, POLDER_ROOM)[-1] == "**CMP-1001** is weer open; de servicedesk is ingelicht."
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "CMP-1001: the customer does not agree with the outcome: niet akkoord: Niemand belde terug")
+        "CMP-1001: the customer does not agree with the outcome: niet akkoord: Niemand belde terug"
+    )
     assert (_ticket(db).status, _pending_reminders(db)) == ("in_progress", [])
 
-    assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close cmp-1001 Telefonisch afgesproken: bij terugbellen binnen 1 uur") == (
-        "**CMP-1001** is closed as agreed; the customer has been told.")
+    assert answer(
+        harness, SANNE_EMAIL, STAFF_ROOM, "/close cmp-1001 Telefonisch afgesproken: bij terugbellen binnen 1 uur"
+    ) == ("**CMP-1001** is closed as agreed; the customer has been told.")
     assert _thread(harness, root, POLDER_ROOM)[-1] == (
         "**CMP-1001** is gesloten zoals met je afgesproken: Telefonisch afgesproken: bij terugbellen binnen 1 uur\n"
-        "Je kunt de klacht binnen 5 werkdagen heropenen met `/reopen CMP-1001 <reden>`.")
+        "Je kunt de klacht binnen 5 werkdagen heropenen met `/reopen CMP-1001 <reden>`."
+    )
     assert _actions(db) == ["opened", "resolved", "resolution rejected", "reason", "closed by agreement"]
     ticket = _ticket(db)
-    assert (ticket.status, ticket.resolved_at, ticket.closed_at) == ("closed", local(2026, 11, 24, 10, 0), local(2026, 11, 24, 10, 0))
+    assert (ticket.status, ticket.resolved_at, ticket.closed_at) == (
+        "closed",
+        local(2026, 11, 24, 10, 0),
+        local(2026, 11, 24, 10, 0),
+    )
 
 
 def test_agreed_in_dutch(harness, db):
@@ -199,7 +230,8 @@ def test_agreed_in_dutch(harness, db):
     _propose(harness, "Excuses aangeboden")
     assert answer(harness, BRAM_EMAIL, POLDER_ROOM, "/confirm CMP-1001") == (
         "**CMP-1001** is gesloten: je ging akkoord met de uitkomst. Dank je. Je kunt de klacht binnen 5 werkdagen heropenen met "
-        "`/reopen CMP-1001 <reden>`.")
+        "`/reopen CMP-1001 <reden>`."
+    )
     assert _thread(harness, root, POLDER_ROOM)[-1].startswith("**CMP-1001** is gesloten: je ging akkoord")
     assert _ticket(db).status == "closed"
 
@@ -208,8 +240,18 @@ def test_bad_closing_steps_are_refused_and_change_nothing(harness, db):
     _complain(harness)
     before = _audit_count(db)
     for email, room, text, refusal in [
-        (SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001", "Missing: how it was agreed.\n\nUsage: `/close <number> <how it was agreed>`"),
-        (SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 " + "x" * 4001, "The text can be at most 4000 characters; this one has 4001."),
+        (
+            SANNE_EMAIL,
+            STAFF_ROOM,
+            "/close CMP-1001",
+            "Missing: how it was agreed.\n\nUsage: `/close <number> <how it was agreed>`",
+        ),
+        (
+            SANNE_EMAIL,
+            STAFF_ROOM,
+            "/close CMP-1001 " + "x" * 4001,
+            "The text can be at most 4000 characters; this one has 4001.",
+        ),
         (ANNA_EMAIL, ACME_ROOM, "/close CMP-1001 we agreed", "Only someone with the **agent** role can use `/close`."),
         (ANNA_EMAIL, ACME_ROOM, "/confirm CMP-1001", "**CMP-1001** is not waiting for a confirmation."),
         (BRAM_EMAIL, POLDER_ROOM, "/confirm CMP-1001", "There is no ticket **CMP-1001**."),
@@ -219,8 +261,10 @@ def test_bad_closing_steps_are_refused_and_change_nothing(harness, db):
         assert said == refusal, (text[:40], said)
     # The resolve form without an outcome, or with one too long.
     form = ask(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve CMP-1001")
-    for outcome, refusal in [("  ", "Nothing was registered:\n- Give the outcome."),
-                             ("x" * 4001, "Nothing was registered:\n- The outcome can be at most 4000 characters; this one has 4001.")]:
+    for outcome, refusal in [
+        ("  ", "Nothing was registered:\n- Give the outcome."),
+        ("x" * 4001, "Nothing was registered:\n- The outcome can be at most 4000 characters; this one has 4001."),
+    ]:
         harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "CMP-1001", "outcome": outcome})
         harness.run()
         assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == refusal
@@ -236,17 +280,24 @@ def test_bad_closing_steps_are_refused_and_change_nothing(harness, db):
     answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 Agreed by phone")
     before = _audit_count(db)
     assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close CMP-1001 again") == "**CMP-1001** is closed."
-    assert answer(harness, ANNA_EMAIL, ACME_ROOM, "/confirm CMP-1001") == "**CMP-1001** is not waiting for a confirmation."
+    assert (
+        answer(harness, ANNA_EMAIL, ACME_ROOM, "/confirm CMP-1001") == "**CMP-1001** is not waiting for a confirmation."
+    )
     assert _audit_count(db) == before
 
 
 def test_an_rfc_is_still_closed_at_once_with_its_outcome(harness, db):
     answer(harness, ANNA_EMAIL, ACME_ROOM, '/rfc service=Things description="1 to 5 GB" Raise data bundle')
     assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve RFC-1001") == (
-        "**RFC-1001** is not an incident: record its outcome with `/close RFC-1001 <outcome>`.")
+        "**RFC-1001** is not an incident: record its outcome with `/close RFC-1001 <outcome>`."
+    )
     assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close RFC-1001") == (
-        "Missing: the outcome.\n\nUsage: `/close <number> <outcome>`")
-    assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close RFC-1001 Implemented") == "**RFC-1001** is closed with its outcome."
+        "Missing: the outcome.\n\nUsage: `/close <number> <outcome>`"
+    )
+    assert (
+        answer(harness, SANNE_EMAIL, STAFF_ROOM, "/close RFC-1001 Implemented")
+        == "**RFC-1001** is closed with its outcome."
+    )
     assert _ticket(db, "RFC-1001").status == "closed"
 
 
@@ -267,5 +318,6 @@ def test_a_too_long_answer_names_its_field_once_in_dutch(harness, db):
     answer(harness, SANNE_EMAIL, STAFF_ROOM, "/language nl")
     before = _audit_count(db)
     assert answer(harness, SANNE_EMAIL, STAFF_ROOM, "/respond CMP-1001 " + "x" * 4001) == (
-        "De tekst mag hoogstens 4000 tekens zijn; deze heeft er 4001.")
+        "De tekst mag hoogstens 4000 tekens zijn; deze heeft er 4001."
+    )
     assert _audit_count(db) == before

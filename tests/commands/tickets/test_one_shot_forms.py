@@ -10,17 +10,43 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.inbox import InboxWorker
-from sandbox.demo import ACME_ORG, ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from commands.tickets import intake as ticket_flows
+from sandbox.demo import (
+    ACME_ORG,
+    ACME_ROOM,
+    ADA_EMAIL,
+    ANNA_EMAIL,
+    BRAM_EMAIL,
+    ERIK_EMAIL,
+    POLDER_ROOM,
+    SANNE_EMAIL,
+    STAFF_ROOM,
+)
 from storage import directory
-from storage.models import (AuditEntry, Disruption, FormSubmission, InboxEvent, Maintenance, Organisation, OutboxMessage, SpaceRecord,
-                            Ticket)
+from storage.models import (
+    AuditEntry,
+    Disruption,
+    FormSubmission,
+    InboxEvent,
+    Maintenance,
+    Organisation,
+    OutboxMessage,
+    SpaceRecord,
+    Ticket,
+)
 from tests.harness import Harness, ask, command_router, local
 
 JOOST_EMAIL = "joost@acme-logistics.example"
 ALREADY = "This was already submitted as **{}**; nothing else was changed."
-INCIDENT = {"action": "ticket.create", "kind": "incident", "service": "M2M", "title": "Modems offline", "contact_name": "Anna de Vries",
-            "email": ANNA_EMAIL, "priority": "P3"}
+INCIDENT = {
+    "action": "ticket.create",
+    "kind": "incident",
+    "service": "M2M",
+    "title": "Modems offline",
+    "contact_name": "Anna de Vries",
+    "email": ANNA_EMAIL,
+    "priority": "P3",
+}
 
 
 def _a_second_agent(h: Harness) -> None:
@@ -54,11 +80,31 @@ def test_which_buttons_act_once():
     # Forms that make a record, and cards answered once; buttons meant to be pressed again are not.
     router = command_router()
     assert set(router.one_shot) == {
-        "ticket.create", "ticket.resolve", "ticket.answer", "ticket.ask_in", "disruption.open", "disruption.update", "disruption.close",
-        "disruption.affected", "disruption.proposal.open", "disruption.proposal.dismiss", "maintenance.announce",
-        "space.bind.confirm", "space.bind.cancel"}
-    for repeatable in ("ticket.take", "ticket.respond", "ticket.priority", "ticket.solved", "ticket.not_solved", "page.ack",
-                       "page.decline", "page.view", "disruption.mine"):
+        "ticket.create",
+        "ticket.resolve",
+        "ticket.answer",
+        "ticket.ask_in",
+        "disruption.open",
+        "disruption.update",
+        "disruption.close",
+        "disruption.affected",
+        "disruption.proposal.open",
+        "disruption.proposal.dismiss",
+        "maintenance.announce",
+        "space.bind.confirm",
+        "space.bind.cancel",
+    }
+    for repeatable in (
+        "ticket.take",
+        "ticket.respond",
+        "ticket.priority",
+        "ticket.solved",
+        "ticket.not_solved",
+        "page.ack",
+        "page.decline",
+        "page.view",
+        "disruption.mine",
+    ):
         assert repeatable in router.actions and repeatable not in router.one_shot
 
 
@@ -74,7 +120,12 @@ def test_a_double_pressed_intake_form_opens_one_ticket_and_names_it(harness, db)
     assert (_count(db, AuditEntry), _count(db, OutboxMessage)) == (audit, outbox + 1)
     with db.scope() as s:
         used = s.scalars(select(FormSubmission)).one()
-    assert (used.message_id, used.action, used.number, used.submitted_by) == (form["id"], "ticket.create", "INC-1001", ANNA_EMAIL)
+    assert (used.message_id, used.action, used.number, used.submitted_by) == (
+        form["id"],
+        "ticket.create",
+        "INC-1001",
+        ANNA_EMAIL,
+    )
 
 
 def test_the_answer_is_in_the_spaces_language(harness, db):
@@ -92,7 +143,9 @@ def test_a_refused_submission_leaves_the_form_unused(harness, db):
     assert _last(harness, ACME_ROOM) == "Nothing was registered:\n- Give a title."
     assert (_count(db, Ticket), _count(db, FormSubmission)) == (0, 0)
     _press(harness, ANNA_EMAIL, form, INCIDENT)
-    assert _registered(harness, ACME_ROOM)[-1]["markdown"].startswith("**INC-1001** — incident registered: Modems offline")
+    assert _registered(harness, ACME_ROOM)[-1]["markdown"].startswith(
+        "**INC-1001** — incident registered: Modems offline"
+    )
     _press(harness, ANNA_EMAIL, form, INCIDENT)
     assert _last(harness, ACME_ROOM) == ALREADY.format("INC-1001")
     assert _count(db, Ticket) == 1
@@ -124,8 +177,13 @@ def test_a_role_refusal_does_not_use_the_card(harness, db):
     # A member of the staff space without the agent role presses first: refused, the form stays usable.
     harness.state.add_person("guest@iot-desk.example", "Guest Visitor")
     harness.add_member(STAFF_ROOM, "guest@iot-desk.example")
-    inputs = {"action": "maintenance.announce", "services": "M2M", "start": "2026-12-22 01:00", "end": "2026-12-22 03:00",
-              "impact": "Short interruptions"}
+    inputs = {
+        "action": "maintenance.announce",
+        "services": "M2M",
+        "start": "2026-12-22 01:00",
+        "end": "2026-12-22 03:00",
+        "impact": "Short interruptions",
+    }
     _press(harness, "guest@iot-desk.example", form, inputs)
     assert _last(harness, STAFF_ROOM) == "Only someone with the **agent** role can use `/maintenance.announce`."
     _press(harness, SANNE_EMAIL, form, inputs)
@@ -136,8 +194,14 @@ def test_a_role_refusal_does_not_use_the_card(harness, db):
     assert [m["markdown"].split(" on ")[0] for m in harness.bot_messages(ACME_ROOM)] == ["🛠 **Maintenance MNT-1001**"]
 
 
-DISRUPTION = {"services": "M2M", "severity": "P2", "impact": "SIMs lose data", "actions": "Core restarted", "next_steps": "Watching",
-              "next_update": "11:00"}
+DISRUPTION = {
+    "services": "M2M",
+    "severity": "P2",
+    "impact": "SIMs lose data",
+    "actions": "Core restarted",
+    "next_steps": "Watching",
+    "next_update": "11:00",
+}
 
 
 def test_a_disruption_form_opens_one_disruption_and_an_update_form_sends_one_update(harness, db):
@@ -149,7 +213,12 @@ def test_a_disruption_form_opens_one_disruption_and_an_update_form_sends_one_upd
     assert _count(db, Disruption) == 1
     form = ask(harness, SANNE_EMAIL, STAFF_ROOM, "/disruption update DIS-1001")
     for _ in range(2):
-        _press(harness, SANNE_EMAIL, form, {"action": "disruption.update", "disruption": "DIS-1001", **DISRUPTION, "next_update": "11:30"})
+        _press(
+            harness,
+            SANNE_EMAIL,
+            form,
+            {"action": "disruption.update", "disruption": "DIS-1001", **DISRUPTION, "next_update": "11:30"},
+        )
     assert _last(harness, STAFF_ROOM) == ALREADY.format("DIS-1001")
     notices = [m["markdown"].splitlines()[0] for m in harness.bot_messages(ACME_ROOM)]
     assert notices == ["⚠ **Disruption DIS-1001** (P2) on M2M.", "⚠ **Disruption DIS-1001** (P2) on M2M — update."]
@@ -167,9 +236,13 @@ def test_a_proposal_is_answered_once(harness, db):
     proposal, (open_button, dismiss_button) = _proposal(harness)
     _press(harness, SANNE_EMAIL, proposal, open_button["data"])
     _press(harness, ERIK_EMAIL, proposal, open_button["data"])
-    assert _last(harness, STAFF_ROOM) == r"This card was already used (by sanne@iot\-desk\.example); nothing was changed."
+    assert (
+        _last(harness, STAFF_ROOM) == r"This card was already used (by sanne@iot\-desk\.example); nothing was changed."
+    )
     _press(harness, ERIK_EMAIL, proposal, dismiss_button["data"])
-    assert _last(harness, STAFF_ROOM) == r"This card was already used (by sanne@iot\-desk\.example); nothing was changed."
+    assert (
+        _last(harness, STAFF_ROOM) == r"This card was already used (by sanne@iot\-desk\.example); nothing was changed."
+    )
     assert len([m for m in harness.bot_messages(STAFF_ROOM) if m["markdown"] == "Fill in the form."]) == 1
     with db.scope() as s:
         assert s.scalars(select(Ticket.number)).all() == ["INC-1001", "INC-1002", "INC-1003"]
@@ -180,15 +253,21 @@ def test_binding_is_confirmed_once_and_a_cancelled_card_binds_nothing(harness, d
     harness.add_member("Noord Water — IoT", ADA_EMAIL)
     harness.run()
     asked = ask(harness, ADA_EMAIL, "Noord Water — IoT", "/space bind Noord Water")
-    confirm, cancel = ({"action": a, "org": "Noord Water", "sla_profile": "iot", "language": "en"}
-                       for a in ("space.bind.confirm", "space.bind.cancel"))
+    confirm, cancel = (
+        {"action": a, "org": "Noord Water", "sla_profile": "iot", "language": "en"}
+        for a in ("space.bind.confirm", "space.bind.cancel")
+    )
     _press(harness, ADA_EMAIL, asked, confirm)
     _press(harness, ADA_EMAIL, asked, confirm)
     assert _last(harness, "Noord Water — IoT") == ALREADY.format("Noord Water")
     _press(harness, ADA_EMAIL, asked, cancel)
     assert _last(harness, "Noord Water — IoT") == ALREADY.format("Noord Water")
     with db.scope() as s:
-        assert s.scalars(select(Organisation.name).order_by(Organisation.id)).all() == [ACME_ORG, "Polder Energy", "Noord Water"]
+        assert s.scalars(select(Organisation.name).order_by(Organisation.id)).all() == [
+            ACME_ORG,
+            "Polder Energy",
+            "Noord Water",
+        ]
         assert s.get(SpaceRecord, room["id"]).kind == "customer"
     # Cancelled first: the card is used up and binds nothing.
     other = harness.add_bot_to_new_room("Zuid Gas — IoT", ADA_EMAIL)
@@ -197,7 +276,10 @@ def test_binding_is_confirmed_once_and_a_cancelled_card_binds_nothing(harness, d
     _press(harness, ADA_EMAIL, asked, {**cancel, "org": "Zuid Gas"})
     assert _last(harness, "Zuid Gas — IoT") == "Nothing changed: this space is not linked."
     _press(harness, ADA_EMAIL, asked, {**confirm, "org": "Zuid Gas"})
-    assert _last(harness, "Zuid Gas — IoT") == r"This card was already used (by ada@iot\-desk\.example); nothing was changed."
+    assert (
+        _last(harness, "Zuid Gas — IoT")
+        == r"This card was already used (by ada@iot\-desk\.example); nothing was changed."
+    )
     with db.scope() as s:
         assert s.scalar(select(func.count()).select_from(Organisation)) == 3
         assert s.get(SpaceRecord, other["id"]).kind == "unbound"  # never bound (the join is recorded)
@@ -228,7 +310,9 @@ def test_two_presses_at_the_same_moment_on_two_workers_open_one_ticket(harness, 
     # The inbox hands a space's events out one at a time; an event stored before it recorded spaces
     # (migration 0015) may still be worked beside another of its space: the form's claim holds then.
     with db.scope() as s:
-        s.execute(update(InboxEvent).where(InboxEvent.id == s.scalar(select(func.max(InboxEvent.id)))).values(order_key=None))
+        s.execute(
+            update(InboxEvent).where(InboxEvent.id == s.scalar(select(func.max(InboxEvent.id)))).values(order_key=None)
+        )
     [first], [second] = harness.inbox.claim_batch(1), other.claim_batch(1)
 
     # The first press stops inside its handler, its transaction open, until the second press is under way.
@@ -242,7 +326,10 @@ def test_two_presses_at_the_same_moment_on_two_workers_open_one_ticket(harness, 
         return ticket
 
     monkeypatch.setattr(ticket_flows, "open_ticket", held)
-    threads = [threading.Thread(target=harness.inbox.process, args=(first,)), threading.Thread(target=other.process, args=(second,))]
+    threads = [
+        threading.Thread(target=harness.inbox.process, args=(first,)),
+        threading.Thread(target=other.process, args=(second,)),
+    ]
     threads[0].start()
     assert inside.wait(10)
     threads[1].start()

@@ -22,7 +22,9 @@ def _ticket(db, number):
 
 def _timeline(db, number):
     with db.scope() as s:
-        return [(e.action, (e.new or {}).get("text")) for e in directory.timeline(s, subject_type="ticket", subject=number)]
+        return [
+            (e.action, (e.new or {}).get("text")) for e in directory.timeline(s, subject_type="ticket", subject=number)
+        ]
 
 
 def _incident(harness, email=ANNA_EMAIL, room=ACME_ROOM, title="Modems offline in Utrecht"):
@@ -38,7 +40,9 @@ def _rfi_form(harness, inputs, email=ANNA_EMAIL, room=ACME_ROOM):
 
 def _close(harness, number="INC-1001", email=ANNA_EMAIL, room=ACME_ROOM):
     form = ask(harness, SANNE_EMAIL, STAFF_ROOM, f"/resolve {number}")
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": number, "cause": "Power", "resolution": "Restored"})
+    harness.press(
+        SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": number, "cause": "Power", "resolution": "Restored"}
+    )
     harness.run()
     answer(harness, email, room, f"/confirm {number}")
 
@@ -47,7 +51,9 @@ def _add(harness, redirect, question=None, email=ANNA_EMAIL, room=ACME_ROOM):
     """Press the button; the question as the card holds it (prefilled), unless the customer changed it."""
     card = redirect["attachments"][0]["content"]
     field = next(f for f in card["body"] if f.get("id") == "question")
-    harness.press(email, redirect, {**card["actions"][0]["data"], "question": field["value"] if question is None else question})
+    harness.press(
+        email, redirect, {**card["actions"][0]["data"], "question": field["value"] if question is None else question}
+    )
     harness.run()
     return harness.bot_messages(room)[-1]["markdown"]
 
@@ -58,20 +64,30 @@ def test_the_rfi_form_about_an_open_incident_asks_it_in_the_incident(harness, db
     redirect = _rfi_form(harness, {"title": "When will the modems in Utrecht be back?", "reference": "inc-1001"})
     assert redirect["markdown"] == (
         "**INC-1001** is still open: ask your question there, not as a request for information. Nothing was registered. "
-        "Press *Add to INC-1001* to add your question to the incident as a note, or write `/note INC-1001 <your question>`.")
+        "Press *Add to INC-1001* to add your question to the incident as a note, or write `/note INC-1001 <your question>`."
+    )
     card = redirect["attachments"][0]["content"]
     assert card["body"][0]["text"] == "Ask it in INC-1001"
     field = card["body"][1]
-    assert (field["id"], field["label"], field["value"]) == ("question", "Your question", "When will the modems in Utrecht be back?")
-    assert [(a["title"], a["data"]) for a in card["actions"]] == [("Add to INC-1001", {"action": "ticket.ask_in", "ticket": "INC-1001"})]
+    assert (field["id"], field["label"], field["value"]) == (
+        "question",
+        "Your question",
+        "When will the modems in Utrecht be back?",
+    )
+    assert [(a["title"], a["data"]) for a in card["actions"]] == [
+        ("Add to INC-1001", {"action": "ticket.ask_in", "ticket": "INC-1001"})
+    ]
     assert _count(db, Ticket) == 1 and _count(db, AuditEntry) == before  # no RFI, no number spent
 
     # The button adds the question (as the card holds it, edited or not) to the incident as a note.
-    root = next(m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("**INC-1001** — incident registered"))
+    root = next(
+        m for m in harness.bot_messages(ACME_ROOM) if m["markdown"].startswith("**INC-1001** — incident registered")
+    )
     assert _add(harness, redirect) == "Added to **INC-1001**; the service desk has been told."
     assert harness.bot_messages(ACME_ROOM)[-1]["parentId"] == root["id"]
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        "Customer note on INC-1001 from Anna de Vries: When will the modems in Utrecht be back?: Modems offline in Utrecht")
+        "Customer note on INC-1001 from Anna de Vries: When will the modems in Utrecht be back?: Modems offline in Utrecht"
+    )
     assert _timeline(db, "INC-1001")[-1] == ("note", "When will the modems in Utrecht be back?")
     # A second press adds nothing.
     assert _add(harness, redirect) == "Your question was already added to **INC-1001**; nothing else was changed."
@@ -81,16 +97,24 @@ def test_the_rfi_form_about_an_open_incident_asks_it_in_the_incident(harness, db
 
 def test_inline_fields_or_a_question_that_names_the_open_incident_are_redirected_too(harness, db):
     _incident(harness)
-    for text, question in [("/rfi service=M2M ref=INC-1001 Is it fixed yet?", "Is it fixed yet?"),
-                           ("/rfi service=M2M Is inc-1001 fixed yet?", "Is inc-1001 fixed yet?")]:
+    for text, question in [
+        ("/rfi service=M2M ref=INC-1001 Is it fixed yet?", "Is it fixed yet?"),
+        ("/rfi service=M2M Is inc-1001 fixed yet?", "Is inc-1001 fixed yet?"),
+    ]:
         redirect = ask(harness, ANNA_EMAIL, ACME_ROOM, text)
         assert redirect["markdown"].startswith("**INC-1001** is still open: ask your question there"), text
         assert redirect["attachments"][0]["content"]["body"][1]["value"] == question
     # Resolved but not yet confirmed is still open: the customer may still say it is not solved.
     form = ask(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Power", "resolution": "Restored"})
+    harness.press(
+        SANNE_EMAIL,
+        form,
+        {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Power", "resolution": "Restored"},
+    )
     harness.run()
-    assert answer(harness, ANNA_EMAIL, ACME_ROOM, "/rfi service=M2M What caused INC-1001?").startswith("**INC-1001** is still open")
+    assert answer(harness, ANNA_EMAIL, ACME_ROOM, "/rfi service=M2M What caused INC-1001?").startswith(
+        "**INC-1001** is still open"
+    )
     assert _count(db, Ticket) == 1
 
 
@@ -117,13 +141,21 @@ def test_in_dutch(harness, db):
     redirect = ask(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi service=LoRa ref=INC-1001 Wanneer werkt de gateway weer?")
     assert redirect["markdown"] == (
         "**INC-1001** is nog open: stel je vraag daar, niet als informatieverzoek. Er is niets geregistreerd. "
-        "Kies *Toevoegen aan INC-1001* om je vraag als notitie aan het incident toe te voegen, of schrijf `/note INC-1001 <je vraag>`.")
+        "Kies *Toevoegen aan INC-1001* om je vraag als notitie aan het incident toe te voegen, of schrijf `/note INC-1001 <je vraag>`."
+    )
     card = redirect["attachments"][0]["content"]
     assert (card["body"][0]["text"], card["body"][1]["label"], card["actions"][0]["title"]) == (
-        "Vraag het in INC-1001", "Je vraag", "Toevoegen aan INC-1001")
-    assert _add(harness, redirect, email=BRAM_EMAIL, room=POLDER_ROOM) == "Toegevoegd aan **INC-1001**; de servicedesk is ingelicht."
+        "Vraag het in INC-1001",
+        "Je vraag",
+        "Toevoegen aan INC-1001",
+    )
+    assert (
+        _add(harness, redirect, email=BRAM_EMAIL, room=POLDER_ROOM)
+        == "Toegevoegd aan **INC-1001**; de servicedesk is ingelicht."
+    )
     assert _add(harness, redirect, email=BRAM_EMAIL, room=POLDER_ROOM) == (
-        "Je vraag is al toegevoegd aan **INC-1001**; verder is er niets veranderd.")
+        "Je vraag is al toegevoegd aan **INC-1001**; verder is er niets veranderd."
+    )
 
 
 def test_bad_presses_are_refused_change_nothing_and_leave_the_button_usable(harness, db):
@@ -131,7 +163,10 @@ def test_bad_presses_are_refused_change_nothing_and_leave_the_button_usable(harn
     redirect = ask(harness, ANNA_EMAIL, ACME_ROOM, "/rfi service=M2M ref=INC-1001 Is it fixed yet?")
     before = _count(db, AuditEntry)
     assert _add(harness, redirect, question="  ") == "Missing: the question.\n\nUsage: `/note <number> <text>`"
-    assert _add(harness, redirect, question="x" * 4001) == "The question can be at most 4000 characters; this one has 4001."
+    assert (
+        _add(harness, redirect, question="x" * 4001)
+        == "The question can be at most 4000 characters; this one has 4001."
+    )
     # Another organisation's customer forging the button for Acme's incident: it does not exist for him.
     form = ask(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi")
     harness.press(BRAM_EMAIL, form, {"action": "ticket.ask_in", "ticket": "INC-1001", "question": "Status?"})
@@ -142,7 +177,8 @@ def test_bad_presses_are_refused_change_nothing_and_leave_the_button_usable(harn
     _close(harness)
     before = _count(db, AuditEntry)
     assert _add(harness, redirect) == (
-        "**INC-1001** is closed now: ask your question about it as a request for information, `/rfi ref=INC-1001 <your question>`.")
+        "**INC-1001** is closed now: ask your question about it as a request for information, `/rfi ref=INC-1001 <your question>`."
+    )
     assert _count(db, AuditEntry) == before
     answer(harness, ANNA_EMAIL, ACME_ROOM, "/rfi service=M2M ref=INC-1001 Was it the power?")
     assert _ticket(db, "RFI-1001").details == {"reference": "INC-1001"}
@@ -160,7 +196,10 @@ def test_what_is_not_an_open_incident_of_the_organisation_is_registered_as_befor
     assert not any("still open" in m["markdown"] for m in harness.bot_messages(POLDER_ROOM))
     # Referring to a ticket that does not exist is refused as before.
     before = _count(db, Ticket)
-    assert answer(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi service=M2M ref=INC-1001 Status?") == "There is no ticket **INC-1001**."
+    assert (
+        answer(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi service=M2M ref=INC-1001 Status?")
+        == "There is no ticket **INC-1001**."
+    )
     assert _count(db, Ticket) == before
 
 
@@ -180,6 +219,10 @@ def test_a_question_of_4000_characters_fits_the_card_and_is_added_whole_when_it_
             assert value == question
             _add(harness, redirect)
             with db.scope() as s:
-                notes = [e.new["text"] for e in directory.timeline(s, subject_type="ticket", subject="INC-1001") if e.action == "note"]
+                notes = [
+                    e.new["text"]
+                    for e in directory.timeline(s, subject_type="ticket", subject="INC-1001")
+                    if e.action == "note"
+                ]
             assert notes == [question]
     _check_everything_sent_fits(harness, db)

@@ -5,15 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from bot.text import escape_markdown
+from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import AuditEntry, Ticket
-from tests.harness import ask as _said, local
-
-
-
-
+from tests.harness import ask as _said
+from tests.harness import local
 
 
 def _lines(message):
@@ -32,14 +29,20 @@ def _count(db, model):
 
 def _root(harness, room):
     """The latest ticket confirmation in a space: the root of its thread."""
-    return [m for m in harness.bot_messages(room) if m.get("parentId") is None and "registered" in m["markdown"].split("\n")[0]][-1]
+    return [
+        m
+        for m in harness.bot_messages(room)
+        if m.get("parentId") is None and "registered" in m["markdown"].split("\n")[0]
+    ][-1]
 
 
 def _countdown(harness, room, number):
     return [m for m in harness.bot_messages(room) if m["markdown"].startswith(f"⏱ **{number}**")][-1]
 
 
-def _open_incident(harness, text="/incident service=M2M devices=120 Modems offline in Utrecht", email=ANNA_EMAIL, room=ACME_ROOM):
+def _open_incident(
+    harness, text="/incident service=M2M devices=120 Modems offline in Utrecht", email=ANNA_EMAIL, room=ACME_ROOM
+):
     harness.say(email, room, text)
     harness.run()
     return _root(harness, room)
@@ -67,13 +70,22 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     card = staff["attachments"][0]["content"]
     assert [a["title"] for a in card["actions"]] == ["Take", "Respond", "Set priority"]
     ticket = _ticket(db, "INC-1001")
-    assert (ticket.status, ticket.priority, ticket.details["impact"], ticket.details["email"]) == ("new", "P3", 120, ANNA_EMAIL)
+    assert (ticket.status, ticket.priority, ticket.details["impact"], ticket.details["email"]) == (
+        "new",
+        "P3",
+        120,
+        ANNA_EMAIL,
+    )
 
     # The agent takes it from the staff card: first response met, the customer hears who.
     clock.advance(timedelta(minutes=20))
     harness.press(SANNE_EMAIL, staff, {"action": "ticket.take", "ticket": "INC-1001"})
     harness.run()
-    in_thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == root["id"] and not m["markdown"].startswith("⏱")]
+    in_thread = [
+        m
+        for m in harness.bot_messages(ACME_ROOM)
+        if m.get("parentId") == root["id"] and not m["markdown"].startswith("⏱")
+    ]
     assert [m["markdown"] for m in in_thread] == ["**INC-1001**: Sanne Bakker is on it."]
     assert _ticket(db, "INC-1001").first_response_at == clock.now()
 
@@ -81,12 +93,17 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     # so the question mentions the contact (Webex notifies her) and she answers on its card.
     clock.advance(timedelta(minutes=10))
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Which APN do the modems use?")["markdown"] == (
-        "**INC-1001** waits for the customer; its office-hour clocks are paused.")
+        "**INC-1001** waits for the customer; its office-hour clocks are paused."
+    )
     question = harness.bot_messages(ACME_ROOM)[-1]
     assert question["markdown"] == (
         "<@personEmail:anna@acme-logistics.example>, Sanne Bakker asks about **INC-1001**:\n\nWhich APN do the modems use?\n\n"
-        "Answer on the card, or write `@IoT Service Desk /note INC-1001 <your answer>`. Until then the clock is paused.")
-    assert (question["parentId"], question["mentionedPeople"]) == (root["id"], [harness.state.person_by_email(ANNA_EMAIL)["id"]])
+        "Answer on the card, or write `@IoT Service Desk /note INC-1001 <your answer>`. Until then the clock is paused."
+    )
+    assert (question["parentId"], question["mentionedPeople"]) == (
+        root["id"],
+        [harness.state.person_by_email(ANNA_EMAIL)["id"]],
+    )
     send = question["attachments"][0]["content"]["actions"]
     assert [a["title"] for a in send] == ["Send"]
     clock.advance(timedelta(hours=2))
@@ -94,20 +111,33 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     harness.run()
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Added to **INC-1001**; the service desk has been told."
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"] == (
-        r"Customer note on INC-1001 from Anna de Vries: iot\.acme\.example, all of them: Modems offline in Utrecht")
+        r"Customer note on INC-1001 from Anna de Vries: iot\.acme\.example, all of them: Modems offline in Utrecht"
+    )
     ticket = _ticket(db, "INC-1001")
     assert ticket.status == "in_progress"
     # Send again on the same card: told politely that it was answered; nothing else happens.
     harness.press(ANNA_EMAIL, question, {**send[0]["data"], "answer": "iot.acme.example"})
     harness.run()
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
-        "Thank you, this question about **INC-1001** was already answered. To add something, write `/note INC-1001 <text>` and mention me.")
-    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("Customer note on INC-1001 from Anna de Vries: iot")
+        "Thank you, this question about **INC-1001** was already answered. To add something, write `/note INC-1001 <text>` and mention me."
+    )
+    assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith(
+        "Customer note on INC-1001 from Anna de Vries: iot"
+    )
 
     # Resolve with the form; the customer is asked to confirm, and confirms.
     form = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "APN misconfigured",
-                                      "resolution": "APN corrected", "customer_domain": "true"})
+    harness.press(
+        SANNE_EMAIL,
+        form,
+        {
+            "action": "ticket.resolve",
+            "ticket": "INC-1001",
+            "cause": "APN misconfigured",
+            "resolution": "APN corrected",
+            "customer_domain": "true",
+        },
+    )
     harness.run()
     assert [m["markdown"] for m in harness.bot_messages(ACME_ROOM)[-2:]] == [
         "**INC-1001 is resolved.**\n- Cause: APN misconfigured\n- Resolution: APN corrected",
@@ -116,7 +146,8 @@ def test_incident_from_intake_to_closure(harness, db, clock):
     resolved_at = clock.now()
     clock.advance(timedelta(hours=1))
     assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm inc-1001")["markdown"] == (
-        "**INC-1001** is closed. Thank you. You can reopen it within 5 business days with `/reopen INC-1001 <reason>`.")
+        "**INC-1001** is closed. Thank you. You can reopen it within 5 business days with `/reopen INC-1001 <reason>`."
+    )
     ticket = _ticket(db, "INC-1001")
     assert (ticket.status, ticket.resolved_at, ticket.closed_at) == ("closed", resolved_at, clock.now())
     assert ticket.resolution == {"cause": "APN misconfigured", "resolution": "APN corrected", "customer_domain": True}
@@ -131,19 +162,48 @@ def test_form_path_prefills_and_validates(harness, db):
     form = asked["attachments"][0]["content"]
     values = {field["id"]: field.get("value") for field in form["body"] if "id" in field}
     assert (values["title"], values["contact_name"], values["email"], values["priority"]) == (
-        "Gateway down", "Anna de Vries", ANNA_EMAIL, "P3")
+        "Gateway down",
+        "Anna de Vries",
+        ANNA_EMAIL,
+        "P3",
+    )
     # Missing required fields: the form's own error texts, nothing stored.
-    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "title": "", "service": "",
-                                      "contact_name": "Anna", "email": "not-an-address"})
+    harness.press(
+        ANNA_EMAIL,
+        asked,
+        {
+            "action": "ticket.create",
+            "kind": "incident",
+            "title": "",
+            "service": "",
+            "contact_name": "Anna",
+            "email": "not-an-address",
+        },
+    )
     harness.run()
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == (
-        "Nothing was registered:\n- Choose a service.\n- Give a title.\n- Give a valid e-mail address.")
+        "Nothing was registered:\n- Choose a service.\n- Give a title.\n- Give a valid e-mail address."
+    )
     assert _count(db, Ticket) == 0
-    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "incident", "title": "Gateway down", "service": "LoRa",
-                                      "contact_name": "Anna", "email": ANNA_EMAIL, "priority": "P3", "roaming": "true"})
+    harness.press(
+        ANNA_EMAIL,
+        asked,
+        {
+            "action": "ticket.create",
+            "kind": "incident",
+            "title": "Gateway down",
+            "service": "LoRa",
+            "contact_name": "Anna",
+            "email": ANNA_EMAIL,
+            "priority": "P3",
+            "roaming": "true",
+        },
+    )
     harness.run()
     assert _root(harness, ACME_ROOM)["markdown"].startswith("**INC-1001** — incident registered: Gateway down")
-    assert "- Resolution: Mon 30 Nov 2026 10:00 — best effort (no SLA with roaming partners)" in _lines(_root(harness, ACME_ROOM))
+    assert "- Resolution: Mon 30 Nov 2026 10:00 — best effort (no SLA with roaming partners)" in _lines(
+        _root(harness, ACME_ROOM)
+    )
 
 
 # -- the other kinds -------------------------------------------------------------------------------------
@@ -151,8 +211,19 @@ def test_form_path_prefills_and_validates(harness, db):
 
 def test_rfc_from_form_to_outcome(harness, db):
     asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/rfc")
-    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfc", "rfc_type": "non-standard", "service": "Things",
-                                      "title": "Raise data bundle", "description": "From 1 GB to 5 GB per SIM", "desired_date": "2026-12-01"})
+    harness.press(
+        ANNA_EMAIL,
+        asked,
+        {
+            "action": "ticket.create",
+            "kind": "rfc",
+            "rfc_type": "non-standard",
+            "service": "Things",
+            "title": "Raise data bundle",
+            "description": "From 1 GB to 5 GB per SIM",
+            "desired_date": "2026-12-01",
+        },
+    )
     harness.run()
     root = _root(harness, ACME_ROOM)
     assert _lines(root)[:5] == [
@@ -164,7 +235,8 @@ def test_rfc_from_form_to_outcome(harness, db):
     ]
     assert _ticket(db, "RFC-1001").details == {"rfc_type": "non-standard", "desired_date": "2026-12-01"}
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close RFC-1001 Implemented on 1 December")["markdown"] == (
-        "**RFC-1001** is closed with its outcome.")
+        "**RFC-1001** is closed with its outcome."
+    )
     assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**RFC-1001** — outcome: Implemented on 1 December"
     assert harness.bot_messages(ACME_ROOM)[-1]["parentId"] == root["id"]
     assert _ticket(db, "RFC-1001").status == "closed"
@@ -172,7 +244,9 @@ def test_rfc_from_form_to_outcome(harness, db):
 
 def _resolve_and_confirm(harness, number="INC-1001"):
     form = _said(harness, SANNE_EMAIL, STAFF_ROOM, f"/resolve {number}")
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": number, "cause": "Power", "resolution": "Restored"})
+    harness.press(
+        SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": number, "cause": "Power", "resolution": "Restored"}
+    )
     harness.run()
     _said(harness, ANNA_EMAIL, ACME_ROOM, f"/confirm {number}")
 
@@ -181,13 +255,27 @@ def test_rfi_about_a_closed_incident_converted_to_an_incident(harness, db):
     _open_incident(harness)
     _resolve_and_confirm(harness)
     asked = _said(harness, ANNA_EMAIL, ACME_ROOM, "/rfi")
-    harness.press(ANNA_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M",
-                                      "title": "Is the outage in Utrecht over?", "reference": "inc-1001"})
+    harness.press(
+        ANNA_EMAIL,
+        asked,
+        {
+            "action": "ticket.create",
+            "kind": "rfi",
+            "service": "M2M",
+            "title": "Is the outage in Utrecht over?",
+            "reference": "inc-1001",
+        },
+    )
     harness.run()
     assert _root(harness, ACME_ROOM)["markdown"].startswith("**RFI-1001** — request for information registered")
     assert _ticket(db, "RFI-1001").details == {"reference": "INC-1001"}
-    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/convert RFI-1001 incident")["markdown"] == "RFI-1001 is now **INC-1002** (an incident at P3)."
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**INC-1002** (was RFI-1001) is now handled as an incident."
+    assert (
+        _said(harness, SANNE_EMAIL, STAFF_ROOM, "/convert RFI-1001 incident")["markdown"]
+        == "RFI-1001 is now **INC-1002** (an incident at P3)."
+    )
+    assert (
+        harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "**INC-1002** (was RFI-1001) is now handled as an incident."
+    )
     # The old number still finds it.
     view = _said(harness, ANNA_EMAIL, ACME_ROOM, "/ticket RFI-1001")["markdown"]
     assert view.startswith("**INC-1002** — incident: Is the outage in Utrecht over?")
@@ -196,7 +284,11 @@ def test_rfi_about_a_closed_incident_converted_to_an_incident(harness, db):
 def test_rfi_referring_to_another_orgs_ticket_is_refused(harness, db):
     _open_incident(harness)
     asked = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/rfi")
-    harness.press(BRAM_EMAIL, asked, {"action": "ticket.create", "kind": "rfi", "service": "M2M", "title": "Status?", "reference": "INC-1001"})
+    harness.press(
+        BRAM_EMAIL,
+        asked,
+        {"action": "ticket.create", "kind": "rfi", "service": "M2M", "title": "Status?", "reference": "INC-1001"},
+    )
     harness.run()
     assert harness.bot_messages(POLDER_ROOM)[-1]["markdown"] == "There is no ticket **INC-1001**."
     assert _count(db, Ticket) == 1
@@ -207,14 +299,18 @@ def test_rfi_referring_to_another_orgs_ticket_is_refused(harness, db):
 
 @pytest.mark.parametrize(
     ("at", "pickup"),
-    [(local(2026, 11, 28, 11, 0), "Mon 30 Nov 2026 08:00"),  # a Saturday
-     (local(2026, 4, 27, 9, 30), "Tue 28 Apr 2026 08:00")],  # King's Day, a Monday
+    [
+        (local(2026, 11, 28, 11, 0), "Mon 30 Nov 2026 08:00"),  # a Saturday
+        (local(2026, 4, 27, 9, 30), "Tue 28 Apr 2026 08:00"),
+    ],  # King's Day, a Monday
 )
 def test_out_of_hours_intake_is_registered_with_the_pickup_time(harness, clock, at, pickup):
     clock.set(at)
     root = _open_incident(harness)
-    assert _lines(root)[-1] == (f"It is outside office hours: your ticket is registered and we pick it up from {pickup}. "
-                                "Only P1 incidents are handled now (call [+31 88 1200 043](tel:+31881200043)).")
+    assert _lines(root)[-1] == (
+        f"It is outside office hours: your ticket is registered and we pick it up from {pickup}. "
+        "Only P1 incidents are handled now (call [+31 88 1200 043](tel:+31881200043))."
+    )
     assert _lines(root)[4] == f"- First response: {pickup[:-5]}10:00 — running"
 
 
@@ -222,12 +318,17 @@ def test_p1_on_a_sunday_night_asks_for_a_call_and_alerts_the_staff(harness, db, 
     clock.set(local(2026, 11, 29, 2, 30))
     root = _open_incident(harness, "/incident service=M2M priority=P1 phone=+31612345678 All modems down nationwide")
     assert _lines(root)[2] == "- Priority: P3 (**P1 requested**, an agent confirms it)"
-    assert _lines(root)[-1] == ("**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
-                                "The staff has been alerted.")
+    assert _lines(root)[-1] == (
+        "**A P1 needs a phone call: call the service desk now on [+31 88 1200 043](tel:+31881200043).** "
+        "The staff has been alerted."
+    )
     alert = harness.bot_messages(STAFF_ROOM)[-1]
     assert alert["markdown"] == (
-        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide\nAction: <@personEmail:erik@iot-desk.example>")
-    assert alert["mentionedPeople"] == [harness.state.person_by_email(ERIK_EMAIL)["id"]]  # on call now: Webex notifies him
+        "P1 requested on INC-1001: the customer was told to call: All modems down nationwide\nAction: <@personEmail:erik@iot-desk.example>"
+    )
+    assert alert["mentionedPeople"] == [
+        harness.state.person_by_email(ERIK_EMAIL)["id"]
+    ]  # on call now: Webex notifies him
     ticket = _ticket(db, "INC-1001")
     assert (ticket.priority, ticket.requested_priority, ticket.paging) == ("P3", "P1", "active")
     [page] = harness.direct_messages(ERIK_EMAIL)
@@ -238,7 +339,8 @@ def test_priority_raised_mid_incident_recomputes_from_the_start(harness, db, clo
     _open_incident(harness)
     clock.advance(timedelta(hours=3))
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P2 more sites affected")["markdown"] == (
-        "**INC-1001** is now P2; the customer has been told.")
+        "**INC-1001** is now P2; the customer has been told."
+    )
     assert _lines(harness.bot_messages(ACME_ROOM)[-1]) == [
         "**INC-1001**: priority P3 → **P2** (more sites affected). The deadlines count from the opening of the ticket:",
         "- First response: Mon 23 Nov 2026 12:00 — breached",
@@ -249,8 +351,10 @@ def test_priority_raised_mid_incident_recomputes_from_the_start(harness, db, clo
 def test_a_customer_asking_for_p1_is_told_to_call_and_nothing_is_applied(harness, db):
     _open_incident(harness)
     reply = _said(harness, ANNA_EMAIL, ACME_ROOM, "/priority INC-1001 P1 phone=+31612345678 production line stopped")
-    assert reply["markdown"] == ("Your request for **P1** on **INC-1001** is recorded. **Call the service desk now on "
-                                 "[+31 88 1200 043](tel:+31881200043)**: a P1 is started by phone. An agent confirms the priority.")
+    assert reply["markdown"] == (
+        "Your request for **P1** on **INC-1001** is recorded. **Call the service desk now on "
+        "[+31 88 1200 043](tel:+31881200043)**: a P1 is started by phone. An agent confirms the priority."
+    )
     ticket = _ticket(db, "INC-1001")
     assert (ticket.priority, ticket.requested_priority) == ("P3", "P1")
     assert harness.bot_messages(STAFF_ROOM)[-1]["markdown"].startswith("P1 requested on INC-1001")
@@ -316,13 +420,28 @@ def test_forged_card_submissions_change_nothing(harness, db):
     # A customer forging the staff card's Take button through her own form card.
     harness.press(ANNA_EMAIL, form, {"action": "ticket.take", "ticket": "INC-1001"})
     harness.run()
-    assert harness.bot_messages(ACME_ROOM)[-1]["markdown"] == "Only someone with the **agent** role can use `/ticket.take`."
+    assert (
+        harness.bot_messages(ACME_ROOM)[-1]["markdown"]
+        == "Only someone with the **agent** role can use `/ticket.take`."
+    )
     # Unknown action id, a form kind that does not exist, an oversized field.
     for inputs, answer in [
         ({"action": "ticket.destroy"}, "That button is no longer available. Type `/help` to see what you can do here."),
-        ({"action": "ticket.create", "kind": "outage", "title": "x"}, "That form is not one I know. Nothing was registered."),
-        ({"action": "ticket.create", "kind": "incident", "service": "M2M", "title": "T" * 5000, "contact_name": "A", "email": ANNA_EMAIL},
-         "Nothing was registered:\n- The title can be at most 200 characters; this one has 5000."),
+        (
+            {"action": "ticket.create", "kind": "outage", "title": "x"},
+            "That form is not one I know. Nothing was registered.",
+        ),
+        (
+            {
+                "action": "ticket.create",
+                "kind": "incident",
+                "service": "M2M",
+                "title": "T" * 5000,
+                "contact_name": "A",
+                "email": ANNA_EMAIL,
+            },
+            "Nothing was registered:\n- The title can be at most 200 characters; this one has 5000.",
+        ),
     ]:
         harness.press(ANNA_EMAIL, form, inputs)
         harness.run()
@@ -332,18 +451,30 @@ def test_forged_card_submissions_change_nothing(harness, db):
 
 def test_agent_commands_are_refused_to_customers(harness, db):
     _open_incident(harness)
-    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/take INC-1001")["markdown"] == "Only someone with the **agent** role can use `/take`."
+    assert (
+        _said(harness, ANNA_EMAIL, ACME_ROOM, "/take INC-1001")["markdown"]
+        == "Only someone with the **agent** role can use `/take`."
+    )
     assert _ticket(db, "INC-1001").status == "new"
 
 
 def test_bad_lifecycle_steps(harness, db):
     _open_incident(harness)
-    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")["markdown"] == "**INC-1001** is not waiting for a confirmation."
-    assert _said(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 still broken")["markdown"] == "**INC-1001** is still open."
+    assert (
+        _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001")["markdown"]
+        == "**INC-1001** is not waiting for a confirmation."
+    )
+    assert (
+        _said(harness, ANNA_EMAIL, ACME_ROOM, "/reopen INC-1001 still broken")["markdown"]
+        == "**INC-1001** is still open."
+    )
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/respond INC-1001")["markdown"].startswith("Missing: the text.")
-    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P7 why")["markdown"].startswith("Give the priority as P1, P2 or P3")
+    assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/priority INC-1001 P7 why")["markdown"].startswith(
+        "Give the priority as P1, P2 or P3"
+    )
     assert _said(harness, SANNE_EMAIL, STAFF_ROOM, "/close INC-1001 done")["markdown"] == (
-        "**INC-1001** is an incident: resolve it with `/resolve INC-1001`.")
+        "**INC-1001** is an incident: resolve it with `/resolve INC-1001`."
+    )
     assert _ticket(db, "INC-1001").status == "new"
 
 
@@ -366,8 +497,17 @@ def test_a_ticket_list_longer_than_one_webex_message_arrives_whole(harness, cloc
         org = directory.find_org(s, name="Acme Logistics")
         room_id = harness.room(ACME_ROOM)["id"]
         for n in range(120):
-            tickets.create(s, kind="incident", org_id=org.id, room_id=room_id, title=f"Modem {n} offline in Utrecht",
-                           now=clock.now(), actor=ANNA_EMAIL, priority="P3", service="M2M")
+            tickets.create(
+                s,
+                kind="incident",
+                org_id=org.id,
+                room_id=room_id,
+                title=f"Modem {n} offline in Utrecht",
+                now=clock.now(),
+                actor=ANNA_EMAIL,
+                priority="P3",
+                service="M2M",
+            )
     before = len(harness.bot_messages(ACME_ROOM))
     harness.say(ANNA_EMAIL, ACME_ROOM, "/tickets")
     harness.run()
@@ -383,8 +523,12 @@ JOOST_EMAIL = "joost@acme-logistics.example"
 
 
 def _question(harness, room=ACME_ROOM):
-    return [m for m in harness.bot_messages(room) if m.get("attachments") and m["attachments"][0]["content"]["actions"][0]["data"]
-            .get("action") == "ticket.answer"][-1]
+    return [
+        m
+        for m in harness.bot_messages(room)
+        if m.get("attachments")
+        and m["attachments"][0]["content"]["actions"][0]["data"].get("action") == "ticket.answer"
+    ][-1]
 
 
 def _send(harness, question, answer, email=ANNA_EMAIL, room=ACME_ROOM):
@@ -403,19 +547,27 @@ def test_a_question_mentions_the_intakes_contact_and_the_countdown_says_how_to_a
     assert question["markdown"].startswith(f"<@personEmail:{JOOST_EMAIL}>, Sanne Bakker asks about **INC-1001**:")
     assert question["mentionedPeople"] == [harness.state.person_by_email(JOOST_EMAIL)["id"]]
     card = question["attachments"][0]["content"]
-    assert [b.get("text") for b in card["body"]][:2] == ["Sanne Bakker asks about INC-1001:", "Which APN do the modems use?"]
+    assert [b.get("text") for b in card["body"]][:2] == [
+        "Sanne Bakker asks about INC-1001:",
+        "Which APN do the modems use?",
+    ]
     assert _lines(_countdown(harness, ACME_ROOM, "INC-1001"))[-1] == (
-        "Waiting for your answer: use the card of the question in this thread, or write `/note INC-1001 <answer>` and mention me.")
+        "Waiting for your answer: use the card of the question in this thread, or write `/note INC-1001 <answer>` and mention me."
+    )
     # Card presses need no mention: the answer arrives, the clock runs again and the hint goes.
-    assert _send(harness, question, "internet.m2m", email=JOOST_EMAIL) == "Added to **INC-1001**; the service desk has been told."
+    assert (
+        _send(harness, question, "internet.m2m", email=JOOST_EMAIL)
+        == "Added to **INC-1001**; the service desk has been told."
+    )
     assert _ticket(db, "INC-1001").status == "in_progress"
     assert "Waiting for your answer" not in _countdown(harness, ACME_ROOM, "INC-1001")["markdown"]
 
 
 # 1,700 satellites are 6,800 bytes (Webex takes the command) but 20,400 in a card's JSON; 3,920 marks
 # (a command's limit is 4,000 characters) double when escaped for the message.
-@pytest.mark.parametrize("question", ["Which? " + "🛰" * 1700, ".!#+-|~" * 560],
-                         ids=["too-long-for-the-card", "too-long-for-the-fallback"])
+@pytest.mark.parametrize(
+    "question", ["Which? " + "🛰" * 1700, ".!#+-|~" * 560], ids=["too-long-for-the-card", "too-long-for-the-fallback"]
+)
 def test_a_question_too_long_for_a_card_goes_whole_as_a_message_above_its_card(harness, db, question):
     _open_incident(harness)
     harness.say(SANNE_EMAIL, STAFF_ROOM, f"/wait INC-1001 {question.strip()}")
@@ -424,7 +576,7 @@ def test_a_question_too_long_for_a_card_goes_whole_as_a_message_above_its_card(h
     thread = [m for m in harness.bot_messages(ACME_ROOM) if m.get("parentId") == card_message["parentId"]]
     # The message above holds the whole question (Webex clients show a card, not its fallback), in
     # as many parts as Webex's size needs.
-    above = "".join(m["markdown"] for m in thread[:thread.index(card_message)] if not m["markdown"].startswith("⏱"))
+    above = "".join(m["markdown"] for m in thread[: thread.index(card_message)] if not m["markdown"].startswith("⏱"))
     assert above.startswith("<@personEmail:anna@acme-logistics.example>, Sanne Bakker asks about **INC-1001**:")
     assert escape_markdown(question.strip()) in above
     card = card_message["attachments"][0]["content"]
@@ -441,13 +593,16 @@ def test_a_question_about_an_rfc_mentions_whoever_opened_it_in_the_spaces_langua
     question = _question(harness, POLDER_ROOM)
     assert question["markdown"] == (
         "<@personEmail:bram@polder-energy.example>, Sanne Bakker vraagt over **RFC-1001**:\n\nVanaf welke datum?\n\n"
-        "Antwoord op de kaart, of schrijf `@IoT Service Desk /note RFC-1001 <je antwoord>`. Tot dan staat de klok stil.")
+        "Antwoord op de kaart, of schrijf `@IoT Service Desk /note RFC-1001 <je antwoord>`. Tot dan staat de klok stil."
+    )
     assert question["mentionedPeople"] == [harness.state.person_by_email(BRAM_EMAIL)["id"]]
     assert [a["title"] for a in question["attachments"][0]["content"]["actions"]] == ["Versturen"]
     assert _send(harness, question, "1 januari", email=BRAM_EMAIL, room=POLDER_ROOM) == (
-        "Toegevoegd aan **RFC-1001**; de servicedesk is ingelicht.")
+        "Toegevoegd aan **RFC-1001**; de servicedesk is ingelicht."
+    )
     assert _send(harness, question, "1 januari", email=BRAM_EMAIL, room=POLDER_ROOM) == (
-        "Dank je, deze vraag over **RFC-1001** is al beantwoord. Wil je iets toevoegen, schrijf dan `/note RFC-1001 <tekst>` en noem mij.")
+        "Dank je, deze vraag over **RFC-1001** is al beantwoord. Wil je iets toevoegen, schrijf dan `/note RFC-1001 <tekst>` en noem mij."
+    )
 
 
 def test_bad_answers_change_nothing_and_leave_the_card_usable(harness, db):
@@ -456,7 +611,10 @@ def test_bad_answers_change_nothing_and_leave_the_card_usable(harness, db):
     question = _question(harness)
     before = _count(db, AuditEntry)
     assert _send(harness, question, "   ") == "Missing: the text.\n\nUsage: `/note <number> <text>`"
-    assert _send(harness, question, "x" * 4001) == "The text of your answer can be at most 4000 characters; this one has 4001."
+    assert (
+        _send(harness, question, "x" * 4001)
+        == "The text of your answer can be at most 4000 characters; this one has 4001."
+    )
     # Another organisation's customer forging the button for Acme's ticket: it does not exist for him.
     form = _said(harness, BRAM_EMAIL, POLDER_ROOM, "/incident")
     harness.press(BRAM_EMAIL, form, {"action": "ticket.answer", "ticket": "INC-1001", "answer": "hello"})
@@ -471,7 +629,11 @@ def test_an_answer_to_a_closed_tickets_question_is_refused(harness, db):
     _said(harness, SANNE_EMAIL, STAFF_ROOM, "/wait INC-1001 Is it working again?")
     question = _question(harness)
     form = _said(harness, SANNE_EMAIL, STAFF_ROOM, "/resolve INC-1001")
-    harness.press(SANNE_EMAIL, form, {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Power", "resolution": "Restored"})
+    harness.press(
+        SANNE_EMAIL,
+        form,
+        {"action": "ticket.resolve", "ticket": "INC-1001", "cause": "Power", "resolution": "Restored"},
+    )
     harness.run()
     _said(harness, ANNA_EMAIL, ACME_ROOM, "/confirm INC-1001", parent_id=root["id"])
     before = _count(db, AuditEntry)
@@ -488,4 +650,6 @@ def test_help_says_how_to_answer_and_no_text_relies_on_an_unmentioned_thread_rep
     for lang in i18n.LANGUAGES:
         for key in i18n.keys(lang):
             text = i18n.template(key, lang).lower()
-            assert not any(phrase in text for phrase in ("reply in", "just reply", "antwoord in deze thread", "antwoord gewoon")), key
+            assert not any(
+                phrase in text for phrase in ("reply in", "just reply", "antwoord in deze thread", "antwoord gewoon")
+            ), key
