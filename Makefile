@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast bench clean
+.PHONY: run check test test-fast bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -21,9 +21,16 @@ $(STAMP): pyproject.toml sandbox/assets.py | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/python run_bot.py
 
-# Two test processes, one per core of the machines it runs on, tests spread by file; then, alone,
-# the test that restarts PostgreSQL under everyone's feet.
-test: $(STAMP)
+# Lint and format, types, the layering (import-linter contracts in pyproject.toml).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# The checks, then two test processes, one per core of the machines it runs on, tests spread by
+# file; then, alone, the test that restarts PostgreSQL under everyone's feet.
+test: check
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not serial"
 	$(BIN)/python -m pytest -m serial
 
@@ -43,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/paging.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache sandbox/static/vendor tests/browser/artefacts
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache sandbox/static/vendor tests/browser/artefacts
