@@ -50,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/paging.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache sandbox/static/vendor tests/browser/artefacts
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache sandbox/static/vendor tests/browser/artefacts
