@@ -17,7 +17,7 @@ from bot.security import CUSTOMER, IN_CUSTOMER
 from cards import disruptions as dis_cards
 from cards.disruptions import Action
 from commands import events
-from commands.disruptions import flows
+from commands.disruptions import reminders
 from commands.disruptions.detection import on_ticket_opened
 from commands.disruptions.handlers import (
     AGENTS,
@@ -44,8 +44,8 @@ from commands.disruptions.handlers import (
 def register(router: Router, timers: TimerRegistry) -> None:
     """Register this family's commands, card actions, timers and listeners."""
     events.ticket_opened.connect(on_ticket_opened, weak=False)
-    timers.handler(flows.DUE)(flows.on_due)
-    timers.handler(flows.RCA)(flows.on_rca)
+    timers.handler(reminders.DUE)(reminders.on_due)
+    timers.handler(reminders.RCA)(reminders.on_rca)
     router.card_action(
         Action.PROPOSAL_OPEN, fields=dis_cards.PROPOSAL_FIELDS, roles=AGENTS, spaces=STAFF_ONLY, once=True
     )(proposal_open)

@@ -1,111 +1,29 @@
-"""Disruptions: notices to their audience, promised updates and their reminders, closure and the RCA."""
+"""Disruptions: opened, updated, closed (the linked tickets resolved with it), the RCA delivered, tickets
+linked. Their notices are in notices.py, the staff's reminders in reminders.py."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from bot import i18n, outbox, parse
 from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.errors import Refused
-from bot.scheduler import TimerContext, cancel, schedule
+from bot.scheduler import cancel
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
-from cards.common import was_shortened
 from commands import events
 from commands.common.audience import service_codes
-from commands.common.threads import room_lang, staff_lang
-from commands.disruptions.queries import audience_of, notified_rooms, promised_update, session_ticket
-from rules import Rules
+from commands.common.threads import room_lang
+from commands.disruptions.notices import broadcast
+from commands.disruptions.queries import notified_rooms, session_ticket
+from commands.disruptions.reminders import DUE, RCA, plan_rca, plan_updates, ref
 from storage import directory
 from storage import tickets as store
-from storage.models import Disruption, Ticket, Timer
+from storage.models import Disruption, Ticket
 
-REMIND_BEFORE = timedelta(minutes=10)
-DUE = "disruption.update_due"
-RCA = "disruption.rca"
 TEXT_MAX = 4000
-
-
-def _ref(d: Disruption) -> str:
-    return f"disruption:{d.id}"
-
-
-def _lines(d: Disruption, kind: str, lang: str) -> list[str]:
-    lines = [i18n.t(f"dis.notice.{kind}", lang, number=d.number, services=", ".join(d.services), severity=d.severity)]
-    if kind == "closed":
-        closure = d.closure or {}  # set by close() before its notice goes out
-        lines.append(
-            i18n.t(
-                "dis.notice.summary",
-                lang,
-                summary=escape_markdown(closure["summary"]),
-                cause=escape_markdown(closure["cause"]),
-            )
-        )
-        if closure.get("rca"):
-            lines.append(i18n.t("dis.notice.rca", lang))
-        return lines
-    lines += [
-        i18n.t("dis.notice.impact", lang, text=escape_markdown(d.impact)),
-        i18n.t("dis.notice.actions", lang, text=escape_markdown(d.actions)),
-        i18n.t("dis.notice.next_steps", lang, text=escape_markdown(d.next_steps)),
-        i18n.t("dis.notice.next_update", lang, time=i18n.when(promised_update(d), lang, AMSTERDAM)),
-    ]
-    return lines
-
-
-def _notices(d: Disruption, kind: str, lang: str) -> list[tuple[str, dict[str, Any] | None]]:
-    """The messages of one notice to one space: (markdown, card or None).
-
-    The card holds the whole notice and the markdown is its fallback, or, when the notice is
-    too long for a message, a short one (the header). When it is too long for a card too, the
-    whole notice goes first as a message of its own (split as long messages are) and the card
-    says so.
-    """
-    lines = _lines(d, kind, lang)
-    body = "\n".join(lines)
-    if kind == "closed":
-        return [(body, None)]
-    card = dis_cards.notice(
-        kind=kind,
-        number=d.number,
-        services=", ".join(d.services),
-        severity=d.severity,
-        impact=d.impact,
-        actions=d.actions,
-        next_steps=d.next_steps,
-        next_update=i18n.when(promised_update(d), lang, AMSTERDAM),
-        lang=lang,
-    )
-    short = "\n".join([lines[0], i18n.t("card.fallback.details", lang)])
-    if was_shortened(card):
-        return [(body, None), (short, card)]
-    return [(body if len(body.encode("utf-8")) <= outbox.MAX_MESSAGE_BYTES else short, card)]
-
-
-def broadcast(
-    session: Session, d: Disruption, kind: str, now: datetime, rooms: list[str] | None = None, *, rules: Rules
-) -> int:
-    """Queue one notice per audience space (the outbox sends them, in order per space)."""
-    rooms = audience_of(session, d, rules=rules) if rooms is None else rooms
-    for room_id in rooms:
-        for markdown, card in _notices(d, kind, room_lang(session, room_id)):
-            outbox.enqueue(
-                session,
-                now=now,
-                room_id=room_id,
-                markdown=markdown,
-                purpose=f"disruption:{d.number}:{kind}",
-                bulk=True,
-                attachments=[{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
-                if card
-                else None,
-            )
-    return len(rooms)
 
 
 def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool) -> dict[str, Any]:
@@ -139,47 +57,6 @@ def _notice_fields(ctx: Context, inputs: dict[str, Any], *, need_services: bool)
         raise Refused("dis.error.next_update_past", time=i18n.when(when, ctx.lang, AMSTERDAM))
     result["next_update_at"] = when
     return result
-
-
-def _plan(session: Session, d: Disruption, now: datetime) -> None:
-    cancel(session, kind=DUE, ref=_ref(d))
-    if d.status != "open" or d.next_update_at is None:
-        return
-    schedule(
-        session,
-        kind=DUE,
-        ref=_ref(d),
-        due_at=max(now, d.next_update_at - REMIND_BEFORE),
-        now=now,
-        payload={"disruption_id": d.id, "moment": "soon"},
-    )
-    schedule(
-        session,
-        kind=DUE,
-        ref=_ref(d),
-        due_at=d.next_update_at,
-        now=now,
-        payload={"disruption_id": d.id, "moment": "overdue"},
-    )
-
-
-def on_due(tctx: TimerContext, timer: Timer) -> None:
-    """Ten minutes before the promised update, and when it passed without one."""
-    session, now = tctx.session, tctx.now
-    d = session.get(Disruption, timer.payload["disruption_id"])
-    if d is None or d.status != "open":
-        return
-    room_id, lang = staff_lang(session)
-    if room_id is None:
-        return
-    key = "dis.staff.soon" if timer.payload["moment"] == "soon" else "dis.staff.overdue"
-    outbox.enqueue(
-        session,
-        now=now,
-        room_id=room_id,
-        purpose=f"disruption:{d.number}:staff",
-        markdown=i18n.t(key, lang, number=d.number, time=i18n.when(promised_update(d), lang, AMSTERDAM)),
-    )
 
 
 def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] | None = None) -> Disruption:
@@ -216,7 +93,7 @@ def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] 
         new={"services": d.services, "severity": d.severity},
     )
     count = broadcast(ctx.session, d, "opened", now, rules=ctx.rules)
-    _plan(ctx.session, d, now)
+    plan_updates(ctx.session, d, now)
     ctx.reply(ctx.t("dis.opened", number=d.number, count=count))
     return d
 
@@ -261,7 +138,7 @@ def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
         new={"next_update": d.next_update_at.isoformat()},
     )
     count = broadcast(ctx.session, d, "updated", now, rules=ctx.rules)
-    _plan(ctx.session, d, now)
+    plan_updates(ctx.session, d, now)
     ctx.reply(ctx.t("dis.updated", number=d.number, count=count))
 
 
@@ -285,7 +162,7 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     rca = d.severity == "P1"
     now = ctx.now()
     d.status, d.closed_at, d.closure = "closed", now, {"summary": summary, "cause": cause, "rca": rca}
-    cancel(ctx.session, kind=DUE, ref=_ref(d))
+    cancel(ctx.session, kind=DUE, ref=ref(d))
     directory.audit(
         ctx.session,
         at=now,
@@ -304,46 +181,8 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
         # The tickets family resolves it (commands/events.py).
         events.disruption_closed.send(ctx, ticket=ticket, cause=cause, summary=summary)
     if rca:
-        _plan_rca(ctx, d, now)
+        plan_rca(ctx, d, now)
     ctx.reply(ctx.t("dis.closed_done", number=d.number, count=count, tickets=len(d.ticket_ids)))
-
-
-def _plan_rca(ctx: Context, d: Disruption, now: datetime) -> None:
-    """A P1-level disruption's RCA: target end of business day 10, deadline end of day 20 (SPEC §5); staff reminders."""
-
-    office = ctx.rules.office_calendar()
-    for days, label in ((10, "rca_target"), (20, "rca")):
-        due = office.add_business_days(now, days, end_of_day=True)
-        schedule(
-            ctx.session, kind=RCA, ref=_ref(d), due_at=due, now=now, payload={"disruption_id": d.id, "target": label}
-        )
-    room_id, lang = staff_lang(ctx.session)
-    if room_id:
-        ctx.send(
-            room_id=room_id,
-            markdown=i18n.t(
-                "dis.staff.rca_planned",
-                lang,
-                number=d.number,
-                target=i18n.when(office.add_business_days(now, 10, end_of_day=True), lang, AMSTERDAM),
-                deadline=i18n.when(office.add_business_days(now, 20, end_of_day=True), lang, AMSTERDAM),
-            ),
-        )
-
-
-def on_rca(tctx: TimerContext, timer: Timer) -> None:
-    """The RCA of a P1-level disruption reached its target day or deadline, and is not delivered yet."""
-    d = tctx.session.get(Disruption, timer.payload["disruption_id"])
-    room_id, lang = staff_lang(tctx.session)
-    if d is None or room_id is None or (d.closure or {}).get("rca_delivered"):
-        return
-    outbox.enqueue(
-        tctx.session,
-        now=tctx.now,
-        room_id=room_id,
-        purpose=f"disruption:{d.number}:rca",
-        markdown=i18n.t(f"dis.staff.{timer.payload['target']}", lang, number=d.number),
-    )
 
 
 def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
@@ -365,7 +204,7 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
         raise Refused("form.error.too_long", field=ctx.t("dis.field.rca_text"), limit=TEXT_MAX, length=len(text))
     now = ctx.now()
     d.closure = {**(d.closure or {}), "rca_delivered": {"at": now.isoformat(), "by": ctx.actor.email, "text": text}}
-    cancel(ctx.session, kind=RCA, ref=_ref(d))
+    cancel(ctx.session, kind=RCA, ref=ref(d))
     directory.audit(
         ctx.session,
         at=now,

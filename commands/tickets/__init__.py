@@ -1,9 +1,10 @@
 """Tickets from chat: intake, the lifecycle, the customer's and the staff's views.
 
-Handlers (handlers.py) parse and authorise; the flows (intake.py, lifecycle.py, views.py) are
-shared by text commands and card buttons. Every flow changes the ticket through storage.tickets,
-so each step is on the timeline, talks to the customer in the ticket's thread, and tells clocks,
-paging, watchers and disruptions what happened through commands.events.
+Handlers (handlers.py) parse and authorise; the flows (intake.py, lifecycle.py, priority.py,
+customer.py, views.py) are shared by text commands and card buttons. Every flow changes the
+ticket through storage.tickets, so each step is on the timeline, talks to the customer in the
+ticket's thread, and tells clocks, paging, watchers and disruptions what happened through
+commands.events.
 """
 
 from __future__ import annotations

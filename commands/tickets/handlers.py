@@ -14,7 +14,7 @@ from bot.router import Args, Handler
 from bot.security import CUSTOMER
 from cards import tickets as ticket_cards
 from commands.common.threads import any_ticket, customer_lang, find_ticket, number_and_rest
-from commands.tickets import intake, lifecycle, views
+from commands.tickets import customer, intake, lifecycle, priority, views
 from commands.tickets.shared import KINDS, defaults, require_open, rfc_type_choices, services, space_profile
 from storage import tickets as store
 from storage.models import Ticket
@@ -130,7 +130,7 @@ def close_command(ctx: Context, args: Args) -> None:
             usage="/close <number> <how it was agreed>" if complaint else args.usage,
         )
     if complaint:
-        lifecycle.close_by_agreement(ctx, ticket, text)
+        customer.close_by_agreement(ctx, ticket, text)
     else:
         lifecycle.resolve(ctx, ticket, {"outcome": text})
 
@@ -144,11 +144,11 @@ def priority_command(ctx: Context, args: Args) -> None:
         raise Refused("ticket.priority.usage")
     phone = _PHONE_GIVEN.match(reason.strip())
     if phone:  # '/priority INC-1001 P1 phone=+31612345678 <reason>': the number to call back
-        lifecycle.set_priority(
+        priority.set_priority(
             ctx, find_ticket(ctx, number), level, phone.group(3).strip(), phone=phone.group(1) or phone.group(2)
         )
         return
-    lifecycle.set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
+    priority.set_priority(ctx, find_ticket(ctx, number), level, reason.strip())
 
 
 def convert_command(ctx: Context, args: Args) -> None:
@@ -160,19 +160,19 @@ def convert_command(ctx: Context, args: Args) -> None:
 def note_command(ctx: Context, args: Args) -> None:
     """Add something to a ticket; it also answers a question of the service desk."""
     number, text = number_and_rest(ctx, args, need_rest="text")
-    lifecycle.add_note(ctx, find_ticket(ctx, number), text)
+    customer.add_note(ctx, find_ticket(ctx, number), text)
 
 
 def confirm_command(ctx: Context, args: Args) -> None:
     """Confirm that a ticket is resolved."""
     number, _ = number_and_rest(ctx, args)
-    lifecycle.confirm(ctx, find_ticket(ctx, number))
+    customer.confirm(ctx, find_ticket(ctx, number))
 
 
 def reopen_command(ctx: Context, args: Args) -> None:
     """Reject a resolution or reopen a recently closed ticket."""
     number, text = number_and_rest(ctx, args, need_rest="reason")
-    lifecycle.reopen(ctx, find_ticket(ctx, number), text)
+    customer.reopen(ctx, find_ticket(ctx, number), text)
 
 
 def reply_in_thread(ctx: Context, text: str) -> bool:
@@ -186,7 +186,7 @@ def reply_in_thread(ctx: Context, text: str) -> bool:
         raise Refused(
             "form.error.too_long", field=ctx.t("form.field.text"), limit=ticket_cards.TEXT_MAX, length=len(text)
         )
-    lifecycle.add_note(ctx, ticket, text)
+    customer.add_note(ctx, ticket, text)
     return True
 
 
@@ -217,7 +217,7 @@ def respond_button(ctx: Context, inputs: dict[str, Any]) -> None:
 
 def priority_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Set priority, from the staff card (its choice and reason)."""
-    lifecycle.set_priority(
+    priority.set_priority(
         ctx, _card_ticket(ctx, inputs), str(inputs.get("priority", "")), str(inputs.get("reason", "")).strip()
     )
 
@@ -245,13 +245,13 @@ def answer_button(ctx: Context, inputs: dict[str, Any]) -> str:
     """Send, on an agent's question: the answer is a note, as with /note, and the clock runs again."""
     text = _note_text(ctx, inputs, "answer", what="ticket.what.text")
     ticket = _card_ticket(ctx, inputs)
-    lifecycle.add_note(ctx, ticket, text)
+    customer.add_note(ctx, ticket, text)
     return ticket.number
 
 
 def solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """ "Solved" on the resolution card: the same as /confirm."""
-    lifecycle.confirm(ctx, _card_ticket(ctx, inputs))
+    customer.confirm(ctx, _card_ticket(ctx, inputs))
 
 
 def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
@@ -264,7 +264,7 @@ def not_solved_button(ctx: Context, inputs: dict[str, Any]) -> None:
         raise Refused(
             "form.error.too_long", field=ctx.t("form.field.reason"), limit=ticket_cards.TITLE_MAX, length=len(reason)
         )
-    lifecycle.reopen(ctx, ticket, reason)
+    customer.reopen(ctx, ticket, reason)
 
 
 def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
@@ -273,7 +273,7 @@ def ask_in_button(ctx: Context, inputs: dict[str, Any]) -> str:
     ticket = _card_ticket(ctx, inputs)
     if ticket.status == "closed":
         raise Refused("ticket.ask_in.closed", number=ticket.number)
-    lifecycle.add_note(ctx, ticket, text)
+    customer.add_note(ctx, ticket, text)
     return ticket.number
 
 
@@ -301,7 +301,7 @@ def decision_button(ctx: Context, inputs: dict[str, Any]) -> None:
     reason = str(inputs.get("reason", "")).strip() or i18n.t(
         "page.decide.default_reason", customer_lang(ctx.session, ticket)
     )
-    lifecycle.set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
+    priority.set_priority(ctx, ticket, str(inputs.get("priority", "")), reason)
 
 
 def view_button(ctx: Context, inputs: dict[str, Any]) -> None:

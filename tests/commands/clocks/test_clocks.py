@@ -614,14 +614,14 @@ def test_a_warning_timer_running_while_an_agent_takes_the_ticket_neither_blocks_
     _p2_friday(harness)  # first response 75% due Monday 08:30
     clock.set(local(2026, 1, 12, 8, 30))
     inside, go_on = threading.Event(), threading.Event()
-    real = clocks._locked
+    real = clocks.locked
 
     def held(*args, **kwargs):
         inside.set()  # the timer row is claimed; the ticket's row is next
         go_on.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(clocks, "_locked", held)
+    monkeypatch.setattr(clocks, "locked", held)
     timers = threading.Thread(target=Scheduler(db, clock, worker_id="other-timers", runtime=harness.runtime).run_due)
     timers.start()
     assert inside.wait(10)
