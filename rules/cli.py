@@ -14,7 +14,8 @@ from typing import NamedTuple, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from rules import load_service_levels, sla
-from rules.calendar import EARLIEST, LATEST, Calendar, CalendarConfigError, localize
+from rules.calendar import Calendar, CalendarConfigError
+from rules.local_time import EARLIEST, LATEST, localize
 
 AMSTERDAM_KEY = "Europe/Amsterdam"
 

@@ -5,7 +5,7 @@ fourth profile added by configuration alone."""
 import pytest
 from sqlalchemy import func, select
 
-from rules.calendar import DEFAULT_FILE
+from rules.calendar_config import DEFAULT_FILE
 from sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
 from storage.models import Maintenance, OutboxMessage, Ticket
