@@ -32,7 +32,7 @@ from commands.common.deadlines import history, profile_of
 from commands.common.oncall import calling_on
 from commands.common.threads import customer_lang, staff_lang
 from commands.events import Sender
-from rules import Rules, sla
+from rules import Rules, clock_state, sla
 from rules.calendar import Calendar
 from storage import directory
 from storage import tickets as store
@@ -68,7 +68,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) ->
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
         planned = [
             p
-            for p in sla.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
+            for p in clock_state.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
             if p[0] not in AFTERCARE_TARGETS
         ]
         passed: dict[str, float] = {}
@@ -131,7 +131,9 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
         status = next(
             (
                 t
-                for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+                for t in clock_state.deadlines(
+                    history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now
+                )
                 if t.target == target
             ),
             None,
@@ -155,7 +157,7 @@ def _warn_staff(
     ticket: Ticket,
     target: str,
     fraction: float,
-    status: sla.TargetStatus,
+    status: clock_state.TargetStatus,
     now: datetime,
     *,
     rules: Rules,
@@ -421,7 +423,7 @@ def plan_aftercare(session: Session, ticket: Ticket, now: datetime, *, rules: Ru
     if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
     office = rules.office_calendar()
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
+    for target in clock_state.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         if target.target not in AFTERCARE_TARGETS or target.due is None or target.met_at is not None:
             continue
         before = _business_day_before(office, target.due)
@@ -455,7 +457,7 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     status = next(
         (
             t
-            for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+            for t in clock_state.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
             if t.target == target
         ),
         None,

@@ -13,8 +13,8 @@ from bot import parse
 from bot.clock import AMSTERDAM
 from commands.common.deadlines import deadlines_of
 from rules import Rules
+from rules.clock_state import TargetStatus
 from rules.local_time import localize
-from rules.sla import TargetStatus
 from storage import directory
 from storage.models import Page, Ticket
 

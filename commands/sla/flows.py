@@ -11,7 +11,8 @@ from bot import i18n
 from bot.clock import AMSTERDAM
 from commands.common.deadlines import extended_note, history, profile_of
 from rules import Rules
-from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines
+from rules.clock_state import TargetStatus, TicketHistory, deadlines
+from rules.sla import STARTS_AT_RESOLUTION
 from storage.models import Ticket
 
 
