@@ -12,7 +12,8 @@ from commands.common.deadlines import extended_note, history, profile_of
 from commands.common.threads import customer_lang
 from rules import Rules, clock_state
 from storage import directory
-from storage.models import OutboxMessage, Ticket
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Ticket
 
 MAX_EDITS = 10  # Webex allows ten edits of a message
 

@@ -37,7 +37,8 @@ from rules.calendar import Calendar
 from storage import directory
 from storage import tickets as store
 from storage.db import is_postgres
-from storage.models import Ticket, Timer
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)

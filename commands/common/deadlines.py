@@ -10,7 +10,7 @@ from bot import i18n
 from rules import Rules, clock_state, sla
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 def history(

@@ -22,7 +22,9 @@ from commands.disruptions.queries import audience_of, notified_rooms, promised_u
 from rules import Rules
 from storage import directory
 from storage import tickets as store
-from storage.models import Disruption, Ticket, Timer
+from storage.models.operations import Disruption
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 REMIND_BEFORE = timedelta(minutes=10)
 DUE = "disruption.update_due"

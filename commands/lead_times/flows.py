@@ -25,7 +25,7 @@ from commands.common.threads import customer_lang, post_in_thread
 from rules import clock_state, sla
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 # About a year of business days: a lead time beyond that is a typing error, not a project.
 MAX_DAYS = 250

@@ -16,7 +16,8 @@ from rules import Rules
 from rules.clock_state import TargetStatus
 from rules.local_time import localize
 from storage import directory
-from storage.models import Page, Ticket
+from storage.models.operations import Page
+from storage.models.tickets import Ticket
 
 
 @dataclass

@@ -13,7 +13,7 @@ from commands.common.deadlines import extended_note, history, profile_of
 from rules import Rules
 from rules.clock_state import TargetStatus, TicketHistory, deadlines
 from rules.sla import STARTS_AT_RESOLUTION
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from commands.tickets.shared import (
 from rules import desk
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 REOPEN_DAYS = 5
 

@@ -15,7 +15,7 @@ from commands.common import deadlines, oncall
 from commands.common.threads import customer_lang, post_in_thread
 from rules import Rules, clock_state, sla
 from storage import directory
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 CUSTOMERS = frozenset({CUSTOMER})
 AGENTS = frozenset({AGENT})

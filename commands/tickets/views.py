@@ -12,7 +12,8 @@ from commands.tickets.shared import priority_label, target_lines
 from rules import clock_state
 from storage import directory
 from storage import tickets as store
-from storage.models import AuditEntry, Ticket
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket
 
 _PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, None: 3}
 
