@@ -47,7 +47,7 @@ def _seed(database_url: str, rooms: list[str]) -> None:
     from storage import directory
     from storage.db import Database
     from storage.migrate import upgrade
-    from storage.models import OnCallTeam
+    from storage.models.operations import OnCallTeam
 
     db = Database(database_url)
     upgrade(db.engine)

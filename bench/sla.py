@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rules.calendar import Calendar, load_calendars, load_config  # noqa: E402
+from rules.calendar import Calendar  # noqa: E402
+from rules.calendar_config import load_calendars, load_config  # noqa: E402
 
 UTC = UTC
 CALENDAR = "iot-office"

@@ -19,7 +19,7 @@ from bot.webex import WebexClient
 from rules import Rules
 from storage import directory
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 
 if TYPE_CHECKING:  # the router and the timer registry hand handlers a Context: they import this module
     from bot.router import Router

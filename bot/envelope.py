@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.events import webex_time
 
-# What the columns hold (storage/models.py InboxEvent); a longer value is no Webex event.
+# What the columns hold (storage/models/runtime.py InboxEvent); a longer value is no Webex event.
 KEY_MAX, NAME_MAX = 300, 40
 
 

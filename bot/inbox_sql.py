@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Row, Table, Update, and_, bindparam, exists, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 from storage.types import UTCDateTime
 
 # An event in one of these states holds back the later events of its space.

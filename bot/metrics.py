@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
-from storage.models import InboxEvent, OutboxMessage, Timer
+from storage.models.runtime import InboxEvent, OutboxMessage, Timer
 
 if TYPE_CHECKING:
     from bot.clock import Clock

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 
 UNFINISHED = ("pending", "sending")
 # Webex refuses a message whose text or markdown is longer (400).

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 from bot.outbox import UNFINISHED
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 from storage.types import UTCDateTime
 
 # The instant of a claim or outcome, typed so every use binds it as the columns store it.

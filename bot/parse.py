@@ -22,7 +22,7 @@ from bot import i18n
 from bot.clock import AMSTERDAM
 from bot.errors import Refused, UserError
 from bot.text import escape_markdown
-from rules.calendar import EARLIEST, LATEST, AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
+from rules.local_time import EARLIEST, LATEST, AmbiguousTimeError, NonexistentTimeError, localize, read_wall_time
 
 # ASCII digits only: `²`, `٣` and the like are not read as numbers.
 _WHOLE = re.compile(r"-?[0-9]+")

@@ -33,7 +33,8 @@ from sqlalchemy import Delete, Table, and_, delete, exists, not_, or_, select
 
 from bot.context import RuntimeView
 from storage.db import is_postgres
-from storage.models import InboxEvent, OutboxMessage, Ticket
+from storage.models.runtime import InboxEvent, OutboxMessage
+from storage.models.tickets import Ticket
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from bot.clock import Clock, to_utc
 from bot.context import RuntimeView
 from rules import Rules
 from storage.db import Database, is_postgres
-from storage.models import Timer
+from storage.models.runtime import Timer
 
 if TYPE_CHECKING:  # bot/undeliverable.py schedules timers: it imports this module
     from bot.undeliverable import Listener

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage import directory
 from storage.db import is_postgres
-from storage.models import CommandRate
+from storage.models.runtime import CommandRate
 
 ADMIN = "admin"
 AGENT = "agent"

@@ -46,7 +46,7 @@ from bot.outbox_sql import (
 from bot.pacing import DEFAULT_BULK_PER_SECOND, BulkPacer, RateGate, backoff
 from bot.webex import Permanent, RateLimited, Transient, Unauthorized, WebexClient
 from storage.db import Database, is_postgres
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,8 @@ from bot.security import ADMIN
 from bot.text import escape_markdown
 from storage import directory
 from storage.directory import ACTIVE, SUSPENDED, UNREACHABLE
-from storage.models import OutboxMessage, SpaceRecord
+from storage.models.directory import SpaceRecord
+from storage.models.runtime import OutboxMessage
 
 log = logging.getLogger(__name__)
 

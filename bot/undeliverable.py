@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.scheduler import TimerContext, TimerRegistry, schedule
-from storage.models import Timer
+from storage.models.runtime import Timer
 
 KIND = "outbox.undeliverable"
 

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rules.calendar import Calendar, load_calendars, load_config
+from rules.calendar import Calendar
+from rules.calendar_config import load_calendars, load_config
 from rules.desk import Desk
 from rules.desk import load as load_desk
-from rules.sla import DEFAULT_PROFILE, Naming, Profile, load_profiles
+from rules.sla import DEFAULT_PROFILE, Profile
+from rules.sla_config import Naming, load_profiles
 
 # Without the bot's catalogues: the languages only, no names checked.
 UNCHECKED = Naming()

@@ -17,29 +17,20 @@ Conventions (SPEC §5):
 
 from __future__ import annotations
 
-import tomllib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
 from threading import Lock
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
-from dateutil import parser as date_parser
 
 UTC = UTC
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ONE_US = timedelta(microseconds=1)
 DAY = timedelta(days=1)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_FILE = Path(__file__).with_name("service_levels.toml")
-# The dates every calendar and deadline is computed for; what people type is held to them.
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 # Searching for the next business day gives up after this many days (a calendar without any
 # window would otherwise loop for ever).
 MAX_SEARCH_DAYS = 3660
@@ -59,39 +50,6 @@ def _us(t: datetime) -> int:
     if t.tzinfo is None or t.utcoffset() is None:
         raise NaiveDatetimeError(f"{t.isoformat()} has no time zone; give an aware datetime")
     return (t - EPOCH) // ONE_US
-
-
-def _parse_clock(text: str) -> int:
-    """'08:00' → minutes after local midnight; '24:00' allowed."""
-    try:
-        hours, minutes = text.strip().split(":")
-        value = int(hours) * 60 + int(minutes)
-    except ValueError:
-        raise CalendarConfigError(f"{text!r} is not a HH:MM time") from None
-    if not (0 <= int(minutes) < 60 and 0 <= value <= 24 * 60):
-        raise CalendarConfigError(f"{text!r} is not a time between 00:00 and 24:00")
-    return value
-
-
-def _parse_windows(text: str) -> tuple[tuple[int, int], ...]:
-    """'08:00-12:00, 13:00-18:00' → ((480, 720), (780, 1080)); ordered, not overlapping."""
-    windows = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        try:
-            start_text, end_text = part.split("-")
-        except ValueError:
-            raise CalendarConfigError(f"{part.strip()!r} is not a HH:MM-HH:MM window") from None
-        start, end = _parse_clock(start_text), _parse_clock(end_text)
-        if end <= start:
-            raise CalendarConfigError(f"window {part.strip()!r} ends before it starts")
-        windows.append((start, end))
-    windows.sort()
-    for (_, end), (start, _) in zip(windows, windows[1:], strict=False):
-        if start < end:
-            raise CalendarConfigError(f"windows {text!r} overlap")
-    return tuple(windows)
 
 
 @dataclass
@@ -138,7 +96,7 @@ class Calendar:
     def closed_days(self, year: int) -> list[tuple[date, str | None]]:
         """The closed dates of `year` with the name of the holiday each is (the `holidays` package's
         English name, as `closed_holidays` lists it); None for a date of `closed_dates`."""
-        named = _country_holidays(self.holiday_country, year) if self.holiday_country else {}
+        named = country_holidays(self.holiday_country, year) if self.holiday_country else {}
         result = []
         for day in self.closed_dates(year):
             parts = [part.strip() for part in named.get(day, "").split(";")]
@@ -154,7 +112,7 @@ class Calendar:
         if closed is None:
             found = {d for d in self.closed_extra if d.year == year}
             if self.holiday_country:
-                for day, name in _country_holidays(self.holiday_country, year).items():
+                for day, name in country_holidays(self.holiday_country, year).items():
                     if any(part.strip() in self.closed_holidays for part in name.split(";")):
                         found.add(day)
             closed = self._closed[year] = frozenset(found)
@@ -344,68 +302,6 @@ class Calendar:
         return self._out(self._local_windows(day)[-1][1])
 
 
-class NonexistentTimeError(ValueError):
-    """A local time inside the hour the clocks skip in spring."""
-
-
-class AmbiguousTimeError(ValueError):
-    """A local time inside the hour the clocks repeat in autumn."""
-
-    def __init__(self, message: str, *, earlier: datetime, later: datetime) -> None:
-        super().__init__(message)
-        self.earlier, self.later = earlier, later
-
-
-def localize(wall: datetime, zone: ZoneInfo) -> datetime:
-    """A wall-clock time in `zone` as an aware instant (aware input is returned as it is).
-
-    NonexistentTimeError for the hour skipped in spring, AmbiguousTimeError for the hour
-    repeated in autumn: guessing either would put a deadline an hour off.
-    """
-    if wall.tzinfo is not None:
-        return wall
-    early, late = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
-    if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
-        raise NonexistentTimeError(
-            f"{wall.isoformat(timespec='minutes')} does not exist in {zone.key} (the clocks skip that hour)"
-        )
-    if early.utcoffset() != late.utcoffset():
-        raise AmbiguousTimeError(
-            f"{wall.isoformat(timespec='minutes')} happens twice in {zone.key}; give the offset, e.g. "
-            f"{early.isoformat(timespec='minutes')} or {late.isoformat(timespec='minutes')}",
-            earlier=early,
-            later=late,
-        )
-    return early
-
-
-def parse_local(text: str, zone: ZoneInfo, *, today: date) -> datetime:
-    """A date and time as people type it ('2026-01-09 17:00', '9-1-2026 17:00', '17:00'),
-    local to `zone` unless it carries an offset; ValueError when it is not one."""
-    return localize(read_wall_time(text, today=today), zone)
-
-
-def read_wall_time(text: str, *, today: date) -> datetime:
-    """What `parse_local` reads before it places it in a zone: a wall-clock time (naive), or an
-    instant when the text carries an offset; ValueError when it is not one."""
-    cleaned = " ".join(text.split())
-    if not cleaned:
-        raise ValueError("no date or time given")
-    try:
-        value = datetime.fromisoformat(cleaned.replace(" ", "T", 1))
-    except ValueError:
-        try:
-            # Dutch order for anything not ISO: 9-1-2026 is 9 January.
-            value = date_parser.parse(cleaned, dayfirst=True, default=datetime.combine(today, time(0)))
-        except (ValueError, OverflowError):
-            raise ValueError(f"{cleaned!r} is not a date and time") from None
-    try:
-        value.utcoffset()
-    except ValueError:  # dateutil reads "-3000" as an offset of 30 hours, which no datetime holds
-        raise ValueError(f"{cleaned!r} has an offset of a day or more") from None
-    return value
-
-
 def _merged(pauses: Iterable[Pause]) -> list[tuple[int, int]]:
     """Pauses as sorted, non-overlapping microsecond intervals."""
     spans = sorted((_us(s), _us(e)) for s, e in pauses)
@@ -421,67 +317,6 @@ def _merged(pauses: Iterable[Pause]) -> list[tuple[int, int]]:
 
 
 @cache
-def _country_holidays(country: str, year: int) -> dict[date, str]:
+def country_holidays(country: str, year: int) -> dict[date, str]:
+    """The holidays of `country` in `year` by date, with their English names."""
     return dict(holidays_package.country_holidays(country, years=year, language="en_US"))
-
-
-@cache
-def _known_holiday_names(country: str) -> frozenset[str]:
-    names: set[str] = set()
-    for year in range(2000, 2051):
-        for name in _country_holidays(country, year).values():
-            names.update(part.strip() for part in name.split(";"))
-    return frozenset(names)
-
-
-def calendar_from_config(name: str, spec: dict[str, Any]) -> Calendar:
-    """Build one calendar from its configuration table; CalendarConfigError when it is wrong."""
-    try:
-        zone = ZoneInfo(spec.get("zone", "Europe/Amsterdam"))
-    except Exception:
-        raise CalendarConfigError(f"calendar {name}: unknown time zone {spec.get('zone')!r}") from None
-    hours = spec.get("hours", {})
-    unknown = set(hours) - set(WEEKDAYS)
-    if unknown:
-        raise CalendarConfigError(f"calendar {name}: unknown weekday(s) {sorted(unknown)} (use mon..sun)")
-    weekly = tuple(_parse_windows(hours.get(day, "")) for day in WEEKDAYS)
-    country = spec.get("holidays")
-    names = frozenset(spec.get("closed_holidays", []))
-    if names and not country:
-        raise CalendarConfigError(f'calendar {name}: closed_holidays needs holidays = "<country>"')
-    if country:
-        try:
-            known = _known_holiday_names(country)
-        except NotImplementedError:
-            raise CalendarConfigError(f"calendar {name}: the holidays package has no country {country!r}") from None
-        missing = names - known
-        if missing:
-            # A renamed holiday in a new package version must not silently reopen a closed day.
-            raise CalendarConfigError(f"calendar {name}: {country} has no holiday named {sorted(missing)}")
-    try:
-        extra = frozenset(date.fromisoformat(d) for d in spec.get("closed_dates", []))
-    except (TypeError, ValueError):
-        raise CalendarConfigError(f"calendar {name}: closed_dates must be YYYY-MM-DD dates") from None
-    return Calendar(
-        name=name, zone=zone, weekly=weekly, closed_holidays=names, holiday_country=country, closed_extra=extra
-    )
-
-
-def load_config(path: str | Path | None = None) -> dict[str, Any]:
-    """The service-levels configuration (calendars and profiles) as a dict."""
-    source = Path(path) if path else DEFAULT_FILE
-    try:
-        with open(source, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise CalendarConfigError(f"cannot read {source}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CalendarConfigError(f"{source} is not valid TOML: {exc}") from None
-
-
-def load_calendars(config: dict[str, Any]) -> dict[str, Calendar]:
-    """Every calendar of a configuration."""
-    tables = config.get("calendars")
-    if not isinstance(tables, dict) or not tables:
-        raise CalendarConfigError("the configuration has no [calendars]")
-    return {name: calendar_from_config(name, spec) for name, spec in tables.items()}

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
-from rules import load_service_levels, sla
-from rules.calendar import EARLIEST, LATEST, Calendar, CalendarConfigError, localize
+from rules import clock_state, load_service_levels, sla
+from rules.calendar import Calendar, CalendarConfigError
+from rules.local_time import EARLIEST, LATEST, localize
 
 AMSTERDAM_KEY = "Europe/Amsterdam"
 
@@ -188,14 +189,14 @@ def _targets(args: argparse.Namespace, levels: ServiceLevels) -> list[str]:
         if at is not None and at.astimezone(UTC) < start.astimezone(UTC):
             raise CliInputError(f"--{option} is before --start")
         later[option] = at
-    history = sla.TicketHistory(
+    history = clock_state.TicketHistory(
         kind=kind,
         priority=priority if kind == "incident" else None,
         opened_at=start,
         restored_at=later["resolved"],
         closed_at=later["closed"],
     )
-    rows = sla.deadlines(history, profile, now=start)
+    rows = clock_state.deadlines(history, profile, now=start)
     if args.json:
         return [
             json.dumps(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from rules.desk import Desk
 from sandbox.state import SandboxState
 from storage import directory
-from storage.models import OnCallTeam, Subscription
+from storage.models.operations import OnCallTeam, Subscription
 
 BOT_TOKEN = "sandbox-bot-token"
 BOT_EMAIL = "servicedesk@webex.bot"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_missing, is_postgres
-from storage.models import AuditEntry, Organisation, Person, RoleGrant, SpaceRecord
+from storage.models.directory import AuditEntry, Organisation, Person, RoleGrant, SpaceRecord
 
 LAST_SEEN_STEP = timedelta(minutes=1)
 # Whether the bot can post in a space (SpaceRecord.state).

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.db import is_postgres
-from storage.models import FormSubmission
+from storage.models.runtime import FormSubmission
 
 _T = cast(Table, FormSubmission.__table__)  # a mapped class's table is typed as any FromClause
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.db import insert_missing, is_postgres
-from storage.models import WebhookStreak
+from storage.models.runtime import WebhookStreak
 
 
 def all_streaks(session: Session) -> dict[str, WebhookStreak]:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from storage.db import is_postgres
 from storage.directory import audit
-from storage.models import OutboxMessage, Sequence, Ticket, TicketNumber, TicketPause
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Sequence, Ticket, TicketNumber, TicketPause
 
 PREFIXES = {
     "incident": "INC",

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.clock import SettableClock
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import metadata
 from tests import profiles  # noqa: F401  (registers the "fast" profile --hypothesis-profile names)
 from tests.contract import webex_contract as contract
 from tests.harness import HTTP, IN_PROCESS, Harness
@@ -83,7 +83,7 @@ def postgres_url():
 
 
 def _truncate(database: Database) -> None:
-    names = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+    names = ", ".join(t.name for t in reversed(metadata.sorted_tables))
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from bot import i18n
 from rules import Rules, load, load_service_levels
 from rules.calendar import Calendar
-from rules.sla import Profile, TargetStatus, TicketHistory
-from rules.sla import deadlines as profile_deadlines
+from rules.clock_state import TargetStatus, TicketHistory
+from rules.clock_state import deadlines as profile_deadlines
+from rules.sla import Profile
 
 RULES: Rules = load(naming=i18n.naming())
 
@@ -20,7 +21,7 @@ def get_calendar(name: str) -> Calendar:
 
 
 def deadlines(history: TicketHistory, profile: str | None, now: datetime, rules: Rules = RULES) -> list[TargetStatus]:
-    """`rules.sla.deadlines` under a profile named in `rules` (the shipped ones by default)."""
+    """`rules.clock_state.deadlines` under a profile named in `rules` (the shipped ones by default)."""
     return profile_deadlines(history, rules.profile(profile), now)
 
 

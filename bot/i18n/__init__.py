@@ -16,7 +16,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from rules.sla import Naming
+from rules.sla_config import Naming
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.text import escape_markdown
 from storage import directory
-from storage.models import Organisation
+from storage.models.directory import Organisation
 
 
 def bind(

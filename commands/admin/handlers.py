@@ -18,7 +18,7 @@ from cards import admin as admin_cards
 from commands.admin.flows import bind
 from rules import sla
 from storage import directory
-from storage.models import SpaceRecord
+from storage.models.directory import SpaceRecord
 
 ADMINS = frozenset({ADMIN})
 ORG_NAME_MAX = 100

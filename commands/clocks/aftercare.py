@@ -15,9 +15,10 @@ from commands.clocks.reminders import end_waiting, stop_222
 from commands.clocks.shared import AFTERCARE, AFTERCARE_TARGETS, POINT, locked, ref
 from commands.common.deadlines import history, profile_of
 from commands.common.threads import staff_lang
-from rules import Rules, sla
+from rules import Rules, clock_state
 from rules.calendar import Calendar
-from storage.models import Ticket, Timer
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 
 def resolved(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) -> None:
@@ -45,7 +46,7 @@ def plan_aftercare(session: Session, ticket: Ticket, now: datetime, *, rules: Ru
     if ticket.kind != "incident" or ticket.priority != "P1" or ticket.restored_at is None:
         return
     office = rules.office_calendar()
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
+    for target in clock_state.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         if target.target not in AFTERCARE_TARGETS or target.due is None or target.met_at is not None:
             continue
         before = _business_day_before(office, target.due)
@@ -79,7 +80,7 @@ def on_aftercare(tctx: TimerContext, timer: Timer) -> None:
     status = next(
         (
             t
-            for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+            for t in clock_state.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
             if t.target == target
         ),
         None,

@@ -10,9 +10,10 @@ from bot import i18n, outbox
 from bot.clock import AMSTERDAM
 from commands.common.deadlines import extended_note, history, profile_of
 from commands.common.threads import customer_lang
-from rules import Rules, sla
+from rules import Rules, clock_state
 from storage import directory
-from storage.models import OutboxMessage, Ticket
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Ticket
 
 MAX_EDITS = 10  # Webex allows ten edits of a message
 
@@ -20,7 +21,7 @@ MAX_EDITS = 10  # Webex allows ten edits of a message
 def countdown_text(session: Session, ticket: Ticket, now: datetime, lang: str, *, rules: Rules) -> str:
     """One line per target: due local time and what is left, or its state."""
     lines = [i18n.t("clock.title", lang, number=ticket.number, status=i18n.t(f"ticket.status.{ticket.status}", lang))]
-    for target in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
+    for target in clock_state.deadlines(history(session, ticket), profile_of(session, ticket, rules=rules), now):
         if target.due is None:
             continue
         name = i18n.t(f"sla.target.{target.target}", lang)

@@ -29,9 +29,10 @@ from commands.common.deadlines import history, profile_of
 from commands.common.oncall import calling_on
 from commands.common.threads import staff_lang
 from commands.events import Sender
-from rules import Rules, sla
+from rules import Rules, clock_state, sla
 from storage import directory
-from storage.models import Ticket, Timer
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 POINTS = (0.5, 0.75, 0.9, 1.0)
 WARN_AT = (0.75, 0.9, 1.0)
@@ -49,7 +50,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, rules: Rules) ->
     if ticket.status != "closed" and ticket.root_outbox_id is not None:
         planned = [
             p
-            for p in sla.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
+            for p in clock_state.points(history(session, ticket), profile_of(session, ticket, rules=rules), now, POINTS)
             if p[0] not in AFTERCARE_TARGETS
         ]
         passed: dict[str, float] = {}
@@ -101,7 +102,9 @@ def on_point(tctx: TimerContext, timer: Timer) -> None:
         status = next(
             (
                 t
-                for t in sla.deadlines(history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now)
+                for t in clock_state.deadlines(
+                    history(session, ticket), profile_of(session, ticket, rules=tctx.rules), now
+                )
                 if t.target == target
             ),
             None,
@@ -125,7 +128,7 @@ def _warn_staff(
     ticket: Ticket,
     target: str,
     fraction: float,
-    status: sla.TargetStatus,
+    status: clock_state.TargetStatus,
     now: datetime,
     *,
     rules: Rules,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEntry, Ticket, Timer
+from storage.models.directory import AuditEntry
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 
 def pending_clock_timers(session: Session, ticket: Ticket) -> list[Timer]:

@@ -24,7 +24,8 @@ from rules import Rules
 from rules.calendar import Calendar
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket, Timer
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 STEPS = ("reminder1", "reminder2", "close")
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from storage.db import is_postgres
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 # A P1's deliverables after the resolution: reminded a business day before and at their
 # deadline (plan_aftercare), not at 75% and 90% of their budget like the ticket's own targets.

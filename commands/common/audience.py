@@ -13,7 +13,8 @@ from bot.errors import Refused
 from bot.text import escape_markdown
 from rules import Rules
 from storage import directory
-from storage.models import SpaceRecord, Subscription
+from storage.models.directory import SpaceRecord
+from storage.models.operations import Subscription
 
 
 def service_codes(words: list[str], ctx: Context) -> list[str]:

@@ -7,18 +7,18 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot import i18n
-from rules import Rules, sla
+from rules import Rules, clock_state, sla
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 def history(
     session: Session, ticket: Ticket, pauses: list[tuple[datetime, datetime | None]] | None = None
-) -> sla.TicketHistory:
+) -> clock_state.TicketHistory:
     """What the SLA engine needs of a ticket (`pauses`: already read, see deadlines_of)."""
     resolution = ticket.resolution or {}
-    return sla.TicketHistory(
+    return clock_state.TicketHistory(
         kind=ticket.kind,
         opened_at=ticket.opened_at,
         priority=ticket.priority,
@@ -41,12 +41,12 @@ def lead_time_of(ticket: Ticket) -> sla.Budget | None:
 
 def deadlines_of(
     session: Session, tickets: list[Ticket], now: datetime, *, rules: Rules
-) -> dict[int, list[sla.TargetStatus]]:
+) -> dict[int, list[clock_state.TargetStatus]]:
     """Every target of each ticket as seen at `now`, by ticket id: for lists of tickets, whose
     pauses are read together instead of one query per ticket."""
     pauses = store.pauses_of(session, tickets)
     return {
-        ticket.id: sla.deadlines(
+        ticket.id: clock_state.deadlines(
             history(session, ticket, pauses[ticket.id]), profile_of(session, ticket, rules=rules), now
         )
         for ticket in tickets
@@ -62,7 +62,7 @@ def profile_of(session: Session, ticket: Ticket, *, rules: Rules) -> sla.Profile
 # -- the countdown -----------------------------------------------------------------------------------
 
 
-def extended_note(target: sla.TargetStatus, lang: str) -> str:
+def extended_note(target: clock_state.TargetStatus, lang: str) -> str:
     """The note "(lead time extended to 10 business days)" of a target an agent lengthened."""
     assert target.budget is not None
     return i18n.t(

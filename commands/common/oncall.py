@@ -14,7 +14,8 @@ from bot.errors import Refused
 from bot.security import AGENT, CUSTOMER, ENGINEER
 from bot.text import escape_markdown, mention
 from rules import Rules
-from storage.models import OnCallShift, OnCallTeam, Page, Ticket
+from storage.models.operations import OnCallShift, OnCallTeam, Page
+from storage.models.tickets import Ticket
 
 
 def get_team(session: Session, name: str | None = None, *, rules: Rules) -> OnCallTeam | None:

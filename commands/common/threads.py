@@ -16,7 +16,7 @@ from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 WHERE_TICKETS_ARE = frozenset({IN_CUSTOMER, IN_STAFF})
 

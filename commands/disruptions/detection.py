@@ -11,7 +11,8 @@ from bot import i18n, outbox
 from cards import disruptions as dis_cards
 from commands import events
 from commands.common.threads import staff_lang
-from storage.models import DisruptionProposal, Ticket
+from storage.models.operations import DisruptionProposal
+from storage.models.tickets import Ticket
 
 DETECT_WINDOW = timedelta(minutes=30)
 DETECT_COUNT, DETECT_ORGS = 3, 2

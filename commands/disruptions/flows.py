@@ -21,7 +21,8 @@ from commands.disruptions.queries import notified_rooms, session_ticket
 from commands.disruptions.reminders import DUE, RCA, plan_rca, plan_updates, ref
 from storage import directory
 from storage import tickets as store
-from storage.models import Disruption, Ticket
+from storage.models.operations import Disruption
+from storage.models.tickets import Ticket
 
 TEXT_MAX = 4000
 

@@ -20,7 +20,9 @@ from commands.disruptions import flows
 from commands.disruptions.detection import proposal_dismissed, proposals_answered
 from commands.disruptions.queries import promised_update, session_ticket
 from storage import tickets as store
-from storage.models import Disruption, DisruptionProposal, OutboxMessage, Ticket
+from storage.models.operations import Disruption, DisruptionProposal
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Ticket
 
 AGENTS = frozenset({AGENT})
 # Problem managers own root cause analyses (guide); agents may deliver them too, as with a ticket's /rca.

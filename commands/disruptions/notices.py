@@ -15,7 +15,7 @@ from cards.common import was_shortened
 from commands.common.threads import room_lang
 from commands.disruptions.queries import audience_of, promised_update
 from rules import Rules
-from storage.models import Disruption
+from storage.models.operations import Disruption
 
 
 def _lines(d: Disruption, kind: str, lang: str) -> list[str]:

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from commands.common.audience import audience
 from rules import Rules
 from storage import directory
-from storage.models import Disruption, OutboxMessage, Ticket
+from storage.models.operations import Disruption
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Ticket
 
 # The notices to the audience: the spaces they went to are the ones that get the RCA.
 NOTICE_KINDS = ("opened", "updated", "closed")

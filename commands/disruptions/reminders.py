@@ -13,7 +13,8 @@ from bot.context import Context
 from bot.scheduler import TimerContext, cancel, schedule
 from commands.common.threads import staff_lang
 from commands.disruptions.queries import promised_update
-from storage.models import Disruption, Timer
+from storage.models.operations import Disruption
+from storage.models.runtime import Timer
 
 REMIND_BEFORE = timedelta(minutes=10)
 DUE = "disruption.update_due"

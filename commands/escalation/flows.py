@@ -15,7 +15,7 @@ from bot.text import escape_markdown
 from commands.common.threads import customer_lang, post_in_thread, staff_lang
 from rules import desk
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:

@@ -22,10 +22,10 @@ from cards import tickets as ticket_cards
 from commands import events
 from commands.common import deadlines
 from commands.common.threads import customer_lang, post_in_thread
-from rules import sla
+from rules import clock_state, sla
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 # About a year of business days: a lead time beyond that is a typing error, not a project.
 MAX_DAYS = 250
@@ -107,13 +107,16 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
         )
 
 
-def _lead_time_target(history: sla.TicketHistory, profile: sla.Profile, now: datetime) -> sla.TargetStatus | None:
+def _lead_time_target(
+    history: clock_state.TicketHistory, profile: sla.Profile, now: datetime
+) -> clock_state.TargetStatus | None:
     """The ticket's lead time (its recovery target) as the engine sees it, if it has a deadline."""
     return next(
-        (t for t in sla.deadlines(history, profile, now) if t.target == sla.RECOVERY and t.due is not None), None
+        (t for t in clock_state.deadlines(history, profile, now) if t.target == sla.RECOVERY and t.due is not None),
+        None,
     )
 
 
-def _budget(target: sla.TargetStatus, lang: str) -> str:
+def _budget(target: clock_state.TargetStatus, lang: str) -> str:
     assert target.budget is not None
     return i18n.count(f"sla.budget.{target.budget.unit}", target.budget.amount, lang)

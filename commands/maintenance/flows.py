@@ -22,7 +22,8 @@ from commands.maintenance.queries import outside_windows, subscriptions_of
 from rules import Rules
 from storage import directory
 from storage import tickets as store
-from storage.models import Maintenance, Subscription, Timer
+from storage.models.operations import Maintenance, Subscription
+from storage.models.runtime import Timer
 
 NOTICE_DAYS = 10
 NOTICE = "maintenance.notice"

@@ -20,7 +20,7 @@ from commands.maintenance import flows
 from commands.maintenance.notices import notice_text
 from commands.maintenance.queries import subscriptions_of
 from storage import directory
-from storage.models import Maintenance
+from storage.models.operations import Maintenance
 
 AGENTS = frozenset({AGENT})
 CUSTOMERS = frozenset({CUSTOMER})

@@ -13,7 +13,7 @@ from bot.clock import AMSTERDAM
 from bot.context import Context
 from bot.text import escape_markdown
 from cards import maintenance as mnt_cards
-from storage.models import Maintenance
+from storage.models.operations import Maintenance
 
 
 def notice_text(maintenance: Maintenance, kind: str, lang: str, **extra: object) -> str:

@@ -11,7 +11,7 @@ from commands.common.audience import audience
 from rules import Rules
 from rules.calendar import Calendar
 from storage import directory
-from storage.models import Subscription
+from storage.models.operations import Subscription
 
 
 def subscriptions_of(session: Session, room_id: str) -> list[str]:

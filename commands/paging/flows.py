@@ -34,7 +34,9 @@ from rules import Rules
 from storage import directory
 from storage import tickets as store
 from storage.db import is_postgres
-from storage.models import OnCallTeam, Page, Ticket, Timer
+from storage.models.operations import OnCallTeam, Page
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 
 PAGE_TIMEOUT = "page.timeout"
 

@@ -14,7 +14,7 @@ from bot.router import Args
 from bot.text import escape_markdown
 from commands.common.oncall import get_team, order_at
 from storage import directory
-from storage.models import OnCallShift, OnCallTeam
+from storage.models.operations import OnCallShift, OnCallTeam
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _TEAM = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")

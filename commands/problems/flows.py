@@ -14,7 +14,8 @@ from commands.common.threads import post_in_thread, room_lang
 from commands.problems.queries import first_manager, linked_tickets
 from storage import directory
 from storage import tickets as store
-from storage.models import Problem, Ticket
+from storage.models.operations import Problem
+from storage.models.tickets import Ticket
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from bot.text import escape_markdown
 from commands.problems import flows
 from commands.problems.queries import by_number, linked_tickets, open_problems, ticket_by_number
 from storage import tickets as store
-from storage.models import Problem, Ticket
+from storage.models.operations import Problem
+from storage.models.tickets import Ticket
 
 TITLE_MAX, TEXT_MAX = 200, 4000
 

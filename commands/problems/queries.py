@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot.security import PROBLEM_MANAGER
 from storage import tickets as store
-from storage.models import Problem, RoleGrant, Ticket
+from storage.models.directory import RoleGrant
+from storage.models.operations import Problem
+from storage.models.tickets import Ticket
 
 _NUMBER = re.compile(r"^PRB-\d{1,9}$", re.IGNORECASE)
 

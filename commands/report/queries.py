@@ -13,10 +13,11 @@ from bot import parse
 from bot.clock import AMSTERDAM
 from commands.common.deadlines import deadlines_of
 from rules import Rules
-from rules.calendar import localize
-from rules.sla import TargetStatus
+from rules.clock_state import TargetStatus
+from rules.local_time import localize
 from storage import directory
-from storage.models import Page, Ticket
+from storage.models.operations import Page
+from storage.models.tickets import Ticket
 
 
 @dataclass

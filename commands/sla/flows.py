@@ -11,8 +11,9 @@ from bot import i18n
 from bot.clock import AMSTERDAM
 from commands.common.deadlines import extended_note, history, profile_of
 from rules import Rules
-from rules.sla import STARTS_AT_RESOLUTION, TargetStatus, TicketHistory, deadlines
-from storage.models import Ticket
+from rules.clock_state import TargetStatus, TicketHistory, deadlines
+from rules.sla import STARTS_AT_RESOLUTION
+from storage.models.tickets import Ticket
 
 
 @dataclass(frozen=True)

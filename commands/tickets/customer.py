@@ -21,7 +21,7 @@ from commands.tickets.shared import (
     space_profile,
 )
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 REOPEN_DAYS = 5
 

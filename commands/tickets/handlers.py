@@ -17,7 +17,7 @@ from commands.common.threads import any_ticket, customer_lang, find_ticket, numb
 from commands.tickets import customer, intake, lifecycle, priority, views
 from commands.tickets.shared import KINDS, defaults, require_open, rfc_type_choices, services, space_profile
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 _PHONE_GIVEN = re.compile(r'^phone=(?:"([^"]*)"|(\S+))(.*)$', re.IGNORECASE | re.DOTALL)
 

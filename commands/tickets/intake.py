@@ -21,7 +21,7 @@ from commands.common import deadlines
 from commands.tickets.shared import notify_staff, priority_label, space_profile, target_lines
 from rules import desk
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from commands.tickets.shared import (
 )
 from storage import directory
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 def take(ctx: Context, ticket: Ticket) -> None:

@@ -20,7 +20,7 @@ from commands.tickets.shared import (
 )
 from rules import desk
 from storage import tickets as store
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 
 def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, phone: str | None = None) -> None:

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import directory
-from storage.models import AuditEntry, Ticket, TicketNumber
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket, TicketNumber
 
 
 def aliases(session: Session, ticket: Ticket) -> list[str]:

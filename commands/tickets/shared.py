@@ -13,9 +13,9 @@ from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from commands.common import deadlines, oncall
 from commands.common.threads import customer_lang, post_in_thread
-from rules import Rules, sla
+from rules import Rules, clock_state, sla
 from storage import directory
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 
 CUSTOMERS = frozenset({CUSTOMER})
 AGENTS = frozenset({AGENT})
@@ -69,7 +69,7 @@ def priority_label(ctx: Context, ticket: Ticket) -> str:
 def target_lines(ctx: Context, ticket: Ticket, now: datetime) -> list[str]:
     """One line per target of the ticket: due in local time, and its state."""
     lines = []
-    for target in sla.deadlines(
+    for target in clock_state.deadlines(
         deadlines.history(ctx.session, ticket), deadlines.profile_of(ctx.session, ticket, rules=ctx.rules), now
     ):
         name = ctx.t(f"sla.target.{target.target}")

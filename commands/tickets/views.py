@@ -9,15 +9,16 @@ from bot.text import escape_markdown
 from commands.common import deadlines, oncall
 from commands.tickets import queries
 from commands.tickets.shared import priority_label, target_lines
-from rules import sla
+from rules import clock_state
 from storage import directory
 from storage import tickets as store
-from storage.models import AuditEntry, Ticket
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket
 
 _PRIORITY_ORDER = {"P1": 0, "P2": 1, "P3": 2, None: 3}
 
 
-def _due_order(ticket: Ticket, targets: list[sla.TargetStatus]) -> tuple[int, int, float, int]:
+def _due_order(ticket: Ticket, targets: list[clock_state.TargetStatus]) -> tuple[int, int, float, int]:
     """Breached first, then by priority, then the soonest deadline."""
     running = [(t, t.due) for t in targets if t.due is not None and t.state != "met"]
     breached = any(t.state == "breached" for t, _ in running)
@@ -30,7 +31,7 @@ def _due_order(ticket: Ticket, targets: list[sla.TargetStatus]) -> tuple[int, in
     )
 
 
-def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
+def _left(ctx: Context, targets: list[clock_state.TargetStatus]) -> str:
     parts = []
     for target in targets:
         if target.due is None or target.left is None or target.state in ("met", "no_deadline"):
@@ -45,7 +46,9 @@ def _left(ctx: Context, targets: list[sla.TargetStatus]) -> str:
     return "; ".join(parts) or ctx.t("ticket.left.none")
 
 
-def _most_urgent_first(ctx: Context, found: list[Ticket]) -> tuple[list[Ticket], dict[int, list[sla.TargetStatus]]]:
+def _most_urgent_first(
+    ctx: Context, found: list[Ticket]
+) -> tuple[list[Ticket], dict[int, list[clock_state.TargetStatus]]]:
     """The tickets in the order the lists show them, and each one's targets now (read once)."""
     targets = deadlines.deadlines_of(ctx.session, found, ctx.now(), rules=ctx.rules)
     return sorted(found, key=lambda t: _due_order(t, targets[t.id])), targets

@@ -23,7 +23,8 @@ from bot.undeliverable import Undeliverable
 from commands.events import Sender
 from storage import directory
 from storage import tickets as store
-from storage.models import AuditEntry, Ticket, TicketNumber
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket, TicketNumber
 
 PURPOSE = "watcher"
 UNREACHABLE = "watcher unreachable"

@@ -14,7 +14,7 @@ from bot.router import Router
 from bot.security import sign
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
 from storage import directory
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 from tests.harness import SECRET
 
 pytestmark = [pytest.mark.bare, pytest.mark.admins(ADA_EMAIL)]

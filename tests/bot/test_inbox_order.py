@@ -8,7 +8,7 @@ from sqlalchemy import column, create_engine, insert, select, table, text
 from bot.inbox import InboxWorker
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM
 from storage.migrate import upgrade
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 from tests.conftest import START
 
 ASKED = ["/sla P1 2026-01-09 17:01", "/sla P1 2026-01-09 17:02", "/sla P1 2026-01-09 17:03", "/sla P1 2026-01-09 17:04"]

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot import outbox
 from bot.text import escape_markdown
 from cards.common import MAX_CARD_BYTES, card, card_bytes, text
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 from tests.profiles import examples
 
 ROOM = "Y2lzY29zcGFyazovL3VzL1JPT00vcm9vbQ"

@@ -22,7 +22,7 @@ from bot.scheduler import TimerRegistry
 from bot.webex import BotIdentity, Transient
 from storage import directory
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 
 BOT = BotIdentity(person_id="bot-id", uuid="bot-uuid", display_name="Desk", emails=("desk@webex.bot",))
 ANNA = Sender(person_id="anna-id", email="anna@acme.example", display_name="Anna")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot import outbox, pacing, sender
 from bot.sender import OutboxSender
 from sandbox.demo import ACME_ROOM, BOT_EMAIL, POLDER_ROOM, STAFF_ROOM
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 
 pytestmark = pytest.mark.bare
 

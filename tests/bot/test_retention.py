@@ -16,7 +16,8 @@ from bot.retention import Retention
 from bot.security import sign
 from sandbox.delivery import HOOK_PAYLOAD_FIELDS, MESSAGE_DATA_FIELDS
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import InboxEvent, OutboxMessage, Ticket
+from storage.models.runtime import InboxEvent, OutboxMessage
+from storage.models.tickets import Ticket
 from tests.harness import SECRET, local
 
 DAY = timedelta(days=1)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.scheduler import Scheduler, TimerRegistry, cancel, schedule
-from storage.models import Timer
+from storage.models.runtime import Timer
 
 
 @pytest.fixture

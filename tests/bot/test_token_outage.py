@@ -13,7 +13,7 @@ import requests
 from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BOT_TOKEN, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, STAFF_ROOM
-from storage.models import InboxEvent, OutboxMessage
+from storage.models.runtime import InboxEvent, OutboxMessage
 from tests.harness import tick
 
 

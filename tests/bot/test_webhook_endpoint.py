@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.app import Runtime, create_app
 from bot.config import Settings
 from bot.webex import WebexClient
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 
 SECRET = "webhook-secret"
 

@@ -10,7 +10,7 @@ from bot.config import ConfigError, load_settings
 from bot.watchdog import MAX_WAIT, STABLE, WebhookWatch
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage import streaks
-from storage.models import WebhookStreak
+from storage.models.runtime import WebhookStreak
 from tests.harness import SECRET, race
 
 EVERY = timedelta(minutes=5)

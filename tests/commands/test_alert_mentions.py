@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
-from storage.models import OnCallShift, OnCallTeam
+from storage.models.operations import OnCallShift, OnCallTeam
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at

@@ -35,7 +35,8 @@ from sandbox.demo import (
     SANNE_EMAIL,
     STAFF_ROOM,
 )
-from storage.models import InboxEvent, OutboxMessage, Ticket
+from storage.models.runtime import InboxEvent, OutboxMessage
+from storage.models.tickets import Ticket
 from tests.cards.test_cards_valid import _validator
 from tests.harness import local, tick
 

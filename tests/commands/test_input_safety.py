@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, STAFF_ROOM
-from storage.models import Organisation, Ticket
+from storage.models.directory import Organisation
+from storage.models.tickets import Ticket
 from tests.harness import ask
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

@@ -33,7 +33,7 @@ from bot.events import CardSubmitEvent, MessageEvent, Sender
 from bot.fields import Field
 from bot.router import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import DisruptionProposal, Page
+from storage.models.operations import DisruptionProposal, Page
 from tests.harness import answer, command_router
 from tests.profiles import examples
 

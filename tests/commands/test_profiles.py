@@ -5,10 +5,12 @@ fourth profile added by configuration alone."""
 import pytest
 from sqlalchemy import func, select
 
-from rules.calendar import DEFAULT_FILE
+from rules.calendar_config import DEFAULT_FILE
 from sandbox.demo import ACME_ORG, ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
-from storage.models import Maintenance, OutboxMessage, Ticket
+from storage.models.operations import Maintenance
+from storage.models.runtime import OutboxMessage
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import ask as _said
 from tests.harness import local

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
-from storage.models import Ticket
+from storage.models.tickets import Ticket
 from tests.harness import answer, command_router
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

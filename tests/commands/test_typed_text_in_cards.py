@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.text import LOOKALIKE_ASTERISK, escape_markdown
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
-from storage.models import Organisation
+from storage.models.directory import Organisation
 from tests.cards import phone
 from tests.harness import ask
 

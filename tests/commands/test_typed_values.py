@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import Disruption, InboxEvent, Maintenance, OnCallShift, Ticket
+from storage.models.operations import Disruption, Maintenance, OnCallShift
+from storage.models.runtime import InboxEvent
+from storage.models.tickets import Ticket
 from tests.harness import answer
 
 NUMBER_EN = "**Connections or devices affected**: give a whole number from 0 to 100,000,000; **{}** is not one."

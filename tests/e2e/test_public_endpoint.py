@@ -31,7 +31,7 @@ from bot.serving import REQUEST_TIMEOUT_S, serve_in_thread
 from sandbox.api import create_sandbox_app
 from sandbox.demo import BOT_TOKEN, build_demo_state
 from storage.db import Database
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]

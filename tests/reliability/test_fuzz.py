@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.security import sign
 from bot.webex import WebexClient
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import InboxEvent
+from storage.models.runtime import InboxEvent
 from tests.harness import SECRET, Harness, command_router
 
 router = command_router()

@@ -54,7 +54,7 @@ from sandbox.demo import (
 )
 from storage.db import Database, normalise_url
 from storage.migrate import upgrade
-from storage.models import InboxEvent, OutboxMessage, Timer
+from storage.models.runtime import InboxEvent, OutboxMessage, Timer
 
 pytestmark = [pytest.mark.reliability, pytest.mark.postgres]
 

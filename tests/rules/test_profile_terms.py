@@ -6,8 +6,9 @@ import pytest
 from bot import i18n
 from bot.config import ConfigError, load_settings
 from commands.help.flows import holiday_name
-from rules.calendar import CalendarConfigError, _known_holiday_names
-from rules.sla import TicketHistory
+from rules.calendar import CalendarConfigError
+from rules.calendar_config import _known_holiday_names
+from rules.clock_state import TicketHistory
 from tests.harness import local
 from tests.shipped import RULES, deadlines, get_calendar, levels, load_levels
 

@@ -8,7 +8,8 @@ from bot.clock import AMSTERDAM
 from bot.config import ConfigError, load_settings
 from rules import sla
 from rules.calendar import CalendarConfigError, NaiveDatetimeError
-from rules.sla import TicketHistory, parse_budget
+from rules.clock_state import TicketHistory
+from rules.sla import parse_budget
 from tests.shipped import RULES, deadlines, levels, load_levels
 
 

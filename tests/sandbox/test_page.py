@@ -267,7 +267,8 @@ def _start(cwd, *, reset=False):
 def test_the_first_start_creates_the_demo_and_the_next_continues_it(tmp_path):
     from sqlalchemy import select
 
-    from storage.models import OnCallTeam, Organisation, SpaceRecord, Subscription
+    from storage.models.directory import Organisation, SpaceRecord
+    from storage.models.operations import OnCallTeam, Subscription
 
     stack = _start(tmp_path)
     try:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.directory import ensure_space, touch_person
-from storage.models import Person, SpaceRecord
+from storage.models.directory import Person, SpaceRecord
 from tests.harness import race
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

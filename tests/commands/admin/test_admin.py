@@ -16,7 +16,8 @@ from sandbox.demo import (
     STAFF_ROOM,
 )
 from storage import directory
-from storage.models import AuditEntry, Organisation, OutboxMessage, RoleGrant, SpaceRecord
+from storage.models.directory import AuditEntry, Organisation, RoleGrant, SpaceRecord
+from storage.models.runtime import OutboxMessage
 from tests.harness import Harness
 
 

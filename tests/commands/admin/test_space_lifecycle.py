@@ -26,7 +26,9 @@ from sandbox.demo import (
     STAFF_ROOM,
 )
 from storage import directory
-from storage.models import AuditEntry, InboxEvent, OutboxMessage, SpaceRecord, Ticket
+from storage.models.directory import AuditEntry, SpaceRecord
+from storage.models.runtime import InboxEvent, OutboxMessage
+from storage.models.tickets import Ticket
 from tests.harness import SECRET, Harness, local, race, tick
 from tests.harness import answer as _do
 

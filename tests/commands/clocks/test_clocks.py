@@ -10,7 +10,8 @@ from bot.scheduler import Scheduler
 from commands.clocks import flows as clocks
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
-from storage.models import OutboxMessage, Ticket, TicketPause, Timer
+from storage.models.runtime import OutboxMessage, Timer
+from storage.models.tickets import Ticket, TicketPause
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at
@@ -485,7 +486,7 @@ def _aftercare_reminders(harness):
 
 
 def _audit_count(db):
-    from storage.models import AuditEntry
+    from storage.models.directory import AuditEntry
 
     with db.scope() as s:
         return len(s.scalars(select(AuditEntry).where(AuditEntry.subject == "INC-1001")).all())

@@ -17,7 +17,8 @@ from sandbox.demo import (
     SANNE_EMAIL,
     STAFF_ROOM,
 )
-from storage.models import Disruption, OutboxMessage, Timer
+from storage.models.operations import Disruption
+from storage.models.runtime import OutboxMessage, Timer
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at

@@ -15,7 +15,8 @@ from sandbox.demo import (
     SANNE_EMAIL,
     STAFF_ROOM,
 )
-from storage.models import Disruption, DisruptionProposal, Ticket
+from storage.models.operations import Disruption, DisruptionProposal
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import ask, local
 from tests.harness import tick as _at

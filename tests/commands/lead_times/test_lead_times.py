@@ -4,7 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import AuditEntry, OutboxMessage, Ticket, Timer
+from storage.models.directory import AuditEntry
+from storage.models.runtime import OutboxMessage, Timer
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at

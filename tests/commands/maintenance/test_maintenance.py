@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
-from storage.models import Maintenance, Ticket, Timer
+from storage.models.operations import Maintenance
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at

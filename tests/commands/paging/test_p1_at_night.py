@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import AuditEntry, Ticket
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import local
 from tests.harness import tick as _at

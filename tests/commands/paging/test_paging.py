@@ -17,7 +17,9 @@ from sandbox.demo import (
     SANNE_EMAIL,
     STAFF_ROOM,
 )
-from storage.models import Page, Ticket, Timer
+from storage.models.operations import Page
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import ask, local
 from tests.harness import tick as _at
@@ -238,7 +240,7 @@ def test_bad_rota_commands(harness, email, text, answer):
 
 
 def _rota(db):
-    from storage.models import OnCallTeam
+    from storage.models.operations import OnCallTeam
 
     with db.scope() as s:
         return list(s.get(OnCallTeam, "iot-oncall").rota)
@@ -286,7 +288,7 @@ def test_a_rota_check_webex_cannot_answer_now_is_answered_later_not_apologised_f
 
 
 def test_a_page_webex_cannot_deliver_goes_to_the_next_engineer_at_once(harness, db):
-    from storage.models import OnCallTeam
+    from storage.models.operations import OnCallTeam
 
     with db.scope() as s:  # a rota set before the address lost its Webex account
         s.get(OnCallTeam, "iot-oncall").rota = ["gone@iot-desk.example", ERIK_EMAIL]
@@ -309,7 +311,7 @@ def test_a_page_webex_cannot_deliver_goes_to_the_next_engineer_at_once(harness, 
 
 
 def test_when_no_page_can_be_delivered_the_staff_take_over(harness, db):
-    from storage.models import OnCallTeam
+    from storage.models.operations import OnCallTeam
 
     with db.scope() as s:
         s.get(OnCallTeam, "iot-oncall").rota = ["gone@iot-desk.example", "left@iot-desk.example"]

@@ -14,7 +14,8 @@ from sandbox.demo import (
     SANNE_EMAIL,
     STAFF_ROOM,
 )
-from storage.models import OutboxMessage, Problem
+from storage.models.operations import Problem
+from storage.models.runtime import OutboxMessage
 from tests.harness import Harness, local
 from tests.harness import answer as _do
 

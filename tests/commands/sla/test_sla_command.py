@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.clock import AMSTERDAM
 from commands.sla.flows import render_what_if, what_if
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL
-from storage.models import OutboxMessage
+from storage.models.runtime import OutboxMessage
 from tests.shipped import RULES
 
 pytestmark = pytest.mark.bare

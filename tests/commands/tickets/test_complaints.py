@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
-from storage.models import AuditEntry, Ticket, Timer
+from storage.models.directory import AuditEntry
+from storage.models.runtime import Timer
+from storage.models.tickets import Ticket
 from tests.harness import answer, ask, local, tick
 
 

@@ -5,7 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, SANNE_EMAIL, STAFF_ROOM
-from storage.models import InboxEvent, Maintenance, Organisation, Ticket
+from storage.models.directory import Organisation
+from storage.models.operations import Maintenance
+from storage.models.runtime import InboxEvent
+from storage.models.tickets import Ticket
 from tests.harness import answer, ask
 
 pytestmark = pytest.mark.admins(ADA_EMAIL)

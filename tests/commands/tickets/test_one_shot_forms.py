@@ -23,17 +23,10 @@ from sandbox.demo import (
     STAFF_ROOM,
 )
 from storage import directory
-from storage.models import (
-    AuditEntry,
-    Disruption,
-    FormSubmission,
-    InboxEvent,
-    Maintenance,
-    Organisation,
-    OutboxMessage,
-    SpaceRecord,
-    Ticket,
-)
+from storage.models.directory import AuditEntry, Organisation, SpaceRecord
+from storage.models.operations import Disruption, Maintenance
+from storage.models.runtime import FormSubmission, InboxEvent, OutboxMessage
+from storage.models.tickets import Ticket
 from tests.harness import Harness, ask, command_router, local
 
 JOOST_EMAIL = "joost@acme-logistics.example"

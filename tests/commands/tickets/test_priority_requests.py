@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, STAFF_ROOM
-from storage.models import AuditEntry, Page, Ticket
+from storage.models.directory import AuditEntry
+from storage.models.operations import Page
+from storage.models.tickets import Ticket
 from tests.harness import answer as _do
 from tests.harness import ask, local
 

@@ -8,7 +8,8 @@ from sqlalchemy import event, func, select
 from bot.text import escape_markdown
 from sandbox.demo import ACME_ROOM, ANNA_EMAIL, BRAM_EMAIL, ERIK_EMAIL, POLDER_ROOM, SANNE_EMAIL, STAFF_ROOM
 from storage import directory
-from storage.models import AuditEntry, Ticket
+from storage.models.directory import AuditEntry
+from storage.models.tickets import Ticket
 from tests.harness import ask as _said
 from tests.harness import local
 
