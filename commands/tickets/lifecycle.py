@@ -11,6 +11,7 @@ from bot import i18n, outbox
 from bot.context import Context
 from bot.errors import Refused
 from bot.text import escape_markdown, fit_escaped, mention
+from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
 from commands import events
@@ -246,7 +247,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
     now = ctx.now()
     on_call = oncall.decides_on_call(ctx, ticket, now)
     if not on_call and not ctx.actor.has_any(AGENTS):
-        if phone is not None and not ticket_cards.valid_phone(phone):
+        if phone is not None and not intake_cards.valid_phone(phone):
             raise Refused("form.error.phone")
         if priority == "P1" and not (phone or (ticket.details or {}).get("phone")):
             raise Refused("ticket.priority.p1_phone", number=ticket.number)
@@ -534,7 +535,7 @@ def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
     }
     ctx.reply(
         ctx.t("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS),
-        card=ticket_cards.intake_form(
+        card=intake_cards.intake_form(
             ticket.kind,
             lang=ctx.lang,
             services=services(rules=ctx.rules),
