@@ -22,8 +22,8 @@ from bot.clock import AMSTERDAM
 from bot.context import Context, Event, RuntimeView, build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, LeaveEvent, MessageEvent
-from bot.router import Route
-from bot.router import authorise as check_route
+from bot.routes import Route
+from bot.routes import authorise as check_route
 from bot.security import rate_check
 from bot.webex import RateLimited, Transient, Unauthorized
 from storage import directory
@@ -158,7 +158,7 @@ def record_metrics(call: Call, next_step: Next) -> None:
 
 def authorise(call: Call, next_step: Next) -> None:
     """Resolve what the event runs and refuse it to an actor without the role, or in the wrong kind of
-    space (bot/router.py `authorise` is the one place that decides)."""
+    space (bot/routes.py `authorise` is the one place that decides)."""
     check_route(call.ctx, call.route)
     next_step(call)
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot import routes
 from bot.context import Context
-from bot.errors import EmptyCommand, Forbidden, NotBound, Refused, UnknownAction, UnknownCommand, UsageError, WrongSpace
+from bot.errors import EmptyCommand, UnknownAction, UnknownCommand, UsageError
 from bot.events import CardSubmitEvent, JoinEvent, MessageEvent
 from bot.fields import Field
-from bot.security import ANYWHERE, CUSTOMER, IN_CUSTOMER, IN_UNBOUND
+from bot.security import ANYWHERE
 from bot.text import escape_markdown
 from storage import forms
 
@@ -257,7 +258,7 @@ class Router:
             key=lambda c: c.name,
         )
 
-    def resolve(self, ctx: Context) -> Route:
+    def resolve(self, ctx: Context) -> routes.Route:
         """What the event of `ctx` runs, and who may run it where; a refusal (an empty or unknown
         command, an unknown button) when it runs nothing."""
         event = ctx.event
@@ -266,11 +267,15 @@ class Router:
         if isinstance(event, CardSubmitEvent):
             return self._card_route(event.inputs)
         handler = self.join_handler if isinstance(event, JoinEvent) else self.leave_handler
-        return Route(
-            name=type(event).__name__, roles=EVERYONE, spaces=ANYWHERE, family=_family(handler), run=handler or _nothing
+        return routes.Route(
+            name=type(event).__name__,
+            roles=EVERYONE,
+            spaces=ANYWHERE,
+            family=routes.family(handler),
+            run=handler or routes.nothing,
         )
 
-    def _text_route(self, text: str) -> Route:
+    def _text_route(self, text: str) -> routes.Route:
         if not text.strip():
             raise EmptyCommand()
         found = self.match(text)
@@ -282,11 +287,15 @@ class Router:
             log.info("command %s by %s in %s", command.name, ctx.actor.email, ctx.space.room_id)
             command.handler(ctx, Args(text=rest, usage=command.usage))
 
-        return Route(
-            name=command.name, roles=command.roles, spaces=command.spaces, family=_family(command.handler), run=run
+        return routes.Route(
+            name=command.name,
+            roles=command.roles,
+            spaces=command.spaces,
+            family=routes.family(command.handler),
+            run=run,
         )
 
-    def _thread_route(self, text: str) -> Route:
+    def _thread_route(self, text: str) -> routes.Route:
         """Text that is no command: the thread-reply handler may take it, or it is refused as unknown."""
         unknown = UnknownCommand(command=escape_markdown(text.split()[0][:40]))
         thread = self.thread_handler
@@ -297,9 +306,9 @@ class Router:
             if not thread(ctx, text):
                 raise unknown
 
-        return Route(name="thread reply", roles=EVERYONE, spaces=ANYWHERE, family=_family(thread), run=run)
+        return routes.Route(name="thread reply", roles=EVERYONE, spaces=ANYWHERE, family=routes.family(thread), run=run)
 
-    def _card_route(self, inputs: dict[str, Any]) -> Route:
+    def _card_route(self, inputs: dict[str, Any]) -> routes.Route:
         action = str(inputs.get("action", ""))
         entry = self.actions.get(action)
         if entry is None:
@@ -307,96 +316,26 @@ class Router:
         already = self.one_shot.get(action)
 
         def run(ctx: Context) -> None:
-            checked = _declared(ctx, entry.fields, inputs)
+            checked = routes.declared(ctx, entry.fields, inputs)
             log.info("card action %s by %s in %s", action, ctx.actor.email, ctx.space.room_id)
             card = ctx.event.message_id if already is not None and isinstance(ctx.event, CardSubmitEvent) else None
             if card is not None and already is not None:
-                _claim(ctx, card, action, already)
+                routes.claim(ctx, card, action, already)
             made = entry.handler(ctx, checked)
             if card is not None:
                 forms.record(ctx.session, message_id=card, number=made)
 
-        return Route(name=action, roles=entry.roles, spaces=entry.spaces, family=_family(entry.handler), run=run)
+        return routes.Route(
+            name=action, roles=entry.roles, spaces=entry.spaces, family=routes.family(entry.handler), run=run
+        )
 
     def dispatch_text(self, ctx: Context, text: str) -> str:
         """Run the command `text` names, after the role check; returns the command's family (its module)."""
-        return _authorised(ctx, self._text_route(text))
+        return routes.run_authorised(ctx, self._text_route(text))
 
     def dispatch_card(self, ctx: Context, inputs: dict[str, Any]) -> str:
         """Run the handler of the pressed button, after the role check; returns its family."""
-        return _authorised(ctx, self._card_route(inputs))
-
-
-@dataclass(frozen=True)
-class Route:
-    """What an event resolved to: its name (for refusals), who may run it where, its family and the
-    call of its handler with the event's arguments."""
-
-    name: str
-    roles: frozenset[str]
-    spaces: frozenset[str]
-    family: str
-    run: Callable[[Context], object]
-
-
-def authorise(ctx: Context, route: Route) -> None:
-    """Refuse `route` to the actor of `ctx` unless they hold one of its roles in a space of its kinds."""
-    _authorise(ctx, route.roles, route.spaces, route.name)
-
-
-def _authorised(ctx: Context, route: Route) -> str:
-    authorise(ctx, route)
-    route.run(ctx)
-    return route.family
-
-
-def _nothing(ctx: Context) -> None:
-    """No handler is registered for this event."""
-
-
-def _declared(ctx: Context, fields: Mapping[str, Field], inputs: dict[str, Any]) -> dict[str, Any]:
-    """The press's declared fields (and its action id), each checked against its type; a value of
-    another type is refused, naming the field. Undeclared values are left out: no handler reads them."""
-    checked: dict[str, Any] = {"action": inputs.get("action")}
-    for name, kind in fields.items():
-        if name not in inputs:
-            continue
-        value = inputs[name]
-        if not kind.accepts(value):
-            raise Refused("form.error.type", field=escape_markdown(name), expected=ctx.t(f"form.type.{kind.value}"))
-        checked[name] = value
-    return checked
-
-
-def _claim(ctx: Context, card: str, action: str, already: str) -> None:
-    """Claim a one-shot card for this press, or refuse the press naming what the first one made."""
-    earlier = forms.claim(ctx.session, message_id=card, action=action, actor=ctx.actor.email, now=ctx.now())
-    if earlier is None:
-        return
-    log.info("card %s already used (%s by %s)", card, earlier.action, earlier.submitted_by)
-    if earlier.number:
-        raise Refused(already, number=earlier.number)
-    raise Refused("form.already_used", who=escape_markdown(earlier.submitted_by))
-
-
-def _family(handler: Callable[..., object] | None) -> str:
-    """A handler's command family: the package under `commands` it lives in (commands.tickets.intake
-    → tickets), else the last part of its module's name."""
-    parts = str(getattr(handler, "__module__", "?")).split(".")
-    return parts[1] if len(parts) > 1 and parts[0] == "commands" else parts[-1]
-
-
-def _authorise(ctx: Context, roles: frozenset[str], spaces: frozenset[str], name: str) -> None:
-    """The one place that decides who may do what where; refusals name what is missing."""
-    kind = ctx.space.kind
-    if kind not in spaces:
-        if kind == IN_UNBOUND:
-            raise NotBound()
-        raise WrongSpace(command=name, where=sorted(spaces))
-    if roles and not ctx.actor.has_any(roles):
-        if roles == {CUSTOMER}:
-            raise WrongSpace(command=name, where=[IN_CUSTOMER])
-        raise Forbidden(role=" or ".join(sorted(roles - {CUSTOMER}) or roles), command=name)
+        return routes.run_authorised(ctx, self._card_route(inputs))
 
 
 router = Router()

@@ -18,13 +18,15 @@ from typing import Any
 
 from bot import i18n
 from bot.outbox import MAX_CARD_BYTES, card_bytes
-from bot.text import card_markdown, escape_card_text
+from bot.text import card_markdown, escape_card_text, visible
 
 VERSION = "1.3"
 MAX_ACTIONS = 5
 ELLIPSIS = "…"
 # The id of the TextBlock a shortened card carries: senders look for it (was_shortened).
 SHORTENED = "shortened"
+# The longest a one-line text input takes unless told otherwise.
+INPUT_MAX = 200
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -142,6 +144,56 @@ def choice(
     if value is not None:
         field["value"] = value
     return [text(label, weight="Bolder"), field]
+
+
+def text_input(
+    input_id: str,
+    label: str,
+    *,
+    lang: str,
+    required: bool = False,
+    max_length: int = INPUT_MAX,
+    multiline: bool = False,
+    value: str | None = None,
+    placeholder: str | None = None,
+) -> dict[str, Any]:
+    """A text input, prefilled as typed; a required one carries the form's error text for its id."""
+    field: dict[str, Any] = {"type": "Input.Text", "id": input_id, "label": label, "maxLength": max_length}
+    if multiline:
+        field["isMultiline"] = True
+    if required:
+        field["isRequired"] = True
+        field["errorMessage"] = i18n.t(f"form.error.{input_id}", lang)
+    if value:
+        field["value"] = visible(value)[:max_length]  # as typed, without what only hides or turns text
+    if placeholder:
+        field["placeholder"] = placeholder
+    return field
+
+
+def choice_input(
+    input_id: str,
+    label: str,
+    options: list[tuple[str, str]],
+    *,
+    lang: str,
+    value: str | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    """A compact choice of (title, value) options; a required one carries the form's error text for its id."""
+    field: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "style": "compact",
+        "choices": [{"title": t, "value": v} for t, v in options],
+    }
+    if value is not None:
+        field["value"] = value
+    if required:
+        field["isRequired"] = True
+        field["errorMessage"] = i18n.t(f"form.error.{input_id}", lang)
+    return field
 
 
 def submit(title: str, action: str, **data: Any) -> dict[str, Any]:

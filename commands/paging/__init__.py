@@ -1,5 +1,5 @@
 """P1 paging: the on-call rota (rota.py), pages with Acknowledge / Decline, re-pages and the rota's
-end (flows.py). Paging follows the tickets' events: a P1 requested or set pages, a resolution or
+end (flows.py), the answers to a page (answers.py). Paging follows the tickets' events: a P1 requested or set pages, a resolution or
 a lower priority stops it."""
 
 from __future__ import annotations

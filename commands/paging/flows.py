@@ -7,13 +7,13 @@ Acknowledge stops all of it, once: the ticket row is the lock, so of two enginee
 at the same moment one wins and the other is told. Paging also stops when the ticket no longer
 needs it (resolved, closed, no P1 any more): the engineers paged are told, a page card pressed
 later answers with the ticket's state, and a page timer due meanwhile checks the ticket first.
-Paging follows the tickets' events (the listeners at the end).
+Paging follows the tickets' events (the listeners at the end); the engineers' answers are in
+answers.py.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,14 +21,12 @@ from sqlalchemy.orm import Session
 from bot import i18n, outbox
 from bot.clock import AMSTERDAM
 from bot.context import Context
-from bot.errors import Refused
 from bot.scheduler import TimerContext, cancel, schedule
 from bot.text import escape_markdown
 from bot.undeliverable import Undeliverable
 from cards import paging as page_cards
-from commands import events
 from commands.common.oncall import calling_on, get_team, order_at
-from commands.common.threads import any_ticket, customer_lang, staff_lang
+from commands.common.threads import staff_lang
 from commands.events import Sender
 from rules import Rules
 from storage import directory
@@ -41,7 +39,8 @@ from storage.models.tickets import Ticket
 PAGE_TIMEOUT = "page.timeout"
 
 
-def _ref(ticket: Ticket) -> str:
+def timer_ref(ticket: Ticket) -> str:
+    """The ref of a ticket's page timer."""
     return f"ticket:{ticket.id}"
 
 
@@ -86,7 +85,7 @@ def stop_paging(session: Session, ticket: Ticket, now: datetime) -> bool:
         if page.status == "pending":
             page.status, page.answered_at = "stopped", now
         paged[page.email] = None
-    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
+    cancel(session, kind=PAGE_TIMEOUT, ref=timer_ref(ticket), skip_running=True)
     store.change(session, ticket, actor="system", room_id=None, now=now, action="paging stopped", paging="stopped")
     for email in paged:
         lang = _language_of(session, email)
@@ -167,7 +166,7 @@ def _send_page(
     schedule(
         session,
         kind=PAGE_TIMEOUT,
-        ref=_ref(ticket),
+        ref=timer_ref(ticket),
         due_at=now + timedelta(minutes=team.repage_minutes),
         now=now,
         payload={"page_id": page.id},
@@ -185,7 +184,7 @@ def _since(start: datetime, now: datetime, lang: str) -> str:
     )
 
 
-def _next(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules: Rules) -> None:
+def next_page(session: Session, ticket: Ticket, page: Page, now: datetime, *, rules: Rules) -> None:
     """After an unanswered or declined page: the same engineer again, the next one, or the staff."""
     team = session.get(OnCallTeam, page.team)
     order = ticket.clock.get("paging_order", [])
@@ -230,7 +229,7 @@ def on_timeout(tctx: TimerContext, timer: Timer) -> None:
         stop_paging(session, ticket, now)
         return
     page.status = "unanswered"
-    _next(session, ticket, page, now, rules=tctx.rules)
+    next_page(session, ticket, page, now, rules=tctx.rules)
 
 
 def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
@@ -253,7 +252,7 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
         stop_paging(session, ticket, now)
         return
     page.status, page.answered_at = "undeliverable", now
-    cancel(session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
+    cancel(session, kind=PAGE_TIMEOUT, ref=timer_ref(ticket), skip_running=True)
     store.note(
         session,
         ticket,
@@ -276,7 +275,7 @@ def on_undeliverable(tctx: TimerContext, failure: Undeliverable) -> None:
         reason=escape_markdown(_reason(failure)),
         rules=tctx.rules,
     )
-    _next(session, ticket, page, now, rules=tctx.rules)
+    next_page(session, ticket, page, now, rules=tctx.rules)
 
 
 def _reason(failure: Undeliverable) -> str:
@@ -288,114 +287,6 @@ def _reason(failure: Undeliverable) -> str:
 def _locked(session: Session, ticket_id: int) -> Ticket | None:
     # populate_existing: the row as it is once locked, not as this session may have read it before.
     return session.get(Ticket, ticket_id, with_for_update=is_postgres(session), populate_existing=True)
-
-
-def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
-    """Acknowledge: stop every page of the ticket, record the first response, tell customer and staff."""
-    ticket = any_ticket(ctx, ticket_number)
-    now = ctx.now()
-    _refuse_when_not_needed(ctx, ticket)
-    if ticket.paging == "acknowledged":
-        at = ticket.acknowledged_at
-        ctx.reply(
-            ctx.t(
-                "page.already",
-                number=ticket.number,
-                who=escape_markdown(ticket.acknowledged_by or "?"),
-                time=at.astimezone(AMSTERDAM).strftime("%H:%M") if at is not None else "?",
-            )
-        )
-        return
-    if ticket.paging not in ("active", "exhausted"):
-        raise Refused("page.not_paging", number=ticket.number)
-    for page in ctx.session.scalars(select(Page).where(Page.ticket_id == ticket.id, Page.status == "pending")):
-        page.status = "acknowledged" if page.id == page_id and page.email == ctx.actor.email else "stopped"
-        page.answered_at = now
-    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
-    who = ctx.actor.display_name or ctx.actor.email
-    changes: dict[str, Any] = {"paging": "acknowledged", "acknowledged_by": who, "acknowledged_at": now}
-    if ticket.first_response_at is None:
-        changes["first_response_at"] = now
-    if ticket.status == "new":
-        changes["status"] = "in_progress"
-    store.change(
-        ctx.session,
-        ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
-        now=now,
-        action="page acknowledged",
-        **changes,
-    )
-    # Who acknowledged, by address: out of office hours they may decide the requested priority.
-    ticket.clock = {**(ticket.clock or {}), "acknowledged_email": ctx.actor.email}
-    time = now.astimezone(AMSTERDAM).strftime("%H:%M")
-    lang = customer_lang(ctx.session, ticket)
-    # The customer and the staff hear at once that someone is on it: before any bulk sending.
-    if directory.reachable(ctx.session, room_id=ticket.room_id):
-        outbox.enqueue(
-            ctx.session,
-            now=now,
-            room_id=ticket.room_id,
-            parent_outbox_id=ticket.root_outbox_id,
-            purpose=f"ticket:{ticket.number}",
-            urgent=True,
-            markdown=i18n.t("page.customer.working", lang, number=ticket.number, who=escape_markdown(who), time=time),
-        )
-    room_id, staff_language = staff_lang(ctx.session)
-    if room_id is not None:
-        outbox.enqueue(
-            ctx.session,
-            now=now,
-            room_id=room_id,
-            purpose=f"ticket:{ticket.number}",
-            urgent=True,
-            markdown=i18n.t(
-                "page.staff.working", staff_language, number=ticket.number, who=escape_markdown(who), time=time
-            ),
-        )
-    events.ticket_changed.send(ctx, ticket=ticket, now=now)
-    thanks = ctx.t("page.acknowledged", number=ticket.number)
-    requested = ticket.requested_priority
-    if requested and requested != ticket.priority and not ctx.rules.office_calendar().is_business_time(now):
-        # No agent is there to confirm the request: the engineer on it decides, from this answer.
-        ctx.reply(
-            "\n".join([thanks, ctx.t("page.decide.fallback", number=ticket.number, requested=requested)]),
-            card=page_cards.decision_card(
-                number=ticket.number, priority=ticket.priority or "P3", requested=requested, lang=ctx.lang
-            ),
-        )
-    else:
-        ctx.reply(thanks)
-
-
-def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
-    """Decline: the next engineer is paged at once."""
-    ticket = any_ticket(ctx, ticket_number)
-    _refuse_when_not_needed(ctx, ticket)
-    page = ctx.session.get(Page, page_id) if page_id else None
-    if (
-        ticket.paging != "active"
-        or page is None
-        or page.ticket_id != ticket.id
-        or page.status != "pending"
-        or page.email != ctx.actor.email
-    ):
-        raise Refused("page.not_yours", number=ticket.number)
-    now = ctx.now()
-    page.status, page.answered_at = "declined", now
-    cancel(ctx.session, kind=PAGE_TIMEOUT, ref=_ref(ticket), skip_running=True)
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text=""
-    )
-    _next(ctx.session, ticket, page, now, rules=ctx.rules)
-    ctx.reply(ctx.t("page.declined", number=ticket.number))
-
-
-def _refuse_when_not_needed(ctx: Context, ticket: Ticket) -> None:
-    """A page answered after the ticket stopped needing it: say the ticket's state, change nothing."""
-    if ticket.paging is not None and not needs_paging(ticket):
-        raise Refused("page.not_needed", number=ticket.number, why=why_not_paged(ticket, ctx.lang))
 
 
 # -- listeners of the tickets' events ----------------------------------------------------------------------

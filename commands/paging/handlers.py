@@ -8,7 +8,7 @@ from bot import parse
 from bot.context import Context
 from bot.errors import Refused
 from bot.router import Args
-from commands.paging import flows
+from commands.paging import answers
 from storage import tickets as store
 
 
@@ -18,12 +18,12 @@ def _page_id(inputs: dict[str, Any]) -> int | None:
 
 def ack_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Acknowledge, from the page card."""
-    flows.acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+    answers.acknowledge(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
 def decline_button(ctx: Context, inputs: dict[str, Any]) -> None:
     """Decline, from the page card."""
-    flows.decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
+    answers.decline(ctx, str(inputs.get("ticket", "")), _page_id(inputs))
 
 
 def ack_command(ctx: Context, args: Args) -> None:
@@ -31,4 +31,4 @@ def ack_command(ctx: Context, args: Args) -> None:
     number = args.text.strip()
     if not store.normalise_number(number):
         raise Refused("ticket.which")
-    flows.acknowledge(ctx, number, None)
+    answers.acknowledge(ctx, number, None)

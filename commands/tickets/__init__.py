@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.router import Router
 from bot.scheduler import TimerRegistry
 from bot.security import AGENT, CUSTOMER, ENGINEER, IN_CUSTOMER, IN_DIRECT, IN_STAFF
+from cards import intake as intake_cards
 from cards import paging as page_cards
 from cards import tickets as ticket_cards
 from cards.tickets import Action
@@ -38,7 +39,7 @@ def register(router: Router, timers: TimerRegistry) -> None:
             unlimited=h.asks_for_p1,
         )(h.intake_command(kind))
     router.card_action(
-        Action.CREATE, fields=ticket_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True
+        Action.CREATE, fields=intake_cards.INTAKE_FIELDS, roles=CUSTOMERS_OR_AGENTS, spaces=IN_CUSTOMER_SPACE, once=True
     )(h.create_from_card)
     router.command("tickets", roles=CUSTOMERS, spaces=IN_CUSTOMER_SPACE, usage="/tickets")(h.tickets_command)
     router.command("queue", roles=AGENTS, spaces=frozenset({IN_STAFF}), usage="/queue")(h.queue_command)

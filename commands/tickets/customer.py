@@ -8,6 +8,7 @@ from typing import Any
 from bot.context import Context
 from bot.errors import Refused
 from bot.text import escape_markdown
+from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from commands import events
 from commands.common.threads import post_in_thread
@@ -146,7 +147,7 @@ def offer_follow_up(ctx: Context, ticket: Ticket, reason: str) -> None:
     }
     ctx.reply(
         ctx.t("ticket.reopen.too_late", number=ticket.number, days=REOPEN_DAYS),
-        card=ticket_cards.intake_form(
+        card=intake_cards.intake_form(
             ticket.kind,
             lang=ctx.lang,
             services=services(rules=ctx.rules),

@@ -12,6 +12,7 @@ from bot.errors import Refused
 from bot.events import MessageEvent
 from bot.router import Args, Handler
 from bot.security import CUSTOMER
+from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from commands.common.threads import any_ticket, customer_lang, find_ticket, number_and_rest
 from commands.tickets import customer, intake, lifecycle, priority, views
@@ -44,7 +45,7 @@ def intake_command(kind: str) -> Handler:
         prefill = {**defaults(ctx), "title": title}
         ctx.reply(
             ctx.t(f"form.{kind}.intro"),
-            card=ticket_cards.intake_form(
+            card=intake_cards.intake_form(
                 kind,
                 lang=ctx.lang,
                 services=services(rules=ctx.rules),

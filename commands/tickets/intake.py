@@ -15,7 +15,7 @@ from bot.errors import Refused, WrongSpace
 from bot.security import IN_CUSTOMER
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
-from cards.tickets import validate_intake
+from cards.intake import validate_intake
 from commands import events
 from commands.common import deadlines
 from commands.tickets.shared import notify_staff, priority_label, space_profile, target_lines

@@ -7,6 +7,7 @@ from bot import i18n
 from bot.context import Context
 from bot.errors import Refused
 from bot.text import escape_markdown
+from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from commands import events
 from commands.common import oncall
@@ -42,7 +43,7 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
     now = ctx.now()
     on_call = oncall.decides_on_call(ctx, ticket, now)
     if not on_call and not ctx.actor.has_any(AGENTS):
-        if phone is not None and not ticket_cards.valid_phone(phone):
+        if phone is not None and not intake_cards.valid_phone(phone):
             raise Refused("form.error.phone")
         if priority == "P1" and not (phone or (ticket.details or {}).get("phone")):
             raise Refused("ticket.priority.p1_phone", number=ticket.number)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.text import LOOKALIKE_ASTERISK, inert_links
-from cards import admin, disruptions, maintenance, paging, tickets
+from cards import admin, disruptions, intake, maintenance, paging, tickets
 from tests.cards import phone
 
 SERVICES = [("M2M", "M2M"), ("LoRa", "LoRa")]
@@ -99,7 +99,7 @@ def test_typed_text_shows_as_typed(name, typed, lang):
 
 @pytest.mark.parametrize("typed", SAMPLES, ids=range(len(SAMPLES)))
 def test_input_values_and_button_data_carry_what_was_typed_unchanged(typed):
-    form = tickets.intake_form(
+    form = intake.intake_form(
         "incident", lang="en", services=SERVICES, prefill={"title": typed[:200], "description": typed}
     )
     values = {field["id"]: field.get("value") for field in form["body"] if field["type"].startswith("Input.")}

@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 
 import cards
-from cards import admin, disruptions, maintenance, paging, tickets
+from cards import admin, disruptions, intake, maintenance, paging, tickets
 from tests.harness import command_router
 
 router = command_router()
@@ -27,7 +27,7 @@ router = command_router()
 SERVICES = [("M2M", "M2M"), ("Things", "Things"), ("LoRa", "LoRa"), ("Data Services Hub", "DSH"), ("Other", "Other")]
 EXAMPLES = {
     admin.bind_new_org: [dict(name="Acme Logistics", profiles=["iot", "partner", "een"])],
-    tickets.intake_form: [
+    intake.intake_form: [
         dict(
             kind="incident",
             services=SERVICES,

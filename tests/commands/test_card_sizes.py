@@ -19,8 +19,9 @@ from bot import outbox
 from bot.text import escape_markdown
 from cards.common import MAX_CARD_BYTES, SHORTENED, card_bytes
 from cards.disruptions import FIELD_MAX
+from cards.intake import intake_form
 from cards.maintenance import IMPACT_MAX
-from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, intake_form, staff_ticket
+from cards.tickets import NAME_MAX, TEXT_MAX, TITLE_MAX, staff_ticket
 from commands.admin.handlers import ORG_NAME_MAX
 from commands.escalation.handlers import REASON_MAX
 from commands.problems.handlers import TITLE_MAX as PROBLEM_TITLE_MAX

@@ -31,7 +31,7 @@ from bot.context import build_context
 from bot.errors import UserError
 from bot.events import CardSubmitEvent, MessageEvent, Sender
 from bot.fields import Field
-from bot.router import _authorise
+from bot.routes import _authorise
 from sandbox.demo import ACME_ROOM, ADA_EMAIL, ANNA_EMAIL, ERIK_EMAIL, FATIMA_EMAIL, SANNE_EMAIL, STAFF_ROOM
 from storage.models.operations import DisruptionProposal, Page
 from tests.harness import answer, command_router
