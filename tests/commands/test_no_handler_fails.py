@@ -406,9 +406,9 @@ def test_no_command_fails_on_its_arguments(desk, request):
         assert places, f"nobody may use /{name} in the places tried"
         slots = _slots(name, command.usage)
 
-        def say(place, rest, name=name):
+        def say(place, rest):
             email, room_id, room_type = place
-            text = f"/{name} {rest}"
+            text = f"/{name} {rest}"  # noqa: B023  (run within this iteration, below)
             event = MessageEvent(
                 message_id="typed",
                 room_id=room_id,
@@ -441,9 +441,9 @@ def test_no_form_or_button_fails_on_what_it_submits(desk, request):
         fields = dict(action.fields)
         good = {key: ids.get(key, GOOD.get(key, "x")) for key in fields}
 
-        def press(place, inputs, name=name):
+        def press(place, inputs):
             email, room_id, room_type = place
-            data = {**inputs, "action": name}
+            data = {**inputs, "action": name}  # noqa: B023  (run within this iteration, below)
             event = CardSubmitEvent(
                 action_id="pressed",
                 message_id="card",
