@@ -131,6 +131,29 @@ class Context:
             room_id=self.space.room_id, markdown=markdown, card=card, parent_id=parent, files=files, bulk=bulk
         )
 
+    def audit(
+        self,
+        *,
+        subject_type: str,
+        subject: str,
+        action: str,
+        old: dict[str, Any] | None = None,
+        new: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """A line on the audit timeline: this actor, in this space, now (or `at`)."""
+        directory.audit(
+            self.session,
+            at=at or self.now(),
+            actor=self.actor.email,
+            room_id=self.space.room_id,
+            subject_type=subject_type,
+            subject=subject,
+            action=action,
+            old=old,
+            new=new,
+        )
+
     def send(
         self,
         *,

@@ -19,7 +19,6 @@ from commands.common.threads import room_lang
 from commands.disruptions.notices import broadcast
 from commands.disruptions.queries import notified_rooms, session_ticket
 from commands.disruptions.reminders import DUE, RCA, plan_rca, plan_updates, ref
-from storage import directory
 from storage import tickets as store
 from storage.models.operations import Disruption
 from storage.models.tickets import Ticket
@@ -83,15 +82,12 @@ def open_disruption(ctx: Context, inputs: dict[str, Any], ticket_ids: list[int] 
         linked = session_ticket(ctx.session, ticket_id)
         if linked is not None:
             _mark_linked(ctx, linked, d)
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="disruption",
         subject=d.number,
         action="opened",
         new={"services": d.services, "severity": d.severity},
+        at=now,
     )
     count = broadcast(ctx.session, d, "opened", now, rules=ctx.rules)
     plan_updates(ctx.session, d, now)
@@ -127,16 +123,13 @@ def update(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
         fields["next_steps"],
         fields["next_update_at"],
     )
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="disruption",
         subject=d.number,
         action="updated",
         old=old,
         new={"next_update": d.next_update_at.isoformat()},
+        at=now,
     )
     count = broadcast(ctx.session, d, "updated", now, rules=ctx.rules)
     plan_updates(ctx.session, d, now)
@@ -164,15 +157,12 @@ def close(ctx: Context, d: Disruption, inputs: dict[str, Any]) -> None:
     now = ctx.now()
     d.status, d.closed_at, d.closure = "closed", now, {"summary": summary, "cause": cause, "rca": rca}
     cancel(ctx.session, kind=DUE, ref=ref(d))
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="disruption",
         subject=d.number,
         action="closed",
         new={"rca": rca},
+        at=now,
     )
     count = broadcast(ctx.session, d, "closed", now, rules=ctx.rules)
     for ticket_id in d.ticket_ids:
@@ -206,15 +196,12 @@ def deliver_rca(ctx: Context, d: Disruption, text: str, *, usage: str) -> None:
     now = ctx.now()
     d.closure = {**(d.closure or {}), "rca_delivered": {"at": now.isoformat(), "by": ctx.actor.email, "text": text}}
     cancel(ctx.session, kind=RCA, ref=ref(d))
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="disruption",
         subject=d.number,
         action="rca delivered",
         new={"text": text},
+        at=now,
     )
     rooms = notified_rooms(ctx.session, d)
     for room_id in rooms:

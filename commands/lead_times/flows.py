@@ -23,7 +23,6 @@ from commands import events
 from commands.common import deadlines
 from commands.common.threads import customer_lang, post_in_thread
 from rules import clock_state, sla
-from storage import directory
 from storage import tickets as store
 from storage.models.tickets import Ticket
 
@@ -67,16 +66,13 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
             budget=_budget(current, ctx.lang),
             due=i18n.when(current.due, ctx.lang, AMSTERDAM),
         )
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="ticket",
         subject=ticket.number,
         action="lead time extended",
         old={"lead_time": str(current.budget)},
         new={"lead_time": str(history.lead_time)},
+        at=now,
     )
     ticket.lead_time = str(history.lead_time)
     store.note(

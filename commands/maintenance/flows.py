@@ -35,11 +35,7 @@ def subscribe(ctx: Context, codes: list[str]) -> None:
     for code in codes:
         if code not in have:
             ctx.session.add(Subscription(room_id=ctx.space.room_id, service=code))
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="space",
         subject=ctx.space.room_id,
         action="subscribed",
@@ -53,11 +49,7 @@ def unsubscribe(ctx: Context, codes: list[str]) -> None:
     ctx.session.execute(
         delete(Subscription).where(Subscription.room_id == ctx.space.room_id, Subscription.service.in_(codes))
     )
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="space",
         subject=ctx.space.room_id,
         action="unsubscribed",
@@ -144,15 +136,12 @@ def announce(ctx: Context, inputs: dict[str, Any]) -> Maintenance:
     )
     ctx.session.add(maintenance)
     ctx.session.flush()
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="maintenance",
         subject=number,
         action="announced",
         new={"services": services, "start": start.isoformat(), "end": end.isoformat(), "planned": not adhoc},
+        at=now,
     )
     rooms = audience(ctx.session, services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "announced", now)
@@ -254,16 +243,13 @@ def reschedule(ctx: Context, maintenance: Maintenance, start: datetime, end: dat
         _check_windows(ctx, maintenance.services, start, end)
     old = {"start": maintenance.starts_at.isoformat(), "end": maintenance.ends_at.isoformat()}
     maintenance.starts_at, maintenance.ends_at = start, end
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="maintenance",
         subject=maintenance.number,
         action="rescheduled",
         old=old,
         new={"start": start.isoformat(), "end": end.isoformat()},
+        at=now,
     )
     rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)
     _notify(ctx.session, maintenance, rooms, "rescheduled", now)
@@ -281,16 +267,13 @@ def change_scope(ctx: Context, maintenance: Maintenance, services: list[str]) ->
     old = list(maintenance.services)
     maintenance.services = services
     after = audience(ctx.session, services, rules=ctx.rules)
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="maintenance",
         subject=maintenance.number,
         action="scope changed",
         old={"services": old},
         new={"services": services},
+        at=now,
     )
     added = [r for r in after if r not in before]
     dropped = [r for r in before if r not in after]
@@ -306,15 +289,12 @@ def cancel_maintenance(ctx: Context, maintenance: Maintenance, reason: str) -> i
     """Cancel: every pending notice stops; the audience is told once (how many returned)."""
     now = ctx.now()
     maintenance.status = "cancelled"
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="maintenance",
         subject=maintenance.number,
         action="cancelled",
         new={"reason": reason},
+        at=now,
     )
     _plan(ctx.session, maintenance, now, rules=ctx.rules)
     rooms = audience(ctx.session, maintenance.services, rules=ctx.rules)

@@ -13,7 +13,6 @@ from bot.errors import Refused
 from bot.router import Args
 from bot.text import escape_markdown
 from commands.common.oncall import get_team, order_at
-from storage import directory
 from storage.models.operations import OnCallShift, OnCallTeam
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -72,11 +71,7 @@ def oncall_set(ctx: Context, args: Args) -> None:
             team.repage_minutes = repage
         if "pages" in options:
             team.pages_per_engineer = pages
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="oncall",
         subject=name,
         action="rota set",
@@ -127,15 +122,12 @@ def oncall_swap(ctx: Context, args: Args) -> None:
             created_by=ctx.actor.email,
         )
     )
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="oncall",
         subject=team.name,
         action="swap",
         new={"email": words[0].lower()},
+        at=now,
     )
     ctx.reply(ctx.t("oncall.swap.done", team=team.name, email=escape_markdown(words[0].lower())))
 
@@ -157,11 +149,7 @@ def oncall_shift(ctx: Context, args: Args) -> None:
     ctx.session.add(
         OnCallShift(team=team.name, email=words[3].lower(), starts_at=start, ends_at=end, created_by=ctx.actor.email)
     )
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="oncall",
         subject=team.name,
         action="shift",

@@ -41,15 +41,12 @@ def open_problem(ctx: Context, *, title: str, tickets: list[Ticket]) -> Problem:
     )
     ctx.session.add(problem)
     ctx.session.flush()
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="problem",
         subject=problem.number,
         action="opened",
         new={"title": title, "owner": problem.owner, "tickets": [t.number for t in tickets]},
+        at=now,
     )
     for ticket in tickets:
         store.note(
@@ -76,11 +73,7 @@ def _owner(ctx: Context) -> str:
 def link(ctx: Context, problem: Problem, tickets: list[Ticket]) -> None:
     """Link more incidents to a problem."""
     problem.ticket_ids = sorted(set(problem.ticket_ids) | {t.id for t in tickets})
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="problem",
         subject=problem.number,
         action="linked",
@@ -91,11 +84,7 @@ def link(ctx: Context, problem: Problem, tickets: list[Ticket]) -> None:
 def update(ctx: Context, problem: Problem, *, scope: str, text: str) -> int:
     """An update to the linked tickets' threads (customer) or to every affected space (generic); how many were told."""
     count = _broadcast(ctx, problem, "prb.notice.update", scope, text=escape_markdown(text))
-    directory.audit(
-        ctx.session,
-        at=ctx.now(),
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="problem",
         subject=problem.number,
         action=f"update ({scope})",
@@ -111,15 +100,12 @@ def close(ctx: Context, problem: Problem, *, how: str, text: str) -> Closed:
     generic = is_generic(ctx, problem)
     problem.status, problem.closed_at, problem.outcome = "closed", now, {"how": how, "text": text, "generic": generic}
     told = _broadcast(ctx, problem, f"prb.notice.{how}", "customer", text=escape_markdown(text))
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="problem",
         subject=problem.number,
         action=f"closed ({how})",
         new={"text": text, "generic": generic},
+        at=now,
     )
     if not generic:
         return Closed(told=told, generic=False, services=[], spaces=0)

@@ -19,7 +19,6 @@ from commands.tickets.shared import (
     require_open,
     say_to_customer,
 )
-from storage import directory
 from storage import tickets as store
 from storage.models.tickets import Ticket
 
@@ -236,16 +235,13 @@ def convert(ctx: Context, ticket: Ticket, kind: str) -> None:
         priority="P3",
     )
     ctx.session.flush()
-    directory.audit(
-        ctx.session,
-        at=now,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
+    ctx.audit(
         subject_type="ticket",
         subject=new_number,
         action="renumbered",
         old={"number": old_number},
         new={"number": new_number},
+        at=now,
     )
     say_to_customer(ctx, ticket, "ticket.customer.converted", old=old_number)
     events.ticket_changed.send(ctx, ticket=ticket, now=now)
