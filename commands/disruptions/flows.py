@@ -14,6 +14,7 @@ from bot.scheduler import cancel
 from bot.text import escape_markdown
 from cards import disruptions as dis_cards
 from commands import events
+from commands.common import timeline
 from commands.common.audience import service_codes
 from commands.common.threads import room_lang
 from commands.disruptions.notices import broadcast
@@ -99,11 +100,9 @@ def _mark_linked(ctx: Context, ticket: Ticket, d: Disruption) -> None:
     details = dict(ticket.details or {})
     details["disruption"] = d.number
     ticket.details = details
-    store.note(
-        ctx.session,
+    timeline.note(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=ctx.now(),
         action="linked",
         text=d.number,
@@ -256,11 +255,9 @@ def affected(ctx: Context, d: Disruption) -> Ticket:
     answers = events.disruption_affected.send(ctx, disruption=d.number, inputs=inputs)
     ticket = next(t for _, t in answers if t is not None)
     d.ticket_ids = [*d.ticket_ids, ticket.id]
-    store.note(
-        ctx.session,
+    timeline.note(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=ctx.now(),
         action="linked",
         text=d.number,

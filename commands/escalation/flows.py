@@ -12,9 +12,9 @@ from bot import i18n, outbox
 from bot.context import Context
 from bot.errors import Refused
 from bot.text import escape_markdown
+from commands.common import timeline
 from commands.common.threads import customer_lang, post_in_thread, staff_lang
 from rules import desk
-from storage import tickets as store
 from storage.models.tickets import Ticket
 
 
@@ -30,18 +30,14 @@ def escalate(ctx: Context, ticket: Ticket, reason: str, *, step: int) -> None:
         raise Refused("deescalate.none", number=ticket.number)
     now = ctx.now()
     old = ticket.escalation_level
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="escalated" if step > 0 else "de-escalated",
         escalation_level=new,
     )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-    )
+    timeline.note(ctx, ticket, now=now, action="reason", text=reason)
     lang = customer_lang(ctx.session, ticket)
     room_id, staff_language = staff_lang(ctx.session)
     if new == 0:

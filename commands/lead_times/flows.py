@@ -20,10 +20,9 @@ from bot.errors import Refused
 from bot.text import escape_markdown
 from cards import tickets as ticket_cards
 from commands import events
-from commands.common import deadlines
+from commands.common import deadlines, timeline
 from commands.common.threads import customer_lang, post_in_thread
 from rules import clock_state, sla
-from storage import tickets as store
 from storage.models.tickets import Ticket
 
 # About a year of business days: a lead time beyond that is a typing error, not a project.
@@ -75,9 +74,7 @@ def extend(ctx: Context, ticket: Ticket, lead_time: str, reason: str) -> None:
         at=now,
     )
     ticket.lead_time = str(history.lead_time)
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-    )
+    timeline.note(ctx, ticket, now=now, action="reason", text=reason)
     lang = customer_lang(ctx.session, ticket)
     post_in_thread(
         ctx,

@@ -19,10 +19,10 @@ from bot.scheduler import cancel
 from bot.text import escape_markdown
 from cards import paging as page_cards
 from commands import events
+from commands.common import timeline
 from commands.common.threads import any_ticket, customer_lang, staff_lang
 from commands.paging import flows
 from storage import directory
-from storage import tickets as store
 from storage.models.operations import Page
 from storage.models.tickets import Ticket
 
@@ -55,11 +55,9 @@ def acknowledge(ctx: Context, ticket_number: str, page_id: int | None) -> None:
         changes["first_response_at"] = now
     if ticket.status == "new":
         changes["status"] = "in_progress"
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="page acknowledged",
         **changes,
@@ -122,9 +120,7 @@ def decline(ctx: Context, ticket_number: str, page_id: int | None) -> None:
     now = ctx.now()
     page.status, page.answered_at = "declined", now
     cancel(ctx.session, kind=flows.PAGE_TIMEOUT, ref=flows.timer_ref(ticket), skip_running=True)
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="page declined", text=""
-    )
+    timeline.note(ctx, ticket, now=now, action="page declined", text="")
     flows.next_page(ctx.session, ticket, page, now, rules=ctx.rules)
     ctx.reply(ctx.t("page.declined", number=ticket.number))
 

@@ -9,6 +9,7 @@ from bot.context import Context
 from bot.errors import Refused
 from bot.security import PROBLEM_MANAGER
 from bot.text import escape_markdown
+from commands.common import timeline
 from commands.common.audience import audience
 from commands.common.threads import post_in_thread, room_lang
 from commands.problems.queries import first_manager, linked_tickets
@@ -49,11 +50,9 @@ def open_problem(ctx: Context, *, title: str, tickets: list[Ticket]) -> Problem:
         at=now,
     )
     for ticket in tickets:
-        store.note(
-            ctx.session,
+        timeline.note(
+            ctx,
             ticket,
-            actor=ctx.actor.email,
-            room_id=ctx.space.room_id,
             now=now,
             action="problem",
             text=problem.number,

@@ -11,6 +11,7 @@ from bot.text import escape_markdown
 from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from commands import events
+from commands.common import timeline
 from commands.common.threads import post_in_thread
 from commands.tickets.shared import (
     defaults,
@@ -34,16 +35,14 @@ def add_note(ctx: Context, ticket: Ticket, text: str) -> None:
     now = ctx.now()
     if ticket.status == "awaiting_customer":
         store.end_pause(ctx.session, ticket, now=now)
-        store.change(
-            ctx.session,
+        timeline.change(
+            ctx,
             ticket,
-            actor=ctx.actor.email,
-            room_id=ctx.space.room_id,
             now=now,
             action="customer answered",
             status="in_progress",
         )
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="note", text=text)
+    timeline.note(ctx, ticket, now=now, action="note", text=text)
     notify_staff(ctx, ticket, "staff.event.note", who=ctx.actor.display_name or ctx.actor.email, text=text[:300])
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.noted", number=ticket.number))
     events.ticket_changed.send(ctx, ticket=ticket, now=now)
@@ -56,11 +55,9 @@ def confirm(ctx: Context, ticket: Ticket) -> None:
         raise Refused("ticket.confirm.not_resolved", number=ticket.number)
     now = ctx.now()
     agreed = ticket.kind == "complaint"
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="agreed" if agreed else "confirmed",
         status="closed",
@@ -88,11 +85,9 @@ def close_by_agreement(ctx: Context, ticket: Ticket, agreement: str) -> None:
         changes["resolved_at"] = now
     if ticket.first_response_at is None:
         changes["first_response_at"] = now
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="closed by agreement",
         **changes,
@@ -116,20 +111,16 @@ def reopen(ctx: Context, ticket: Ticket, reason: str) -> None:
     else:
         raise Refused("ticket.reopen.open", number=ticket.number)
     # The time spent "resolved" counts as unresolved: the resolution instant is dropped.
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action=action,
         status="in_progress",
         resolved_at=None,
         closed_at=None,
     )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-    )
+    timeline.note(ctx, ticket, now=now, action="reason", text=reason)
     post_in_thread(ctx, ticket, ctx.t("ticket.customer.reopened", number=ticket.number))
     not_agreed = ticket.kind == "complaint" and action == "resolution rejected"
     notify_staff(ctx, ticket, "staff.event.not_agreed" if not_agreed else "staff.event.reopened", reason=reason[:300])

@@ -14,6 +14,7 @@ from bot.text import escape_markdown, fit_escaped, mention
 from cards import tickets as ticket_cards
 from cards.common import was_shortened
 from commands import events
+from commands.common import timeline
 from commands.common.threads import customer_lang, post_in_thread
 from commands.tickets.shared import (
     require_open,
@@ -32,9 +33,7 @@ def take(ctx: Context, ticket: Ticket) -> None:
         changes["status"] = "in_progress"
     if ticket.first_response_at is None:
         changes["first_response_at"] = now
-    store.change(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="taken", **changes
-    )
+    timeline.change(ctx, ticket, now=now, action="taken", **changes)
     say_to_customer(
         ctx, ticket, "ticket.customer.taken", agent=escape_markdown(ctx.actor.display_name or ctx.actor.email)
     )
@@ -52,18 +51,14 @@ def respond(ctx: Context, ticket: Ticket, text: str) -> None:
     if ticket.status == "new":
         changes["status"] = "in_progress"
     if changes:
-        store.change(
-            ctx.session,
+        timeline.change(
+            ctx,
             ticket,
-            actor=ctx.actor.email,
-            room_id=ctx.space.room_id,
             now=now,
             action="responded",
             **changes,
         )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="response", text=text
-    )
+    timeline.note(ctx, ticket, now=now, action="response", text=text)
     say_to_customer(
         ctx,
         ticket,
@@ -94,12 +89,8 @@ def wait_for_customer(ctx: Context, ticket: Ticket, question: str) -> None:
     changes: dict[str, Any] = {"status": "awaiting_customer"}
     if ticket.first_response_at is None:
         changes["first_response_at"] = now
-    store.change(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="waiting", **changes
-    )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="question", text=question
-    )
+    timeline.change(ctx, ticket, now=now, action="waiting", **changes)
+    timeline.note(ctx, ticket, now=now, action="question", text=question)
     store.start_pause(ctx.session, ticket, now=now)
     lang = customer_lang(ctx.session, ticket)
     agent, bot = (
@@ -199,11 +190,9 @@ def resolve(ctx: Context, ticket: Ticket, inputs: dict[str, Any], *, quiet: bool
         changes["closed_at"] = now
     if ticket.first_response_at is None:
         changes["first_response_at"] = now
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="closed" if closes_now else "resolved",
         **changes,
@@ -224,11 +213,9 @@ def convert(ctx: Context, ticket: Ticket, kind: str) -> None:
     old_number = ticket.number
     new_number = store.next_number(ctx.session, prefix=store.PREFIXES["incident"])
     store.add_number(ctx.session, ticket, number=new_number)
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="converted",
         kind="incident",
@@ -267,16 +254,14 @@ def deliver_follow_up(ctx: Context, ticket: Ticket, target: str, text: str) -> N
     if target == "rca":
         delivered.setdefault("rca_target", now.isoformat())
     resolution["delivered"] = delivered
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action=f"{target} delivered",
         resolution=resolution,
     )
-    store.note(ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action=target, text=text)
+    timeline.note(ctx, ticket, now=now, action=target, text=text)
     say_to_customer(ctx, ticket, f"aftercare.customer.{target}", text=escape_markdown(text))
     events.follow_up_delivered.send(ctx, ticket=ticket, now=now)
     ctx.reply(ctx.t("aftercare.delivered", number=ticket.number, what=ctx.t(f"sla.target.{target}")))

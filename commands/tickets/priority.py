@@ -10,7 +10,7 @@ from bot.text import escape_markdown
 from cards import intake as intake_cards
 from cards import tickets as ticket_cards
 from commands import events
-from commands.common import oncall
+from commands.common import oncall, timeline
 from commands.common.threads import customer_lang, post_in_thread
 from commands.tickets.shared import (
     AGENTS,
@@ -20,7 +20,6 @@ from commands.tickets.shared import (
     target_lines_in,
 )
 from rules import desk
-from storage import tickets as store
 from storage.models.tickets import Ticket
 
 
@@ -47,25 +46,19 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
             raise Refused("form.error.phone")
         if priority == "P1" and not (phone or (ticket.details or {}).get("phone")):
             raise Refused("ticket.priority.p1_phone", number=ticket.number)
-        store.change(
-            ctx.session,
+        timeline.change(
+            ctx,
             ticket,
-            actor=ctx.actor.email,
-            room_id=ctx.space.room_id,
             now=now,
             action="priority requested",
             requested_priority=priority,
         )
-        store.note(
-            ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-        )
+        timeline.note(ctx, ticket, now=now, action="reason", text=reason)
         if phone:
             ticket.details = {**(ticket.details or {}), "phone": phone}
-            store.note(
-                ctx.session,
+            timeline.note(
+                ctx,
                 ticket,
-                actor=ctx.actor.email,
-                room_id=ctx.space.room_id,
                 now=now,
                 action="phone",
                 text=phone,
@@ -90,19 +83,15 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
         _keep_priority(ctx, ticket, reason, on_call=on_call)
         return
     old = ticket.priority
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="priority set",
         priority=priority,
         requested_priority=None,
     )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-    )
+    timeline.note(ctx, ticket, now=now, action="reason", text=reason)
     lines = [
         i18n.t(
             "ticket.customer.priority_set",
@@ -137,18 +126,14 @@ def set_priority(ctx: Context, ticket: Ticket, priority: str, reason: str, *, ph
 def _keep_priority(ctx: Context, ticket: Ticket, reason: str, *, on_call: bool) -> None:
     """The requested priority is not confirmed: the ticket keeps its own, and the request is answered."""
     now, requested = ctx.now(), ticket.requested_priority
-    store.change(
-        ctx.session,
+    timeline.change(
+        ctx,
         ticket,
-        actor=ctx.actor.email,
-        room_id=ctx.space.room_id,
         now=now,
         action="priority request declined",
         requested_priority=None,
     )
-    store.note(
-        ctx.session, ticket, actor=ctx.actor.email, room_id=ctx.space.room_id, now=now, action="reason", text=reason
-    )
+    timeline.note(ctx, ticket, now=now, action="reason", text=reason)
     say_to_customer(
         ctx,
         ticket,
