@@ -34,9 +34,8 @@ def test_a_request_slower_than_its_read_timeout_times_out_after_taking_effect():
 
     @app.post("/work")
     def work() -> str:
-        time.sleep(
-            0.2
-        )  # a handler slower than the read timeout: the loopback times requests on the real clock, as a socket would
+        # Slower than the read timeout: the loopback times requests on the real clock, as a socket would.
+        time.sleep(0.2)
         done.append(True)
         return "done"
 
