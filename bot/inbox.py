@@ -178,6 +178,11 @@ class InboxWorker:
         if row.resource == "memberships":
             return self._membership(row, data, bot)
         if row.resource == "messages":
+            if data.get("personId") == bot.person_id:
+                # The bot's own message, named by the delivery: no read from Webex to learn it
+                # (middleware's drop_own_events is the rule for what is read anyway).
+                self._close(row, status="ignored", error=None)
+                return None
             message = webex.get_message(data["id"])
             return None if self._replayed(row, message) else message_event(message, bot)
         action = webex.get_attachment_action(data["id"])
